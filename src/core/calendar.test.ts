@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { addDuration, financialYearEnd, parseDuration, toCalendarDate } from './calendar.js';
+
+describe('addDuration', () => {
+  it.each([
+    ['2025-01-31', 1, 'months', '2025-02-28'],
+    ['2024-01-31', 1, 'months', '2024-02-29'],
+    ['2024-02-29', 1, 'years', '2025-02-28'],
+    ['2024-02-29', 4, 'years', '2028-02-29'],
+    ['2025-10-27', 13, 'months', '2026-11-27'],
+    ['2025-03-31', 1, 'months', '2025-04-30'],
+    ['2025-12-31', 2, 'months', '2026-02-28'],
+    ['2025-08-31', 6, 'months', '2026-02-28'],
+    ['2023-11-26', 3, 'years', '2026-11-26'],
+    ['2026-11-20', 0, 'days', '2026-11-20'],
+    ['2026-12-15', 30, 'days', '2027-01-14'],
+    ['2024-02-28', 1, 'days', '2024-02-29'],
+    ['2016-12-31', 10, 'years', '2026-12-31'],
+  ] as const)('%s + %i %s = %s', (date, amount, unit, expected) => {
+    expect(addDuration(date, { amount, unit })).toBe(expected);
+  });
+});
+
+describe('financialYearEnd', () => {
+  it.each([
+    ['2016-03-01', '12-31', '2016-12-31'],
+    ['2016-12-31', '12-31', '2016-12-31'],
+    ['2024-07-01', '06-30', '2025-06-30'],
+    ['2024-06-30', '06-30', '2024-06-30'],
+    ['2024-01-15', '06-30', '2024-06-30'],
+    ['2023-03-01', '02-29', '2024-02-29'],
+    ['2025-02-10', '02-29', '2025-02-28'],
+  ])('FY-end(%s) with year end %s = %s', (date, yearEnd, expected) => {
+    expect(financialYearEnd(date, yearEnd)).toBe(expected);
+  });
+});
+
+describe('toCalendarDate', () => {
+  it.each([
+    ['2025-10-27 08:00:00', '2025-10-27'],
+    ['2025-10-27T23:59:59Z', '2025-10-27'],
+    ['2025-10-27T23:59:59.123Z', '2025-10-27'],
+    ['2025-10-27T23:30:00-02:00', '2025-10-28'],
+    ['2025-10-27T00:30:00+02:00', '2025-10-26'],
+    ['2025-10-27', '2025-10-27'],
+  ])('%s is %s', (value, expected) => {
+    expect(toCalendarDate(value)).toBe(expected);
+  });
+
+  it('reads a Date in UTC', () => {
+    expect(toCalendarDate(new Date(Date.UTC(2025, 0, 31, 23, 0)))).toBe('2025-01-31');
+  });
+
+  it.each([null, undefined, '', 'yesterday', '2025-02-30', 42])('gives null for %s', (value) => {
+    expect(toCalendarDate(value)).toBeNull();
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['13 months', { amount: 13, unit: 'months' }],
+    ['3 years', { amount: 3, unit: 'years' }],
+    ['1 year', { amount: 1, unit: 'years' }],
+    ['30 days', { amount: 30, unit: 'days' }],
+    ['2 weeks', { amount: 14, unit: 'days' }],
+    ['13 mois', { amount: 13, unit: 'months' }],
+    ['P13M', { amount: 13, unit: 'months' }],
+    ['P10Y', { amount: 10, unit: 'years' }],
+    ['0 days', { amount: 0, unit: 'days' }],
+  ])('%s', (text, duration) => {
+    expect(parseDuration(text)).toEqual({ ok: true, duration });
+  });
+
+  it.each([
+    ['-3 months', 'E_NEGATIVE_DURATION'],
+    ['13', 'E_DURATION_UNIT'],
+    ['13 fortnights', 'E_DURATION_UNIT'],
+    ['thirteen months', 'E_DURATION_SYNTAX'],
+    ['', 'E_DURATION_SYNTAX'],
+  ])('refuses %j with %s', (text, code) => {
+    expect(parseDuration(text)).toEqual({ ok: false, code });
+  });
+});

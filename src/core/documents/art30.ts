@@ -1,0 +1,437 @@
+/**
+ * The GDPR art. 30 records in the shape of the CNIL template: a common sheet (organisation, DPO,
+ * list of activities), then one sheet per activity. The controller record (30(1)) covers the
+ * activities NEGOMARKETS decides; the processor record (30(2)) has one section per controller.
+ */
+import type { Register } from '../register-load.js';
+import { cnilCategoryOf, findRecord, isCnilCategory } from '../register-model.js';
+import type { Activity, RecordType, RetentionRule } from '../register-schema.js';
+import { type Language, localise } from '../text.js';
+import { describeRule } from './describe-rule.js';
+import { escapeHtml, htmlList, htmlPage } from './html.js';
+import {
+  CNIL_CATEGORY_LABELS,
+  LEGAL_BASIS_LABELS,
+  label,
+  RECIPIENT_KIND_LABELS,
+  SAFEGUARD_LABELS,
+  SECURITY_LABELS,
+} from './labels.js';
+
+export type Pair = readonly [string, string];
+
+export interface Art30Sheet {
+  readonly ref: string;
+  readonly name: string;
+  readonly description: readonly Pair[];
+  readonly actors: readonly Pair[];
+  readonly purposes: readonly { readonly purpose: string; readonly basis: string }[];
+  readonly categories: readonly {
+    readonly category: string;
+    readonly description: string;
+    readonly retention: string;
+  }[];
+  readonly sensitive: string;
+  readonly subjects: readonly string[];
+  readonly recipients: readonly Pair[];
+  readonly transfers: readonly {
+    readonly recipient: string;
+    readonly country: string;
+    readonly safeguard: string;
+    readonly documentation: string;
+  }[];
+  readonly security: readonly Pair[];
+}
+
+export interface Art30Section {
+  /** For the processor record: the controller acted for, its contact and instructions. */
+  readonly title: string;
+  readonly details: readonly Pair[];
+  readonly sheets: readonly Art30Sheet[];
+}
+
+export interface Art30Record {
+  readonly lang: Language;
+  readonly kind: 'controller' | 'processor';
+  readonly title: string;
+  readonly common: readonly Pair[];
+  readonly activities: readonly {
+    readonly ref: string;
+    readonly name: string;
+    readonly created: string;
+    readonly updated: string;
+  }[];
+  readonly sections: readonly Art30Section[];
+}
+
+const T = {
+  fr: {
+    controllerTitle: (org: string) => `Registre des activités de traitement de ${org} (article 30.1 du RGPD)`,
+    processorTitle: (org: string) =>
+      `Registre des catégories d'activités de traitement de ${org}, sous-traitant (article 30.2 du RGPD)`,
+    common: 'Fiche commune',
+    org: 'Organisme',
+    address: 'Adresse',
+    registration: 'Immatriculation',
+    contact: 'Contact',
+    dpo: 'Délégué à la protection des données',
+    representative: "Représentant dans l'Union",
+    activities: 'Activités de traitement',
+    ref: 'Réf.',
+    name: 'Activité',
+    created: 'Création',
+    updated: 'Mise à jour',
+    description: 'Description',
+    actors: 'Acteurs',
+    controller: 'Responsable du traitement',
+    processor: 'Sous-traitant',
+    joint: 'Responsables conjoints',
+    purposes: 'Finalité(s) du traitement',
+    basis: 'Base légale',
+    categories: 'Catégories de données personnelles',
+    category: 'Catégorie',
+    categoryDescription: 'Description',
+    retention: 'Durée de conservation',
+    sensitive: 'Données sensibles',
+    noSensitive: 'Aucune donnée sensible (art. 9 et 10 du RGPD)',
+    subjects: 'Catégories de personnes concernées',
+    recipients: 'Destinataires',
+    transfers: "Transferts hors de l'Union européenne",
+    noTransfer: 'Aucun transfert déclaré',
+    recipient: 'Destinataire',
+    country: 'Pays',
+    safeguard: 'Garantie',
+    documentation: 'Documentation',
+    security: 'Mesures de sécurité',
+    instructions: 'Instructions documentées',
+    actingFor: 'Responsable pour le compte duquel le sous-traitant agit',
+    none: '—',
+    noRule: 'Aucune règle de conservation',
+  },
+  en: {
+    controllerTitle: (org: string) => `${org} record of processing activities (GDPR article 30(1))`,
+    processorTitle: (org: string) =>
+      `${org} record of categories of processing activities as a processor (GDPR article 30(2))`,
+    common: 'Common sheet',
+    org: 'Organisation',
+    address: 'Address',
+    registration: 'Registration',
+    contact: 'Contact',
+    dpo: 'Data protection officer',
+    representative: 'Representative in the Union',
+    activities: 'Processing activities',
+    ref: 'Ref.',
+    name: 'Activity',
+    created: 'Created',
+    updated: 'Updated',
+    description: 'Description',
+    actors: 'Actors',
+    controller: 'Controller',
+    processor: 'Processor',
+    joint: 'Joint controllers',
+    purposes: 'Purposes of the processing',
+    basis: 'Legal basis',
+    categories: 'Categories of personal data',
+    category: 'Category',
+    categoryDescription: 'Description',
+    retention: 'Retention period',
+    sensitive: 'Sensitive data',
+    noSensitive: 'No sensitive data (GDPR art. 9 and 10)',
+    subjects: 'Categories of data subjects',
+    recipients: 'Recipients',
+    transfers: 'Transfers outside the European Union',
+    noTransfer: 'No transfer declared',
+    recipient: 'Recipient',
+    country: 'Country',
+    safeguard: 'Safeguard',
+    documentation: 'Documentation',
+    security: 'Security measures',
+    instructions: 'Documented instructions',
+    actingFor: 'Controller on whose behalf the processor acts',
+    none: '—',
+    noRule: 'No retention rule',
+  },
+} as const;
+
+export type Art30Labels = (typeof T)[Language];
+export function art30Labels(lang: Language): Art30Labels {
+  return T[lang];
+}
+
+function contactLine(
+  c:
+    | {
+        name?: string | undefined;
+        email?: string | undefined;
+        phone?: string | undefined;
+        address?: string | undefined;
+      }
+    | undefined,
+): string {
+  if (!c) return '';
+  return [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ');
+}
+
+function rulesOf(register: Register, activity: Activity): RetentionRule[] {
+  const ids = new Set(activity.purposes.map((p) => p.id));
+  return register.retention.filter((r) => r.purposes.some((p) => ids.has(p)));
+}
+
+function recordCategories(register: Register, record: RecordType): Set<string> {
+  const set = new Set<string>(record.categories ?? []);
+  for (const spec of Object.values(record.fields))
+    if (typeof spec === 'object' && spec.category) set.add(spec.category);
+  for (const c of [...set]) {
+    const parent = cnilCategoryOf(register, c);
+    if (parent) set.add(parent);
+  }
+  return set;
+}
+
+function sheetOf(register: Register, activity: Activity, lang: Language): Art30Sheet {
+  const t = T[lang];
+  const org = register.organisation;
+  const rules = rulesOf(register, activity);
+  const categories = activity.dataCategories.map((c) => {
+    const finer = isCnilCategory(c)
+      ? register.dataCategories
+          .filter((d) => d.parent === c && activity.dataCategories.includes(d.id))
+          .map((d) => localise(d.name, lang))
+      : [localise(register.dataCategories.find((d) => d.id === c)?.description ?? '', lang)].filter(Boolean);
+    const retention = rules
+      .filter((r) => {
+        const record = findRecord(register, r.record);
+        return record ? recordCategories(register, record).has(c) : false;
+      })
+      .map(
+        (r) => `${localise(findRecord(register, r.record)?.name, lang)} : ${describeRule(register, r, lang)}`,
+      );
+    const name = isCnilCategory(c)
+      ? label(CNIL_CATEGORY_LABELS, c, lang)
+      : localise(register.dataCategories.find((d) => d.id === c)?.name, lang);
+    return { category: name, description: finer.join(' ; '), retention: retention.join('\n') || t.noRule };
+  });
+  const recipientsByKind = (['internal', 'processor', 'third-party', 'authority'] as const)
+    .map(
+      (kind) =>
+        [
+          label(RECIPIENT_KIND_LABELS, kind, lang),
+          register.recipients
+            .filter((r) => r.kind === kind && activity.recipients?.includes(r.id))
+            .map((r) => localise(r.name, lang))
+            .join(', '),
+        ] as const,
+    )
+    .filter(([, names]) => names !== '');
+  const actors: Pair[] = [
+    [
+      activity.role === 'processor' ? t.processor : t.controller,
+      [org.name, contactLine(org.contact)].filter(Boolean).join(', '),
+    ],
+    [t.dpo, contactLine(org.dpo) || t.none],
+    [t.representative, contactLine(org.representative) || t.none],
+  ];
+  if (activity.role === 'processor')
+    actors.push([
+      t.actingFor,
+      (activity.controllers ?? [])
+        .map((c) => localise(register.controllers.find((x) => x.id === c)?.name, lang))
+        .join(', '),
+    ]);
+  else actors.push([t.joint, activity.jointControllers?.join(', ') || t.none]);
+  return {
+    ref: activity.ref ?? activity.id,
+    name: localise(activity.name, lang),
+    description: [
+      [t.ref, activity.ref ?? activity.id],
+      [t.name, localise(activity.name, lang)],
+      [t.created, activity.createdAt ?? t.none],
+      [t.updated, activity.updatedAt ?? t.none],
+      ...(activity.description ? [[t.description, localise(activity.description, lang)] as const] : []),
+    ],
+    actors,
+    purposes: activity.purposes.map((p) => ({
+      purpose: localise(p.name, lang),
+      basis: label(LEGAL_BASIS_LABELS, p.legalBasis, lang),
+    })),
+    categories,
+    sensitive: activity.specialCategories?.length ? activity.specialCategories.join(', ') : t.noSensitive,
+    subjects: activity.dataSubjects.map(
+      (s) => localise(register.dataSubjects.find((d) => d.id === s)?.name, lang) || s,
+    ),
+    recipients: recipientsByKind,
+    transfers: (activity.transfers ?? []).map((tr) => ({
+      recipient: localise(register.recipients.find((r) => r.id === tr.recipient)?.name, lang) || tr.recipient,
+      country: tr.country,
+      safeguard: label(SAFEGUARD_LABELS, tr.safeguard, lang),
+      documentation: tr.documentation ?? '',
+    })),
+    security: (activity.security ?? []).map(
+      (s) => [label(SECURITY_LABELS, s.kind, lang), localise(s.description, lang)] as const,
+    ),
+  };
+}
+
+export function buildArt30(
+  register: Register,
+  kind: 'controller' | 'processor',
+  lang: Language,
+): Art30Record {
+  const t = T[lang];
+  const org = register.organisation;
+  const activities = register.activities.filter((a) => a.role === kind);
+  const common: Pair[] = [
+    [t.org, [org.name, org.legalForm].filter(Boolean).join(' ')],
+    [t.address, org.address ?? t.none],
+    [t.registration, org.registration ?? t.none],
+    [t.contact, contactLine(org.contact) || t.none],
+    [t.dpo, contactLine(org.dpo) || t.none],
+    [t.representative, contactLine(org.representative) || t.none],
+  ];
+  const sections: Art30Section[] =
+    kind === 'controller'
+      ? [{ title: '', details: [], sheets: activities.map((a) => sheetOf(register, a, lang)) }]
+      : register.controllers
+          .map((controller) => ({
+            title: localise(controller.name, lang),
+            details: [
+              [t.actingFor, localise(controller.name, lang)],
+              ...(controller.contact ? [[t.contact, contactLine(controller.contact)] as const] : []),
+              ...(controller.description
+                ? [[t.description, localise(controller.description, lang)] as const]
+                : []),
+              ...(controller.instructions
+                ? [[t.instructions, localise(controller.instructions, lang)] as const]
+                : []),
+            ] as Pair[],
+            sheets: activities
+              .filter((a) => a.controllers?.includes(controller.id))
+              .map((a) => sheetOf(register, a, lang)),
+          }))
+          .filter((s) => s.sheets.length > 0);
+  return {
+    lang,
+    kind,
+    title: kind === 'controller' ? t.controllerTitle(org.name) : t.processorTitle(org.name),
+    common,
+    activities: activities.map((a) => ({
+      ref: a.ref ?? a.id,
+      name: localise(a.name, lang),
+      created: a.createdAt ?? '',
+      updated: a.updatedAt ?? '',
+    })),
+    sections,
+  };
+}
+
+const cell = (text: string) => escapeHtml(text).replaceAll('\n', '<br>');
+const card = (pairs: readonly Pair[]) =>
+  `<dl class="card">${pairs.map(([k, v]) => `<dt>${cell(k)}</dt><dd>${cell(v)}</dd>`).join('')}</dl>`;
+const table = (headers: readonly string[], rows: readonly (readonly string[])[]) =>
+  `<table><thead><tr>${headers.map((h) => `<th>${cell(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+function sheetHtml(sheet: Art30Sheet, t: Art30Labels): string {
+  return [
+    `<section class="sheet"><h2>${cell(sheet.ref)} — ${cell(sheet.name)}</h2>`,
+    `<h3>${cell(t.description)}</h3>`,
+    card(sheet.description),
+    `<h3>${cell(t.actors)}</h3>`,
+    card(sheet.actors),
+    `<h3>${cell(t.purposes)}</h3>`,
+    table(
+      [t.purposes, t.basis],
+      sheet.purposes.map((p) => [p.purpose, p.basis]),
+    ),
+    `<h3>${cell(t.categories)}</h3>`,
+    table(
+      [t.category, t.categoryDescription, t.retention],
+      sheet.categories.map((c) => [c.category, c.description, c.retention]),
+    ),
+    `<h3>${cell(t.sensitive)}</h3><p>${cell(sheet.sensitive)}</p>`,
+    `<h3>${cell(t.subjects)}</h3>${htmlList(sheet.subjects)}`,
+    `<h3>${cell(t.recipients)}</h3>`,
+    sheet.recipients.length ? card(sheet.recipients) : `<p>${t.none}</p>`,
+    `<h3>${cell(t.transfers)}</h3>`,
+    sheet.transfers.length
+      ? table(
+          [t.recipient, t.country, t.safeguard, t.documentation],
+          sheet.transfers.map((x) => [x.recipient, x.country, x.safeguard, x.documentation]),
+        )
+      : `<p>${cell(t.noTransfer)}</p>`,
+    `<h3>${cell(t.security)}</h3>`,
+    sheet.security.length
+      ? table(
+          [t.security, t.description],
+          sheet.security.map(([k, v]) => [k, v]),
+        )
+      : `<p>${t.none}</p>`,
+    '</section>',
+  ].join('\n');
+}
+
+export function renderArt30Html(record: Art30Record): string {
+  const t = T[record.lang];
+  const body = [
+    `<h1>${cell(record.title)}</h1>`,
+    `<h2>${cell(t.common)}</h2>`,
+    card(record.common),
+    `<h3>${cell(t.activities)}</h3>`,
+    table(
+      [t.ref, t.name, t.created, t.updated],
+      record.activities.map((a) => [a.ref, a.name, a.created, a.updated]),
+    ),
+  ];
+  for (const section of record.sections) {
+    if (section.title)
+      body.push(
+        `<section class="sheet"><h2>${cell(t.actingFor)} : ${cell(section.title)}</h2>${card(section.details)}</section>`,
+      );
+    for (const sheet of section.sheets) body.push(sheetHtml(sheet, t));
+  }
+  return htmlPage(record.lang, record.title, body.join('\n'));
+}
+
+function csvField(value: string): string {
+  return /[",\n;]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** One row per activity and data category: the register flattened for a spreadsheet or a diff. */
+export function renderArt30Csv(record: Art30Record): string {
+  const t = T[record.lang];
+  const header = [
+    t.ref,
+    t.name,
+    t.actingFor,
+    t.purposes,
+    t.subjects,
+    t.category,
+    t.categoryDescription,
+    t.retention,
+    t.recipients,
+    t.transfers,
+    t.security,
+  ];
+  const rows: string[][] = [];
+  for (const section of record.sections) {
+    for (const s of section.sheets) {
+      for (const c of s.categories) {
+        rows.push([
+          s.ref,
+          s.name,
+          section.title,
+          s.purposes.map((p) => `${p.purpose} (${p.basis})`).join('\n'),
+          s.subjects.join('\n'),
+          c.category,
+          c.description,
+          c.retention,
+          s.recipients.map(([k, v]) => `${k}: ${v}`).join('\n'),
+          s.transfers.map((x) => `${x.recipient} (${x.country}, ${x.safeguard})`).join('\n') || t.noTransfer,
+          s.security.map(([k, v]) => `${k}: ${v}`).join('\n'),
+        ]);
+      }
+    }
+  }
+  return `${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+}

@@ -1,0 +1,127 @@
+/** A plain sentence for a retention rule, generated from its structure (never retyped). */
+import { parseDuration } from '../calendar.js';
+import type { Register } from '../register-load.js';
+import { findRecord } from '../register-model.js';
+import type { DateExpr, Keep, RecordType, RetentionRule } from '../register-schema.js';
+import { type Language, localise } from '../text.js';
+import { UNIT_LABELS } from './labels.js';
+
+function fieldLabel(
+  register: Register,
+  record: RecordType | undefined,
+  path: string,
+  lang: Language,
+): string {
+  const segments = path.split('.');
+  const field = segments.pop() as string;
+  let current = record;
+  for (const rel of segments)
+    current = current?.relations?.[rel] ? findRecord(register, current.relations[rel].to) : undefined;
+  const spec = current?.fields[field];
+  if (spec && typeof spec === 'object' && spec.label) return localise(spec.label, lang);
+  return field.replace(/_at$/, '').replaceAll('_', ' ');
+}
+
+export function describeKeep(
+  register: Register,
+  record: RecordType | undefined,
+  keep: Keep,
+  lang: Language,
+): string {
+  if (typeof keep === 'string') {
+    const parsed = parseDuration(keep);
+    if (!parsed.ok) return keep;
+    const [one, many] = UNIT_LABELS[lang][parsed.duration.unit] ?? ['', ''];
+    return `${parsed.duration.amount} ${parsed.duration.amount > 1 ? many : one}`;
+  }
+  const [unit, path] = Object.entries(keep)[0] as [string, string];
+  const units = UNIT_LABELS[lang][unit]?.[1] ?? unit;
+  return lang === 'fr'
+    ? `la durée en ${units} fixée par ${fieldLabel(register, record, path, lang)}`
+    : `the number of ${units} given by ${fieldLabel(register, record, path, lang)}`;
+}
+
+export function describeDate(
+  register: Register,
+  record: RecordType | undefined,
+  expr: DateExpr,
+  lang: Language,
+): string {
+  const or = lang === 'fr' ? ' ou ' : ' or ';
+  if (typeof expr === 'string') return fieldLabel(register, record, expr, lang);
+  if ('latest' in expr) {
+    const parts = expr.latest.map((e) => describeDate(register, record, e, lang));
+    return parts.length === 1
+      ? (parts[0] ?? '')
+      : `${lang === 'fr' ? 'la plus tardive de : ' : 'the latest of: '}${parts.join(', ')}`;
+  }
+  if ('earliest' in expr) {
+    const parts = expr.earliest.map((e) => describeDate(register, record, e, lang));
+    return `${lang === 'fr' ? 'la plus proche de : ' : 'the earliest of: '}${parts.join(or)}`;
+  }
+  if ('max' in expr)
+    return `${lang === 'fr' ? 'la dernière date de ' : 'the latest '}${fieldLabel(register, record, expr.max, lang)}`;
+  if ('min' in expr)
+    return `${lang === 'fr' ? 'la première date de ' : 'the first '}${fieldLabel(register, record, expr.min, lang)}`;
+  if ('financialYearEnd' in expr)
+    return `${lang === 'fr' ? "la clôture de l'exercice de " : 'the end of the financial year of '}${describeDate(register, record, expr.financialYearEnd, lang)}`;
+  return `${describeKeep(register, record, expr.add, lang)} ${lang === 'fr' ? 'après' : 'after'} ${describeDate(register, record, expr.from, lang)}`;
+}
+
+/** E.g. "3 ans à compter de la plus tardive de : la collecte, le dernier contact ; puis suppression." */
+export function describeRule(register: Register, rule: RetentionRule, lang: Language): string {
+  if (rule.todo !== undefined)
+    return lang === 'fr' ? `À définir : ${rule.todo}` : `To be defined: ${rule.todo}`;
+  const record = findRecord(register, rule.record);
+  const fr = lang === 'fr';
+  const parts: string[] = [];
+  if (rule.follows !== undefined) {
+    const relation = record?.relations?.[rule.follows];
+    const target = relation ? findRecord(register, relation.to) : undefined;
+    parts.push(
+      fr
+        ? `Suit ${localise(target?.name, lang) || rule.follows}`
+        : `Follows ${localise(target?.name, lang) || rule.follows}`,
+    );
+  } else {
+    const ends: string[] = [];
+    if (rule.anchor !== undefined) {
+      const anchor = describeDate(register, record, rule.anchor, lang);
+      ends.push(
+        rule.keep === undefined
+          ? fr
+            ? `jusqu'à ${anchor}`
+            : `until ${anchor}`
+          : `${describeKeep(register, record, rule.keep, lang)} ${fr ? 'à compter de' : 'from'} ${anchor}`,
+      );
+    }
+    for (const u of rule.until ?? [])
+      ends.push(`${fr ? "jusqu'à" : 'until'} ${describeDate(register, record, u, lang)}`);
+    parts.push(
+      ends.length > 1
+        ? `${ends.join(fr ? ', ou ' : ', or ')}${fr ? ', au premier terme échu' : ', whichever comes first'}`
+        : (ends[0] ?? ''),
+    );
+    if (rule.archive) {
+      parts.push(
+        fr
+          ? `puis archivage intermédiaire jusqu'à ${describeKeep(register, record, rule.archive.keep, lang)} après ${rule.anchor ? describeDate(register, record, rule.anchor, lang) : "l'ancre"}`
+          : `then intermediate archive until ${describeKeep(register, record, rule.archive.keep, lang)} after ${rule.anchor ? describeDate(register, record, rule.anchor, lang) : 'the anchor'}`,
+      );
+    }
+  }
+  if (rule.then === undefined || rule.then === 'delete')
+    parts.push(fr ? 'puis suppression' : 'then deletion');
+  else {
+    const fields = rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field)).join(', ');
+    parts.push(fr ? `puis anonymisation (${fields})` : `then anonymisation (${fields})`);
+  }
+  if (rule.returnTo)
+    parts.push(
+      fr
+        ? 'restitution préalable au responsable qui la demande'
+        : 'returned first to a controller that asks for it',
+    );
+  const sentence = parts.filter(Boolean).join(fr ? ' ; ' : '; ');
+  return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
+}

@@ -1,0 +1,338 @@
+/**
+ * The public privacy notice: the seed's structure (data collected, reasons, legal basis,
+ * retention; controller part, then processor part), then transfers, recipients and rights.
+ */
+import type { Register } from '../register-load.js';
+import { cnilCategoryOf, isCnilCategory, rulesForPurpose } from '../register-model.js';
+import { type Activity, CNIL_CATEGORIES, type LegalBasis } from '../register-schema.js';
+import { type Language, localise } from '../text.js';
+import { describeRule } from './describe-rule.js';
+import { escapeHtml, htmlList, htmlPage } from './html.js';
+import {
+  CNIL_CATEGORY_LABELS,
+  LEGAL_BASIS_LABELS,
+  label,
+  RECIPIENT_KIND_LABELS,
+  SAFEGUARD_LABELS,
+} from './labels.js';
+
+export interface NoticeRow {
+  readonly basis: LegalBasis;
+  readonly basisLabel: string;
+  readonly purposes: readonly string[];
+  readonly interests: readonly string[];
+  readonly retention: readonly string[];
+}
+
+export interface NoticeSection {
+  readonly id: string;
+  readonly title: string;
+  readonly categories: readonly string[];
+  readonly details: readonly string[];
+  readonly rows: readonly NoticeRow[];
+}
+
+export interface Notice {
+  readonly lang: Language;
+  readonly title: string;
+  readonly intro: readonly string[];
+  readonly controller: readonly NoticeSection[];
+  readonly processorIntro: string;
+  readonly processor: readonly NoticeSection[];
+  readonly recipients: readonly { kind: string; names: readonly string[] }[];
+  readonly transfers: readonly string[];
+  readonly rights: readonly string[];
+  readonly exercise: readonly string[];
+  readonly updated: string;
+}
+
+const T = {
+  fr: {
+    title: (org: string) => `Politique de protection des données personnelles de ${org}`,
+    intro: (org: string) =>
+      `${org} traite des données personnelles vous concernant. Cette page dit lesquelles, pourquoi, sur quel fondement juridique et combien de temps elles sont conservées.`,
+    controller: (org: string) => `${org} est responsable de ces traitements.`,
+    dpo: (email: string) =>
+      `Vous pouvez joindre notre délégué à la protection des données à l'adresse ${email}.`,
+    processorIntro: (org: string) =>
+      `Dans le cadre de nos missions ${org} agit en qualité de « sous-traitant », pour le compte de ses distributeurs :`,
+    headers: [
+      'Données collectées',
+      'Raisons de la collecte',
+      'Fondement juridique',
+      'Durées de conservation',
+    ],
+    usedFor: 'Nous utilisons ces données afin de :',
+    detail: 'Détail :',
+    interest: 'Intérêt poursuivi :',
+    partController: 'Traitements dont nous sommes responsables',
+    partProcessor: 'Traitements réalisés pour le compte de nos distributeurs',
+    recipients: 'Destinataires des données',
+    transfers: "Transferts hors de l'Union européenne",
+    noTransfer: "Notre registre ne déclare aucun transfert de données hors de l'Union européenne.",
+    rights: 'Vos droits',
+    exercise: 'Comment exercer vos droits',
+    updated: 'Dernière mise à jour :',
+    rightsList: [
+      "Droit d'accès : obtenir la confirmation que nous traitons vos données et en recevoir une copie (art. 15 RGPD).",
+      'Droit de rectification : faire corriger des données inexactes ou incomplètes (art. 16).',
+      "Droit à l'effacement : obtenir la suppression de vos données, sauf lorsque la loi nous impose de les garder (par exemple les factures) ou qu'elles sont nécessaires à la défense de droits en justice (art. 17).",
+      'Droit à la limitation : faire geler l’utilisation de vos données le temps d’une vérification (art. 18).',
+      'Droit à la portabilité : recevoir les données que vous nous avez fournies, dans un format lisible par machine, lorsque le traitement repose sur votre consentement ou sur un contrat (art. 20).',
+      "Droit d'opposition : vous opposer à un traitement fondé sur notre intérêt légitime, et à tout moment à la prospection commerciale (art. 21).",
+      'Retrait du consentement : retirer à tout moment un consentement donné, sans que cela remette en cause les traitements déjà faits (art. 7(3)).',
+      'Directives post mortem : définir ce que deviennent vos données après votre décès (loi Informatique et Libertés, art. 85).',
+    ],
+    complaint: (authority: string) =>
+      `Vous pouvez introduire une réclamation auprès de la ${authority} (www.cnil.fr) si vous estimez que vos droits ne sont pas respectés.`,
+    exerciseBy: (channels: string) => `Écrivez-nous : ${channels}.`,
+    delay:
+      "Nous répondons dans un délai d'un mois à compter de la réception de votre demande. Ce délai peut être prolongé de deux mois pour une demande complexe ; nous vous en informons alors dans le premier mois.",
+    identity:
+      "Nous vérifions votre identité par tout moyen proportionné (par exemple une demande envoyée depuis l'adresse e-mail de votre compte). Nous ne demandons une pièce d'identité qu'en cas de doute raisonnable, et la supprimons dès la demande traitée.",
+    processorRights:
+      "Pour les données que nous traitons pour le compte d'un distributeur, nous transmettons votre demande au distributeur concerné, responsable du traitement, et l'aidons à y répondre.",
+    withdrawal: 'Pour retirer votre consentement :',
+  },
+  en: {
+    title: (org: string) => `${org} privacy notice`,
+    intro: (org: string) =>
+      `${org} processes personal data about you. This page says which data, why, on which legal basis and for how long it is kept.`,
+    controller: (org: string) => `${org} is the controller of this processing.`,
+    dpo: (email: string) => `You can reach our data protection officer at ${email}.`,
+    processorIntro: (org: string) =>
+      `In the course of its work, ${org} acts as a "processor" on behalf of its distributors:`,
+    headers: ['Data collected', 'Why we collect it', 'Legal basis', 'How long we keep it'],
+    usedFor: 'We use this data to:',
+    detail: 'In detail:',
+    interest: 'Interest pursued:',
+    partController: 'Processing we are responsible for',
+    partProcessor: 'Processing carried out on behalf of our distributors',
+    recipients: 'Who receives the data',
+    transfers: 'Transfers outside the European Union',
+    noTransfer: 'Our register declares no transfer of data outside the European Union.',
+    rights: 'Your rights',
+    exercise: 'How to exercise your rights',
+    updated: 'Last updated:',
+    rightsList: [
+      'Right of access: confirmation that we process your data, and a copy of it (GDPR art. 15).',
+      'Right to rectification: have inaccurate or incomplete data corrected (art. 16).',
+      'Right to erasure: have your data deleted, except where the law requires us to keep it (invoices, for example) or where it is needed to establish or defend legal claims (art. 17).',
+      'Right to restriction: have the use of your data frozen while a point is checked (art. 18).',
+      'Right to data portability: receive the data you gave us in a machine-readable format, where the processing rests on your consent or on a contract (art. 20).',
+      'Right to object: object to processing based on our legitimate interest, and at any time to direct marketing (art. 21).',
+      'Withdrawing consent: withdraw a consent at any time, without affecting processing already done (art. 7(3)).',
+      'Instructions after death: decide what becomes of your data after your death (French Data Protection Act, art. 85).',
+    ],
+    complaint: (authority: string) =>
+      `You can lodge a complaint with the ${authority} (www.cnil.fr) if you consider that your rights are not respected.`,
+    exerciseBy: (channels: string) => `Write to us: ${channels}.`,
+    delay:
+      'We answer within one month of receiving your request. For a complex request this can be extended by two months; we tell you so within the first month.',
+    identity:
+      "We check your identity by any proportionate means (for example a request sent from your account's e-mail address). We ask for an identity document only where there is a reasonable doubt, and delete it as soon as the request is handled.",
+    processorRights:
+      'For data we process on behalf of a distributor, we pass your request on to that distributor, who is the controller, and help it answer.',
+    withdrawal: 'To withdraw your consent:',
+  },
+} as const;
+
+function categoriesOf(
+  register: Register,
+  activity: Activity,
+  lang: Language,
+): { cnil: string[]; details: string[] } {
+  const parents = new Set(activity.dataCategories.map((c) => cnilCategoryOf(register, c)).filter(Boolean));
+  const cnil = CNIL_CATEGORIES.filter((c) => parents.has(c)).map((c) => label(CNIL_CATEGORY_LABELS, c, lang));
+  const details = activity.dataCategories
+    .filter((c) => !isCnilCategory(c))
+    .map((c) => localise(register.dataCategories.find((d) => d.id === c)?.name, lang))
+    .filter(Boolean);
+  return { cnil, details };
+}
+
+function sectionOf(register: Register, activity: Activity, lang: Language): NoticeSection {
+  const rows: NoticeRow[] = [];
+  for (const purpose of activity.purposes) {
+    let row = rows.find((r) => r.basis === purpose.legalBasis);
+    if (!row) {
+      row = {
+        basis: purpose.legalBasis,
+        basisLabel: label(LEGAL_BASIS_LABELS, purpose.legalBasis, lang),
+        purposes: [],
+        interests: [],
+        retention: [],
+      };
+      rows.push(row);
+    }
+    (row.purposes as string[]).push(localise(purpose.name, lang));
+    if (purpose.legitimateInterest)
+      (row.interests as string[]).push(localise(purpose.legitimateInterest, lang));
+    for (const rule of rulesForPurpose(register, purpose.id)) {
+      const text = rule.text ? localise(rule.text, lang) : describeRule(register, rule, lang);
+      if (!row.retention.includes(text)) (row.retention as string[]).push(text);
+    }
+  }
+  const { cnil, details } = categoriesOf(register, activity, lang);
+  return { id: activity.id, title: localise(activity.name, lang), categories: cnil, details, rows };
+}
+
+export function buildNotice(register: Register, lang: Language): Notice {
+  const org = register.organisation;
+  const t = T[lang];
+  const intro = [t.intro(org.name), t.controller(org.name)];
+  if (org.dpo?.email) intro.push(t.dpo(org.dpo.email));
+  const used = new Set(register.activities.flatMap((a) => a.recipients ?? []));
+  const recipients = (['internal', 'processor', 'third-party', 'authority'] as const)
+    .map((kind) => ({
+      kind: label(RECIPIENT_KIND_LABELS, kind, lang),
+      names: register.recipients
+        .filter((r) => r.kind === kind && used.has(r.id))
+        .map((r) => localise(r.name, lang)),
+    }))
+    .filter((g) => g.names.length > 0);
+  const transfers = register.activities.flatMap((a) =>
+    (a.transfers ?? []).map((tr) => {
+      const to = localise(register.recipients.find((r) => r.id === tr.recipient)?.name, lang) || tr.recipient;
+      return `${localise(a.name, lang)} : ${to} (${tr.country}) — ${label(SAFEGUARD_LABELS, tr.safeguard, lang)}`;
+    }),
+  );
+  const channels = [org.rights?.email ?? org.dpo?.email, org.rights?.address, org.rights?.url]
+    .filter(Boolean)
+    .join(lang === 'fr' ? ' ; ' : '; ');
+  const withdrawals = register.activities.flatMap((a) =>
+    a.role === 'controller'
+      ? a.purposes
+          .filter((p) => p.withdrawal)
+          .map((p) => `${localise(p.name, lang)} — ${localise(p.withdrawal, lang)}`)
+      : [],
+  );
+  const exercise = [
+    ...(channels ? [t.exerciseBy(channels)] : []),
+    t.delay,
+    t.identity,
+    ...(register.activities.some((a) => a.role === 'processor') ? [t.processorRights] : []),
+    ...(withdrawals.length ? [t.withdrawal, ...withdrawals.map((w) => `• ${w}`)] : []),
+    t.complaint(org.supervisoryAuthority ?? 'CNIL'),
+  ];
+  return {
+    lang,
+    title: t.title(org.name),
+    intro,
+    controller: register.activities
+      .filter((a) => a.role === 'controller')
+      .map((a) => sectionOf(register, a, lang)),
+    processorIntro: t.processorIntro(org.name),
+    processor: register.activities
+      .filter((a) => a.role === 'processor')
+      .map((a) => sectionOf(register, a, lang)),
+    recipients,
+    transfers,
+    rights: t.rightsList,
+    exercise,
+    updated: org.updatedAt ?? '',
+  };
+}
+
+function sectionMarkdown(section: NoticeSection, t: (typeof T)[Language]): string {
+  const lines = [`### ${section.title}`, ''];
+  lines.push(`**${t.headers[0]}** : ${section.categories.join(', ')}`);
+  if (section.details.length) lines.push(`${t.detail} ${section.details.join(' ; ')}`);
+  for (const row of section.rows) {
+    lines.push('', `#### ${row.basisLabel}`, '', `**${t.headers[1]}** — ${t.usedFor}`, '');
+    for (const p of row.purposes) lines.push(`- ${p}`);
+    if (row.interests.length) lines.push('', `${t.interest} ${row.interests.join(' ')}`);
+    lines.push('', `**${t.headers[3]}**${row.retention.length ? '' : ' : —'}`);
+    if (row.retention.length) lines.push('', ...row.retention.map((r) => `- ${r}`));
+  }
+  return lines.join('\n');
+}
+
+export function renderNoticeMarkdown(notice: Notice): string {
+  const t = T[notice.lang];
+  const out = [
+    `# ${notice.title}`,
+    '',
+    ...notice.intro.flatMap((p) => [p, '']),
+    `## ${t.partController}`,
+    '',
+  ];
+  for (const s of notice.controller) out.push(sectionMarkdown(s, t), '');
+  if (notice.processor.length) {
+    out.push(`## ${t.partProcessor}`, '', notice.processorIntro, '');
+    for (const s of notice.processor) out.push(sectionMarkdown(s, t), '');
+  }
+  out.push(`## ${t.recipients}`, '');
+  for (const g of notice.recipients) out.push(`- **${g.kind}** : ${g.names.join(', ')}`);
+  out.push(
+    '',
+    `## ${t.transfers}`,
+    '',
+    ...(notice.transfers.length ? notice.transfers.map((x) => `- ${x}`) : [t.noTransfer]),
+  );
+  out.push('', `## ${t.rights}`, '', ...notice.rights.map((r) => `- ${r}`));
+  out.push(
+    '',
+    `## ${t.exercise}`,
+    '',
+    ...notice.exercise.map((e) => (e.startsWith('• ') ? `- ${e.slice(2)}` : `${e}\n`)),
+  );
+  if (notice.updated) out.push('', `*${t.updated} ${notice.updated}*`);
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}
+
+function sectionHtml(section: NoticeSection, t: (typeof T)[Language]): string {
+  const rows = section.rows.map((row, i) => {
+    const cats =
+      i === 0
+        ? `<td rowspan="${section.rows.length}">${htmlList(section.categories)}${section.details.length ? `<p class="muted">${escapeHtml(t.detail)} ${escapeHtml(section.details.join(' ; '))}</p>` : ''}</td>`
+        : '';
+    const interests = row.interests.length
+      ? `<p class="muted">${escapeHtml(t.interest)} ${escapeHtml(row.interests.join(' '))}</p>`
+      : '';
+    return `<tr>${cats}<td>${i === 0 ? `<p>${escapeHtml(t.usedFor)}</p>` : ''}<ul>${row.purposes.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></td><td>${escapeHtml(row.basisLabel)}${interests}</td><td>${htmlList(row.retention)}</td></tr>`;
+  });
+  return `<tr class="section"><td colspan="4">${escapeHtml(section.title)}</td></tr>\n${rows.join('\n')}`;
+}
+
+function tableHtml(sections: readonly NoticeSection[], t: (typeof T)[Language]): string {
+  return `<table>\n<thead><tr>${t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${sections.map((s) => sectionHtml(s, t)).join('\n')}\n</tbody>\n</table>`;
+}
+
+export function renderNoticeHtml(notice: Notice): string {
+  const t = T[notice.lang];
+  const body = [
+    `<h1>${escapeHtml(notice.title)}</h1>`,
+    ...notice.intro.map((p) => `<p>${escapeHtml(p)}</p>`),
+    `<h2>${escapeHtml(t.partController)}</h2>`,
+    tableHtml(notice.controller, t),
+  ];
+  if (notice.processor.length) {
+    body.push(
+      `<h2>${escapeHtml(t.partProcessor)}</h2>`,
+      `<p>${escapeHtml(notice.processorIntro)}</p>`,
+      tableHtml(notice.processor, t),
+    );
+  }
+  body.push(
+    `<h2>${escapeHtml(t.recipients)}</h2>`,
+    `<ul>${notice.recipients.map((g) => `<li><strong>${escapeHtml(g.kind)}</strong> : ${escapeHtml(g.names.join(', '))}</li>`).join('')}</ul>`,
+    `<h2>${escapeHtml(t.transfers)}</h2>`,
+    notice.transfers.length ? htmlList(notice.transfers) : `<p>${escapeHtml(t.noTransfer)}</p>`,
+    `<h2>${escapeHtml(t.rights)}</h2>`,
+    `<ul>${notice.rights.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`,
+    `<h2>${escapeHtml(t.exercise)}</h2>`,
+  );
+  const bullets = notice.exercise.filter((e) => e.startsWith('• '));
+  for (const e of notice.exercise) {
+    if (e.startsWith('• ')) continue;
+    body.push(`<p>${escapeHtml(e)}</p>`);
+    if (e === t.withdrawal)
+      body.push(`<ul>${bullets.map((b) => `<li>${escapeHtml(b.slice(2))}</li>`).join('')}</ul>`);
+  }
+  if (notice.updated) body.push(`<footer>${escapeHtml(t.updated)} ${escapeHtml(notice.updated)}</footer>`);
+  return htmlPage(notice.lang, notice.title, body.join('\n'));
+}

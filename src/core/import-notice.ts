@@ -1,0 +1,323 @@
+/**
+ * Turns a published privacy-policy table (tab-separated text with section titles, French or
+ * English, like NEGOMARKETS's) into a draft register. Every retention phrase it recognises
+ * becomes a rule; what it does not stays as a `todo` rule holding the original text.
+ */
+import type { LegalBasis, RegisterFile, RetentionRule } from './register-schema.js';
+import type { Language } from './text.js';
+
+const CATEGORY_WORDS: [RegExp, string][] = [
+  [/^(identit[ée]|identity|[ée]tat[- ]civil)/i, 'identity'],
+  [/^(vie personnelle|personal life)/i, 'personal-life'],
+  [/^(vie professionnelle|professional life)/i, 'professional-life'],
+  [/^(informations? [ée]conomiques?|economic)/i, 'economic-financial'],
+  [/^(donn[ée]es de connexion|connection)/i, 'connection'],
+  [/^(localisation|location)/i, 'location'],
+  [/^internet/i, 'internet'],
+];
+
+const BASIS_WORDS: [RegExp, LegalBasis][] = [
+  [/^(consentement|consent)/i, 'consent'],
+  [/^(ex[ée]cution (d'un|du|des) contrats?|performance of (a|the) contract|contract)/i, 'contract'],
+  [/^(obligations? l[ée]gales?|legal obligations?)/i, 'legal-obligation'],
+  [/^(int[ée]r[êe]ts? l[ée]gitimes?|legitimate interests?)/i, 'legitimate-interest'],
+  [/^(sauvegarde des int[ée]r[êe]ts vitaux|vital interests?)/i, 'vital-interests'],
+  [/^(mission d'int[ée]r[êe]t public|public (task|interest))/i, 'public-task'],
+];
+
+interface Recognised {
+  readonly anchor?: RetentionRule['anchor'];
+  readonly keep?: string;
+  readonly until?: RetentionRule['until'];
+  readonly record?: 'invoices';
+  readonly fields: readonly string[];
+  readonly note?: string;
+  readonly talentPool?: boolean;
+}
+
+const UNIT: Record<string, string> = {
+  mois: 'months',
+  month: 'months',
+  months: 'months',
+  an: 'years',
+  ans: 'years',
+  year: 'years',
+  years: 'years',
+  jour: 'days',
+  jours: 'days',
+  day: 'days',
+  days: 'days',
+};
+const unit = (word: string | undefined) => UNIT[(word ?? '').toLowerCase()] ?? 'years';
+
+/** Recognises one retention phrase; null when it cannot be turned into a rule. */
+export function recogniseRetention(text: string): Recognised | null {
+  const t = text.replace(/\s+/g, ' ');
+  let m =
+    /le temps de la relation commerciale et (\d+) (ans?|mois) apr[èe]s la fin/i.exec(t) ??
+    /(?:time|duration|length) of the (?:business |commercial )?relationship and (\d+) (years?|months?) after/i.exec(
+      t,
+    );
+  if (m)
+    return {
+      anchor: 'relationship_ended_at',
+      keep: `${m[1]} ${unit(m[2])}`,
+      fields: ['relationship_ended_at'],
+      note: 'CNIL: the years after the relationship are an intermediate archive; declare the archived fields',
+    };
+  m =
+    /factures pendant (\d+) (ans?)/i.exec(t) ??
+    /invoices (?:are )?kept (?:for )?(\d+) (years?)/i.exec(t) ??
+    /keep(?:ing)? invoices (?:for )?(\d+) (years?)/i.exec(t);
+  if (m)
+    return {
+      record: 'invoices',
+      anchor: 'issued_at',
+      keep: `${m[1]} ${unit(m[2])}`,
+      fields: ['issued_at'],
+      note: 'Code de commerce L123-22: usually counted from the end of the financial year: anchor {financialYearEnd: issued_at}',
+    };
+  m =
+    /(\d+) (ans?|mois) (?:à compter de|apr[èe]s) la collecte ou (?:du|le) dernier contact/i.exec(t) ??
+    /(\d+) (years?|months?) (?:from|after) (?:the )?collection or (?:from )?the last contact/i.exec(t);
+  if (m)
+    return {
+      anchor: { latest: ['collected_at', 'last_contact_at'] },
+      keep: `${m[1]} ${unit(m[2])}`,
+      fields: ['collected_at', 'last_contact_at'],
+    };
+  m =
+    /(\d+) (ans?|mois) apr[èe]s le dernier contact/i.exec(t) ??
+    /(\d+) (years?|months?) after the last contact/i.exec(t);
+  if (m)
+    return {
+      anchor: 'last_contact_at',
+      keep: `${m[1]} ${unit(m[2])}`,
+      fields: ['last_contact_at'],
+      talentPool: /candidat/i.test(t),
+    };
+  if (
+    /tant que la personne (?:concern[ée]e )?ne se d[ée]sinscrit pas/i.test(t) ||
+    /until (?:the person|you|they) unsubscribes?/i.test(t)
+  )
+    return { until: ['unsubscribed_at'], fields: ['unsubscribed_at'] };
+  m =
+    /(\d+) (mois|ans?|jours?) maximum/i.exec(t) ??
+    /(\d+) (months?|years?|days?) (?:at most|maximum)/i.exec(t);
+  if (m) return { anchor: 'collected_at', keep: `${m[1]} ${unit(m[2])}`, fields: ['collected_at'] };
+  return null;
+}
+
+function slug(text: string, words = 6): string {
+  const s = text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim()
+    .split(' ')
+    .slice(0, words)
+    .join('-');
+  return /^[a-z]/.test(s) ? s : `x-${s}`;
+}
+
+function unique(base: string, used: Set<string>): string {
+  let id = base;
+  for (let i = 2; used.has(id); i++) id = `${base}-${i}`;
+  used.add(id);
+  return id;
+}
+
+const stripTags = (s: string) =>
+  s
+    .replace(/<[^>]+>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+function splitPurposes(cell: string): string[] {
+  const body = stripTags(cell).replace(
+    /^(nous utilisons ces donn[ée]es afin de|we use (?:this|these) data (?:to|in order to))\s*:?\s*/i,
+    '',
+  );
+  return body
+    .split(/(?:^|\s)-\s+/)
+    .map((p) =>
+      p
+        .trim()
+        .replace(/\s*[;.]+$/, '')
+        .trim(),
+    )
+    .filter((p) => p.length > 0);
+}
+
+function splitRetention(cell: string): string[] {
+  const text = stripTags(cell);
+  if (!text) return [];
+  return text
+    .split(/(?=Dur[ée]e (?:recommand[ée]e|l[ée]gale))|(?=(?:Recommended|Legal) (?:period|duration))/i)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function isSectionTitle(cells: string[]): boolean {
+  const [first, ...rest] = cells;
+  return Boolean(
+    first && first === first.toUpperCase() && /[A-ZÀ-Ý]/.test(first) && rest.every((c) => c.trim() === ''),
+  );
+}
+
+function isHeader(cells: string[]): boolean {
+  return /^(donn[ée]es collect[ée]es|data collected)/i.test(cells[0]?.trim() ?? '');
+}
+
+/** Parses the table text into a draft register file. */
+export function importNotice(text: string): RegisterFile {
+  const lang: Language =
+    /DATA COLLECTED|LEGAL BASIS/i.test(text) && !/DONN[ÉE]ES COLLECT/i.test(text) ? 'en' : 'fr';
+  const used = new Set<string>();
+  const activities: NonNullable<RegisterFile['activities']> = [];
+  const records: NonNullable<RegisterFile['records']> = [];
+  const retention: RetentionRule[] = [];
+  const subjects: NonNullable<RegisterFile['dataSubjects']> = [];
+  const controllers: NonNullable<RegisterFile['controllers']> = [];
+  let role: 'controller' | 'processor' = 'controller';
+  let orgName = lang === 'fr' ? 'TODO : nom de l’organisme' : 'TODO: organisation name';
+  let current: (typeof activities)[number] | null = null;
+  let invoices = false;
+
+  const recordFor = (activityId: string, fields: readonly string[]) => {
+    let record = records.find((r) => r.id === `${activityId.replaceAll('-', '_')}_data`);
+    if (!record) {
+      record = {
+        id: `${activityId.replaceAll('-', '_')}_data`,
+        name: `${current ? String(current.name) : activityId} (${lang === 'fr' ? 'données' : 'data'})`,
+        fields: {},
+      };
+      records.push(record);
+    }
+    for (const f of fields) (record.fields as Record<string, 'date'>)[f] = 'date';
+    return record.id;
+  };
+
+  for (const rawLine of text.split(/\r?\n/)) {
+    const cells = rawLine.split('\t').map((c) => c.trim());
+    if (cells.every((c) => c === '')) continue;
+    if (isHeader(cells)) continue;
+    if (cells.length === 1 || (cells.slice(1).every((c) => c === '') && !isSectionTitle(cells))) {
+      const sentence = stripTags(cells[0] ?? '');
+      const processor = /sous-traitant|processor/i.exec(sentence);
+      if (processor) {
+        role = 'processor';
+        const org = /^(?:dans le cadre de nos missions\s+)?(\S+)\s+(?:agit|acts)/i.exec(sentence);
+        if (org?.[1]) orgName = org[1];
+        const behalf =
+          /pour le compte (?:de ses|des|de) ([^:]+?)\s*:?$/i.exec(sentence) ??
+          /on behalf of (?:its )?([^:]+?)\s*:?$/i.exec(sentence);
+        const name = behalf?.[1]?.trim() ?? (lang === 'fr' ? 'responsables du traitement' : 'controllers');
+        if (!controllers.some((c) => c.name === name))
+          controllers.push({ id: unique(slug(name, 3), used), name });
+        current = null;
+      }
+      continue;
+    }
+    if (isSectionTitle(cells)) {
+      const title = stripTags(cells[0] ?? '');
+      const name = title.charAt(0) + title.slice(1).toLowerCase();
+      const id = unique(slug(title, 5), used);
+      const subject = unique(`${id}-subjects`, used);
+      subjects.push({
+        id: subject,
+        name:
+          lang === 'fr' ? `TODO : personnes concernées par « ${name} »` : `TODO: data subjects of "${name}"`,
+      });
+      current = {
+        id,
+        name,
+        role,
+        ...(role === 'processor' && controllers.length ? { controllers: controllers.map((c) => c.id) } : {}),
+        dataSubjects: [subject],
+        dataCategories: [],
+        purposes: [],
+      };
+      activities.push(current);
+      continue;
+    }
+    if (!current) continue;
+    const [categoryCell = '', purposeCell = '', basisCell = '', retentionCell = ''] = cells;
+    if (categoryCell) {
+      for (const part of stripTags(categoryCell)
+        .split(/\.{3}|…/)
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const id = CATEGORY_WORDS.find(([re]) => re.test(part))?.[1];
+        if (id && !current.dataCategories.includes(id)) (current.dataCategories as string[]).push(id);
+      }
+    }
+    const basisText = stripTags(basisCell);
+    const basis = BASIS_WORDS.find(([re]) => re.test(basisText))?.[1] ?? (basisText as LegalBasis);
+    const purposeIds: string[] = [];
+    const retentionTexts = splitRetention(retentionCell);
+    const withdrawal = retentionTexts.find((r) => /d[ée]sinscription|unsubscribe link/i.test(r));
+    const recognised = retentionTexts.map((r) => ({ text: r, rule: recogniseRetention(r) }));
+    for (const purposeText of splitPurposes(purposeCell)) {
+      const id = unique(slug(purposeText), used);
+      purposeIds.push(id);
+      (current.purposes as unknown[]).push({
+        id,
+        name: purposeText,
+        legalBasis: basis,
+        ...(basis === 'consent' && withdrawal ? { withdrawal } : {}),
+        ...(recognised.some((r) => r.rule?.talentPool) ? { tags: ['talent-pool'] } : {}),
+      });
+    }
+    for (const { text: phrase, rule } of recognised) {
+      const id = unique(`${current.id}-retention`, used);
+      if (!rule) {
+        retention.push({
+          id,
+          record: recordFor(current.id, []),
+          purposes: purposeIds,
+          todo: phrase,
+          text: phrase,
+        });
+        continue;
+      }
+      let record: string;
+      if (rule.record === 'invoices') {
+        if (!invoices)
+          records.push({
+            id: 'invoices',
+            name: lang === 'fr' ? 'Factures' : 'Invoices',
+            fields: { issued_at: 'date' },
+          });
+        invoices = true;
+        record = 'invoices';
+      } else record = recordFor(current.id, rule.fields);
+      retention.push({
+        id,
+        record,
+        purposes: purposeIds,
+        ...(rule.anchor !== undefined ? { anchor: rule.anchor } : {}),
+        ...(rule.keep !== undefined ? { keep: rule.keep } : {}),
+        ...(rule.until !== undefined ? { until: rule.until } : {}),
+        then: 'delete',
+        text: phrase,
+        ...(rule.note ? { note: rule.note } : {}),
+      });
+    }
+  }
+  for (const a of activities)
+    if (a.dataCategories.length === 0) (a.dataCategories as string[]).push('identity');
+  return {
+    organisation: {
+      name: orgName,
+      languages: [lang],
+      financialYearEnd: '12-31',
+    },
+    dataSubjects: subjects,
+    ...(controllers.length ? { controllers } : {}),
+    records,
+    activities,
+    retention,
+  };
+}

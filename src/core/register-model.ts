@@ -1,0 +1,118 @@
+/** Look-ups over a loaded register: ids, record fields and relation paths. */
+import type { Register } from './register-load.js';
+import {
+  type Activity,
+  CNIL_CATEGORIES,
+  type Purpose,
+  type RecordType,
+  type RetentionRule,
+} from './register-schema.js';
+
+export type FieldType = 'date' | 'boolean' | 'string' | 'integer' | 'enum' | 'text';
+
+export interface FieldInfo {
+  readonly type: FieldType;
+  readonly values?: readonly string[];
+}
+
+export function fieldInfo(record: RecordType, name: string): FieldInfo | undefined {
+  const spec = record.fields[name];
+  if (spec === undefined) return undefined;
+  if (typeof spec === 'string') return { type: spec };
+  return spec.values ? { type: spec.type, values: spec.values } : { type: spec.type };
+}
+
+export type ResolvedPath =
+  | {
+      readonly ok: true;
+      readonly record: RecordType;
+      readonly field: string;
+      readonly info: FieldInfo;
+      readonly relations: readonly string[];
+      readonly many: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly code: 'E_UNKNOWN_FIELD' | 'E_UNKNOWN_RELATION' | 'E_UNKNOWN_RECORD';
+      readonly message: string;
+    };
+
+/** Resolves `field` or `relation.relation.field` from a record type. */
+export function resolvePath(register: Register, recordId: string, path: string): ResolvedPath {
+  const segments = path.split('.');
+  const field = segments.pop() as string;
+  let record = findRecord(register, recordId);
+  if (!record)
+    return { ok: false, code: 'E_UNKNOWN_RECORD', message: `record "${recordId}" is not declared` };
+  let many = false;
+  for (const rel of segments) {
+    const relation = record.relations?.[rel];
+    if (!relation) {
+      const known = Object.keys(record.relations ?? {});
+      return {
+        ok: false,
+        code: 'E_UNKNOWN_RELATION',
+        message: `record "${record.id}" has no relation "${rel}"${known.length ? `; it has ${known.join(', ')}` : ''}`,
+      };
+    }
+    many ||= relation.many === true;
+    const next = findRecord(register, relation.to);
+    if (!next)
+      return {
+        ok: false,
+        code: 'E_UNKNOWN_RECORD',
+        message: `relation "${rel}" leads to record "${relation.to}", which is not declared`,
+      };
+    record = next;
+  }
+  const info = fieldInfo(record, field);
+  if (!info) {
+    return {
+      ok: false,
+      code: 'E_UNKNOWN_FIELD',
+      message: `record "${record.id}" has no field "${field}"; it has ${Object.keys(record.fields).join(', ')}`,
+    };
+  }
+  return { ok: true, record, field, info, relations: segments, many };
+}
+
+export function findRecord(register: Register, id: string): RecordType | undefined {
+  return register.records.find((r) => r.id === id);
+}
+
+export interface PurposeRef {
+  readonly activity: Activity;
+  readonly purpose: Purpose;
+}
+
+export function allPurposes(register: Register): PurposeRef[] {
+  return register.activities.flatMap((activity) =>
+    activity.purposes.map((purpose) => ({ activity, purpose })),
+  );
+}
+
+export function findPurpose(register: Register, id: string): PurposeRef | undefined {
+  return allPurposes(register).find((p) => p.purpose.id === id);
+}
+
+export function rulesForPurpose(register: Register, purposeId: string): RetentionRule[] {
+  return register.retention.filter((r) => r.purposes.includes(purposeId));
+}
+
+export function rulesForRecord(register: Register, recordId: string): RetentionRule[] {
+  return register.retention.filter((r) => r.record === recordId);
+}
+
+export function isCnilCategory(id: string): boolean {
+  return (CNIL_CATEGORIES as readonly string[]).includes(id);
+}
+
+/** The CNIL category a data category belongs to (itself for a CNIL category). */
+export function cnilCategoryOf(register: Register, id: string): string | undefined {
+  if (isCnilCategory(id)) return id;
+  return register.dataCategories.find((c) => c.id === id)?.parent;
+}
+
+export function languagesOf(register: Register): readonly ('fr' | 'en')[] {
+  return register.organisation.languages ?? ['fr', 'en'];
+}

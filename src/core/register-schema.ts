@@ -1,0 +1,338 @@
+/**
+ * The register's file format, as zod schemas. A register is one YAML file or a folder of them;
+ * every file has the same shape and every top-level key is optional, so a DPO can split the
+ * register by activity. The JSON Schema published in `schema/` is generated from these.
+ */
+import { z } from 'zod';
+
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legal-obligation',
+  'vital-interests',
+  'public-task',
+  'legitimate-interest',
+] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+/** The categories of the CNIL register template; finer categories declare one as their parent. */
+export const CNIL_CATEGORIES = [
+  'identity',
+  'personal-life',
+  'professional-life',
+  'economic-financial',
+  'connection',
+  'location',
+  'internet',
+] as const;
+export type CnilCategory = (typeof CNIL_CATEGORIES)[number];
+
+export const SPECIAL_CATEGORIES = [
+  'racial-ethnic-origin',
+  'political-opinions',
+  'religious-beliefs',
+  'trade-union',
+  'genetic',
+  'biometric',
+  'health',
+  'sex-life',
+  'criminal-offences',
+  'national-id-number',
+] as const;
+
+export const SECURITY_KINDS = [
+  'access-control',
+  'traceability',
+  'software-protection',
+  'backup',
+  'encryption',
+  'processor-oversight',
+  'other',
+] as const;
+
+export const SAFEGUARDS = [
+  'adequacy-decision',
+  'standard-contractual-clauses',
+  'binding-corporate-rules',
+  'code-of-conduct',
+  'certification',
+  'art-49-derogation',
+] as const;
+
+const ID = /^[a-z][a-z0-9_-]*$/;
+const idMessage = 'an id is lower-case letters, digits, "-" or "_", starting with a letter';
+export const Id = z.string().regex(ID, idMessage);
+const FieldPath = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, 'a field is "column" or "relation.column"');
+
+/** A text in French and English; a plain string is taken as the register's first language. */
+export const LocalText = z.union([
+  z.string().min(1),
+  z.strictObject({ fr: z.string().min(1).optional(), en: z.string().min(1).optional() }),
+]);
+export type LocalText = z.infer<typeof LocalText>;
+
+/** `13 months`, `3 years`, `30 days`, `2 weeks`, or ISO 8601 `P13M`. Checked by the validator. */
+export const DurationText = z
+  .string()
+  .describe('a duration: "13 months", "3 years", "30 days", "2 weeks", or ISO 8601 "P13M"');
+
+/** A duration read from a column of the record or of a related record (a controller's instruction). */
+export const FieldDuration = z.union([
+  z.strictObject({ months: FieldPath }),
+  z.strictObject({ years: FieldPath }),
+  z.strictObject({ days: FieldPath }),
+]);
+export const Keep = z.union([DurationText, FieldDuration]);
+export type Keep = z.infer<typeof Keep>;
+
+export type DateExpr =
+  | string
+  | { readonly latest: readonly DateExpr[] }
+  | { readonly earliest: readonly DateExpr[] }
+  | { readonly max: string }
+  | { readonly min: string }
+  | { readonly financialYearEnd: DateExpr }
+  | { readonly from: DateExpr; readonly add: Keep };
+
+/**
+ * A date: a field (`placed_at`, or `distributor.contract_ended_at` through a to-one relation),
+ * the latest or earliest of several, the max or min over a to-many relation (`orders.placed_at`),
+ * the end of the financial year containing a date, or a date plus a duration.
+ */
+export const DateExpr: z.ZodType<DateExpr> = z.lazy(() =>
+  z.union([
+    FieldPath,
+    z.strictObject({ latest: z.array(DateExpr).min(1) }),
+    z.strictObject({ earliest: z.array(DateExpr).min(1) }),
+    z.strictObject({ max: FieldPath }),
+    z.strictObject({ min: FieldPath }),
+    z.strictObject({ financialYearEnd: DateExpr }),
+    z.strictObject({ from: DateExpr, add: Keep }),
+  ]),
+);
+
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** `field: value` (equals; `null` is "is null"), `field: [a, b]` (one of), `field: {not: …}`. */
+export const Matcher = z.union([
+  Scalar,
+  z.array(Scalar).min(1),
+  z.strictObject({ not: z.union([Scalar, z.array(Scalar).min(1)]) }),
+]);
+export const Condition = z.record(FieldPath, Matcher);
+export type Condition = z.infer<typeof Condition>;
+
+export const FIELD_TYPES = ['date', 'boolean', 'string', 'integer', 'enum', 'text'] as const;
+export const FieldSpec = z.union([
+  z.enum(FIELD_TYPES),
+  z.strictObject({
+    type: z.enum(FIELD_TYPES),
+    values: z.array(z.string()).optional(),
+    label: LocalText.optional(),
+    category: Id.optional(),
+  }),
+]);
+export const RelationSpec = z.strictObject({
+  to: Id,
+  many: z.boolean().optional(),
+  label: LocalText.optional(),
+});
+
+export const RecordType = z.strictObject({
+  id: Id,
+  name: LocalText,
+  categories: z.array(Id).optional(),
+  subjects: z.array(Id).optional(),
+  fields: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), FieldSpec),
+  relations: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), RelationSpec).optional(),
+});
+export type RecordType = z.infer<typeof RecordType>;
+
+export const AnonymiseField = z.union([
+  z.string(),
+  z.strictObject({
+    field: z.string(),
+    method: z.enum(['null', 'fixed', 'generalise', 'hash', 'hmac', 'pseudonym', 'random']),
+  }),
+]);
+
+export const FinalAction = z.union([
+  z.literal('delete'),
+  z.strictObject({ anonymise: z.array(AnonymiseField).min(1) }),
+]);
+export type FinalAction = z.infer<typeof FinalAction>;
+
+export const RetentionRule = z.strictObject({
+  id: Id,
+  record: Id,
+  purposes: z.array(Id).min(1),
+  where: Condition.optional(),
+  anchor: DateExpr.optional(),
+  keep: Keep.optional(),
+  until: z.array(DateExpr).min(1).optional(),
+  follows: z.string().optional().describe('a to-one relation: the record ends with the related record'),
+  archive: z
+    .strictObject({
+      keep: DurationText.describe('measured from the anchor'),
+      fields: z.array(z.string()).min(1),
+      purpose: LocalText.optional(),
+    })
+    .optional(),
+  then: FinalAction.optional(),
+  returnTo: z
+    .strictObject({
+      relation: z.string(),
+      when: Condition.optional(),
+      formats: z.array(z.enum(['json', 'csv'])).optional(),
+    })
+    .optional()
+    .describe('processor data: export it for its controller before deleting it'),
+  suppress: z
+    .string()
+    .optional()
+    .describe(
+      'an identity field whose keyed hash must be on the suppression list once the record is deleted',
+    ),
+  setBy: z.enum(['controller', 'controller-instructions', 'law']).optional(),
+  text: LocalText.optional(),
+  note: LocalText.optional(),
+  todo: z.string().optional().describe('an imported phrase not yet turned into a rule'),
+});
+export type RetentionRule = z.infer<typeof RetentionRule>;
+
+export const HoldRule = z.strictObject({
+  id: Id,
+  record: Id,
+  when: Condition,
+  holds: z
+    .array(z.string())
+    .min(1)
+    .describe('relation paths from the record: "order", "order.payments", "self"'),
+  reason: LocalText,
+});
+export type HoldRule = z.infer<typeof HoldRule>;
+
+export const Purpose = z.strictObject({
+  id: Id,
+  name: LocalText,
+  legalBasis: z.enum(LEGAL_BASES),
+  legitimateInterest: LocalText.optional(),
+  withdrawal: LocalText.optional().describe('how a person withdraws consent'),
+  dataCategories: z.array(Id).optional(),
+  tags: z
+    .array(z.enum(['talent-pool', 'direct-marketing', 'suppression-list', 'security', 'statistics']))
+    .optional(),
+  note: LocalText.optional(),
+});
+export type Purpose = z.infer<typeof Purpose>;
+
+export const Transfer = z.strictObject({
+  recipient: Id,
+  country: z.string().min(2),
+  safeguard: z.enum(SAFEGUARDS),
+  documentation: z.string().optional(),
+});
+
+export const SecurityMeasure = z.strictObject({ kind: z.enum(SECURITY_KINDS), description: LocalText });
+
+export const Activity = z.strictObject({
+  id: Id,
+  ref: z.string().optional(),
+  name: LocalText,
+  role: z.enum(['controller', 'processor']),
+  controllers: z.array(Id).optional(),
+  jointControllers: z.array(z.string()).optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  description: LocalText.optional(),
+  dataSubjects: z.array(Id).min(1),
+  dataCategories: z.array(Id).min(1),
+  specialCategories: z.array(z.enum(SPECIAL_CATEGORIES)).optional(),
+  records: z.array(Id).optional(),
+  purposes: z.array(Purpose).min(1),
+  recipients: z.array(Id).optional(),
+  transfers: z.array(Transfer).optional(),
+  security: z.array(SecurityMeasure).optional(),
+  note: LocalText.optional(),
+});
+export type Activity = z.infer<typeof Activity>;
+
+const Contact = z.strictObject({
+  name: z.string().optional(),
+  email: z.string().optional(),
+  phone: z.string().optional(),
+  address: z.string().optional(),
+  url: z.string().optional(),
+});
+
+export const Organisation = z.strictObject({
+  name: z.string().min(1),
+  legalForm: z.string().optional(),
+  registration: z.string().optional(),
+  address: z.string().optional(),
+  contact: Contact.optional(),
+  dpo: Contact.optional(),
+  representative: Contact.optional(),
+  rights: Contact.optional().describe('where people exercise their rights'),
+  supervisoryAuthority: z.string().optional(),
+  languages: z
+    .array(z.enum(['fr', 'en']))
+    .min(1)
+    .optional(),
+  financialYearEnd: z
+    .string()
+    .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a financial year end is MM-DD, e.g. 12-31')
+    .optional(),
+  updatedAt: z.string().optional(),
+});
+export type Organisation = z.infer<typeof Organisation>;
+
+export const Declared = z.strictObject({
+  id: Id,
+  name: LocalText,
+  description: LocalText.optional(),
+});
+export const DataCategory = Declared.extend({ parent: z.enum(CNIL_CATEGORIES), dpv: z.string().optional() });
+export const Recipient = Declared.extend({
+  kind: z.enum(['internal', 'processor', 'third-party', 'authority']),
+  country: z.string().optional(),
+});
+export const Controller = Declared.extend({
+  contact: Contact.optional(),
+  instructions: LocalText.optional(),
+});
+
+export const RegisterFile = z.strictObject({
+  $schema: z.string().optional(),
+  organisation: Organisation.optional(),
+  dataCategories: z.array(DataCategory).optional(),
+  dataSubjects: z.array(Declared).optional(),
+  recipients: z.array(Recipient).optional(),
+  controllers: z.array(Controller).optional(),
+  records: z.array(RecordType).optional(),
+  activities: z.array(Activity).optional(),
+  retention: z.array(RetentionRule).optional(),
+  holds: z.array(HoldRule).optional(),
+});
+export type RegisterFile = z.infer<typeof RegisterFile>;
+
+export type DataCategory = z.infer<typeof DataCategory>;
+export type Declared = z.infer<typeof Declared>;
+export type Recipient = z.infer<typeof Recipient>;
+export type Controller = z.infer<typeof Controller>;
+
+/** The JSON Schema of a register file, for editors (`# yaml-language-server: $schema=…`). */
+export function registerJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(RegisterFile, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return {
+    ...schema,
+    $id: 'https://registre.dev/schema/register.schema.json',
+    title: 'registre register file',
+    description:
+      'A GDPR register as code: organisation, processing activities, purposes and legal bases, records and retention rules.',
+  };
+}
