@@ -175,6 +175,10 @@ function translateZodIssue(
     case 'invalid_value': {
       const actual = valueAt(data, path);
       const options = zi.values.map((v) => `"${String(v)}"`).join(', ');
+      if (actual === undefined)
+        return [
+          { severity: 'error', code: 'E_REQUIRED', path, message: `${at} is required (one of ${options})` },
+        ];
       if (key === 'legalBasis') {
         const purpose = valueAt(data, path.slice(0, -1)) as { id?: unknown } | undefined;
         return [

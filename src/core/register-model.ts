@@ -116,3 +116,10 @@ export function cnilCategoryOf(register: Register, id: string): string | undefin
 export function languagesOf(register: Register): readonly ('fr' | 'en')[] {
   return register.organisation.languages ?? ['fr', 'en'];
 }
+
+/** Activities in the register's own order: by `ref` (T-01, T-02 …), then as read. */
+export function orderedActivities(register: Register): Activity[] {
+  return [...register.activities].sort((a, b) =>
+    a.ref !== undefined && b.ref !== undefined ? a.ref.localeCompare(b.ref, 'en', { numeric: true }) : 0,
+  );
+}

@@ -4,7 +4,7 @@
  * activities NEGOMARKETS decides; the processor record (30(2)) has one section per controller.
  */
 import type { Register } from '../register-load.js';
-import { cnilCategoryOf, findRecord, isCnilCategory } from '../register-model.js';
+import { cnilCategoryOf, findRecord, isCnilCategory, orderedActivities } from '../register-model.js';
 import type { Activity, RecordType, RetentionRule } from '../register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
@@ -279,7 +279,7 @@ export function buildArt30(
 ): Art30Record {
   const t = T[lang];
   const org = register.organisation;
-  const activities = register.activities.filter((a) => a.role === kind);
+  const activities = orderedActivities(register).filter((a) => a.role === kind);
   const common: Pair[] = [
     [t.org, [org.name, org.legalForm].filter(Boolean).join(' ')],
     [t.address, org.address ?? t.none],

@@ -36,9 +36,7 @@ export function describeKeep(
   }
   const [unit, path] = Object.entries(keep)[0] as [string, string];
   const units = UNIT_LABELS[lang][unit]?.[1] ?? unit;
-  return lang === 'fr'
-    ? `la durée en ${units} fixée par ${fieldLabel(register, record, path, lang)}`
-    : `the number of ${units} given by ${fieldLabel(register, record, path, lang)}`;
+  return `${fieldLabel(register, record, path, lang)} (${lang === 'fr' ? 'en' : 'in'} ${units})`;
 }
 
 export function describeDate(

@@ -5,7 +5,7 @@
  */
 import { isoDuration, parseDuration } from '../calendar.js';
 import type { Register } from '../register-load.js';
-import { findRecord, isCnilCategory, rulesForPurpose } from '../register-model.js';
+import { findRecord, isCnilCategory, orderedActivities, rulesForPurpose } from '../register-model.js';
 import type { RetentionRule } from '../register-schema.js';
 import { describeRule } from './describe-rule.js';
 import { CNIL_CATEGORY_DPV, LEGAL_BASIS_ARTICLE } from './labels.js';
@@ -101,7 +101,7 @@ export function buildDpv(
     graph.push({ '@id': iri(base, 'subject', s.id), '@type': 'dpv:DataSubject', title: texts(s.name) });
   for (const rec of register.records)
     graph.push({ '@id': iri(base, 'record', rec.id), '@type': 'dpv:Data', title: texts(rec.name) });
-  for (const activity of register.activities) {
+  for (const activity of orderedActivities(register)) {
     const processor = activity.role === 'processor';
     graph.push({
       '@id': iri(base, 'activity', activity.id),

@@ -3,7 +3,7 @@
  * retention; controller part, then processor part), then transfers, recipients and rights.
  */
 import type { Register } from '../register-load.js';
-import { cnilCategoryOf, isCnilCategory, rulesForPurpose } from '../register-model.js';
+import { cnilCategoryOf, isCnilCategory, orderedActivities, rulesForPurpose } from '../register-model.js';
 import { type Activity, CNIL_CATEGORIES, type LegalBasis } from '../register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
@@ -191,7 +191,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
         .map((r) => localise(r.name, lang)),
     }))
     .filter((g) => g.names.length > 0);
-  const transfers = register.activities.flatMap((a) =>
+  const transfers = orderedActivities(register).flatMap((a) =>
     (a.transfers ?? []).map((tr) => {
       const to = localise(register.recipients.find((r) => r.id === tr.recipient)?.name, lang) || tr.recipient;
       return `${localise(a.name, lang)} : ${to} (${tr.country}) — ${label(SAFEGUARD_LABELS, tr.safeguard, lang)}`;
@@ -200,7 +200,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
   const channels = [org.rights?.email ?? org.dpo?.email, org.rights?.address, org.rights?.url]
     .filter(Boolean)
     .join(lang === 'fr' ? ' ; ' : '; ');
-  const withdrawals = register.activities.flatMap((a) =>
+  const withdrawals = orderedActivities(register).flatMap((a) =>
     a.role === 'controller'
       ? a.purposes
           .filter((p) => p.withdrawal)
@@ -219,11 +219,11 @@ export function buildNotice(register: Register, lang: Language): Notice {
     lang,
     title: t.title(org.name),
     intro,
-    controller: register.activities
+    controller: orderedActivities(register)
       .filter((a) => a.role === 'controller')
       .map((a) => sectionOf(register, a, lang)),
     processorIntro: t.processorIntro(org.name),
-    processor: register.activities
+    processor: orderedActivities(register)
       .filter((a) => a.role === 'processor')
       .map((a) => sectionOf(register, a, lang)),
     recipients,

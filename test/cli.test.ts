@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'registre.js');
+const SEED = join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt');
+
+function registre(args: string[], cwd = ROOT) {
+  const run = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const temp = () => mkdtempSync(join(tmpdir(), 'registre-cli-'));
+
+describe('registre --help', () => {
+  it('lists the commands', () => {
+    const { code, stdout } = registre(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['validate', 'docs', 'import-notice', 'schema']) expect(stdout).toContain(command);
+  });
+
+  it('an unknown command is a usage error (exit 2)', () => {
+    const { code, stderr } = registre(['sweeep']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown command 'sweeep'");
+  });
+});
+
+describe('registre validate', () => {
+  it('the bundled register is valid, and is the default outside a configured folder', () => {
+    expect(registre(['validate', 'registers/negomarkets'])).toMatchObject({ code: 0, stdout: '' });
+    const { code, stderr } = registre(['validate'], temp());
+    expect(code).toBe(0);
+    expect(stderr).toContain('0 errors, 0 warnings — valid');
+  });
+
+  it('reports an error with file, line, column and code, and exits 1', () => {
+    const dir = temp();
+    const text = readFileSync(join(ROOT, 'registers/negomarkets/newsletter.yaml'), 'utf8').replace(
+      'legalBasis: consent',
+      'legalBasis: consentment',
+    );
+    const folder = join(dir, 'reg');
+    spawnSync('cp', ['-r', join(ROOT, 'registers/negomarkets'), folder]);
+    writeFileSync(join(folder, 'newsletter.yaml'), text);
+    const { code, stdout } = registre(['validate', 'reg'], dir);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /^reg\/newsletter\.yaml:\d+:21 E_UNKNOWN_LEGAL_BASIS purpose "newsletter-sending" has legal basis "consentment"; expected one of consent, /m,
+    );
+  });
+
+  it('warnings pass, unless --strict; --json prints them for machines', () => {
+    const dir = temp();
+    expect(registre(['import-notice', SEED, '--out', 'draft.yaml'], dir).code).toBe(0);
+    expect(registre(['validate', 'draft.yaml'], dir).code).toBe(0);
+    expect(registre(['validate', 'draft.yaml', '--strict'], dir).code).toBe(1);
+    const json = JSON.parse(registre(['validate', 'draft.yaml', '--json'], dir).stdout);
+    expect(json).toMatchObject({ valid: true, errors: 0 });
+    expect(json.issues[0]).toMatchObject({ severity: 'warning', file: 'draft.yaml' });
+    expect(json.issues[0].line).toBeGreaterThan(0);
+  });
+
+  it('a path that does not exist is one clear line, no stack', () => {
+    const { code, stderr } = registre(['validate', 'nowhere']);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^registre: no register at .*nowhere: no such file or folder$/);
+  });
+
+  it('the configuration file names the register', () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'registre.yaml'), 'register: mine.yaml\n');
+    writeFileSync(join(dir, 'mine.yaml'), 'organisation: { name: X }\nactivities: nope\n');
+    const { code, stdout } = registre(['validate'], dir);
+    expect(code).toBe(1);
+    expect(stdout).toContain('mine.yaml:2:13 E_TYPE');
+  });
+});
+
+describe('registre docs', () => {
+  it('writes the notice, the art. 30 records and the DPV export', async () => {
+    const dir = temp();
+    const { code, stderr } = registre(['docs', '--out', dir]);
+    expect(stderr).toContain('15 documents written');
+    expect(code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([
+      'art30-controller.en.csv',
+      'art30-controller.en.html',
+      'art30-controller.fr.csv',
+      'art30-controller.fr.html',
+      'art30-processor.en.csv',
+      'art30-processor.en.html',
+      'art30-processor.fr.csv',
+      'art30-processor.fr.html',
+      'art30.en.xlsx',
+      'art30.fr.xlsx',
+      'privacy-notice.en.html',
+      'privacy-notice.en.md',
+      'privacy-notice.fr.html',
+      'privacy-notice.fr.md',
+      'register.dpv.jsonld',
+    ]);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(join(dir, 'art30.fr.xlsx'));
+    const names = workbook.worksheets.map((w) => w.name);
+    expect(names[0]).toBe('RT Fiche commune');
+    expect(names).toContain('T-04 Inscription à la newslette');
+    expect(names).toContain('ST Fiche commune');
+    expect(workbook.getWorksheet('RT Fiche commune')?.getCell('A1').value).toBe(
+      'Registre des activités de traitement de NEGOMARKETS (article 30.1 du RGPD)',
+    );
+  });
+
+  it('one document kind and one language at a time', () => {
+    const dir = temp();
+    expect(registre(['docs', '--out', dir, '--only', 'notice', '--lang', 'en']).code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['privacy-notice.en.html', 'privacy-notice.en.md']);
+    expect(registre(['docs', '--out', dir, '--only', 'pdf']).code).toBe(2);
+  });
+
+  it('an invalid register writes nothing', () => {
+    const dir = temp();
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'organisation: { name: X }\nretention: [{ id: r, record: nope, purposes: [p], anchor: a }]\n',
+    );
+    const { code, stdout, stderr } = registre(['docs', 'bad.yaml', '--out', 'out'], dir);
+    expect(code).toBe(1);
+    expect(stdout).toContain('E_UNKNOWN_PURPOSE');
+    expect(stderr).toContain('no document written');
+    expect(readdirSync(dir)).toEqual(['bad.yaml']);
+  });
+});
+
+describe('registre import-notice', () => {
+  it('prints a draft register on standard output', () => {
+    const { code, stdout } = registre(['import-notice', SEED]);
+    expect(code).toBe(0);
+    const draft = parse(stdout);
+    expect(draft.activities).toHaveLength(6);
+    expect(draft.retention.length).toBeGreaterThan(5);
+  });
+
+  it('a missing file is a clear error', () => {
+    const { code, stderr } = registre(['import-notice', 'missing.txt']);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('registre: cannot read missing.txt: ENOENT');
+  });
+});
+
+describe('registre schema', () => {
+  it('the published JSON Schema is the one the code generates', () => {
+    const { stdout } = registre(['schema']);
+    expect(JSON.parse(stdout)).toEqual(
+      JSON.parse(readFileSync(join(ROOT, 'schema/register.schema.json'), 'utf8')),
+    );
+    expect(JSON.parse(stdout).properties.activities.type).toBe('array');
+  });
+});
