@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDuration, financialYearEnd, parseDuration, toCalendarDate } from './calendar.js';
 
@@ -79,5 +80,44 @@ describe('parseDuration', () => {
     ['', 'E_DURATION_SYNTAX'],
   ])('refuses %j with %s', (text, code) => {
     expect(parseDuration(text)).toEqual({ ok: false, code });
+  });
+});
+
+describe('calendar properties (fast-check)', () => {
+  const dates = fc
+    .date({ min: new Date(Date.UTC(1990, 0, 1)), max: new Date(Date.UTC(2090, 11, 31)), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10));
+
+  it('adding months keeps the day, or clamps it to the last day of the month', () => {
+    fc.assert(
+      fc.property(dates, fc.integer({ min: 0, max: 240 }), (date, months) => {
+        const result = addDuration(date, { amount: months, unit: 'months' });
+        const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+        const [ry, rm, rd] = result.split('-').map(Number) as [number, number, number];
+        expect(ry * 12 + rm - (y * 12 + m)).toBe(months);
+        expect(rd).toBe(Math.min(d, new Date(Date.UTC(ry, rm, 0)).getUTCDate()));
+        expect(toCalendarDate(result)).toBe(result);
+      }),
+    );
+  });
+
+  it('n years are 12n months, and a deadline never comes before its anchor', () => {
+    fc.assert(
+      fc.property(dates, fc.integer({ min: 0, max: 20 }), (date, years) => {
+        const byYears = addDuration(date, { amount: years, unit: 'years' });
+        expect(byYears).toBe(addDuration(date, { amount: years * 12, unit: 'months' }));
+        expect(byYears >= date).toBe(true);
+      }),
+    );
+  });
+
+  it('the financial-year end is the first year-end on or after the date', () => {
+    fc.assert(
+      fc.property(dates, fc.constantFrom('12-31', '06-30', '03-31', '02-29'), (date, yearEnd) => {
+        const end = financialYearEnd(date, yearEnd);
+        expect(end >= date).toBe(true);
+        expect(addDuration(end, { amount: -12, unit: 'months' }) < date).toBe(true);
+      }),
+    );
   });
 });

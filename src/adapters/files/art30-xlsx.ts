@@ -16,9 +16,22 @@ function sheetName(ref: string, name: string, used: Set<string>): string {
   return candidate;
 }
 
+const WIDTHS = [34, 48, 60, 30];
+
+/** LibreOffice does not grow wrapped rows by itself: give each row the height its text needs. */
+function fitHeight(row: ExcelJS.Row, values: readonly string[]): void {
+  const lines = values.map((v, i) =>
+    String(v)
+      .split('\n')
+      .reduce((n, part) => n + Math.max(1, Math.ceil(part.length / ((WIDTHS[i] ?? 30) * 1.1))), 0),
+  );
+  row.height = 15 * Math.max(1, ...lines);
+}
+
 class SheetWriter {
   constructor(private readonly ws: ExcelJS.Worksheet) {
-    ws.columns = [{ width: 34 }, { width: 48 }, { width: 60 }, { width: 30 }];
+    ws.columns = WIDTHS.map((width) => ({ width }));
+    ws.pageSetup = { orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, paperSize: 9 };
   }
   title(text: string): void {
     const row = this.ws.addRow([text]);
@@ -35,6 +48,7 @@ class SheetWriter {
   pairs(pairs: readonly Pair[]): void {
     for (const [k, v] of pairs) {
       const row = this.ws.addRow([k, v]);
+      fitHeight(row, [k, v]);
       row.getCell(1).font = { bold: true };
       row.getCell(1).fill = LABEL_FILL;
       row.alignment = { wrapText: true, vertical: 'top' };
@@ -47,7 +61,11 @@ class SheetWriter {
       c.fill = LABEL_FILL;
       c.border = { bottom: { style: 'thin' } };
     });
-    for (const r of rows) this.ws.addRow([...r]).alignment = { wrapText: true, vertical: 'top' };
+    for (const r of rows) {
+      const row = this.ws.addRow([...r]);
+      row.alignment = { wrapText: true, vertical: 'top' };
+      fitHeight(row, r);
+    }
   }
 }
 

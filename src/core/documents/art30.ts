@@ -106,7 +106,7 @@ const T = {
     instructions: 'Instructions documentées',
     actingFor: 'Responsable pour le compte duquel le sous-traitant agit',
     none: '—',
-    noRule: 'Aucune règle de conservation',
+    noRule: 'Aucun enregistrement déclaré ne porte cette catégorie',
   },
   en: {
     controllerTitle: (org: string) => `${org} record of processing activities (GDPR article 30(1))`,
@@ -149,7 +149,7 @@ const T = {
     instructions: 'Documented instructions',
     actingFor: 'Controller on whose behalf the processor acts',
     none: '—',
-    noRule: 'No retention rule',
+    noRule: 'No declared record holds this category',
   },
 } as const;
 

@@ -48,6 +48,8 @@ export interface Notice {
 
 const T = {
   fr: {
+    colon: ' : ',
+    semicolon: ' ; ',
     title: (org: string) => `Politique de protection des données personnelles de ${org}`,
     intro: (org: string) =>
       `${org} traite des données personnelles vous concernant. Cette page dit lesquelles, pourquoi, sur quel fondement juridique et combien de temps elles sont conservées.`,
@@ -95,6 +97,8 @@ const T = {
     withdrawal: 'Pour retirer votre consentement :',
   },
   en: {
+    colon: ': ',
+    semicolon: '; ',
     title: (org: string) => `${org} privacy notice`,
     intro: (org: string) =>
       `${org} processes personal data about you. This page says which data, why, on which legal basis and for how long it is kept.`,
@@ -194,12 +198,12 @@ export function buildNotice(register: Register, lang: Language): Notice {
   const transfers = orderedActivities(register).flatMap((a) =>
     (a.transfers ?? []).map((tr) => {
       const to = localise(register.recipients.find((r) => r.id === tr.recipient)?.name, lang) || tr.recipient;
-      return `${localise(a.name, lang)} : ${to} (${tr.country}) — ${label(SAFEGUARD_LABELS, tr.safeguard, lang)}`;
+      return `${localise(a.name, lang)}${T[lang].colon}${to} (${tr.country}) — ${label(SAFEGUARD_LABELS, tr.safeguard, lang)}`;
     }),
   );
   const channels = [org.rights?.email ?? org.dpo?.email, org.rights?.address, org.rights?.url]
     .filter(Boolean)
-    .join(lang === 'fr' ? ' ; ' : '; ');
+    .join(t.semicolon);
   const withdrawals = orderedActivities(register).flatMap((a) =>
     a.role === 'controller'
       ? a.purposes
@@ -236,8 +240,8 @@ export function buildNotice(register: Register, lang: Language): Notice {
 
 function sectionMarkdown(section: NoticeSection, t: (typeof T)[Language]): string {
   const lines = [`### ${section.title}`, ''];
-  lines.push(`**${t.headers[0]}** : ${section.categories.join(', ')}`);
-  if (section.details.length) lines.push(`${t.detail} ${section.details.join(' ; ')}`);
+  lines.push(`**${t.headers[0]}**${t.colon}${section.categories.join(', ')}`);
+  if (section.details.length) lines.push('', `${t.detail} ${section.details.join(t.semicolon)}`);
   for (const row of section.rows) {
     lines.push('', `#### ${row.basisLabel}`, '', `**${t.headers[1]}** — ${t.usedFor}`, '');
     for (const p of row.purposes) lines.push(`- ${p}`);
@@ -263,7 +267,7 @@ export function renderNoticeMarkdown(notice: Notice): string {
     for (const s of notice.processor) out.push(sectionMarkdown(s, t), '');
   }
   out.push(`## ${t.recipients}`, '');
-  for (const g of notice.recipients) out.push(`- **${g.kind}** : ${g.names.join(', ')}`);
+  for (const g of notice.recipients) out.push(`- **${g.kind}**${t.colon}${g.names.join(', ')}`);
   out.push(
     '',
     `## ${t.transfers}`,
@@ -288,7 +292,7 @@ function sectionHtml(section: NoticeSection, t: (typeof T)[Language]): string {
   const rows = section.rows.map((row, i) => {
     const cats =
       i === 0
-        ? `<td rowspan="${section.rows.length}">${htmlList(section.categories)}${section.details.length ? `<p class="muted">${escapeHtml(t.detail)} ${escapeHtml(section.details.join(' ; '))}</p>` : ''}</td>`
+        ? `<td rowspan="${section.rows.length}">${htmlList(section.categories)}${section.details.length ? `<p class="muted">${escapeHtml(t.detail)} ${escapeHtml(section.details.join(t.semicolon))}</p>` : ''}</td>`
         : '';
     const interests = row.interests.length
       ? `<p class="muted">${escapeHtml(t.interest)} ${escapeHtml(row.interests.join(' '))}</p>`
@@ -319,7 +323,7 @@ export function renderNoticeHtml(notice: Notice): string {
   }
   body.push(
     `<h2>${escapeHtml(t.recipients)}</h2>`,
-    `<ul>${notice.recipients.map((g) => `<li><strong>${escapeHtml(g.kind)}</strong> : ${escapeHtml(g.names.join(', '))}</li>`).join('')}</ul>`,
+    `<ul>${notice.recipients.map((g) => `<li><strong>${escapeHtml(g.kind)}</strong>${t.colon}${escapeHtml(g.names.join(', '))}</li>`).join('')}</ul>`,
     `<h2>${escapeHtml(t.transfers)}</h2>`,
     notice.transfers.length ? htmlList(notice.transfers) : `<p>${escapeHtml(t.noTransfer)}</p>`,
     `<h2>${escapeHtml(t.rights)}</h2>`,
