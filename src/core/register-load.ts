@@ -2,8 +2,6 @@
  * Reads register files (YAML text) into one Register, keeping where each item came from so that
  * every issue, structural or semantic, points at a file, line and column.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { hasErrors, type Issue, type IssuePath, RegisterError } from './issues.js';
 import {
   type Activity,
@@ -11,19 +9,15 @@ import {
   type DataCategory,
   type Declared,
   type HoldRule,
-  LEGAL_BASES,
   type Organisation,
   type Recipient,
   type RecordType,
   RegisterFile,
   type RetentionRule,
 } from './register-schema.js';
+import { type ParsedFile, parseYamlSource, position, type YamlSource } from './yaml-source.js';
 
-export interface RegisterSource {
-  /** The file's name as it should appear in messages (relative to where the user stands). */
-  readonly file: string;
-  readonly text: string;
-}
+export type RegisterSource = YamlSource;
 
 export interface Register {
   readonly organisation: Organisation;
@@ -44,191 +38,6 @@ export interface Location {
   readonly path: IssuePath;
   readonly line?: number;
   readonly column?: number;
-}
-
-interface ParsedFile {
-  readonly file: string;
-  readonly doc: Document.Parsed;
-  readonly lines: LineCounter;
-}
-
-/** Finds the YAML node at `path`; for a key that is not there, the deepest node that is. */
-function nodeAt(doc: Document.Parsed, path: IssuePath, keyOf?: string): Node | null {
-  let node: unknown = doc.contents;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === seg);
-      if (!pair) return node as Node;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
-      node = node.items[seg];
-    } else {
-      return (node as Node) ?? null;
-    }
-  }
-  if (keyOf !== undefined && isMap(node)) {
-    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === keyOf);
-    if (pair && isScalar(pair.key)) return pair.key as Node;
-  }
-  return (node as Node) ?? null;
-}
-
-function position(parsed: ParsedFile, path: IssuePath, keyOf?: string): { line: number; column: number } {
-  const node = nodeAt(parsed.doc, path, keyOf);
-  const offset = node?.range?.[0] ?? 0;
-  const { line, col } = parsed.lines.linePos(offset);
-  return { line, column: col };
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-const EXPECTED_WORDS: Record<string, string> = {
-  object: 'a mapping',
-  array: 'a list',
-  string: 'a text',
-  number: 'a number',
-  boolean: 'true or false',
-};
-
-function valueAt(data: unknown, path: IssuePath): unknown {
-  let v: unknown = data;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[seg];
-  }
-  return v;
-}
-
-type ZodIssue = z.core.$ZodIssue;
-
-/** Of a union's failed branches, the one that went deepest (not "wrong type at the root"). */
-function bestBranch(branches: readonly (readonly ZodIssue[])[]): readonly ZodIssue[] {
-  const score = (issues: readonly ZodIssue[]) =>
-    issues.reduce((s, i) => {
-      if (i.path.length === 0 && i.code === 'invalid_type') return s + 100;
-      if (i.path.length === 0 && i.code === 'unrecognized_keys') return s + 50;
-      return s + 1;
-    }, 0);
-  let best = branches[0] ?? [];
-  for (const b of branches) if (score(b) < score(best)) best = b;
-  return best;
-}
-
-function translateZodIssue(
-  zi: ZodIssue,
-  base: IssuePath,
-  data: unknown,
-): Omit<Issue, 'file' | 'line' | 'column'>[] {
-  const path = [...base, ...(zi.path as (string | number)[])];
-  const at = path.length ? path.join('.') : 'the file';
-  const key = path[path.length - 1];
-  switch (zi.code) {
-    case 'invalid_union': {
-      const allRootTypeErrors = zi.errors.every((b) =>
-        b.every((i) => i.path.length === 0 && i.code === 'invalid_type'),
-      );
-      if (allRootTypeErrors) {
-        return [
-          {
-            severity: 'error',
-            code: 'E_TYPE',
-            path,
-            message: `${at} has ${describe(valueAt(data, path))}; expected ${unionExpectation(key)}`,
-          },
-        ];
-      }
-      return bestBranch(zi.errors).flatMap((i) => translateZodIssue(i, path, data));
-    }
-    case 'unrecognized_keys':
-      return zi.keys.map((k) => ({
-        severity: 'error' as const,
-        code: 'E_UNKNOWN_KEY',
-        path: [...path, k],
-        message: `unknown key "${k}" in ${at}`,
-      }));
-    case 'invalid_type': {
-      const actual = valueAt(data, path);
-      if (actual === undefined)
-        return [
-          {
-            severity: 'error',
-            code: 'E_REQUIRED',
-            path,
-            message: `${at} is required (${EXPECTED_WORDS[zi.expected] ?? zi.expected})`,
-          },
-        ];
-      return [
-        {
-          severity: 'error',
-          code: 'E_TYPE',
-          path,
-          message: `${at} has ${describe(actual)}; expected ${EXPECTED_WORDS[zi.expected] ?? zi.expected}`,
-        },
-      ];
-    }
-    case 'invalid_value': {
-      const actual = valueAt(data, path);
-      const options = zi.values.map((v) => `"${String(v)}"`).join(', ');
-      if (actual === undefined)
-        return [
-          { severity: 'error', code: 'E_REQUIRED', path, message: `${at} is required (one of ${options})` },
-        ];
-      if (key === 'legalBasis') {
-        const purpose = valueAt(data, path.slice(0, -1)) as { id?: unknown } | undefined;
-        return [
-          {
-            severity: 'error',
-            code: 'E_UNKNOWN_LEGAL_BASIS',
-            path,
-            message: `purpose "${String(purpose?.id ?? '?')}" has legal basis ${JSON.stringify(actual)}; expected one of ${LEGAL_BASES.join(', ')}`,
-          },
-        ];
-      }
-      return [
-        {
-          severity: 'error',
-          code: 'E_INVALID_VALUE',
-          path,
-          message: `${at} is ${JSON.stringify(actual)}; expected one of ${options}`,
-        },
-      ];
-    }
-    case 'invalid_format':
-      return [
-        {
-          severity: 'error',
-          code: 'E_FORMAT',
-          path,
-          message: `${at} is ${JSON.stringify(valueAt(data, path))}: ${zi.message}`,
-        },
-      ];
-    case 'too_small':
-      return [{ severity: 'error', code: 'E_EMPTY', path, message: `${at} must not be empty` }];
-    default:
-      return [{ severity: 'error', code: 'E_INVALID', path, message: `${at}: ${zi.message}` }];
-  }
-}
-
-function unionExpectation(key: string | number | undefined): string {
-  switch (key) {
-    case 'anchor':
-    case 'financialYearEnd':
-    case 'from':
-      return 'a field name or a date expression (latest, earliest, max, min, financialYearEnd, from/add)';
-    case 'keep':
-    case 'add':
-      return 'a duration ("13 months") or {months: field}';
-    case 'then':
-      return '"delete" or {anonymise: [fields]}';
-    default:
-      return 'a text, or a mapping {fr: …, en: …}';
-  }
 }
 
 const SECTIONS = [
@@ -256,42 +65,11 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
   const organisations: { org: Organisation; file: string }[] = [];
 
   for (const source of sources) {
-    const lines = new LineCounter();
-    const doc = parseDocument(source.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-    const parsed: ParsedFile = { file: source.file, doc, lines };
+    const { parsed, data, issues: found } = parseYamlSource(source, RegisterFile);
     files.set(source.file, parsed);
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        const { line, col } = lines.linePos(err.pos[0]);
-        const duplicate = err.code === 'DUPLICATE_KEY';
-        issues.push({
-          severity: 'error',
-          code: duplicate ? 'E_DUPLICATE_KEY' : 'E_YAML_SYNTAX',
-          path: [],
-          file: source.file,
-          line,
-          column: col,
-          message: duplicate
-            ? 'this key appears twice in the same mapping'
-            : (err.message.split('\n')[0] ?? 'malformed YAML'),
-        });
-      }
-      continue;
-    }
-    const data: unknown = doc.toJS() ?? {};
-    const result = RegisterFile.safeParse(data, { reportInput: false });
-    if (!result.success) {
-      for (const zi of result.error.issues) {
-        for (const issue of translateZodIssue(zi, [], data)) {
-          const keyOf =
-            issue.code === 'E_UNKNOWN_KEY' ? String(issue.path[issue.path.length - 1]) : undefined;
-          const pos = position(parsed, keyOf ? issue.path.slice(0, -1) : issue.path, keyOf);
-          issues.push({ ...issue, file: source.file, ...pos });
-        }
-      }
-      continue;
-    }
-    const content = result.data;
+    issues.push(...found);
+    if (!data) continue;
+    const content = data;
     if (content.organisation) {
       organisations.push({ org: content.organisation, file: source.file });
       where.set(content.organisation, { file: source.file, path: ['organisation'] });
