@@ -2,11 +2,11 @@
  * The `registre` command. Thin: parses arguments, composes core and adapters, prints, and is the
  * only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
+import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
 import { DOCUMENT_KINDS, type DocumentKind, writeDocuments } from '../adapters/files/documents.js';
 import { loadRegister } from '../adapters/files/register-files.js';
 import { RegistreError } from '../core/errors.js';
@@ -14,33 +14,12 @@ import { importNotice } from '../core/import-notice.js';
 import { formatIssue, type Issue } from '../core/issues.js';
 import { registerJsonSchema } from '../core/register-schema.js';
 import type { Language } from '../core/text.js';
+import { runCheck } from './check-command.js';
+import { runDemo } from './demo-command.js';
 
-export const BUNDLED_REGISTER = fileURLToPath(new URL('../../registers/negomarkets/', import.meta.url));
+export { BUNDLED_REGISTER } from '../adapters/files/config-files.js';
+
 const VERSION = '0.1.0';
-
-/** The register to use when none is named: the configuration's, else the bundled NEGOMARKETS one. */
-export function defaultRegisterPath(cwd: string = process.cwd(), configFile?: string): string {
-  const config = resolve(cwd, configFile ?? 'registre.yaml');
-  if (!existsSync(config)) {
-    if (configFile) throw new RegistreError('E_CONFIG', `no configuration file at ${config}`);
-    return BUNDLED_REGISTER;
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(readFileSync(config, 'utf8'));
-  } catch (cause) {
-    throw new RegistreError(
-      'E_CONFIG',
-      `${config}: not valid YAML (${(cause as Error).message.split('\n')[0]})`,
-      { cause },
-    );
-  }
-  const register = (parsed as { register?: unknown } | null)?.register;
-  if (register === undefined) return BUNDLED_REGISTER;
-  if (typeof register !== 'string')
-    throw new RegistreError('E_CONFIG', `${config}: "register" must be a path`);
-  return resolve(dirname(config), register);
-}
 
 interface Output {
   out: (text: string) => void;
@@ -75,7 +54,7 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     .exitOverride();
 
   const registerPath = (given: string | undefined) =>
-    given ? resolve(given) : defaultRegisterPath(process.cwd(), program.opts().config);
+    given ? resolve(given) : registerPathOf(readConfig(program.opts().config));
 
   program
     .command('validate')
@@ -150,6 +129,69 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('check')
+    .description('compare the data map with the register and with every live database it names')
+    .option('--json', 'print the issues as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await runCheck(program.opts().config);
+      const errors = report.issues.filter((i) => i.severity === 'error').length;
+      if (opts.json)
+        io.out(
+          `${JSON.stringify({ ok: errors === 0, errors, warnings: report.issues.length - errors, ...report }, null, 2)}\n`,
+        );
+      else {
+        printIssues(io, report.issues);
+        for (const s of report.stores)
+          io.err(`store "${s.store}" (${s.label}): ${s.tables} tables checked\n`);
+        io.err(`check: ${summary(report.issues)}${errors ? '' : ' — the data map matches the databases'}\n`);
+      }
+      setExit(errors ? 1 : 0);
+    });
+
+  program
+    .command('demo')
+    .description('generate the reference shop (deterministic) with a ready configuration')
+    .requiredOption('--out <dir>', 'folder for registre.yaml, shop.sqlite and media/')
+    .option('--customers <n>', 'number of customers (about 22 rows each)', '1000')
+    .option('--seed <n>', 'random seed: the same seed gives the same data', '1')
+    .option(
+      '--at <date>',
+      'the shop is seen from this date (YYYY-MM-DD)',
+      new Date().toISOString().slice(0, 10),
+    )
+    .option(
+      '--store <url>',
+      'write the shop into this database instead (postgres://…, mysql://…, pglite:DIR)',
+    )
+    .option('--replace', "drop the reference shop's tables first if they exist")
+    .action(
+      async (opts: {
+        out: string;
+        customers: string;
+        seed: string;
+        at: string;
+        store?: string;
+        replace?: boolean;
+      }) => {
+        const report = await runDemo({
+          out: opts.out,
+          customers: Number(opts.customers),
+          seed: Number(opts.seed),
+          at: opts.at,
+          ...(opts.store ? { store: opts.store } : {}),
+          ...(opts.replace ? { replace: true } : {}),
+          progress: process.stderr.isTTY === true,
+        });
+        const rate = report.seconds > 0 ? Math.round(report.rows / report.seconds) : report.rows;
+        io.err(
+          `${report.rows} rows and ${report.files} files written in ${report.seconds.toFixed(1)} s (${rate} rows/s) to ${report.store}\n`,
+        );
+        io.err(`configuration: ${report.config}\nnext: registre check --config ${report.config}\n`);
+        setExit(0);
+      },
+    );
+
+  program
     .command('schema')
     .description('print the JSON Schema of register files (for editors)')
     .option('--out <file>', 'write it to a file')
@@ -183,7 +225,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     }
     if (error instanceof RegistreError) {
       io.err(`registre: ${error.message}\n`);
-      return 1;
+      return error.code === 'E_USAGE' ? 2 : 1;
     }
     const verbose = argv.includes('--verbose');
     io.err(

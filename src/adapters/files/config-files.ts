@@ -1,0 +1,84 @@
+/** Reads the configuration file and the register and data map it names. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigFile } from '../../core/config.js';
+import { type DataMapResult, parseDataMap, validateDataMap } from '../../core/datamap-load.js';
+import { RegistreError } from '../../core/errors.js';
+import { formatIssue } from '../../core/issues.js';
+import type { Register } from '../../core/register-load.js';
+import { parseYamlSource } from '../../core/yaml-source.js';
+import { readRegisterSources } from './register-files.js';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The registers shipped with the package: `bundled:negomarkets`. */
+export function bundledPath(kind: 'register' | 'datamap', name: string): string {
+  return kind === 'register'
+    ? resolve(PACKAGE_ROOT, 'registers', name)
+    : resolve(PACKAGE_ROOT, 'registers', `${name}.datamap.yaml`);
+}
+
+export const BUNDLED_REGISTER = bundledPath('register', 'negomarkets');
+export const BUNDLED_DATAMAP = bundledPath('datamap', 'negomarkets');
+
+export interface LoadedConfig {
+  /** The configuration file read, or null when there is none (defaults apply). */
+  readonly file: string | null;
+  /** Relative paths in the configuration are relative to this folder. */
+  readonly dir: string;
+  readonly config: ConfigFile;
+}
+
+/** Reads `file`, or `./registre.yaml` when it exists; a named file that is missing is an error. */
+export function readConfig(file: string | undefined, cwd: string = process.cwd()): LoadedConfig {
+  const path = resolve(cwd, file ?? 'registre.yaml');
+  if (!existsSync(path)) {
+    if (file) throw new RegistreError('E_CONFIG', `no configuration file at ${path}`);
+    return { file: null, dir: cwd, config: {} };
+  }
+  const { data, issues } = parseYamlSource({ file: path, text: readFileSync(path, 'utf8') }, ConfigFile);
+  if (!data)
+    throw new RegistreError(
+      'E_CONFIG',
+      `the configuration is not valid:\n${issues.map(formatIssue).join('\n')}`,
+    );
+  return { file: path, dir: dirname(path), config: data };
+}
+
+function located(
+  loaded: LoadedConfig,
+  kind: 'register' | 'datamap',
+  value: string | undefined,
+): string | null {
+  if (value === undefined) return null;
+  if (value.startsWith('bundled:')) {
+    const path = bundledPath(kind, value.slice('bundled:'.length));
+    if (!existsSync(path))
+      throw new RegistreError('E_CONFIG', `there is no bundled ${kind} "${value.slice(8)}"`);
+    return path;
+  }
+  return resolve(loaded.dir, value);
+}
+
+/** The register the configuration names, else the bundled NEGOMARKETS one. */
+export function registerPathOf(loaded: LoadedConfig): string {
+  return located(loaded, 'register', loaded.config.register) ?? BUNDLED_REGISTER;
+}
+
+/** The data map the configuration names, else (with the bundled register) the bundled one. */
+export function datamapPathOf(loaded: LoadedConfig): string | null {
+  const named = located(loaded, 'datamap', loaded.config.datamap);
+  if (named) return named;
+  return registerPathOf(loaded) === BUNDLED_REGISTER ? BUNDLED_DATAMAP : null;
+}
+
+/** Reads, parses and checks a data map against its register. */
+export function loadDataMap(path: string, register: Register, cwd?: string): DataMapResult {
+  const result = parseDataMap(readRegisterSources(path, cwd));
+  if (!result.datamap) return result;
+  return {
+    datamap: result.datamap,
+    issues: [...result.issues, ...validateDataMap(register, result.datamap)],
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Connections to the stores, through Kysely: SQLite (better-sqlite3), PostgreSQL (pg), PGlite
+ * (in-process PostgreSQL, for tests) and MySQL/MariaDB (mysql2). The only module that knows
+ * which driver is which; the dialect differences the rest needs are in `dialect.ts`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import Database from 'better-sqlite3';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import pg from 'pg';
+import { parseStoreUrl, redactUrl } from '../../core/config.js';
+import { RegistreError } from '../../core/errors.js';
+import { pglitePool } from './pglite-pool.js';
+
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
+
+export interface Connection {
+  readonly store: string;
+  readonly dialect: Dialect;
+  /** The URL as it may appear in a message (password hidden). */
+  readonly label: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tables are the data map's, known only at run time
+  readonly db: Kysely<any>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** Relative SQLite and PGlite paths are resolved from here (the configuration's folder). */
+  readonly baseDir?: string;
+  /** Create the database file if it does not exist (demo); a check never creates one. */
+  readonly create?: boolean;
+}
+
+/** Resolves `env:NAME` against the environment. */
+export function resolveUrl(store: string, url: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!url.startsWith('env:')) return url;
+  const name = url.slice(4);
+  const value = env[name];
+  if (!value)
+    throw new RegistreError(
+      'E_ENV_UNSET',
+      `store "${store}": its URL is read from the environment variable ${name}, which is not set`,
+    );
+  return value;
+}
+
+function unreachable(store: string, label: string, cause: unknown): RegistreError {
+  const reason =
+    cause instanceof Error
+      ? cause.message || (cause as NodeJS.ErrnoException).code || cause.name
+      : String(cause);
+  return new RegistreError(
+    'E_STORE_UNREACHABLE',
+    `store "${store}" (${label}) cannot be reached: ${reason.split('\n')[0]}`,
+    { cause },
+  );
+}
+
+export async function connect(
+  store: string,
+  rawUrl: string,
+  options: ConnectOptions = {},
+): Promise<Connection> {
+  const url = parseStoreUrl(store, rawUrl);
+  const base = options.baseDir ?? process.cwd();
+  if (url.kind === 'sqlite') {
+    const path = url.path === ':memory:' ? url.path : resolve(base, url.path);
+    const label = `sqlite:${url.path}`;
+    let database: Database.Database;
+    try {
+      if (options.create && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      database = new Database(path, { fileMustExist: !options.create });
+      database.pragma('journal_mode = WAL');
+      database.pragma('busy_timeout = 5000');
+    } catch (cause) {
+      throw unreachable(store, label, cause);
+    }
+    const db = new Kysely({ dialect: new SqliteDialect({ database }) });
+    return { store, dialect: 'sqlite', label, db, close: () => db.destroy() };
+  }
+  if (url.kind === 'pglite') {
+    const label = url.path ? `pglite:${url.path}` : 'pglite:memory';
+    let database: PGlite;
+    try {
+      database = url.path ? new PGlite(resolve(base, url.path)) : new PGlite();
+      await database.waitReady;
+      await database.exec("SET TIME ZONE 'UTC'");
+    } catch (cause) {
+      throw unreachable(store, label, cause);
+    }
+    const db = new Kysely({ dialect: new PostgresDialect({ pool: pglitePool(database) }) });
+    return { store, dialect: 'postgres', label, db, close: () => db.destroy() };
+  }
+  const label = redactUrl(url.url);
+  // biome-ignore lint/suspicious/noExplicitAny: see Connection.db
+  let db: Kysely<any>;
+  if (url.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: url.url, max: 4, connectionTimeoutMillis: 5000 });
+    pool.on('connect', (client) => {
+      client.query("SET TIME ZONE 'UTC'").catch(() => {});
+    });
+    pool.on('error', () => {});
+    db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    const pool = createPool({
+      uri: url.url,
+      connectionLimit: 4,
+      timezone: 'Z',
+      dateStrings: true,
+      connectTimeout: 5000,
+    });
+    pool.on('connection', (conn) => {
+      conn.query("SET time_zone = '+00:00'");
+    });
+    db = new Kysely({ dialect: new MysqlDialect({ pool }) });
+  }
+  const connection: Connection = { store, dialect: url.kind, label, db, close: () => db.destroy() };
+  try {
+    await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+  } catch (cause) {
+    await db.destroy().catch(() => {});
+    throw unreachable(store, label, cause);
+  }
+  return connection;
+}

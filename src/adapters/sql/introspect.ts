@@ -1,0 +1,87 @@
+/** Reads a store's live schema: tables, columns and indexes (the dialect-specific part). */
+import { sql } from 'kysely';
+import type { LiveSchema, LiveTable } from '../../core/schema-check.js';
+import type { Connection } from './connect.js';
+
+interface IndexRow {
+  tbl: string;
+  idx: string;
+  col: string;
+  pos: number | string;
+}
+
+async function indexRows(conn: Connection): Promise<IndexRow[]> {
+  if (conn.dialect === 'sqlite') {
+    const { rows } = await sql<IndexRow>`
+      SELECT m.name AS tbl, il.name AS idx, ii.name AS col, ii.seqno AS pos
+      FROM sqlite_master m, pragma_index_list(m.name) il, pragma_index_info(il.name) ii
+      WHERE m.type = 'table'`.execute(conn.db);
+    // A rowid primary key (INTEGER PRIMARY KEY) is indexed though no index lists it.
+    const pk = await sql<IndexRow>`
+      SELECT m.name AS tbl, 'primary key' AS idx, p.name AS col, p.pk AS pos
+      FROM sqlite_master m, pragma_table_info(m.name) p
+      WHERE m.type = 'table' AND p.pk > 0`.execute(conn.db);
+    return [...rows, ...pk.rows];
+  }
+  if (conn.dialect === 'postgres') {
+    const { rows } = await sql<IndexRow>`
+      SELECT t.relname AS tbl, i.relname AS idx, a.attname AS col, array_position(ix.indkey::int2[], a.attnum) AS pos
+      FROM pg_index ix
+      JOIN pg_class t ON t.oid = ix.indrelid
+      JOIN pg_class i ON i.oid = ix.indexrelid
+      JOIN pg_namespace n ON n.oid = t.relnamespace
+      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(ix.indkey)
+      WHERE n.nspname = current_schema()`.execute(conn.db);
+    return rows;
+  }
+  const { rows } = await sql<IndexRow>`
+    SELECT table_name AS tbl, index_name AS idx, column_name AS col, seq_in_index AS pos
+    FROM information_schema.statistics WHERE table_schema = database()`.execute(conn.db);
+  return rows;
+}
+
+export async function introspect(conn: Connection): Promise<LiveSchema> {
+  let tables = await conn.db.introspection.getTables();
+  if (conn.dialect === 'postgres') {
+    // Only the schema the connection works in (search_path), as the index query does.
+    const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(conn.db);
+    tables = tables.filter((t) => t.schema === rows[0]?.schema);
+  }
+  const indexes = new Map<string, Map<string, { col: string; pos: number }[]>>();
+  for (const row of await indexRows(conn)) {
+    const byIndex = indexes.get(row.tbl) ?? new Map<string, { col: string; pos: number }[]>();
+    const cols = byIndex.get(row.idx) ?? [];
+    cols.push({ col: row.col, pos: Number(row.pos) });
+    byIndex.set(row.idx, cols);
+    indexes.set(row.tbl, byIndex);
+  }
+  const live: LiveTable[] = tables
+    .filter((t) => !t.isView)
+    .map((t) => {
+      const byIndex = [...(indexes.get(t.name)?.values() ?? [])].map((cols) =>
+        cols.sort((a, b) => a.pos - b.pos).map((c) => c.col),
+      );
+      return {
+        name: t.name,
+        columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, nullable: c.isNullable })),
+        indexes: byIndex,
+      };
+    });
+  return { tables: live };
+}
+
+/** Up to `limit` non-null values of a column (for checking that text dates parse). */
+export async function sampleColumn(
+  conn: Connection,
+  table: string,
+  column: string,
+  limit = 200,
+): Promise<unknown[]> {
+  const rows = await conn.db
+    .selectFrom(table)
+    .select(sql.ref(column).as('v'))
+    .where(sql.ref(column), 'is not', null)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => (r as { v: unknown }).v);
+}

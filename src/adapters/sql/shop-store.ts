@@ -1,0 +1,70 @@
+/** Creates the reference shop's schema in a store and fills it from the generator. */
+import { sql } from 'kysely';
+import type { ShopChunk } from '../../core/demo/generate-shop.js';
+import { SHOP_TABLES } from '../../core/demo/shop-model.js';
+import { RegistreError } from '../../core/errors.js';
+import type { Connection } from './connect.js';
+import { columnType, insertRows } from './dialect.js';
+
+export interface CreateShopOptions {
+  /** Drop the reference shop's tables first if they exist (never any other table). */
+  readonly replace?: boolean;
+}
+
+export async function createShopSchema(conn: Connection, options: CreateShopOptions = {}): Promise<void> {
+  const existing = new Set((await conn.db.introspection.getTables()).map((t) => t.name));
+  const clash = SHOP_TABLES.filter((t) => existing.has(t.name)).map((t) => t.name);
+  if (clash.length > 0 && !options.replace)
+    throw new RegistreError(
+      'E_DEMO_EXISTS',
+      `store "${conn.store}" (${conn.label}) already has the reference shop's tables (${clash.slice(0, 3).join(', ')}…): pass --replace to drop and regenerate them`,
+    );
+  for (const name of clash) await conn.db.schema.dropTable(name).execute();
+  for (const table of SHOP_TABLES) {
+    let create = conn.db.schema.createTable(table.name);
+    for (const column of table.columns) {
+      create = create.addColumn(column.name, sql.raw(columnType(conn.dialect, column.type)), (c) => {
+        let def = column.type === 'id' ? c.primaryKey() : c;
+        if (!column.nullable && column.type !== 'id') def = def.notNull();
+        return def;
+      });
+    }
+    await create.execute();
+    for (const column of table.indexes) {
+      await conn.db.schema.createIndex(`${table.name}_${column}_idx`).on(table.name).column(column).execute();
+    }
+  }
+}
+
+/** Writes the generated chunks, one transaction per chunk; booleans become true/false where the dialect has them. */
+export async function writeShop(
+  conn: Connection,
+  chunks: Iterable<ShopChunk>,
+  onChunk?: (chunk: ShopChunk, rowsWritten: number) => void,
+): Promise<number> {
+  let written = 0;
+  const booleans = new Map(
+    SHOP_TABLES.map((t) => [t.name, t.columns.flatMap((c, i) => (c.type === 'boolean' ? [i] : []))]),
+  );
+  for (const chunk of chunks) {
+    await conn.db.transaction().execute(async (trx) => {
+      for (const table of SHOP_TABLES) {
+        const rows = chunk.rows.get(table.name);
+        if (!rows?.length) continue;
+        const bools = booleans.get(table.name) ?? [];
+        if (conn.dialect === 'postgres' && bools.length)
+          for (const row of rows) for (const i of bools) row[i] = row[i] === null ? null : row[i] === 1;
+        await insertRows(
+          trx,
+          conn.dialect,
+          table.name,
+          table.columns.map((c) => c.name),
+          rows,
+        );
+        written += rows.length;
+      }
+    });
+    onChunk?.(chunk, written);
+  }
+  return written;
+}

@@ -1,0 +1,72 @@
+/** `registre check`: the data map against the register, then against every live store. */
+import { datamapPathOf, loadDataMap, readConfig, registerPathOf } from '../adapters/files/config-files.js';
+import { loadRegister } from '../adapters/files/register-files.js';
+import { connect, resolveUrl } from '../adapters/sql/connect.js';
+import { introspect, sampleColumn } from '../adapters/sql/introspect.js';
+import { RegistreError } from '../core/errors.js';
+import type { Issue } from '../core/issues.js';
+import { columnsToSample, compareSchema } from '../core/schema-check.js';
+
+export interface CheckReport {
+  readonly issues: readonly Issue[];
+  readonly stores: readonly { readonly store: string; readonly label: string; readonly tables: number }[];
+}
+
+function storeIssue(code: string, message: string): Issue {
+  return { severity: 'error', code, message, path: [] };
+}
+
+export async function runCheck(configFile: string | undefined): Promise<CheckReport> {
+  const loaded = readConfig(configFile);
+  const { register, issues: registerIssues } = loadRegister(registerPathOf(loaded));
+  const issues: Issue[] = registerIssues.filter((i) => i.severity === 'error');
+  if (!register) return { issues, stores: [] };
+  const datamapPath = datamapPathOf(loaded);
+  if (!datamapPath)
+    throw new RegistreError(
+      'E_CONFIG',
+      `${loaded.file ?? 'no configuration file'}: name the data map ("datamap: …") that binds the register to its stores`,
+    );
+  const { datamap, issues: mapIssues } = loadDataMap(datamapPath, register);
+  issues.push(...mapIssues);
+  if (!datamap || issues.some((i) => i.severity === 'error')) return { issues, stores: [] };
+
+  const stores: { store: string; label: string; tables: number }[] = [];
+  const folders = Object.keys(loaded.config.files ?? {});
+  for (const store of datamap.stores) {
+    const configured = loaded.config.stores?.[store.id];
+    if (!configured) {
+      issues.push(
+        storeIssue(
+          'E_STORE_NOT_CONFIGURED',
+          `store "${store.id}" of the data map has no URL in ${loaded.file ?? 'the configuration (there is no registre.yaml)'}: stores: { ${store.id}: { url: … } }`,
+        ),
+      );
+      continue;
+    }
+    let conn: Awaited<ReturnType<typeof connect>>;
+    try {
+      conn = await connect(store.id, resolveUrl(store.id, configured.url), { baseDir: loaded.dir });
+    } catch (error) {
+      if (error instanceof RegistreError) {
+        issues.push(storeIssue(error.code, error.message));
+        continue;
+      }
+      throw error;
+    }
+    try {
+      const live = await introspect(conn);
+      const samples = new Map<string, unknown[]>();
+      for (const table of store.tables) {
+        const liveTable = live.tables.find((t) => t.name === table.name);
+        for (const column of columnsToSample(register, table, liveTable))
+          samples.set(`${table.name}.${column}`, await sampleColumn(conn, table.name, column));
+      }
+      issues.push(...compareSchema(register, datamap, store, live, { samples, folders }));
+      stores.push({ store: store.id, label: conn.label, tables: live.tables.length });
+    } finally {
+      await conn.close();
+    }
+  }
+  return { issues, stores };
+}

@@ -1,0 +1,105 @@
+/** `registre demo`: generates the reference shop, its media files and a ready configuration. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { connect } from '../adapters/sql/connect.js';
+import { createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
+import { parseCalendarDate } from '../core/calendar.js';
+import { redactUrl } from '../core/config.js';
+import { generateShop } from '../core/demo/generate-shop.js';
+import { RegistreError } from '../core/errors.js';
+
+export interface DemoOptions {
+  readonly out: string;
+  readonly customers: number;
+  readonly seed: number;
+  readonly at: string;
+  readonly store?: string;
+  readonly replace?: boolean;
+  /** Show a progress bar (on a terminal). */
+  readonly progress?: boolean;
+}
+
+export interface DemoReport {
+  readonly rows: number;
+  readonly files: number;
+  readonly seconds: number;
+  readonly config: string;
+  readonly store: string;
+}
+
+function configText(storeUrl: string): string {
+  return `# registre configuration, written by \`registre demo\`.
+# The register and data map are the ones bundled with registre; point them at your own files.
+register: bundled:negomarkets
+datamap: bundled:negomarkets
+stores:
+  shop:
+    url: ${JSON.stringify(storeUrl)}
+files:
+  media: media
+state:
+  url: sqlite:.registre/state.sqlite
+`;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  if (!Number.isInteger(options.customers) || options.customers < 0)
+    throw new RegistreError(
+      'E_USAGE',
+      `--customers must be a whole number, 0 or more (got ${options.customers})`,
+    );
+  if (!Number.isInteger(options.seed))
+    throw new RegistreError('E_USAGE', `--seed must be a whole number (got ${options.seed})`);
+  let at: string;
+  try {
+    at = parseCalendarDate(options.at);
+  } catch {
+    throw new RegistreError('E_USAGE', `--at must be a date YYYY-MM-DD (got "${options.at}")`);
+  }
+  const out = resolve(options.out);
+  mkdirSync(out, { recursive: true });
+  const storeUrl = options.store ?? 'sqlite:shop.sqlite';
+  const hasSecret = /\/\/[^/@:]+:[^@]+@/.test(storeUrl);
+  const started = performance.now();
+  const conn = await connect('shop', storeUrl, { baseDir: out, create: true });
+  let files = 0;
+  let rows = 0;
+  const bar =
+    options.progress && options.customers > 0
+      ? new cliProgress.SingleBar(
+          {
+            format:
+              'shop {bar} {percentage}% | {value}/{total} customers | {rows} rows | {eta_formatted} left',
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+  try {
+    await createShopSchema(conn, { replace: options.replace === true });
+    bar?.start(options.customers, 0, { rows: 0 });
+    rows = await writeShop(
+      conn,
+      generateShop({ customers: options.customers, seed: options.seed, at }),
+      (chunk, written) => {
+        for (const file of chunk.files) {
+          const path = join(out, 'media', file.path);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, file.content);
+          files++;
+        }
+        bar?.update(chunk.customersDone, { rows: written });
+      },
+    );
+  } finally {
+    bar?.stop();
+    await conn.close();
+  }
+  // A URL with a password is a secret: the configuration names an environment variable instead.
+  const configUrl = hasSecret ? 'env:SHOP_DATABASE_URL' : storeUrl;
+  const config = join(out, 'registre.yaml');
+  writeFileSync(config, configText(configUrl));
+  return { rows, files, seconds: (performance.now() - started) / 1000, config, store: redactUrl(storeUrl) };
+}

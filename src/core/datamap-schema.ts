@@ -1,0 +1,83 @@
+/**
+ * The data map: an engineer's binding of the register's abstract records to real tables, in
+ * stores (databases). For every column: the data category it holds, or that it holds none.
+ */
+import { z } from 'zod';
+
+const Name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a table or column name is letters, digits and "_"');
+const Id = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'an id is lower-case letters, digits, "-" or "_"');
+
+export const IDENTITY_KINDS = ['email', 'phone', 'customer-number', 'visitor-id'] as const;
+
+export const Anonymisation = z.union([
+  z.null().describe('set the column to NULL'),
+  z.strictObject({ fixed: z.union([z.string(), z.number(), z.boolean()]) }),
+  z
+    .strictObject({ generalise: z.enum(['year', 'month']) })
+    .describe('keep only the year (or month) of a date'),
+  z
+    .strictObject({ generalise: z.literal('prefix'), keep: z.number().int().min(0) })
+    .describe('keep the first characters'),
+]);
+export type Anonymisation = z.infer<typeof Anonymisation>;
+
+export const ColumnSpec = z.union([
+  z.literal('none').describe('holds no personal data'),
+  z.literal('key').describe('a primary or foreign key: no personal data by itself'),
+  z.strictObject({
+    field: z.string().optional().describe('the register field it holds, when the names differ'),
+    category: Id.optional(),
+    none: z.literal(true).optional(),
+    identity: z.enum(IDENTITY_KINDS).optional(),
+    normalise: z.enum(['email', 'phone', 'none']).optional(),
+    hashed: z.literal('hmac-sha256').optional().describe('the column holds a keyed hash of the identity'),
+    anonymise: Anonymisation.optional(),
+    file: z
+      .string()
+      .optional()
+      .describe('the column holds a file path, relative to this folder of the configuration'),
+  }),
+]);
+export type ColumnSpec = z.infer<typeof ColumnSpec>;
+
+export const RelationBinding = z.strictObject({
+  local: Name.describe('the column of this table'),
+  remote: Name.describe('the column of the related table it equals'),
+});
+
+export const TableMap = z.strictObject({
+  name: Name,
+  record: Id.optional().describe(
+    'the register record this table holds; none for a table without personal data',
+  ),
+  primaryKey: Name,
+  columns: z.record(Name, ColumnSpec),
+  relations: z.record(z.string(), RelationBinding).optional(),
+});
+export type TableMap = z.infer<typeof TableMap>;
+
+export const StoreMap = z.strictObject({
+  id: Id,
+  description: z.string().optional(),
+  tables: z.array(TableMap).min(1),
+});
+export type StoreMap = z.infer<typeof StoreMap>;
+
+export const DataMapFile = z.strictObject({
+  $schema: z.string().optional(),
+  stores: z.array(StoreMap).min(1),
+});
+export type DataMapFile = z.infer<typeof DataMapFile>;
+
+/** A column's spec as an object, whatever its shorthand. */
+export function columnOf(spec: ColumnSpec): Exclude<ColumnSpec, string> {
+  if (spec === 'none' || spec === 'key') return { none: true };
+  return spec;
+}
+
+export function isPersonal(spec: ColumnSpec): boolean {
+  const c = columnOf(spec);
+  return c.category !== undefined || c.identity !== undefined;
+}

@@ -1,0 +1,276 @@
+/**
+ * Compares a data map with a database's live schema, the way a careful deployment check would:
+ * undeclared tables and columns (personal data nobody declared) are errors, and so are mapped
+ * ones that are missing, types that do not fit, joins that do not match; a column a rule scans
+ * without an index is a warning with the statement that fixes it.
+ */
+import { toCalendarDate } from './calendar.js';
+import { columnOfField, type DataMap, fieldOfColumn, tableOfRecord } from './datamap-load.js';
+import { columnOf, type StoreMap, type TableMap } from './datamap-schema.js';
+import type { Issue } from './issues.js';
+import type { Register } from './register-load.js';
+import { fieldInfo, findRecord } from './register-model.js';
+import type { DateExpr, Keep } from './register-schema.js';
+
+export type ColumnKind = 'date' | 'integer' | 'boolean' | 'text' | 'other';
+
+export interface LiveColumn {
+  readonly name: string;
+  readonly dataType: string;
+  readonly nullable: boolean;
+}
+
+export interface LiveTable {
+  readonly name: string;
+  readonly columns: readonly LiveColumn[];
+  /** Each index as its ordered column list (the primary key included). */
+  readonly indexes: readonly (readonly string[])[];
+}
+
+export interface LiveSchema {
+  readonly tables: readonly LiveTable[];
+}
+
+/** A database type, reduced to what the checks need. */
+export function kindOf(dataType: string): ColumnKind {
+  const t = dataType.toLowerCase();
+  if (/timestamp|datetime|^date$/.test(t)) return 'date';
+  if (/^bool/.test(t)) return 'boolean';
+  if (/tinyint/.test(t)) return 'boolean';
+  if (/int|serial/.test(t)) return 'integer';
+  if (/char|text|clob|string|^$/.test(t)) return 'text';
+  return 'other';
+}
+
+/** The columns of a table that a date check must sample (date fields kept as text). */
+export function columnsToSample(register: Register, table: TableMap, live: LiveTable | undefined): string[] {
+  const record = table.record ? findRecord(register, table.record) : undefined;
+  if (!record || !live) return [];
+  return live.columns
+    .filter((c) => kindOf(c.dataType) === 'text' && table.columns[c.name] !== undefined)
+    .filter((c) => fieldInfo(record, fieldOfColumn(table, c.name))?.type === 'date')
+    .map((c) => c.name);
+}
+
+/** Columns that retention rules, holds and person searches scan: each wants an index. */
+export function scannedColumns(
+  register: Register,
+  datamap: DataMap,
+  store: StoreMap,
+): Map<string, Set<string>> {
+  const scanned = new Map<string, Set<string>>();
+  const add = (table: string, column: string | undefined) => {
+    if (!column) return;
+    const set = scanned.get(table) ?? new Set<string>();
+    set.add(column);
+    scanned.set(table, set);
+  };
+  const bound = (recordId: string) => {
+    const b = tableOfRecord(datamap, recordId);
+    return b && b.store === store ? b.table : undefined;
+  };
+  const walkPath = (recordId: string, path: string, aggregate: boolean) => {
+    const segments = path.split('.');
+    const field = segments.pop() as string;
+    let current = recordId;
+    for (const rel of segments) {
+      const table = bound(current);
+      const relation = findRecord(register, current)?.relations?.[rel];
+      const binding = table?.relations?.[rel];
+      if (!table || !relation || !binding) return;
+      const target = bound(relation.to);
+      if (!target) return;
+      if (binding.local !== table.primaryKey) add(table.name, binding.local);
+      if (binding.remote !== target.primaryKey) add(target.name, binding.remote);
+      current = relation.to;
+    }
+    const table = bound(current);
+    if (table && !aggregate && segments.length === 0) add(table.name, columnOfField(table, field));
+  };
+  const walkDate = (recordId: string, expr: DateExpr) => {
+    if (typeof expr === 'string') return walkPath(recordId, expr, false);
+    if ('latest' in expr) for (const e of expr.latest) walkDate(recordId, e);
+    else if ('earliest' in expr) for (const e of expr.earliest) walkDate(recordId, e);
+    else if ('financialYearEnd' in expr) walkDate(recordId, expr.financialYearEnd);
+    else if ('from' in expr) {
+      walkDate(recordId, expr.from);
+      walkKeep(recordId, expr.add);
+    } else walkPath(recordId, 'max' in expr ? expr.max : expr.min, true);
+  };
+  const walkKeep = (recordId: string, keep: Keep) => {
+    if (typeof keep !== 'string') walkPath(recordId, Object.values(keep)[0] as string, true);
+  };
+  for (const rule of register.retention) {
+    if (!bound(rule.record)) continue;
+    if (rule.anchor) walkDate(rule.record, rule.anchor);
+    if (rule.keep) walkKeep(rule.record, rule.keep);
+    for (const u of rule.until ?? []) walkDate(rule.record, u);
+    if (rule.follows) walkPath(rule.record, `${rule.follows}.x`, true);
+  }
+  for (const hold of register.holds) {
+    for (const path of hold.holds) if (path !== 'self') walkPath(hold.record, `${path}.x`, true);
+  }
+  for (const table of store.tables)
+    for (const [name, spec] of Object.entries(table.columns))
+      if (columnOf(spec).identity !== undefined) add(table.name, name);
+  return scanned;
+}
+
+export interface CompareOptions {
+  /** Sampled non-null values of text columns holding dates, by `table.column`. */
+  readonly samples?: ReadonlyMap<string, readonly unknown[]>;
+  /** Folders the configuration declares for file columns. */
+  readonly folders?: readonly string[];
+}
+
+export function compareSchema(
+  register: Register,
+  datamap: DataMap,
+  store: StoreMap,
+  live: LiveSchema,
+  options: CompareOptions = {},
+): Issue[] {
+  const issues: Issue[] = [];
+  const at = (item: object, ...subpath: (string | number)[]) => datamap.locate(item, ...subpath);
+  const push = (severity: Issue['severity'], code: string, message: string, loc: object) =>
+    issues.push({ severity, code, message, path: [], ...loc });
+  const liveTables = new Map(live.tables.map((t) => [t.name, t]));
+  const mapped = new Set(store.tables.map((t) => t.name));
+
+  for (const t of live.tables) {
+    if (!mapped.has(t.name))
+      push(
+        'error',
+        'E_UNDECLARED_TABLE',
+        `store "${store.id}": table "${t.name}" exists in the database but not in the data map: declare its columns (personal data or "none")`,
+        at(store, 'tables'),
+      );
+  }
+  for (const table of store.tables) {
+    const liveTable = liveTables.get(table.name);
+    const where = `${store.id}.${table.name}`;
+    if (!liveTable) {
+      push(
+        'error',
+        'E_MISSING_TABLE',
+        `table "${where}" is in the data map but not in the database`,
+        at(table, 'name'),
+      );
+      continue;
+    }
+    const liveColumns = new Map(liveTable.columns.map((c) => [c.name, c]));
+    for (const c of liveTable.columns) {
+      if (table.columns[c.name] === undefined)
+        push(
+          'error',
+          'E_UNDECLARED_COLUMN',
+          `column "${where}.${c.name}" exists in the database but not in the data map: say which data category it holds, or "none"`,
+          at(table, 'columns'),
+        );
+    }
+    const record = table.record ? findRecord(register, table.record) : undefined;
+    for (const [name, spec] of Object.entries(table.columns)) {
+      const column = liveColumns.get(name);
+      if (!column) {
+        push(
+          'error',
+          'E_MISSING_COLUMN',
+          `column "${where}.${name}" is in the data map but not in the database`,
+          at(table, 'columns', name),
+        );
+        continue;
+      }
+      const c = columnOf(spec);
+      if (c.file !== undefined && options.folders && !options.folders.includes(c.file))
+        push(
+          'error',
+          'E_UNKNOWN_FOLDER',
+          `column "${where}.${name}" holds paths relative to folder "${c.file}", which the configuration's "files" does not name`,
+          at(table, 'columns', name, 'file'),
+        );
+      const info = record ? fieldInfo(record, fieldOfColumn(table, name)) : undefined;
+      const kind = kindOf(column.dataType);
+      if (info?.type === 'date') {
+        if (kind === 'text') {
+          const bad = (options.samples?.get(`${table.name}.${name}`) ?? []).find(
+            (v) => toCalendarDate(v) === null,
+          );
+          if (bad !== undefined)
+            push(
+              'error',
+              'E_DATE_UNPARSEABLE',
+              `column "${where}.${name}" holds dates as text, and ${JSON.stringify(String(bad).slice(0, 40))} is not one: store YYYY-MM-DD HH:MM:SS or ISO 8601`,
+              at(table, 'columns', name),
+            );
+        } else if (kind !== 'date')
+          push(
+            'error',
+            'E_COLUMN_TYPE',
+            `column "${where}.${name}" holds field "${fieldOfColumn(table, name)}", a date, but its type is ${column.dataType}`,
+            at(table, 'columns', name),
+          );
+      } else if (info?.type === 'integer' && kind !== 'integer' && kind !== 'boolean' && kind !== 'other')
+        push(
+          'error',
+          'E_COLUMN_TYPE',
+          `column "${where}.${name}" holds an integer field, but its type is ${column.dataType}`,
+          at(table, 'columns', name),
+        );
+      else if (info?.type === 'boolean' && kind !== 'boolean' && kind !== 'integer')
+        push(
+          'error',
+          'E_COLUMN_TYPE',
+          `column "${where}.${name}" holds a true/false field, but its type is ${column.dataType}`,
+          at(table, 'columns', name),
+        );
+      if (c.anonymise === null && !column.nullable && anonymisedByRule(register, table, name))
+        push(
+          'error',
+          'E_ANONYMISE_NOT_NULL',
+          `column "${where}.${name}" is anonymised to NULL but is NOT NULL in the database: allow NULL, or anonymise it to a fixed value`,
+          at(table, 'columns', name, 'anonymise'),
+        );
+    }
+    for (const [rel, binding] of Object.entries(table.relations ?? {})) {
+      const relation = record?.relations?.[rel];
+      const target = relation ? tableOfRecord(datamap, relation.to) : undefined;
+      if (!target || target.store !== store) continue;
+      const local = liveColumns.get(binding.local);
+      const remote = liveTables.get(target.table.name)?.columns.find((c) => c.name === binding.remote);
+      if (local && remote && kindOf(local.dataType) !== kindOf(remote.dataType))
+        push(
+          'error',
+          'E_RELATION_TYPE',
+          `relation "${rel}" joins ${table.name}.${binding.local} (${local.dataType}) to ${target.table.name}.${binding.remote} (${remote.dataType}): the types do not match`,
+          at(table, 'relations', rel),
+        );
+    }
+  }
+  for (const [tableName, columns] of scannedColumns(register, datamap, store)) {
+    const liveTable = liveTables.get(tableName);
+    const table = store.tables.find((t) => t.name === tableName);
+    if (!liveTable || !table) continue;
+    for (const column of columns) {
+      if (column === table.primaryKey || !liveTable.columns.some((c) => c.name === column)) continue;
+      if (!liveTable.indexes.some((idx) => idx[0] === column))
+        push(
+          'warning',
+          'W_MISSING_INDEX',
+          `column "${store.id}.${tableName}.${column}" is scanned by retention rules or person searches and has no index: CREATE INDEX ${tableName}_${column}_idx ON ${tableName} (${column});`,
+          at(table, 'columns', column),
+        );
+    }
+  }
+  return issues;
+}
+
+function anonymisedByRule(register: Register, table: TableMap, column: string): boolean {
+  const field = fieldOfColumn(table, column);
+  return register.retention.some(
+    (r) =>
+      r.record === table.record &&
+      r.then !== undefined &&
+      r.then !== 'delete' &&
+      r.then.anonymise.some((f) => (typeof f === 'string' ? f : f.field) === field),
+  );
+}
