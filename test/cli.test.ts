@@ -162,3 +162,67 @@ describe('registre schema', () => {
     expect(JSON.parse(stdout).properties.activities.type).toBe('array');
   });
 });
+
+describe('registre demo and registre check', () => {
+  it('a generated shop passes its check; an undeclared column makes it fail, named', () => {
+    const dir = temp();
+    const demo = registre(
+      ['demo', '--out', 'shop', '--customers', '300', '--seed', '5', '--at', '2026-11-27'],
+      dir,
+    );
+    expect(demo.code).toBe(0);
+    expect(demo.stderr).toMatch(
+      /^\d+ rows and \d+ files written in [\d.]+ s \(\d+ rows\/s\) to sqlite:shop\.sqlite$/m,
+    );
+    expect(readFileSync(join(dir, 'shop', 'registre.yaml'), 'utf8')).toContain('url: "sqlite:shop.sqlite"');
+    const ok = registre(['check', '--config', 'shop/registre.yaml'], dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('check: 0 errors, 0 warnings — the data map matches the databases');
+    const add = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        "new (require('better-sqlite3'))('shop/shop.sqlite').exec('ALTER TABLE prospects ADD COLUMN linkedin text')",
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+      },
+    );
+    expect(add.status).toBe(0);
+    const bad = registre(['check', '--config', 'shop/registre.yaml', '--json'], dir);
+    expect(bad.code).toBe(1);
+    const json = JSON.parse(bad.stdout);
+    expect(json.issues.map((i: { code: string; message: string }) => [i.code, i.message])).toEqual([
+      [
+        'E_UNDECLARED_COLUMN',
+        'column "shop.prospects.linkedin" exists in the database but not in the data map: say which data category it holds, or "none"',
+      ],
+    ]);
+  });
+
+  it('refuses to overwrite a shop without --replace, and bad options are usage errors', () => {
+    const dir = temp();
+    expect(registre(['demo', '--out', '.', '--customers', '0'], dir).code).toBe(0);
+    const again = registre(['demo', '--out', '.', '--customers', '0'], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('pass --replace');
+    expect(registre(['demo', '--out', '.', '--customers', '0', '--replace'], dir).code).toBe(0);
+    expect(registre(['demo', '--out', '.', '--customers', 'many'], dir)).toMatchObject({ code: 2 });
+    expect(registre(['demo', '--out', '.', '--at', '2026-13-01'], dir).stderr).toContain(
+      '--at must be a date YYYY-MM-DD',
+    );
+    expect(registre(['demo', '--out', '.', '--store', 'oracle://x'], dir).stderr).toContain(
+      'unknown database type "oracle:"',
+    );
+  });
+
+  it('check without a data map for a custom register says what to add', () => {
+    const dir = temp();
+    spawnSync('cp', ['-r', join(ROOT, 'registers/negomarkets'), join(dir, 'reg')]);
+    writeFileSync(join(dir, 'registre.yaml'), 'register: reg\n');
+    const { code, stderr } = registre(['check'], dir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('name the data map ("datamap: …")');
+  });
+});

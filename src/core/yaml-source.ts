@@ -114,6 +114,23 @@ function translateZodIssue(
           },
         ];
       }
+      const rootOnly = zi.errors.every((b) => b.length === 1 && b[0]?.path.length === 0);
+      if (rootOnly) {
+        const options = zi.errors.flatMap((b) => {
+          const i = b[0] as ZodIssue;
+          if (i.code === 'invalid_value') return i.values.map((v) => JSON.stringify(v));
+          if (i.code === 'invalid_type') return [EXPECTED_WORDS[i.expected] ?? i.expected];
+          return [];
+        });
+        return [
+          {
+            severity: 'error',
+            code: 'E_INVALID_VALUE',
+            path,
+            message: `${at} is ${JSON.stringify(valueAt(data, path))}; expected ${[...new Set(options)].join(', ')}`,
+          },
+        ];
+      }
       return bestBranch(zi.errors).flatMap((i) => translateZodIssue(i, path, data));
     }
     case 'unrecognized_keys':

@@ -1,5 +1,5 @@
 /** Reads a store's live schema: tables, columns and indexes (the dialect-specific part). */
-import { sql } from 'kysely';
+import { sql, type TableMetadata } from 'kysely';
 import type { LiveSchema, LiveTable } from '../../core/schema-check.js';
 import type { Connection } from './connect.js';
 
@@ -40,13 +40,16 @@ async function indexRows(conn: Connection): Promise<IndexRow[]> {
   return rows;
 }
 
+/** The tables of the schema the connection works in (PostgreSQL: its search_path, not every schema). */
+export async function listTables(conn: Connection): Promise<TableMetadata[]> {
+  const tables = await conn.db.introspection.getTables();
+  if (conn.dialect !== 'postgres') return tables.filter((t) => !t.isView);
+  const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(conn.db);
+  return tables.filter((t) => !t.isView && t.schema === rows[0]?.schema);
+}
+
 export async function introspect(conn: Connection): Promise<LiveSchema> {
-  let tables = await conn.db.introspection.getTables();
-  if (conn.dialect === 'postgres') {
-    // Only the schema the connection works in (search_path), as the index query does.
-    const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(conn.db);
-    tables = tables.filter((t) => t.schema === rows[0]?.schema);
-  }
+  const tables = await listTables(conn);
   const indexes = new Map<string, Map<string, { col: string; pos: number }[]>>();
   for (const row of await indexRows(conn)) {
     const byIndex = indexes.get(row.tbl) ?? new Map<string, { col: string; pos: number }[]>();
@@ -55,18 +58,16 @@ export async function introspect(conn: Connection): Promise<LiveSchema> {
     byIndex.set(row.idx, cols);
     indexes.set(row.tbl, byIndex);
   }
-  const live: LiveTable[] = tables
-    .filter((t) => !t.isView)
-    .map((t) => {
-      const byIndex = [...(indexes.get(t.name)?.values() ?? [])].map((cols) =>
-        cols.sort((a, b) => a.pos - b.pos).map((c) => c.col),
-      );
-      return {
-        name: t.name,
-        columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, nullable: c.isNullable })),
-        indexes: byIndex,
-      };
-    });
+  const live: LiveTable[] = tables.map((t) => {
+    const byIndex = [...(indexes.get(t.name)?.values() ?? [])].map((cols) =>
+      cols.sort((a, b) => a.pos - b.pos).map((c) => c.col),
+    );
+    return {
+      name: t.name,
+      columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, nullable: c.isNullable })),
+      indexes: byIndex,
+    };
+  });
   return { tables: live };
 }
 

@@ -5,6 +5,7 @@ import { SHOP_TABLES } from '../../core/demo/shop-model.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Connection } from './connect.js';
 import { columnType, insertRows } from './dialect.js';
+import { listTables } from './introspect.js';
 
 export interface CreateShopOptions {
   /** Drop the reference shop's tables first if they exist (never any other table). */
@@ -12,7 +13,7 @@ export interface CreateShopOptions {
 }
 
 export async function createShopSchema(conn: Connection, options: CreateShopOptions = {}): Promise<void> {
-  const existing = new Set((await conn.db.introspection.getTables()).map((t) => t.name));
+  const existing = new Set((await listTables(conn)).map((t) => t.name));
   const clash = SHOP_TABLES.filter((t) => existing.has(t.name)).map((t) => t.name);
   if (clash.length > 0 && !options.replace)
     throw new RegistreError(
