@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { connect } from '../adapters/sql/connect.js';
-import { createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
+import { createShopIndexes, createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
 import { parseCalendarDate } from '../core/calendar.js';
 import { redactUrl } from '../core/config.js';
 import { generateShop } from '../core/demo/generate-shop.js';
@@ -62,7 +62,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const storeUrl = options.store ?? 'sqlite:shop.sqlite';
   const hasSecret = /\/\/[^/@:]+:[^@]+@/.test(storeUrl);
   const started = performance.now();
-  const conn = await connect('shop', storeUrl, { baseDir: out, create: true });
+  const conn = await connect('shop', storeUrl, { baseDir: out, create: true, bulk: true });
   let files = 0;
   let rows = 0;
   const bar =

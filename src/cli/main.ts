@@ -9,10 +9,12 @@ import { stringify as stringifyYaml } from 'yaml';
 import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
 import { DOCUMENT_KINDS, type DocumentKind, writeDocuments } from '../adapters/files/documents.js';
 import { loadRegister } from '../adapters/files/register-files.js';
+import { ConfigFile } from '../core/config.js';
+import { DataMapFile } from '../core/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { importNotice } from '../core/import-notice.js';
 import { formatIssue, type Issue } from '../core/issues.js';
-import { registerJsonSchema } from '../core/register-schema.js';
+import { jsonSchemaOf, registerJsonSchema } from '../core/register-schema.js';
 import type { Language } from '../core/text.js';
 import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
@@ -193,10 +195,29 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
 
   program
     .command('schema')
-    .description('print the JSON Schema of register files (for editors)')
+    .description('print the JSON Schema of register, data map or configuration files (for editors)')
+    .addOption(
+      new Option('--kind <kind>', 'which file')
+        .choices(['register', 'datamap', 'config'])
+        .default('register'),
+    )
     .option('--out <file>', 'write it to a file')
-    .action((opts: { out?: string }) => {
-      const text = `${JSON.stringify(registerJsonSchema(), null, 2)}\n`;
+    .action((opts: { kind: 'register' | 'datamap' | 'config'; out?: string }) => {
+      const schema =
+        opts.kind === 'register'
+          ? registerJsonSchema()
+          : opts.kind === 'datamap'
+            ? jsonSchemaOf(
+                DataMapFile,
+                'datamap',
+                "The binding of a register's records to the tables of real databases.",
+              )
+            : jsonSchemaOf(
+                ConfigFile,
+                'config',
+                'The registre configuration: register, data map, stores, files, state.',
+              );
+      const text = `${JSON.stringify(schema, null, 2)}\n`;
       if (opts.out) writeFileSync(opts.out, text);
       else io.out(text);
       setExit(0);

@@ -322,17 +322,22 @@ export type Declared = z.infer<typeof Declared>;
 export type Recipient = z.infer<typeof Recipient>;
 export type Controller = z.infer<typeof Controller>;
 
-/** The JSON Schema of a register file, for editors (`# yaml-language-server: $schema=…`). */
-export function registerJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(RegisterFile, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+/** A JSON Schema from a zod schema, for editors (`# yaml-language-server: $schema=…`). */
+export function jsonSchemaOf(schema: z.ZodType, name: string, description: string): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return {
-    ...schema,
-    $id: 'https://registre.dev/schema/register.schema.json',
-    title: 'registre register file',
-    description:
-      'A GDPR register as code: organisation, processing activities, purposes and legal bases, records and retention rules.',
+    ...json,
+    $id: `https://registre.dev/schema/${name}.schema.json`,
+    title: `registre ${name} file`,
+    description,
   };
+}
+
+/** The JSON Schema of a register file. */
+export function registerJsonSchema(): Record<string, unknown> {
+  return jsonSchemaOf(
+    RegisterFile,
+    'register',
+    'A GDPR register as code: organisation, processing activities, purposes and legal bases, records and retention rules.',
+  );
 }

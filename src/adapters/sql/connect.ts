@@ -31,6 +31,8 @@ export interface ConnectOptions {
   readonly baseDir?: string;
   /** Create the database file if it does not exist (demo); a check never creates one. */
   readonly create?: boolean;
+  /** A bulk load of generated data: SQLite skips fsync (a crash means generating again). */
+  readonly bulk?: boolean;
 }
 
 /** Resolves `env:NAME` against the environment. */
@@ -58,6 +60,32 @@ function unreachable(store: string, label: string, cause: unknown): RegistreErro
   );
 }
 
+/**
+ * better-sqlite3 prepares every statement Kysely sends; the same SQL text (a batch of a sweep,
+ * a bulk insert) reuses its prepared statement instead. Kysely runs one query at a time per
+ * connection, so a cached statement is never busy when it is reused.
+ */
+function withStatementCache(database: Database.Database, limit = 256): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  return new Proxy(database, {
+    get(target, property) {
+      if (property !== 'prepare') {
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (text: string) => {
+        let statement = cache.get(text);
+        if (!statement) {
+          statement = target.prepare(text);
+          if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+          cache.set(text, statement);
+        }
+        return statement;
+      };
+    },
+  });
+}
+
 export async function connect(
   store: string,
   rawUrl: string,
@@ -72,12 +100,17 @@ export async function connect(
     try {
       if (options.create && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       database = new Database(path, { fileMustExist: !options.create });
-      database.pragma('journal_mode = WAL');
       database.pragma('busy_timeout = 5000');
+      if (options.bulk) {
+        // A load of generated data: no journal, no fsync (a crash means generating again).
+        database.pragma('journal_mode = OFF');
+        database.pragma('synchronous = OFF');
+        database.pragma('cache_size = -65536');
+      } else database.pragma('journal_mode = WAL');
     } catch (cause) {
       throw unreachable(store, label, cause);
     }
-    const db = new Kysely({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     return { store, dialect: 'sqlite', label, db, close: () => db.destroy() };
   }
   if (url.kind === 'pglite') {

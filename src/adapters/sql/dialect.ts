@@ -56,8 +56,11 @@ export async function insertRows(
   const size = rowsPerInsert(columns.length);
   const full = rows.length >= size ? multiRowInsert(dialect, table, columns, size) : '';
   for (let start = 0; start < rows.length; start += size) {
-    const batch = rows.slice(start, start + size);
-    const text = batch.length === size ? full : multiRowInsert(dialect, table, columns, batch.length);
-    await db.executeQuery(CompiledQuery.raw(text, batch.flat()));
+    const end = Math.min(start + size, rows.length);
+    const params: unknown[] = new Array((end - start) * columns.length);
+    let p = 0;
+    for (let r = start; r < end; r++) for (const value of rows[r] as readonly unknown[]) params[p++] = value;
+    const text = end - start === size ? full : multiRowInsert(dialect, table, columns, end - start);
+    await db.executeQuery(CompiledQuery.raw(text, params));
   }
 }

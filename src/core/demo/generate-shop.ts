@@ -155,8 +155,21 @@ const ascii = (s: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '');
 
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const DAYS = new Map<number, string>();
+
+/** `YYYY-MM-DD HH:MM:SS` (SQLite's own format), fast: the day part is computed once per day. */
 function formatTs(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  const day = Math.floor(seconds / DAY);
+  let date = DAYS.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY * 1000).toISOString().slice(0, 10);
+    DAYS.set(day, date);
+  }
+  const s = seconds - day * DAY;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${date} ${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s % 60]}`;
 }
 
 /** Deterministic rows of the reference shop, a block of customers at a time. */
@@ -164,7 +177,7 @@ export function* generateShop(options: GenerateShopOptions): Generator<ShopChunk
   const pools = makePools(options.seed);
   const atSec = Date.parse(`${parseCalendarDate(options.at)}T00:00:00Z`) / 1000;
   const startSec = atSec - Math.round(12 * 365.25 * DAY);
-  const blockSize = options.blockSize ?? 1000;
+  const blockSize = options.blockSize ?? 250;
   const ids: Record<string, number> = Object.fromEntries(SHOP_TABLES.map((t) => [t.name, 0]));
   const next = (t: string) => {
     ids[t] = (ids[t] ?? 0) + 1;
