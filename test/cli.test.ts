@@ -154,13 +154,16 @@ describe('registre import-notice', () => {
 });
 
 describe('registre schema', () => {
-  it('the published JSON Schema is the one the code generates', () => {
-    const { stdout } = registre(['schema']);
-    expect(JSON.parse(stdout)).toEqual(
-      JSON.parse(readFileSync(join(ROOT, 'schema/register.schema.json'), 'utf8')),
-    );
-    expect(JSON.parse(stdout).properties.activities.type).toBe('array');
-  });
+  it.each(['register', 'datamap', 'config'])(
+    'the published JSON Schema of %s files is the one the code generates',
+    (kind) => {
+      const { stdout } = registre(['schema', '--kind', kind]);
+      expect(JSON.parse(stdout)).toEqual(
+        JSON.parse(readFileSync(join(ROOT, `schema/${kind}.schema.json`), 'utf8')),
+      );
+      expect(JSON.parse(stdout).title).toBe(`registre ${kind} file`);
+    },
+  );
 });
 
 describe('registre demo and registre check', () => {

@@ -93,6 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         bar?.update(chunk.customersDone, { rows: written });
       },
     );
+    await createShopIndexes(conn);
   } finally {
     bar?.stop();
     await conn.close();
