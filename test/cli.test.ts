@@ -229,3 +229,50 @@ describe('registre demo and registre check', () => {
     expect(stderr).toContain('name the data map ("datamap: …")');
   });
 });
+
+describe('registre plan', () => {
+  it('counts per rule and table, in the JSON shape, and the counts add up to the rows', () => {
+    const dir = temp();
+    expect(
+      registre(['demo', '--out', '.', '--customers', '200', '--seed', '2', '--at', '2026-11-27'], dir).code,
+    ).toBe(0);
+    const { code, stdout } = registre(['plan', '--at', '2026-11-27', '--json'], dir);
+    expect(code).toBe(0);
+    const plan = JSON.parse(stdout);
+    expect(plan.at).toBe('2026-11-27');
+    expect(plan.rules[0]).toEqual({
+      rule: 'web-visits',
+      table: 'web_visits',
+      active: expect.any(Number),
+      archive: 0,
+      due: expect.any(Number),
+      held: 0,
+    });
+    const visits = plan.rules[0].active + plan.rules[0].due;
+    expect(visits).toBe(2000);
+    const sum = (k: string) =>
+      plan.rules.reduce((n: number, l: Record<string, number>) => n + (l[k] ?? 0), 0);
+    expect(plan.totals).toEqual({
+      active: sum('active'),
+      archive: sum('archive'),
+      due: sum('due'),
+      held: sum('held'),
+    });
+    expect(plan.totals.held).toBeGreaterThanOrEqual(0);
+    const text = registre(['plan', '--at', '2026-11-27'], dir).stdout;
+    expect(text).toMatch(
+      /^plan on 2026-11-27\nrule +table +active +archive +due +held\nweb-visits +web_visits +\d+ +0 +\d+ +0\n/,
+    );
+  });
+
+  it('a bad date is a usage error; a register with errors is listed, not a stack', () => {
+    const dir = temp();
+    expect(registre(['plan', '--at', '27/11/2026'], dir)).toMatchObject({ code: 2 });
+    writeFileSync(join(dir, 'registre.yaml'), 'register: bad.yaml\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'organisation: { name: X }\nactivities: nope\n');
+    const { code, stdout, stderr } = registre(['plan'], dir);
+    expect(code).toBe(1);
+    expect(stdout).toContain('bad.yaml:2:13 E_TYPE');
+    expect(stderr).toContain('has errors');
+  });
+});

@@ -13,11 +13,12 @@ import { ConfigFile } from '../core/config.js';
 import { DataMapFile } from '../core/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { importNotice } from '../core/import-notice.js';
-import { formatIssue, type Issue } from '../core/issues.js';
+import { formatIssue, type Issue, RegisterError } from '../core/issues.js';
 import { jsonSchemaOf, registerJsonSchema } from '../core/register-schema.js';
 import type { Language } from '../core/text.js';
 import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
+import { formatPlan, runPlan } from './plan-command.js';
 
 export { BUNDLED_REGISTER } from '../adapters/files/config-files.js';
 
@@ -151,6 +152,18 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('plan')
+    .description('count, per rule and table, the records active, in archive, due and held on a date')
+    .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
+    .option('--json', 'print the plan as JSON')
+    .action(async (opts: { at: string; json?: boolean }) => {
+      const plan = await runPlan(program.opts().config, opts.at);
+      if (opts.json) io.out(`${JSON.stringify(plan, null, 2)}\n`);
+      else io.out(formatPlan(plan));
+      setExit(0);
+    });
+
+  program
     .command('demo')
     .description('generate the reference shop (deterministic) with a ready configuration')
     .requiredOption('--out <dir>', 'folder for registre.yaml, shop.sqlite and media/')
@@ -243,6 +256,11 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       )
         return 0;
       return 2;
+    }
+    if (error instanceof RegisterError) {
+      printIssues(io, error.issues);
+      io.err('registre: the register or the data map has errors; run registre validate or registre check\n');
+      return 1;
     }
     if (error instanceof RegistreError) {
       io.err(`registre: ${error.message}\n`);

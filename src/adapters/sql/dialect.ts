@@ -1,5 +1,5 @@
 /** What differs between the dialects, in one place: quoting, placeholders, column types. */
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
 import type { Dialect } from './connect.js';
 
@@ -63,4 +63,98 @@ export async function insertRows(
     const text = end - start === size ? full : multiRowInsert(dialect, table, columns, end - start);
     await db.executeQuery(CompiledQuery.raw(text, params));
   }
+}
+
+// ---- Dates, as retention SQL needs them: every function gives the calendar date (UTC) and clamps
+// month arithmetic to the month's end, exactly as src/core/calendar.ts does.
+
+// biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
+type Expr = RawBuilder<any>;
+
+/** Far in the future: "no deadline" in a comparison, so that never-due records sort last. */
+export const NEVER = '9999-12-31';
+
+/** The UTC calendar date of a timestamp column (SQLite text, PostgreSQL timestamptz, MySQL DATETIME). */
+export function dateOf(dialect: Dialect, value: Expr): Expr {
+  if (dialect === 'sqlite') return sql`date(${value})`;
+  if (dialect === 'postgres') return sql`((${value})::timestamptz AT TIME ZONE 'UTC')::date`;
+  return sql`DATE(${value})`;
+}
+
+/** A NULL of date type (PostgreSQL will not guess the type of a bare NULL). */
+export function nullDate(dialect: Dialect): Expr {
+  return dialect === 'postgres' ? sql`CAST(NULL AS date)` : sql`NULL`;
+}
+
+export function dateLiteral(dialect: Dialect, date: string): Expr {
+  if (dialect === 'sqlite') return sql`${date}`;
+  if (dialect === 'postgres') return sql`${date}::date`;
+  return sql`DATE(${date})`;
+}
+
+/** A date as `YYYY-MM-DD` text in a result row. */
+export function dateText(dialect: Dialect, value: Expr): Expr {
+  if (dialect === 'sqlite') return value;
+  if (dialect === 'postgres') return sql`to_char(${value}, 'YYYY-MM-DD')`;
+  return sql`DATE_FORMAT(${value}, '%Y-%m-%d')`;
+}
+
+/** date + months (a non-negative number or integer expression; NULL gives NULL), clamped to the end of the month. */
+export function addMonths(dialect: Dialect, date: Expr, months: Expr): Expr {
+  if (dialect === 'postgres') return sql`(${date} + make_interval(months => (${months})::int))::date`;
+  if (dialect === 'mysql') return sql`DATE_ADD(${date}, INTERVAL (${months}) MONTH)`;
+  // SQLite's '+N months' overflows into the next month (2025-01-31 + 1 month = 2025-03-03): go to
+  // the first of the target month, add the day back, and keep the earlier of that and the month's end.
+  // Amounts are never negative here; '+' || NULL keeps a missing amount NULL (printf would make it 0).
+  const first = sql`date(${date}, 'start of month', '+' || (${months}) || ' months')`;
+  return sql`min(date(${first}, '+' || (CAST(strftime('%d', ${date}) AS INTEGER) - 1) || ' days'), date(${first}, '+1 month', '-1 day'))`;
+}
+
+export function addDays(dialect: Dialect, date: Expr, days: Expr): Expr {
+  if (dialect === 'postgres') return sql`(${date} + (${days})::int)`;
+  if (dialect === 'mysql') return sql`DATE_ADD(${date}, INTERVAL (${days}) DAY)`;
+  return sql`date(${date}, '+' || (${days}) || ' days')`;
+}
+
+/** The last day of the financial year that contains `date`, for a year ending on `MM-DD`. */
+export function financialYearEndOf(dialect: Dialect, date: Expr, yearEnd: string): Expr {
+  const [month, day] = yearEnd.split('-').map(Number) as [number, number];
+  // The year end of the date's own year: the first of the month after it, minus (last day - day) days,
+  // written as "first of the year-end month + (day - 1) days", clamped to that month's end.
+  const yearStart = (offsetYears: number): Expr =>
+    dialect === 'sqlite'
+      ? sql`date(${date}, 'start of year', ${`+${offsetYears} years`}, ${`+${month - 1} months`})`
+      : dialect === 'postgres'
+        ? sql`(date_trunc('year', ${date}) + make_interval(years => ${offsetYears}, months => ${month - 1}))::date`
+        : sql`DATE_ADD(MAKEDATE(YEAR(${date}), 1), INTERVAL ${offsetYears * 12 + month - 1} MONTH)`;
+  const endIn = (offsetYears: number): Expr => {
+    const first = yearStart(offsetYears);
+    const lastOfMonth =
+      dialect === 'sqlite'
+        ? sql`date(${first}, '+1 month', '-1 day')`
+        : addDays(dialect, addMonths(dialect, first, sql`1`), sql`-1`);
+    const wanted = addDays(dialect, first, sql`${day - 1}`);
+    return least(dialect, [wanted, lastOfMonth]);
+  };
+  return sql`CASE WHEN ${date} <= ${endIn(0)} THEN ${endIn(0)} ELSE ${endIn(1)} END`;
+}
+
+/** The earliest non-null of several dates (null when all are). */
+export function least(dialect: Dialect, values: readonly Expr[]): Expr {
+  if (values.length === 1) return values[0] as Expr;
+  if (dialect === 'postgres') return sql`LEAST(${sql.join(values)})`;
+  // SQLite's min() and MySQL's LEAST return NULL when any argument is NULL: a NULL becomes a date
+  // no real one reaches, and that date becomes NULL again. Each argument is written once.
+  const high = dateLiteral(dialect, NEVER);
+  const fn = sql.raw(dialect === 'sqlite' ? 'min' : 'LEAST');
+  return sql`NULLIF(${fn}(${sql.join(values.map((v) => sql`COALESCE(${v}, ${high})`))}), ${high})`;
+}
+
+/** The latest non-null of several dates (null when all are). */
+export function greatest(dialect: Dialect, values: readonly Expr[]): Expr {
+  if (values.length === 1) return values[0] as Expr;
+  if (dialect === 'postgres') return sql`GREATEST(${sql.join(values)})`;
+  const low = dateLiteral(dialect, '0001-01-01');
+  const fn = sql.raw(dialect === 'sqlite' ? 'max' : 'GREATEST');
+  return sql`NULLIF(${fn}(${sql.join(values.map((v) => sql`COALESCE(${v}, ${low})`))}), ${low})`;
 }

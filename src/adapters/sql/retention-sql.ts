@@ -1,0 +1,353 @@
+/**
+ * Retention rules compiled to SQL, per table: each record's deadline, phase and hold, computed in
+ * the database (set-based), giving exactly the dates of the pure evaluation (src/core/retention.ts).
+ */
+import { type RawBuilder, sql } from 'kysely';
+import { parseDuration } from '../../core/calendar.js';
+import { columnOfField, type DataMap, tableOfRecord } from '../../core/datamap-load.js';
+import type { TableMap } from '../../core/datamap-schema.js';
+import { RegistreError } from '../../core/errors.js';
+import type { Register } from '../../core/register-load.js';
+import { findRecord } from '../../core/register-model.js';
+import type { Condition, DateExpr, Keep, RetentionRule } from '../../core/register-schema.js';
+import type { Dialect } from './connect.js';
+import {
+  addDays,
+  addMonths,
+  dateLiteral,
+  dateOf,
+  financialYearEndOf,
+  greatest,
+  least,
+  NEVER,
+  nullDate,
+} from './dialect.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
+type Expr = RawBuilder<any>;
+
+export interface RetentionSqlContext {
+  readonly register: Register;
+  readonly datamap: DataMap;
+  readonly dialect: Dialect;
+}
+
+let aliasCounter = 0;
+const nextAlias = () => `r${++aliasCounter}`;
+
+function bound(ctx: RetentionSqlContext, recordId: string): TableMap {
+  const b = tableOfRecord(ctx.datamap, recordId);
+  if (!b)
+    throw new RegistreError('E_UNBOUND_RECORD', `record "${recordId}" is bound to no table in the data map`);
+  return b.table;
+}
+
+function column(ctx: RetentionSqlContext, recordId: string, alias: string, field: string): Expr {
+  const table = bound(ctx, recordId);
+  const name = columnOfField(table, field);
+  if (!name)
+    throw new RegistreError('E_UNMAPPED_FIELD', `field "${field}" of record "${recordId}" has no column`);
+  return sql.ref(`${alias}.${name}`);
+}
+
+interface Hop {
+  readonly from: string;
+  readonly relation: string;
+  readonly to: string;
+}
+
+function hopsOf(ctx: RetentionSqlContext, recordId: string, relations: readonly string[]): Hop[] {
+  const hops: Hop[] = [];
+  let current = recordId;
+  for (const rel of relations) {
+    const to = findRecord(ctx.register, current)?.relations?.[rel]?.to;
+    if (!to) throw new RegistreError('E_UNKNOWN_RELATION', `record "${current}" has no relation "${rel}"`);
+    hops.push({ from: current, relation: rel, to });
+    current = to;
+  }
+  return hops;
+}
+
+interface Chain {
+  /** `t1 AS a JOIN t2 AS b ON …`: every table after the first joined to the one before. */
+  readonly from: Expr;
+  /** How the first table joins the row the chain starts from. */
+  readonly where: Expr;
+  readonly last: string;
+}
+
+/** The tables along relations from the row `alias`. */
+function joinChain(ctx: RetentionSqlContext, hops: readonly Hop[], alias: string): Chain {
+  let previous = alias;
+  const parts: Expr[] = [];
+  let where: Expr = sql`1 = 1`;
+  for (const [i, hop] of hops.entries()) {
+    const binding = bound(ctx, hop.from).relations?.[hop.relation];
+    if (!binding)
+      throw new RegistreError(
+        'E_UNBOUND_RELATION',
+        `relation "${hop.relation}" of "${hop.from}" has no join`,
+      );
+    const next = nextAlias();
+    const table = sql`${sql.table(bound(ctx, hop.to).name)} AS ${sql.id(next)}`;
+    const on = sql`${sql.ref(`${next}.${binding.remote}`)} = ${sql.ref(`${previous}.${binding.local}`)}`;
+    if (i === 0) {
+      parts.push(table);
+      where = on;
+    } else parts.push(sql`JOIN ${table} ON ${on}`);
+    previous = next;
+  }
+  return { from: sql.join(parts, sql` `), where, last: previous };
+}
+
+/** A field through to-one relations, as a scalar subquery when it is not the row's own. */
+function fieldValue(ctx: RetentionSqlContext, recordId: string, alias: string, path: string): Expr {
+  const segments = path.split('.');
+  const field = segments.pop() as string;
+  if (segments.length === 0) return column(ctx, recordId, alias, field);
+  const hops = hopsOf(ctx, recordId, segments);
+  const chain = joinChain(ctx, hops, alias);
+  const target = (hops[hops.length - 1] as Hop).to;
+  return sql`(SELECT ${column(ctx, target, chain.last, field)} FROM ${chain.from} WHERE ${chain.where})`;
+}
+
+function keepExpr(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  date: Expr,
+  keep: Keep,
+): Expr | null {
+  if (typeof keep === 'string') {
+    const parsed = parseDuration(keep);
+    if (!parsed.ok) return null;
+    const { amount, unit } = parsed.duration;
+    if (unit === 'days') return addDays(ctx.dialect, date, sql.lit(amount));
+    return addMonths(ctx.dialect, date, sql.lit(unit === 'years' ? amount * 12 : amount));
+  }
+  const [unit, path] = Object.entries(keep)[0] as ['months' | 'years' | 'days', string];
+  const value = fieldValue(ctx, recordId, alias, path);
+  // A negative or missing instruction gives no deadline, as in the pure evaluation.
+  const amount = sql`CASE WHEN ${value} >= 0 THEN ${value} END`;
+  if (unit === 'days') return addDays(ctx.dialect, date, amount);
+  return addMonths(ctx.dialect, date, unit === 'years' ? sql`(${amount}) * 12` : amount);
+}
+
+export function dateExpr(ctx: RetentionSqlContext, recordId: string, alias: string, expr: DateExpr): Expr {
+  if (typeof expr === 'string') return dateOf(ctx.dialect, fieldValue(ctx, recordId, alias, expr));
+  if ('latest' in expr)
+    return greatest(
+      ctx.dialect,
+      expr.latest.map((e) => dateExpr(ctx, recordId, alias, e)),
+    );
+  if ('earliest' in expr)
+    return least(
+      ctx.dialect,
+      expr.earliest.map((e) => dateExpr(ctx, recordId, alias, e)),
+    );
+  if ('financialYearEnd' in expr)
+    return financialYearEndOf(
+      ctx.dialect,
+      dateExpr(ctx, recordId, alias, expr.financialYearEnd),
+      ctx.register.organisation.financialYearEnd ?? '12-31',
+    );
+  if ('from' in expr)
+    return (
+      keepExpr(ctx, recordId, alias, dateExpr(ctx, recordId, alias, expr.from), expr.add) ??
+      nullDate(ctx.dialect)
+    );
+  const [fn, path] = 'max' in expr ? ['MAX', expr.max] : ['MIN', expr.min];
+  const segments = path.split('.');
+  const field = segments.pop() as string;
+  const hops = hopsOf(ctx, recordId, segments);
+  const chain = joinChain(ctx, hops, alias);
+  const target = (hops[hops.length - 1] as Hop).to;
+  const value = dateOf(ctx.dialect, column(ctx, target, chain.last, field));
+  return sql`(SELECT ${sql.raw(fn)}(${value}) FROM ${chain.from} WHERE ${chain.where})`;
+}
+
+function matcherSql(ctx: RetentionSqlContext, value: Expr, expected: unknown): Expr {
+  const literal = (v: unknown) => (typeof v === 'boolean' && ctx.dialect !== 'postgres' ? (v ? 1 : 0) : v);
+  if (expected === null) return sql`${value} IS NULL`;
+  if (Array.isArray(expected)) {
+    const nonNull = expected.filter((v) => v !== null);
+    const parts: Expr[] = [];
+    if (nonNull.length) parts.push(sql`${value} IN (${sql.join(nonNull.map((v) => sql`${literal(v)}`))})`);
+    if (nonNull.length < expected.length) parts.push(sql`${value} IS NULL`);
+    return sql`(${sql.join(parts, sql` OR `)})`;
+  }
+  if (typeof expected === 'object' && expected !== null && 'not' in expected)
+    return sql`NOT COALESCE(${matcherSql(ctx, value, (expected as { not: unknown }).not)}, FALSE)`;
+  return sql`${value} = ${literal(expected)}`;
+}
+
+export function conditionSql(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  condition: Condition | undefined,
+): Expr {
+  if (!condition || Object.keys(condition).length === 0) return sql`1 = 1`;
+  const parts = Object.entries(condition).map(
+    ([path, matcher]) =>
+      sql`COALESCE(${matcherSql(ctx, fieldValue(ctx, recordId, alias, path), matcher)}, FALSE)`,
+  );
+  return sql`(${sql.join(parts, sql` AND `)})`;
+}
+
+/** The end of the active phase and the deadline of one rule, for the row `alias` (null: none). */
+export function ruleDates(
+  ctx: RetentionSqlContext,
+  rule: RetentionRule,
+  alias: string,
+): { activeEnd: Expr; deadline: Expr } {
+  if (rule.follows !== undefined) {
+    const hops = hopsOf(ctx, rule.record, [rule.follows]);
+    const chain = joinChain(ctx, hops, alias);
+    const parent = tableDeadline(ctx, (hops[0] as Hop).to, chain.last);
+    const deadline = sql`(SELECT ${parent.deadline} FROM ${chain.from} WHERE ${chain.where})`;
+    return { activeEnd: deadline, deadline };
+  }
+  const ends: Expr[] = [];
+  let anchor: Expr | null = null;
+  if (rule.anchor !== undefined) {
+    anchor = dateExpr(ctx, rule.record, alias, rule.anchor);
+    const kept = rule.keep === undefined ? anchor : keepExpr(ctx, rule.record, alias, anchor, rule.keep);
+    ends.push(kept ?? nullDate(ctx.dialect));
+  }
+  for (const u of rule.until ?? []) ends.push(dateExpr(ctx, rule.record, alias, u));
+  const activeEnd = ends.length ? least(ctx.dialect, ends) : nullDate(ctx.dialect);
+  if (!rule.archive || anchor === null)
+    return { activeEnd, deadline: rule.archive ? nullDate(ctx.dialect) : activeEnd };
+  const archiveEnd = keepExpr(ctx, rule.record, alias, anchor, rule.archive.keep) ?? nullDate(ctx.dialect);
+  // Both must exist: the later of the two, as in the pure evaluation.
+  const deadline = sql`CASE WHEN ${activeEnd} IS NOT NULL AND ${archiveEnd} IS NOT NULL THEN ${greatest(ctx.dialect, [activeEnd, archiveEnd])} END`;
+  return { activeEnd, deadline };
+}
+
+export interface RuleColumns {
+  readonly rule: RetentionRule;
+  /** The rule's index in the register's retention list. */
+  readonly index: number;
+  /** Its deadline when it applies (NEVER when it has none), NULL when it does not apply. */
+  readonly deadline: Expr;
+  /** The end of its active phase when it applies (NEVER when none), NULL when it does not apply. */
+  readonly activeEnd: Expr;
+  /** True when it applies, has an archive phase, and is in it before its deadline. */
+  readonly inArchive: Expr | null;
+}
+
+/** Per rule on the record at `alias`: the columns the verdict is combined from. */
+export function ruleColumns(ctx: RetentionSqlContext, recordId: string, alias: string): RuleColumns[] {
+  const never = dateLiteral(ctx.dialect, NEVER);
+  return ctx.register.retention
+    .map((rule, index) => ({ rule, index }))
+    .filter(({ rule }) => rule.record === recordId && rule.todo === undefined)
+    .map(({ rule, index }) => {
+      const applies = conditionSql(ctx, recordId, alias, rule.where);
+      const dates = ruleDates(ctx, rule, alias);
+      return {
+        rule,
+        index,
+        deadline: sql`CASE WHEN ${applies} THEN COALESCE(${dates.deadline}, ${never}) END`,
+        activeEnd: sql`CASE WHEN ${applies} THEN COALESCE(${dates.activeEnd}, ${never}) END`,
+        inArchive: rule.archive
+          ? sql`(${applies} AND ${dates.activeEnd} IS NOT NULL AND ${dates.deadline} IS NOT NULL AND ${dates.activeEnd} < ${dates.deadline})`
+          : null,
+      };
+    });
+}
+
+export interface Verdict {
+  /** The record's deadline: the latest of its applicable rules' (never due: NEVER; no rule: NULL). */
+  readonly deadline: Expr;
+  /** The index of the rule that wins, NULL when none applies. */
+  readonly rule: Expr;
+  readonly archiveFrom: Expr;
+}
+
+/**
+ * Combines per-rule columns (as expressions, or as references to columns a subquery computed) into
+ * the record's verdict, as the pure evaluation does: the latest deadline wins; the first rule with
+ * none wins over all; on a tie, anonymise before delete.
+ */
+export function combineRules(
+  ctx: RetentionSqlContext,
+  rules: readonly RuleColumns[],
+  ref: (rule: RuleColumns, what: 'deadline' | 'activeEnd' | 'inArchive') => Expr = (r, what) =>
+    what === 'inArchive' ? (r.inArchive ?? sql`FALSE`) : r[what],
+): Verdict {
+  if (rules.length === 0)
+    return { deadline: nullDate(ctx.dialect), rule: sql`NULL`, archiveFrom: nullDate(ctx.dialect) };
+  const never = dateLiteral(ctx.dialect, NEVER);
+  const deadline = greatest(
+    ctx.dialect,
+    rules.map((r) => ref(r, 'deadline')),
+  );
+  const isAnonymise = (r: RetentionRule) => r.then !== undefined && r.then !== 'delete';
+  const ordered = [...rules.filter((r) => isAnonymise(r.rule)), ...rules.filter((r) => !isAnonymise(r.rule))];
+  const rule = sql`CASE ${sql.join(
+    [
+      ...rules.map(
+        (r) => sql`WHEN ${ref(r, 'deadline')} = ${never} AND ${deadline} = ${never} THEN ${sql.lit(r.index)}`,
+      ),
+      ...ordered.map((r) => sql`WHEN ${ref(r, 'deadline')} = ${deadline} THEN ${sql.lit(r.index)}`),
+    ],
+    sql` `,
+  )} END`;
+  const archiving = rules.filter((r) => r.inArchive !== null).map((r) => ref(r, 'inArchive'));
+  const archiveFrom = archiving.length
+    ? sql`CASE WHEN ${sql.join(archiving, sql` OR `)} THEN ${greatest(
+        ctx.dialect,
+        rules.map((r) => ref(r, 'activeEnd')),
+      )} END`
+    : nullDate(ctx.dialect);
+  return { deadline, rule, archiveFrom };
+}
+
+/** The verdict of the record at `alias`, as one expression (used for the records a rule follows). */
+export function tableDeadline(ctx: RetentionSqlContext, recordId: string, alias: string): Verdict {
+  return combineRules(ctx, ruleColumns(ctx, recordId, alias));
+}
+
+/** Whether a data-driven hold covers the record at `alias` (its own holds and those of what it follows). */
+export function heldSql(ctx: RetentionSqlContext, recordId: string, alias: string): Expr {
+  const checks: Expr[] = [];
+  for (const hold of ctx.register.holds) {
+    const holdTable = tableOfRecord(ctx.datamap, hold.record);
+    if (!holdTable) continue;
+    for (const path of hold.holds) {
+      if (path === 'self') {
+        if (hold.record === recordId) checks.push(conditionSql(ctx, recordId, alias, hold.when));
+        continue;
+      }
+      const relations = path.split('.');
+      const hops = hopsOf(ctx, hold.record, relations);
+      if ((hops[hops.length - 1] as Hop).to !== recordId) continue;
+      // From the holding row along the path; the last hop lands on this row.
+      const h = nextAlias();
+      const lastHop = hops[hops.length - 1] as Hop;
+      const binding = bound(ctx, lastHop.from).relations?.[lastHop.relation];
+      if (!binding) continue;
+      const inner = hops.slice(0, -1);
+      const chain = inner.length ? joinChain(ctx, inner, h) : null;
+      const lastAlias = chain ? chain.last : h;
+      const holder = sql`${sql.table(holdTable.table.name)} AS ${sql.id(h)}`;
+      const from = chain ? sql`${holder} CROSS JOIN ${chain.from}` : holder;
+      const linked = chain ? sql`${chain.where} AND ` : sql``;
+      checks.push(
+        sql`EXISTS (SELECT 1 FROM ${from} WHERE ${linked}${sql.ref(`${lastAlias}.${binding.local}`)} = ${sql.ref(`${alias}.${binding.remote}`)} AND ${conditionSql(ctx, hold.record, h, hold.when)})`,
+      );
+    }
+  }
+  for (const rule of ctx.register.retention) {
+    if (rule.record !== recordId || rule.follows === undefined) continue;
+    const hops = hopsOf(ctx, recordId, [rule.follows]);
+    const chain = joinChain(ctx, hops, alias);
+    const parentHeld = heldSql(ctx, (hops[0] as Hop).to, chain.last);
+    checks.push(
+      sql`(${conditionSql(ctx, recordId, alias, rule.where)} AND EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${parentHeld}))`,
+    );
+  }
+  return checks.length ? sql`(${sql.join(checks, sql` OR `)})` : sql`1 = 0`;
+}

@@ -1,0 +1,51 @@
+/** `registre plan`: what each rule holds on a date, counted in the databases. */
+import { type PlanLine, planStore } from '../adapters/sql/plan.js';
+import { parseCalendarDate } from '../core/calendar.js';
+import { RegistreError } from '../core/errors.js';
+import { connectStore, openProject } from './project.js';
+
+export interface Plan {
+  readonly at: string;
+  readonly rules: readonly PlanLine[];
+  readonly totals: {
+    readonly active: number;
+    readonly archive: number;
+    readonly due: number;
+    readonly held: number;
+  };
+}
+
+export async function runPlan(configFile: string | undefined, atText: string): Promise<Plan> {
+  let at: string;
+  try {
+    at = parseCalendarDate(atText);
+  } catch {
+    throw new RegistreError('E_USAGE', `--at must be a date YYYY-MM-DD (got "${atText}")`);
+  }
+  const project = openProject(configFile);
+  const rules: PlanLine[] = [];
+  for (const store of project.datamap.stores) {
+    const conn = await connectStore(project, store);
+    try {
+      rules.push(...(await planStore(conn, project.register, project.datamap, store, at)));
+    } finally {
+      await conn.close();
+    }
+  }
+  const totals = { active: 0, archive: 0, due: 0, held: 0 };
+  for (const line of rules)
+    for (const k of ['active', 'archive', 'due', 'held'] as const) totals[k] += line[k];
+  return { at, rules, totals };
+}
+
+export function formatPlan(plan: Plan): string {
+  const header = ['rule', 'table', 'active', 'archive', 'due', 'held'];
+  const rows = [
+    ...plan.rules.map((l) => [l.rule, l.table, l.active, l.archive, l.due, l.held].map(String)),
+    ['total', '', ...(['active', 'archive', 'due', 'held'] as const).map((k) => String(plan.totals[k]))],
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return `plan on ${plan.at}\n${line(header)}\n${rows.map(line).join('\n')}\n`;
+}

@@ -1,0 +1,48 @@
+/** What most commands start from: the configuration, a valid register and data map, the stores. */
+import {
+  datamapPathOf,
+  type LoadedConfig,
+  loadDataMap,
+  readConfig,
+  registerPathOf,
+} from '../adapters/files/config-files.js';
+import { loadRegister } from '../adapters/files/register-files.js';
+import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
+import type { DataMap } from '../core/datamap-load.js';
+import type { StoreMap } from '../core/datamap-schema.js';
+import { RegistreError } from '../core/errors.js';
+import { hasErrors, RegisterError } from '../core/issues.js';
+import type { Register } from '../core/register-load.js';
+
+export interface Project {
+  readonly loaded: LoadedConfig;
+  readonly register: Register;
+  readonly datamap: DataMap;
+}
+
+/** Loads the project; a register or data map with errors throws them all (RegisterError). */
+export function openProject(configFile: string | undefined): Project {
+  const loaded = readConfig(configFile);
+  const { register, issues } = loadRegister(registerPathOf(loaded));
+  if (!register || hasErrors(issues)) throw new RegisterError(issues.filter((i) => i.severity === 'error'));
+  const path = datamapPathOf(loaded);
+  if (!path)
+    throw new RegistreError(
+      'E_CONFIG',
+      `${loaded.file ?? 'no configuration file'}: name the data map ("datamap: …") that binds the register to its stores`,
+    );
+  const { datamap, issues: mapIssues } = loadDataMap(path, register);
+  if (!datamap || hasErrors(mapIssues))
+    throw new RegisterError(mapIssues.filter((i) => i.severity === 'error'));
+  return { loaded, register, datamap };
+}
+
+export async function connectStore(project: Project, store: StoreMap): Promise<Connection> {
+  const configured = project.loaded.config.stores?.[store.id];
+  if (!configured)
+    throw new RegistreError(
+      'E_STORE_NOT_CONFIGURED',
+      `store "${store.id}" of the data map has no URL in ${project.loaded.file ?? 'the configuration (there is no registre.yaml)'}`,
+    );
+  return connect(store.id, resolveUrl(store.id, configured.url), { baseDir: project.loaded.dir });
+}
