@@ -18,7 +18,8 @@ import { jsonSchemaOf, registerJsonSchema } from '../core/register-schema.js';
 import type { Language } from '../core/text.js';
 import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
-import { formatPlan, runPlan } from './plan-command.js';
+import { formatExplanation, runExplain } from './explain-command.js';
+import { forecastCsv, formatForecast, formatPlan, runForecast, runPlan } from './plan-command.js';
 
 export { BUNDLED_REGISTER } from '../adapters/files/config-files.js';
 
@@ -160,6 +161,48 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
       const plan = await runPlan(program.opts().config, opts.at);
       if (opts.json) io.out(`${JSON.stringify(plan, null, 2)}\n`);
       else io.out(formatPlan(plan));
+      setExit(0);
+    });
+
+  program
+    .command('forecast')
+    .description('how many records reach their deadline in each coming month, per rule')
+    .option('--from <date>', 'the first day (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
+    .option('--months <n>', 'how many months', '12')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action(async (opts: { from: string; months: string; json?: boolean; csv?: boolean }) => {
+      const forecast = await runForecast(program.opts().config, opts.from, opts.months);
+      io.out(
+        opts.json
+          ? `${JSON.stringify(forecast, null, 2)}\n`
+          : opts.csv
+            ? forecastCsv(forecast)
+            : formatForecast(forecast),
+      );
+      setExit(0);
+    });
+
+  program
+    .command('explain')
+    .description('why a record is still here, or why it is due: one record, or every record of one person')
+    .option('--table <table>', 'the table (or store.table)')
+    .option('--id <id>', 'the primary key of the record')
+    .option('--email <address>', 'every record of the person with this e-mail address')
+    .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
+    .option('--json', 'print JSON')
+    .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
+      const results = await runExplain(program.opts().config, {
+        at: opts.at,
+        ...(opts.table !== undefined ? { table: opts.table } : {}),
+        ...(opts.id !== undefined ? { id: opts.id } : {}),
+        ...(opts.email !== undefined ? { email: opts.email } : {}),
+      });
+      if (opts.json)
+        io.out(
+          `${JSON.stringify(opts.email !== undefined ? { at: opts.at, records: results } : results[0], null, 2)}\n`,
+        );
+      else io.out(results.map(formatExplanation).join(''));
       setExit(0);
     });
 

@@ -1,6 +1,6 @@
 /** `registre plan`: what each rule holds on a date, counted in the databases. */
-import { type PlanLine, planStore } from '../adapters/sql/plan.js';
-import { parseCalendarDate } from '../core/calendar.js';
+import { type ForecastLine, forecastStore, type PlanLine, planStore } from '../adapters/sql/plan.js';
+import { addDuration, parseCalendarDate } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
 import { connectStore, openProject } from './project.js';
 
@@ -48,4 +48,59 @@ export function formatPlan(plan: Plan): string {
   const line = (r: string[]) =>
     r.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return `plan on ${plan.at}\n${line(header)}\n${rows.map(line).join('\n')}\n`;
+}
+
+export interface Forecast {
+  readonly from: string;
+  readonly months: readonly string[];
+  readonly rules: readonly ForecastLine[];
+}
+
+export async function runForecast(
+  configFile: string | undefined,
+  fromText: string,
+  monthsText: string,
+): Promise<Forecast> {
+  let from: string;
+  try {
+    from = parseCalendarDate(fromText);
+  } catch {
+    throw new RegistreError('E_USAGE', `--from must be a date YYYY-MM-DD (got "${fromText}")`);
+  }
+  const count = Number(monthsText);
+  if (!Number.isInteger(count) || count < 1 || count > 240)
+    throw new RegistreError('E_USAGE', `--months must be a whole number from 1 to 240 (got ${monthsText})`);
+  const first = `${from.slice(0, 7)}-01`;
+  const months = Array.from({ length: count }, (_, i) =>
+    addDuration(first, { amount: i, unit: 'months' }).slice(0, 7),
+  );
+  const until = addDuration(first, { amount: count, unit: 'months' });
+  const project = openProject(configFile);
+  const rules: ForecastLine[] = [];
+  for (const store of project.datamap.stores) {
+    const conn = await connectStore(project, store);
+    try {
+      rules.push(...(await forecastStore(conn, project.register, project.datamap, store, from, until)));
+    } finally {
+      await conn.close();
+    }
+  }
+  return { from, months, rules };
+}
+
+export function forecastCsv(forecast: Forecast): string {
+  const rows = [
+    ['rule', 'table', ...forecast.months],
+    ...forecast.rules.map((l) => [l.rule, l.table, ...forecast.months.map((m) => String(l.months[m] ?? 0))]),
+  ];
+  return `${rows.map((r) => r.join(',')).join('\n')}\n`;
+}
+
+export function formatForecast(forecast: Forecast): string {
+  const header = ['rule', ...forecast.months];
+  const rows = forecast.rules.map((l) => [l.rule, ...forecast.months.map((m) => String(l.months[m] ?? 0))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return `records reaching their deadline, by month, from ${forecast.from} (holds aside)\n${line(header)}\n${rows.map(line).join('\n')}\n`;
 }

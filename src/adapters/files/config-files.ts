@@ -82,3 +82,30 @@ export function loadDataMap(path: string, register: Register, cwd?: string): Dat
     issues: [...result.issues, ...validateDataMap(register, result.datamap)],
   };
 }
+
+/**
+ * The key of the keyed hashes (HMAC-SHA-256) that stand for people: `env:VARIABLE` or `file:PATH`
+ * in the configuration, never the key itself. Undefined when none is configured.
+ */
+export function readHmacKey(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+  const ref = loaded.config.hmacKey;
+  if (ref === undefined) return undefined;
+  if (ref.startsWith('env:')) {
+    const value = env[ref.slice(4)];
+    if (!value)
+      throw new RegistreError('E_ENV_UNSET', `hmacKey: the environment variable ${ref.slice(4)} is not set`);
+    return Buffer.from(value, 'utf8');
+  }
+  if (ref.startsWith('file:')) {
+    const path = resolve(loaded.dir, ref.slice(5));
+    try {
+      return readFileSync(path);
+    } catch (cause) {
+      throw new RegistreError('E_CONFIG', `hmacKey: cannot read the key file ${path}`, { cause });
+    }
+  }
+  throw new RegistreError(
+    'E_CONFIG',
+    'hmacKey must be env:VARIABLE or file:PATH; the key itself never sits in the configuration',
+  );
+}

@@ -91,3 +91,38 @@ export async function planStore(
   }
   return lines;
 }
+
+export interface ForecastLine {
+  readonly rule: string;
+  readonly table: string;
+  /** `YYYY-MM` → how many records reach their deadline in that month (holds aside). */
+  readonly months: Readonly<Record<string, number>>;
+}
+
+/** How many records reach their deadline in each month of [from, until), per rule. */
+export async function forecastStore(
+  conn: Connection,
+  register: Register,
+  datamap: DataMap,
+  store: StoreMap,
+  from: string,
+  until: string,
+): Promise<ForecastLine[]> {
+  const ctx: RetentionSqlContext = { register, datamap, dialect: conn.dialect };
+  const lines: ForecastLine[] = [];
+  for (const table of store.tables) {
+    if (!table.record || !register.retention.some((r) => r.record === table.record && r.todo === undefined))
+      continue;
+    const { rows } = await sql<{ rule_index: number | string; month: string; n: number | string }>`
+      SELECT rule_index, substr(deadline, 1, 7) AS month, COUNT(*) AS n FROM (${verdictQuery(ctx, table, from)}) s
+      WHERE rule_index IS NOT NULL AND held = 0 AND deadline >= ${from} AND deadline < ${until}
+      GROUP BY rule_index, substr(deadline, 1, 7)`.execute(conn.db);
+    for (const [index, rule] of register.retention.entries()) {
+      if (rule.record !== table.record || rule.todo !== undefined) continue;
+      const months: Record<string, number> = {};
+      for (const row of rows) if (Number(row.rule_index) === index) months[row.month] = Number(row.n);
+      lines.push({ rule: rule.id, table: table.name, months });
+    }
+  }
+  return lines;
+}

@@ -310,44 +310,57 @@ export function tableDeadline(ctx: RetentionSqlContext, recordId: string, alias:
   return combineRules(ctx, ruleColumns(ctx, recordId, alias));
 }
 
-/** Whether a data-driven hold covers the record at `alias` (its own holds and those of what it follows). */
-export function heldSql(ctx: RetentionSqlContext, recordId: string, alias: string): Expr {
-  const checks: Expr[] = [];
+/** Each data-driven hold that can cover the record at `alias` (its own, and those of what it follows). */
+export function holdChecks(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+): { hold: string; held: Expr }[] {
+  const checks: { hold: string; held: Expr }[] = [];
   for (const hold of ctx.register.holds) {
     const holdTable = tableOfRecord(ctx.datamap, hold.record);
     if (!holdTable) continue;
     for (const path of hold.holds) {
       if (path === 'self') {
-        if (hold.record === recordId) checks.push(conditionSql(ctx, recordId, alias, hold.when));
+        if (hold.record === recordId)
+          checks.push({ hold: hold.id, held: conditionSql(ctx, recordId, alias, hold.when) });
         continue;
       }
-      const relations = path.split('.');
-      const hops = hopsOf(ctx, hold.record, relations);
-      if ((hops[hops.length - 1] as Hop).to !== recordId) continue;
-      // From the holding row along the path; the last hop lands on this row.
-      const h = nextAlias();
+      const hops = hopsOf(ctx, hold.record, path.split('.'));
       const lastHop = hops[hops.length - 1] as Hop;
+      if (lastHop.to !== recordId) continue;
+      // From the holding row along the path; the last hop lands on this row.
       const binding = bound(ctx, lastHop.from).relations?.[lastHop.relation];
       if (!binding) continue;
+      const h = nextAlias();
       const inner = hops.slice(0, -1);
       const chain = inner.length ? joinChain(ctx, inner, h) : null;
       const lastAlias = chain ? chain.last : h;
       const holder = sql`${sql.table(holdTable.table.name)} AS ${sql.id(h)}`;
       const from = chain ? sql`${holder} CROSS JOIN ${chain.from}` : holder;
       const linked = chain ? sql`${chain.where} AND ` : sql``;
-      checks.push(
-        sql`EXISTS (SELECT 1 FROM ${from} WHERE ${linked}${sql.ref(`${lastAlias}.${binding.local}`)} = ${sql.ref(`${alias}.${binding.remote}`)} AND ${conditionSql(ctx, hold.record, h, hold.when)})`,
-      );
+      checks.push({
+        hold: hold.id,
+        held: sql`EXISTS (SELECT 1 FROM ${from} WHERE ${linked}${sql.ref(`${lastAlias}.${binding.local}`)} = ${sql.ref(`${alias}.${binding.remote}`)} AND ${conditionSql(ctx, hold.record, h, hold.when)})`,
+      });
     }
   }
   for (const rule of ctx.register.retention) {
     if (rule.record !== recordId || rule.follows === undefined) continue;
     const hops = hopsOf(ctx, recordId, [rule.follows]);
     const chain = joinChain(ctx, hops, alias);
-    const parentHeld = heldSql(ctx, (hops[0] as Hop).to, chain.last);
-    checks.push(
-      sql`(${conditionSql(ctx, recordId, alias, rule.where)} AND EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${parentHeld}))`,
-    );
+    for (const parent of holdChecks(ctx, (hops[0] as Hop).to, chain.last)) {
+      checks.push({
+        hold: parent.hold,
+        held: sql`(${conditionSql(ctx, recordId, alias, rule.where)} AND EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${parent.held}))`,
+      });
+    }
   }
+  return checks;
+}
+
+/** Whether a data-driven hold covers the record at `alias`. */
+export function heldSql(ctx: RetentionSqlContext, recordId: string, alias: string): Expr {
+  const checks = holdChecks(ctx, recordId, alias).map((c) => c.held);
   return checks.length ? sql`(${sql.join(checks, sql` OR `)})` : sql`1 = 0`;
 }

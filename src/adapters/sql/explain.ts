@@ -1,0 +1,190 @@
+/**
+ * `explain`: why a record is still here, or why it is due. The record and the related records its
+ * rules read are loaded, evaluated by the pure evaluator, and its holds looked up in the store.
+ */
+import { createHmac } from 'node:crypto';
+import { sql } from 'kysely';
+import { tableOfRecord } from '../../core/datamap-load.js';
+import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
+import { RegistreError } from '../../core/errors.js';
+import { findRecord } from '../../core/register-model.js';
+import type { DateExpr, Keep } from '../../core/register-schema.js';
+import { evaluateRecord, type HoldReason, type RecordStatus } from '../../core/retention.js';
+import type { Connection } from './connect.js';
+import { loadRecord, loadRows } from './records.js';
+import { holdChecks, type RetentionSqlContext } from './retention-sql.js';
+
+export interface ExplainedPurpose {
+  readonly purpose: string;
+  readonly rule: string;
+  readonly anchor: string | null;
+  readonly anchorDate: string | null;
+  readonly deadline: string | null;
+}
+
+export interface Explanation {
+  readonly store: string;
+  readonly table: string;
+  readonly id: string;
+  readonly status: RecordStatus;
+  readonly deadline: string | null;
+  readonly archiveFrom: string | null;
+  readonly action: 'delete' | 'anonymise' | null;
+  readonly rule: string | null;
+  /** True for data processed on behalf of a controller (handled on its instructions). */
+  readonly processor: boolean;
+  readonly purposes: readonly ExplainedPurpose[];
+  readonly holds: readonly HoldReason[];
+}
+
+export function formatKeep(keep: Keep): string {
+  return typeof keep === 'string'
+    ? keep
+    : (Object.entries(keep).map(([unit, path]) => `${path} ${unit}`)[0] ?? '');
+}
+
+/** A date expression written compactly: `latest(created_at, max(orders.placed_at))`. */
+export function formatDateExpr(expr: DateExpr): string {
+  if (typeof expr === 'string') return expr;
+  if ('latest' in expr) return `latest(${expr.latest.map(formatDateExpr).join(', ')})`;
+  if ('earliest' in expr) return `earliest(${expr.earliest.map(formatDateExpr).join(', ')})`;
+  if ('financialYearEnd' in expr) return `financialYearEnd(${formatDateExpr(expr.financialYearEnd)})`;
+  if ('from' in expr) return `${formatDateExpr(expr.from)} + ${formatKeep(expr.add)}`;
+  return 'max' in expr ? `max(${expr.max})` : `min(${expr.min})`;
+}
+
+function reasonText(ctx: RetentionSqlContext, holdId: string): string {
+  const reason = ctx.register.holds.find((h) => h.id === holdId)?.reason;
+  return typeof reason === 'string' ? reason : (reason?.en ?? reason?.fr ?? holdId);
+}
+
+/** The data-driven holds on one record, found in the store. */
+async function holdsOf(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  table: TableMap,
+  id: unknown,
+): Promise<HoldReason[]> {
+  const found: HoldReason[] = [];
+  for (const check of holdChecks(ctx, table.record as string, 't')) {
+    if (found.some((h) => h.hold === check.hold)) continue;
+    const { rows } =
+      await sql`SELECT 1 AS one FROM ${sql.table(table.name)} AS t WHERE ${sql.ref(`t.${table.primaryKey}`)} = ${id} AND ${check.held}`.execute(
+        conn.db,
+      );
+    if (rows.length) found.push({ hold: check.hold, reason: reasonText(ctx, check.hold) });
+  }
+  return found;
+}
+
+export async function explainRecord(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  store: StoreMap,
+  table: TableMap,
+  id: string,
+  at: string,
+  manualHolds: readonly HoldReason[] = [],
+): Promise<Explanation> {
+  const recordId = table.record;
+  if (!recordId)
+    throw new RegistreError(
+      'E_NO_RECORD',
+      `table "${table.name}" holds no register record: no rule applies to it`,
+    );
+  const view = await loadRecord(conn, ctx, recordId, id);
+  if (!view)
+    throw new RegistreError(
+      'E_NOT_FOUND',
+      `table "${table.name}" has no record with ${table.primaryKey} = ${id}`,
+    );
+  const holds = [...manualHolds, ...(await holdsOf(conn, ctx, table, id))];
+  const verdict = evaluateRecord(ctx.register, view, at, { holds });
+  const purposes = verdict.rules.flatMap((r) => {
+    const rule = ctx.register.retention.find((x) => x.id === r.rule);
+    const anchor =
+      rule?.follows !== undefined
+        ? `follows ${rule.follows}`
+        : rule?.anchor
+          ? formatDateExpr(rule.anchor)
+          : null;
+    return r.purposes.map((purpose) => ({
+      purpose,
+      rule: r.rule,
+      anchor,
+      anchorDate: r.anchorDate,
+      deadline: r.deadline,
+    }));
+  });
+  const processor = ctx.register.activities.some(
+    (a) => a.role === 'processor' && a.purposes.some((p) => purposes.some((x) => x.purpose === p.id)),
+  );
+  return {
+    store: store.id,
+    table: table.name,
+    id,
+    status: verdict.status,
+    deadline: verdict.deadline,
+    archiveFrom: verdict.archiveFrom,
+    action: verdict.action,
+    rule: verdict.rule,
+    processor,
+    purposes,
+    holds: verdict.holds,
+  };
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface PersonRecord {
+  readonly table: TableMap;
+  readonly id: string;
+}
+
+/**
+ * Every record of one person in a store: the rows whose e-mail identity column holds the address
+ * (normalised; a keyed-hash column by its HMAC when a key is given), then everything reached from
+ * them through to-many relations (a customer's orders, their payments…), never up into shared rows.
+ */
+export async function findPerson(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  store: StoreMap,
+  email: string,
+  hmacKey?: Buffer,
+): Promise<PersonRecord[]> {
+  const address = normaliseEmail(email);
+  const seen = new Map<string, PersonRecord>();
+  const queue: { table: TableMap; row: Record<string, unknown> }[] = [];
+  for (const table of store.tables) {
+    for (const [column, spec] of Object.entries(table.columns)) {
+      const c = columnOf(spec);
+      if (c.identity !== 'email') continue;
+      let value: string = address;
+      if (c.hashed) {
+        if (!hmacKey) continue;
+        value = createHmac('sha256', hmacKey).update(address).digest('hex');
+      }
+      for (const row of await loadRows(conn, table.name, column, value)) queue.push({ table, row });
+    }
+  }
+  while (queue.length > 0) {
+    const { table, row } = queue.shift() as (typeof queue)[number];
+    const id = String(row[table.primaryKey]);
+    const key = `${table.name}:${id}`;
+    if (seen.has(key)) continue;
+    seen.set(key, { table, id });
+    const record = table.record ? findRecord(ctx.register, table.record) : undefined;
+    for (const [rel, relation] of Object.entries(record?.relations ?? {})) {
+      if (!relation.many) continue;
+      const binding = table.relations?.[rel];
+      const target = tableOfRecord(ctx.datamap, relation.to);
+      if (!binding || !target || target.store !== store) continue;
+      for (const child of await loadRows(conn, target.table.name, binding.remote, row[binding.local]))
+        queue.push({ table: target.table, row: child });
+    }
+  }
+  return [...seen.values()];
+}

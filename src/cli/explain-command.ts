@@ -1,0 +1,97 @@
+/** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
+import { readHmacKey } from '../adapters/files/config-files.js';
+import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
+import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
+import { parseCalendarDate } from '../core/calendar.js';
+import { RegistreError } from '../core/errors.js';
+import { connectStore, openProject } from './project.js';
+
+export interface ExplainOptions {
+  readonly table?: string;
+  readonly id?: string;
+  readonly email?: string;
+  readonly at: string;
+}
+
+export async function runExplain(
+  configFile: string | undefined,
+  options: ExplainOptions,
+): Promise<Explanation[]> {
+  let at: string;
+  try {
+    at = parseCalendarDate(options.at);
+  } catch {
+    throw new RegistreError('E_USAGE', `--at must be a date YYYY-MM-DD (got "${options.at}")`);
+  }
+  if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
+    throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
+  const project = openProject(configFile);
+  const results: Explanation[] = [];
+  if (options.table !== undefined && options.id !== undefined) {
+    const [storeId, tableName] = options.table.includes('.')
+      ? options.table.split('.')
+      : [undefined, options.table];
+    const candidates = project.datamap.stores.flatMap((store) =>
+      store.tables
+        .filter((t) => t.name === tableName && (storeId === undefined || store.id === storeId))
+        .map((table) => ({ store, table })),
+    );
+    const found = candidates[0];
+    if (!found) {
+      const known = project.datamap.stores.flatMap((s) => s.tables.map((t) => t.name)).join(', ');
+      throw new RegistreError(
+        'E_UNKNOWN_TABLE',
+        `no table "${options.table}" in the data map (tables: ${known})`,
+      );
+    }
+    const conn = await connectStore(project, found.store);
+    try {
+      const ctx: RetentionSqlContext = {
+        register: project.register,
+        datamap: project.datamap,
+        dialect: conn.dialect,
+      };
+      results.push(await explainRecord(conn, ctx, found.store, found.table, options.id, at));
+    } finally {
+      await conn.close();
+    }
+    return results;
+  }
+  const key = readHmacKey(project.loaded);
+  for (const store of project.datamap.stores) {
+    const conn = await connectStore(project, store);
+    try {
+      const ctx: RetentionSqlContext = {
+        register: project.register,
+        datamap: project.datamap,
+        dialect: conn.dialect,
+      };
+      for (const record of await findPerson(conn, ctx, store, options.email as string, key)) {
+        if (!record.table.record) continue;
+        results.push(await explainRecord(conn, ctx, store, record.table, record.id, at));
+      }
+    } finally {
+      await conn.close();
+    }
+  }
+  if (results.length === 0)
+    throw new RegistreError('E_NOT_FOUND', 'no record of this person in the stores of the data map');
+  return results;
+}
+
+export function formatExplanation(e: Explanation): string {
+  const head = `${e.table} ${e.id}: ${e.status}${e.deadline ? `, deadline ${e.deadline}` : ', no deadline'}${e.action ? `, then ${e.action}` : ''}${e.processor ? ' (processed on behalf of a controller)' : ''}`;
+  const lines = [head];
+  if (e.archiveFrom) lines.push(`  in the archive phase from ${e.archiveFrom}`);
+  const byRule = new Map<string, typeof e.purposes>();
+  for (const p of e.purposes) byRule.set(p.rule, [...(byRule.get(p.rule) ?? []), p]);
+  for (const [rule, purposes] of byRule) {
+    const p = purposes[0];
+    lines.push(
+      `  rule ${rule}${rule === e.rule ? ' (wins)' : ''} for ${purposes.map((x) => x.purpose).join(', ')}: anchor ${p?.anchor ?? '-'} = ${p?.anchorDate ?? 'none'}, deadline ${p?.deadline ?? 'none'}`,
+    );
+  }
+  if (e.purposes.length === 0) lines.push('  no retention rule applies to it');
+  for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
+  return `${lines.join('\n')}\n`;
+}
