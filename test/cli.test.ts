@@ -247,6 +247,7 @@ describe('registre plan', () => {
       archive: 0,
       due: expect.any(Number),
       held: 0,
+      anonymised: 0,
     });
     const visits = plan.rules[0].active + plan.rules[0].due;
     expect(visits).toBe(2000);
@@ -257,11 +258,12 @@ describe('registre plan', () => {
       archive: sum('archive'),
       due: sum('due'),
       held: sum('held'),
+      anonymised: sum('anonymised'),
     });
     expect(plan.totals.held).toBeGreaterThanOrEqual(0);
     const text = registre(['plan', '--at', '2026-11-27'], dir).stdout;
     expect(text).toMatch(
-      /^plan on 2026-11-27\nrule +table +active +archive +due +held\nweb-visits +web_visits +\d+ +0 +\d+ +0\n/,
+      /^plan on 2026-11-27\nrule +table +active +archive +due +held +anonymised\nweb-visits +web_visits +\d+ +0 +\d+ +0 +0\n/,
     );
   });
 

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { dateText } from '../src/adapters/sql/dialect.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
-import { loadRecord, loadRows, viewOfRow } from '../src/adapters/sql/records.js';
+import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
 import { type RetentionSqlContext, ruleDates } from '../src/adapters/sql/retention-sql.js';
 import { runDemo } from '../src/cli/demo-command.js';
 import { openProject } from '../src/cli/project.js';

@@ -20,6 +20,17 @@ import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
 import { formatExplanation, runExplain } from './explain-command.js';
 import { forecastCsv, formatForecast, formatPlan, runForecast, runPlan } from './plan-command.js';
+import {
+  formatSweep,
+  runArchiveRead,
+  runAuditExport,
+  runAuditVerify,
+  runHoldAdd,
+  runHoldList,
+  runHoldRelease,
+  runStatus,
+  runSweep,
+} from './sweep-command.js';
 
 export { BUNDLED_REGISTER } from '../adapters/files/config-files.js';
 
@@ -203,6 +214,152 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
           `${JSON.stringify(opts.email !== undefined ? { at: opts.at, records: results } : results[0], null, 2)}\n`,
         );
       else io.out(results.map(formatExplanation).join(''));
+      setExit(0);
+    });
+
+  program
+    .command('sweep')
+    .description('apply what plan reports as due (delete, anonymise) and move what enters its archive phase')
+    .option(
+      '--at <date>',
+      'the date (YYYY-MM-DD); never later than today without --allow-future',
+      new Date().toISOString().slice(0, 10),
+    )
+    .option('--dry-run', 'count what would be done, change nothing')
+    .option('--allow-future', 'allow a date after today (a simulation)')
+    .option('--batch-size <n>', 'records per batch (one transaction each)', '1000')
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: {
+        at: string;
+        dryRun?: boolean;
+        allowFuture?: boolean;
+        batchSize: string;
+        json?: boolean;
+      }) => {
+        const batchSize = Number(opts.batchSize);
+        if (!Number.isInteger(batchSize) || batchSize < 1)
+          throw new RegistreError(
+            'E_USAGE',
+            `--batch-size must be a whole number above 0 (got ${opts.batchSize})`,
+          );
+        const report = await runSweep(program.opts().config, {
+          at: opts.at,
+          batchSize,
+          ...(opts.dryRun ? { dryRun: true } : {}),
+          ...(opts.allowFuture ? { allowFuture: true } : {}),
+          progress: process.stderr.isTTY === true && !opts.json,
+        });
+        io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatSweep(report));
+        setExit(0);
+      },
+    );
+
+  const hold = program
+    .command('hold')
+    .description('manual legal holds: nothing held is deleted, anonymised or archived');
+  hold
+    .command('add')
+    .description('hold one record, or every record of a person')
+    .option('--table <table>', 'the table')
+    .option('--id <id>', 'the primary key')
+    .option('--email <address>', 'every record of this person')
+    .requiredOption('--reason <text>', 'why (a case reference, not a name)')
+    .option('--until <date>', 'the hold ends on this date (YYYY-MM-DD)')
+    .action(async (opts: { table?: string; id?: string; email?: string; reason: string; until?: string }) => {
+      const ids = await runHoldAdd(program.opts().config, opts);
+      io.out(
+        `${ids.length} record${ids.length === 1 ? '' : 's'} held: hold${ids.length === 1 ? '' : 's'} ${ids.join(', ')}\n`,
+      );
+      setExit(0);
+    });
+  hold
+    .command('list')
+    .description('the holds in force')
+    .option('--all', 'released ones too')
+    .option('--json', 'print JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      const holds = await runHoldList(program.opts().config, opts.all === true);
+      if (opts.json) io.out(`${JSON.stringify(holds, null, 2)}\n`);
+      else
+        io.out(
+          holds.length
+            ? `${holds.map((h) => `${h.id}  ${h.store}.${h.table} ${h.key}  ${h.reason}${h.until ? ` (until ${h.until})` : ''}${h.releasedAt ? ` released ${h.releasedAt}` : ''}`).join('\n')}\n`
+            : 'no hold\n',
+        );
+      setExit(0);
+    });
+  hold
+    .command('release')
+    .description('end a hold')
+    .argument('<id>', 'the hold')
+    .action(async (id: string) => {
+      const held = await runHoldRelease(program.opts().config, Number(id));
+      io.out(`hold ${held.id} released (${held.store}.${held.table} ${held.key})\n`);
+      setExit(0);
+    });
+
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description('check the hash chain: any edited, deleted, inserted or reordered entry is reported')
+    .action(async () => {
+      const { entries, problems } = await runAuditVerify(program.opts().config);
+      for (const p of problems) io.out(`entry ${p.seq}: ${p.problem}: ${p.message}\n`);
+      io.err(
+        problems.length
+          ? `audit log: ${problems.length} problem(s) in ${entries} entries\n`
+          : `audit log: ${entries} entries, chain intact\n`,
+      );
+      setExit(problems.length ? 1 : 0);
+    });
+  audit
+    .command('export')
+    .description('the audit log as JSON lines, for an auditor')
+    .option('--out <file>', 'write to a file')
+    .action(async (opts: { out?: string }) => {
+      const text = await runAuditExport(program.opts().config);
+      if (opts.out) writeFileSync(opts.out, text);
+      else io.out(text);
+      setExit(0);
+    });
+
+  program
+    .command('status')
+    .description('the sweep lock, the last sweeps, the holds in force')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const status = await runStatus(program.opts().config);
+      if (opts.json) io.out(`${JSON.stringify(status, null, 2)}\n`);
+      else {
+        io.out(
+          status.locks.length
+            ? status.locks
+                .map(
+                  (l) =>
+                    `sweep running: ${l.holder} since ${l.acquiredAt} (last heartbeat ${l.heartbeatAt})\n`,
+                )
+                .join('')
+            : 'no sweep running\n',
+        );
+        for (const r of status.runs)
+          io.out(
+            `run ${r.id} on ${r.at}: ${r.status}, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}\n`,
+          );
+        io.out(`${status.holds} hold(s) in force\n`);
+      }
+      setExit(0);
+    });
+
+  program
+    .command('archive')
+    .description('read the intermediate archive (every read is written to the audit log)')
+    .requiredOption('--table <table>', 'the table')
+    .option('--id <id>', 'one record')
+    .requiredOption('--reason <text>', 'why the archive is consulted')
+    .action(async (opts: { table: string; id?: string; reason: string }) => {
+      const rows = await runArchiveRead(program.opts().config, opts.table, opts.id, opts.reason);
+      io.out(`${JSON.stringify(rows, null, 2)}\n`);
       setExit(0);
     });
 

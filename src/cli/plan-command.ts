@@ -3,6 +3,7 @@ import { type ForecastLine, forecastStore, type PlanLine, planStore } from '../a
 import { addDuration, parseCalendarDate } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
 import { connectStore, openProject } from './project.js';
+import { openArchive, openState } from './sweep-command.js';
 
 export interface Plan {
   readonly at: string;
@@ -12,6 +13,7 @@ export interface Plan {
     readonly archive: number;
     readonly due: number;
     readonly held: number;
+    readonly anonymised: number;
   };
 }
 
@@ -24,25 +26,43 @@ export async function runPlan(configFile: string | undefined, atText: string): P
   }
   const project = openProject(configFile);
   const rules: PlanLine[] = [];
-  for (const store of project.datamap.stores) {
-    const conn = await connectStore(project, store);
-    try {
-      rules.push(...(await planStore(conn, project.register, project.datamap, store, at)));
-    } finally {
-      await conn.close();
+  const state = await openState(project);
+  const holds = await state.holds();
+  await state.close();
+  const archive = await openArchive(project);
+  try {
+    for (const store of project.datamap.stores) {
+      const heldKeys = new Map<string, string[]>();
+      for (const h of holds)
+        if (h.store === store.id && (h.until === null || h.until >= at))
+          heldKeys.set(h.table, [...(heldKeys.get(h.table) ?? []), h.key]);
+      const conn = await connectStore(project, store);
+      try {
+        rules.push(
+          ...(await planStore(conn, project.register, project.datamap, store, at, { heldKeys, archive })),
+        );
+      } finally {
+        await conn.close();
+      }
     }
+  } finally {
+    await archive.close();
   }
-  const totals = { active: 0, archive: 0, due: 0, held: 0 };
+  const totals = { active: 0, archive: 0, due: 0, held: 0, anonymised: 0 };
   for (const line of rules)
-    for (const k of ['active', 'archive', 'due', 'held'] as const) totals[k] += line[k];
+    for (const k of ['active', 'archive', 'due', 'held', 'anonymised'] as const) totals[k] += line[k];
   return { at, rules, totals };
 }
 
 export function formatPlan(plan: Plan): string {
-  const header = ['rule', 'table', 'active', 'archive', 'due', 'held'];
+  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'anonymised'];
   const rows = [
-    ...plan.rules.map((l) => [l.rule, l.table, l.active, l.archive, l.due, l.held].map(String)),
-    ['total', '', ...(['active', 'archive', 'due', 'held'] as const).map((k) => String(plan.totals[k]))],
+    ...plan.rules.map((l) => [l.rule, l.table, l.active, l.archive, l.due, l.held, l.anonymised].map(String)),
+    [
+      'total',
+      '',
+      ...(['active', 'archive', 'due', 'held', 'anonymised'] as const).map((k) => String(plan.totals[k])),
+    ],
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>

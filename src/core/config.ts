@@ -16,6 +16,11 @@ export const ConfigFile = z.strictObject({
     .optional(),
   files: z.record(z.string(), z.string()).optional().describe('folders that file columns are relative to'),
   state: z.strictObject({ url: z.string() }).optional().describe("the engine's own state store"),
+  archive: z
+    .strictObject({ url: z.string() })
+    .optional()
+    .describe('the intermediate archive: a separate SQLite file, or a PostgreSQL URL with its own schema'),
+  returns: z.string().optional().describe('the folder where processor data is returned to its controllers'),
   hmacKey: z.string().optional().describe('env:VARIABLE or file:PATH; never the key itself'),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -28,7 +28,7 @@ describe('the data map against its register', () => {
     expect(
       check(edit('orders: { local: id, remote: customer_id }', 'orders: { local: id, remote: client_id }')),
     ).toEqual([
-      '52:40 E_UNKNOWN_COLUMN table "shop.customers": relation "orders" joins on orders.client_id, which that table does not have',
+      '54:40 E_UNKNOWN_COLUMN table "shop.customers": relation "orders" joins on orders.client_id, which that table does not have',
     ]);
   });
 
@@ -57,7 +57,7 @@ describe('the data map against its register', () => {
 
   it('a table bound to a record the register does not declare', () => {
     expect(check(edit('record: web_visits', 'record: visits'))).toEqual([
-      '9:17 E_UNKNOWN_RECORD table "shop.web_visits" binds record "visits", which the register does not declare',
+      '11:17 E_UNKNOWN_RECORD table "shop.web_visits" binds record "visits", which the register does not declare',
       expect.stringMatching(/^5:9 W_RECORD_NOT_BOUND record "web_visits"/),
     ]);
   });
@@ -79,8 +79,8 @@ describe('the data map against its register', () => {
         ),
       ),
     ).toEqual([
-      '25:18 E_IDENTITY_WITHOUT_CATEGORY column "shop.prospects.email" identifies a person; give it its data category',
-      '26:35 E_UNKNOWN_REFERENCE column "shop.prospects.first_name": data category "contact" is not declared in the register',
+      '27:18 E_IDENTITY_WITHOUT_CATEGORY column "shop.prospects.email" identifies a person; give it its data category',
+      '28:35 E_UNKNOWN_REFERENCE column "shop.prospects.first_name": data category "contact" is not declared in the register',
     ]);
   });
 
@@ -93,8 +93,8 @@ describe('the data map against its register', () => {
         ),
       ),
     ).toEqual([
-      '13:15 E_INVALID_VALUE stores.0.tables.0.columns.id is "yes"; expected "none", "key", a mapping',
-      '11:9 E_UNKNOWN_KEY unknown key "colums" in stores.0.tables.0',
+      '15:15 E_INVALID_VALUE stores.0.tables.0.columns.id is "yes"; expected "none", "key", a mapping',
+      '13:9 E_UNKNOWN_KEY unknown key "colums" in stores.0.tables.0',
     ]);
   });
 });

@@ -58,9 +58,22 @@ export const TableMap = z.strictObject({
 });
 export type TableMap = z.infer<typeof TableMap>;
 
+export const SuppressionList = z
+  .strictObject({
+    table: Name,
+    column: Name.describe('the column holding the keyed hash (HMAC-SHA-256) of the normalised e-mail'),
+    timestamp: Name.optional().describe('set to the time of the addition'),
+    values: z
+      .record(Name, z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('other columns to fill'),
+  })
+  .describe('where a deleted address is remembered, as a keyed hash, so the person is not contacted again');
+
 export const StoreMap = z.strictObject({
   id: Id,
   description: z.string().optional(),
+  suppressionList: SuppressionList.optional(),
   tables: z.array(TableMap).min(1),
 });
 export type StoreMap = z.infer<typeof StoreMap>;
@@ -80,4 +93,14 @@ export function columnOf(spec: ColumnSpec): Exclude<ColumnSpec, string> {
 export function isPersonal(spec: ColumnSpec): boolean {
   const c = columnOf(spec);
   return c.category !== undefined || c.identity !== undefined;
+}
+
+/** Whether a value is already in the state an anonymisation leaves it in. */
+export function isAnonymisedValue(method: Anonymisation | undefined, value: unknown): boolean {
+  if (method === undefined || method === null) return value === null || value === undefined;
+  if ('fixed' in method) return value === method.fixed || String(value) === String(method.fixed);
+  if (value === null || value === undefined) return true;
+  if (method.generalise === 'prefix') return String(value).length <= method.keep;
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return method.generalise === 'year' ? /^\d{4}-01-01/.test(text) : /^\d{4}-\d{2}-01/.test(text);
 }

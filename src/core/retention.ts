@@ -27,7 +27,8 @@ export interface RecordView {
   many(relation: string): readonly RecordView[];
 }
 
-export type RecordStatus = 'active' | 'archive' | 'due' | 'held';
+/** `anonymised`: the winning rule anonymises, and the record already is: nothing left to do. */
+export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'anonymised';
 export type ActionKind = 'delete' | 'anonymise';
 
 export interface RuleVerdict {
@@ -65,6 +66,8 @@ export interface EvaluateOptions {
   readonly holds?: readonly HoldReason[];
   /** Holds by record key (see collectHolds): used for this record and for the records it follows. */
   readonly holdsOf?: (key: string) => readonly HoldReason[];
+  /** Whether these fields of the record are already anonymised (the data map knows how they are). */
+  readonly isAnonymised?: (view: RecordView, fields: readonly string[]) => boolean;
 }
 
 function financialYearEndOf(register: Register): string {
@@ -291,6 +294,8 @@ export function evaluateRecord(
   if (at === undefined) return { ...base, status: holds.length ? 'held' : 'active' };
   const activeHolds = holds.filter((h) => h.until === undefined || h.until >= at);
   if (activeHolds.length > 0) return { ...base, holds: activeHolds, status: 'held' };
+  if (base.action === 'anonymise' && options.isAnonymised?.(view, base.anonymise))
+    return { ...base, status: 'anonymised' };
   if (deadline !== null && deadline <= at) return { ...base, status: 'due' };
   if (archiveFrom !== null && archiveFrom <= at) return { ...base, status: 'archive' };
   return { ...base, status: 'active' };

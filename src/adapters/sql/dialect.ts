@@ -1,5 +1,6 @@
 /** What differs between the dialects, in one place: quoting, placeholders, column types. */
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Anonymisation } from '../../core/datamap-schema.js';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
 import type { Dialect } from './connect.js';
 
@@ -157,4 +158,25 @@ export function greatest(dialect: Dialect, values: readonly Expr[]): Expr {
   const low = dateLiteral(dialect, '0001-01-01');
   const fn = sql.raw(dialect === 'sqlite' ? 'max' : 'GREATEST');
   return sql`NULLIF(${fn}(${sql.join(values.map((v) => sql`COALESCE(${v}, ${low})`))}), ${low})`;
+}
+
+/** The value an anonymisation writes into a column. */
+export function anonymiseColumnSql(dialect: Dialect, column: Expr, method: Anonymisation | undefined): Expr {
+  if (method === undefined || method === null) return sql`NULL`;
+  if ('fixed' in method) return sql`${method.fixed}`;
+  if (method.generalise === 'prefix') return sql`substr(${column}, 1, ${sql.lit(method.keep)})`;
+  const year = method.generalise === 'year';
+  if (dialect === 'sqlite')
+    return sql`strftime(${year ? '%Y-01-01 00:00:00' : '%Y-%m-01 00:00:00'}, ${column})`;
+  if (dialect === 'postgres') return sql`date_trunc(${year ? 'year' : 'month'}, ${column})`;
+  return sql`DATE_FORMAT(${column}, ${year ? '%Y-01-01' : '%Y-%m-01'})`;
+}
+
+/** Whether a column is already in the state its anonymisation leaves it in. */
+export function anonymisedColumnSql(dialect: Dialect, column: Expr, method: Anonymisation | undefined): Expr {
+  if (method === undefined || method === null) return sql`${column} IS NULL`;
+  if ('fixed' in method) return sql`${column} = ${method.fixed}`;
+  if (method.generalise === 'prefix')
+    return sql`(${column} IS NULL OR length(${column}) <= ${sql.lit(method.keep)})`;
+  return sql`(${column} IS NULL OR ${column} = ${anonymiseColumnSql(dialect, column, method)})`;
 }

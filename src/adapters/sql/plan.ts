@@ -4,10 +4,12 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { DataMap } from '../../core/datamap-load.js';
-import type { StoreMap } from '../../core/datamap-schema.js';
+import { columnOfField } from '../../core/datamap-load.js';
+import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
 import type { Register } from '../../core/register-load.js';
+import type { RetentionRule } from '../../core/register-schema.js';
 import type { Connection } from './connect.js';
-import { dateLiteral, dateText } from './dialect.js';
+import { anonymisedColumnSql, dateLiteral, dateText } from './dialect.js';
 import { combineRules, heldSql, type RetentionSqlContext, ruleColumns } from './retention-sql.js';
 
 export interface PlanLine {
@@ -17,23 +19,55 @@ export interface PlanLine {
   readonly archive: number;
   readonly due: number;
   readonly held: number;
+  /** Rows kept for statistics after their personal columns were anonymised: done. */
+  readonly anonymised: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
 type Expr = RawBuilder<any>;
 
+export interface VerdictOptions {
+  /** Restricts the rows considered (keyset pagination). */
+  readonly where?: Expr;
+  /** Keys held by manual holds. */
+  readonly heldKeys?: readonly string[];
+}
+
+/** SQL that says whether the record at `alias` is already anonymised as `rule` wants. */
+function anonymisedSql(
+  ctx: RetentionSqlContext,
+  table: TableMap,
+  rule: RetentionRule,
+  alias: string,
+): Expr | null {
+  if (rule.then === undefined || rule.then === 'delete') return null;
+  const checks = rule.then.anonymise.map((f) => {
+    const field = typeof f === 'string' ? f : f.field;
+    const column = columnOfField(table, field) ?? field;
+    const spec = table.columns[column];
+    const method = spec === undefined ? undefined : columnOf(spec).anonymise;
+    return anonymisedColumnSql(ctx.dialect, sql.ref(`${alias}.${column}`), method);
+  });
+  return sql`(${sql.join(checks, sql` AND `)})`;
+}
+
 /**
  * The per-record verdict query of one table: its key, winning rule index, deadline, archive start,
- * held flag and status on `at`. Each rule's dates are computed once, in the inner query.
+ * held flag and status on `at` (active, archive, due, held, or anonymised: done). Each rule's
+ * dates are computed once, in the inner query.
  */
 export function verdictQuery(
   ctx: RetentionSqlContext,
-  table: StoreMap['tables'][number],
+  table: TableMap,
   at: string,
-  where?: Expr,
+  options: VerdictOptions = {},
 ): Expr {
   const recordId = table.record as string;
   const rules = ruleColumns(ctx, recordId, 't');
+  const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, 't'));
+  const manual = options.heldKeys?.length
+    ? sql` OR ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(options.heldKeys.map((k) => sql`${k}`))})`
+    : sql``;
   const inner = sql.join(
     [
       sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,
@@ -41,8 +75,9 @@ export function verdictQuery(
         sql`${r.deadline} AS ${sql.id(`d${i}`)}`,
         sql`${r.activeEnd} AS ${sql.id(`e${i}`)}`,
         ...(r.inArchive ? [sql`CASE WHEN ${r.inArchive} THEN 1 ELSE 0 END AS ${sql.id(`a${i}`)}`] : []),
+        ...(done[i] ? [sql`CASE WHEN ${done[i]} THEN 1 ELSE 0 END AS ${sql.id(`z${i}`)}`] : []),
       ]),
-      sql`CASE WHEN ${heldSql(ctx, recordId, 't')} THEN 1 ELSE 0 END AS held`,
+      sql`CASE WHEN ${heldSql(ctx, recordId, 't')}${manual} THEN 1 ELSE 0 END AS held`,
     ],
     sql`, `,
   );
@@ -52,11 +87,25 @@ export function verdictQuery(
     return sql.ref(`c.${what === 'deadline' ? 'd' : 'e'}${i}`);
   });
   const on = dateLiteral(ctx.dialect, at);
+  const anonymised = rules.flatMap((r, i) =>
+    done[i] ? [sql`(v.rule_index = ${sql.lit(r.index)} AND ${sql.ref(`v.z${i}`)} = 1)`] : [],
+  );
+  const finished = anonymised.length
+    ? sql`WHEN ${sql.join(anonymised, sql` OR `)} THEN 'anonymised' `
+    : sql``;
+  const zColumns = rules.flatMap((_, i) => (done[i] ? [sql`, ${sql.ref(`c.z${i}`)}`] : []));
   return sql`SELECT k, rule_index, ${dateText(ctx.dialect, sql.ref('v.deadline'))} AS deadline,
       ${dateText(ctx.dialect, sql.ref('v.archive_from'))} AS archive_from, held,
-      CASE WHEN held = 1 THEN 'held' WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
-    FROM (SELECT c.k, c.held, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
-          FROM (SELECT ${inner} FROM ${sql.table(table.name)} AS t ${where ? sql`WHERE ${where}` : sql``}) c) v`;
+      CASE WHEN held = 1 THEN 'held' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
+    FROM (SELECT c.k, c.held${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
+          FROM (SELECT ${inner} FROM ${sql.table(table.name)} AS t ${options.where ? sql`WHERE ${options.where}` : sql``}) c) v`;
+}
+
+export interface PlanOptions {
+  /** Keys under a manual hold, by table name. */
+  readonly heldKeys?: ReadonlyMap<string, readonly string[]>;
+  /** The archive store: its records count as in archive (or due, past their archive deadline). */
+  readonly archive?: Connection | null;
 }
 
 export async function planStore(
@@ -65,28 +114,52 @@ export async function planStore(
   datamap: DataMap,
   store: StoreMap,
   at: string,
+  options: PlanOptions = {},
 ): Promise<PlanLine[]> {
   const ctx: RetentionSqlContext = { register, datamap, dialect: conn.dialect };
   const lines: PlanLine[] = [];
+  const archiveTables = options.archive
+    ? new Set((await options.archive.db.introspection.getTables()).map((t) => t.name))
+    : new Set<string>();
   for (const table of store.tables) {
     if (!table.record || !register.retention.some((r) => r.record === table.record && r.todo === undefined))
       continue;
+    const heldKeys = options.heldKeys?.get(table.name) ?? [];
     const query = sql<{ rule_index: number | string; status: string; n: number | string }>`
-      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at)}) s
+      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at, { heldKeys })}) s
       WHERE rule_index IS NOT NULL GROUP BY rule_index, status`;
     const { rows } = await query.execute(conn.db);
-    const byRule = new Map<number, PlanLine>();
-    for (const row of rows) {
-      const index = Number(row.rule_index);
-      const rule = register.retention[index]?.id ?? String(index);
-      const line = byRule.get(index) ?? { rule, table: table.name, active: 0, archive: 0, due: 0, held: 0 };
-      byRule.set(index, { ...line, [row.status]: Number(row.n) });
+    const counts = new Map<number, Record<string, number>>();
+    const add = (index: number, status: string, n: number) => {
+      const c = counts.get(index) ?? {};
+      c[status] = (c[status] ?? 0) + n;
+      counts.set(index, c);
+    };
+    for (const row of rows) add(Number(row.rule_index), row.status, Number(row.n));
+    const archived = `${store.id}__${table.name}`;
+    if (options.archive && archiveTables.has(archived)) {
+      const { rows: arch } = await sql<{ rule: string; status: string; n: number | string }>`
+        SELECT rule, CASE WHEN ${heldKeys.length ? sql`record_key IN (${sql.join(heldKeys.map((k) => sql`${k}`))})` : sql`1 = 0`} THEN 'held'
+          WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END AS status, COUNT(*) AS n
+        FROM ${sql.table(archived)} GROUP BY rule, CASE WHEN ${heldKeys.length ? sql`record_key IN (${sql.join(heldKeys.map((k) => sql`${k}`))})` : sql`1 = 0`} THEN 'held'
+          WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END`.execute(options.archive.db);
+      for (const row of arch) {
+        const index = register.retention.findIndex((r) => r.id === row.rule);
+        if (index >= 0) add(index, row.status, Number(row.n));
+      }
     }
     for (const [index, rule] of register.retention.entries()) {
       if (rule.record !== table.record || rule.todo !== undefined) continue;
-      lines.push(
-        byRule.get(index) ?? { rule: rule.id, table: table.name, active: 0, archive: 0, due: 0, held: 0 },
-      );
+      const c = counts.get(index) ?? {};
+      lines.push({
+        rule: rule.id,
+        table: table.name,
+        active: c.active ?? 0,
+        archive: c.archive ?? 0,
+        due: c.due ?? 0,
+        held: c.held ?? 0,
+        anonymised: c.anonymised ?? 0,
+      });
     }
   }
   return lines;
