@@ -65,7 +65,13 @@ export function verifyAuditChain(entries: readonly AuditEntry[], sha256: Hasher)
         message: `entry ${entry.seq} was changed after it was written: its hash no longer matches its content`,
       });
     }
-    if (previous && entry.seq <= previous.seq) {
+    if (previous && entry.seq === previous.seq) {
+      problems.push({
+        seq: entry.seq,
+        problem: 'inserted',
+        message: `two entries are numbered ${entry.seq}: one was inserted`,
+      });
+    } else if (previous && entry.seq < previous.seq) {
       problems.push({
         seq: entry.seq,
         problem: 'reordered',

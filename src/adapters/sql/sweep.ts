@@ -156,7 +156,8 @@ async function suppress(
   if (missing.length === 0) return;
   const listTable = store.tables.find((t) => t.name === list.table);
   const ids = listTable ? await nextIds(trx, list.table, listTable.primaryKey, missing.length) : [];
-  const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
+  // The sweep's date, not the clock: the same sweep gives the same rows, however often it is run.
+  const stamp = `${options.at} 00:00:00`;
   await trx
     .insertInto(list.table)
     .values(

@@ -1,0 +1,347 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../src/adapters/files/config-files.js';
+import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
+import { verdictQuery } from '../src/adapters/sql/plan.js';
+import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
+import { runDemo } from '../src/cli/demo-command.js';
+import { runPlan } from '../src/cli/plan-command.js';
+import { openProject } from '../src/cli/project.js';
+import { runAuditVerify, runHoldAdd, runHoldRelease, runSweep } from '../src/cli/sweep-command.js';
+import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
+import { DIALECTS } from './dialects.js';
+
+const AT = '2026-11-27';
+const KEY = 'test-hmac-key-0123456789';
+process.env.REGISTRE_TEST_HMAC_KEY = KEY;
+const ROOT = resolve(import.meta.dirname, '..');
+
+async function shop(customers: number, seed: number, store?: string) {
+  const out = mkdtempSync(join(tmpdir(), 'registre-sweep-'));
+  const report = await runDemo({ out, customers, seed, at: AT, ...(store ? { store } : {}) });
+  const { appendFileSync } = await import('node:fs');
+  appendFileSync(report.config, 'hmacKey: env:REGISTRE_TEST_HMAC_KEY\n');
+  return { out, config: report.config };
+}
+
+async function withShop<T>(
+  config: string,
+  f: (conn: Awaited<ReturnType<typeof connect>>) => Promise<T>,
+): Promise<T> {
+  const loaded = readConfig(config);
+  const conn = await connect('shop', resolveUrl('shop', loaded.config.stores?.shop?.url as string), {
+    baseDir: loaded.dir,
+  });
+  try {
+    return await f(conn);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Every row of every shop table, by `table:key`, as comparable text. */
+async function snapshot(config: string): Promise<Map<string, string>> {
+  return withShop(config, async (conn) => {
+    const rows = new Map<string, string>();
+    for (const table of SHOP_TABLES) {
+      for (const row of (await conn.db.selectFrom(table.name).selectAll().execute()) as Record<
+        string,
+        unknown
+      >[]) {
+        const values = table.columns.map((c) => {
+          const v = row[c.name];
+          return v instanceof Date ? v.toISOString() : typeof v === 'boolean' ? Number(v) : v;
+        });
+        rows.set(`${table.name}:${String(row.id)}`, JSON.stringify(values));
+      }
+    }
+    return rows;
+  });
+}
+
+const hmac = (email: string) => createHmac('sha256', KEY).update(email.trim().toLowerCase()).digest('hex');
+
+describe.each(DIALECTS)('sweep on $name', (database) => {
+  const drops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const d of drops) await d();
+  });
+
+  it('applies exactly what plan reports, then nothing; an unsubscribed address ends on the suppression list', async () => {
+    const created = await database.create();
+    drops.push(created.drop);
+    const { config } = await shop(60, 4, created.url);
+    await withShop(config, (conn) =>
+      conn.db
+        .insertInto('newsletter_subscribers')
+        .values({
+          id: 900_001,
+          email: ' Jeanne.Example@Mail.fr ',
+          subscribed_at: '2025-01-04 10:00:00',
+          unsubscribed_at: '2026-11-20 09:12:00',
+        })
+        .execute(),
+    );
+    const before = await runPlan(config, AT);
+    const dry = await runSweep(config, { at: AT, dryRun: true, today: AT });
+    const run = await runSweep(config, { at: AT, today: AT, batchSize: 37 });
+    expect(dry.total).toBe(before.totals.due + before.totals.archive);
+    expect(run.total).toBe(dry.total);
+    expect(run.total).toBeGreaterThan(100);
+    const after = await runPlan(config, AT);
+    expect(after.totals.due).toBe(0);
+    expect(after.totals.held).toBe(before.totals.held);
+    expect(after.totals.archive).toBe(before.totals.archive);
+    expect((await runSweep(config, { at: AT, today: AT })).total).toBe(0);
+    await withShop(config, async (conn) => {
+      expect(
+        await conn.db.selectFrom('newsletter_subscribers').select('id').where('id', '=', 900_001).execute(),
+      ).toEqual([]);
+      const listed = await conn.db
+        .selectFrom('suppression_list')
+        .select(['email_hmac', 'reason'])
+        .where('email_hmac', '=', hmac('jeanne.example@mail.fr'))
+        .execute();
+      expect(listed).toEqual([{ email_hmac: hmac('jeanne.example@mail.fr'), reason: 'unsubscribe' }]);
+    });
+    expect((await runAuditVerify(config)).problems).toEqual([]);
+  });
+});
+
+describe('sweep invariants (fast-check, SQLite)', () => {
+  it('removes exactly the due records, never a held one, never one before its deadline; a second run changes nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 3000 }),
+        async (seed, daysBack) => {
+          const at = new Date(Date.parse(`${AT}T00:00:00Z`) - daysBack * 86_400_000)
+            .toISOString()
+            .slice(0, 10);
+          const { config } = await shop(25, seed);
+          const project = openProject(config);
+          const verdicts = await withShop(config, async (conn) => {
+            const ctx: RetentionSqlContext = {
+              register: project.register,
+              datamap: project.datamap,
+              dialect: conn.dialect,
+            };
+            const all = new Map<string, { status: string; action: string }>();
+            for (const table of project.datamap.stores[0]?.tables ?? []) {
+              if (!project.register.retention.some((r) => r.record === table.record)) continue;
+              const { rows } = await sql<{
+                k: unknown;
+                rule_index: unknown;
+                status: string;
+              }>`${verdictQuery(ctx, table, at)}`.execute(conn.db);
+              for (const r of rows) {
+                const rule = project.register.retention[Number(r.rule_index)];
+                all.set(`${table.name}:${String(r.k)}`, {
+                  status: r.status,
+                  action: rule?.then === undefined || rule.then === 'delete' ? 'delete' : 'anonymise',
+                });
+              }
+            }
+            return all;
+          });
+          const before = await snapshot(config);
+          await runSweep(config, { at, today: AT, batchSize: 16 });
+          const after = await snapshot(config);
+          for (const [key, row] of before) {
+            const v = verdicts.get(key);
+            const now = after.get(key);
+            if (!v || v.status === 'active' || v.status === 'held' || v.status === 'anonymised')
+              expect(now, key).toBe(row);
+            else if (v.status === 'due' && v.action === 'anonymise') {
+              expect(now, key).toBeDefined();
+              expect(now, key).not.toBe(row);
+            } else expect(now, `${key} (${v.status})`).toBeUndefined();
+          }
+          for (const key of after.keys()) if (!before.has(key)) expect(key).toMatch(/^suppression_list:/);
+          expect((await runSweep(config, { at, today: AT })).total).toBe(0);
+          expect(await snapshot(config)).toEqual(after);
+        },
+      ),
+      { numRuns: 5, seed: 7 },
+    );
+  });
+});
+
+describe('holds, files, return packages, audit (SQLite)', () => {
+  it('a manual hold keeps a due record until it is released; both are in the audit log', async () => {
+    const { config } = await shop(10, 3);
+    const due = await withShop(config, (conn) =>
+      conn.db
+        .selectFrom('web_visits')
+        .select('id')
+        .where('occurred_at', '<', '2020-01-01')
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirstOrThrow(),
+    );
+    const [hold] = await runHoldAdd(config, {
+      table: 'web_visits',
+      id: String(due.id),
+      reason: 'case 2026-041',
+    });
+    expect((await runPlan(config, AT)).rules.find((l) => l.rule === 'web-visits')?.held).toBe(1);
+    await runSweep(config, { at: AT, today: AT });
+    const kept = await withShop(config, (conn) =>
+      conn.db.selectFrom('web_visits').select('id').where('id', '=', due.id).execute(),
+    );
+    expect(kept).toHaveLength(1);
+    await runHoldRelease(config, hold as number);
+    expect((await runSweep(config, { at: AT, today: AT })).total).toBe(1);
+    const audit = readFileSync(join(readConfig(config).dir, '.registre', 'state.sqlite'));
+    expect(audit.length).toBeGreaterThan(0);
+    expect((await runAuditVerify(config)).problems).toEqual([]);
+    await expect(runHoldRelease(config, hold as number)).rejects.toThrow(/was released/);
+    await expect(runHoldAdd(config, { table: 'web_visits', id: '999999', reason: 'x' })).rejects.toThrow(
+      'no record with id = 999999',
+    );
+  });
+
+  it('files named by a deleted record go with it; a distributor that chose "return" gets its data first', async () => {
+    const { out, config } = await shop(400, 9);
+    const project = openProject(config);
+    const files = await withShop(config, async (conn) => {
+      const ctx: RetentionSqlContext = {
+        register: project.register,
+        datamap: project.datamap,
+        dialect: conn.dialect,
+      };
+      const table = project.datamap.stores[0]?.tables.find((t) => t.name === 'candidates');
+      if (!table) throw new Error('no candidates');
+      const { rows } = await sql<{ k: number; status: string }>`${verdictQuery(ctx, table, AT)}`.execute(
+        conn.db,
+      );
+      const dueIds = rows.filter((r) => r.status === 'due').map((r) => r.k);
+      const paths = await conn.db
+        .selectFrom('candidates')
+        .select('cv_path')
+        .where('id', 'in', dueIds)
+        .where('cv_path', 'is not', null)
+        .execute();
+      return paths.map((p) => join(out, 'media', String(p.cv_path)));
+    });
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(existsSync(f)).toBe(true);
+    await runSweep(config, { at: AT, today: AT });
+    for (const f of files) expect(existsSync(f)).toBe(false);
+    const returns = join(out, 'returns');
+    const packages = readdirSync(returns);
+    expect(packages.length).toBeGreaterThan(0);
+    const first = join(returns, packages[0] as string);
+    const names = readdirSync(first);
+    expect(names.some((n) => n.endsWith('.json'))).toBe(true);
+    expect(names.some((n) => n.endsWith('.csv'))).toBe(true);
+    const data = JSON.parse(
+      readFileSync(join(first, names.find((n) => n.endsWith('.json')) as string), 'utf8'),
+    );
+    expect(data[0]).toHaveProperty('end_customer_email');
+  });
+
+  it('audit verify finds an edited, a deleted, a reordered and an inserted entry in the state store', async () => {
+    const { config } = await shop(20, 2);
+    await runSweep(config, { at: AT, today: AT, batchSize: 10 });
+    const state = join(readConfig(config).dir, '.registre', 'state.sqlite');
+    const tamper = async (statement: string) => {
+      const copy = mkdtempSync(join(tmpdir(), 'registre-tamper-'));
+      cpSync(readConfig(config).dir, copy, { recursive: true });
+      const db = new Database(join(copy, '.registre', 'state.sqlite'));
+      db.exec(statement);
+      db.close();
+      return (await runAuditVerify(join(copy, 'registre.yaml'))).problems;
+    };
+    expect(existsSync(state)).toBe(true);
+    expect(
+      await tamper(`UPDATE audit_log SET data = replace(data, '"count":', '"count":1') WHERE seq = 3`),
+    ).toMatchObject([{ seq: 3, problem: 'edited' }]);
+    expect(await tamper('DELETE FROM audit_log WHERE seq = 4')).toMatchObject([
+      { seq: 5, problem: 'deleted' },
+    ]);
+    expect(
+      (
+        await tamper(
+          'UPDATE audit_log SET position = -position WHERE seq IN (5, 6); UPDATE audit_log SET position = CASE seq WHEN 5 THEN 6 ELSE 5 END WHERE seq IN (5, 6)',
+        )
+      ).map((p) => p.problem),
+    ).toContain('reordered');
+    const inserted = await tamper(
+      `UPDATE audit_log SET position = -position - 1 WHERE position >= 3; UPDATE audit_log SET position = -position WHERE position < 0; INSERT INTO audit_log (position, seq, at, kind, data, prev_hash, hash) SELECT 3, 3, at, kind, data, prev_hash, hash FROM audit_log WHERE seq = 2`,
+    );
+    expect(inserted.map((p) => p.problem)).toContain('inserted');
+  });
+});
+
+describe('a sweep killed with SIGKILL and run again', () => {
+  it('ends in the state of an uninterrupted sweep, and its audit log tells what happened', async () => {
+    const a = await shop(1500, 21);
+    const b = await shop(1500, 21);
+    expect(await snapshot(b.config)).toEqual(await snapshot(a.config));
+    await runSweep(a.config, { at: AT, today: AT, batchSize: 25 });
+    const bin = join(ROOT, 'bin', 'registre.js');
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [bin, 'sweep', '--at', AT, '--batch-size', '25', '--config', b.config],
+      { stdio: 'ignore', env: process.env },
+    );
+    const stateFile = join(b.out, '.registre', 'state.sqlite');
+    // Kill it once it has applied a few batches (and is in the middle of more).
+    for (let i = 0; i < 400; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (!existsSync(stateFile)) continue;
+      const db = new Database(stateFile, { readonly: true, fileMustExist: true });
+      try {
+        const n = (
+          db.prepare(`SELECT count(*) AS n FROM audit_log WHERE kind = 'sweep.batch'`).get() as { n: number }
+        ).n;
+        if (n >= 8) break;
+      } catch {
+        // the table is not there yet
+      } finally {
+        db.close();
+      }
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const partial = await snapshot(b.config);
+    expect(partial).not.toEqual(await snapshot(a.config));
+    await runSweep(b.config, { at: AT, today: AT, batchSize: 25 });
+    const [sa, sb] = [await snapshot(a.config), await snapshot(b.config)];
+    const differ = [...new Set([...sa.keys(), ...sb.keys()])].filter((k) => sa.get(k) !== sb.get(k));
+    expect(differ.slice(0, 5).map((k) => [k, sa.get(k), sb.get(k)])).toEqual([]);
+    expect(sb).toEqual(sa);
+    const archived = (dir: string) => {
+      const db = new Database(join(dir, '.registre', 'archive.sqlite'), { readonly: true });
+      const rows = db
+        .prepare(
+          'SELECT record_key, rule, deadline, email, first_name, last_name, created_at, closed_at FROM shop__customers ORDER BY record_key',
+        )
+        .all();
+      db.close();
+      return rows;
+    };
+    expect(archived(b.out)).toEqual(archived(a.out));
+    expect(archived(a.out).length).toBeGreaterThan(10);
+    const media = (dir: string) => readdirSync(join(dir, 'media', 'cv')).sort();
+    expect(media(b.out)).toEqual(media(a.out));
+    const verify = await runAuditVerify(b.config);
+    expect(verify.problems).toEqual([]);
+    const db = new Database(stateFile, { readonly: true });
+    const kinds = (
+      db.prepare('SELECT kind FROM audit_log ORDER BY position').all() as { kind: string }[]
+    ).map((r) => r.kind);
+    db.close();
+    expect(kinds).toContain('sweep.interrupted');
+    expect(kinds.filter((k) => k === 'sweep.start')).toHaveLength(2);
+    expect(kinds[kinds.length - 1]).toBe('sweep.done');
+  }, 120_000);
+});
