@@ -345,3 +345,70 @@ describe('a sweep killed with SIGKILL and run again', () => {
     expect(kinds[kinds.length - 1]).toBe('sweep.done');
   }, 120_000);
 });
+
+describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes away mid-sweep', () => {
+  it('stops the sweep with a clear error naming the store, and leaves no batch half-applied', async () => {
+    const base = process.env.REGISTRE_TEST_POSTGRES_URL as string;
+    const database = DIALECTS.find((d) => d.name === 'postgres');
+    if (!database) return;
+    const created = await database.create();
+    const app = `registre_sweep_${process.pid}`;
+    const url = `${created.url}&application_name=${app}`;
+    const { config } = await shop(400, 13, url);
+    const before = await snapshot(config);
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    const stateFile = join(readConfig(config).dir, '.registre', 'state.sqlite');
+    let killed = false;
+    const killer = (async () => {
+      for (let i = 0; i < 400 && !killed; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (!existsSync(stateFile)) continue;
+        const db = new Database(stateFile, { readonly: true });
+        let n = 0;
+        try {
+          n = (
+            db.prepare(`SELECT count(*) AS n FROM audit_log WHERE kind = 'sweep.batch'`).get() as {
+              n: number;
+            }
+          ).n;
+        } catch {
+          n = 0;
+        } finally {
+          db.close();
+        }
+        if (n >= 3) {
+          await admin.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+            [app],
+          );
+          killed = true;
+        }
+      }
+    })();
+    const error = await runSweep(config, { at: AT, today: AT, batchSize: 10 }).catch((e: Error) => e);
+    killed = true;
+    await killer;
+    await admin.end();
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^store "shop" \(postgres:\/\/.*\) failed during the sweep: /);
+    // Every batch the log says was applied is applied whole; the others not at all.
+    const after = await snapshot(config);
+    const changed = [...before.keys()].filter((k) => after.get(k) !== before.get(k)).length;
+    const db = new Database(stateFile, { readonly: true });
+    const logged = (
+      db.prepare(`SELECT data FROM audit_log WHERE kind = 'sweep.batch'`).all() as { data: string }[]
+    ).reduce((n, r) => n + (JSON.parse(r.data).count as number), 0);
+    const kinds = (
+      db.prepare('SELECT kind FROM audit_log ORDER BY position').all() as { kind: string }[]
+    ).map((r) => r.kind);
+    db.close();
+    expect(changed).toBe(logged);
+    expect(kinds[kinds.length - 1]).toBe('sweep.failed');
+    // Run again with the database back: it finishes the work.
+    await runSweep(config, { at: AT, today: AT });
+    expect((await runPlan(config, AT)).totals.due).toBe(0);
+    await created.drop();
+  }, 60_000);
+});
