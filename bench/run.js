@@ -2,7 +2,7 @@
 // on the same data in the same run. Sizes: BENCH_CUSTOMERS (SQLite), BENCH_PG_CUSTOMERS (PostgreSQL,
 // when REGISTRE_BENCH_POSTGRES_URL or REGISTRE_TEST_POSTGRES_URL is set).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -64,4 +64,61 @@ async function generatorBench() {
   }
 }
 
-await generatorBench();
+function retentionWorker(mode, dir, at) {
+  const out = execFileSync(process.execPath, [join(here, 'retention-worker.js'), mode, dir, at], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, REGISTRE_BENCH_HMAC_KEY: 'bench-key' },
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+async function retentionBench() {
+  const customers = Number(process.env.BENCH_SWEEP_CUSTOMERS ?? 100_000);
+  const at = '2026-11-27';
+  const a = mkdtempSync(join(tmpdir(), 'registre-bench-sweep-'));
+  const b = mkdtempSync(join(tmpdir(), 'registre-bench-raw-'));
+  try {
+    const bin = join(here, '..', 'bin', 'registre.js');
+    execFileSync(
+      process.execPath,
+      [bin, 'demo', '--out', a, '--customers', String(customers), '--seed', '1', '--at', at],
+      { stdio: 'ignore' },
+    );
+    appendFileSync(join(a, 'registre.yaml'), 'hmacKey: env:REGISTRE_BENCH_HMAC_KEY\n');
+    cpSync(a, b, { recursive: true });
+    mkdirSync(join(b, '.registre'), { recursive: true });
+    console.log(`\nretention on SQLite: ${customers.toLocaleString('en')} customers, at ${at}`);
+    const runs = (mode, dir) =>
+      [0, 1, 2].map(() => retentionWorker(mode, dir, at)).sort((x, y) => x.seconds - y.seconds)[1];
+    const plan = runs('plan', a);
+    const rawPlan = runs('raw-plan', a);
+    console.log(
+      `  plan            ${plan.seconds.toFixed(2)} s (due ${plan.due}, archive ${plan.archive})   raw COUNTs ${rawPlan.seconds.toFixed(2)} s (due ${rawPlan.due}, archive ${rawPlan.archive})   ratio ${(plan.seconds / rawPlan.seconds).toFixed(2)} (median of 3)`,
+    );
+    if (plan.due !== rawPlan.due || plan.archive !== rawPlan.archive)
+      console.log('  !! plan and the raw counts disagree');
+    const explain = retentionWorker('explain', a, at);
+    console.log(
+      `  explain --email median ${explain.medianMs.toFixed(1)} ms, p90 ${explain.p90Ms.toFixed(1)} ms (${explain.people} people, ${explain.records} records)`,
+    );
+    const sweep = retentionWorker('sweep', a, at);
+    const raw = retentionWorker('raw-sweep', b, at);
+    console.log(
+      `  sweep           ${sweep.seconds.toFixed(2)} s, ${sweep.total.toLocaleString('en')} records, peak RSS ${sweep.maxRssMb} MB (batches of 1,000, audit log, holds, suppression list, files, return packages)`,
+    );
+    console.log(
+      `  raw SQL         ${raw.seconds.toFixed(2)} s, ${raw.total.toLocaleString('en')} records, peak RSS ${raw.maxRssMb} MB (one statement per rule, one transaction)`,
+    );
+    console.log(`  ratio sweep / raw: ${(sweep.seconds / raw.seconds).toFixed(2)}`);
+    if (sweep.total !== raw.total)
+      console.log(`  !! the sweep and the raw SQL did not touch the same number of records`);
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+}
+
+const only = process.argv[2];
+if (!only || only === 'generate') await generatorBench();
+if (!only || only === 'retention') await retentionBench();

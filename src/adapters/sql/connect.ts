@@ -132,6 +132,8 @@ export async function connect(
   if (url.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: url.url, max: 4, connectionTimeoutMillis: 5000 });
     pool.on('connect', (client) => {
+      // A connection the server ends is reported by the next query on it; its 'error' event must not crash us.
+      client.on('error', () => {});
       client.query("SET TIME ZONE 'UTC'").catch(() => {});
     });
     pool.on('error', () => {});

@@ -180,3 +180,13 @@ export function anonymisedColumnSql(dialect: Dialect, column: Expr, method: Anon
     return sql`(${column} IS NULL OR length(${column}) <= ${sql.lit(method.keep)})`;
   return sql`(${column} IS NULL OR ${column} = ${anonymiseColumnSql(dialect, column, method)})`;
 }
+
+/**
+ * Written after a subquery, keeps the planner from merging it into the query around it (and so
+ * from copying its expressions into every place they are used): OFFSET 0, the usual fence.
+ */
+export function fence(dialect: Dialect): Expr {
+  if (dialect === 'sqlite') return sql`LIMIT -1 OFFSET 0`;
+  if (dialect === 'postgres') return sql`OFFSET 0`;
+  return sql`LIMIT 18446744073709551615`;
+}

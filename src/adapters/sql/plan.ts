@@ -9,8 +9,8 @@ import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schem
 import type { Register } from '../../core/register-load.js';
 import type { RetentionRule } from '../../core/register-schema.js';
 import type { Connection } from './connect.js';
-import { anonymisedColumnSql, dateLiteral, dateText } from './dialect.js';
-import { combineRules, heldSql, type RetentionSqlContext, ruleColumns } from './retention-sql.js';
+import { anonymisedColumnSql, dateLiteral, dateText, fence } from './dialect.js';
+import { combineRules, dateExpr, heldSql, type RetentionSqlContext, ruleColumns } from './retention-sql.js';
 
 export interface PlanLine {
   readonly rule: string;
@@ -63,11 +63,26 @@ export function verdictQuery(
   options: VerdictOptions = {},
 ): Expr {
   const recordId = table.record as string;
-  const rules = ruleColumns(ctx, recordId, 't');
+  // Level a: the table's rows with each rule's anchor computed once (anchors may read related rows).
+  const anchored = ctx.register.retention.flatMap((rule, index) =>
+    rule.record === recordId &&
+    rule.todo === undefined &&
+    rule.anchor !== undefined &&
+    rule.follows === undefined
+      ? [{ index, expr: dateExpr(ctx, recordId, 't', rule.anchor) }]
+      : [],
+  );
+  const rules = ruleColumns(ctx, recordId, 't', (index) =>
+    anchored.some((a) => a.index === index) ? sql.ref(`t.__anchor${index}`) : undefined,
+  );
   const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, 't'));
   const manual = options.heldKeys?.length
     ? sql` OR ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(options.heldKeys.map((k) => sql`${k}`))})`
     : sql``;
+  const level0 = sql`SELECT t.*${sql.join(
+    anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
+    sql``,
+  )} FROM ${sql.table(table.name)} AS t ${options.where ? sql`WHERE ${options.where}` : sql``} ${fence(ctx.dialect)}`;
   const inner = sql.join(
     [
       sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,
@@ -98,7 +113,7 @@ export function verdictQuery(
       ${dateText(ctx.dialect, sql.ref('v.archive_from'))} AS archive_from, held,
       CASE WHEN held = 1 THEN 'held' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
     FROM (SELECT c.k, c.held${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
-          FROM (SELECT ${inner} FROM ${sql.table(table.name)} AS t ${options.where ? sql`WHERE ${options.where}` : sql``}) c) v`;
+          FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c ${fence(ctx.dialect)}) v`;
 }
 
 export interface PlanOptions {

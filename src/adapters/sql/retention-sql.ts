@@ -71,6 +71,9 @@ function hopsOf(ctx: RetentionSqlContext, recordId: string, relations: readonly 
 interface Chain {
   /** `t1 AS a JOIN t2 AS b ON …`: every table after the first joined to the one before. */
   readonly from: Expr;
+  /** The first table alone (`t1 AS a`), and the joins after it. */
+  readonly first: Expr;
+  readonly rest: Expr;
   /** How the first table joins the row the chain starts from. */
   readonly where: Expr;
   readonly last: string;
@@ -81,6 +84,7 @@ function joinChain(ctx: RetentionSqlContext, hops: readonly Hop[], alias: string
   let previous = alias;
   const parts: Expr[] = [];
   let where: Expr = sql`1 = 1`;
+  let first: Expr = sql``;
   for (const [i, hop] of hops.entries()) {
     const binding = bound(ctx, hop.from).relations?.[hop.relation];
     if (!binding)
@@ -93,11 +97,18 @@ function joinChain(ctx: RetentionSqlContext, hops: readonly Hop[], alias: string
     const on = sql`${sql.ref(`${next}.${binding.remote}`)} = ${sql.ref(`${previous}.${binding.local}`)}`;
     if (i === 0) {
       parts.push(table);
+      first = table;
       where = on;
     } else parts.push(sql`JOIN ${table} ON ${on}`);
     previous = next;
   }
-  return { from: sql.join(parts, sql` `), where, last: previous };
+  return {
+    from: sql.join(parts, sql` `),
+    first,
+    rest: sql.join(parts.slice(1), sql` `),
+    where,
+    last: previous,
+  };
 }
 
 /** A field through to-one relations, as a scalar subquery when it is not the row's own. */
@@ -200,6 +211,8 @@ export function ruleDates(
   ctx: RetentionSqlContext,
   rule: RetentionRule,
   alias: string,
+  /** The anchor already computed (a column of a subquery), so that it is evaluated once. */
+  anchorRef?: Expr,
 ): { activeEnd: Expr; deadline: Expr } {
   if (rule.follows !== undefined) {
     const hops = hopsOf(ctx, rule.record, [rule.follows]);
@@ -211,7 +224,7 @@ export function ruleDates(
   const ends: Expr[] = [];
   let anchor: Expr | null = null;
   if (rule.anchor !== undefined) {
-    anchor = dateExpr(ctx, rule.record, alias, rule.anchor);
+    anchor = anchorRef ?? dateExpr(ctx, rule.record, alias, rule.anchor);
     const kept = rule.keep === undefined ? anchor : keepExpr(ctx, rule.record, alias, anchor, rule.keep);
     ends.push(kept ?? nullDate(ctx.dialect));
   }
@@ -238,14 +251,19 @@ export interface RuleColumns {
 }
 
 /** Per rule on the record at `alias`: the columns the verdict is combined from. */
-export function ruleColumns(ctx: RetentionSqlContext, recordId: string, alias: string): RuleColumns[] {
+export function ruleColumns(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  anchorRef?: (index: number) => Expr | undefined,
+): RuleColumns[] {
   const never = dateLiteral(ctx.dialect, NEVER);
   return ctx.register.retention
     .map((rule, index) => ({ rule, index }))
     .filter(({ rule }) => rule.record === recordId && rule.todo === undefined)
     .map(({ rule, index }) => {
       const applies = conditionSql(ctx, recordId, alias, rule.where);
-      const dates = ruleDates(ctx, rule, alias);
+      const dates = ruleDates(ctx, rule, alias, anchorRef?.(index));
       return {
         rule,
         index,
@@ -337,8 +355,9 @@ export function holdChecks(
       const chain = inner.length ? joinChain(ctx, inner, h) : null;
       const lastAlias = chain ? chain.last : h;
       const holder = sql`${sql.table(holdTable.table.name)} AS ${sql.id(h)}`;
-      const from = chain ? sql`${holder} CROSS JOIN ${chain.from}` : holder;
-      const linked = chain ? sql`${chain.where} AND ` : sql``;
+      // A plain JOIN ON, so that the planner may start from the row (SQLite keeps CROSS JOIN's order).
+      const from = chain ? sql`${holder} JOIN ${chain.first} ON ${chain.where} ${chain.rest}` : holder;
+      const linked = sql``;
       checks.push({
         hold: hold.id,
         held: sql`EXISTS (SELECT 1 FROM ${from} WHERE ${linked}${sql.ref(`${lastAlias}.${binding.local}`)} = ${sql.ref(`${alias}.${binding.remote}`)} AND ${conditionSql(ctx, hold.record, h, hold.when)})`,

@@ -297,9 +297,27 @@ export async function sweepStore(
     )
       continue;
     const heldKeys = manualHeldKeys(options, store, table);
+    // Keyset over the table's own key: each batch looks at the next `batchSize` rows only, so the
+    // sweep reads every row once, whatever share of them is due.
     let last: unknown = null;
-    for (;;) {
-      const where = last === null ? undefined : sql`${sql.ref(`t.${table.primaryKey}`)} > ${last}`;
+    for (let more = true; more; ) {
+      const pk = sql.ref(`t.${table.primaryKey}`);
+      const boundary = await conn.db
+        .selectFrom(`${table.name} as t`)
+        .select(sql.ref(`t.${table.primaryKey}`).as('k'))
+        .$if(last !== null, (q) => q.where(pk, '>', last))
+        .orderBy(sql.ref(`t.${table.primaryKey}`))
+        .limit(1)
+        .offset(options.batchSize - 1)
+        .executeTakeFirst();
+      const upper = boundary ? (boundary as { k: unknown }).k : null;
+      more = upper !== null;
+      const conditions = [
+        ...(last !== null ? [sql`${pk} > ${last}`] : []),
+        ...(upper !== null ? [sql`${pk} <= ${upper}`] : []),
+      ];
+      const where = conditions.length ? sql.join(conditions, sql` AND `) : undefined;
+      last = upper;
       const { rows } = await sql<{
         k: unknown;
         rule_index: number | string;
@@ -307,9 +325,8 @@ export async function sweepStore(
         deadline: string | null;
       }>`
         SELECT k, rule_index, status, deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldKeys })}) s
-        WHERE status IN ('due', 'archive') ORDER BY k LIMIT ${sql.lit(options.batchSize)}`.execute(conn.db);
-      if (rows.length === 0) break;
-      last = rows[rows.length - 1]?.k;
+        WHERE status IN ('due', 'archive') ORDER BY k`.execute(conn.db);
+      if (rows.length === 0) continue;
       const groups = new Map<string, { rule: RetentionRule; action: SweepAction; rows: typeof rows }>();
       for (const row of rows) {
         const rule = ctx.register.retention[Number(row.rule_index)] as RetentionRule;
