@@ -4,7 +4,7 @@ import { type Explanation, explainRecord, findPerson } from '../adapters/sql/exp
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import { parseCalendarDate } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
-import { connectStore, openProject } from './project.js';
+import { connectStore, openProject, withStore } from './project.js';
 
 export interface ExplainOptions {
   readonly table?: string;
@@ -59,20 +59,12 @@ export async function runExplain(
   }
   const key = readHmacKey(project.loaded);
   for (const store of project.datamap.stores) {
-    const conn = await connectStore(project, store);
-    try {
-      const ctx: RetentionSqlContext = {
-        register: project.register,
-        datamap: project.datamap,
-        dialect: conn.dialect,
-      };
+    await withStore(project, store, async (conn, ctx) => {
       for (const record of await findPerson(conn, ctx, store, options.email as string, key)) {
-        if (!record.table.record) continue;
-        results.push(await explainRecord(conn, ctx, store, record.table, record.id, at));
+        if (record.table.record)
+          results.push(await explainRecord(conn, ctx, store, record.table, record.id, at));
       }
-    } finally {
-      await conn.close();
-    }
+    });
   }
   if (results.length === 0)
     throw new RegistreError('E_NOT_FOUND', 'no record of this person in the stores of the data map');

@@ -8,6 +8,7 @@ import {
 } from '../adapters/files/config-files.js';
 import { loadRegister } from '../adapters/files/register-files.js';
 import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
+import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import type { DataMap } from '../core/datamap-load.js';
 import type { StoreMap } from '../core/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
@@ -45,4 +46,18 @@ export async function connectStore(project: Project, store: StoreMap): Promise<C
       `store "${store.id}" of the data map has no URL in ${project.loaded.file ?? 'the configuration (there is no registre.yaml)'}`,
     );
   return connect(store.id, resolveUrl(store.id, configured.url), { baseDir: project.loaded.dir });
+}
+
+/** Runs `f` with a connection to `store` and the SQL context of the project, then closes it. */
+export async function withStore<T>(
+  project: Project,
+  store: StoreMap,
+  f: (conn: Connection, ctx: RetentionSqlContext) => Promise<T>,
+): Promise<T> {
+  const conn = await connectStore(project, store);
+  try {
+    return await f(conn, { register: project.register, datamap: project.datamap, dialect: conn.dialect });
+  } finally {
+    await conn.close();
+  }
 }

@@ -13,7 +13,7 @@ import { StateStore } from '../adapters/state/state-store.js';
 import { verifyAuditChain } from '../core/audit-chain.js';
 import { parseCalendarDate } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
-import { connectStore, openProject, type Project } from './project.js';
+import { connectStore, openProject, type Project, withStore } from './project.js';
 
 export async function openState(project: Project): Promise<StateStore> {
   const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
@@ -194,13 +194,7 @@ export async function runHoldAdd(
   try {
     const key = readHmacKey(project.loaded);
     for (const store of project.datamap.stores) {
-      const conn = await connectStore(project, store);
-      try {
-        const ctx: RetentionSqlContext = {
-          register: project.register,
-          datamap: project.datamap,
-          dialect: conn.dialect,
-        };
+      await withStore(project, store, async (conn, ctx) => {
         let records: { table: string; id: string }[];
         if (options.email !== undefined) {
           records = (await findPerson(conn, ctx, store, options.email, key)).map((r) => ({
@@ -209,7 +203,7 @@ export async function runHoldAdd(
           }));
         } else {
           const table = store.tables.find((t) => t.name === options.table);
-          if (!table) continue;
+          if (!table) return;
           const [row] = await loadRows(conn, table.name, table.primaryKey, options.id);
           if (!row)
             throw new RegistreError(
@@ -242,9 +236,7 @@ export async function runHoldAdd(
           });
           ids.push(id);
         }
-      } finally {
-        await conn.close();
-      }
+      });
     }
     if (ids.length === 0)
       throw new RegistreError(
@@ -259,57 +251,51 @@ export async function runHoldAdd(
   }
 }
 
-export async function runHoldList(configFile: string | undefined, all: boolean) {
+/** Runs `f` with the project's state store open, then closes it. */
+async function withState<T>(
+  configFile: string | undefined,
+  f: (state: StateStore, project: Project) => Promise<T>,
+): Promise<T> {
   const project = openProject(configFile);
   const state = await openState(project);
   try {
-    return await state.holds(all);
+    return await f(state, project);
   } finally {
     await state.close();
   }
+}
+
+export async function runHoldList(configFile: string | undefined, all: boolean) {
+  return withState(configFile, (state) => state.holds(all));
 }
 
 export async function runHoldRelease(configFile: string | undefined, id: number) {
-  const project = openProject(configFile);
-  const state = await openState(project);
-  try {
+  return withState(configFile, async (state) => {
     const hold = await state.releaseHold(id);
     await state.audit('hold.release', { hold: id, store: hold.store, table: hold.table });
     return hold;
-  } finally {
-    await state.close();
-  }
+  });
 }
 
 export async function runAuditVerify(configFile: string | undefined) {
-  const project = openProject(configFile);
-  const state = await openState(project);
-  try {
+  return withState(configFile, async (state) => {
     const entries = await state.auditEntries();
     return { entries: entries.length, problems: verifyAuditChain(entries, state.hash) };
-  } finally {
-    await state.close();
-  }
+  });
 }
 
 export async function runAuditExport(configFile: string | undefined): Promise<string> {
-  const project = openProject(configFile);
-  const state = await openState(project);
-  try {
-    return (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join('');
-  } finally {
-    await state.close();
-  }
+  return withState(configFile, async (state) =>
+    (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join(''),
+  );
 }
 
 export async function runStatus(configFile: string | undefined) {
-  const project = openProject(configFile);
-  const state = await openState(project);
-  try {
-    return { locks: await state.locks(), runs: await state.runs(5), holds: (await state.holds()).length };
-  } finally {
-    await state.close();
-  }
+  return withState(configFile, async (state) => ({
+    locks: await state.locks(),
+    runs: await state.runs(5),
+    holds: (await state.holds()).length,
+  }));
 }
 
 /** Reads archived records of a table (every read is written to the audit log). */

@@ -106,7 +106,11 @@ export async function connect(
         database.pragma('journal_mode = OFF');
         database.pragma('synchronous = OFF');
         database.pragma('cache_size = -65536');
-      } else database.pragma('journal_mode = WAL');
+      } else {
+        // WAL with NORMAL sync: a commit survives a crash of the process; only a power cut may lose the last ones.
+        database.pragma('journal_mode = WAL');
+        database.pragma('synchronous = NORMAL');
+      }
     } catch (cause) {
       throw unreachable(store, label, cause);
     }
