@@ -412,3 +412,71 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
     await created.drop();
   }, 60_000);
 });
+
+describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => {
+  it('a second sweep is refused while one holds the lock, and status shows who holds it', async () => {
+    const { config } = await shop(5, 6);
+    const { openState } = await import('../src/cli/sweep-command.js');
+    const { runStatus } = await import('../src/cli/sweep-command.js');
+    const state = await openState(openProject(config));
+    const lock = await state.lock('sweep:shop');
+    await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(
+      /^another sweep is running \(.* pid \d+, since /,
+    );
+    expect((await runStatus(config)).locks).toMatchObject([{ name: 'sweep:shop', holder: lock.holder }]);
+    await lock.release();
+    await state.close();
+    expect((await runSweep(config, { at: AT, today: AT })).run).toBe(1);
+    const status = await runStatus(config);
+    expect(status.locks).toEqual([]);
+    expect(status.runs[0]).toMatchObject({ id: 1, at: AT, status: 'done' });
+  });
+
+  it('a sweep after today is refused unless --allow-future; a dry run changes nothing', async () => {
+    const { config } = await shop(5, 6);
+    await expect(runSweep(config, { at: '2027-01-01', today: AT })).rejects.toThrow(
+      '--at 2027-01-01 is after today (2026-11-27)',
+    );
+    const before = await snapshot(config);
+    expect((await runSweep(config, { at: AT, today: AT, dryRun: true })).total).toBeGreaterThan(0);
+    expect(await snapshot(config)).toEqual(before);
+    expect(
+      (await runSweep(config, { at: '2027-01-01', today: AT, allowFuture: true })).total,
+    ).toBeGreaterThan(0);
+  });
+
+  it('hold add --email holds every record of the person; an archive read is logged', async () => {
+    const { config } = await shop(30, 8);
+    const email = await withShop(config, async (conn) => {
+      const row = await conn.db
+        .selectFrom('customers')
+        .innerJoin('orders', 'orders.customer_id', 'customers.id')
+        .select('customers.email')
+        .where('orders.placed_at', '<', '2020-01-01')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      return String(row.email);
+    });
+    const ids = await runHoldAdd(config, {
+      email: ` ${email.toUpperCase()} `,
+      reason: 'case 77',
+      until: '2030-01-01',
+    });
+    expect(ids.length).toBeGreaterThan(1);
+    const { runExplain } = await import('../src/cli/explain-command.js');
+    for (const record of await runExplain(config, { email, at: AT }))
+      expect(record.status, `${record.table} ${record.id}`).toBe('held');
+    await runSweep(config, { at: AT, today: AT });
+    const { runArchiveRead, runAuditExport } = await import('../src/cli/sweep-command.js');
+    const archived = await runArchiveRead(config, 'customers', undefined, 'audit of the archive, ticket 12');
+    expect(Array.isArray(archived)).toBe(true);
+    const log = await runAuditExport(config);
+    expect(log).toContain('"kind":"hold.add"');
+    expect(log).toContain('"kind":"archive.read"');
+    expect(log).not.toContain(email);
+    expect(log.toLowerCase()).not.toContain(email.toLowerCase());
+    await expect(runArchiveRead(config, 'customers', undefined, ' ')).rejects.toThrow(
+      '--reason must say why',
+    );
+  });
+});

@@ -4,7 +4,9 @@ import { type Explanation, explainRecord, findPerson } from '../adapters/sql/exp
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import { parseCalendarDate } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
+import type { HoldReason } from '../core/retention.js';
 import { connectStore, openProject, withStore } from './project.js';
+import { openState } from './sweep-command.js';
 
 export interface ExplainOptions {
   readonly table?: string;
@@ -26,6 +28,15 @@ export async function runExplain(
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
   const project = openProject(configFile);
+  const state = await openState(project);
+  const holds = await state.holds();
+  await state.close();
+  const manual = (store: string, table: string, id: string): HoldReason[] =>
+    holds
+      .filter(
+        (h) => h.store === store && h.table === table && h.key === id && (h.until === null || h.until >= at),
+      )
+      .map((h) => ({ hold: `manual-${h.id}`, reason: h.reason, ...(h.until ? { until: h.until } : {}) }));
   const results: Explanation[] = [];
   if (options.table !== undefined && options.id !== undefined) {
     const [storeId, tableName] = options.table.includes('.')
@@ -51,7 +62,17 @@ export async function runExplain(
         datamap: project.datamap,
         dialect: conn.dialect,
       };
-      results.push(await explainRecord(conn, ctx, found.store, found.table, options.id, at));
+      results.push(
+        await explainRecord(
+          conn,
+          ctx,
+          found.store,
+          found.table,
+          options.id,
+          at,
+          manual(found.store.id, found.table.name, options.id),
+        ),
+      );
     } finally {
       await conn.close();
     }
@@ -62,7 +83,17 @@ export async function runExplain(
     await withStore(project, store, async (conn, ctx) => {
       for (const record of await findPerson(conn, ctx, store, options.email as string, key)) {
         if (record.table.record)
-          results.push(await explainRecord(conn, ctx, store, record.table, record.id, at));
+          results.push(
+            await explainRecord(
+              conn,
+              ctx,
+              store,
+              record.table,
+              record.id,
+              at,
+              manual(store.id, record.table.name, record.id),
+            ),
+          );
       }
     });
   }
