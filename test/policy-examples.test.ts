@@ -1,5 +1,6 @@
 /** The examples of negomarkets-policy.md, through `explain`, on every dialect. */
-import { mkdtempSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { runDemo } from '../src/cli/demo-command.js';
 import { runExplain } from '../src/cli/explain-command.js';
 import { runForecast, runPlan } from '../src/cli/plan-command.js';
+import { runSweep } from '../src/cli/sweep-command.js';
 import { DIALECTS } from './dialects.js';
 
 const AT = '2026-11-27';
@@ -74,6 +76,8 @@ describe.each(DIALECTS)('the policy examples on $name', (database) => {
     drop = created.drop;
     const out = mkdtempSync(join(tmpdir(), `registre-policy-${database.name}-`));
     config = (await runDemo({ out, customers: 0, seed: 1, at: AT, store: created.url })).config;
+    process.env.REGISTRE_POLICY_HMAC_KEY = 'policy-key';
+    appendFileSync(config, 'hmacKey: env:REGISTRE_POLICY_HMAC_KEY\n');
     const loaded = readConfig(config);
     const conn = await connect('shop', resolveUrl('shop', loaded.config.stores?.shop?.url as string), {
       baseDir: loaded.dir,
@@ -178,5 +182,33 @@ describe.each(DIALECTS)('the policy examples on $name', (database) => {
     expect(forecast.months).toEqual(['2026-11', '2026-12']);
     expect(forecast.rules.find((l) => l.rule === 'web-visits')?.months).toEqual({ '2026-11': 2 });
     expect(forecast.rules.find((l) => l.rule === 'invoices')?.months).toEqual({ '2026-12': 1 });
+  });
+
+  it('the sweep on that date deletes what is due, keeps the rest, and remembers the unsubscribed address', async () => {
+    const report = await runSweep(config, { at: AT, today: AT });
+    expect(report.total).toBe(3);
+    const loaded = readConfig(config);
+    const conn = await connect('shop', resolveUrl('shop', loaded.config.stores?.shop?.url as string), {
+      baseDir: loaded.dir,
+    });
+    try {
+      const ids = async (table: string) =>
+        (await conn.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => Number(r.id));
+      expect(await ids('web_visits')).toEqual([2]);
+      expect(await ids('prospects')).toEqual([1]);
+      expect(await ids('invoices')).toEqual([1]);
+      expect(await ids('customers')).toEqual([2]);
+      expect(await ids('orders')).toEqual([1, 2]);
+      expect(await ids('newsletter_subscribers')).toEqual([]);
+      const hash = createHmac('sha256', 'policy-key').update('n1@example.org').digest('hex');
+      expect(
+        (await conn.db.selectFrom('suppression_list').select('email_hmac').execute()).map(
+          (r) => r.email_hmac,
+        ),
+      ).toEqual([hash]);
+    } finally {
+      await conn.close();
+    }
+    expect((await runSweep(config, { at: AT, today: AT })).total).toBe(0);
   });
 });
