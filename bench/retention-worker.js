@@ -29,7 +29,7 @@ if (mode === 'plan') {
   result.archive = counts.reduce((n, c, i) => n + (rules[i].action === 'archive' ? c : 0), 0);
   db.close();
 } else if (mode === 'sweep') {
-  const [seconds, report] = await time(() => runSweep(config, { at, today: at, batchSize: 1000 }));
+  const [seconds, report] = await time(() => runSweep(config, { at, today: at }));
   Object.assign(result, { seconds, total: report.total });
 } else if (mode === 'raw-sweep') {
   const db = new Database(join(dir, 'shop.sqlite'));

@@ -105,7 +105,7 @@ async function retentionBench() {
     const sweep = retentionWorker('sweep', a, at);
     const raw = retentionWorker('raw-sweep', b, at);
     console.log(
-      `  sweep           ${sweep.seconds.toFixed(2)} s, ${sweep.total.toLocaleString('en')} records, peak RSS ${sweep.maxRssMb} MB (batches of 1,000, audit log, holds, suppression list, files, return packages)`,
+      `  sweep           ${sweep.seconds.toFixed(2)} s, ${sweep.total.toLocaleString('en')} records, peak RSS ${sweep.maxRssMb} MB (batches of 5,000 rows, audit log, holds, suppression list, files, return packages)`,
     );
     console.log(
       `  raw SQL         ${raw.seconds.toFixed(2)} s, ${raw.total.toLocaleString('en')} records, peak RSS ${raw.maxRssMb} MB (one statement per rule, one transaction)`,

@@ -227,7 +227,7 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     )
     .option('--dry-run', 'count what would be done, change nothing')
     .option('--allow-future', 'allow a date after today (a simulation)')
-    .option('--batch-size <n>', 'records per batch (one transaction each)', '1000')
+    .option('--batch-size <n>', 'rows examined per batch (one transaction each)', '5000')
     .option('--json', 'print JSON')
     .action(
       async (opts: {

@@ -116,7 +116,7 @@ export async function runSweep(
             ...(await sweepStore(conn, ctx, store, state, {
               at,
               dryRun: options.dryRun === true,
-              batchSize: options.batchSize ?? 1000,
+              batchSize: options.batchSize ?? 5000,
               runId: runId ?? 0,
               hashes,
               ...(readHmacKey(project.loaded) ? { hmacKey: readHmacKey(project.loaded) as Buffer } : {}),
