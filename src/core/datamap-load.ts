@@ -4,7 +4,7 @@
  */
 
 import { type ColumnSpec, columnOf, DataMapFile, type StoreMap, type TableMap } from './datamap-schema.js';
-import { hasErrors, type Issue, type IssuePath, RegisterError } from './issues.js';
+import { hasErrors, type Issue, type IssuePath, issueCollector, RegisterError } from './issues.js';
 import type { Location, Register } from './register-load.js';
 import { findRecord, isCnilCategory } from './register-model.js';
 import { type ParsedFile, parseYamlSource, position, type YamlSource } from './yaml-source.js';
@@ -74,18 +74,7 @@ export function fieldOfColumn(table: TableMap, column: string): string {
 }
 
 export function validateDataMap(register: Register, datamap: DataMap): Issue[] {
-  const issues: Issue[] = [];
-  const report = (
-    severity: Issue['severity'],
-    code: string,
-    item: object,
-    subpath: (string | number)[],
-    message: string,
-  ) => issues.push({ severity, code, message, ...datamap.locate(item, ...subpath) });
-  const error = (code: string, item: object, subpath: (string | number)[], message: string) =>
-    report('error', code, item, subpath, message);
-  const warn = (code: string, item: object, subpath: (string | number)[], message: string) =>
-    report('warning', code, item, subpath, message);
+  const { issues, error, warn } = issueCollector(datamap.locate);
   const categoryExists = (id: string) =>
     isCnilCategory(id) || register.dataCategories.some((c) => c.id === id);
 

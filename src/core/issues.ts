@@ -37,3 +37,20 @@ export class RegisterError extends Error {
     );
   }
 }
+
+/** Reports issues about items read from files, placed where `locate` says each item was read. */
+export type Reporter = (code: string, item: object, subpath: (string | number)[], message: string) => void;
+
+export function issueCollector(
+  locate: (
+    item: object,
+    ...subpath: (string | number)[]
+  ) => { file?: string; path: IssuePath; line?: number; column?: number },
+): { issues: Issue[]; error: Reporter; warn: Reporter } {
+  const issues: Issue[] = [];
+  const report =
+    (severity: Severity) => (code: string, item: object, subpath: (string | number)[], message: string) => {
+      issues.push({ severity, code, message, ...locate(item, ...subpath) });
+    };
+  return { issues, error: report('error'), warn: report('warning') };
+}

@@ -3,7 +3,7 @@
  * the doctrine problems a DPO wants flagged (warnings).
  */
 import { parseDuration } from './calendar.js';
-import type { Issue } from './issues.js';
+import { type Issue, issueCollector, type Reporter } from './issues.js';
 import type { Register } from './register-load.js';
 import { findRecord, isCnilCategory, languagesOf, resolvePath } from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
@@ -18,20 +18,7 @@ const DURATION_MESSAGES: Record<string, string> = {
 const PSEUDONYMISING = new Set(['hash', 'hmac', 'pseudonym']);
 
 export function validateRegister(register: Register): Issue[] {
-  const issues: Issue[] = [];
-  const report = (
-    severity: Issue['severity'],
-    code: string,
-    item: object,
-    subpath: (string | number)[],
-    message: string,
-  ) => {
-    issues.push({ severity, code, message, ...register.locate(item, ...subpath) });
-  };
-  const error = (code: string, item: object, subpath: (string | number)[], message: string) =>
-    report('error', code, item, subpath, message);
-  const warn = (code: string, item: object, subpath: (string | number)[], message: string) =>
-    report('warning', code, item, subpath, message);
+  const { issues, error, warn } = issueCollector(register.locate);
 
   // Ids: unique within their kind (purposes across the whole register, since rules name them).
   const checkUnique = <T extends { id: string }>(kind: string, items: readonly T[]) => {
@@ -276,8 +263,6 @@ export function validateRegister(register: Register): Issue[] {
   }
   return issues;
 }
-
-type Reporter = (code: string, item: object, subpath: (string | number)[], message: string) => void;
 
 function checkRule(
   register: Register,
