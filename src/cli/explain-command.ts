@@ -105,7 +105,8 @@ export async function runExplain(
 export function formatExplanation(e: Explanation): string {
   const head = `${e.table} ${e.id}: ${e.status}${e.deadline ? `, deadline ${e.deadline}` : ', no deadline'}${e.action ? `, then ${e.action}` : ''}${e.processor ? ' (processed on behalf of a controller)' : ''}`;
   const lines = [head];
-  if (e.archiveFrom) lines.push(`  in the archive phase from ${e.archiveFrom}`);
+  if (e.archiveFrom)
+    lines.push(`  intermediate archive from ${e.archiveFrom}${e.status === 'archive' ? ' (now)' : ''}`);
   const byRule = new Map<string, typeof e.purposes>();
   for (const p of e.purposes) byRule.set(p.rule, [...(byRule.get(p.rule) ?? []), p]);
   for (const [rule, purposes] of byRule) {
