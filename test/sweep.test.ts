@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -78,6 +78,14 @@ describe.each(DIALECTS)('sweep on $name', (database) => {
     const created = await database.create();
     drops.push(created.drop);
     const { config } = await shop(60, 4, created.url);
+    // The archive in the same kind of database (PostgreSQL, MariaDB: the test's own schema or database).
+    const archiveUrl =
+      database.name === 'sqlite'
+        ? 'sqlite:archive.sqlite'
+        : database.name === 'pglite'
+          ? 'pglite:archive-data'
+          : created.url;
+    appendFileSync(config, `archive:\n  url: ${JSON.stringify(archiveUrl)}\n`);
     await withShop(config, (conn) =>
       conn.db
         .insertInto('newsletter_subscribers')

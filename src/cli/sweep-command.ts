@@ -6,6 +6,7 @@ import { datamapPathOf, readHmacKey, registerPathOf } from '../adapters/files/co
 import { readRegisterSources } from '../adapters/files/register-files.js';
 import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
 import { findPerson } from '../adapters/sql/explain.js';
+import { listTables } from '../adapters/sql/introspect.js';
 import { loadRows } from '../adapters/sql/records.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import { type SweepLine, sweepStore } from '../adapters/sql/sweep.js';
@@ -313,7 +314,7 @@ export async function runArchiveRead(
   const archive = await openArchive(project);
   try {
     const name = `${store.id}__${table}`;
-    const exists = (await archive.db.introspection.getTables()).some((t) => t.name === name);
+    const exists = (await listTables(archive)).some((t) => t.name === name);
     let query = exists ? archive.db.selectFrom(name).selectAll().orderBy('record_key') : null;
     if (query && id !== undefined) query = query.where('record_key', '=', id);
     const rows = query ? ((await query.execute()) as Record<string, unknown>[]) : [];

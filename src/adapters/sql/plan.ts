@@ -10,6 +10,7 @@ import type { Register } from '../../core/register-load.js';
 import type { RetentionRule } from '../../core/register-schema.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateText, fence } from './dialect.js';
+import { listTables } from './introspect.js';
 import { combineRules, dateExpr, heldSql, type RetentionSqlContext, ruleColumns } from './retention-sql.js';
 
 export interface PlanLine {
@@ -134,7 +135,7 @@ export async function planStore(
   const ctx: RetentionSqlContext = { register, datamap, dialect: conn.dialect };
   const lines: PlanLine[] = [];
   const archiveTables = options.archive
-    ? new Set((await options.archive.db.introspection.getTables()).map((t) => t.name))
+    ? new Set((await listTables(options.archive)).map((t) => t.name))
     : new Set<string>();
   for (const table of store.tables) {
     if (!table.record || !register.retention.some((r) => r.record === table.record && r.todo === undefined))
@@ -153,11 +154,14 @@ export async function planStore(
     for (const row of rows) add(Number(row.rule_index), row.status, Number(row.n));
     const archived = `${store.id}__${table.name}`;
     if (options.archive && archiveTables.has(archived)) {
+      const held = heldKeys.length
+        ? sql`record_key IN (${sql.join(heldKeys.map((k) => sql`${k}`))})`
+        : sql`1 = 0`;
       const { rows: arch } = await sql<{ rule: string; status: string; n: number | string }>`
-        SELECT rule, CASE WHEN ${heldKeys.length ? sql`record_key IN (${sql.join(heldKeys.map((k) => sql`${k}`))})` : sql`1 = 0`} THEN 'held'
-          WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END AS status, COUNT(*) AS n
-        FROM ${sql.table(archived)} GROUP BY rule, CASE WHEN ${heldKeys.length ? sql`record_key IN (${sql.join(heldKeys.map((k) => sql`${k}`))})` : sql`1 = 0`} THEN 'held'
-          WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END`.execute(options.archive.db);
+        SELECT rule, status, COUNT(*) AS n FROM (
+          SELECT rule, CASE WHEN ${held} THEN 'held' WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END AS status
+          FROM ${sql.table(archived)}) s
+        GROUP BY rule, status`.execute(options.archive.db);
       for (const row of arch) {
         const index = register.retention.findIndex((r) => r.id === row.rule);
         if (index >= 0) add(index, row.status, Number(row.n));

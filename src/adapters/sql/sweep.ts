@@ -16,6 +16,7 @@ import type { HoldRow, StateStore } from '../state/state-store.js';
 import type { Connection } from './connect.js';
 import { anonymiseColumnSql, quote } from './dialect.js';
 import { normaliseEmail } from './explain.js';
+import { listTables } from './introspect.js';
 import { verdictQuery } from './plan.js';
 import { conditionSql, type RetentionSqlContext } from './retention-sql.js';
 
@@ -215,10 +216,10 @@ async function ensureArchiveTable(
   name: string,
   fields: readonly string[],
 ): Promise<void> {
-  const existing = new Set((await archive.db.introspection.getTables()).map((t) => t.name));
+  const existing = new Set((await listTables(archive)).map((t) => t.name));
   if (existing.has(name)) {
     const columns = new Set(
-      (await archive.db.introspection.getTables()).find((t) => t.name === name)?.columns.map((c) => c.name),
+      (await listTables(archive)).find((t) => t.name === name)?.columns.map((c) => c.name),
     );
     for (const f of fields)
       if (!columns.has(f)) await archive.db.schema.alterTable(name).addColumn(f, 'text').execute();
@@ -453,7 +454,7 @@ async function sweepArchive(
 ): Promise<void> {
   const archive = options.archive as Connection;
   const name = archiveTableName(store, table);
-  if (!(await archive.db.introspection.getTables()).some((t) => t.name === name)) return;
+  if (!(await listTables(archive)).some((t) => t.name === name)) return;
   const held = manualHeldKeys(options, store, table);
   let last: string | null = null;
   for (;;) {
