@@ -9,7 +9,7 @@ const latest = (...xs) =>
   `NULLIF(max(${xs.map((x) => `COALESCE(${x}, '0001-01-01')`).join(', ')}), '0001-01-01')`;
 const openDispute = (orderId) =>
   `EXISTS (SELECT 1 FROM claims h WHERE h.order_id = ${orderId} AND h.kind = 'dispute' AND h.resolved_at IS NULL)`;
-const customerHeld = `EXISTS (SELECT 1 FROM claims h JOIN orders o ON o.id = h.order_id WHERE o.customer_id = customers.id AND h.kind = 'dispute' AND h.resolved_at IS NULL)`;
+const customerHeld = `EXISTS (SELECT 1 FROM orders o JOIN claims h ON h.order_id = o.id WHERE o.customer_id = customers.id AND h.kind = 'dispute' AND h.resolved_at IS NULL)`;
 const customerAnchor = latest(
   d('created_at'),
   d('last_login_at'),

@@ -128,7 +128,7 @@ export async function renderArt30Xlsx(records: readonly Art30Record[]): Promise<
     );
     for (const section of record.sections) {
       if (section.title) {
-        common.heading(`${t.actingFor} : ${section.title}`);
+        common.heading(`${t.actingFor}${t.colon}${section.title}`);
         common.pairs(section.details);
       }
       for (const sheet of section.sheets) {

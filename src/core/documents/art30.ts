@@ -66,6 +66,7 @@ export interface Art30Record {
 
 const T = {
   fr: {
+    colon: ' : ',
     controllerTitle: (org: string) => `Registre des activités de traitement de ${org} (article 30.1 du RGPD)`,
     processorTitle: (org: string) =>
       `Registre des catégories d'activités de traitement de ${org}, sous-traitant (article 30.2 du RGPD)`,
@@ -109,6 +110,7 @@ const T = {
     noRule: 'Aucun enregistrement déclaré ne porte cette catégorie',
   },
   en: {
+    colon: ': ',
     controllerTitle: (org: string) => `${org} record of processing activities (GDPR article 30(1))`,
     processorTitle: (org: string) =>
       `${org} record of categories of processing activities as a processor (GDPR article 30(2))`,
@@ -204,7 +206,8 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
         return record ? recordCategories(register, record).has(c) : false;
       })
       .map(
-        (r) => `${localise(findRecord(register, r.record)?.name, lang)} : ${describeRule(register, r, lang)}`,
+        (r) =>
+          `${localise(findRecord(register, r.record)?.name, lang)}${t.colon}${describeRule(register, r, lang)}`,
       );
     const name = isCnilCategory(c)
       ? label(CNIL_CATEGORY_LABELS, c, lang)
@@ -386,7 +389,7 @@ export function renderArt30Html(record: Art30Record): string {
   for (const section of record.sections) {
     if (section.title)
       body.push(
-        `<section class="sheet"><h2>${cell(t.actingFor)} : ${cell(section.title)}</h2>${card(section.details)}</section>`,
+        `<section class="sheet"><h2>${cell(t.actingFor)}${cell(t.colon)}${cell(section.title)}</h2>${card(section.details)}</section>`,
       );
     for (const sheet of section.sheets) body.push(sheetHtml(sheet, t));
   }
