@@ -37,8 +37,10 @@ if (mode === 'plan') {
   const [seconds, total] = await time(() => {
     let n = 0;
     db.exec('BEGIN');
-    for (const s of rawSweepStatements(at))
-      n += s.startsWith('DELETE') || s.startsWith('UPDATE') ? db.prepare(s).run().changes : (db.exec(s), 0);
+    for (const s of rawSweepStatements(at)) {
+      if (s.startsWith('DELETE') || s.startsWith('UPDATE')) n += db.prepare(s).run().changes;
+      else db.exec(s);
+    }
     db.exec('COMMIT');
     return n;
   });
