@@ -65,7 +65,9 @@ function unreachable(store: string, label: string, cause: unknown): RegistreErro
  * a bulk insert) reuses its prepared statement instead. Kysely runs one query at a time per
  * connection, so a cached statement is never busy when it is reused.
  */
-function withStatementCache(database: Database.Database, limit = 256): Database.Database {
+function withStatementCache(database: Database.Database, limit = 64): Database.Database {
+  // Least recently used first out: a sweep's DELETE … IN (…) lists vary in length, and each
+  // prepared statement with thousands of parameters holds memory; the hot ones stay.
   const cache = new Map<string, Database.Statement>();
   return new Proxy(database, {
     get(target, property) {
@@ -75,11 +77,12 @@ function withStatementCache(database: Database.Database, limit = 256): Database.
       }
       return (text: string) => {
         let statement = cache.get(text);
-        if (!statement) {
+        if (statement) cache.delete(text);
+        else {
           statement = target.prepare(text);
           if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
-          cache.set(text, statement);
         }
+        cache.set(text, statement);
         return statement;
       };
     },
