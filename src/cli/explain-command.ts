@@ -1,11 +1,10 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
 import { readHmacKey } from '../adapters/files/config-files.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
-import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import { parseCalendarDate } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
 import type { HoldReason } from '../core/retention.js';
-import { connectStore, openProject, withStore } from './project.js';
+import { openProject, withStore } from './project.js';
 import { openState } from './sweep-command.js';
 
 export interface ExplainOptions {
@@ -55,27 +54,19 @@ export async function runExplain(
         `no table "${options.table}" in the data map (tables: ${known})`,
       );
     }
-    const conn = await connectStore(project, found.store);
-    try {
-      const ctx: RetentionSqlContext = {
-        register: project.register,
-        datamap: project.datamap,
-        dialect: conn.dialect,
-      };
+    await withStore(project, found.store, async (conn, ctx) => {
       results.push(
         await explainRecord(
           conn,
           ctx,
           found.store,
           found.table,
-          options.id,
+          options.id as string,
           at,
-          manual(found.store.id, found.table.name, options.id),
+          manual(found.store.id, found.table.name, options.id as string),
         ),
       );
-    } finally {
-      await conn.close();
-    }
+    });
     return results;
   }
   const key = readHmacKey(project.loaded);

@@ -4,10 +4,10 @@
  */
 
 import { type ColumnSpec, columnOf, DataMapFile, type StoreMap, type TableMap } from './datamap-schema.js';
-import { hasErrors, type Issue, type IssuePath, issueCollector, RegisterError } from './issues.js';
+import { hasErrors, type Issue, issueCollector, RegisterError } from './issues.js';
 import type { Location, Register } from './register-load.js';
 import { findRecord, isCnilCategory } from './register-model.js';
-import { type ParsedFile, parseYamlSource, position, type YamlSource } from './yaml-source.js';
+import { parseYamlSource, SourceLocator, type YamlSource } from './yaml-source.js';
 
 export interface BoundTable {
   readonly store: StoreMap;
@@ -26,29 +26,22 @@ export interface DataMapResult {
 
 export function parseDataMap(sources: readonly YamlSource[]): DataMapResult {
   const issues: Issue[] = [];
-  const files = new Map<string, ParsedFile>();
-  const where = new WeakMap<object, { file: string; path: IssuePath }>();
+  const located = new SourceLocator();
   const stores: StoreMap[] = [];
   for (const source of sources) {
     const { parsed, data, issues: found } = parseYamlSource(source, DataMapFile);
-    files.set(source.file, parsed);
+    located.addFile(parsed);
     issues.push(...found);
     if (!data) continue;
     data.stores.forEach((store, si) => {
-      where.set(store, { file: source.file, path: ['stores', si] });
+      located.remember(store, source.file, ['stores', si]);
       store.tables.forEach((table, ti) => {
-        where.set(table, { file: source.file, path: ['stores', si, 'tables', ti] });
+        located.remember(table, source.file, ['stores', si, 'tables', ti]);
       });
       stores.push(store);
     });
   }
-  const locate = (item: object, ...subpath: (string | number)[]): Location => {
-    const w = where.get(item);
-    if (!w) return { path: subpath };
-    const parsed = files.get(w.file);
-    const path = [...w.path, ...subpath];
-    return parsed ? { file: w.file, path, ...position(parsed, path) } : { file: w.file, path };
-  };
+  const locate = located.locate;
   if (hasErrors(issues)) return { datamap: null, issues };
   return { datamap: { stores, locate }, issues };
 }

@@ -15,7 +15,7 @@ import {
   RegisterFile,
   type RetentionRule,
 } from './register-schema.js';
-import { type ParsedFile, parseYamlSource, position, type YamlSource } from './yaml-source.js';
+import { parseYamlSource, SourceLocator, type YamlSource } from './yaml-source.js';
 
 export type RegisterSource = YamlSource;
 
@@ -59,28 +59,27 @@ export interface LoadResult {
 /** Parses and merges the files of a register. Structural issues only; see validateRegister for the rest. */
 export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
   const issues: Issue[] = [];
-  const files = new Map<string, ParsedFile>();
-  const where = new WeakMap<object, { file: string; path: IssuePath }>();
+  const located = new SourceLocator();
   const merged: Record<string, unknown[]> = Object.fromEntries(SECTIONS.map((s) => [s, []]));
   const organisations: { org: Organisation; file: string }[] = [];
 
   for (const source of sources) {
     const { parsed, data, issues: found } = parseYamlSource(source, RegisterFile);
-    files.set(source.file, parsed);
+    located.addFile(parsed);
     issues.push(...found);
     if (!data) continue;
     const content = data;
     if (content.organisation) {
       organisations.push({ org: content.organisation, file: source.file });
-      where.set(content.organisation, { file: source.file, path: ['organisation'] });
+      located.remember(content.organisation, source.file, ['organisation']);
     }
     for (const section of SECTIONS) {
       const items = (content[section] ?? []) as object[];
       items.forEach((item, index) => {
-        where.set(item, { file: source.file, path: [section, index] });
+        located.remember(item, source.file, [section, index]);
         if (section === 'activities') {
           (item as Activity).purposes.forEach((p, pi) => {
-            where.set(p, { file: source.file, path: [section, index, 'purposes', pi] });
+            located.remember(p, source.file, [section, index, 'purposes', pi]);
           });
         }
         merged[section]?.push(item);
@@ -88,14 +87,7 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
     }
   }
 
-  const locate = (item: object, ...subpath: (string | number)[]): Location => {
-    const w = where.get(item);
-    if (!w) return { path: subpath };
-    const parsed = files.get(w.file);
-    const path = [...w.path, ...subpath];
-    if (!parsed) return { file: w.file, path };
-    return { file: w.file, path, ...position(parsed, path) };
-  };
+  const locate = located.locate;
 
   if (hasErrors(issues)) return { register: null, issues };
   if (organisations.length === 0) {

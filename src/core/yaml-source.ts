@@ -262,3 +262,28 @@ export function parseYamlSource<T>(source: YamlSource, schema: z.ZodType<T>): Pa
   }
   return { parsed, data: null, issues };
 }
+
+/** Where each item of a set of files was read, so that issues about it can point there. */
+export class SourceLocator {
+  private readonly files = new Map<string, ParsedFile>();
+  private readonly where = new WeakMap<object, { file: string; path: IssuePath }>();
+
+  addFile(parsed: ParsedFile): void {
+    this.files.set(parsed.file, parsed);
+  }
+
+  remember(item: object, file: string, path: IssuePath): void {
+    this.where.set(item, { file, path });
+  }
+
+  readonly locate = (
+    item: object,
+    ...subpath: (string | number)[]
+  ): { file?: string; path: IssuePath; line?: number; column?: number } => {
+    const w = this.where.get(item);
+    if (!w) return { path: subpath };
+    const parsed = this.files.get(w.file);
+    const path = [...w.path, ...subpath];
+    return parsed ? { file: w.file, path, ...position(parsed, path) } : { file: w.file, path };
+  };
+}
