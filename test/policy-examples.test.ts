@@ -1,6 +1,6 @@
 /** The examples of negomarkets-policy.md, through `explain`, on every dialect. */
 import { createHmac } from 'node:crypto';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,8 +76,11 @@ describe.each(DIALECTS)('the policy examples on $name', (database) => {
     drop = created.drop;
     const out = mkdtempSync(join(tmpdir(), `registre-policy-${database.name}-`));
     config = (await runDemo({ out, customers: 0, seed: 1, at: AT, store: created.url })).config;
-    process.env.REGISTRE_POLICY_HMAC_KEY = 'policy-key';
-    appendFileSync(config, 'hmacKey: env:REGISTRE_POLICY_HMAC_KEY\n');
+    process.env.REGISTRE_POLICY_HMAC_KEY = 'policy-key-0123456789-abcdefghijklmnopqrst';
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(/^hmacKey: .*$/m, 'hmacKey: env:REGISTRE_POLICY_HMAC_KEY'),
+    );
     const loaded = readConfig(config);
     const conn = await connect('shop', resolveUrl('shop', loaded.config.stores?.shop?.url as string), {
       baseDir: loaded.dir,
@@ -200,7 +203,9 @@ describe.each(DIALECTS)('the policy examples on $name', (database) => {
       expect(await ids('customers')).toEqual([2]);
       expect(await ids('orders')).toEqual([1, 2]);
       expect(await ids('newsletter_subscribers')).toEqual([]);
-      const hash = createHmac('sha256', 'policy-key').update('n1@example.org').digest('hex');
+      const hash = createHmac('sha256', 'policy-key-0123456789-abcdefghijklmnopqrst')
+        .update('n1@example.org')
+        .digest('hex');
       expect(
         (await conn.db.selectFrom('suppression_list').select('email_hmac').execute()).map(
           (r) => r.email_hmac,

@@ -1,11 +1,12 @@
 /** `registre demo`: generates the reference shop, its media files and a ready configuration. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
+import { writeKeyFile } from '../adapters/files/key-file.js';
 import { connect } from '../adapters/sql/connect.js';
 import { createShopIndexes, createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
-import { parseCalendarDate } from '../core/calendar.js';
-import { redactUrl } from '../core/config.js';
+import { requireDateInput } from '../core/calendar.js';
+import { redactUrl, urlHasSecret } from '../core/config.js';
 import { generateShop } from '../core/demo/generate-shop.js';
 import { RegistreError } from '../core/errors.js';
 
@@ -26,6 +27,8 @@ export interface DemoReport {
   readonly seconds: number;
   readonly config: string;
   readonly store: string;
+  /** The environment variable the configuration reads the store's URL from (it holds a password). */
+  readonly env?: string;
 }
 
 function configText(storeUrl: string): string {
@@ -40,6 +43,8 @@ files:
   media: media
 state:
   url: sqlite:.registre/state.sqlite
+# The key of the suppression list's hashes and of the audit log, in a file only its owner reads.
+hmacKey: file:.registre/hmac.key
 `;
 }
 
@@ -51,16 +56,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     );
   if (!Number.isInteger(options.seed))
     throw new RegistreError('E_USAGE', `--seed must be a whole number (got ${options.seed})`);
-  let at: string;
-  try {
-    at = parseCalendarDate(options.at);
-  } catch {
-    throw new RegistreError('E_USAGE', `--at must be a date YYYY-MM-DD (got "${options.at}")`);
-  }
+  const at = requireDateInput('--at', options.at);
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
   const storeUrl = options.store ?? 'sqlite:shop.sqlite';
-  const hasSecret = /\/\/[^/@:]+:[^@]+@/.test(storeUrl);
+  const hasSecret = urlHasSecret(storeUrl);
   const started = performance.now();
   const conn = await connect('shop', storeUrl, { baseDir: out, create: true, bulk: true });
   let files = 0;
@@ -101,6 +101,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   // A URL with a password is a secret: the configuration names an environment variable instead.
   const configUrl = hasSecret ? 'env:SHOP_DATABASE_URL' : storeUrl;
   const config = join(out, 'registre.yaml');
+  const keyFile = join(out, '.registre', 'hmac.key');
+  if (!existsSync(keyFile)) writeKeyFile(keyFile);
   writeFileSync(config, configText(configUrl));
-  return { rows, files, seconds: (performance.now() - started) / 1000, config, store: redactUrl(storeUrl) };
+  return {
+    rows,
+    files,
+    seconds: (performance.now() - started) / 1000,
+    config,
+    store: redactUrl(storeUrl),
+    ...(hasSecret ? { env: 'SHOP_DATABASE_URL' } : {}),
+  };
 }

@@ -1,11 +1,11 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
-import { readHmacKey } from '../adapters/files/config-files.js';
+import { readHmacKeyIfAvailable } from '../adapters/files/config-files.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
-import { parseCalendarDate } from '../core/calendar.js';
+import { requireDateInput } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
 import type { HoldReason } from '../core/retention.js';
 import { openProject, withStore } from './project.js';
-import { openState } from './sweep-command.js';
+import { openState, personArchive } from './sweep-command.js';
 
 export interface ExplainOptions {
   readonly table?: string;
@@ -18,17 +18,12 @@ export async function runExplain(
   configFile: string | undefined,
   options: ExplainOptions,
 ): Promise<Explanation[]> {
-  let at: string;
-  try {
-    at = parseCalendarDate(options.at);
-  } catch {
-    throw new RegistreError('E_USAGE', `--at must be a date YYYY-MM-DD (got "${options.at}")`);
-  }
+  const at = requireDateInput('--at', options.at);
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
   const project = openProject(configFile);
   const state = await openState(project);
-  const holds = await state.holds();
+  const holds = await state.holds({ at });
   await state.close();
   const manual = (store: string, table: string, id: string): HoldReason[] =>
     holds
@@ -69,24 +64,46 @@ export async function runExplain(
     });
     return results;
   }
-  const key = readHmacKey(project.loaded);
-  for (const store of project.datamap.stores) {
-    await withStore(project, store, async (conn, ctx) => {
-      for (const record of await findPerson(conn, ctx, store, options.email as string, key)) {
-        if (record.table.record)
-          results.push(
-            await explainRecord(
-              conn,
-              ctx,
-              store,
-              record.table,
-              record.id,
-              at,
-              manual(store.id, record.table.name, record.id),
-            ),
-          );
-      }
-    });
+  const key = readHmacKeyIfAvailable(project.loaded);
+  const archive = await personArchive(project);
+  try {
+    for (const store of project.datamap.stores) {
+      await withStore(project, store, async (conn, ctx) => {
+        for (const record of await findPerson(conn, ctx, store, options.email as string, key, archive)) {
+          if (record.archived) {
+            const held = manual(store.id, record.table.name, record.id);
+            results.push({
+              store: 'archive',
+              table: record.table.name,
+              id: record.id,
+              status: held.length ? 'held' : record.archived.deadline <= at ? 'due' : 'archive',
+              deadline: record.archived.deadline,
+              archiveFrom: record.archived.archivedAt.slice(0, 10),
+              action: 'delete',
+              rule: record.archived.rule,
+              processor: false,
+              purposes: [],
+              holds: held,
+            });
+            continue;
+          }
+          if (record.table.record)
+            results.push(
+              await explainRecord(
+                conn,
+                ctx,
+                store,
+                record.table,
+                record.id,
+                at,
+                manual(store.id, record.table.name, record.id),
+              ),
+            );
+        }
+      });
+    }
+  } finally {
+    await archive?.close();
   }
   if (results.length === 0)
     throw new RegistreError('E_NOT_FOUND', 'no record of this person in the stores of the data map');
@@ -106,7 +123,11 @@ export function formatExplanation(e: Explanation): string {
       `  rule ${rule}${rule === e.rule ? ' (wins)' : ''} for ${purposes.map((x) => x.purpose).join(', ')}: anchor ${p?.anchor ?? '-'} = ${p?.anchorDate ?? 'none'}, deadline ${p?.deadline ?? 'none'}`,
     );
   }
-  if (e.purposes.length === 0) lines.push('  no retention rule applies to it');
+  if (e.store === 'archive')
+    lines.push(
+      `  in the intermediate archive since ${e.archiveFrom} (rule ${e.rule}); deleted from it on ${e.deadline}`,
+    );
+  else if (e.purposes.length === 0) lines.push('  no retention rule applies to it');
   for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
   return `${lines.join('\n')}\n`;
 }

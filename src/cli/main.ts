@@ -22,12 +22,15 @@ import { formatExplanation, runExplain } from './explain-command.js';
 import { forecastCsv, formatForecast, formatPlan, runForecast, runPlan } from './plan-command.js';
 import {
   formatSweep,
+  parseHoldId,
   runArchiveRead,
   runAuditExport,
   runAuditVerify,
   runHoldAdd,
   runHoldList,
   runHoldRelease,
+  runKeyGenerate,
+  runKeyRotate,
   runStatus,
   runSweep,
 } from './sweep-command.js';
@@ -222,38 +225,28 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     .description('apply what plan reports as due (delete, anonymise) and move what enters its archive phase')
     .option(
       '--at <date>',
-      'the date (YYYY-MM-DD); never later than today without --allow-future',
+      'the date (YYYY-MM-DD); a date after today only with --dry-run (a sweep never deletes early)',
       new Date().toISOString().slice(0, 10),
     )
     .option('--dry-run', 'count what would be done, change nothing')
-    .option('--allow-future', 'allow a date after today (a simulation)')
-    .option('--batch-size <n>', 'rows examined per batch (one transaction each)', '5000')
+    .option('--batch-size <n>', 'rows examined per batch (1 to 1,000,000)', '5000')
     .option('--json', 'print JSON')
-    .action(
-      async (opts: {
-        at: string;
-        dryRun?: boolean;
-        allowFuture?: boolean;
-        batchSize: string;
-        json?: boolean;
-      }) => {
-        const batchSize = Number(opts.batchSize);
-        if (!Number.isInteger(batchSize) || batchSize < 1)
-          throw new RegistreError(
-            'E_USAGE',
-            `--batch-size must be a whole number above 0 (got ${opts.batchSize})`,
-          );
-        const report = await runSweep(program.opts().config, {
-          at: opts.at,
-          batchSize,
-          ...(opts.dryRun ? { dryRun: true } : {}),
-          ...(opts.allowFuture ? { allowFuture: true } : {}),
-          progress: process.stderr.isTTY === true && !opts.json,
-        });
-        io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatSweep(report));
-        setExit(0);
-      },
-    );
+    .action(async (opts: { at: string; dryRun?: boolean; batchSize: string; json?: boolean }) => {
+      const batchSize = Number(opts.batchSize);
+      if (!/^\d+$/.test(opts.batchSize) || batchSize < 1 || batchSize > 1_000_000)
+        throw new RegistreError(
+          'E_USAGE',
+          `--batch-size must be a whole number from 1 to 1,000,000 (got ${opts.batchSize})`,
+        );
+      const report = await runSweep(program.opts().config, {
+        at: opts.at,
+        batchSize,
+        ...(opts.dryRun ? { dryRun: true } : {}),
+        progress: process.stderr.isTTY === true && !opts.json,
+      });
+      io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatSweep(report));
+      setExit(report.skipped.length ? 1 : 0);
+    });
 
   const hold = program
     .command('hold')
@@ -294,7 +287,7 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     .description('end a hold')
     .argument('<id>', 'the hold')
     .action(async (id: string) => {
-      const held = await runHoldRelease(program.opts().config, Number(id));
+      const held = await runHoldRelease(program.opts().config, parseHoldId(id));
       io.out(`hold ${held.id} released (${held.store}.${held.table} ${held.key})\n`);
       setExit(0);
     });
@@ -304,7 +297,8 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     .command('verify')
     .description('check the hash chain: any edited, deleted, inserted or reordered entry is reported')
     .action(async () => {
-      const { entries, problems } = await runAuditVerify(program.opts().config);
+      const { entries, problems, warnings } = await runAuditVerify(program.opts().config);
+      for (const w of warnings) io.err(`warning: ${w}\n`);
       for (const p of problems) io.out(`entry ${p.seq}: ${p.problem}: ${p.message}\n`);
       io.err(
         problems.length
@@ -335,9 +329,10 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
         io.out(
           status.locks.length
             ? status.locks
-                .map(
-                  (l) =>
-                    `sweep running: ${l.holder} since ${l.acquiredAt} (last heartbeat ${l.heartbeatAt})\n`,
+                .map((l) =>
+                  l.alive
+                    ? `sweep running: ${l.holder} since ${l.acquiredAt} (last heartbeat ${l.heartbeatAt})\n`
+                    : `sweep died: ${l.holder}, started ${l.acquiredAt}, silent since ${l.heartbeatAt}; the next sweep takes over and finishes its work\n`,
                 )
                 .join('')
             : 'no sweep running\n',
@@ -348,6 +343,28 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
           );
         io.out(`${status.holds} hold(s) in force\n`);
       }
+      setExit(0);
+    });
+
+  const key = program.command('key').description('the HMAC key of the suppression list and the audit log');
+  key
+    .command('generate')
+    .description('write a new random key to a file readable by its owner only (mode 0600)')
+    .requiredOption('--out <file>', 'the key file (never overwritten)')
+    .action((opts: { out: string }) => {
+      const { path, keyId } = runKeyGenerate(opts.out);
+      io.out(`key ${keyId} written to ${path}\n`);
+      io.err(`use it with "hmacKey: file:${opts.out}" in the configuration\n`);
+      setExit(0);
+    });
+  key
+    .command('rotate')
+    .description('seal the audit log with a new key, linked to the old one by an entry the old key signs')
+    .requiredOption('--to <ref>', 'the new key: file:PATH or env:VARIABLE')
+    .action(async (opts: { to: string }) => {
+      const r = await runKeyRotate(program.opts().config, opts.to);
+      io.out(`audit log of ${r.entries} entries moved from key ${r.from} to key ${r.to}\n`);
+      io.err('the configuration now names the new key in hmacKey and keeps the old one in previousKeys\n');
       setExit(0);
     });
 
@@ -401,6 +418,10 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
         io.err(
           `${report.rows} rows and ${report.files} files written in ${report.seconds.toFixed(1)} s (${rate} rows/s) to ${report.store}\n`,
         );
+        if (report.env)
+          io.err(
+            `the store's URL holds a password: the configuration reads it from the environment; set ${report.env} to it\n`,
+          );
         io.err(`configuration: ${report.config}\nnext: registre check --config ${report.config}\n`);
         setExit(0);
       },

@@ -1,6 +1,6 @@
 /** `registre plan`: what each rule holds on a date, counted in the databases. */
 import { type ForecastLine, forecastStore, type PlanLine, planStore } from '../adapters/sql/plan.js';
-import { addDuration, parseCalendarDate } from '../core/calendar.js';
+import { addDuration, requireDateInput } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
 import { connectStore, openProject } from './project.js';
 import { openArchive, openState } from './sweep-command.js';
@@ -18,16 +18,11 @@ export interface Plan {
 }
 
 export async function runPlan(configFile: string | undefined, atText: string): Promise<Plan> {
-  let at: string;
-  try {
-    at = parseCalendarDate(atText);
-  } catch {
-    throw new RegistreError('E_USAGE', `--at must be a date YYYY-MM-DD (got "${atText}")`);
-  }
+  const at = requireDateInput('--at', atText);
   const project = openProject(configFile);
   const rules: PlanLine[] = [];
   const state = await openState(project);
-  const holds = await state.holds();
+  const holds = await state.holds({ at });
   await state.close();
   const archive = await openArchive(project);
   try {
@@ -81,12 +76,7 @@ export async function runForecast(
   fromText: string,
   monthsText: string,
 ): Promise<Forecast> {
-  let from: string;
-  try {
-    from = parseCalendarDate(fromText);
-  } catch {
-    throw new RegistreError('E_USAGE', `--from must be a date YYYY-MM-DD (got "${fromText}")`);
-  }
+  const from = requireDateInput('--from', fromText);
   const count = Number(monthsText);
   if (!Number.isInteger(count) || count < 1 || count > 240)
     throw new RegistreError('E_USAGE', `--months must be a whole number from 1 to 240 (got ${monthsText})`);

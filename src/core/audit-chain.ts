@@ -11,6 +11,11 @@ export interface AuditEntry {
   readonly data: Readonly<Record<string, unknown>>;
   readonly prevHash: string;
   readonly hash: string;
+  /**
+   * The id of the key the entry was sealed with (see keyIdOf); absent for an entry sealed without
+   * a key (plain SHA-256), which anyone with write access could have rewritten.
+   */
+  readonly keyId?: string;
 }
 
 export type UnsealedEntry = Omit<AuditEntry, 'hash'>;
@@ -35,6 +40,7 @@ export function entryText(entry: UnsealedEntry): string {
     kind: entry.kind,
     data: entry.data,
     prevHash: entry.prevHash,
+    key: entry.keyId,
   });
 }
 
@@ -46,18 +52,50 @@ export function sealEntry(entry: UnsealedEntry, sha256: Hasher): AuditEntry {
 
 export interface ChainProblem {
   readonly seq: number;
-  readonly problem: 'edited' | 'deleted' | 'inserted' | 'reordered';
+  readonly problem: 'edited' | 'deleted' | 'inserted' | 'reordered' | 'other-key' | 'downgraded';
   readonly message: string;
 }
 
-/** Checks a chain read in storage order; returns every place it is broken (empty: intact). */
-export function verifyAuditChain(entries: readonly AuditEntry[], sha256: Hasher): ChainProblem[] {
+/**
+ * The keys a chain can be checked with: the hasher of each key id, and the plain SHA-256 of
+ * entries sealed without a key.
+ */
+export interface KeyRing {
+  readonly keyed: ReadonlyMap<string, Hasher>;
+  readonly unkeyed: Hasher;
+}
+
+/**
+ * Checks a chain read in storage order; returns every place it is broken (empty: intact). With a
+ * plain hasher every entry is checked with it; with a key ring each entry with the key it names.
+ */
+export function verifyAuditChain(entries: readonly AuditEntry[], keys: Hasher | KeyRing): ChainProblem[] {
   const problems: ChainProblem[] = [];
   let previous: AuditEntry | null = null;
+  let keyedSeen = false;
   const bySeenHash = new Map(entries.map((e) => [e.hash, e]));
   for (const entry of entries) {
     const expectedPrev = previous ? previous.hash : GENESIS;
-    const selfOk = sha256(entryText(entry)) === entry.hash;
+    const hasher =
+      typeof keys === 'function'
+        ? keys
+        : entry.keyId === undefined
+          ? keys.unkeyed
+          : keys.keyed.get(entry.keyId);
+    if (entry.keyId !== undefined) keyedSeen = true;
+    else if (keyedSeen && typeof keys !== 'function')
+      problems.push({
+        seq: entry.seq,
+        problem: 'downgraded',
+        message: `entry ${entry.seq} is sealed without a key after keyed entries: it was rewritten by someone without the key`,
+      });
+    if (hasher === undefined)
+      problems.push({
+        seq: entry.seq,
+        problem: 'other-key',
+        message: `entry ${entry.seq} was sealed with key ${entry.keyId}, which is not configured (hmacKey, or previousKeys after a rotation): it cannot be checked`,
+      });
+    const selfOk = hasher === undefined || hasher(entryText(entry)) === entry.hash;
     if (!selfOk) {
       problems.push({
         seq: entry.seq,

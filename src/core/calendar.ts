@@ -3,6 +3,8 @@
  * correctly as strings. Adding months or years clamps to the end of the month
  * (2025-01-31 + 1 month = 2025-02-28), the rule every SQL dialect must reproduce.
  */
+import { RegistreError } from './errors.js';
+
 export type CalendarDate = string;
 
 export type DurationUnit = 'days' | 'months' | 'years';
@@ -27,6 +29,18 @@ export function toCalendarDate(value: unknown): CalendarDate | null {
   const iso = text.replace(' ', 'T');
   const ms = Date.parse(HAS_ZONE.test(iso) ? iso : `${iso}Z`);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * A date given by a person (a command-line option, an API field): exactly `YYYY-MM-DD`, a real
+ * calendar day, a four-digit year. Anything else is refused (null): `12`, `2026`, `12/31/2027`,
+ * `2026-02-30`, `+010000-01-01` and `2026-01-01 00:00` are not dates here.
+ */
+export function parseDateInput(value: string): CalendarDate | null {
+  const match = DATE_ONLY.exec(value);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return year >= 1 && isValidDate(year, month, day) ? value : null;
 }
 
 /** Like toCalendarDate, but throws on a value that is not a date. */
@@ -138,4 +152,15 @@ export function parseDuration(text: string): DurationParse {
 export function isoDuration(duration: Duration): string {
   const letter = duration.unit === 'years' ? 'Y' : duration.unit === 'months' ? 'M' : 'D';
   return `P${duration.amount}${letter}`;
+}
+
+/** parseDateInput for a named option: a usage error (E_USAGE) that shows the expected form. */
+export function requireDateInput(option: string, value: string): CalendarDate {
+  const date = parseDateInput(value);
+  if (date === null)
+    throw new RegistreError(
+      'E_USAGE',
+      `${option} must be a date written YYYY-MM-DD, a real calendar day with a four-digit year (got "${value}")`,
+    );
+  return date;
 }

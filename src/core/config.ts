@@ -20,8 +20,18 @@ export const ConfigFile = z.strictObject({
     .strictObject({ url: z.string() })
     .optional()
     .describe('the intermediate archive: a separate SQLite file, or a PostgreSQL URL with its own schema'),
+  archiveFiles: z
+    .string()
+    .optional()
+    .describe('the folder where the files of archived records are moved (default .registre/archive-files)'),
   returns: z.string().optional().describe('the folder where processor data is returned to its controllers'),
   hmacKey: z.string().optional().describe('env:VARIABLE or file:PATH; never the key itself'),
+  previousKeys: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'keys in use before a rotation (env:VARIABLE or file:PATH): the audit entries they sealed stay checkable',
+    ),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
@@ -65,7 +75,36 @@ export function parseStoreUrl(store: string, url: string): StoreUrl {
   );
 }
 
-/** A URL fit for a message: the password replaced. */
+/**
+ * The user-information part of a URL (`user:password@` after `//`): up to the last `@` before the
+ * path, so that an unencoded `@` in a password stays inside it.
+ */
+function splitAuthority(url: string): { before: string; userinfo: string | null; after: string } {
+  const start = url.indexOf('//');
+  if (start < 0) return { before: url, userinfo: null, after: '' };
+  const rest = url.slice(start + 2);
+  const pathAt = rest.search(/[/?#]/);
+  const authority = pathAt < 0 ? rest : rest.slice(0, pathAt);
+  const at = authority.lastIndexOf('@');
+  if (at < 0) return { before: url, userinfo: null, after: '' };
+  return {
+    before: url.slice(0, start + 2),
+    userinfo: authority.slice(0, at),
+    after: rest.slice(at),
+  };
+}
+
+const SECRET_PARAMETER = /([?&;](?:password|passwd|pwd|sslpassword|sslkey)=)[^&;#]*/gi;
+
+/** A URL fit for a message: any password (in the user part or a query parameter) replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  const { before, userinfo, after } = splitAuthority(url);
+  const colon = userinfo?.indexOf(':') ?? -1;
+  const redacted = userinfo !== null && colon >= 0 ? `${before}${userinfo.slice(0, colon)}:***${after}` : url;
+  return redacted.replace(SECRET_PARAMETER, '$1***');
+}
+
+/** Whether a URL carries a password, which must then stay out of any file the engine writes. */
+export function urlHasSecret(url: string): boolean {
+  return redactUrl(url) !== url;
 }

@@ -27,8 +27,67 @@ export interface LiveTable {
   readonly indexes: readonly (readonly string[])[];
 }
 
+/** A foreign key of the live schema: `table.column` references `refTable.refColumn`. */
+export interface LiveForeignKey {
+  readonly table: string;
+  readonly column: string;
+  readonly refTable: string;
+  readonly refColumn: string;
+  /** What the database does to the referencing rows on delete, upper case (NO ACTION, CASCADE…). */
+  readonly onDelete: string;
+}
+
 export interface LiveSchema {
   readonly tables: readonly LiveTable[];
+  readonly foreignKeys?: readonly LiveForeignKey[];
+}
+
+/**
+ * Foreign keys that stand in a sweep's way: a rule deletes or archives rows of a table that
+ * other rows reference, and those rows are not bound to go first (a rule that `follows` the
+ * referenced record). The delete would then fail, or, with ON DELETE CASCADE / SET NULL, change
+ * rows no rule chose, held ones included.
+ */
+export function blockingForeignKeys(
+  register: Register,
+  store: StoreMap,
+  foreignKeys: readonly LiveForeignKey[],
+): { key: LiveForeignKey; rule: string; message: string }[] {
+  const found: { key: LiveForeignKey; rule: string; message: string }[] = [];
+  for (const fk of foreignKeys) {
+    const parent = store.tables.find((t) => t.name === fk.refTable);
+    if (!parent?.record) continue;
+    const removing = register.retention.find(
+      (r) =>
+        r.record === parent.record &&
+        r.todo === undefined &&
+        (r.then === undefined || r.then === 'delete' || r.archive !== undefined),
+    );
+    if (!removing) continue;
+    const child = store.tables.find((t) => t.name === fk.table);
+    const followsParent =
+      child?.record !== undefined &&
+      register.retention.some(
+        (r) =>
+          r.record === child.record &&
+          r.follows !== undefined &&
+          findRecord(register, child.record as string)?.relations?.[r.follows]?.to === parent.record &&
+          child.relations?.[r.follows]?.local === fk.column,
+      );
+    if (followsParent && fk.onDelete !== 'CASCADE' && fk.onDelete !== 'SET NULL') continue;
+    const effect =
+      fk.onDelete === 'CASCADE'
+        ? `the database would delete the ${fk.table} rows with it (ON DELETE CASCADE), held ones included, with no rule and no audit entry`
+        : fk.onDelete === 'SET NULL' || fk.onDelete === 'SET DEFAULT'
+          ? `the database would rewrite ${fk.table}.${fk.column} (ON DELETE ${fk.onDelete}) with no rule and no audit entry`
+          : `the delete fails while ${fk.table} rows still reference it`;
+    found.push({
+      key: fk,
+      rule: removing.id,
+      message: `foreign key ${fk.table}.${fk.column} → ${fk.refTable}.${fk.refColumn} breaks the order of rule "${removing.id}", which removes ${fk.refTable} rows that ${fk.table} rows may outlive: ${effect}. Drop the constraint (the register's relations say how the tables join), or give ${fk.table} a rule that follows ${fk.refTable}`,
+    });
+  }
+  return found;
 }
 
 /** A database type, reduced to what the checks need. */
@@ -245,6 +304,10 @@ export function compareSchema(
           at(table, 'relations', rel),
         );
     }
+  }
+  for (const blocking of blockingForeignKeys(register, store, live.foreignKeys ?? [])) {
+    const table = store.tables.find((t) => t.name === blocking.key.table);
+    push('error', 'E_FOREIGN_KEY_BLOCKS', blocking.message, table ? at(table, 'name') : at(store, 'tables'));
   }
   for (const [tableName, columns] of scannedColumns(register, datamap, store)) {
     const liveTable = liveTables.get(tableName);

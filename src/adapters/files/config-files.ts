@@ -6,6 +6,7 @@ import { ConfigFile } from '../../core/config.js';
 import { type DataMapResult, parseDataMap, validateDataMap } from '../../core/datamap-load.js';
 import { RegistreError } from '../../core/errors.js';
 import { formatIssue } from '../../core/issues.js';
+import { checkKeyStrength } from '../../core/keys.js';
 import type { Register } from '../../core/register-load.js';
 import { parseYamlSource } from '../../core/yaml-source.js';
 import { readRegisterSources } from './register-files.js';
@@ -89,23 +90,61 @@ export function loadDataMap(path: string, register: Register, cwd?: string): Dat
  */
 export function readHmacKey(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
   const ref = loaded.config.hmacKey;
-  if (ref === undefined) return undefined;
+  return ref === undefined ? undefined : readKeyRef(loaded, ref, 'hmacKey', env);
+}
+
+/**
+ * The key for a command that can do without it (plan, explain, status, hold list, a dry run):
+ * undefined when its variable or file is not there; a weak or malformed key is still an error.
+ */
+export function readHmacKeyIfAvailable(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Buffer | undefined {
+  try {
+    return readHmacKey(loaded, env);
+  } catch (error) {
+    if (error instanceof RegistreError && (error.code === 'E_ENV_UNSET' || error.code === 'E_KEY_UNREADABLE'))
+      return undefined;
+    throw error;
+  }
+}
+
+/** The keys of before a rotation (previousKeys). */
+export function readPreviousKeys(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Buffer[] {
+  return (loaded.config.previousKeys ?? []).map((ref, i) =>
+    readKeyRef(loaded, ref, `previousKeys[${i}]`, env),
+  );
+}
+
+/** Reads `env:VARIABLE` or `file:PATH` (trailing white space dropped) and checks its strength. */
+export function readKeyRef(
+  loaded: { readonly dir: string },
+  ref: string,
+  where: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Buffer {
   if (ref.startsWith('env:')) {
     const value = env[ref.slice(4)];
     if (!value)
-      throw new RegistreError('E_ENV_UNSET', `hmacKey: the environment variable ${ref.slice(4)} is not set`);
-    return Buffer.from(value, 'utf8');
+      throw new RegistreError('E_ENV_UNSET', `${where}: the environment variable ${ref.slice(4)} is not set`);
+    return checkKeyStrength(Buffer.from(value.trimEnd(), 'utf8'), `${where} (${ref})`);
   }
   if (ref.startsWith('file:')) {
     const path = resolve(loaded.dir, ref.slice(5));
+    let bytes: Buffer;
     try {
-      return readFileSync(path);
+      bytes = readFileSync(path);
     } catch (cause) {
-      throw new RegistreError('E_CONFIG', `hmacKey: cannot read the key file ${path}`, { cause });
+      throw new RegistreError('E_KEY_UNREADABLE', `${where}: cannot read the key file ${path}`, { cause });
     }
+    const text = bytes.toString('utf8');
+    // A text key file ends with a newline an editor adds: it is not part of the key.
+    const key = Buffer.from(text, 'utf8').equals(bytes) ? Buffer.from(text.trimEnd(), 'utf8') : bytes;
+    return checkKeyStrength(key, `${where} (${path})`);
   }
   throw new RegistreError(
     'E_CONFIG',
-    'hmacKey must be env:VARIABLE or file:PATH; the key itself never sits in the configuration',
+    `${where} must be env:VARIABLE or file:PATH; the key itself never sits in the configuration`,
   );
 }

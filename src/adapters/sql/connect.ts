@@ -3,7 +3,7 @@
  * (in-process PostgreSQL, for tests) and MySQL/MariaDB (mysql2). The only module that knows
  * which driver is which; the dialect differences the rest needs are in `dialect.ts`.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
@@ -33,6 +33,8 @@ export interface ConnectOptions {
   readonly create?: boolean;
   /** A bulk load of generated data: SQLite skips fsync (a crash means generating again). */
   readonly bulk?: boolean;
+  /** The engine's own files (state, archive): created readable by their owner only. */
+  readonly private?: boolean;
 }
 
 /** Resolves `env:NAME` against the environment. */
@@ -101,7 +103,11 @@ export async function connect(
     const label = `sqlite:${url.path}`;
     let database: Database.Database;
     try {
-      if (options.create && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (options.create && path !== ':memory:') {
+        mkdirSync(dirname(path), { recursive: true, ...(options.private ? { mode: 0o700 } : {}) });
+        // SQLite gives its -wal and -shm files the main file's mode: create that one 0600 first.
+        if (options.private && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+      }
       database = new Database(path, { fileMustExist: !options.create });
       database.pragma('busy_timeout = 5000');
       if (options.bulk) {
@@ -124,6 +130,7 @@ export async function connect(
     const label = url.path ? `pglite:${url.path}` : 'pglite:memory';
     let database: PGlite;
     try {
+      if (url.path && options.private) mkdirSync(resolve(base, url.path), { recursive: true, mode: 0o700 });
       database = url.path ? new PGlite(resolve(base, url.path)) : new PGlite();
       await database.waitReady;
       await database.exec("SET TIME ZONE 'UTC'");

@@ -11,6 +11,7 @@ import { findRecord } from '../../core/register-model.js';
 import type { DateExpr, Keep } from '../../core/register-schema.js';
 import { evaluateRecord, type HoldReason, type RecordStatus } from '../../core/retention.js';
 import type { Connection } from './connect.js';
+import { listTables } from './introspect.js';
 import { loadRecord, loadRows } from './records.js';
 import { holdChecks, type RetentionSqlContext } from './retention-sql.js';
 
@@ -141,12 +142,20 @@ export function normaliseEmail(email: string): string {
 export interface PersonRecord {
   readonly table: TableMap;
   readonly id: string;
+  /** Found in the archive store (its account was archived), with the archive's rule and deadline. */
+  readonly archived?: { readonly rule: string; readonly deadline: string; readonly archivedAt: string };
+}
+
+/** An identity column compared after normalisation, on the column's side too (in SQL). */
+export function normalisedIdentity(column: string) {
+  return sql`lower(trim(${sql.ref(column)}))`;
 }
 
 /**
  * Every record of one person in a store: the rows whose e-mail identity column holds the address
- * (normalised; a keyed-hash column by its HMAC when a key is given), then everything reached from
- * them through to-many relations (a customer's orders, their payments…), never up into shared rows.
+ * (both sides normalised: trimmed, lower-cased; a keyed-hash column by its HMAC when a key is
+ * given), the records of theirs in the archive store, then everything reached from them through
+ * to-many relations (a customer's orders, their payments…), never up into shared rows.
  */
 export async function findPerson(
   conn: Connection,
@@ -154,28 +163,54 @@ export async function findPerson(
   store: StoreMap,
   email: string,
   hmacKey?: Buffer,
+  archive?: Connection,
 ): Promise<PersonRecord[]> {
   const address = normaliseEmail(email);
   const seen = new Map<string, PersonRecord>();
-  const queue: { table: TableMap; row: Record<string, unknown> }[] = [];
+  const queue: { table: TableMap; row: Record<string, unknown>; archived?: PersonRecord['archived'] }[] = [];
+  const archiveTables = archive ? new Map((await listTables(archive)).map((t) => [t.name, t])) : new Map();
   for (const table of store.tables) {
     for (const [column, spec] of Object.entries(table.columns)) {
       const c = columnOf(spec);
       if (c.identity !== 'email') continue;
-      let value: string = address;
       if (c.hashed) {
         if (!hmacKey) continue;
-        value = createHmac('sha256', hmacKey).update(address).digest('hex');
+        const value = createHmac('sha256', hmacKey).update(address).digest('hex');
+        for (const row of await loadRows(conn, table.name, column, value)) queue.push({ table, row });
+        continue;
       }
-      for (const row of await loadRows(conn, table.name, column, value)) queue.push({ table, row });
+      const rows = (await conn.db
+        .selectFrom(table.name)
+        .selectAll()
+        .where(normalisedIdentity(column), '=', address)
+        .execute()) as Record<string, unknown>[];
+      for (const row of rows) queue.push({ table, row });
+      const archived = archiveTables.get(`${store.id}__${table.name}`);
+      if (archive && archived?.columns.some((col: { name: string }) => col.name === column)) {
+        const found = (await archive.db
+          .selectFrom(archived.name)
+          .selectAll()
+          .where(normalisedIdentity(column), '=', address)
+          .execute()) as Record<string, unknown>[];
+        for (const row of found)
+          queue.push({
+            table,
+            row: { ...row, [table.primaryKey]: row.record_key },
+            archived: {
+              rule: String(row.rule),
+              deadline: String(row.deadline),
+              archivedAt: String(row.archived_at),
+            },
+          });
+      }
     }
   }
   while (queue.length > 0) {
-    const { table, row } = queue.shift() as (typeof queue)[number];
+    const { table, row, archived } = queue.shift() as (typeof queue)[number];
     const id = String(row[table.primaryKey]);
-    const key = `${table.name}:${id}`;
+    const key = `${archived ? 'archive:' : ''}${table.name}:${id}`;
     if (seen.has(key)) continue;
-    seen.set(key, { table, id });
+    seen.set(key, { table, id, ...(archived ? { archived } : {}) });
     const record = table.record ? findRecord(ctx.register, table.record) : undefined;
     for (const [rel, relation] of Object.entries(record?.relations ?? {})) {
       if (!relation.many) continue;

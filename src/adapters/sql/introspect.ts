@@ -1,6 +1,6 @@
 /** Reads a store's live schema: tables, columns and indexes (the dialect-specific part). */
 import { sql, type TableMetadata } from 'kysely';
-import type { LiveSchema, LiveTable } from '../../core/schema-check.js';
+import type { LiveForeignKey, LiveSchema, LiveTable } from '../../core/schema-check.js';
 import type { Connection } from './connect.js';
 
 interface IndexRow {
@@ -48,6 +48,50 @@ export async function listTables(conn: Connection): Promise<TableMetadata[]> {
   return tables.filter((t) => !t.isView && t.schema === rows[0]?.schema);
 }
 
+/** The foreign keys of the schema the connection works in (single-column ones, as relations are). */
+export async function foreignKeys(conn: Connection): Promise<LiveForeignKey[]> {
+  type Row = { tbl: string; col: string; ref: string; refcol: string; on_delete: string };
+  let rows: Row[];
+  if (conn.dialect === 'sqlite') {
+    rows = (
+      await sql<Row>`
+        SELECT m.name AS tbl, f."from" AS col, f."table" AS ref, f."to" AS refcol, f.on_delete AS on_delete
+        FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'`.execute(conn.db)
+    ).rows;
+  } else if (conn.dialect === 'postgres') {
+    rows = (
+      await sql<Row>`
+        SELECT cl.relname AS tbl, a.attname AS col, rc.relname AS ref, ra.attname AS refcol,
+          CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT'
+            WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS on_delete
+        FROM pg_constraint c
+        JOIN pg_class cl ON cl.oid = c.conrelid
+        JOIN pg_namespace n ON n.oid = cl.relnamespace
+        JOIN pg_class rc ON rc.oid = c.confrelid
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
+        WHERE c.contype = 'f' AND n.nspname = current_schema()`.execute(conn.db)
+    ).rows;
+  } else {
+    rows = (
+      await sql<Row>`
+        SELECT k.TABLE_NAME AS tbl, k.COLUMN_NAME AS col, k.REFERENCED_TABLE_NAME AS ref,
+          k.REFERENCED_COLUMN_NAME AS refcol, r.DELETE_RULE AS on_delete
+        FROM information_schema.KEY_COLUMN_USAGE k
+        JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+          ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+        WHERE k.TABLE_SCHEMA = database() AND k.REFERENCED_TABLE_NAME IS NOT NULL`.execute(conn.db)
+    ).rows;
+  }
+  return rows.map((r) => ({
+    table: String(r.tbl),
+    column: String(r.col),
+    refTable: String(r.ref),
+    refColumn: String(r.refcol),
+    onDelete: String(r.on_delete ?? 'NO ACTION').toUpperCase(),
+  }));
+}
+
 export async function introspect(conn: Connection): Promise<LiveSchema> {
   const tables = await listTables(conn);
   const indexes = new Map<string, Map<string, { col: string; pos: number }[]>>();
@@ -68,7 +112,7 @@ export async function introspect(conn: Connection): Promise<LiveSchema> {
       indexes: byIndex,
     };
   });
-  return { tables: live };
+  return { tables: live, foreignKeys: await foreignKeys(conn) };
 }
 
 /** Up to `limit` non-null values of a column (for checking that text dates parse). */

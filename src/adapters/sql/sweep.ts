@@ -1,20 +1,25 @@
 /**
  * `sweep`: applies what `plan` reports as due (delete, anonymise), and moves what enters its
  * archive phase into the archive store. Set-based and batched: keyset pagination over the
- * primary key, each batch one transaction, each batch one audit entry (and an intent before it,
- * so that a sweep killed between the two is told by the log). Nothing held is touched.
+ * primary key, each group of a batch one transaction, with an intent entry before it and a batch
+ * entry after it in the audit log. Manual holds are read again for every batch, so a hold added
+ * while the sweep runs is honoured by every batch committed after `hold add` returns. Files go
+ * only after their record's deletion has committed (tracked in the state store meanwhile); a row
+ * that cannot be processed is skipped, named in the report and the log, and the sweep goes on.
  */
-import { createHash, createHmac } from 'node:crypto';
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
+import { canonicalJson } from '../../core/audit-chain.js';
 import { columnOfField } from '../../core/datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
+import { hmacHex } from '../../core/keys.js';
 import type { RetentionRule } from '../../core/register-schema.js';
-import type { HoldRow, StateStore } from '../state/state-store.js';
+import { fileInside, moveFile, removeFile } from '../files/record-files.js';
+import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection } from './connect.js';
-import { anonymiseColumnSql, quote } from './dialect.js';
+import { anonymiseColumnSql, quote, rowsPerInsert } from './dialect.js';
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
 import { verdictQuery } from './plan.js';
@@ -29,6 +34,16 @@ export interface SweepLine {
   count: number;
 }
 
+/** A record the sweep could not process: left as it is, named, and the sweep went on. */
+export interface SweepSkip {
+  readonly store: string;
+  readonly table: string;
+  readonly key: string;
+  readonly rule: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
 export interface SweepOptions {
   readonly at: string;
   readonly dryRun: boolean;
@@ -40,62 +55,60 @@ export interface SweepOptions {
   readonly folders: Readonly<Record<string, string>>;
   /** Where return packages for controllers are written. */
   readonly returnsDir: string;
-  readonly manualHolds: readonly HoldRow[];
+  /** Where the files of archived records are moved. */
+  readonly archiveFilesDir: string;
   readonly archive: Connection | null;
   readonly onBatch?: (line: SweepLine, count: number) => void | Promise<void>;
+  /** After each batch: the highest hold id it read (the lock's heartbeat carries it). */
+  readonly afterBatch?: (holdsSeen: number) => Promise<void>;
+  readonly onSkip?: (skip: SweepSkip) => void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tables are the data map's
 type Db = Kysely<any>;
+type Row = Record<string, unknown>;
 
-export function keysDigest(keys: readonly unknown[]): string {
-  return createHash('sha256').update(keys.map(String).join(',')).digest('hex');
+/** Statements bind at most this many keys, whatever the batch size (parameter limits). */
+const KEYS_PER_STATEMENT = 1000;
+
+function chunks<T>(items: readonly T[], size = KEYS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
-function manualHeldKeys(options: SweepOptions, store: StoreMap, table: TableMap): string[] {
-  return options.manualHolds
-    .filter(
-      (h) => h.store === store.id && h.table === table.name && (h.until === null || h.until >= options.at),
-    )
-    .map((h) => h.key);
+async function selectByKeys(db: Db, table: TableMap, keys: readonly unknown[], columns?: readonly string[]) {
+  const rows: Row[] = [];
+  for (const part of chunks(keys)) {
+    const query = db.selectFrom(table.name).where(sql.ref(table.primaryKey), 'in', part);
+    rows.push(
+      ...((columns
+        ? await query.select(columns.map((c) => sql.ref(c).as(c))).execute()
+        : await query.selectAll().execute()) as Row[]),
+    );
+  }
+  return rows;
 }
 
-function archiveTableName(store: StoreMap, table: TableMap): string {
+async function deleteByKeys(db: Db, table: string, key: string, keys: readonly unknown[]): Promise<void> {
+  for (const part of chunks(keys)) await db.deleteFrom(table).where(sql.ref(key), 'in', part).execute();
+}
+
+export function archiveTableName(store: StoreMap, table: TableMap): string {
   return `${store.id}__${table.name}`;
 }
 
-/** Deletes the files a record names; a path outside its folder is refused, a missing file is fine. */
-function removeFiles(
-  folders: Readonly<Record<string, string>>,
-  folder: string,
-  paths: readonly unknown[],
-): void {
-  const root = folders[folder];
-  if (!root)
-    throw new RegistreError(
-      'E_UNKNOWN_FOLDER',
-      `file folder "${folder}" is not in the configuration's "files"`,
-    );
-  for (const p of paths) {
-    if (typeof p !== 'string' || p === '') continue;
-    const full = resolve(root, p);
-    if (!full.startsWith(resolve(root) + sep))
-      throw new RegistreError('E_FILE_PATH', `a file path leaves its folder "${folder}"; not removed`);
-    try {
-      unlinkSync(full);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
+/** A cell a spreadsheet would run as a formula is written as text (OWASP "CSV injection"). */
+export function csvCell(value: unknown): string {
+  let text =
+    value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r;]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function csvOf(rows: readonly Record<string, unknown>[]): string {
+function csvOf(rows: readonly Row[]): string {
   const columns = Object.keys(rows[0] ?? {});
-  const cell = (v: unknown) => {
-    const text = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
-    return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  return `${[columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n')}\n`;
+  return `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
 }
 
 async function nextIds(db: Db, table: string, key: string, count: number): Promise<number[]> {
@@ -123,127 +136,205 @@ async function suppress(
       'E_NO_SUPPRESSION_LIST',
       `rule "${rule.id}" puts deleted addresses on the suppression list, but store "${store.id}" declares none (suppressionList in the data map)`,
     );
-  if (!options.hmacKey)
+  const key = options.hmacKey;
+  if (!key)
     throw new RegistreError(
       'E_NO_HMAC_KEY',
       `rule "${rule.id}" needs the HMAC key (hmacKey in the configuration) to fill the suppression list`,
     );
   const column = columnOfField(table, field) ?? field;
-  const rows = await trx
-    .selectFrom(table.name)
-    .select(sql.ref(column).as('v'))
-    .where(sql.ref(table.primaryKey), 'in', keys)
-    .execute();
-  const key = options.hmacKey;
+  const rows = await selectByKeys(trx, table, keys, [column]);
   const hashes = [
     ...new Set(
       rows
-        .map((r) => (r as { v: unknown }).v)
+        .map((r) => r[column])
         .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
-        .map((v) => createHmac('sha256', key).update(normaliseEmail(v)).digest('hex')),
+        .map((v) => hmacHex(key, normaliseEmail(v))),
     ),
   ];
   if (hashes.length === 0) return;
-  const existing = new Set(
-    (
-      await trx
-        .selectFrom(list.table)
-        .select(sql.ref(list.column).as('h'))
-        .where(sql.ref(list.column), 'in', hashes)
-        .execute()
-    ).map((r) => String((r as { h: unknown }).h)),
-  );
+  const existing = new Set<string>();
+  for (const part of chunks(hashes))
+    for (const r of await trx
+      .selectFrom(list.table)
+      .select(sql.ref(list.column).as('h'))
+      .where(sql.ref(list.column), 'in', part)
+      .execute())
+      existing.add(String((r as { h: unknown }).h));
   const missing = hashes.filter((h) => !existing.has(h));
   if (missing.length === 0) return;
   const listTable = store.tables.find((t) => t.name === list.table);
   const ids = listTable ? await nextIds(trx, list.table, listTable.primaryKey, missing.length) : [];
   // The sweep's date, not the clock: the same sweep gives the same rows, however often it is run.
   const stamp = `${options.at} 00:00:00`;
-  await trx
-    .insertInto(list.table)
-    .values(
-      missing.map((h, i) => ({
-        ...(listTable ? { [listTable.primaryKey]: ids[i] } : {}),
-        [list.column]: h,
-        ...(list.timestamp ? { [list.timestamp]: stamp } : {}),
-        ...(list.values ?? {}),
-      })),
-    )
-    .execute();
+  for (const part of chunks(
+    missing.map((h, i) => ({ h, id: ids[i] })),
+    500,
+  ))
+    await trx
+      .insertInto(list.table)
+      .values(
+        part.map(({ h, id }) => ({
+          ...(listTable ? { [listTable.primaryKey]: id } : {}),
+          [list.column]: h,
+          ...(list.timestamp ? { [list.timestamp]: stamp } : {}),
+          ...(list.values ?? {}),
+        })),
+      )
+      .execute();
 }
 
-/** Writes the return package of processor data for each controller that chose "return". */
-async function writeReturnPackages(
-  trx: Db,
+/** A file written for its owner only. */
+function writePrivate(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+/**
+ * Writes the return packages of processor data (for each controller that chose "return") as
+ * pending files: they become final only once the deletion has committed, so that each record is
+ * returned exactly once, however the sweep is interrupted.
+ */
+async function prepareReturnPackages(
+  db: Db,
   ctx: RetentionSqlContext,
+  store: StoreMap,
   table: TableMap,
   rule: RetentionRule,
   keys: readonly unknown[],
   options: SweepOptions,
-): Promise<void> {
+): Promise<Omit<PendingFile, 'id'>[]> {
   const ret = rule.returnTo;
-  if (!ret) return;
+  if (!ret) return [];
   const binding = table.relations?.[ret.relation];
-  if (!binding) return;
+  if (!binding) return [];
   const condition = Object.fromEntries(
     Object.entries(ret.when ?? {}).map(([k, v]) => [`${ret.relation}.${k}`, v]),
   );
-  const rows = (
-    await sql<
-      Record<string, unknown>
-    >`SELECT t.* FROM ${sql.table(table.name)} AS t WHERE ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(keys.map((k) => sql`${k}`))}) AND ${conditionSql(ctx, rule.record, 't', condition)}`.execute(
-      trx,
-    )
-  ).rows;
-  const byController = new Map<string, Record<string, unknown>[]>();
+  const rows: Row[] = [];
+  for (const part of chunks(keys))
+    rows.push(
+      ...(
+        await sql<Row>`SELECT t.* FROM ${sql.table(table.name)} AS t WHERE ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(part.map((k) => sql`${k}`))}) AND ${conditionSql(ctx, rule.record, 't', condition)}`.execute(
+          db,
+        )
+      ).rows,
+    );
+  const byController = new Map<string, Row[]>();
   for (const row of rows) {
     const controller = String(row[binding.local]);
     byController.set(controller, [...(byController.get(controller) ?? []), row]);
   }
   const target =
     ctx.register.records.find((r) => r.id === rule.record)?.relations?.[ret.relation]?.to ?? ret.relation;
+  const pending: Omit<PendingFile, 'id'>[] = [];
   for (const [controller, list] of byController) {
-    const base = join(options.returnsDir, `${target}-${controller}`, `${table.name}-${String(keys[0])}`);
-    mkdirSync(dirname(base), { recursive: true });
+    const first = String(list[0]?.[table.primaryKey]);
+    const base = join(options.returnsDir, `${target}-${controller}`, `${table.name}-${first}`);
     const formats = ret.formats ?? ['json', 'csv'];
-    if (formats.includes('json')) writeFileSync(`${base}.json`, `${JSON.stringify(list, null, 2)}\n`);
-    if (formats.includes('csv')) writeFileSync(`${base}.csv`, csvOf(list));
+    const files: [string, string][] = [];
+    if (formats.includes('json')) files.push([`${base}.json`, `${JSON.stringify(list, null, 2)}\n`]);
+    if (formats.includes('csv')) files.push([`${base}.csv`, csvOf(list)]);
+    for (const [path, text] of files) {
+      writePrivate(`${path}.pending`, text);
+      pending.push({
+        run: options.runId,
+        store: store.id,
+        table: table.name,
+        key: first,
+        folder: '@returns',
+        path: `${path}.pending`,
+        target: path,
+      });
+    }
   }
+  return pending;
 }
 
+const ARCHIVE_META = ['record_key', 'row_hash', 'rule', 'archived_at', 'deadline'] as const;
+
+/**
+ * The archive table of a live table: one row per archived version of a record, keyed by the
+ * record's key and a keyed hash of its content, so that a key reused by a new record after the
+ * old one was archived keeps both, and archiving the same row twice (a rerun) keeps one.
+ */
 async function ensureArchiveTable(
   archive: Connection,
   name: string,
   fields: readonly string[],
+  digest: (value: string) => string,
 ): Promise<void> {
-  const existing = new Set((await listTables(archive)).map((t) => t.name));
-  if (existing.has(name)) {
-    const columns = new Set(
-      (await listTables(archive)).find((t) => t.name === name)?.columns.map((c) => c.name),
+  const tables = await listTables(archive);
+  const existing = tables.find((t) => t.name === name);
+  if (existing && !existing.columns.some((c) => c.name === 'row_hash')) {
+    // An archive of before row_hash (keyed by record_key alone): rebuilt in the new shape.
+    const old = `${name}__old`;
+    await archive.db.schema.alterTable(name).renameTo(old).execute();
+    const columns = existing.columns.map((c) => c.name).filter((c) => !ARCHIVE_META.includes(c as never));
+    await createArchiveTable(archive, name, [...new Set([...columns, ...fields])]);
+    const rows = (await archive.db.selectFrom(old).selectAll().execute()) as Row[];
+    await insertArchiveRows(
+      archive,
+      name,
+      rows.map((r) => ({ ...r, row_hash: digest(canonicalJson(r)) })),
     );
+    await archive.db.schema.dropTable(old).execute();
+    return;
+  }
+  if (existing) {
+    const columns = new Set(existing.columns.map((c) => c.name));
     for (const f of fields)
       if (!columns.has(f)) await archive.db.schema.alterTable(name).addColumn(f, 'text').execute();
     return;
   }
+  await createArchiveTable(archive, name, fields);
+}
+
+async function createArchiveTable(archive: Connection, name: string, fields: readonly string[]) {
   let create = archive.db.schema
     .createTable(name)
-    .addColumn('record_key', 'varchar(128)', (c) => c.primaryKey())
+    .ifNotExists()
+    .addColumn('record_key', 'varchar(128)', (c) => c.notNull())
+    .addColumn('row_hash', 'varchar(64)', (c) => c.notNull())
     .addColumn('rule', 'varchar(128)', (c) => c.notNull())
     .addColumn('archived_at', 'varchar(32)', (c) => c.notNull())
-    .addColumn('deadline', 'varchar(10)', (c) => c.notNull());
+    .addColumn('deadline', 'varchar(10)', (c) => c.notNull())
+    .addPrimaryKeyConstraint(`${name}_pk`, ['record_key', 'row_hash']);
   for (const f of fields) create = create.addColumn(f, 'text');
   await create.execute();
 }
 
-function insertIgnore(archive: Connection, table: string, rows: readonly Record<string, unknown>[]) {
+/** Inserts archive rows, skipping those already there (chunked by the dialect's parameter limit). */
+async function insertArchiveRows(archive: Connection, table: string, rows: readonly Row[]): Promise<void> {
   const columns = Object.keys(rows[0] ?? {});
-  const values = sql.join(rows.map((r) => sql`(${sql.join(columns.map((c) => sql`${r[c] ?? null}`))})`));
+  if (columns.length === 0) return;
   const cols = sql.raw(columns.map((c) => quote(archive.dialect, c)).join(', '));
-  if (archive.dialect === 'mysql')
-    return sql`INSERT IGNORE INTO ${sql.table(table)} (${cols}) VALUES ${values}`.execute(archive.db);
-  return sql`INSERT INTO ${sql.table(table)} (${cols}) VALUES ${values} ON CONFLICT (record_key) DO NOTHING`.execute(
-    archive.db,
-  );
+  for (const part of chunks(rows, rowsPerInsert(columns.length))) {
+    const values = sql.join(part.map((r) => sql`(${sql.join(columns.map((c) => sql`${r[c] ?? null}`))})`));
+    if (archive.dialect === 'mysql')
+      await sql`INSERT IGNORE INTO ${sql.table(table)} (${cols}) VALUES ${values}`.execute(archive.db);
+    else
+      await sql`INSERT INTO ${sql.table(table)} (${cols}) VALUES ${values} ON CONFLICT (record_key, row_hash) DO NOTHING`.execute(
+        archive.db,
+      );
+  }
+}
+
+async function deleteArchiveRows(
+  archive: Connection,
+  table: string,
+  rows: readonly { record_key: string; row_hash: string }[],
+): Promise<void> {
+  for (const part of chunks(rows, 400))
+    await archive.db
+      .deleteFrom(table)
+      .where((eb) =>
+        eb.or(
+          part.map((r) => eb.and([eb('record_key', '=', r.record_key), eb('row_hash', '=', r.row_hash)])),
+        ),
+      )
+      .execute();
 }
 
 function text(value: unknown): string | null {
@@ -275,14 +366,41 @@ function followersFirst(ctx: RetentionSqlContext, store: StoreMap): TableMap[] {
   return ordered;
 }
 
+export interface StoreSweep {
+  readonly lines: SweepLine[];
+  readonly skipped: SweepSkip[];
+}
+
+/** A connection that still answers: a failure then comes from the rows, not from the store. */
+async function answers(conn: Connection): Promise<boolean> {
+  try {
+    await conn.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A short, value-free description of why a row failed (database messages can quote values). */
+function failureCode(error: unknown): string {
+  if (error instanceof RegistreError) return error.code;
+  const e = error as { code?: unknown; errno?: unknown };
+  return typeof e.code === 'string'
+    ? e.code
+    : typeof e.errno === 'number'
+      ? `errno ${e.errno}`
+      : 'E_ROW_FAILED';
+}
+
 export async function sweepStore(
   conn: Connection,
   ctx: RetentionSqlContext,
   store: StoreMap,
   state: StateStore,
   options: SweepOptions,
-): Promise<SweepLine[]> {
+): Promise<StoreSweep> {
   const lines: SweepLine[] = [];
+  const skipped: SweepSkip[] = [];
   const lineOf = (rule: string, table: string, action: SweepAction) => {
     let line = lines.find((l) => l.rule === rule && l.table === table && l.action === action);
     if (!line) {
@@ -291,13 +409,37 @@ export async function sweepStore(
     }
     return line;
   };
+  const skip = async (table: TableMap, rule: RetentionRule, key: unknown, code: string, reason: string) => {
+    const s: SweepSkip = {
+      store: store.id,
+      table: table.name,
+      key: String(key),
+      rule: rule.id,
+      code,
+      reason,
+    };
+    skipped.push(s);
+    options.onSkip?.(s);
+    if (!options.dryRun)
+      await state.audit('sweep.skipped', {
+        run: options.runId,
+        store: store.id,
+        table: table.name,
+        key: String(key),
+        rule: rule.id,
+        code,
+      });
+  };
   for (const table of followersFirst(ctx, store)) {
     if (
       !table.record ||
       !ctx.register.retention.some((r) => r.record === table.record && r.todo === undefined)
     )
       continue;
-    const heldKeys = manualHeldKeys(options, store, table);
+    const fileColumns = Object.entries(table.columns).flatMap(([column, spec]) => {
+      const folder = columnOf(spec).file;
+      return folder ? [{ column, folder }] : [];
+    });
     // Keyset over the table's own key: each batch looks at the next `batchSize` rows only, so the
     // sweep reads every row once, whatever share of them is due.
     let last: unknown = null;
@@ -319,15 +461,16 @@ export async function sweepStore(
       ];
       const where = conditions.length ? sql.join(conditions, sql` AND `) : undefined;
       last = upper;
+      // The holds in force now: a hold added from here on waits for this batch's heartbeat.
+      const held = await state.heldKeys(store.id, table.name, options.at);
       const { rows } = await sql<{
         k: unknown;
         rule_index: number | string;
         status: string;
         deadline: string | null;
       }>`
-        SELECT k, rule_index, status, deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldKeys })}) s
+        SELECT k, rule_index, status, deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldKeys: held.keys })}) s
         WHERE status IN ('due', 'archive') ORDER BY k`.execute(conn.db);
-      if (rows.length === 0) continue;
       const groups = new Map<string, { rule: RetentionRule; action: SweepAction; rows: typeof rows }>();
       for (const row of rows) {
         const rule = ctx.register.retention[Number(row.rule_index)] as RetentionRule;
@@ -344,104 +487,240 @@ export async function sweepStore(
         groups.set(id, group);
       }
       for (const { rule, action, rows: groupRows } of groups.values()) {
-        const keys = groupRows.map((r) => r.k);
         const line = lineOf(rule.id, table.name, action);
+        let keys = groupRows.map((r) => r.k);
+        // Files first: a record whose file path leaves its folder is skipped, not half-applied.
+        const files = new Map<string, { folder: string; column: string; full: string; path: string }[]>();
+        const anonymised = new Set(
+          rule.then !== undefined && rule.then !== 'delete'
+            ? rule.then.anonymise.map((f) => columnOfField(table, typeof f === 'string' ? f : f.field) ?? f)
+            : [],
+        );
+        const touched = fileColumns.filter((f) => action !== 'anonymise' || anonymised.has(f.column));
+        if (touched.length) {
+          const bad = new Set<string>();
+          for (const row of await selectByKeys(conn.db, table, keys, [
+            table.primaryKey,
+            ...touched.map((f) => f.column),
+          ])) {
+            const k = String(row[table.primaryKey]);
+            for (const f of touched) {
+              const value = row[f.column];
+              if (typeof value !== 'string' || value === '') continue;
+              const root = options.folders[f.folder];
+              try {
+                if (!root)
+                  throw new RegistreError(
+                    'E_UNKNOWN_FOLDER',
+                    `file folder "${f.folder}" is not in the configuration's "files"`,
+                  );
+                const full = fileInside(root, value, f.folder);
+                files.set(k, [
+                  ...(files.get(k) ?? []),
+                  { folder: f.folder, column: f.column, full, path: value },
+                ]);
+              } catch (error) {
+                if (!bad.has(k)) await skip(table, rule, k, failureCode(error), (error as Error).message);
+                bad.add(k);
+              }
+            }
+          }
+          keys = keys.filter((k) => !bad.has(String(k)));
+        }
+        if (keys.length === 0) continue;
         if (options.dryRun) {
           line.count += keys.length;
           continue;
         }
-        const digest = keysDigest(keys);
-        const entry = {
+        const deadlines = new Map(groupRows.map((r) => [String(r.k), r.deadline]));
+        const apply = (part: readonly unknown[]) =>
+          applyGroup(conn, ctx, store, table, rule, action, part, files, deadlines, state, options);
+        const entry = (part: readonly unknown[]) => ({
           run: options.runId,
           store: store.id,
           table: table.name,
           rule: rule.id,
           action,
-          count: keys.length,
-          keys: digest,
+          count: part.length,
+          keys: state.digest(part.map(String).join(',')),
           register: options.hashes.register,
           datamap: options.hashes.datamap,
-        };
-        await state.audit('sweep.intent', entry);
-        if (action === 'archive') {
-          const archive = options.archive as Connection;
-          const fields = rule.archive?.fields ?? [];
-          const columns = fields.map((f) => columnOfField(table, f) ?? f);
-          const name = archiveTableName(store, table);
-          await ensureArchiveTable(archive, name, columns);
-          const data = (await conn.db
-            .selectFrom(table.name)
-            .selectAll()
-            .where(sql.ref(table.primaryKey), 'in', keys)
-            .execute()) as Record<string, unknown>[];
-          const deadlines = new Map(groupRows.map((r) => [String(r.k), r.deadline]));
-          const stamp = new Date().toISOString();
-          if (data.length)
-            await insertIgnore(
-              archive,
-              name,
-              data.map((row) => ({
-                record_key: String(row[table.primaryKey]),
-                rule: rule.id,
-                archived_at: stamp,
-                deadline: deadlines.get(String(row[table.primaryKey])) ?? '9999-12-31',
-                ...Object.fromEntries(columns.map((c) => [c, text(row[c])])),
-              })),
-            );
-          await conn.db.deleteFrom(table.name).where(sql.ref(table.primaryKey), 'in', keys).execute();
-        } else {
-          await conn.db.transaction().execute(async (trx) => {
-            if (action === 'anonymise') {
-              const fields =
-                rule.then !== undefined && rule.then !== 'delete'
-                  ? rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field))
-                  : [];
-              const set = Object.fromEntries(
-                fields.map((f) => {
-                  const column = columnOfField(table, f) ?? f;
-                  const spec = table.columns[column];
-                  return [
-                    column,
-                    anonymiseColumnSql(
-                      conn.dialect,
-                      sql.ref(column),
-                      spec === undefined ? undefined : columnOf(spec).anonymise,
-                    ),
-                  ];
-                }),
+        });
+        await state.audit('sweep.intent', entry(keys));
+        let applied: unknown[] = keys;
+        try {
+          await apply(keys);
+        } catch (error) {
+          if (!(await answers(conn))) throw error;
+          // The store answers: some row refused (a constraint, a value). Each one alone, then.
+          applied = [];
+          for (const k of keys) {
+            try {
+              await apply([k]);
+              applied.push(k);
+            } catch (rowError) {
+              if (!(await answers(conn))) throw rowError;
+              await skip(
+                table,
+                rule,
+                k,
+                failureCode(rowError),
+                `the database refused to ${action} it (${failureCode(rowError)})`,
               );
-              await trx
-                .updateTable(table.name)
-                .set(set)
-                .where(sql.ref(table.primaryKey), 'in', keys)
-                .execute();
-              return;
             }
-            if (rule.suppress) await suppress(trx, store, table, rule, keys, options);
-            await writeReturnPackages(trx, ctx, table, rule, keys, options);
-            for (const [column, spec] of Object.entries(table.columns)) {
-              const folder = columnOf(spec).file;
-              if (!folder) continue;
-              const paths = (
-                await trx
-                  .selectFrom(table.name)
-                  .select(sql.ref(column).as('p'))
-                  .where(sql.ref(table.primaryKey), 'in', keys)
-                  .execute()
-              ).map((r) => (r as { p: unknown }).p);
-              removeFiles(options.folders, folder, paths);
-            }
-            await trx.deleteFrom(table.name).where(sql.ref(table.primaryKey), 'in', keys).execute();
-          });
+          }
         }
-        await state.audit('sweep.batch', entry);
-        line.count += keys.length;
-        await options.onBatch?.(line, keys.length);
+        await state.audit('sweep.batch', entry(applied));
+        line.count += applied.length;
+        if (applied.length) await options.onBatch?.(line, applied.length);
       }
+      await options.afterBatch?.(held.seen);
     }
     if (options.archive) await sweepArchive(store, table, state, options, lineOf);
   }
-  return lines;
+  return { lines, skipped };
+}
+
+/**
+ * One group's change in one transaction of the live store: rows of records not yet committed
+ * keep their files (the pending list in the state store says what to finish after a crash).
+ */
+async function applyGroup(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  store: StoreMap,
+  table: TableMap,
+  rule: RetentionRule,
+  action: SweepAction,
+  keys: readonly unknown[],
+  files: ReadonlyMap<string, readonly { folder: string; column: string; full: string; path: string }[]>,
+  deadlines: ReadonlyMap<string, string | null>,
+  state: StateStore,
+  options: SweepOptions,
+): Promise<void> {
+  const archiveColumns =
+    action === 'archive' ? (rule.archive?.fields ?? []).map((f) => columnOfField(table, f) ?? f) : [];
+  const pending: Omit<PendingFile, 'id'>[] = [];
+  for (const k of keys)
+    for (const f of files.get(String(k)) ?? []) {
+      const moved = archiveColumns.includes(f.column);
+      pending.push({
+        run: options.runId,
+        store: store.id,
+        table: table.name,
+        key: String(k),
+        folder: f.folder,
+        path: f.full,
+        target: moved ? join(options.archiveFilesDir, store.id, f.folder, f.path) : null,
+      });
+    }
+  let archived: { record_key: string; row_hash: string }[] = [];
+  const archive = options.archive;
+  const archiveName = archiveTableName(store, table);
+  if (action === 'delete')
+    pending.push(...(await prepareReturnPackages(conn.db, ctx, store, table, rule, keys, options)));
+  const pendingIds = await state.addPendingFiles(pending);
+  try {
+    if (action === 'archive' && archive) {
+      await ensureArchiveTable(archive, archiveName, archiveColumns, (v) => state.digest(v));
+      const data = await selectByKeys(conn.db, table, keys);
+      const stamp = new Date().toISOString();
+      const rows = data.map((row) => ({
+        record_key: String(row[table.primaryKey]),
+        row_hash: state.digest(
+          canonicalJson(Object.fromEntries(Object.entries(row).map(([c, v]) => [c, text(v)]))),
+        ),
+        rule: rule.id,
+        archived_at: stamp,
+        deadline: deadlines.get(String(row[table.primaryKey])) ?? '9999-12-31',
+        ...Object.fromEntries(archiveColumns.map((c) => [c, text(row[c])])),
+      }));
+      archived = rows.map((r) => ({ record_key: r.record_key, row_hash: r.row_hash }));
+      await insertArchiveRows(archive, archiveName, rows);
+    }
+    await conn.db.transaction().execute(async (trx) => {
+      if (action === 'anonymise') {
+        const fields =
+          rule.then !== undefined && rule.then !== 'delete'
+            ? rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field))
+            : [];
+        const set = Object.fromEntries(
+          fields.map((f) => {
+            const column = columnOfField(table, f) ?? f;
+            const spec = table.columns[column];
+            return [
+              column,
+              anonymiseColumnSql(
+                conn.dialect,
+                sql.ref(column),
+                spec === undefined ? undefined : columnOf(spec).anonymise,
+              ),
+            ];
+          }),
+        );
+        for (const part of chunks(keys))
+          await trx.updateTable(table.name).set(set).where(sql.ref(table.primaryKey), 'in', part).execute();
+        return;
+      }
+      if (action === 'delete' && rule.suppress) await suppress(trx, store, table, rule, keys, options);
+      await deleteByKeys(trx, table.name, table.primaryKey, keys);
+    });
+  } catch (error) {
+    // Nothing committed in the live store: the archive keeps no copy, no file moves, no package.
+    if (archive && archived.length) await deleteArchiveRows(archive, archiveName, archived).catch(() => {});
+    for (const p of pending) if (p.folder === '@returns') removeFile(p.path);
+    await state.clearPendingFiles(pendingIds);
+    throw error;
+  }
+  finishFiles(pending);
+  await state.clearPendingFiles(pendingIds);
+}
+
+/** What a committed change leaves to do on disk: remove, move, or make a return package final. */
+function finishFiles(pending: readonly Omit<PendingFile, 'id'>[]): void {
+  for (const p of pending) {
+    if (p.target === null) removeFile(p.path);
+    else if (p.folder === '@returns') {
+      try {
+        renameSync(p.path, p.target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    } else moveFile(p.path, p.target);
+  }
+}
+
+/**
+ * After a crash: finishes the file work of the changes that committed (their record is gone) and
+ * forgets that of those that did not (their record is still there, with its file).
+ */
+export async function finishPendingFiles(
+  state: StateStore,
+  stores: ReadonlyMap<string, { conn: Connection; map: StoreMap }>,
+): Promise<{ finished: number; dropped: number }> {
+  let finished = 0;
+  let dropped = 0;
+  const done: number[] = [];
+  for (const p of await state.pendingFiles()) {
+    const store = stores.get(p.store);
+    const table = store?.map.tables.find((t) => t.name === p.table);
+    if (!store || !table) continue;
+    const still = await store.conn.db
+      .selectFrom(table.name)
+      .select(sql.ref(table.primaryKey).as('k'))
+      .where(sql.ref(table.primaryKey), '=', p.key)
+      .executeTakeFirst();
+    if (still) {
+      if (p.folder === '@returns') removeFile(p.path);
+      dropped++;
+    } else {
+      finishFiles([p]);
+      finished++;
+    }
+    done.push(p.id);
+  }
+  await state.clearPendingFiles(done);
+  return { finished, dropped };
 }
 
 /** Deletes archived records whose archive deadline has come (manual holds aside). */
@@ -454,25 +733,34 @@ async function sweepArchive(
 ): Promise<void> {
   const archive = options.archive as Connection;
   const name = archiveTableName(store, table);
-  if (!(await listTables(archive)).some((t) => t.name === name)) return;
-  const held = manualHeldKeys(options, store, table);
+  const existing = (await listTables(archive)).find((t) => t.name === name);
+  if (!existing) return;
+  if (!existing.columns.some((c) => c.name === 'row_hash'))
+    await ensureArchiveTable(archive, name, [], (v) => state.digest(v));
+  const fileColumns = Object.entries(table.columns).flatMap(([column, spec]) => {
+    const folder = columnOf(spec).file;
+    return folder && existing.columns.some((c) => c.name === column) ? [{ column, folder }] : [];
+  });
   let last: string | null = null;
   for (;;) {
+    const held = await state.heldKeys(store.id, table.name, options.at);
     let query = archive.db
       .selectFrom(name)
-      .select(['record_key', 'rule'])
+      .select(['record_key', 'row_hash', 'rule', ...fileColumns.map((f) => f.column)])
       .where('deadline', '<=', options.at)
       .orderBy('record_key')
       .limit(options.batchSize);
-    if (held.length) query = query.where('record_key', 'not in', held);
+    if (held.keys.length) query = query.where('record_key', 'not in', held.keys);
     if (last !== null) query = query.where('record_key', '>', last);
-    const rows = (await query.execute()) as { record_key: string; rule: string }[];
-    if (rows.length === 0) return;
+    const rows = (await query.execute()) as (Row & { record_key: string; row_hash: string; rule: string })[];
+    if (rows.length === 0) {
+      await options.afterBatch?.(held.seen);
+      return;
+    }
     last = rows[rows.length - 1]?.record_key ?? null;
-    const keys = rows.map((r) => r.record_key);
     const line = lineOf(rows[0]?.rule ?? '', table.name, 'archive-delete');
     if (options.dryRun) {
-      line.count += keys.length;
+      line.count += rows.length;
       continue;
     }
     const entry = {
@@ -481,15 +769,22 @@ async function sweepArchive(
       table: table.name,
       rule: line.rule,
       action: 'archive-delete',
-      count: keys.length,
-      keys: keysDigest(keys),
+      count: rows.length,
+      keys: state.digest(rows.map((r) => r.record_key).join(',')),
       register: options.hashes.register,
       datamap: options.hashes.datamap,
     };
     await state.audit('sweep.intent', entry);
-    await archive.db.deleteFrom(name).where('record_key', 'in', keys).execute();
+    await deleteArchiveRows(archive, name, rows);
+    for (const row of rows)
+      for (const f of fileColumns) {
+        const value = row[f.column];
+        if (typeof value === 'string' && value !== '')
+          removeFile(fileInside(join(options.archiveFilesDir, store.id, f.folder), value, f.folder));
+      }
     await state.audit('sweep.batch', entry);
-    line.count += keys.length;
-    await options.onBatch?.(line, keys.length);
+    line.count += rows.length;
+    await options.onBatch?.(line, rows.length);
+    await options.afterBatch?.(held.seen);
   }
 }

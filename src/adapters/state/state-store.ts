@@ -3,19 +3,40 @@
  * to the configuration by default, PostgreSQL when configured; versioned migrations (Kysely's
  * Migrator) are applied whenever it is opened.
  */
-import { createHash, createHmac } from 'node:crypto';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
-import { type AuditEntry, GENESIS, type Hasher, sealEntry } from '../../core/audit-chain.js';
+import { type AuditEntry, GENESIS, type Hasher, type KeyRing, sealEntry } from '../../core/audit-chain.js';
 import { RegistreError } from '../../core/errors.js';
+import { hmacHex, keyIdOf } from '../../core/keys.js';
 import { type Connection, connect, resolveUrl } from '../sql/connect.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
+type AnyDb = Kysely<any>;
+
+/** Adds a column unless it is there: a migration that stopped halfway can be run again. */
+async function addColumnOnce(
+  db: AnyDb,
+  table: string,
+  column: string,
+  type: 'text' | 'integer' | 'varchar(64)',
+) {
+  const tables = await db.introspection.getTables();
+  const found = tables.find((t) => t.name === table);
+  if (found?.columns.some((c) => c.name === column)) return;
+  await db.schema.alterTable(table).addColumn(column, type).execute();
+}
+
+/**
+ * Every migration can be run again after a crash in its middle (a full disk, a kill): SQLite and
+ * MySQL do not roll DDL back with Kysely's migrator, so each step is "if not exists".
+ */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_state': {
-    // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
-    async up(db: Kysely<any>) {
+    async up(db: AnyDb) {
       await db.schema
         .createTable('audit_log')
+        .ifNotExists()
         .addColumn('position', 'integer', (c) => c.primaryKey())
         .addColumn('seq', 'integer', (c) => c.notNull())
         .addColumn('at', 'varchar(32)', (c) => c.notNull())
@@ -26,6 +47,7 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('holds')
+        .ifNotExists()
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('store', 'varchar(128)', (c) => c.notNull())
         .addColumn('table_name', 'varchar(128)', (c) => c.notNull())
@@ -38,11 +60,13 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
       await db.schema
         .createIndex('holds_record_idx')
+        .ifNotExists()
         .on('holds')
         .columns(['store', 'table_name', 'record_key'])
         .execute();
       await db.schema
         .createTable('sweep_runs')
+        .ifNotExists()
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('at_date', 'varchar(10)', (c) => c.notNull())
         .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
@@ -52,10 +76,39 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('locks')
+        .ifNotExists()
         .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
         .addColumn('holder', 'varchar(256)', (c) => c.notNull())
         .addColumn('acquired_at', 'varchar(32)', (c) => c.notNull())
         .addColumn('heartbeat_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0002_trust': {
+    async up(db: AnyDb) {
+      await addColumnOnce(db, 'audit_log', 'key_id', 'varchar(64)');
+      await addColumnOnce(db, 'holds', 'actor', 'text');
+      await addColumnOnce(db, 'holds', 'reason_hash', 'varchar(64)');
+      // The highest hold id a running sweep has read before its last commit (see waitForSweep).
+      await addColumnOnce(db, 'locks', 'holds_seen', 'integer');
+      await db.schema
+        .createTable('reasons')
+        .ifNotExists()
+        .addColumn('hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('pending_files')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('run', 'integer', (c) => c.notNull())
+        .addColumn('store', 'varchar(128)', (c) => c.notNull())
+        .addColumn('table_name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('record_key', 'varchar(128)', (c) => c.notNull())
+        .addColumn('folder', 'varchar(128)', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
         .execute();
     },
   },
@@ -68,22 +121,63 @@ export interface HoldRow {
   readonly key: string;
   readonly person: string | null;
   readonly reason: string;
+  readonly reasonHash: string | null;
+  readonly actor: string | null;
   readonly until: string | null;
   readonly createdAt: string;
   readonly releasedAt: string | null;
 }
 
+export interface PendingFile {
+  readonly id: number;
+  readonly run: number;
+  readonly store: string;
+  readonly table: string;
+  readonly key: string;
+  readonly folder: string;
+  readonly path: string;
+  /** Where the file goes (archived records), null when it is removed. */
+  readonly target: string | null;
+}
+
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export interface StateKeys {
+  /** The HMAC key in force (hmacKey). */
+  readonly key?: Buffer;
+  /** Keys of before a rotation: entries they sealed can still be checked. */
+  readonly previous?: readonly Buffer[];
+  /** Where the keyed checkpoint of the log's head is kept, outside the state store. */
+  readonly checkpoint?: Connection;
+  /** Close the checkpoint's connection with the state store (it was opened for it alone). */
+  readonly ownsCheckpoint?: boolean;
+}
+
 const now = () => new Date().toISOString();
+
+/** The person running the command, for the audit log (later, the API token's name). */
+export function currentActor(): string {
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return `os:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+const CHECKPOINT_TABLE = 'registre_audit_head';
 
 export class StateStore {
   private constructor(
     readonly conn: Connection,
-    private readonly hasher: Hasher,
+    private readonly keys: StateKeys,
   ) {}
 
   /** Opens (creating it if needed) and migrates the state store. */
-  static async open(url: string, baseDir: string, hmacKey?: Buffer): Promise<StateStore> {
-    const conn = await connect('state', resolveUrl('state', url), { baseDir, create: true });
+  static async open(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
+    const conn = await connect('state', resolveUrl('state', url), { baseDir, create: true, private: true });
     const migrator = new Migrator({
       db: conn.db,
       provider: { getMigrations: async () => MIGRATIONS },
@@ -95,57 +189,139 @@ export class StateStore {
       await conn.close();
       throw new RegistreError(
         'E_STATE_MIGRATION',
-        `the state store (${conn.label}) could not be migrated: ${(error as Error).message}`,
+        `the state store (${conn.label}) could not be migrated: ${(error as Error).message}; nothing is lost: fix the cause and run the command again`,
         { cause: error },
       );
     }
-    // With a key, the chain is keyed (HMAC): rewriting it whole needs the key too.
-    const hasher: Hasher = hmacKey
-      ? (text) => createHmac('sha256', hmacKey).update(text).digest('hex')
-      : (text) => createHash('sha256').update(text).digest('hex');
-    return new StateStore(conn, hasher);
+    if (keys.checkpoint) await ensureCheckpointTable(keys.checkpoint);
+    return new StateStore(conn, keys);
   }
 
+  /** The hasher of new entries: HMAC with the key in force, plain SHA-256 without one. */
   get hash(): Hasher {
-    return this.hasher;
+    const key = this.keys.key;
+    return key ? (text) => hmacHex(key, text) : (text) => createHash('sha256').update(text).digest('hex');
+  }
+
+  get keyId(): string | undefined {
+    return this.keys.key ? keyIdOf(this.keys.key) : undefined;
+  }
+
+  get hasKey(): boolean {
+    return this.keys.key !== undefined;
+  }
+
+  /** Every key the log can be checked with. */
+  keyRing(): KeyRing {
+    const keyed = new Map<string, Hasher>();
+    for (const key of [...(this.keys.previous ?? []), ...(this.keys.key ? [this.keys.key] : [])])
+      keyed.set(keyIdOf(key), (text) => hmacHex(key, text));
+    return { keyed, unkeyed: (text) => createHash('sha256').update(text).digest('hex') };
+  }
+
+  /**
+   * A keyed hash that stands for a value in the log (a record key, a reason, a person): the
+   * auditor holding the key can check it against the value kept elsewhere; nobody else can
+   * reverse it. Without a key, a plain SHA-256 (and `audit verify` warns).
+   */
+  digest(value: string): string {
+    return this.hash(`registre digest\u0000${value}`);
   }
 
   async close(): Promise<void> {
     await this.conn.close();
+    if (this.keys.ownsCheckpoint) await this.keys.checkpoint?.close();
   }
 
-  /** Appends one entry to the audit log, chained to the last one, in a transaction. */
+  /** Appends one entry to the audit log, chained to the last one, then moves the checkpoint. */
   async audit(kind: string, data: Record<string, unknown>): Promise<AuditEntry> {
-    return this.conn.db.transaction().execute(async (trx) => {
+    const checkpoint = await this.readCheckpoint();
+    const entry = await this.conn.db.transaction().execute(async (trx) => {
       const last = await trx
         .selectFrom('audit_log')
         .select(['seq', 'hash', 'position'])
         .orderBy('position', 'desc')
         .limit(1)
         .executeTakeFirst();
-      const entry = sealEntry(
+      if (checkpoint) await this.assertHeadMatches(trx, checkpoint, last);
+      const keyId = this.keyId;
+      const sealed = sealEntry(
         {
           seq: last ? Number(last.seq) + 1 : 1,
           at: now(),
           kind,
           data,
           prevHash: last ? String(last.hash) : GENESIS,
+          ...(keyId ? { keyId } : {}),
         },
-        this.hasher,
+        this.hash,
       );
       await trx
         .insertInto('audit_log')
         .values({
           position: last ? Number(last.position) + 1 : 1,
-          seq: entry.seq,
-          at: entry.at,
+          seq: sealed.seq,
+          at: sealed.at,
           kind,
           data: JSON.stringify(data),
-          prev_hash: entry.prevHash,
-          hash: entry.hash,
+          prev_hash: sealed.prevHash,
+          hash: sealed.hash,
+          key_id: keyId ?? null,
         })
         .execute();
-      return entry;
+      return sealed;
+    });
+    await this.writeCheckpoint({ seq: entry.seq, hash: entry.hash });
+    return entry;
+  }
+
+  /** A log shorter than its checkpoint, or different at it, was truncated or rewritten: stop. */
+  private async assertHeadMatches(
+    // biome-ignore lint/suspicious/noExplicitAny: the state store's tables
+    trx: Kysely<any>,
+    checkpoint: AuditHead,
+    last: { seq: unknown; hash: unknown } | undefined,
+  ): Promise<void> {
+    if (last && Number(last.seq) === checkpoint.seq && String(last.hash) === checkpoint.hash) return;
+    const at = await trx
+      .selectFrom('audit_log')
+      .select('hash')
+      .where('seq', '=', checkpoint.seq)
+      .executeTakeFirst();
+    if (at && String(at.hash) === checkpoint.hash) return;
+    throw new RegistreError(
+      'E_AUDIT_TRUNCATED',
+      `the audit log does not reach its checkpoint (entry ${checkpoint.seq}, kept in the archive store): it was truncated or rewritten; nothing more is written to it. Run registre audit verify, and restore the state store from a backup`,
+    );
+  }
+
+  async readCheckpoint(): Promise<(AuditHead & { valid: boolean }) | null> {
+    const store = this.keys.checkpoint;
+    if (!store) return null;
+    const row = await store.db
+      .selectFrom(CHECKPOINT_TABLE)
+      .selectAll()
+      .where('name', '=', 'audit')
+      .executeTakeFirst();
+    if (!row) return null;
+    const head = { seq: Number(row.seq), hash: String(row.hash) };
+    return { ...head, valid: String(row.mac) === this.checkpointMac(head) };
+  }
+
+  private checkpointMac(head: AuditHead): string {
+    return this.hash(`registre checkpoint\u0000${head.seq}\u0000${head.hash}`);
+  }
+
+  private async writeCheckpoint(head: AuditHead): Promise<void> {
+    const store = this.keys.checkpoint;
+    if (!store) return;
+    const mac = this.checkpointMac(head);
+    await store.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom(CHECKPOINT_TABLE).where('name', '=', 'audit').execute();
+      await trx
+        .insertInto(CHECKPOINT_TABLE)
+        .values({ name: 'audit', seq: head.seq, hash: head.hash, key_id: this.keyId ?? null, mac, at: now() })
+        .execute();
     });
   }
 
@@ -159,7 +335,26 @@ export class StateStore {
       data: JSON.parse(String(r.data)) as Record<string, unknown>,
       prevHash: String(r.prev_hash),
       hash: String(r.hash),
+      ...(r.key_id === null || r.key_id === undefined ? {} : { keyId: String(r.key_id) }),
     }));
+  }
+
+  /** Keeps a reason's text (a hold's, an archive read's) by its keyed hash, which the log carries. */
+  async keepReason(text: string): Promise<string> {
+    const hash = this.digest(text);
+    const existing = await this.conn.db
+      .selectFrom('reasons')
+      .select('hash')
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    if (!existing)
+      await this.conn.db.insertInto('reasons').values({ hash, text, created_at: now() }).execute();
+    return hash;
+  }
+
+  async reasons(): Promise<Map<string, string>> {
+    const rows = await this.conn.db.selectFrom('reasons').selectAll().execute();
+    return new Map(rows.map((r) => [String(r.hash), String(r.text)]));
   }
 
   async addHold(hold: {
@@ -168,32 +363,35 @@ export class StateStore {
     key: string;
     person?: string;
     reason: string;
+    reasonHash?: string;
+    actor?: string;
     until?: string;
   }): Promise<number> {
-    const last = await this.conn.db
-      .selectFrom('holds')
-      .select(sql<number>`max(id)`.as('m'))
-      .executeTakeFirst();
-    const id = Number(last?.m ?? 0) + 1;
-    await this.conn.db
-      .insertInto('holds')
-      .values({
-        id,
-        store: hold.store,
-        table_name: hold.table,
-        record_key: hold.key,
-        person: hold.person ?? null,
-        reason: hold.reason,
-        until: hold.until ?? null,
-        created_at: now(),
-        released_at: null,
-      })
-      .execute();
-    return id;
+    return this.conn.db.transaction().execute(async (trx) => {
+      const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+      const id = Number(last?.m ?? 0) + 1;
+      await trx
+        .insertInto('holds')
+        .values({
+          id,
+          store: hold.store,
+          table_name: hold.table,
+          record_key: hold.key,
+          person: hold.person ?? null,
+          reason: hold.reason,
+          reason_hash: hold.reasonHash ?? null,
+          actor: hold.actor ?? null,
+          until: hold.until ?? null,
+          created_at: now(),
+          released_at: null,
+        })
+        .execute();
+      return id;
+    });
   }
 
   async releaseHold(id: number): Promise<HoldRow> {
-    const hold = (await this.holds(true)).find((h) => h.id === id);
+    const hold = (await this.holds({ includeReleased: true })).find((h) => h.id === id);
     if (!hold) throw new RegistreError('E_NOT_FOUND', `there is no hold ${id}`);
     if (hold.releasedAt)
       throw new RegistreError('E_ALREADY_RELEASED', `hold ${id} was released on ${hold.releasedAt}`);
@@ -201,9 +399,19 @@ export class StateStore {
     return hold;
   }
 
-  async holds(includeReleased = false): Promise<HoldRow[]> {
+  /**
+   * The holds: by default those in force on `at` (not released, and not ended before it: a hold
+   * until D holds on D itself); `includeReleased` lists every hold ever added.
+   */
+  async holds(options: { includeReleased?: boolean; at?: string } = {}): Promise<HoldRow[]> {
     let query = this.conn.db.selectFrom('holds').selectAll().orderBy('id');
-    if (!includeReleased) query = query.where('released_at', 'is', null);
+    if (!options.includeReleased) {
+      query = query.where('released_at', 'is', null);
+      if (options.at !== undefined) {
+        const at = options.at;
+        query = query.where((eb) => eb.or([eb('until', 'is', null), eb('until', '>=', at)]));
+      }
+    }
     return (await query.execute()).map((r) => ({
       id: Number(r.id),
       store: String(r.store),
@@ -211,20 +419,78 @@ export class StateStore {
       key: String(r.record_key),
       person: r.person === null ? null : String(r.person),
       reason: String(r.reason),
+      reasonHash: r.reason_hash === null || r.reason_hash === undefined ? null : String(r.reason_hash),
+      actor: r.actor === null || r.actor === undefined ? null : String(r.actor),
       until: r.until === null ? null : String(r.until),
       createdAt: String(r.created_at),
       releasedAt: r.released_at === null ? null : String(r.released_at),
     }));
   }
 
+  /** The keys of one table under a manual hold in force on `at`, and the highest hold id read. */
+  async heldKeys(store: string, table: string, at: string): Promise<{ keys: string[]; seen: number }> {
+    const seen = await this.maxHoldId();
+    const rows = await this.conn.db
+      .selectFrom('holds')
+      .select('record_key')
+      .where('store', '=', store)
+      .where('table_name', '=', table)
+      .where('released_at', 'is', null)
+      .where('id', '<=', seen)
+      .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>=', at)]))
+      .execute();
+    return { keys: rows.map((r) => String(r.record_key)), seen };
+  }
+
+  async maxHoldId(): Promise<number> {
+    const row = await this.conn.db
+      .selectFrom('holds')
+      .select(sql<number>`max(id)`.as('m'))
+      .executeTakeFirst();
+    return Number(row?.m ?? 0);
+  }
+
+  /**
+   * Waits until every running sweep has read holds up to `holdId` before committing a batch, so
+   * that no batch committed after this returns touches the held records. A sweep that stops
+   * sending heartbeats (killed) is not waited for.
+   */
+  async waitForSweeps(
+    holdId: number,
+    options: { staleAfterMs?: number; timeoutMs?: number } = {},
+  ): Promise<void> {
+    const staleAfter = options.staleAfterMs ?? 60_000;
+    const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+    for (;;) {
+      const running = (await this.locks()).filter(
+        (l) =>
+          l.name.startsWith('sweep:') &&
+          (l.holdsSeen ?? 0) < holdId &&
+          Date.now() - Date.parse(l.heartbeatAt) < staleAfter &&
+          !deadOnThisHost(l.holder),
+      );
+      if (running.length === 0) return;
+      if (Date.now() > deadline)
+        throw new RegistreError(
+          'E_SWEEP_BUSY',
+          `hold ${holdId} is recorded, but the sweep running (${running[0]?.holder}) has not confirmed it yet; it will not touch the records of a hold it has read — run registre status`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /**
    * Takes the named lock, or says who holds it. A lock whose holder stopped sending heartbeats
-   * (killed) for `staleAfterMs` is taken over.
+   * (killed) for `staleAfterMs`, or whose process is gone on this host, is taken over.
    */
   async lock(
     name: string,
     staleAfterMs = 60_000,
-  ): Promise<{ holder: string; release: () => Promise<void>; beat: () => Promise<void> }> {
+  ): Promise<{
+    holder: string;
+    release: () => Promise<void>;
+    beat: (holdsSeen?: number) => Promise<void>;
+  }> {
     const holder = `${hostname()} pid ${process.pid}`;
     const at = now();
     const existing = await this.conn.db
@@ -234,10 +500,7 @@ export class StateStore {
       .executeTakeFirst();
     if (existing) {
       const age = Date.now() - Date.parse(String(existing.heartbeat_at));
-      const sameHostDead =
-        String(existing.holder).startsWith(`${hostname()} pid `) &&
-        !alive(Number(String(existing.holder).split('pid ')[1]));
-      if (age < staleAfterMs && !sameHostDead)
+      if (age < staleAfterMs && !deadOnThisHost(String(existing.holder)))
         throw new RegistreError(
           'E_LOCKED',
           `another sweep is running (${existing.holder}, since ${existing.acquired_at}); registre status shows it`,
@@ -251,20 +514,25 @@ export class StateStore {
     try {
       await this.conn.db
         .insertInto('locks')
-        .values({ name, holder, acquired_at: at, heartbeat_at: at })
+        .values({ name, holder, acquired_at: at, heartbeat_at: at, holds_seen: 0 })
         .execute();
     } catch (cause) {
       throw new RegistreError('E_LOCKED', 'another sweep took the lock at the same moment', { cause });
     }
     return {
       holder,
-      beat: async () => {
-        await this.conn.db
+      beat: async (holdsSeen?: number) => {
+        const result = await this.conn.db
           .updateTable('locks')
-          .set({ heartbeat_at: now() })
+          .set({ heartbeat_at: now(), ...(holdsSeen === undefined ? {} : { holds_seen: holdsSeen }) })
           .where('name', '=', name)
           .where('holder', '=', holder)
-          .execute();
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0)
+          throw new RegistreError(
+            'E_LOCK_LOST',
+            'the sweep lost its lock (another process took it over after missed heartbeats); it stops here',
+          );
       },
       release: async () => {
         await this.conn.db
@@ -276,12 +544,23 @@ export class StateStore {
     };
   }
 
-  async locks(): Promise<{ name: string; holder: string; acquiredAt: string; heartbeatAt: string }[]> {
+  async locks(): Promise<
+    {
+      name: string;
+      holder: string;
+      acquiredAt: string;
+      heartbeatAt: string;
+      holdsSeen: number | null;
+      alive: boolean;
+    }[]
+  > {
     return (await this.conn.db.selectFrom('locks').selectAll().execute()).map((r) => ({
       name: String(r.name),
       holder: String(r.holder),
       acquiredAt: String(r.acquired_at),
       heartbeatAt: String(r.heartbeat_at),
+      holdsSeen: r.holds_seen === null || r.holds_seen === undefined ? null : Number(r.holds_seen),
+      alive: !deadOnThisHost(String(r.holder)) && Date.now() - Date.parse(String(r.heartbeat_at)) < 60_000,
     }));
   }
 
@@ -306,19 +585,110 @@ export class StateStore {
       .execute();
   }
 
-  async runs(
-    limit = 10,
-  ): Promise<{ id: number; at: string; startedAt: string; finishedAt: string | null; status: string }[]> {
-    return (
-      await this.conn.db.selectFrom('sweep_runs').selectAll().orderBy('id', 'desc').limit(limit).execute()
-    ).map((r) => ({
+  async runs(limit = 10): Promise<
+    {
+      id: number;
+      at: string;
+      startedAt: string;
+      finishedAt: string | null;
+      status: string;
+      summary: Record<string, unknown> | null;
+    }[]
+  > {
+    const rows = await this.conn.db
+      .selectFrom('sweep_runs')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    const live = (await this.locks()).some((l) => l.name.startsWith('sweep:') && l.alive);
+    return rows.map((r) => {
+      let summary: Record<string, unknown> | null = null;
+      try {
+        summary = r.summary === null ? null : (JSON.parse(String(r.summary)) as Record<string, unknown>);
+      } catch {
+        summary = null;
+      }
+      // A run still marked running while no live sweep holds the lock was killed: say so.
+      const status = String(r.status) === 'running' && !live ? 'died' : String(r.status);
+      return {
+        id: Number(r.id),
+        at: String(r.at_date),
+        startedAt: String(r.started_at),
+        finishedAt: r.finished_at === null ? null : String(r.finished_at),
+        status,
+        summary,
+      };
+    });
+  }
+
+  /** Records files to remove (or move) once their record's deletion has committed. */
+  async addPendingFiles(files: readonly Omit<PendingFile, 'id'>[]): Promise<number[]> {
+    if (files.length === 0) return [];
+    return this.conn.db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom('pending_files')
+        .select(sql<number>`max(id)`.as('m'))
+        .executeTakeFirst();
+      const start = Number(last?.m ?? 0) + 1;
+      const ids = files.map((_, i) => start + i);
+      for (let i = 0; i < files.length; i += 200)
+        await trx
+          .insertInto('pending_files')
+          .values(
+            files.slice(i, i + 200).map((f, j) => ({
+              id: start + i + j,
+              run: f.run,
+              store: f.store,
+              table_name: f.table,
+              record_key: f.key,
+              folder: f.folder,
+              path: f.path,
+              target: f.target,
+            })),
+          )
+          .execute();
+      return ids;
+    });
+  }
+
+  async pendingFiles(): Promise<PendingFile[]> {
+    return (await this.conn.db.selectFrom('pending_files').selectAll().orderBy('id').execute()).map((r) => ({
       id: Number(r.id),
-      at: String(r.at_date),
-      startedAt: String(r.started_at),
-      finishedAt: r.finished_at === null ? null : String(r.finished_at),
-      status: String(r.status),
+      run: Number(r.run),
+      store: String(r.store),
+      table: String(r.table_name),
+      key: String(r.record_key),
+      folder: String(r.folder),
+      path: String(r.path),
+      target: r.target === null ? null : String(r.target),
     }));
   }
+
+  async clearPendingFiles(ids: readonly number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500)
+      await this.conn.db
+        .deleteFrom('pending_files')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+  }
+}
+
+async function ensureCheckpointTable(store: Connection): Promise<void> {
+  await store.db.schema
+    .createTable(CHECKPOINT_TABLE)
+    .ifNotExists()
+    .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('hash', 'varchar(64)', (c) => c.notNull())
+    .addColumn('key_id', 'varchar(64)')
+    .addColumn('mac', 'varchar(64)', (c) => c.notNull())
+    .addColumn('at', 'varchar(32)', (c) => c.notNull())
+    .execute();
+}
+
+function deadOnThisHost(holder: string): boolean {
+  return holder.startsWith(`${hostname()} pid `) && !alive(Number(holder.split('pid ')[1]));
 }
 
 function alive(pid: number): boolean {
