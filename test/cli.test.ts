@@ -213,7 +213,7 @@ describe('registre demo and registre check', () => {
     expect(registre(['demo', '--out', '.', '--customers', '0', '--replace'], dir).code).toBe(0);
     expect(registre(['demo', '--out', '.', '--customers', 'many'], dir)).toMatchObject({ code: 2 });
     expect(registre(['demo', '--out', '.', '--at', '2026-13-01'], dir).stderr).toContain(
-      '--at must be a date YYYY-MM-DD',
+      '--at must be a date written YYYY-MM-DD',
     );
     expect(registre(['demo', '--out', '.', '--store', 'oracle://x'], dir).stderr).toContain(
       'unknown database type "oracle:"',
@@ -248,6 +248,7 @@ describe('registre plan', () => {
       due: expect.any(Number),
       held: 0,
       anonymised: 0,
+      invalid: 0,
     });
     const visits = plan.rules[0].active + plan.rules[0].due;
     expect(visits).toBe(2000);
@@ -259,6 +260,7 @@ describe('registre plan', () => {
       due: sum('due'),
       held: sum('held'),
       anonymised: sum('anonymised'),
+      invalid: sum('invalid'),
     });
     expect(plan.totals.held).toBeGreaterThanOrEqual(0);
     const text = registre(['plan', '--at', '2026-11-27'], dir).stdout;

@@ -2,10 +2,10 @@
 import { datamapPathOf, loadDataMap, readConfig, registerPathOf } from '../adapters/files/config-files.js';
 import { loadRegister } from '../adapters/files/register-files.js';
 import { connect, resolveUrl } from '../adapters/sql/connect.js';
-import { introspect, sampleColumn } from '../adapters/sql/introspect.js';
+import { introspect, invalidValues } from '../adapters/sql/introspect.js';
 import { RegistreError } from '../core/errors.js';
 import type { Issue } from '../core/issues.js';
-import { columnsToSample, compareSchema } from '../core/schema-check.js';
+import { columnsToValidate, compareSchema, type InvalidValues } from '../core/schema-check.js';
 
 export interface CheckReport {
   readonly issues: readonly Issue[];
@@ -56,13 +56,17 @@ export async function runCheck(configFile: string | undefined): Promise<CheckRep
     }
     try {
       const live = await introspect(conn);
-      const samples = new Map<string, unknown[]>();
+      const invalid = new Map<string, InvalidValues>();
       for (const table of store.tables) {
         const liveTable = live.tables.find((t) => t.name === table.name);
-        for (const column of columnsToSample(register, table, liveTable))
-          samples.set(`${table.name}.${column}`, await sampleColumn(conn, table.name, column));
+        if (!liveTable) continue;
+        const columns = columnsToValidate(register, table).filter((c) =>
+          liveTable.columns.some((l) => l.name === c.column),
+        );
+        for (const [k, v] of await invalidValues(conn, table.name, table.primaryKey, columns))
+          invalid.set(k, v);
       }
-      issues.push(...compareSchema(register, datamap, store, live, { samples, folders }));
+      issues.push(...compareSchema(register, datamap, store, live, { invalid, folders }));
       stores.push({ store: store.id, label: conn.label, tables: live.tables.length });
     } finally {
       await conn.close();

@@ -1,6 +1,6 @@
 /** `registre plan`: what each rule holds on a date, counted in the databases. */
 import { type ForecastLine, forecastStore, type PlanLine, planStore } from '../adapters/sql/plan.js';
-import { addDuration, requireDateInput } from '../core/calendar.js';
+import { addDuration, LAST_DATE, requireDateInput } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
 import { connectStore, openProject } from './project.js';
 import { openArchive, openState } from './sweep-command.js';
@@ -14,6 +14,7 @@ export interface Plan {
     readonly due: number;
     readonly held: number;
     readonly anonymised: number;
+    readonly invalid: number;
   };
 }
 
@@ -43,20 +44,25 @@ export async function runPlan(configFile: string | undefined, atText: string): P
   } finally {
     await archive.close();
   }
-  const totals = { active: 0, archive: 0, due: 0, held: 0, anonymised: 0 };
+  const totals = { active: 0, archive: 0, due: 0, held: 0, anonymised: 0, invalid: 0 };
   for (const line of rules)
-    for (const k of ['active', 'archive', 'due', 'held', 'anonymised'] as const) totals[k] += line[k];
+    for (const k of ['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const)
+      totals[k] += line[k];
   return { at, rules, totals };
 }
 
 export function formatPlan(plan: Plan): string {
-  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'anonymised'];
+  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'anonymised', 'invalid'];
   const rows = [
-    ...plan.rules.map((l) => [l.rule, l.table, l.active, l.archive, l.due, l.held, l.anonymised].map(String)),
+    ...plan.rules.map((l) =>
+      [l.rule, l.table, l.active, l.archive, l.due, l.held, l.anonymised, l.invalid].map(String),
+    ),
     [
       'total',
       '',
-      ...(['active', 'archive', 'due', 'held', 'anonymised'] as const).map((k) => String(plan.totals[k])),
+      ...(['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const).map((k) =>
+        String(plan.totals[k]),
+      ),
     ],
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -82,9 +88,9 @@ export async function runForecast(
     throw new RegistreError('E_USAGE', `--months must be a whole number from 1 to 240 (got ${monthsText})`);
   const first = `${from.slice(0, 7)}-01`;
   const months = Array.from({ length: count }, (_, i) =>
-    addDuration(first, { amount: i, unit: 'months' }).slice(0, 7),
+    (addDuration(first, { amount: i, unit: 'months' }) ?? LAST_DATE).slice(0, 7),
   );
-  const until = addDuration(first, { amount: count, unit: 'months' });
+  const until = addDuration(first, { amount: count, unit: 'months' }) ?? LAST_DATE;
   const project = openProject(configFile);
   const rules: ForecastLine[] = [];
   for (const store of project.datamap.stores) {

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDuration, financialYearEnd, parseDuration, toCalendarDate } from './calendar.js';
+import {
+  addDuration,
+  financialYearEnd,
+  parseDateInput,
+  parseDuration,
+  toAmount,
+  toCalendarDate,
+} from './calendar.js';
 
 describe('addDuration', () => {
   it.each([
@@ -52,8 +59,48 @@ describe('toCalendarDate', () => {
     expect(toCalendarDate(new Date(Date.UTC(2025, 0, 31, 23, 0)))).toBe('2025-01-31');
   });
 
-  it.each([null, undefined, '', 'yesterday', '2025-02-30', 42])('gives null for %s', (value) => {
+  it.each([
+    null,
+    undefined,
+    '',
+    'yesterday',
+    '2025-02-30',
+    42,
+    2459000,
+    '2459000',
+    ' 2026-01-01',
+    '2026-01-01 ',
+    '2026-1-01',
+    '2026-01-01 25:00:00',
+    '2026-01-01 10:61',
+    '2026-01-01Z',
+    '2026-01-01 10:00:00+0100',
+    '0000-01-01',
+    '10000-01-01',
+    '+010000-01-01',
+    'jean.dupont@example.fr',
+  ])('gives null for %s (one definition of a date, in the evaluator and in SQL)', (value) => {
     expect(toCalendarDate(value)).toBeNull();
+  });
+
+  it('past 9999-12-31 there is no deadline', () => {
+    expect(addDuration('9999-12-31', { amount: 1, unit: 'days' })).toBeNull();
+    expect(addDuration('2026-01-01', { amount: 100_000, unit: 'years' })).toBeNull();
+    expect(addDuration('0099-02-28', { amount: 1, unit: 'days' })).toBe('0099-03-01');
+  });
+
+  it('an amount read from the data is a whole number from 0 to 100,000', () => {
+    expect([12, '12', '12.0', 0].map(toAmount)).toEqual([12, 12, 12, 0]);
+    expect([1.5, '1.5', -1, 2147483647, '12 months', '', null, true].map(toAmount)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 });
 
@@ -93,7 +140,7 @@ describe('calendar properties (fast-check)', () => {
       fc.property(dates, fc.integer({ min: 0, max: 240 }), (date, months) => {
         const result = addDuration(date, { amount: months, unit: 'months' });
         const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-        const [ry, rm, rd] = result.split('-').map(Number) as [number, number, number];
+        const [ry, rm, rd] = (result as string).split('-').map(Number) as [number, number, number];
         expect(ry * 12 + rm - (y * 12 + m)).toBe(months);
         expect(rd).toBe(Math.min(d, new Date(Date.UTC(ry, rm, 0)).getUTCDate()));
         expect(toCalendarDate(result)).toBe(result);
@@ -106,7 +153,7 @@ describe('calendar properties (fast-check)', () => {
       fc.property(dates, fc.integer({ min: 0, max: 20 }), (date, years) => {
         const byYears = addDuration(date, { amount: years, unit: 'years' });
         expect(byYears).toBe(addDuration(date, { amount: years * 12, unit: 'months' }));
-        expect(byYears >= date).toBe(true);
+        expect((byYears as string) >= date).toBe(true);
       }),
     );
   });
@@ -116,8 +163,30 @@ describe('calendar properties (fast-check)', () => {
       fc.property(dates, fc.constantFrom('12-31', '06-30', '03-31', '02-29'), (date, yearEnd) => {
         const end = financialYearEnd(date, yearEnd);
         expect(end >= date).toBe(true);
-        expect(addDuration(end, { amount: -12, unit: 'months' }) < date).toBe(true);
+        expect((addDuration(end, { amount: -12, unit: 'months' }) as string) < date).toBe(true);
       }),
     );
+  });
+});
+
+describe('dates a person types (parseDateInput)', () => {
+  it.each(['2026-11-27', '2024-02-29', '0001-01-01', '9999-12-31'])('takes %s', (text) => {
+    expect(parseDateInput(text)).toBe(text);
+  });
+  it.each([
+    '12',
+    '2026',
+    '12/31/2027',
+    '31/01/2027',
+    '2026-02-30',
+    '2026-02-30 00:00',
+    '2026-01-01 00:00',
+    '+010000-01-01',
+    '2023-02-29',
+    ' 2026-01-01',
+    '0000-01-01',
+    '2026-13-01',
+  ])('refuses %s', (text) => {
+    expect(parseDateInput(text)).toBeNull();
   });
 });

@@ -15,20 +15,62 @@ export interface Duration {
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
 
-/** The UTC calendar date of a timestamp: a Date, `YYYY-MM-DD`, SQLite text or ISO 8601 text. */
+/**
+ * The one form a stored date may take, the same in the evaluator and in every dialect's SQL
+ * (dialect.ts): `YYYY-MM-DD`, optionally a time `HH:MM[:SS[.fff…]]` after a space or `T`, and
+ * then optionally `Z` or `±HH:MM`; a real calendar day, years 0001 to 9999. Anything else (a
+ * number, `2459000`, which SQLite would read as a Julian day, `2026-02-30`, surrounding spaces)
+ * is invalid: it never makes a record due.
+ */
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T]([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d+)?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?)?$/;
+
+/** The latest date a deadline can take; beyond it, there is no deadline. */
+export const LAST_DATE = '9999-12-31';
+
+/** The UTC calendar date of a stored timestamp (a Date, or text of the one valid form), else null. */
 export function toCalendarDate(value: unknown): CalendarDate | null {
-  if (value === null || value === undefined || value === '') return null;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().slice(0, 10);
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return null;
+    const text = value.toISOString();
+    return /^\d{4}-/.test(text) && !text.startsWith('0000') ? text.slice(0, 10) : null;
+  }
   if (typeof value !== 'string') return null;
-  const text = value.trim();
-  const dateOnly = DATE_ONLY.exec(text);
-  if (dateOnly)
-    return isValidDate(Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3])) ? text : null;
-  const iso = text.replace(' ', 'T');
-  const ms = Date.parse(HAS_ZONE.test(iso) ? iso : `${iso}Z`);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
+  const match = TIMESTAMP.exec(value);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1 || !isValidDate(year, month, day)) return null;
+  const date = value.slice(0, 10);
+  const zone = match[7];
+  if (zone === undefined || zone === 'Z') return date;
+  // An offset can move the instant to the day before or after in UTC.
+  const ms = Date.parse(`${date}T${match[4]}:${match[5]}:${match[6] ?? '00'}${zone}`);
+  if (Number.isNaN(ms)) return null;
+  const utc = new Date(ms).toISOString();
+  return /^\d{4}-/.test(utc) && !utc.startsWith('0000') ? utc.slice(0, 10) : null;
+}
+
+/** The largest amount a duration read from the data may have (`retention_months`…), in any unit. */
+export const MAX_AMOUNT = 100_000;
+
+/**
+ * An amount read from the data (a controller's `retention_months`): a whole number from 0 to
+ * MAX_AMOUNT, as a number or as decimal digits (PostgreSQL returns numeric columns as text).
+ * Anything else (1.5, -3, 2147483647, "12 months") is invalid: no deadline.
+ */
+export function toAmount(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'bigint'
+        ? Number(value)
+        : typeof value === 'string' && /^\d+(\.0+)?$/.test(value)
+          ? Number(value)
+          : Number.NaN;
+  return Number.isInteger(n) && n >= 0 && n <= MAX_AMOUNT ? n : null;
 }
 
 /**
@@ -51,7 +93,8 @@ export function parseCalendarDate(value: string): CalendarDate {
 }
 
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 function isValidDate(year: number, month: number, day: number): boolean {
@@ -66,17 +109,29 @@ function format(year: number, month: number, day: number): CalendarDate {
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
-/** Adds calendar units; months and years clamp to the month's last day. */
-export function addDuration(date: CalendarDate, duration: Duration): CalendarDate {
+/**
+ * Adds calendar units; months and years clamp to the month's last day. Past 9999-12-31 there is
+ * no date (null): SQLite's and MySQL's date functions stop there too.
+ */
+export function addDuration(date: CalendarDate, duration: Duration): CalendarDate | null {
   const [year, month, day] = split(date);
+  let result: CalendarDate;
   if (duration.unit === 'days') {
-    return new Date(Date.UTC(year, month - 1, day + duration.amount)).toISOString().slice(0, 10);
+    const d = new Date(0);
+    // setUTCFullYear takes years below 100 as they are (Date.UTC would read 0099 as 1999).
+    d.setUTCFullYear(year, month - 1, day + duration.amount);
+    const text = d.toISOString();
+    if (!/^\d{4}-/.test(text)) return null;
+    result = text.slice(0, 10);
+  } else {
+    const months = duration.unit === 'years' ? duration.amount * 12 : duration.amount;
+    const index = year * 12 + (month - 1) + months;
+    const newYear = Math.floor(index / 12);
+    const newMonth = (index % 12) + 1;
+    if (newYear > 9999) return null;
+    result = format(newYear, newMonth, Math.min(day, daysInMonth(newYear, newMonth)));
   }
-  const months = duration.unit === 'years' ? duration.amount * 12 : duration.amount;
-  const index = year * 12 + (month - 1) + months;
-  const newYear = Math.floor(index / 12);
-  const newMonth = (index % 12) + 1;
-  return format(newYear, newMonth, Math.min(day, daysInMonth(newYear, newMonth)));
+  return result > LAST_DATE ? null : result;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   financialYearEnd,
   latestDate,
   parseDuration,
+  toAmount,
   toCalendarDate,
 } from './calendar.js';
 import type { Register } from './register-load.js';
@@ -28,7 +29,8 @@ export interface RecordView {
 }
 
 /** `anonymised`: the winning rule anonymises, and the record already is: nothing left to do. */
-export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'anonymised';
+/** `invalid`: a value a rule reads is there but is not a date or a whole amount: never due. */
+export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'anonymised' | 'invalid';
 export type ActionKind = 'delete' | 'anonymise';
 
 export interface RuleVerdict {
@@ -39,6 +41,8 @@ export interface RuleVerdict {
   readonly activeEnd: CalendarDate | null;
   readonly deadline: CalendarDate | null;
   readonly action: ActionKind;
+  /** A value it reads is invalid (see hasInvalidInput). */
+  readonly invalid?: boolean;
 }
 
 export interface HoldReason {
@@ -106,10 +110,47 @@ function keepDuration(view: RecordView, keep: Keep): Duration | null {
     return parsed.ok ? parsed.duration : null;
   }
   const [unit, path] = Object.entries(keep)[0] as ['months' | 'years' | 'days', string];
-  const raw = readPath(view, path);
-  const amount =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  return Number.isInteger(amount) && amount >= 0 ? { amount, unit } : null;
+  const amount = toAmount(readPath(view, path));
+  return amount === null ? null : { amount, unit };
+}
+
+/**
+ * The values a rule reads from the record itself (or through to-one relations): the dates it
+ * anchors on or ends at, and the amounts of its durations. Aggregates over related records are
+ * not here: an invalid value among them is skipped, as a missing one is.
+ */
+export function ruleInputs(rule: RetentionRule): { dates: string[]; amounts: string[] } {
+  const dates: string[] = [];
+  const amounts: string[] = [];
+  const keep = (k: Keep) => {
+    if (typeof k !== 'string') amounts.push(Object.values(k)[0] as string);
+  };
+  const date = (expr: DateExpr): void => {
+    if (typeof expr === 'string') dates.push(expr);
+    else if ('latest' in expr) for (const e of expr.latest) date(e);
+    else if ('earliest' in expr) for (const e of expr.earliest) date(e);
+    else if ('financialYearEnd' in expr) date(expr.financialYearEnd);
+    else if ('from' in expr) {
+      date(expr.from);
+      keep(expr.add);
+    }
+  };
+  if (rule.follows === undefined) {
+    if (rule.anchor !== undefined) date(rule.anchor);
+    if (rule.keep !== undefined) keep(rule.keep);
+    for (const u of rule.until ?? []) date(u);
+  }
+  return { dates, amounts };
+}
+
+/** Whether a value the rule reads is there but invalid (not a date, not a whole amount). */
+export function hasInvalidInput(view: RecordView, rule: RetentionRule): boolean {
+  const { dates, amounts } = ruleInputs(rule);
+  const bad = (path: string, valid: (v: unknown) => unknown) => {
+    const raw = readPath(view, path);
+    return raw !== null && raw !== undefined && valid(raw) === null;
+  };
+  return dates.some((p) => bad(p, toCalendarDate)) || amounts.some((p) => bad(p, toAmount));
 }
 
 export function evaluateDate(register: Register, view: RecordView, expr: DateExpr): CalendarDate | null {
@@ -170,7 +211,12 @@ export function evaluateRule(
   view: RecordView,
   options: EvaluateOptions = {},
 ): RuleVerdict {
-  const base = { rule: rule.id, purposes: rule.purposes, action: actionOf(rule.then) };
+  const base = {
+    rule: rule.id,
+    purposes: rule.purposes,
+    action: actionOf(rule.then),
+    ...(hasInvalidInput(view, rule) ? { invalid: true } : {}),
+  };
   if (rule.follows !== undefined) {
     const related = view.one(rule.follows);
     const deadline = related ? evaluateRecord(register, related, undefined, options).deadline : null;
@@ -186,6 +232,7 @@ export function evaluateRule(
   if (!rule.archive) return { ...base, anchorDate, activeEnd, deadline: activeEnd };
   const archive = parseDuration(rule.archive.keep);
   const archiveEnd = anchorDate !== null && archive.ok ? addDuration(anchorDate, archive.duration) : null;
+  // No archive end (past 9999-12-31): no deadline, as SQL gives.
   const deadline = activeEnd === null || archiveEnd === null ? null : latestDate([activeEnd, archiveEnd]);
   return { ...base, anchorDate, activeEnd, deadline };
 }
@@ -294,6 +341,7 @@ export function evaluateRecord(
   if (at === undefined) return { ...base, status: holds.length ? 'held' : 'active' };
   const activeHolds = holds.filter((h) => h.until === undefined || h.until >= at);
   if (activeHolds.length > 0) return { ...base, holds: activeHolds, status: 'held' };
+  if (verdicts.some((v) => v.invalid)) return { ...base, status: 'invalid' };
   if (base.action === 'anonymise' && options.isAnonymised?.(view, base.anonymise))
     return { ...base, status: 'anonymised' };
   if (deadline !== null && deadline <= at) return { ...base, status: 'due' };

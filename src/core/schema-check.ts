@@ -4,13 +4,13 @@
  * ones that are missing, types that do not fit, joins that do not match; a column a rule scans
  * without an index is a warning with the statement that fixes it.
  */
-import { toCalendarDate } from './calendar.js';
 import { columnOfField, type DataMap, fieldOfColumn, tableOfRecord } from './datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from './datamap-schema.js';
 import type { Issue } from './issues.js';
 import type { Register } from './register-load.js';
 import { fieldInfo, findRecord } from './register-model.js';
 import type { DateExpr, Keep } from './register-schema.js';
+import { ruleInputs } from './retention.js';
 
 export type ColumnKind = 'date' | 'integer' | 'boolean' | 'text' | 'other';
 
@@ -101,14 +101,35 @@ export function kindOf(dataType: string): ColumnKind {
   return 'other';
 }
 
-/** The columns of a table that a date check must sample (date fields kept as text). */
-export function columnsToSample(register: Register, table: TableMap, live: LiveTable | undefined): string[] {
+/**
+ * The columns of a table whose every value `check` validates, set-based: the record's date fields
+ * and the amounts its rules read (`retention_months`). An invalid one is never due.
+ */
+export function columnsToValidate(
+  register: Register,
+  table: TableMap,
+): { column: string; kind: 'date' | 'amount' }[] {
   const record = table.record ? findRecord(register, table.record) : undefined;
-  if (!record || !live) return [];
-  return live.columns
-    .filter((c) => kindOf(c.dataType) === 'text' && table.columns[c.name] !== undefined)
-    .filter((c) => fieldInfo(record, fieldOfColumn(table, c.name))?.type === 'date')
-    .map((c) => c.name);
+  if (!record) return [];
+  const out = new Map<string, 'date' | 'amount'>();
+  for (const column of Object.keys(table.columns))
+    if (fieldInfo(record, fieldOfColumn(table, column))?.type === 'date') out.set(column, 'date');
+  for (const rule of register.retention) {
+    if (rule.record !== table.record) continue;
+    for (const path of ruleInputs(rule).amounts) {
+      if (path.includes('.')) continue;
+      const column = columnOfField(table, path);
+      if (column) out.set(column, 'amount');
+    }
+  }
+  return [...out].map(([column, kind]) => ({ column, kind }));
+}
+
+/** How many values of a column are there but invalid, and the key of the first. */
+export interface InvalidValues {
+  readonly kind: 'date' | 'amount';
+  readonly count: number;
+  readonly firstKey: string | null;
 }
 
 /** Columns that retention rules, holds and person searches scan: each wants an index. */
@@ -176,8 +197,8 @@ export function scannedColumns(
 }
 
 export interface CompareOptions {
-  /** Sampled non-null values of text columns holding dates, by `table.column`. */
-  readonly samples?: ReadonlyMap<string, readonly unknown[]>;
+  /** Invalid values found in the columns of columnsToValidate, by `table.column`. */
+  readonly invalid?: ReadonlyMap<string, InvalidValues>;
   /** Folders the configuration declares for file columns. */
   readonly folders?: readonly string[];
 }
@@ -250,18 +271,7 @@ export function compareSchema(
       const info = record ? fieldInfo(record, fieldOfColumn(table, name)) : undefined;
       const kind = kindOf(column.dataType);
       if (info?.type === 'date') {
-        if (kind === 'text') {
-          const bad = (options.samples?.get(`${table.name}.${name}`) ?? []).find(
-            (v) => toCalendarDate(v) === null,
-          );
-          if (bad !== undefined)
-            push(
-              'error',
-              'E_DATE_UNPARSEABLE',
-              `column "${where}.${name}" holds dates as text, and ${JSON.stringify(String(bad).slice(0, 40))} is not one: store YYYY-MM-DD HH:MM:SS or ISO 8601`,
-              at(table, 'columns', name),
-            );
-        } else if (kind !== 'date')
+        if (kind !== 'text' && kind !== 'date')
           push(
             'error',
             'E_COLUMN_TYPE',
@@ -280,6 +290,14 @@ export function compareSchema(
           'error',
           'E_COLUMN_TYPE',
           `column "${where}.${name}" holds a true/false field, but its type is ${column.dataType}`,
+          at(table, 'columns', name),
+        );
+      const bad = options.invalid?.get(`${table.name}.${name}`);
+      if (bad && bad.count > 0)
+        push(
+          'error',
+          bad.kind === 'date' ? 'E_DATE_UNPARSEABLE' : 'E_AMOUNT_INVALID',
+          `column "${where}.${name}" holds ${bad.count} value${bad.count === 1 ? '' : 's'} that ${bad.count === 1 ? 'is' : 'are'} not ${bad.kind === 'date' ? 'a date (YYYY-MM-DD, optionally HH:MM[:SS[.fff]] and Z or ±HH:MM)' : 'a whole number from 0 to 100,000'} (the first at ${table.primaryKey} = ${bad.firstKey}): ${bad.count === 1 ? 'its record is' : 'their records are'} never due until corrected; plan counts them as invalid`,
           at(table, 'columns', name),
         );
       if (c.anonymise === null && !column.nullable && anonymisedByRule(register, table, name))

@@ -1,5 +1,6 @@
 /** What differs between the dialects, in one place: quoting, placeholders, column types. */
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
+import { MAX_AMOUNT } from '../../core/calendar.js';
 import type { Anonymisation } from '../../core/datamap-schema.js';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
 import type { Dialect } from './connect.js';
@@ -75,11 +76,75 @@ type Expr = RawBuilder<any>;
 /** Far in the future: "no deadline" in a comparison, so that never-due records sort last. */
 export const NEVER = '9999-12-31';
 
-/** The UTC calendar date of a timestamp column (SQLite text, PostgreSQL timestamptz, MySQL DATETIME). */
+/** The time part a stored date may have, as a POSIX regular expression (see core/calendar.ts). */
+const TIME_RE =
+  '([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?';
+const DATE_RE = `^[0-9]{4}-[0-9]{2}-[0-9]{2}${TIME_RE}$`;
+
+/**
+ * The UTC calendar date of a stored timestamp (SQLite text, PostgreSQL timestamptz or text,
+ * MySQL DATETIME or text), or NULL when the value is not a valid date by the one definition of
+ * core/calendar.ts: a number, a Julian day, `2026-02-30` or an e-mail address never becomes a
+ * date, and never raises an error either.
+ */
 export function dateOf(dialect: Dialect, value: Expr): Expr {
-  if (dialect === 'sqlite') return sql`date(${value})`;
-  if (dialect === 'postgres') return sql`((${value})::timestamptz AT TIME ZONE 'UTC')::date`;
-  return sql`DATE(${value})`;
+  if (dialect === 'sqlite') {
+    const v = value;
+    const rest = sql`substr(${v}, 12)`;
+    const zone = sql`CASE WHEN ${rest} GLOB '*Z' THEN substr(${rest}, 1, length(${rest}) - 1)
+      WHEN ${rest} GLOB '*[+-][0-2][0-9]:[0-5][0-9]' AND substr(${rest}, length(${rest}) - 4, 2) <= '23' THEN substr(${rest}, 1, length(${rest}) - 6)
+      ELSE ${rest} END`;
+    const time = sql`(substr(${zone}, 1, 2) <= '23' AND (${zone} GLOB '[0-2][0-9]:[0-5][0-9]' OR ${zone} GLOB '[0-2][0-9]:[0-5][0-9]:[0-5][0-9]'
+      OR (${zone} GLOB '[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9]*' AND substr(${zone}, 10) NOT GLOB '*[^0-9]*')))`;
+    return sql`CASE WHEN typeof(${v}) = 'text'
+      AND substr(${v}, 1, 10) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND substr(${v}, 1, 4) <> '0000'
+      AND date(substr(${v}, 1, 10)) = substr(${v}, 1, 10)
+      AND (length(${v}) = 10 OR (substr(${v}, 11, 1) IN (' ', 'T') AND ${time}))
+      THEN date(${v}) END`;
+  }
+  if (dialect === 'postgres') {
+    const t = sql`(${value})::text`;
+    const year = sql`substr(${t}, 1, 4)::int`;
+    const month = sql`substr(${t}, 6, 2)::int`;
+    const day = sql`substr(${t}, 9, 2)::int`;
+    const lastDay = sql`extract(day from (make_date(${year}, ${month}, 1) + interval '1 month - 1 day'))`;
+    // Nested CASEs: PostgreSQL does not promise the order of AND, and a cast of bad text raises.
+    const text = sql`CASE WHEN ${t} ~ ${DATE_RE} AND substr(${t}, 1, 4) <> '0000' THEN
+        CASE WHEN ${month} BETWEEN 1 AND 12 THEN CASE WHEN ${day} BETWEEN 1 AND ${lastDay}
+          THEN (${t}::timestamptz AT TIME ZONE 'UTC')::date END END END`;
+    const typed = sql`((${value})::timestamptz AT TIME ZONE 'UTC')::date`;
+    const date = sql`(CASE WHEN pg_typeof(${value}) IN ('text'::regtype, 'character varying'::regtype) THEN ${text} ELSE ${typed} END)`;
+    return sql`(CASE WHEN ${date} BETWEEN DATE '0001-01-01' AND DATE '9999-12-31' THEN ${date} END)`;
+  }
+  return sql`(CASE WHEN CAST(${value} AS CHAR) REGEXP ${DATE_RE.replace('(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?', '(Z)?')}
+    AND DATE_FORMAT(DATE(SUBSTR(CAST(${value} AS CHAR), 1, 10)), '%Y-%m-%d') = SUBSTR(CAST(${value} AS CHAR), 1, 10)
+    AND SUBSTR(CAST(${value} AS CHAR), 1, 4) <> '0000'
+    THEN DATE(${value}) END)`;
+}
+
+/**
+ * A duration amount read from the data (a controller's retention_months) as a whole number from
+ * 0 to MAX_AMOUNT, or NULL, exactly as core/calendar.ts's toAmount reads it.
+ */
+export function amountOf(dialect: Dialect, value: Expr): Expr {
+  const max = sql.lit(MAX_AMOUNT);
+  if (dialect === 'sqlite') {
+    const dot = sql`instr(${value}, '.')`;
+    const whole = sql`CASE WHEN ${dot} > 0 THEN substr(${value}, 1, ${dot} - 1) ELSE ${value} END`;
+    return sql`CASE WHEN typeof(${value}) IN ('integer', 'real') THEN
+        CASE WHEN ${value} >= 0 AND ${value} <= ${max} AND ${value} = CAST(${value} AS INTEGER) THEN CAST(${value} AS INTEGER) END
+      WHEN typeof(${value}) = 'text' AND ${whole} <> '' AND ${whole} NOT GLOB '*[^0-9]*' AND length(${whole}) <= 6
+        AND (${dot} = 0 OR (${dot} < length(${value}) AND substr(${value}, ${dot} + 1) NOT GLOB '*[^0]*'))
+        AND CAST(${whole} AS INTEGER) <= ${max} THEN CAST(${whole} AS INTEGER) END`;
+  }
+  if (dialect === 'postgres') {
+    const t = sql`(${value})::text`;
+    return sql`(CASE WHEN pg_typeof(${value}) IN ('text'::regtype, 'character varying'::regtype) THEN
+        CASE WHEN ${t} ~ '^[0-9]{1,6}([.]0+)?$' THEN CASE WHEN ${t}::numeric <= ${max} THEN ${t}::numeric::int END END
+      WHEN pg_typeof(${value}) IN ('boolean'::regtype) THEN NULL
+      ELSE CASE WHEN (${value})::numeric >= 0 AND (${value})::numeric <= ${max} AND (${value})::numeric = floor((${value})::numeric) THEN (${value})::numeric::int END END)`;
+  }
+  return sql`(CASE WHEN CAST(${value} AS CHAR) REGEXP '^[0-9]{1,6}([.]0+)?$' AND ${value} <= ${max} THEN CAST(${value} AS UNSIGNED) END)`;
 }
 
 /** A NULL of date type (PostgreSQL will not guess the type of a bare NULL). */
@@ -102,7 +167,8 @@ export function dateText(dialect: Dialect, value: Expr): Expr {
 
 /** date + months (a non-negative number or integer expression; NULL gives NULL), clamped to the end of the month. */
 export function addMonths(dialect: Dialect, date: Expr, months: Expr): Expr {
-  if (dialect === 'postgres') return sql`(${date} + make_interval(months => (${months})::int))::date`;
+  if (dialect === 'postgres')
+    return beforeTheEnd(sql`(${date} + make_interval(months => (${months})::int))::date`);
   if (dialect === 'mysql') return sql`DATE_ADD(${date}, INTERVAL (${months}) MONTH)`;
   // SQLite's '+N months' overflows into the next month (2025-01-31 + 1 month = 2025-03-03): go to
   // the first of the target month, add the day back, and keep the earlier of that and the month's end.
@@ -111,8 +177,13 @@ export function addMonths(dialect: Dialect, date: Expr, months: Expr): Expr {
   return sql`min(date(${first}, '+' || (CAST(strftime('%d', ${date}) AS INTEGER) - 1) || ' days'), date(${first}, '+1 month', '-1 day'))`;
 }
 
+/** PostgreSQL dates go far past 9999; SQLite and MySQL stop there, and so do deadlines. */
+function beforeTheEnd(date: Expr): Expr {
+  return sql`(CASE WHEN ${date} <= DATE '9999-12-31' THEN ${date} END)`;
+}
+
 export function addDays(dialect: Dialect, date: Expr, days: Expr): Expr {
-  if (dialect === 'postgres') return sql`(${date} + (${days})::int)`;
+  if (dialect === 'postgres') return beforeTheEnd(sql`(${date} + (${days})::int)`);
   if (dialect === 'mysql') return sql`DATE_ADD(${date}, INTERVAL (${days}) DAY)`;
   return sql`date(${date}, '+' || (${days}) || ' days')`;
 }

@@ -1,7 +1,8 @@
 /** Reads a store's live schema: tables, columns and indexes (the dialect-specific part). */
 import { sql, type TableMetadata } from 'kysely';
-import type { LiveForeignKey, LiveSchema, LiveTable } from '../../core/schema-check.js';
+import type { InvalidValues, LiveForeignKey, LiveSchema, LiveTable } from '../../core/schema-check.js';
 import type { Connection } from './connect.js';
+import { amountOf, dateOf } from './dialect.js';
 
 interface IndexRow {
   tbl: string;
@@ -115,18 +116,35 @@ export async function introspect(conn: Connection): Promise<LiveSchema> {
   return { tables: live, foreignKeys: await foreignKeys(conn) };
 }
 
-/** Up to `limit` non-null values of a column (for checking that text dates parse). */
-export async function sampleColumn(
+/** Counts, in one set-based query, the values of each column that are there but invalid. */
+export async function invalidValues(
   conn: Connection,
   table: string,
-  column: string,
-  limit = 200,
-): Promise<unknown[]> {
-  const rows = await conn.db
-    .selectFrom(table)
-    .select(sql.ref(column).as('v'))
-    .where(sql.ref(column), 'is not', null)
-    .limit(limit)
-    .execute();
-  return rows.map((r) => (r as { v: unknown }).v);
+  primaryKey: string,
+  columns: readonly { column: string; kind: 'date' | 'amount' }[],
+): Promise<Map<string, InvalidValues>> {
+  const found = new Map<string, InvalidValues>();
+  if (columns.length === 0) return found;
+  const parts = columns.flatMap(({ column, kind }, i) => {
+    const value = sql.ref(`t.${column}`);
+    const parsed = kind === 'date' ? dateOf(conn.dialect, value) : amountOf(conn.dialect, value);
+    const bad = sql`(${value} IS NOT NULL AND ${parsed} IS NULL)`;
+    return [
+      sql`SUM(CASE WHEN ${bad} THEN 1 ELSE 0 END) AS ${sql.id(`n${i}`)}`,
+      sql`MIN(CASE WHEN ${bad} THEN ${sql.ref(`t.${primaryKey}`)} END) AS ${sql.id(`k${i}`)}`,
+    ];
+  });
+  const { rows } = await sql<
+    Record<string, unknown>
+  >`SELECT ${sql.join(parts)} FROM ${sql.table(table)} AS t`.execute(conn.db);
+  const row = rows[0] ?? {};
+  columns.forEach(({ column, kind }, i) => {
+    const key = row[`k${i}`];
+    found.set(`${table}.${column}`, {
+      kind,
+      count: Number(row[`n${i}`] ?? 0),
+      firstKey: key === null || key === undefined ? null : String(key),
+    });
+  });
+  return found;
 }

@@ -22,6 +22,8 @@ export interface PlanLine {
   readonly held: number;
   /** Rows kept for statistics after their personal columns were anonymised: done. */
   readonly anonymised: number;
+  /** Records a value of which (a date, a duration) is invalid: never due until it is corrected. */
+  readonly invalid: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
@@ -77,6 +79,7 @@ export function verdictQuery(
     anchored.some((a) => a.index === index) ? sql.ref(`t.__anchor${index}`) : undefined,
   );
   const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, 't'));
+  const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
   const manual = options.heldKeys?.length
     ? sql` OR ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(options.heldKeys.map((k) => sql`${k}`))})`
     : sql``;
@@ -94,6 +97,7 @@ export function verdictQuery(
         ...(done[i] ? [sql`CASE WHEN ${done[i]} THEN 1 ELSE 0 END AS ${sql.id(`z${i}`)}`] : []),
       ]),
       sql`CASE WHEN ${heldSql(ctx, recordId, 't')}${manual} THEN 1 ELSE 0 END AS held`,
+      sql`CASE WHEN ${invalid.length ? sql.join(invalid, sql` OR `) : sql`1 = 0`} THEN 1 ELSE 0 END AS bad`,
     ],
     sql`, `,
   );
@@ -112,8 +116,8 @@ export function verdictQuery(
   const zColumns = rules.flatMap((_, i) => (done[i] ? [sql`, ${sql.ref(`c.z${i}`)}`] : []));
   return sql`SELECT k, rule_index, ${dateText(ctx.dialect, sql.ref('v.deadline'))} AS deadline,
       ${dateText(ctx.dialect, sql.ref('v.archive_from'))} AS archive_from, held,
-      CASE WHEN held = 1 THEN 'held' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
-    FROM (SELECT c.k, c.held${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
+      CASE WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
+    FROM (SELECT c.k, c.held, c.bad${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
           FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c ${fence(ctx.dialect)}) v`;
 }
 
@@ -178,6 +182,7 @@ export async function planStore(
         due: c.due ?? 0,
         held: c.held ?? 0,
         anonymised: c.anonymised ?? 0,
+        invalid: c.invalid ?? 0,
       });
     }
   }

@@ -10,10 +10,12 @@ import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register-load.js';
 import { findRecord } from '../../core/register-model.js';
 import type { Condition, DateExpr, Keep, RetentionRule } from '../../core/register-schema.js';
+import { ruleInputs } from '../../core/retention.js';
 import type { Dialect } from './connect.js';
 import {
   addDays,
   addMonths,
+  amountOf,
   dateLiteral,
   dateOf,
   financialYearEndOf,
@@ -137,9 +139,8 @@ function keepExpr(
     return addMonths(ctx.dialect, date, sql.lit(unit === 'years' ? amount * 12 : amount));
   }
   const [unit, path] = Object.entries(keep)[0] as ['months' | 'years' | 'days', string];
-  const value = fieldValue(ctx, recordId, alias, path);
-  // A negative or missing instruction gives no deadline, as in the pure evaluation.
-  const amount = sql`CASE WHEN ${value} >= 0 THEN ${value} END`;
+  // A negative, fractional, huge or missing instruction gives no deadline, as in the pure evaluation.
+  const amount = amountOf(ctx.dialect, fieldValue(ctx, recordId, alias, path));
   if (unit === 'days') return addDays(ctx.dialect, date, amount);
   return addMonths(ctx.dialect, date, unit === 'years' ? sql`(${amount}) * 12` : amount);
 }
@@ -248,6 +249,19 @@ export interface RuleColumns {
   readonly activeEnd: Expr;
   /** True when it applies, has an archive phase, and is in it before its deadline. */
   readonly inArchive: Expr | null;
+  /** True when it applies and a value it reads is there but invalid (never due: `invalid`). */
+  readonly invalid: Expr | null;
+}
+
+/** Whether a value the rule reads is there but is not a valid date or amount (hasInvalidInput). */
+function invalidSql(ctx: RetentionSqlContext, rule: RetentionRule, alias: string): Expr | null {
+  const { dates, amounts } = ruleInputs(rule);
+  const bad = (path: string, parse: (dialect: Dialect, value: Expr) => Expr) => {
+    const value = fieldValue(ctx, rule.record, alias, path);
+    return sql`(${value} IS NOT NULL AND ${parse(ctx.dialect, value)} IS NULL)`;
+  };
+  const checks = [...dates.map((p) => bad(p, dateOf)), ...amounts.map((p) => bad(p, amountOf))];
+  return checks.length ? sql`(${sql.join(checks, sql` OR `)})` : null;
 }
 
 /** Per rule on the record at `alias`: the columns the verdict is combined from. */
@@ -264,6 +278,7 @@ export function ruleColumns(
     .map(({ rule, index }) => {
       const applies = conditionSql(ctx, recordId, alias, rule.where);
       const dates = ruleDates(ctx, rule, alias, anchorRef?.(index));
+      const invalid = invalidSql(ctx, rule, alias);
       return {
         rule,
         index,
@@ -272,6 +287,7 @@ export function ruleColumns(
         inArchive: rule.archive
           ? sql`(${applies} AND ${dates.activeEnd} IS NOT NULL AND ${dates.deadline} IS NOT NULL AND ${dates.activeEnd} < ${dates.deadline})`
           : null,
+        invalid: invalid ? sql`(${applies} AND ${invalid})` : null,
       };
     });
 }
