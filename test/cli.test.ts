@@ -265,7 +265,7 @@ describe('registre plan', () => {
     expect(plan.totals.held).toBeGreaterThanOrEqual(0);
     const text = registre(['plan', '--at', '2026-11-27'], dir).stdout;
     expect(text).toMatch(
-      /^plan on 2026-11-27\nrule +table +active +archive +due +held +anonymised\nweb-visits +web_visits +\d+ +0 +\d+ +0 +0\n/,
+      /^plan on 2026-11-27\nrule +table +active +archive +due +held +anonymised +invalid\nweb-visits +web_visits +\d+ +0 +\d+ +0 +0 +0\n/,
     );
   });
 
