@@ -33,6 +33,7 @@ import {
   runKeyRotate,
   runStatus,
   runSweep,
+  safeMessage,
 } from './sweep-command.js';
 
 export { BUNDLED_REGISTER } from '../adapters/files/config-files.js';
@@ -488,8 +489,9 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       return error.code === 'E_USAGE' ? 2 : 1;
     }
     const verbose = argv.includes('--verbose');
+    // A database's message can quote a value of a row (an address): quoted parts are left out.
     io.err(
-      `registre: unexpected error: ${(error as Error).message ?? String(error)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
+      `registre: unexpected error: ${safeMessage(error)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
     );
     if (verbose) io.err(`${(error as Error).stack ?? ''}\n`);
     return 1;

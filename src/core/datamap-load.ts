@@ -31,7 +31,7 @@ export function parseDataMap(sources: readonly YamlSource[]): DataMapResult {
   for (const source of sources) {
     const { parsed, data, issues: found } = parseYamlSource(source, DataMapFile);
     located.addFile(parsed);
-    issues.push(...found);
+    for (const issue of found) issues.push(issue);
     if (!data) continue;
     data.stores.forEach((store, si) => {
       located.remember(store, source.file, ['stores', si]);

@@ -66,7 +66,7 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
   for (const source of sources) {
     const { parsed, data, issues: found } = parseYamlSource(source, RegisterFile);
     located.addFile(parsed);
-    issues.push(...found);
+    for (const issue of found) issues.push(issue);
     if (!data) continue;
     const content = data;
     if (content.organisation) {

@@ -250,7 +250,22 @@ export function parseYamlSource<T>(source: YamlSource, schema: z.ZodType<T>): Pa
     }
     return { parsed, data: null, issues };
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // The yaml package stops alias expansion past a limit (a "billion laughs" file): say where.
+    data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (error) {
+    issues.push({
+      severity: 'error',
+      code: 'E_YAML_ALIASES',
+      path: [],
+      file: source.file,
+      line: 1,
+      column: 1,
+      message: `the file expands its aliases (*name) too many times to be read safely: ${(error as Error).message.split('\n')[0]}`,
+    });
+    return { parsed, data: null, issues };
+  }
   const result = schema.safeParse(data);
   if (result.success) return { parsed, data: result.data, issues };
   for (const zi of result.error.issues) {

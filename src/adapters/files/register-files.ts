@@ -33,7 +33,51 @@ export function readRegisterSources(path: string, cwd: string = process.cwd()): 
   const files = stat.isDirectory() ? yamlFilesBelow(path) : [path];
   if (files.length === 0)
     throw new RegistreError('E_NOT_FOUND', `no register at ${path}: the folder holds no .yaml file`);
-  return files.map((file) => ({ file: displayName(file, cwd), text: readFileSync(file, 'utf8') }));
+  let total = 0;
+  return files.map((file) => {
+    const name = displayName(file, cwd);
+    const size = statSync(file).size;
+    total += size;
+    if (size > MAX_FILE_BYTES || total > MAX_TOTAL_BYTES)
+      throw new RegistreError(
+        'E_TOO_LARGE',
+        `${name}: ${size > MAX_FILE_BYTES ? `the file is ${mib(size)}` : `the register reaches ${mib(total)} with this file`}; a register is refused above ${mib(MAX_FILE_BYTES)} a file and ${mib(MAX_TOTAL_BYTES)} in all (the bundled one is 0.07 MiB)`,
+      );
+    return { file: name, text: decodeUtf8(readFileSync(file), name) };
+  });
+}
+
+/** Far above any real register (NEGOMARKETS's is 72 KB), far below what exhausts memory. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_TOTAL_BYTES = 16 * 1024 * 1024;
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+
+/** UTF-8, strictly: a byte that is not is an error at its line and column, never a silent U+FFFD. */
+function decodeUtf8(bytes: Buffer, name: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    let good = 0;
+    // The longest prefix that decodes: the bad byte is right after it.
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    good = lo;
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, good));
+    const lines = before.split('\n');
+    throw new RegistreError(
+      'E_ENCODING',
+      `${name}:${lines.length}:${(lines[lines.length - 1]?.length ?? 0) + 1} E_ENCODING byte 0x${(bytes[good] ?? 0).toString(16).padStart(2, '0')} is not UTF-8: save the file as UTF-8`,
+    );
+  }
 }
 
 /** Reads, parses and validates a register: structural issues first, then semantic ones. */
