@@ -166,6 +166,25 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
     const report = await runDemo({ out, customers: 60, seed: 11, at, store: url });
     const project = openProject(report.config);
     const conn = await open(url, out);
+    // Odd values, as a hurried operator or a bad import leaves them: none may make a record due,
+    // and the evaluator and the SQL must read each of them the same way.
+    await conn.db.updateTable('distributors').set({ retention_months: 2147483647 }).where('id', '=', 1).execute();
+    // A valid amount whose deadline falls past 9999-12-31: no deadline, on every dialect.
+    await conn.db.updateTable('distributors').set({ retention_months: 100_000 }).where('id', '=', 2).execute();
+    if (conn.dialect === 'sqlite') {
+      await conn.db.updateTable('distributors').set({ retention_months: 1.5 }).where('id', '=', 3).execute();
+      await conn.db.updateTable('distributors').set({ retention_months: '12' }).where('id', '=', 4).execute();
+      for (const [id, value] of [
+        [1, '2459000'],
+        [2, 2459000],
+        [3, 'jean.dupont@example.fr'],
+        [4, '2026-02-30 00:00:00'],
+        [5, ' 2020-01-01'],
+        [6, '2020-01-01T10:00:00+01:00'],
+        [7, '2020-01-01 24:00:00'],
+      ] as const)
+        await conn.db.updateTable('web_visits').set({ occurred_at: value }).where('id', '=', id).execute();
+    }
     const ctx: RetentionSqlContext = {
       register: project.register,
       datamap: project.datamap,
@@ -222,6 +241,6 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
       }
     }
     expect(compared).toBeGreaterThan(1000);
-    expect([...statuses].sort()).toEqual(['active', 'archive', 'due', 'held']);
+    expect([...statuses].sort()).toEqual(['active', 'archive', 'due', 'held', 'invalid']);
   });
 });

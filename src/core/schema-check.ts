@@ -25,6 +25,8 @@ export interface LiveTable {
   readonly columns: readonly LiveColumn[];
   /** Each index as its ordered column list (the primary key included). */
   readonly indexes: readonly (readonly string[])[];
+  /** The definitions of its indexes, lower case without spaces or quotes (expression indexes). */
+  readonly indexDefinitions?: readonly string[];
 }
 
 /** A foreign key of the live schema: `table.column` references `refTable.refColumn`. */
@@ -333,6 +335,22 @@ export function compareSchema(
     if (!liveTable || !table) continue;
     for (const column of columns) {
       if (column === table.primaryKey || !liveTable.columns.some((c) => c.name === column)) continue;
+      const spec = table.columns[column];
+      const c = spec === undefined ? undefined : columnOf(spec);
+      if (c?.identity === 'email' && !c.hashed && liveTable.indexDefinitions !== undefined) {
+        // A person is found by lower(trim(column)): a plain index does not serve that.
+        const served = liveTable.indexDefinitions.some(
+          (d) => d.includes(`lower(trim(${column}))`) || d.includes(`lower(trim(bothfrom${column}))`),
+        );
+        if (!served)
+          push(
+            'warning',
+            'W_MISSING_INDEX',
+            `column "${store.id}.${tableName}.${column}" identifies people, who are found by its normalised value, and no index serves that: CREATE INDEX ${tableName}_${column}_norm_idx ON ${tableName} (lower(trim(${column})));`,
+            at(table, 'columns', column),
+          );
+        continue;
+      }
       if (!liveTable.indexes.some((idx) => idx[0] === column))
         push(
           'warning',

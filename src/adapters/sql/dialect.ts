@@ -9,6 +9,12 @@ export function quote(dialect: Dialect, name: string): string {
   return dialect === 'mysql' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
 }
 
+/** The index that serves a search by normalised identity (lower(trim(column))). */
+export function normalisedIndexSql(dialect: Dialect, table: string, column: string): string {
+  const name = quote(dialect, `${table}_${column}_norm_idx`);
+  return `CREATE INDEX ${name} ON ${quote(dialect, table)} (lower(trim(${quote(dialect, column)})))`;
+}
+
 /** The column type each dialect stores a reference-shop column as. */
 export function columnType(dialect: Dialect, type: ShopColumnType): string {
   switch (type) {

@@ -93,8 +93,33 @@ export async function foreignKeys(conn: Connection): Promise<LiveForeignKey[]> {
   }));
 }
 
+/** Index definitions by table (SQLite and PostgreSQL; MySQL reports none), normalised. */
+async function indexDefinitions(conn: Connection): Promise<Map<string, string[]> | null> {
+  let rows: { tbl: string; def: string }[];
+  if (conn.dialect === 'sqlite')
+    rows = (
+      await sql<{ tbl: string; def: string }>`
+        SELECT tbl_name AS tbl, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`.execute(
+        conn.db,
+      )
+    ).rows;
+  else if (conn.dialect === 'postgres')
+    rows = (
+      await sql<{ tbl: string; def: string }>`
+        SELECT tablename AS tbl, indexdef AS def FROM pg_indexes WHERE schemaname = current_schema()`.execute(
+        conn.db,
+      )
+    ).rows;
+  else return null;
+  const byTable = new Map<string, string[]>();
+  for (const r of rows)
+    byTable.set(r.tbl, [...(byTable.get(r.tbl) ?? []), String(r.def).toLowerCase().replace(/["`\s]/g, '')]);
+  return byTable;
+}
+
 export async function introspect(conn: Connection): Promise<LiveSchema> {
   const tables = await listTables(conn);
+  const definitions = await indexDefinitions(conn);
   const indexes = new Map<string, Map<string, { col: string; pos: number }[]>>();
   for (const row of await indexRows(conn)) {
     const byIndex = indexes.get(row.tbl) ?? new Map<string, { col: string; pos: number }[]>();
@@ -111,6 +136,7 @@ export async function introspect(conn: Connection): Promise<LiveSchema> {
       name: t.name,
       columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, nullable: c.isNullable })),
       indexes: byIndex,
+      ...(definitions ? { indexDefinitions: definitions.get(t.name) ?? [] } : {}),
     };
   });
   return { tables: live, foreignKeys: await foreignKeys(conn) };

@@ -4,7 +4,7 @@ import type { ShopChunk } from '../../core/demo/generate-shop.js';
 import { SHOP_TABLES } from '../../core/demo/shop-model.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Connection } from './connect.js';
-import { columnType, insertRows } from './dialect.js';
+import { columnType, insertRows, normalisedIndexSql } from './dialect.js';
 import { listTables } from './introspect.js';
 
 export interface CreateShopOptions {
@@ -40,6 +40,13 @@ export async function createShopIndexes(conn: Connection): Promise<void> {
     for (const column of table.indexes) {
       await conn.db.schema.createIndex(`${table.name}_${column}_idx`).on(table.name).column(column).execute();
     }
+    // A person is found by the normalised address (lower(trim(email))): an expression index
+    // serves it where the dialect has them (MariaDB has none).
+    for (const column of table.columns.map((c) => c.name).filter((c) => /(^|_)email$/.test(c)))
+      if (conn.dialect !== 'mysql')
+        await sql
+          .raw(normalisedIndexSql(conn.dialect, table.name, column))
+          .execute(conn.db);
   }
 }
 
