@@ -168,9 +168,17 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
     const conn = await open(url, out);
     // Odd values, as a hurried operator or a bad import leaves them: none may make a record due,
     // and the evaluator and the SQL must read each of them the same way.
-    await conn.db.updateTable('distributors').set({ retention_months: 2147483647 }).where('id', '=', 1).execute();
+    await conn.db
+      .updateTable('distributors')
+      .set({ retention_months: 2147483647 })
+      .where('id', '=', 1)
+      .execute();
     // A valid amount whose deadline falls past 9999-12-31: no deadline, on every dialect.
-    await conn.db.updateTable('distributors').set({ retention_months: 100_000 }).where('id', '=', 2).execute();
+    await conn.db
+      .updateTable('distributors')
+      .set({ retention_months: 100_000 })
+      .where('id', '=', 2)
+      .execute();
     if (conn.dialect === 'sqlite') {
       await conn.db.updateTable('distributors').set({ retention_months: 1.5 }).where('id', '=', 3).execute();
       await conn.db.updateTable('distributors').set({ retention_months: '12' }).where('id', '=', 4).execute();

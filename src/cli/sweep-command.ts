@@ -212,6 +212,17 @@ export async function runSweep(
             note: 'this run stopped without finishing (killed); its last intent without a batch entry was applied whole or not at all; the next run re-evaluated everything',
           });
         }
+      // A hold deleted or released behind the log's back would let the sweep take what it held.
+      const tampered = await crossCheck(
+        state,
+        await state.auditEntries(['hold.add', 'hold.release']),
+        'holds',
+      );
+      if (tampered.length)
+        throw new RegistreError(
+          'E_HOLDS_TAMPERED',
+          `the holds table does not match the audit log (${tampered.map((p) => p.message).join('; ')}); the sweep changed nothing: run registre audit verify, and restore the state store`,
+        );
       recovered = await finishPendingFiles(state, conns);
       runId = await state.startRun(at);
       await state.audit('sweep.start', {
@@ -484,7 +495,11 @@ export interface AuditVerification {
 }
 
 /** Cross-checks the holds and the sweep runs of the state store against the log. */
-async function crossCheck(state: StateStore, entries: readonly AuditEntry[]): Promise<ChainProblem[]> {
+async function crossCheck(
+  state: StateStore,
+  entries: readonly AuditEntry[],
+  only: 'all' | 'holds' = 'all',
+): Promise<ChainProblem[]> {
   const problems: ChainProblem[] = [];
   const last = entries[entries.length - 1]?.seq ?? 0;
   const problem = (seq: number, message: string) => problems.push({ seq, problem: 'deleted', message });
@@ -520,6 +535,7 @@ async function crossCheck(state: StateStore, entries: readonly AuditEntry[]): Pr
     else if (!released.has(id) && h.releasedAt)
       problem(entry.seq, `hold ${id} was released without a hold.release entry`);
   }
+  if (only === 'holds') return problems;
   const runs = await state.runs(1_000_000);
   const runIds = new Set(runs.map((r) => r.id));
   for (const id of started)
@@ -570,7 +586,13 @@ export async function runAuditVerify(configFile: string | undefined): Promise<Au
         warnings.push(
           'no checkpoint of the log head was found in the archive store: a truncated tail cannot be told',
         );
-    } else if (!checkpoint.valid)
+    } else if (checkpoint.valid === null)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'other-key',
+        message: `the checkpoint of the log head was signed with key ${checkpoint.keyId}, which is not configured here: it cannot be checked`,
+      });
+    else if (!checkpoint.valid)
       problems.push({
         seq: checkpoint.seq,
         problem: 'edited',

@@ -57,20 +57,7 @@ function decodeUtf8(bytes: Buffer, name: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    let good = 0;
-    // The longest prefix that decodes: the bad byte is right after it.
-    let lo = 0;
-    let hi = bytes.length;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-        lo = mid;
-      } catch {
-        hi = mid - 1;
-      }
-    }
-    good = lo;
+    const good = firstBadByte(bytes);
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, good));
     const lines = before.split('\n');
     throw new RegistreError(
@@ -85,4 +72,26 @@ export function loadRegister(path: string, cwd?: string): LoadResult {
   const result = parseRegister(readRegisterSources(path, cwd));
   if (!result.register) return result;
   return { register: result.register, issues: [...result.issues, ...validateRegister(result.register)] };
+}
+
+/** Where a UTF-8 decoder stops: the first byte that starts no valid sequence, or breaks one. */
+function firstBadByte(bytes: Buffer): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const c = bytes[i] as number;
+    const extra =
+      c < 0x80
+        ? 0
+        : c >= 0xc2 && c <= 0xdf
+          ? 1
+          : c >= 0xe0 && c <= 0xef
+            ? 2
+            : c >= 0xf0 && c <= 0xf4
+              ? 3
+              : -1;
+    if (extra < 0 || i + extra >= bytes.length + (extra === 0 ? 1 : 0)) return i;
+    for (let k = 1; k <= extra; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += extra + 1;
+  }
+  return 0;
 }

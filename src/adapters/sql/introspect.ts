@@ -113,7 +113,12 @@ async function indexDefinitions(conn: Connection): Promise<Map<string, string[]>
   else return null;
   const byTable = new Map<string, string[]>();
   for (const r of rows)
-    byTable.set(r.tbl, [...(byTable.get(r.tbl) ?? []), String(r.def).toLowerCase().replace(/["`\s]/g, '')]);
+    byTable.set(r.tbl, [
+      ...(byTable.get(r.tbl) ?? []),
+      String(r.def)
+        .toLowerCase()
+        .replace(/["`\s]/g, ''),
+    ]);
   return byTable;
 }
 

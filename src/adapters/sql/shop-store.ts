@@ -44,9 +44,7 @@ export async function createShopIndexes(conn: Connection): Promise<void> {
     // serves it where the dialect has them (MariaDB has none).
     for (const column of table.columns.map((c) => c.name).filter((c) => /(^|_)email$/.test(c)))
       if (conn.dialect !== 'mysql')
-        await sql
-          .raw(normalisedIndexSql(conn.dialect, table.name, column))
-          .execute(conn.db);
+        await sql.raw(normalisedIndexSql(conn.dialect, table.name, column)).execute(conn.db);
   }
 }
 

@@ -233,10 +233,40 @@ export class StateStore {
     if (this.keys.ownsCheckpoint) await this.keys.checkpoint?.close();
   }
 
+  /**
+   * A transaction that appends after the last row of `table` (the next position, the next id):
+   * writers are serialised, whether a sweep, a `hold add` in another process, or both, append.
+   * SQLite: BEGIN IMMEDIATE (a deferred one would fail with SQLITE_BUSY once another commits);
+   * PostgreSQL: an EXCLUSIVE table lock (reads go on); MySQL: the last row and the gap after it.
+   */
+  private async appending<T>(table: string, key: string, f: (trx: AnyDb) => Promise<T>): Promise<T> {
+    if (this.conn.dialect === 'sqlite')
+      return this.conn.db.connection().execute(async (db) => {
+        await sql`BEGIN IMMEDIATE`.execute(db);
+        try {
+          const result = await f(db);
+          await sql`COMMIT`.execute(db);
+          return result;
+        } catch (error) {
+          await sql`ROLLBACK`.execute(db).catch(() => {});
+          throw error;
+        }
+      });
+    return this.conn.db.transaction().execute(async (trx) => {
+      if (this.conn.dialect === 'postgres')
+        await sql`LOCK TABLE ${sql.table(table)} IN EXCLUSIVE MODE`.execute(trx);
+      else
+        await sql`SELECT ${sql.ref(key)} FROM ${sql.table(table)} ORDER BY ${sql.ref(key)} DESC LIMIT 1 FOR UPDATE`.execute(
+          trx,
+        );
+      return f(trx);
+    });
+  }
+
   /** Appends one entry to the audit log, chained to the last one, then moves the checkpoint. */
   async audit(kind: string, data: Record<string, unknown>): Promise<AuditEntry> {
     const checkpoint = await this.readCheckpoint();
-    const entry = await this.conn.db.transaction().execute(async (trx) => {
+    const entry = await this.appending('audit_log', 'position', async (trx) => {
       const last = await trx
         .selectFrom('audit_log')
         .select(['seq', 'hash', 'position'])
@@ -277,8 +307,7 @@ export class StateStore {
 
   /** A log shorter than its checkpoint, or different at it, was truncated or rewritten: stop. */
   private async assertHeadMatches(
-    // biome-ignore lint/suspicious/noExplicitAny: the state store's tables
-    trx: Kysely<any>,
+    trx: AnyDb,
     checkpoint: AuditHead,
     last: { seq: unknown; hash: unknown } | undefined,
   ): Promise<void> {
@@ -295,7 +324,11 @@ export class StateStore {
     );
   }
 
-  async readCheckpoint(): Promise<(AuditHead & { valid: boolean }) | null> {
+  /**
+   * The checkpoint of the log's head; `valid` when its signature checks with the key it names
+   * (`valid: null` when that key is not configured here).
+   */
+  async readCheckpoint(): Promise<(AuditHead & { valid: boolean | null; keyId: string | null }) | null> {
     const store = this.keys.checkpoint;
     if (!store) return null;
     const row = await store.db
@@ -305,29 +338,55 @@ export class StateStore {
       .executeTakeFirst();
     if (!row) return null;
     const head = { seq: Number(row.seq), hash: String(row.hash) };
-    return { ...head, valid: String(row.mac) === this.checkpointMac(head) };
+    const keyId = row.key_id === null || row.key_id === undefined ? null : String(row.key_id);
+    const ring = this.keyRing();
+    const hasher = keyId === null ? ring.unkeyed : ring.keyed.get(keyId);
+    return { ...head, keyId, valid: hasher ? String(row.mac) === this.checkpointMac(head, hasher) : null };
   }
 
-  private checkpointMac(head: AuditHead): string {
-    return this.hash(`registre checkpoint\u0000${head.seq}\u0000${head.hash}`);
+  private checkpointMac(head: AuditHead, hasher: Hasher = this.hash): string {
+    return hasher(`registre checkpoint\u0000${head.seq}\u0000${head.hash}`);
   }
 
   private async writeCheckpoint(head: AuditHead): Promise<void> {
     const store = this.keys.checkpoint;
     if (!store) return;
     const mac = this.checkpointMac(head);
-    await store.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom(CHECKPOINT_TABLE).where('name', '=', 'audit').execute();
-      await trx
-        .insertInto(CHECKPOINT_TABLE)
-        .values({ name: 'audit', seq: head.seq, hash: head.hash, key_id: this.keyId ?? null, mac, at: now() })
-        .execute();
-    });
+    // One statement, and only forward: a process that appended earlier must not move it back.
+    const row = { name: 'audit', seq: head.seq, hash: head.hash, key_id: this.keyId ?? null, mac, at: now() };
+    if (store.dialect === 'mysql') {
+      const newer = sql`seq < VALUES(seq)`;
+      await sql`INSERT INTO ${sql.table(CHECKPOINT_TABLE)} (name, seq, hash, key_id, mac, at)
+        VALUES (${row.name}, ${row.seq}, ${row.hash}, ${row.key_id}, ${row.mac}, ${row.at})
+        ON DUPLICATE KEY UPDATE hash = IF(${newer}, VALUES(hash), hash), key_id = IF(${newer}, VALUES(key_id), key_id),
+          mac = IF(${newer}, VALUES(mac), mac), at = IF(${newer}, VALUES(at), at), seq = IF(${newer}, VALUES(seq), seq)`.execute(
+        store.db,
+      );
+      return;
+    }
+    await store.db
+      .insertInto(CHECKPOINT_TABLE)
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet((eb) => ({
+            seq: eb.ref('excluded.seq'),
+            hash: eb.ref('excluded.hash'),
+            key_id: eb.ref('excluded.key_id'),
+            mac: eb.ref('excluded.mac'),
+            at: eb.ref('excluded.at'),
+          }))
+          .where(sql.ref(`${CHECKPOINT_TABLE}.seq`), '<', sql.ref('excluded.seq')),
+      )
+      .execute();
   }
 
-  /** The audit log in storage order. */
-  async auditEntries(): Promise<AuditEntry[]> {
-    const rows = await this.conn.db.selectFrom('audit_log').selectAll().orderBy('position').execute();
+  /** The audit log in storage order (of some kinds only, when given). */
+  async auditEntries(kinds?: readonly string[]): Promise<AuditEntry[]> {
+    let query = this.conn.db.selectFrom('audit_log').selectAll().orderBy('position');
+    if (kinds?.length) query = query.where('kind', 'in', kinds);
+    const rows = await query.execute();
     return rows.map((r) => ({
       seq: Number(r.seq),
       at: String(r.at),
@@ -367,7 +426,7 @@ export class StateStore {
     actor?: string;
     until?: string;
   }): Promise<number> {
-    return this.conn.db.transaction().execute(async (trx) => {
+    return this.appending('holds', 'id', async (trx) => {
       const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
       const id = Number(last?.m ?? 0) + 1;
       await trx
@@ -565,16 +624,15 @@ export class StateStore {
   }
 
   async startRun(at: string): Promise<number> {
-    const last = await this.conn.db
-      .selectFrom('sweep_runs')
-      .select(sql<number>`max(id)`.as('m'))
-      .executeTakeFirst();
-    const id = Number(last?.m ?? 0) + 1;
-    await this.conn.db
-      .insertInto('sweep_runs')
-      .values({ id, at_date: at, started_at: now(), finished_at: null, status: 'running', summary: null })
-      .execute();
-    return id;
+    return this.appending('sweep_runs', 'id', async (trx) => {
+      const last = await trx.selectFrom('sweep_runs').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+      const id = Number(last?.m ?? 0) + 1;
+      await trx
+        .insertInto('sweep_runs')
+        .values({ id, at_date: at, started_at: now(), finished_at: null, status: 'running', summary: null })
+        .execute();
+      return id;
+    });
   }
 
   async finishRun(id: number, status: 'done' | 'failed', summary: unknown): Promise<void> {
@@ -625,7 +683,7 @@ export class StateStore {
   /** Records files to remove (or move) once their record's deletion has committed. */
   async addPendingFiles(files: readonly Omit<PendingFile, 'id'>[]): Promise<number[]> {
     if (files.length === 0) return [];
-    return this.conn.db.transaction().execute(async (trx) => {
+    return this.appending('pending_files', 'id', async (trx) => {
       const last = await trx
         .selectFrom('pending_files')
         .select(sql<number>`max(id)`.as('m'))
