@@ -2,7 +2,7 @@
 // on the same data in the same run. Sizes: BENCH_CUSTOMERS (SQLite), BENCH_PG_CUSTOMERS (PostgreSQL,
 // when REGISTRE_BENCH_POSTGRES_URL or REGISTRE_TEST_POSTGRES_URL is set).
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -68,7 +68,6 @@ function retentionWorker(mode, dir, at) {
   const out = execFileSync(process.execPath, [join(here, 'retention-worker.js'), mode, dir, at], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, REGISTRE_BENCH_HMAC_KEY: 'bench-key' },
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -85,7 +84,7 @@ async function retentionBench() {
       [bin, 'demo', '--out', a, '--customers', String(customers), '--seed', '1', '--at', at],
       { stdio: 'ignore' },
     );
-    appendFileSync(join(a, 'registre.yaml'), 'hmacKey: env:REGISTRE_BENCH_HMAC_KEY\n');
+    // The demo's configuration names the key file it wrote (hmacKey: file:…), copied with it.
     cpSync(a, b, { recursive: true });
     mkdirSync(join(b, '.registre'), { recursive: true });
     console.log(`\nretention on SQLite: ${customers.toLocaleString('en')} customers, at ${at}`);

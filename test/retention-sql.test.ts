@@ -11,21 +11,14 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { dateText } from '../src/adapters/sql/dialect.js';
-import { verdictQuery } from '../src/adapters/sql/plan.js';
-import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
 import { type RetentionSqlContext, ruleDates } from '../src/adapters/sql/retention-sql.js';
 import { runDemo } from '../src/cli/demo-command.js';
 import { openProject } from '../src/cli/project.js';
 import { parseDataMap } from '../src/core/datamap-load.js';
 import { parseRegister, type Register } from '../src/core/register-load.js';
-import {
-  collectHolds,
-  evaluateRecord,
-  evaluateRule,
-  type HoldReason,
-  viewOf,
-} from '../src/core/retention.js';
+import { evaluateRule, viewOf } from '../src/core/retention.js';
 import { DIALECTS } from './dialects.js';
+import { compareVerdicts } from './shop-helpers.js';
 
 const REGISTER = `
 organisation: { name: Test, financialYearEnd: "02-29" }
@@ -198,55 +191,12 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
       datamap: project.datamap,
       dialect: conn.dialect,
     };
-    // Data-driven holds, found the pure way: every holding record with the paths it holds.
-    const holders = [];
-    for (const hold of project.register.holds) {
-      const table = project.datamap.stores[0]?.tables.find((t) => t.record === hold.record);
-      if (!table) continue;
-      const paths = hold.holds.filter((p) => p !== 'self').map((p) => p.split('.'));
-      for (const row of (await conn.db.selectFrom(table.name).selectAll().execute()) as Record<
-        string,
-        unknown
-      >[])
-        holders.push(await viewOfRow(conn, ctx, hold.record, row, paths));
-    }
-    const holds = collectHolds(project.register, holders);
-    const holdsOf = (key: string): HoldReason[] => holds.get(key) ?? [];
     let compared = 0;
     const statuses = new Set<string>();
-    for (const table of project.datamap.stores[0]?.tables ?? []) {
-      if (!project.register.retention.some((r) => r.record === table.record)) continue;
-      const { rows: verdicts } = await sql<{
-        k: unknown;
-        rule_index: unknown;
-        deadline: string | null;
-        archive_from: string | null;
-        status: string;
-      }>`${verdictQuery(ctx, table, at)}`.execute(conn.db);
-      for (const v of verdicts) {
-        const view = await loadRecord(conn, ctx, table.record as string, v.k);
-        if (!view) throw new Error('vanished');
-        const pure = evaluateRecord(project.register, view, at, { holdsOf });
-        const ruleId =
-          v.rule_index === null ? null : (project.register.retention[Number(v.rule_index)]?.id ?? null);
-        const got = {
-          key: view.key,
-          deadline: v.deadline,
-          archiveFrom: v.archive_from,
-          rule: ruleId,
-          status: v.status,
-        };
-        const never = (d: string | null) => (d === '9999-12-31' ? null : d);
-        expect({ ...got, deadline: never(got.deadline), archiveFrom: never(got.archiveFrom) }).toEqual({
-          key: view.key,
-          deadline: pure.deadline,
-          archiveFrom: pure.archiveFrom,
-          rule: pure.rule,
-          status: pure.status,
-        });
-        statuses.add(v.status);
-        compared++;
-      }
+    for (const { sql: got, pure } of await compareVerdicts(conn, ctx, at)) {
+      expect(got).toEqual(pure);
+      statuses.add(got.status);
+      compared++;
     }
     expect(compared).toBeGreaterThan(1000);
     expect([...statuses].sort()).toEqual(['active', 'archive', 'due', 'held', 'invalid']);

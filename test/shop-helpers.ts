@@ -4,10 +4,16 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
 import { readConfig } from '../src/adapters/files/config-files.js';
+import type { Connection } from '../src/adapters/sql/connect.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
+import { verdictQuery } from '../src/adapters/sql/plan.js';
+import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
+import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { runDemo } from '../src/cli/demo-command.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
+import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention.js';
 
 export const AT = '2026-11-27';
 export const KEY = 'test-hmac-key-0123456789-abcdefghijklmnopq';
@@ -62,3 +68,72 @@ export async function snapshot(config: string): Promise<Map<string, string>> {
 
 export const hmac = (email: string) =>
   createHmac('sha256', KEY).update(email.trim().toLowerCase()).digest('hex');
+
+export interface Verdict {
+  readonly key: string;
+  readonly deadline: string | null;
+  readonly archiveFrom: string | null;
+  readonly rule: string | null;
+  readonly status: string;
+}
+
+/**
+ * Every record of every table with rules, as the SQL sees it on `at` and as the pure evaluator
+ * does (data-driven holds found the pure way, from every holding record).
+ */
+export async function compareVerdicts(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  at: string,
+): Promise<{ table: string; id: string; sql: Verdict; pure: Verdict }[]> {
+  const { register, datamap } = ctx;
+  const holders = [];
+  for (const hold of register.holds) {
+    const table = datamap.stores[0]?.tables.find((t) => t.record === hold.record);
+    if (!table) continue;
+    const paths = hold.holds.filter((p) => p !== 'self').map((p) => p.split('.'));
+    for (const row of (await conn.db.selectFrom(table.name).selectAll().execute()) as Record<
+      string,
+      unknown
+    >[])
+      holders.push(await viewOfRow(conn, ctx, hold.record, row, paths));
+  }
+  const holds = collectHolds(register, holders);
+  const holdsOf = (key: string): HoldReason[] => holds.get(key) ?? [];
+  const never = (d: string | null) => (d === '9999-12-31' ? null : d);
+  const out: { table: string; id: string; sql: Verdict; pure: Verdict }[] = [];
+  for (const table of datamap.stores[0]?.tables ?? []) {
+    if (!register.retention.some((r) => r.record === table.record)) continue;
+    const { rows } = await sql<{
+      k: unknown;
+      rule_index: unknown;
+      deadline: string | null;
+      archive_from: string | null;
+      status: string;
+    }>`${verdictQuery(ctx, table, at)}`.execute(conn.db);
+    for (const v of rows) {
+      const view = await loadRecord(conn, ctx, table.record as string, v.k);
+      if (!view) throw new Error(`${table.name} ${String(v.k)} vanished`);
+      const pure = evaluateRecord(register, view, at, { holdsOf });
+      out.push({
+        table: table.name,
+        id: String(v.k),
+        sql: {
+          key: view.key,
+          deadline: never(v.deadline),
+          archiveFrom: never(v.archive_from),
+          rule: v.rule_index === null ? null : (register.retention[Number(v.rule_index)]?.id ?? null),
+          status: v.status,
+        },
+        pure: {
+          key: view.key,
+          deadline: pure.deadline,
+          archiveFrom: pure.archiveFrom,
+          rule: pure.rule,
+          status: pure.status,
+        },
+      });
+    }
+  }
+  return out;
+}

@@ -102,7 +102,14 @@ export function dateOf(dialect: Dialect, value: Expr): Expr {
       ELSE ${rest} END`;
     const time = sql`(substr(${zone}, 1, 2) <= '23' AND (${zone} GLOB '[0-2][0-9]:[0-5][0-9]' OR ${zone} GLOB '[0-2][0-9]:[0-5][0-9]:[0-5][0-9]'
       OR (${zone} GLOB '[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9]*' AND substr(${zone}, 10) NOT GLOB '*[^0-9]*')))`;
-    return sql`CASE WHEN typeof(${v}) = 'text'
+    // The usual forms first, cheaply ('YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD'); then the general one.
+    const ymd = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]';
+    return sql`CASE WHEN ${v} GLOB ${sql.lit(`${ymd}[ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]`)} THEN
+        CASE WHEN substr(${v}, 12, 2) <= '23' AND substr(${v}, 1, 4) <> '0000'
+          AND date(substr(${v}, 1, 10)) = substr(${v}, 1, 10) THEN substr(${v}, 1, 10) END
+      WHEN ${v} GLOB ${sql.lit(ymd)} THEN
+        CASE WHEN substr(${v}, 1, 4) <> '0000' AND date(${v}) = ${v} THEN ${v} END
+      WHEN typeof(${v}) = 'text'
       AND substr(${v}, 1, 10) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND substr(${v}, 1, 4) <> '0000'
       AND date(substr(${v}, 1, 10)) = substr(${v}, 1, 10)
       AND (length(${v}) = 10 OR (substr(${v}, 11, 1) IN (' ', 'T') AND ${time}))
