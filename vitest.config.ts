@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 20_000,
+    // Honest limits for tests that open real databases (PGlite boots a PostgreSQL in WebAssembly
+    // at every connection) and spawn the command, on 2 cores that may be busy with other work.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

@@ -366,7 +366,7 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
     await runSweep(config, { at: AT, today: AT });
     expect((await runPlan(config, AT)).totals.due).toBe(0);
     await created.drop();
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => {

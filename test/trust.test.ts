@@ -262,7 +262,7 @@ describe.each(DIALECTS)('4, 5. finding a person on $name', (database) => {
     expect(ids).toHaveLength(4);
     for (const r of await runExplain(config, { email: 'alice.mixed@example.com', at: AT }))
       expect(r.status, `${r.store}.${r.table} ${r.id}`).toBe('held');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('6. a sweep checks everything it needs before it changes anything', () => {
@@ -415,7 +415,7 @@ describe.each(DIALECTS)('8. foreign keys and the archive on $name', (database) =
       db.close();
       expect(tables).toEqual([]);
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('8, 11. the archive holds no copy of a live record, and loses no one', () => {
@@ -538,7 +538,7 @@ describe('12. the lock', () => {
     expect(status.runs[0]?.status).toBe('died');
     const text = registre(['status', '--config', config]).stdout;
     expect(text).toContain('sweep died');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('14. return packages, CSV cells and file modes', () => {
@@ -793,7 +793,7 @@ describe.each(DIALECTS)('19. a text date column holding an address, on $name', (
     const before = await snapshot(config);
     await runSweep(config, { at: AT, today: AT });
     expect((await snapshot(config)).get('web_visits:3')).toBe(before.get('web_visits:3'));
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('22, 23. robustness', () => {
@@ -849,7 +849,7 @@ describe('22, 23. robustness', () => {
     });
     expect(piped.status).toBe(0);
     expect(piped.stderr).toBe('');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('14, 21. the files the engine writes', () => {
