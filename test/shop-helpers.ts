@@ -14,6 +14,7 @@ import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { runDemo } from '../src/cli/demo-command.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention.js';
+import type { TestDatabase } from './dialects.js';
 
 export const AT = '2026-11-27';
 export const KEY = 'test-hmac-key-0123456789-abcdefghijklmnopq';
@@ -29,6 +30,32 @@ export async function shop(customers: number, seed: number, store?: string) {
     readFileSync(report.config, 'utf8').replace(/^hmacKey: .*$/m, 'hmacKey: env:REGISTRE_TEST_HMAC_KEY'),
   );
   return { out, config: report.config };
+}
+
+/**
+ * A shop in a fresh database of `database`'s kind (dropped by `drops` afterwards), its archive in
+ * the same kind of database (PostgreSQL, MariaDB: the test's own schema or database).
+ */
+export async function shopIn(
+  database: TestDatabase,
+  customers: number,
+  seed: number,
+  drops: (() => Promise<void>)[],
+) {
+  const created = await database.create();
+  drops.push(created.drop);
+  const made = await shop(customers, seed, created.url);
+  const archiveUrl =
+    database.name === 'sqlite'
+      ? 'sqlite:archive.sqlite'
+      : database.name === 'pglite'
+        ? 'pglite:archive-data'
+        : created.url;
+  writeFileSync(
+    made.config,
+    `${readFileSync(made.config, 'utf8')}archive:\n  url: ${JSON.stringify(archiveUrl)}\n`,
+  );
+  return made;
 }
 
 export async function withShop<T>(

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,7 +14,7 @@ import { openProject } from '../src/cli/project.js';
 import { runAuditVerify, runHoldAdd, runHoldRelease, runSweep } from '../src/cli/sweep-command.js';
 import { DIALECTS } from './dialects.js';
 
-import { AT, hmac, ROOT, shop, snapshot, withShop } from './shop-helpers.js';
+import { AT, hmac, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
 
 describe.each(DIALECTS)('sweep on $name', (database) => {
   const drops: (() => Promise<void>)[] = [];
@@ -23,17 +23,7 @@ describe.each(DIALECTS)('sweep on $name', (database) => {
   });
 
   it('applies exactly what plan reports, then nothing; an unsubscribed address ends on the suppression list', async () => {
-    const created = await database.create();
-    drops.push(created.drop);
-    const { config } = await shop(60, 4, created.url);
-    // The archive in the same kind of database (PostgreSQL, MariaDB: the test's own schema or database).
-    const archiveUrl =
-      database.name === 'sqlite'
-        ? 'sqlite:archive.sqlite'
-        : database.name === 'pglite'
-          ? 'pglite:archive-data'
-          : created.url;
-    appendFileSync(config, `archive:\n  url: ${JSON.stringify(archiveUrl)}\n`);
+    const { config } = await shopIn(database, 60, 4, drops);
     await withShop(config, (conn) =>
       conn.db
         .insertInto('newsletter_subscribers')

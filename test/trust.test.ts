@@ -44,7 +44,7 @@ import {
 } from '../src/cli/sweep-command.js';
 import { redactUrl, urlHasSecret } from '../src/core/config.js';
 import { DIALECTS } from './dialects.js';
-import { AT, compareVerdicts, KEY, ROOT, shop, snapshot, withShop } from './shop-helpers.js';
+import { AT, compareVerdicts, KEY, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
 
 const BIN = join(ROOT, 'bin', 'registre.js');
 
@@ -205,16 +205,7 @@ describe.each(DIALECTS)('4, 5. finding a person on $name', (database) => {
   });
 
   it('matches identities after normalisation on both sides, and follows archived accounts', async () => {
-    const created = await database.create();
-    drops.push(created.drop);
-    const { config } = await shop(40, 12, created.url);
-    const archiveUrl =
-      database.name === 'sqlite'
-        ? 'sqlite:archive.sqlite'
-        : database.name === 'pglite'
-          ? 'pglite:archive-data'
-          : created.url;
-    editConfig(config, (t) => `${t}archive:\n  url: ${JSON.stringify(archiveUrl)}\n`);
+    const { config } = await shopIn(database, 40, 12, drops);
     // A customer typed with capitals and spaces, her 2 orders, her newsletter row in lower case.
     await withShop(config, async (conn) => {
       await conn.db
@@ -377,9 +368,7 @@ describe.each(DIALECTS)('8. foreign keys and the archive on $name', (database) =
   });
 
   it('check reports a foreign key that blocks a rule; the sweep refuses before any change', async () => {
-    const created = await database.create();
-    drops.push(created.drop);
-    const { config } = await shop(60, 14, created.url);
+    const { config } = await shopIn(database, 60, 14, drops);
     await withShop(config, async (conn) => {
       if (conn.dialect === 'sqlite') {
         const db = conn.db;
@@ -766,9 +755,7 @@ describe.each(DIALECTS)('19. a text date column holding an address, on $name', (
   });
 
   it('plan counts the record as invalid and prints no value; check names the column and the key', async () => {
-    const created = await database.create();
-    drops.push(created.drop);
-    const { config } = await shop(10, 27, created.url);
+    const { config } = await shopIn(database, 10, 27, drops);
     await withShop(config, async (conn) => {
       if (conn.dialect === 'postgres')
         await sql`ALTER TABLE web_visits ALTER COLUMN occurred_at TYPE text USING to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')`.execute(
