@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -316,6 +317,14 @@ describe('7, 9. a row that cannot be processed is skipped and named; files never
     const cli = registre(['sweep', '--at', AT, '--config', config]);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`skipped candidates ${a.id}`);
+  });
+
+  it('a file folder that does not exist holds no file: its rows go, none is skipped', async () => {
+    const { out, config } = await shop(400, 9);
+    rmSync(join(out, 'media'), { recursive: true });
+    const report = await runSweep(config, { at: AT, today: AT });
+    expect(report.skipped).toEqual([]);
+    expect(report.lines.find((l) => l.table === 'candidates')?.count).toBeGreaterThan(0);
   });
 
   it('files are removed only after their row is gone: an interrupted run is finished, or forgotten', async () => {

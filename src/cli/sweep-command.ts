@@ -365,35 +365,36 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
   const project = openProject(configFile);
-  const state = await openState(project, 'write');
+  // One connection to the archive store: the checkpoint and the search for archived records
+  // (PGlite allows one instance per data folder).
+  const archive = await openArchive(project);
+  const state = await openState(project, 'write', archive).catch(async (error) => {
+    await archive.close();
+    throw error;
+  });
   const ids: number[] = [];
   try {
     const key = readHmacKey(project.loaded);
     const actor = options.actor ?? currentActor();
     const reasonHash = await state.keepReason(options.reason);
     const found: { store: string; table: string; id: string }[] = [];
-    const archive = options.email !== undefined ? await personArchive(project) : undefined;
-    try {
-      for (const store of project.datamap.stores) {
-        await withStore(project, store, async (conn, ctx) => {
-          if (options.email !== undefined) {
-            for (const r of await findPerson(conn, ctx, store, options.email, key, archive))
-              found.push({ store: store.id, table: r.table.name, id: r.id });
-            return;
-          }
-          const table = store.tables.find((t) => t.name === options.table);
-          if (!table) return;
-          const [row] = await loadRows(conn, table.name, table.primaryKey, options.id);
-          if (!row)
-            throw new RegistreError(
-              'E_NOT_FOUND',
-              `table "${table.name}" has no record with ${table.primaryKey} = ${options.id}`,
-            );
-          found.push({ store: store.id, table: table.name, id: String(row[table.primaryKey]) });
-        });
-      }
-    } finally {
-      await archive?.close();
+    for (const store of project.datamap.stores) {
+      await withStore(project, store, async (conn, ctx) => {
+        if (options.email !== undefined) {
+          for (const r of await findPerson(conn, ctx, store, options.email, key, archive))
+            found.push({ store: store.id, table: r.table.name, id: r.id });
+          return;
+        }
+        const table = store.tables.find((t) => t.name === options.table);
+        if (!table) return;
+        const [row] = await loadRows(conn, table.name, table.primaryKey, options.id);
+        if (!row)
+          throw new RegistreError(
+            'E_NOT_FOUND',
+            `table "${table.name}" has no record with ${table.primaryKey} = ${options.id}`,
+          );
+        found.push({ store: store.id, table: table.name, id: String(row[table.primaryKey]) });
+      });
     }
     if (found.length === 0)
       throw new RegistreError(
@@ -436,6 +437,7 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     return ids;
   } finally {
     await state.close();
+    await archive.close();
   }
 }
 

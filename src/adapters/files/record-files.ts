@@ -32,6 +32,8 @@ export function fileInside(root: string, relativePath: string, folderName: strin
   const full = resolve(realRoot, relativePath);
   if (!inside(realRoot, full))
     throw new RegistreError('E_FILE_PATH', `a file path leaves its folder "${folderName}"`);
+  // No folder, no file in it: nothing to remove, and no link to follow.
+  if (!existsSync(realRoot)) return full;
   const parent = realParent(full);
   if (parent !== realRoot && !inside(realRoot, parent))
     throw new RegistreError(
