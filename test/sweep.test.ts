@@ -378,7 +378,7 @@ describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => 
     expect(status.runs[0]).toMatchObject({ id: 1, at: AT, status: 'done' });
   });
 
-  it('a sweep after today is refused unless --allow-future; a dry run changes nothing', async () => {
+  it('a sweep after today is refused unless it is a dry run; a dry run changes nothing', async () => {
     const { config } = await shop(5, 6);
     await expect(runSweep(config, { at: '2027-01-01', today: AT })).rejects.toThrow(
       '--at 2027-01-01 is after today (2026-11-27)',

@@ -464,6 +464,29 @@ describe('8, 11. the archive holds no copy of a live record, and loses no one', 
   });
 });
 
+describe('11. an archive of the previous layout', () => {
+  it('keyed by record_key alone, is rebuilt in the new shape with every row kept', async () => {
+    const { out, config } = await shop(300, 18);
+    const db = new Database(join(out, '.registre', 'archive.sqlite'));
+    db.exec(
+      'CREATE TABLE shop__customers (record_key varchar(128) PRIMARY KEY, rule varchar(128) NOT NULL, archived_at varchar(32) NOT NULL, deadline varchar(10) NOT NULL, email text)',
+    );
+    db.prepare('INSERT INTO shop__customers VALUES (?, ?, ?, ?, ?)').run(
+      '999001',
+      'customer-accounts',
+      '2025-01-01T00:00:00Z',
+      '2029-01-01',
+      'old@example.org',
+    );
+    db.close();
+    await runSweep(config, { at: AT, today: AT });
+    const rows = await runArchiveRead(config, 'customers', '999001', 'test');
+    expect(rows).toMatchObject([{ record_key: '999001', email: 'old@example.org' }]);
+    expect(String(rows[0]?.row_hash)).toMatch(/^[0-9a-f]{64}$/);
+    expect((await runArchiveRead(config, 'customers', undefined, 'test')).length).toBeGreaterThan(1);
+  });
+});
+
 describe('10. archived records keep their files, in the archive', () => {
   it('a file column among the archive fields moves its file to the archive folder; otherwise it goes', async () => {
     for (const fields of ['[email, cv_path]', '[email]']) {
