@@ -257,6 +257,18 @@ describe.each(DIALECTS)('4, 5. finding a person on $name', (database) => {
   }, 180_000);
 });
 
+describe('4. the index a search by normalised address needs', () => {
+  it('check names the expression index when it is missing', async () => {
+    const { config } = await shop(5, 3);
+    expect((await runCheck(config)).issues.filter((i) => i.code === 'W_MISSING_INDEX')).toEqual([]);
+    await withShop(config, (conn) => sql`DROP INDEX customers_email_norm_idx`.execute(conn.db));
+    const warnings = (await runCheck(config)).issues.filter((i) => i.code === 'W_MISSING_INDEX');
+    expect(warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('CREATE INDEX customers_email_norm_idx ON customers (lower(trim(email)));'),
+    ]);
+  });
+});
+
 describe('6. a sweep checks everything it needs before it changes anything', () => {
   it('without the key, or with a weak one, nothing changes', async () => {
     const { config } = await shop(60, 6);
