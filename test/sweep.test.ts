@@ -308,7 +308,9 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
     const stateFile = join(readConfig(config).dir, '.registre', 'state.sqlite');
     let killed = false;
     const killer = (async () => {
-      for (let i = 0; i < 400 && !killed; i++) {
+      // Once 3 batches are in, the server ends the sweep's connections again and again: an idle one
+      // the pool just replaces, so it is the one a query is running on that stops the sweep.
+      for (let i = 0; i < 6000 && !killed; i++) {
         await new Promise((r) => setTimeout(r, 10));
         if (!existsSync(stateFile)) continue;
         const db = new Database(stateFile, { readonly: true });
@@ -324,13 +326,11 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
         } finally {
           db.close();
         }
-        if (n >= 3) {
+        if (n >= 3)
           await admin.query(
             'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
             [app],
           );
-          killed = true;
-        }
       }
     })();
     const error = await runSweep(config, { at: AT, today: AT, batchSize: 10 }).catch((e: Error) => e);
@@ -346,11 +346,19 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
     const logged = (
       db.prepare(`SELECT data FROM audit_log WHERE kind = 'sweep.batch'`).all() as { data: string }[]
     ).reduce((n, r) => n + (JSON.parse(r.data).count as number), 0);
-    const kinds = (
-      db.prepare('SELECT kind FROM audit_log ORDER BY position').all() as { kind: string }[]
-    ).map((r) => r.kind);
+    const entries = db.prepare('SELECT kind, data FROM audit_log ORDER BY position').all() as {
+      kind: string;
+      data: string;
+    }[];
+    const kinds = entries.map((r) => r.kind);
     db.close();
-    expect(changed).toBe(logged);
+    // A connection ended during COMMIT leaves the last intent applied whole or not at all.
+    const lastIntent = entries.filter((e) => e.kind === 'sweep.intent').pop();
+    const pending =
+      kinds.lastIndexOf('sweep.intent') > kinds.lastIndexOf('sweep.batch') && lastIntent
+        ? (JSON.parse(lastIntent.data).count as number)
+        : 0;
+    expect([logged, logged + pending]).toContain(changed);
     expect(kinds[kinds.length - 1]).toBe('sweep.failed');
     // Run again with the database back: it finishes the work.
     await runSweep(config, { at: AT, today: AT });

@@ -254,11 +254,21 @@ export interface RuleColumns {
 }
 
 /** Whether a value the rule reads is there but is not a valid date or amount (hasInvalidInput). */
-function invalidSql(ctx: RetentionSqlContext, rule: RetentionRule, alias: string): Expr | null {
+function invalidSql(
+  ctx: RetentionSqlContext,
+  rule: RetentionRule,
+  alias: string,
+  /** The anchor already parsed (when it is a plain field): not parsed twice. */
+  anchorRef?: Expr,
+): Expr | null {
   const { dates, amounts } = ruleInputs(rule);
   const bad = (path: string, parse: (dialect: Dialect, value: Expr) => Expr) => {
     const value = fieldValue(ctx, rule.record, alias, path);
-    return sql`(${value} IS NOT NULL AND ${parse(ctx.dialect, value)} IS NULL)`;
+    const parsed =
+      anchorRef !== undefined && parse === dateOf && rule.anchor === path
+        ? anchorRef
+        : parse(ctx.dialect, value);
+    return sql`(${value} IS NOT NULL AND ${parsed} IS NULL)`;
   };
   const checks = [...dates.map((p) => bad(p, dateOf)), ...amounts.map((p) => bad(p, amountOf))];
   return checks.length ? sql`(${sql.join(checks, sql` OR `)})` : null;
@@ -278,7 +288,7 @@ export function ruleColumns(
     .map(({ rule, index }) => {
       const applies = conditionSql(ctx, recordId, alias, rule.where);
       const dates = ruleDates(ctx, rule, alias, anchorRef?.(index));
-      const invalid = invalidSql(ctx, rule, alias);
+      const invalid = invalidSql(ctx, rule, alias, anchorRef?.(index));
       return {
         rule,
         index,

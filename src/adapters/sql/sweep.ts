@@ -371,14 +371,19 @@ export interface StoreSweep {
   readonly skipped: SweepSkip[];
 }
 
-/** A connection that still answers: a failure then comes from the rows, not from the store. */
-async function answers(conn: Connection): Promise<boolean> {
-  try {
-    await conn.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether a failure comes from a row (a constraint, a trigger, a value the column refuses), so
+ * that the rows can be tried one by one, rather than from the store (a connection lost, a
+ * server shut down), which stops the sweep. SQLSTATE classes 22 (data), 23 (integrity), P0 and
+ * 45 (raised by a trigger); SQLite's constraint codes.
+ */
+function rowLevel(error: unknown): boolean {
+  if (error instanceof RegistreError) return false;
+  const e = error as { code?: unknown; sqlState?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH') return true;
+  const state = typeof e.sqlState === 'string' ? e.sqlState : /^[0-9A-Z]{5}$/.test(code) ? code : '';
+  return /^(22|23|P0|45)/.test(state);
 }
 
 /** A short, value-free description of why a row failed (database messages can quote values). */
@@ -551,15 +556,15 @@ export async function sweepStore(
         try {
           await apply(keys);
         } catch (error) {
-          if (!(await answers(conn))) throw error;
-          // The store answers: some row refused (a constraint, a value). Each one alone, then.
+          if (!rowLevel(error)) throw error;
+          // Some row refused (a constraint, a trigger, a value). Each one alone, then.
           applied = [];
           for (const k of keys) {
             try {
               await apply([k]);
               applied.push(k);
             } catch (rowError) {
-              if (!(await answers(conn))) throw rowError;
+              if (!rowLevel(rowError)) throw rowError;
               await skip(
                 table,
                 rule,
