@@ -128,6 +128,10 @@ export function formatExplanation(e: Explanation): string {
       `  in the intermediate archive since ${e.archiveFrom} (rule ${e.rule}); deleted from it on ${e.deadline}`,
     );
   else if (e.purposes.length === 0) lines.push('  no retention rule applies to it');
+  if (e.status === 'invalid')
+    lines.push(
+      '  a value one of its rules reads is there but is not a valid date or duration: never due until it is corrected (registre check names the column)',
+    );
   for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
   return `${lines.join('\n')}\n`;
 }
