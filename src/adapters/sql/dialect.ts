@@ -129,9 +129,10 @@ export function dateOf(dialect: Dialect, value: Expr): Expr {
     const date = sql`(CASE WHEN pg_typeof(${value}) IN ('text'::regtype, 'character varying'::regtype) THEN ${text} ELSE ${typed} END)`;
     return sql`(CASE WHEN ${date} BETWEEN DATE '0001-01-01' AND DATE '9999-12-31' THEN ${date} END)`;
   }
-  return sql`(CASE WHEN CAST(${value} AS CHAR) REGEXP ${DATE_RE.replace('(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?', '(Z)?')}
+  return sql`(CASE WHEN CAST(CAST(${value} AS CHAR) AS BINARY) REGEXP ${DATE_RE.replace('(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?', '(Z)?')}
     AND DATE_FORMAT(DATE(SUBSTR(CAST(${value} AS CHAR), 1, 10)), '%Y-%m-%d') = SUBSTR(CAST(${value} AS CHAR), 1, 10)
     AND SUBSTR(CAST(${value} AS CHAR), 1, 4) <> '0000'
+    AND SUBSTR(CAST(${value} AS CHAR), 6, 2) BETWEEN '01' AND '12' AND SUBSTR(CAST(${value} AS CHAR), 9, 2) >= '01'
     THEN DATE(${value}) END)`;
 }
 
