@@ -102,13 +102,14 @@ export function dateOf(dialect: Dialect, value: Expr): Expr {
       ELSE ${rest} END`;
     const time = sql`(substr(${zone}, 1, 2) <= '23' AND (${zone} GLOB '[0-2][0-9]:[0-5][0-9]' OR ${zone} GLOB '[0-2][0-9]:[0-5][0-9]:[0-5][0-9]'
       OR (${zone} GLOB '[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9]*' AND substr(${zone}, 10) NOT GLOB '*[^0-9]*')))`;
-    // The usual forms first, cheaply ('YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD'); then the general one.
-    const ymd = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]';
-    return sql`CASE WHEN ${v} GLOB ${sql.lit(`${ymd}[ T][0-2][0-9]:[0-5][0-9]:[0-5][0-9]`)} THEN
-        CASE WHEN substr(${v}, 12, 2) <= '23' AND substr(${v}, 1, 4) <> '0000'
-          AND date(substr(${v}, 1, 10)) = substr(${v}, 1, 10) THEN substr(${v}, 1, 10) END
-      WHEN ${v} GLOB ${sql.lit(ymd)} THEN
-        CASE WHEN substr(${v}, 1, 4) <> '0000' AND date(${v}) = ${v} THEN ${v} END
+    // The usual forms first, cheaply: 'YYYY-MM-DD HH:MM:SS' (the only valid form of 19 characters
+    // with a space or T at the 11th) and 'YYYY-MM-DD'; date() equal to the date part proves both
+    // the form and the day (it turns 2026-02-30 into 2026-03-02). Then the general form.
+    return sql`CASE WHEN length(${v}) = 19 AND substr(${v}, 11, 1) IN (' ', 'T') THEN
+        CASE WHEN date(${v}) = substr(${v}, 1, 10) AND substr(${v}, 12, 2) <= '23' AND substr(${v}, 1, 4) <> '0000'
+          THEN substr(${v}, 1, 10) END
+      WHEN length(${v}) = 10 THEN
+        CASE WHEN date(${v}) = ${v} AND substr(${v}, 1, 4) <> '0000' THEN ${v} END
       WHEN typeof(${v}) = 'text'
       AND substr(${v}, 1, 10) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND substr(${v}, 1, 4) <> '0000'
       AND date(substr(${v}, 1, 10)) = substr(${v}, 1, 10)
