@@ -287,6 +287,16 @@ describe('6. a sweep checks everything it needs before it changes anything', () 
     expect(await snapshot(config)).toEqual(before);
     expect(readdirSync(join(readConfig(config).dir, '.registre'))).not.toContain('archive.sqlite');
   });
+
+  it('a returns folder that cannot be written (a file stands there) stops it before any change', async () => {
+    const { out, config } = await shop(60, 6);
+    writeFileSync(join(out, 'returns'), 'not a folder');
+    const before = await snapshot(config);
+    await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(
+      /returns folder .* cannot be written; nothing was changed/,
+    );
+    expect(await snapshot(config)).toEqual(before);
+  });
 });
 
 describe('7, 9. a row that cannot be processed is skipped and named; files never leave their folder', () => {
