@@ -153,6 +153,41 @@ describe('1. holds added while a sweep runs (a second process)', () => {
   }, 120_000);
 });
 
+describe('1. a hold on a record holds what follows it', () => {
+  it('a supplier dispute stays with its held order: plan, explain and sweep agree', async () => {
+    const { config } = await shop(400, 33);
+    const all = await verdicts(config);
+    const dueOrders = new Set(
+      all.filter((v) => v.table === 'distributor_orders' && v.status === 'due').map((v) => v.id),
+    );
+    const dispute = await withShop(config, async (conn) =>
+      (await conn.db.selectFrom('supplier_disputes').select(['id', 'distributor_order_id']).execute()).find(
+        (d) => dueOrders.has(String(d.distributor_order_id)),
+      ),
+    );
+    if (!dispute) throw new Error('the generated shop has no dispute on a due order');
+    expect(all.find((v) => v.table === 'supplier_disputes' && v.id === String(dispute.id))?.status).toBe(
+      'due',
+    );
+    await runHoldAdd(config, {
+      table: 'distributor_orders',
+      id: String(dispute.distributor_order_id),
+      reason: 'case 5',
+    });
+    const [explained] = await runExplain(config, {
+      table: 'supplier_disputes',
+      id: String(dispute.id),
+      at: AT,
+    });
+    expect(explained?.status).toBe('held');
+    const plan = await runPlan(config, AT);
+    expect(plan.rules.find((l) => l.rule === 'supplier-disputes')?.held).toBeGreaterThanOrEqual(1);
+    await runSweep(config, { at: AT, today: AT });
+    expect(await exists(config, 'supplier_disputes', dispute.id)).toBe(true);
+    expect(await exists(config, 'distributor_orders', Number(dispute.distributor_order_id))).toBe(true);
+  });
+});
+
 describe('2, 3. dates are parsed strictly; a sweep never runs ahead of today', () => {
   it('every date option refuses what is not YYYY-MM-DD, with exit 2 and the expected form', async () => {
     const { config } = await shop(20, 5);

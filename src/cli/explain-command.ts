@@ -31,6 +31,15 @@ export async function runExplain(
         (h) => h.store === store && h.table === table && h.key === id && (h.until === null || h.until >= at),
       )
       .map((h) => ({ hold: `manual-${h.id}`, reason: h.reason, ...(h.until ? { until: h.until } : {}) }));
+  // A record's key for the evaluator is `record:key`; a manual hold names a store's table.
+  const manualOf = (store: string) => (recordKey: string) => {
+    const split = recordKey.indexOf(':');
+    const record = recordKey.slice(0, split);
+    const table = project.datamap.stores
+      .find((s) => s.id === store)
+      ?.tables.find((t) => t.record === record)?.name;
+    return table ? manual(store, table, recordKey.slice(split + 1)) : [];
+  };
   const results: Explanation[] = [];
   if (options.table !== undefined && options.id !== undefined) {
     const [storeId, tableName] = options.table.includes('.')
@@ -58,7 +67,7 @@ export async function runExplain(
           found.table,
           options.id as string,
           at,
-          manual(found.store.id, found.table.name, options.id as string),
+          manualOf(found.store.id),
         ),
       );
     });
@@ -89,15 +98,7 @@ export async function runExplain(
           }
           if (record.table.record)
             results.push(
-              await explainRecord(
-                conn,
-                ctx,
-                store,
-                record.table,
-                record.id,
-                at,
-                manual(store.id, record.table.name, record.id),
-              ),
+              await explainRecord(conn, ctx, store, record.table, record.id, at, manualOf(store.id)),
             );
         }
       });

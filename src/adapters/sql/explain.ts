@@ -85,7 +85,8 @@ export async function explainRecord(
   table: TableMap,
   id: string,
   at: string,
-  manualHolds: readonly HoldReason[] = [],
+  /** Manual holds by record key (`record:key`): this record's, and those of what it follows. */
+  manualHoldsOf: (recordKey: string) => readonly HoldReason[] = () => [],
 ): Promise<Explanation> {
   const recordId = table.record;
   if (!recordId)
@@ -99,8 +100,11 @@ export async function explainRecord(
       'E_NOT_FOUND',
       `table "${table.name}" has no record with ${table.primaryKey} = ${id}`,
     );
-  const holds = [...manualHolds, ...(await holdsOf(conn, ctx, table, id))];
-  const verdict = evaluateRecord(ctx.register, view, at, { holds });
+  const holds = [...manualHoldsOf(view.key), ...(await holdsOf(conn, ctx, table, id))];
+  const verdict = evaluateRecord(ctx.register, view, at, {
+    holds,
+    holdsOf: (key) => (key === view.key ? [] : manualHoldsOf(key)),
+  });
   const purposes = verdict.rules.flatMap((r) => {
     const rule = ctx.register.retention.find((x) => x.id === r.rule);
     const anchor =

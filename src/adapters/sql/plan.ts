@@ -11,7 +11,14 @@ import type { RetentionRule } from '../../core/register-schema.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateText, fence } from './dialect.js';
 import { listTables } from './introspect.js';
-import { combineRules, dateExpr, heldSql, type RetentionSqlContext, ruleColumns } from './retention-sql.js';
+import {
+  combineRules,
+  dateExpr,
+  heldSql,
+  heldThroughFollowsSql,
+  type RetentionSqlContext,
+  ruleColumns,
+} from './retention-sql.js';
 
 export interface PlanLine {
   readonly rule: string;
@@ -32,8 +39,8 @@ type Expr = RawBuilder<any>;
 export interface VerdictOptions {
   /** Restricts the rows considered (keyset pagination). */
   readonly where?: Expr;
-  /** Keys held by manual holds. */
-  readonly heldKeys?: readonly string[];
+  /** Keys held by manual holds, by table (the table's own, and those of the tables it follows). */
+  readonly heldByTable?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** SQL that says whether the record at `alias` is already anonymised as `rule` wants. */
@@ -80,9 +87,11 @@ export function verdictQuery(
   );
   const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, 't'));
   const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
-  const manual = options.heldKeys?.length
-    ? sql` OR ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(options.heldKeys.map((k) => sql`${k}`))})`
-    : sql``;
+  const own = options.heldByTable?.get(table.name) ?? [];
+  const followed = options.heldByTable
+    ? heldThroughFollowsSql(ctx, recordId, 't', options.heldByTable)
+    : null;
+  const manual = sql`${own.length ? sql` OR ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(own.map((k) => sql`${k}`))})` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
   const level0 = sql`SELECT t.*${sql.join(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
@@ -146,7 +155,7 @@ export async function planStore(
       continue;
     const heldKeys = options.heldKeys?.get(table.name) ?? [];
     const query = sql<{ rule_index: number | string; status: string; n: number | string }>`
-      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at, { heldKeys })}) s
+      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at, options.heldKeys ? { heldByTable: options.heldKeys } : {})}) s
       WHERE rule_index IS NOT NULL GROUP BY rule_index, status`;
     const { rows } = await query.execute(conn.db);
     const counts = new Map<number, Record<string, number>>();

@@ -404,6 +404,41 @@ export function holdChecks(
   return checks;
 }
 
+/** The tables of the records that a record `follows` (it goes with them, and is held with them). */
+export function followedTables(ctx: RetentionSqlContext, recordId: string): string[] {
+  return ctx.register.retention.flatMap((rule) => {
+    if (rule.record !== recordId || rule.follows === undefined) return [];
+    const to = findRecord(ctx.register, recordId)?.relations?.[rule.follows]?.to;
+    const table = to ? tableOfRecord(ctx.datamap, to)?.table : undefined;
+    return table ? [table.name] : [];
+  });
+}
+
+/**
+ * Whether a manual hold on the record that the record at `alias` follows covers it: a supplier
+ * dispute stays with its held order, as it goes with it.
+ */
+export function heldThroughFollowsSql(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  heldByTable: ReadonlyMap<string, readonly string[]>,
+): Expr | null {
+  const parts: Expr[] = [];
+  for (const rule of ctx.register.retention) {
+    if (rule.record !== recordId || rule.follows === undefined) continue;
+    const hops = hopsOf(ctx, recordId, [rule.follows]);
+    const parent = bound(ctx, (hops[0] as Hop).to);
+    const keys = heldByTable.get(parent.name) ?? [];
+    if (keys.length === 0) continue;
+    const chain = joinChain(ctx, hops, alias);
+    parts.push(
+      sql`(${conditionSql(ctx, recordId, alias, rule.where)} AND EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${sql.ref(`${chain.last}.${parent.primaryKey}`)} IN (${sql.join(keys.map((k) => sql`${k}`))})))`,
+    );
+  }
+  return parts.length ? sql`(${sql.join(parts, sql` OR `)})` : null;
+}
+
 /** Whether a data-driven hold covers the record at `alias`. */
 export function heldSql(ctx: RetentionSqlContext, recordId: string, alias: string): Expr {
   const checks = holdChecks(ctx, recordId, alias).map((c) => c.held);

@@ -23,7 +23,7 @@ import { anonymiseColumnSql, quote, rowsPerInsert } from './dialect.js';
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
 import { verdictQuery } from './plan.js';
-import { conditionSql, type RetentionSqlContext } from './retention-sql.js';
+import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 
 export type SweepAction = 'delete' | 'anonymise' | 'archive' | 'archive-delete';
 
@@ -467,14 +467,18 @@ export async function sweepStore(
       const where = conditions.length ? sql.join(conditions, sql` AND `) : undefined;
       last = upper;
       // The holds in force now: a hold added from here on waits for this batch's heartbeat.
-      const held = await state.heldKeys(store.id, table.name, options.at);
+      const held = await state.heldKeys(
+        store.id,
+        [table.name, ...followedTables(ctx, table.record)],
+        options.at,
+      );
       const { rows } = await sql<{
         k: unknown;
         rule_index: number | string;
         status: string;
         deadline: string | null;
       }>`
-        SELECT k, rule_index, status, deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldKeys: held.keys })}) s
+        SELECT k, rule_index, status, deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldByTable: held.byTable })}) s
         WHERE status IN ('due', 'archive') ORDER BY k`.execute(conn.db);
       const groups = new Map<string, { rule: RetentionRule; action: SweepAction; rows: typeof rows }>();
       for (const row of rows) {
@@ -748,14 +752,15 @@ async function sweepArchive(
   });
   let last: string | null = null;
   for (;;) {
-    const held = await state.heldKeys(store.id, table.name, options.at);
+    const held = await state.heldKeys(store.id, [table.name], options.at);
+    const heldKeys = held.byTable.get(table.name) ?? [];
     let query = archive.db
       .selectFrom(name)
       .select(['record_key', 'row_hash', 'rule', ...fileColumns.map((f) => f.column)])
       .where('deadline', '<=', options.at)
       .orderBy('record_key')
       .limit(options.batchSize);
-    if (held.keys.length) query = query.where('record_key', 'not in', held.keys);
+    if (heldKeys.length) query = query.where('record_key', 'not in', heldKeys);
     if (last !== null) query = query.where('record_key', '>', last);
     const rows = (await query.execute()) as (Row & { record_key: string; row_hash: string; rule: string })[];
     if (rows.length === 0) {

@@ -497,19 +497,29 @@ export class StateStore {
     }));
   }
 
-  /** The keys of one table under a manual hold in force on `at`, and the highest hold id read. */
-  async heldKeys(store: string, table: string, at: string): Promise<{ keys: string[]; seen: number }> {
+  /**
+   * The keys of some tables under a manual hold in force on `at`, by table, and the highest hold
+   * id read (every table read up to the same one).
+   */
+  async heldKeys(
+    store: string,
+    tables: readonly string[],
+    at: string,
+  ): Promise<{ byTable: Map<string, string[]>; seen: number }> {
     const seen = await this.maxHoldId();
+    const byTable = new Map<string, string[]>(tables.map((t) => [t, []]));
+    if (tables.length === 0) return { byTable, seen };
     const rows = await this.conn.db
       .selectFrom('holds')
-      .select('record_key')
+      .select(['table_name', 'record_key'])
       .where('store', '=', store)
-      .where('table_name', '=', table)
+      .where('table_name', 'in', tables)
       .where('released_at', 'is', null)
       .where('id', '<=', seen)
       .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>=', at)]))
       .execute();
-    return { keys: rows.map((r) => String(r.record_key)), seen };
+    for (const r of rows) byTable.get(String(r.table_name))?.push(String(r.record_key));
+    return { byTable, seen };
   }
 
   async maxHoldId(): Promise<number> {
