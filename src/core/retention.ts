@@ -120,27 +120,41 @@ function keepDuration(view: RecordView, keep: Keep): Duration | null {
  * not here: an invalid value among them is skipped, as a missing one is.
  */
 export function ruleInputs(rule: RetentionRule): { dates: string[]; amounts: string[] } {
-  const dates: string[] = [];
-  const amounts: string[] = [];
-  const keep = (k: Keep) => {
-    if (typeof k !== 'string') amounts.push(Object.values(k)[0] as string);
-  };
-  const date = (expr: DateExpr): void => {
-    if (typeof expr === 'string') dates.push(expr);
-    else if ('latest' in expr) for (const e of expr.latest) date(e);
-    else if ('earliest' in expr) for (const e of expr.earliest) date(e);
-    else if ('financialYearEnd' in expr) date(expr.financialYearEnd);
+  if (rule.follows !== undefined) return { dates: [], amounts: [] };
+  const { dates, amounts } = dateInputs([
+    ...(rule.anchor !== undefined ? [rule.anchor] : []),
+    ...(rule.until ?? []),
+  ]);
+  return { dates, amounts: [...amounts, ...(rule.keep !== undefined ? keepInputs(rule.keep) : [])] };
+}
+
+/** The field path a duration reads from the data (`{ months: distributor.retention_months }`), if any. */
+export function keepInputs(keep: Keep): string[] {
+  return typeof keep === 'string' ? [] : [Object.values(keep)[0] as string];
+}
+
+/**
+ * The paths date expressions read: plain dates (a field, or one through to-one relations),
+ * aggregates over related records (`max(orders.placed_at)`), and duration amounts.
+ */
+export function dateInputs(exprs: readonly DateExpr[]): {
+  dates: string[];
+  aggregates: string[];
+  amounts: string[];
+} {
+  const found = { dates: [] as string[], aggregates: [] as string[], amounts: [] as string[] };
+  const visit = (expr: DateExpr): void => {
+    if (typeof expr === 'string') found.dates.push(expr);
+    else if ('latest' in expr) for (const e of expr.latest) visit(e);
+    else if ('earliest' in expr) for (const e of expr.earliest) visit(e);
+    else if ('financialYearEnd' in expr) visit(expr.financialYearEnd);
     else if ('from' in expr) {
-      date(expr.from);
-      keep(expr.add);
-    }
+      visit(expr.from);
+      found.amounts.push(...keepInputs(expr.add));
+    } else found.aggregates.push('max' in expr ? expr.max : expr.min);
   };
-  if (rule.follows === undefined) {
-    if (rule.anchor !== undefined) date(rule.anchor);
-    if (rule.keep !== undefined) keep(rule.keep);
-    for (const u of rule.until ?? []) date(u);
-  }
-  return { dates, amounts };
+  for (const e of exprs) visit(e);
+  return found;
 }
 
 /** Whether a value the rule reads is there but invalid (not a date, not a whole amount). */

@@ -128,7 +128,7 @@ export function dateOf(dialect: Dialect, value: Expr): Expr {
           THEN (${t}::timestamptz AT TIME ZONE 'UTC')::date END END END`;
     const typed = sql`((${value})::timestamptz AT TIME ZONE 'UTC')::date`;
     const date = sql`(CASE WHEN pg_typeof(${value}) IN ('text'::regtype, 'character varying'::regtype) THEN ${text} ELSE ${typed} END)`;
-    return sql`(CASE WHEN ${date} BETWEEN DATE '0001-01-01' AND DATE '9999-12-31' THEN ${date} END)`;
+    return withinYears(date);
   }
   return sql`(CASE WHEN CAST(CAST(${value} AS CHAR) AS BINARY) REGEXP ${DATE_RE.replace('(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?', '(Z)?')}
     AND DATE_FORMAT(DATE(SUBSTR(CAST(${value} AS CHAR), 1, 10)), '%Y-%m-%d') = SUBSTR(CAST(${value} AS CHAR), 1, 10)
@@ -194,7 +194,18 @@ export function addMonths(dialect: Dialect, date: Expr, months: Expr): Expr {
 
 /** PostgreSQL dates go far past 9999; SQLite and MySQL stop there, and so do deadlines. */
 function beforeTheEnd(date: Expr): Expr {
-  return sql`(CASE WHEN ${date} <= DATE '9999-12-31' THEN ${date} END)`;
+  return withinYears(date);
+}
+
+/**
+ * A PostgreSQL date outside the years 0001–9999 becomes NULL, the date written once: LEAST and
+ * GREATEST bring it to a sentinel just outside, NULLIF turns the sentinel into NULL (and NULL,
+ * which LEAST and GREATEST skip, comes out a sentinel, then NULL again).
+ */
+function withinYears(date: Expr): Expr {
+  const after = sql`DATE '10000-01-01'`;
+  const before = sql`DATE '0001-01-01' - 1`;
+  return sql`NULLIF(NULLIF(GREATEST(LEAST(${date}, ${after}), ${before}), ${after}), ${before})`;
 }
 
 export function addDays(dialect: Dialect, date: Expr, days: Expr): Expr {

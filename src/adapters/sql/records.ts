@@ -8,8 +8,7 @@ import { columnOfField, tableOfRecord } from '../../core/datamap-load.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register-load.js';
 import { findRecord } from '../../core/register-model.js';
-import type { DateExpr, Keep } from '../../core/register-schema.js';
-import type { RecordView } from '../../core/retention.js';
+import { dateInputs, keepInputs, type RecordView } from '../../core/retention.js';
 import type { Connection } from './connect.js';
 import type { RetentionSqlContext } from './retention-sql.js';
 
@@ -24,25 +23,12 @@ export function neededPaths(register: Register, recordId: string, depth = 0): st
     segments.pop();
     if (segments.length) paths.push(segments);
   };
-  const addDate = (expr: DateExpr): void => {
-    if (typeof expr === 'string') addField(expr);
-    else if ('latest' in expr) for (const e of expr.latest) addDate(e);
-    else if ('earliest' in expr) for (const e of expr.earliest) addDate(e);
-    else if ('financialYearEnd' in expr) addDate(expr.financialYearEnd);
-    else if ('from' in expr) {
-      addDate(expr.from);
-      addKeep(expr.add);
-    } else addField('max' in expr ? expr.max : expr.min);
-  };
-  const addKeep = (keep: Keep) => {
-    if (typeof keep !== 'string') addField(Object.values(keep)[0] as string);
-  };
   for (const rule of register.retention) {
     if (rule.record !== recordId) continue;
     for (const path of Object.keys(rule.where ?? {})) addField(path);
-    if (rule.anchor) addDate(rule.anchor);
-    if (rule.keep) addKeep(rule.keep);
-    for (const u of rule.until ?? []) addDate(u);
+    const read = dateInputs([...(rule.anchor ? [rule.anchor] : []), ...(rule.until ?? [])]);
+    for (const path of [...read.dates, ...read.aggregates, ...read.amounts]) addField(path);
+    for (const path of rule.keep ? keepInputs(rule.keep) : []) addField(path);
     if (rule.follows) {
       const to = findRecord(register, recordId)?.relations?.[rule.follows]?.to;
       paths.push([rule.follows]);
