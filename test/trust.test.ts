@@ -751,6 +751,22 @@ describe('15-18. the audit log', () => {
     expect(log[log.length - 1].keyId).toBe(rotated.to);
   });
 
+  it('key rotate refuses the key in force, an unreadable key and a broken log, and changes nothing then', async () => {
+    const { out, config } = await shop(20, 24);
+    await runHoldAdd(config, { table: 'web_visits', id: '1', reason: 'case 1' });
+    const before = readFileSync(config, 'utf8');
+    await expect(runKeyRotate(config, 'env:REGISTRE_TEST_HMAC_KEY')).rejects.toThrow('already in force');
+    await expect(runKeyRotate(config, `file:${join(out, 'missing.key')}`)).rejects.toThrow(
+      'cannot read the key file',
+    );
+    const { path } = runKeyGenerate(join(out, '.registre', 'next.key'));
+    const db = new Database(join(out, '.registre', 'state.sqlite'));
+    db.exec(`UPDATE audit_log SET data = replace(data, '"hold":1', '"hold":7')`);
+    db.close();
+    await expect(runKeyRotate(config, `file:${path}`)).rejects.toThrow('it is not rotated');
+    expect(readFileSync(config, 'utf8')).toBe(before);
+  });
+
   it('digests are keyed; holds and archive reads carry the actor and the keyed hash of the reason', async () => {
     const { config } = await shop(20, 25);
     await runHoldAdd(config, { table: 'web_visits', id: '5', reason: 'tax audit 2026', actor: 'os:dpo' });
