@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
 import { DOCUMENT_KINDS, type DocumentKind, writeDocuments } from '../adapters/files/documents.js';
@@ -19,7 +19,16 @@ import type { Language } from '../core/text.js';
 import { runCheck } from './check-command.js';
 import { runDemo } from './demo-command.js';
 import { formatExplanation, runExplain } from './explain-command.js';
-import { forecastCsv, formatForecast, formatPlan, runForecast, runPlan } from './plan-command.js';
+import {
+  forecastCsv,
+  formatForecast,
+  formatPlan,
+  formatPlanList,
+  RECORD_STATUSES,
+  runForecast,
+  runPlan,
+  runPlanList,
+} from './plan-command.js';
 import {
   formatSweep,
   parseHoldId,
@@ -60,12 +69,55 @@ function printIssues(io: Output, issues: readonly Issue[]): void {
   for (const issue of issues) io.out(`${formatIssue(issue)}\n`);
 }
 
-function buildProgram(io: Output, setExit: (code: number) => void): Command {
+/**
+ * One example per command, printed by its `--help` and listed in the README (a test checks both).
+ * Paths are relative to a folder made by `registre demo --out shop` (its configuration is
+ * `shop/registre.yaml`).
+ */
+export const EXAMPLES: Readonly<Record<string, string>> = {
+  validate: 'registre validate registers/negomarkets --strict',
+  docs: 'registre docs --out out --lang en',
+  'import-notice': 'registre import-notice notice.html --out draft.yaml',
+  check: 'registre check --config shop/registre.yaml',
+  plan: 'registre plan --config shop/registre.yaml --list web-visits --limit 20',
+  forecast: 'registre forecast --config shop/registre.yaml --months 6',
+  explain: 'registre explain --config shop/registre.yaml --table customers --id 5',
+  sweep: 'registre sweep --config shop/registre.yaml --dry-run',
+  'hold add': 'registre hold add --config shop/registre.yaml --table orders --id 12 --reason "case 2026-118"',
+  'hold list': 'registre hold list --config shop/registre.yaml',
+  'hold release': 'registre hold release --config shop/registre.yaml 1',
+  'audit verify': 'registre audit verify --config shop/registre.yaml',
+  'audit export': 'registre audit export --config shop/registre.yaml --out audit.jsonl',
+  status: 'registre status --config shop/registre.yaml',
+  'key generate': 'registre key generate --out .registre/hmac.key',
+  'key rotate': 'registre key rotate --config shop/registre.yaml --to file:.registre/hmac-2027.key',
+  archive: 'registre archive --config shop/registre.yaml --table customers --reason "tax audit 2026"',
+  demo: 'registre demo --out shop --customers 1000',
+  schema: 'registre schema --kind datamap --out datamap.schema.json',
+};
+
+/** Every leaf command by its path ("hold add"), for the README check and the examples. */
+export function leafCommands(command: Command, prefix = ''): { path: string; command: Command }[] {
+  return command.commands.flatMap((c) => {
+    const path = `${prefix}${c.name()}`;
+    return c.commands.length ? leafCommands(c, `${path} `) : [{ path, command: c }];
+  });
+}
+
+export function buildProgram(io: Output, setExit: (code: number) => void): Command {
   const program = new Command('registre')
     .description(
       'Privacy operations as code: validate a GDPR register, generate its documents, enforce its retention.',
     )
     .version(VERSION)
+    // Every command's help shows the global options (--config) and marks required options.
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription(this: Help, option: Option) {
+        const text = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${text} (required)` : text;
+      },
+    })
     .option('--config <file>', 'configuration file (default ./registre.yaml)')
     .option('--verbose', 'print stack traces of unexpected errors')
     .showHelpAfterError('(run registre --help for usage)')
@@ -172,12 +224,39 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
     .description('count, per rule and table, the records active, in archive, due and held on a date')
     .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
     .option('--json', 'print the plan as JSON')
-    .action(async (opts: { at: string; json?: boolean }) => {
-      const plan = await runPlan(program.opts().config, opts.at);
-      if (opts.json) io.out(`${JSON.stringify(plan, null, 2)}\n`);
-      else io.out(formatPlan(plan));
-      setExit(0);
-    });
+    .option(
+      '--list <rule>',
+      'list the records of this rule instead of counting them (by key, a page at a time)',
+    )
+    .option('--status <status>', `with --list: ${RECORD_STATUSES.join(', ')} (comma-separated)`, 'due')
+    .option('--limit <n>', 'with --list: records per page', '100')
+    .option('--after <key>', 'with --list: the page after this key (the last key of the previous page)')
+    .action(
+      async (opts: {
+        at: string;
+        json?: boolean;
+        list?: string;
+        status: string;
+        limit: string;
+        after?: string;
+      }) => {
+        if (opts.list !== undefined) {
+          const list = await runPlanList(program.opts().config, {
+            at: opts.at,
+            rule: opts.list,
+            status: opts.status,
+            limit: opts.limit,
+            ...(opts.after !== undefined ? { after: opts.after } : {}),
+          });
+          io.out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatPlanList(list));
+          return setExit(0);
+        }
+        const plan = await runPlan(program.opts().config, opts.at);
+        if (opts.json) io.out(`${JSON.stringify(plan, null, 2)}\n`);
+        else io.out(formatPlan(plan));
+        setExit(0);
+      },
+    );
 
   program
     .command('forecast')
@@ -458,6 +537,10 @@ function buildProgram(io: Output, setExit: (code: number) => void): Command {
       setExit(0);
     });
 
+  for (const { path, command } of leafCommands(program)) {
+    const example = EXAMPLES[path];
+    if (example) command.addHelpText('after', `\nExample:\n  ${example}\n`);
+  }
   return program;
 }
 

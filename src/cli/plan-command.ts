@@ -1,9 +1,17 @@
 /** `registre plan`: what each rule holds on a date, counted in the databases. */
-import { type ForecastLine, forecastStore, type PlanLine, planStore } from '../adapters/sql/plan.js';
+import {
+  type ForecastLine,
+  forecastStore,
+  type ListedRecord,
+  listRecords,
+  type PlanLine,
+  planStore,
+  type RecordStatus,
+} from '../adapters/sql/plan.js';
 import { addDuration, LAST_DATE, requireDateInput } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
-import { connectStore, openProject } from './project.js';
-import { openArchive, openState } from './sweep-command.js';
+import { connectStore, openProject, type Project } from './project.js';
+import { openState, personArchive } from './sweep-command.js';
 
 export interface Plan {
   readonly at: string;
@@ -18,37 +26,144 @@ export interface Plan {
   };
 }
 
+/** The manual holds in force on `at`, by store, then by table. */
+async function manualHolds(project: Project, at: string): Promise<Map<string, Map<string, string[]>>> {
+  const state = await openState(project);
+  try {
+    const byStore = new Map<string, Map<string, string[]>>();
+    for (const h of await state.holds({ at })) {
+      const tables = byStore.get(h.store) ?? new Map<string, string[]>();
+      tables.set(h.table, [...(tables.get(h.table) ?? []), h.key]);
+      byStore.set(h.store, tables);
+    }
+    return byStore;
+  } finally {
+    await state.close();
+  }
+}
+
 export async function runPlan(configFile: string | undefined, atText: string): Promise<Plan> {
   const at = requireDateInput('--at', atText);
   const project = openProject(configFile);
   const rules: PlanLine[] = [];
-  const state = await openState(project);
-  const holds = await state.holds({ at });
-  await state.close();
-  const archive = await openArchive(project);
+  const holds = await manualHolds(project, at);
+  const archive = await personArchive(project);
   try {
     for (const store of project.datamap.stores) {
-      const heldKeys = new Map<string, string[]>();
-      for (const h of holds)
-        if (h.store === store.id && (h.until === null || h.until >= at))
-          heldKeys.set(h.table, [...(heldKeys.get(h.table) ?? []), h.key]);
+      const heldKeys = holds.get(store.id) ?? new Map<string, string[]>();
       const conn = await connectStore(project, store);
       try {
         rules.push(
-          ...(await planStore(conn, project.register, project.datamap, store, at, { heldKeys, archive })),
+          ...(await planStore(conn, project.register, project.datamap, store, at, {
+            heldKeys,
+            archive: archive ?? null,
+          })),
         );
       } finally {
         await conn.close();
       }
     }
   } finally {
-    await archive.close();
+    await archive?.close();
   }
   const totals = { active: 0, archive: 0, due: 0, held: 0, anonymised: 0, invalid: 0 };
   for (const line of rules)
     for (const k of ['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const)
       totals[k] += line[k];
   return { at, rules, totals };
+}
+
+export const RECORD_STATUSES: readonly RecordStatus[] = [
+  'active',
+  'archive',
+  'due',
+  'held',
+  'anonymised',
+  'invalid',
+];
+
+export interface PlanListing {
+  readonly at: string;
+  readonly rule: string;
+  readonly store: string;
+  readonly table: string;
+  readonly status: readonly RecordStatus[];
+  readonly records: readonly ListedRecord[];
+  /** The key to pass as --after for the next page; null on the last page. */
+  readonly next: string | null;
+}
+
+/** One page of the records of a rule in some statuses (default: due), for plan --list. */
+export async function runPlanList(
+  configFile: string | undefined,
+  options: { at: string; rule: string; status?: string; limit?: string; after?: string },
+): Promise<PlanListing> {
+  const at = requireDateInput('--at', options.at);
+  const status = (options.status ?? 'due').split(',').map((s) => s.trim());
+  for (const s of status)
+    if (!RECORD_STATUSES.includes(s as RecordStatus))
+      throw new RegistreError(
+        'E_USAGE',
+        `--status must be one or more of ${RECORD_STATUSES.join(', ')}, comma-separated (got "${s}")`,
+      );
+  const limitText = options.limit ?? '100';
+  const limit = Number(limitText);
+  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100_000)
+    throw new RegistreError('E_USAGE', `--limit must be a whole number from 1 to 100,000 (got ${limitText})`);
+  const project = openProject(configFile);
+  const ruleIndex = project.register.retention.findIndex((r) => r.id === options.rule);
+  const rule = project.register.retention[ruleIndex];
+  if (!rule)
+    throw new RegistreError(
+      'E_USAGE',
+      `there is no retention rule "${options.rule}"; the rules are ${project.register.retention.map((r) => r.id).join(', ')}`,
+    );
+  const store = project.datamap.stores.find((s) => s.tables.some((t) => t.record === rule.record));
+  const table = store?.tables.find((t) => t.record === rule.record);
+  if (!store || !table)
+    throw new RegistreError(
+      'E_USAGE',
+      `rule "${rule.id}" applies to record "${rule.record}", which no store maps`,
+    );
+  const holds = await manualHolds(project, at);
+  const conn = await connectStore(project, store);
+  try {
+    const records = await listRecords(
+      conn,
+      { register: project.register, datamap: project.datamap, dialect: conn.dialect },
+      table,
+      at,
+      {
+        ruleIndex,
+        statuses: status as RecordStatus[],
+        limit,
+        heldKeys: holds.get(store.id) ?? new Map(),
+        ...(options.after !== undefined ? { after: options.after } : {}),
+      },
+    );
+    return {
+      at,
+      rule: rule.id,
+      store: store.id,
+      table: table.name,
+      status: status as RecordStatus[],
+      records,
+      next: records.length === limit ? (records[records.length - 1]?.key ?? null) : null,
+    };
+  } finally {
+    await conn.close();
+  }
+}
+
+export function formatPlanList(list: PlanListing): string {
+  const head = `${list.table} records of rule ${list.rule} that are ${list.status.join(' or ')} on ${list.at} (live store "${list.store}")`;
+  const rows = list.records.map((r) => `${r.key}\t${r.status}\t${r.deadline ?? 'no deadline'}`);
+  const more = list.next
+    ? [
+        `more: registre plan --list ${list.rule} --after ${list.next}${list.status.join(',') === 'due' ? '' : ` --status ${list.status.join(',')}`}`,
+      ]
+    : [];
+  return `${[head, ...(rows.length ? ['key\tstatus\tdeadline', ...rows] : ['none']), ...more].join('\n')}\n`;
 }
 
 export function formatPlan(plan: Plan): string {

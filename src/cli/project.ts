@@ -8,6 +8,7 @@ import {
 } from '../adapters/files/config-files.js';
 import { loadRegister } from '../adapters/files/register-files.js';
 import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
+import { listTables } from '../adapters/sql/introspect.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import type { DataMap } from '../core/datamap-load.js';
 import type { StoreMap } from '../core/datamap-schema.js';
@@ -45,7 +46,30 @@ export async function connectStore(project: Project, store: StoreMap): Promise<C
       'E_STORE_NOT_CONFIGURED',
       `store "${store.id}" of the data map has no URL in ${project.loaded.file ?? 'the configuration (there is no registre.yaml)'}`,
     );
-  return connect(store.id, resolveUrl(store.id, configured.url), { baseDir: project.loaded.dir });
+  const conn = await connect(store.id, resolveUrl(store.id, configured.url), { baseDir: project.loaded.dir });
+  try {
+    await requireMappedTables(conn, store);
+  } catch (error) {
+    await conn.close();
+    throw error;
+  }
+  return conn;
+}
+
+/**
+ * A store without the tables its data map declares is the wrong database (or an empty one): said
+ * plainly, before any command reads it, rather than as the first failing query's error.
+ */
+async function requireMappedTables(conn: Connection, store: StoreMap): Promise<void> {
+  const live = new Set((await listTables(conn)).map((t) => t.name.toLowerCase()));
+  const missing = store.tables.map((t) => t.name).filter((name) => !live.has(name.toLowerCase()));
+  if (missing.length === 0) return;
+  const shown =
+    missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+  throw new RegistreError(
+    'E_STORE_MISMATCH',
+    `store "${store.id}" (${conn.label}) does not match the data map: it has no table ${shown}; run registre check to compare them (is the URL the right database?)`,
+  );
 }
 
 /** Runs `f` with a connection to `store` and the SQL context of the project, then closes it. */

@@ -58,7 +58,9 @@ export async function openState(
   const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
   const key = mode === 'write' ? readHmacKey(project.loaded) : readHmacKeyIfAvailable(project.loaded);
   const previous = mode === 'write' ? readPreviousKeys(project.loaded) : [];
-  const own = mode === 'write' && checkpoint === undefined ? await openArchive(project) : undefined;
+  if (mode === 'read')
+    return StateStore.openForReading(url, project.loaded.dir, key ? { key, previous } : { previous });
+  const own = checkpoint === undefined ? await openArchive(project) : undefined;
   try {
     return await StateStore.open(url, project.loaded.dir, {
       ...(key ? { key } : {}),
@@ -189,8 +191,11 @@ export async function runSweep(
     for (const store of project.datamap.stores)
       conns.set(store.id, { conn: await connectStore(project, store), map: store });
     const key = dryRun ? readHmacKeyIfAvailable(project.loaded) : await preflight(project, conns);
-    archive = await openArchive(project);
-    state = dryRun ? await openState(project, 'read') : await openState(project, 'write', archive);
+    // A dry run writes nothing: no state or archive store is created for it.
+    archive = dryRun ? ((await personArchive(project)) ?? null) : await openArchive(project);
+    state = dryRun
+      ? await openState(project, 'read')
+      : await openState(project, 'write', archive ?? undefined);
     const lockName = `sweep:${project.datamap.stores.map((s) => s.id).join(',')}`;
     let recovered = { finished: 0, dropped: 0 };
     let lockError: unknown = null;
@@ -441,10 +446,14 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
   }
 }
 
-/** The archive store where a person's archived records are searched, if it exists. */
+/**
+ * The archive store if it exists (where a person's archived records are searched, what plan and
+ * a dry run read); undefined when it was never created: reading creates nothing.
+ */
 export async function personArchive(project: Project): Promise<Connection | undefined> {
   const url = project.loaded.config.archive?.url ?? 'sqlite:.registre/archive.sqlite';
-  if (url.startsWith('sqlite:') && !existsSync(resolve(project.loaded.dir, url.slice('sqlite:'.length))))
+  const file = /^(sqlite|pglite):(.+)$/.exec(url)?.[2];
+  if (file !== undefined && file !== 'memory' && !existsSync(resolve(project.loaded.dir, file)))
     return undefined;
   return openArchive(project, { create: false });
 }

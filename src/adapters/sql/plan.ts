@@ -232,3 +232,42 @@ export async function forecastStore(
   }
   return lines;
 }
+
+export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'anonymised' | 'invalid';
+
+export interface ListedRecord {
+  readonly key: string;
+  readonly status: string;
+  readonly deadline: string | null;
+}
+
+/**
+ * One page of the live records whose winning rule is `ruleIndex` and whose status is one of
+ * `statuses`, by key, after `after` (keyset pagination: the last key of the previous page).
+ */
+export async function listRecords(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: {
+    readonly ruleIndex: number;
+    readonly statuses: readonly RecordStatus[];
+    readonly limit: number;
+    readonly after?: string;
+    readonly heldKeys?: ReadonlyMap<string, readonly string[]>;
+  },
+): Promise<ListedRecord[]> {
+  const pk = sql.ref(`t.${table.primaryKey}`);
+  const after = options.after;
+  const where =
+    after === undefined ? undefined : sql`${pk} > ${/^-?\d{1,15}$/.test(after) ? Number(after) : after}`;
+  const { rows } = await sql<{ k: unknown; status: string; deadline: string | null }>`
+    SELECT k, status, deadline FROM (${verdictQuery(ctx, table, at, {
+      ...(where ? { where } : {}),
+      ...(options.heldKeys ? { heldByTable: options.heldKeys } : {}),
+    })}) s
+    WHERE rule_index = ${options.ruleIndex} AND status IN (${sql.join(options.statuses.map((s) => sql`${s}`))})
+    ORDER BY k LIMIT ${options.limit}`.execute(conn.db);
+  return rows.map((r) => ({ key: String(r.k), status: r.status, deadline: r.deadline }));
+}

@@ -744,7 +744,7 @@ async function sweepArchive(
   const name = archiveTableName(store, table);
   const existing = (await listTables(archive)).find((t) => t.name === name);
   if (!existing) return;
-  if (!existing.columns.some((c) => c.name === 'row_hash'))
+  if (!existing.columns.some((c) => c.name === 'row_hash') && !options.dryRun)
     await ensureArchiveTable(archive, name, [], (v) => state.digest(v));
   const fileColumns = Object.entries(table.columns).flatMap(([column, spec]) => {
     const folder = columnOf(spec).file;

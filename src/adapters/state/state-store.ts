@@ -4,9 +4,12 @@
  * Migrator) are applied whenever it is opened.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { type AuditEntry, GENESIS, type Hasher, type KeyRing, sealEntry } from '../../core/audit-chain.js';
+import { parseStoreUrl } from '../../core/config.js';
 import { RegistreError } from '../../core/errors.js';
 import { hmacHex, keyIdOf } from '../../core/keys.js';
 import { type Connection, connect, resolveUrl } from '../sql/connect.js';
@@ -195,6 +198,30 @@ export class StateStore {
     }
     if (keys.checkpoint) await ensureCheckpointTable(keys.checkpoint);
     return new StateStore(conn, keys);
+  }
+
+  /**
+   * For commands that change nothing (plan, explain, status, hold list, a dry run): the state
+   * store if it exists, else an empty one in memory. Nothing is created on disk or in a server.
+   */
+  static async openForReading(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
+    const resolved = resolveUrl('state', url);
+    const parsed = parseStoreUrl('state', resolved);
+    const { checkpoint: _none, ownsCheckpoint: _no, ...keyRing } = keys;
+    const empty = () => StateStore.open('sqlite::memory:', baseDir, keyRing);
+    if (parsed.kind === 'sqlite' || parsed.kind === 'pglite') {
+      if (parsed.path === null || parsed.path === ':memory:') return empty();
+      if (!existsSync(resolvePath(baseDir, parsed.path))) return empty();
+      return StateStore.open(url, baseDir, keys);
+    }
+    const conn = await connect('state', resolved, { baseDir });
+    let exists: boolean;
+    try {
+      exists = (await conn.db.introspection.getTables()).some((t) => t.name === 'registre_migrations');
+    } finally {
+      await conn.close();
+    }
+    return exists ? StateStore.open(url, baseDir, keys) : empty();
   }
 
   /** The hasher of new entries: HMAC with the key in force, plain SHA-256 without one. */

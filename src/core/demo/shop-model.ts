@@ -1,5 +1,5 @@
 /**
- * The reference shop's tables (../shared/reference/shop-schema.md), as data: what `registre demo`
+ * The reference shop's tables (docs/shop-schema.md), as data: what `registre demo`
  * creates in every dialect. The engine itself never reads these names; only the demo does.
  */
 export type ShopColumnType = 'id' | 'ref' | 'string' | 'text' | 'timestamp' | 'boolean' | 'integer';

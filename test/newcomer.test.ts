@@ -1,0 +1,160 @@
+/**
+ * What a newcomer and a DPO trip over (issue 10): each item of the issue, as a real process run
+ * of the built command, with its exit code and its message.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram, EXAMPLES, leafCommands } from '../src/cli/main.js';
+import { AT, ROOT, shop } from './shop-helpers.js';
+
+const BIN = join(ROOT, 'bin', 'registre.js');
+
+function registre(args: string[], cwd = ROOT) {
+  const run = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const temp = () => mkdtempSync(join(tmpdir(), 'registre-newcomer-'));
+
+describe('1. every command is documented, with an example', () => {
+  const program = buildProgram({ out: () => {}, err: () => {} }, () => {});
+  const commands = leafCommands(program);
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(
+    readme.indexOf('## The CLI'),
+    readme.indexOf('\n## ', readme.indexOf('## The CLI') + 5),
+  );
+
+  it('the README lists every command of the program, each with its example', () => {
+    expect(commands.length).toBeGreaterThanOrEqual(19);
+    for (const { path } of commands) {
+      expect(table, `README row of "registre ${path}"`).toContain(`\`registre ${path}`);
+      const example = EXAMPLES[path];
+      expect(example, `example of "registre ${path}"`).toBeDefined();
+      expect(table, `README example of "registre ${path}"`).toContain(example as string);
+    }
+    expect(Object.keys(EXAMPLES).sort()).toEqual(commands.map((c) => c.path).sort());
+  });
+
+  it("a subcommand's help shows --config, marks required options and gives the example", () => {
+    const { code, stdout } = registre(['hold', 'add', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('--config <file>');
+    expect(stdout).toMatch(/--reason <text> +why .*\(required\)/);
+    expect(stdout).not.toMatch(/--until <date>.*\(required\)/);
+    expect(stdout).toContain(`Example:\n  ${EXAMPLES['hold add']}`);
+  });
+
+  it('every example parses: its command and options exist', () => {
+    for (const [path, example] of Object.entries(EXAMPLES)) {
+      const parsed = buildProgram({ out: () => {}, err: () => {} }, () => {});
+      // Parse only: replace every action by a no-op.
+      for (const { command } of leafCommands(parsed)) command.action(() => {});
+      const args = [...example.matchAll(/"[^"]*"|\S+/g)].map((m) => m[0].replace(/^"|"$/g, '')).slice(1);
+      expect(() => parsed.parse(args, { from: 'user' }), `${path}: ${example}`).not.toThrow();
+    }
+  });
+
+  it('the program is a commander Command (the README check reads the real one)', () => {
+    expect(program).toBeInstanceOf(Command);
+  });
+});
+
+describe('a demo shop', () => {
+  let config: string;
+  let out: string;
+  beforeAll(async () => {
+    ({ config, out } = await shop(150, 3));
+  });
+
+  it("5. a store without the data map's tables: says so and points at check (exit 1)", () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'empty.sqlite'), '');
+    writeFileSync(
+      join(dir, 'registre.yaml'),
+      'register: bundled:negomarkets\ndatamap: bundled:negomarkets\nstores:\n  shop:\n    url: sqlite:empty.sqlite\n',
+    );
+    for (const args of [['plan'], ['explain', '--table', 'customers', '--id', '1'], ['sweep', '--dry-run']]) {
+      const { code, stderr } = registre(args, dir);
+      expect(code, args.join(' ')).toBe(1);
+      expect(stderr).toMatch(
+        /store "shop" \(sqlite:empty\.sqlite\) does not match the data map: it has no table web_visits, .* and \d+ more; run registre check/,
+      );
+      expect(stderr).not.toContain('unexpected error');
+    }
+  });
+
+  it('8. a dry run, plan, explain, status and hold list create no state or archive store', () => {
+    const registreDir = join(out, '.registre');
+    const before = readdirSync(registreDir).sort();
+    expect(before.some((f) => f.endsWith('.sqlite'))).toBe(false);
+    for (const args of [
+      ['sweep', '--dry-run', '--at', AT],
+      ['plan', '--at', AT],
+      ['explain', '--table', 'customers', '--id', '1', '--at', AT],
+      ['status'],
+      ['hold', 'list'],
+      ['plan', '--list', 'web-visits', '--at', AT],
+    ]) {
+      const { code, stderr } = registre(['--config', config, ...args]);
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(0);
+    }
+    const nobody = registre(['--config', config, 'explain', '--email', 'nobody@example.org', '--at', AT]);
+    expect(nobody.stderr).toContain('no record of this person');
+    expect(readdirSync(registreDir).sort()).toEqual(before);
+    expect(existsSync(join(out, 'returns'))).toBe(false);
+  });
+
+  it('8. plan --list shows the keys of what would go, a page at a time, matching the count', () => {
+    const plan = JSON.parse(registre(['--config', config, 'plan', '--at', AT, '--json']).stdout);
+    const due = plan.rules.find((l: { rule: string }) => l.rule === 'web-visits').due as number;
+    expect(due).toBeGreaterThan(10);
+    const keys: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const args = [
+        '--config',
+        config,
+        'plan',
+        '--at',
+        AT,
+        '--list',
+        'web-visits',
+        '--limit',
+        '500',
+        '--json',
+      ];
+      const list = JSON.parse(registre([...args, ...(after ? ['--after', after] : [])]).stdout);
+      expect(list.records.length).toBeLessThanOrEqual(500);
+      for (const r of list.records) {
+        expect(r.status).toBe('due');
+        expect(r.deadline <= AT).toBe(true);
+        keys.push(r.key);
+      }
+      after = list.next;
+      if (!after) break;
+    }
+    expect(new Set(keys).size).toBe(due);
+    const text = registre([
+      '--config',
+      config,
+      'plan',
+      '--at',
+      AT,
+      '--list',
+      'web-visits',
+      '--limit',
+      '2',
+    ]).stdout;
+    expect(text).toMatch(/^web_visits records of rule web-visits that are due on 2026-11-27/);
+    expect(text).toContain(`more: registre plan --list web-visits --after ${keys[1]}`);
+    const bad = registre(['--config', config, 'plan', '--list', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('there is no retention rule "nope"; the rules are');
+    expect(registre(['--config', config, 'plan', '--list', 'web-visits', '--status', 'gone']).code).toBe(2);
+  });
+});
