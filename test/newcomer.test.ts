@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, EXAMPLES, leafCommands } from '../src/cli/main.js';
@@ -156,5 +157,54 @@ describe('a demo shop', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('there is no retention rule "nope"; the rules are');
     expect(registre(['--config', config, 'plan', '--list', 'web-visits', '--status', 'gone']).code).toBe(2);
+  });
+
+  it('7. a hold by e-mail is one hold: listed with its records, released as one', () => {
+    const db = new Database(join(out, 'shop.sqlite'), { readonly: true });
+    const { email } = db
+      .prepare(
+        'SELECT c.email FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id HAVING count(*) >= 2 ORDER BY c.id LIMIT 1',
+      )
+      .get() as { email: string };
+    db.close();
+    const heldCount = () =>
+      JSON.parse(registre(['--config', config, 'explain', '--email', email, '--json']).stdout).records.filter(
+        (r: { status: string }) => r.status === 'held',
+      ).length as number;
+    const before = heldCount();
+    const add = registre([
+      '--config',
+      config,
+      'hold',
+      'add',
+      '--email',
+      email.toUpperCase(),
+      '--reason',
+      'case 2026-9',
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    const [, id, count] = /^hold (\d+): (\d+) records held\n/.exec(add.stdout) ?? [];
+    expect(Number(count)).toBeGreaterThanOrEqual(3);
+    expect(add.stdout).toMatch(/^ {2}shop\.customers \d+$/m);
+    expect(add.stdout).toMatch(/^ {2}shop\.orders \d+, \d+/m);
+    const list = JSON.parse(registre(['--config', config, 'hold', 'list', '--json']).stdout);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: Number(id), reason: 'case 2026-9', releasedAt: null });
+    expect(list[0].records).toHaveLength(Number(count));
+    expect(registre(['--config', config, 'hold', 'list']).stdout).toMatch(
+      new RegExp(`^hold ${id}: case 2026-9, ${count} records\n {2}shop\\.customers`),
+    );
+    expect(registre(['--config', config, 'status']).stdout).toContain('1 hold(s) in force');
+    expect(heldCount()).toBe(Number(count));
+    const member = list[0].records[1].hold as number;
+    const wrong = registre(['--config', config, 'hold', 'release', String(member)]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`is held by hold ${id}, which holds ${count} records: release hold ${id}`);
+    const release = registre(['--config', config, 'hold', 'release', id as string]);
+    expect(release.code, release.stderr).toBe(0);
+    expect(release.stdout).toMatch(new RegExp(`^hold ${id} released: ${count} records\n`));
+    expect(registre(['--config', config, 'hold', 'list']).stdout).toBe('no hold\n');
+    expect(heldCount()).toBe(before);
+    expect(registre(['--config', config, 'audit', 'verify']).code).toBe(0);
   });
 });

@@ -19,13 +19,13 @@ describe.each(DIALECTS)('the state store on $name', (database) => {
     const key = Buffer.from('state-key-0123456789abcdefghijklmnopqrstuv');
     const state = await StateStore.open(url, dir, { key });
     for (let i = 0; i < 5; i++) await state.audit('test.entry', { i, nested: { b: 2, a: 1 } });
-    const hold = await state.addHold({
-      store: 'shop',
-      table: 'customers',
-      key: '42',
-      reason: 'case 1',
-      until: '2030-01-01',
-    });
+    const [hold, second] = await state.addHolds(
+      [
+        { store: 'shop', table: 'customers', key: '42' },
+        { store: 'shop', table: 'orders', key: '7' },
+      ],
+      { reason: 'case 1', until: '2030-01-01' },
+    );
     const lock = await state.lock('sweep:shop');
     await expect(state.lock('sweep:shop')).rejects.toThrow('another sweep is running');
     await lock.release();
@@ -36,9 +36,14 @@ describe.each(DIALECTS)('the state store on $name', (database) => {
       expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
       expect(verifyAuditChain(entries, again.keyRing())).toEqual([]);
       expect(await again.holds()).toMatchObject([
-        { id: hold, table: 'customers', key: '42', until: '2030-01-01' },
+        { id: hold, caseId: hold, table: 'customers', key: '42', until: '2030-01-01' },
+        { id: second, caseId: hold, table: 'orders', key: '7', until: '2030-01-01' },
       ]);
-      await again.releaseHold(hold);
+      // One hold over two records: released as one; a record's own row id names its hold.
+      await expect(again.releaseHold(second as number)).rejects.toThrow(
+        `shop.orders 7 is held by hold ${hold}, which holds 2 records: release hold ${hold}`,
+      );
+      expect((await again.releaseHold(hold as number)).records).toHaveLength(2);
       expect(await again.holds()).toEqual([]);
       expect(await again.locks()).toEqual([]);
     } finally {

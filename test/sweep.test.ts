@@ -132,7 +132,7 @@ describe('holds, files, return packages, audit (SQLite)', () => {
         .limit(1)
         .executeTakeFirstOrThrow(),
     );
-    const [hold] = await runHoldAdd(config, {
+    const { id: hold } = await runHoldAdd(config, {
       table: 'web_visits',
       id: String(due.id),
       reason: 'case 2026-041',
@@ -409,7 +409,7 @@ describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => 
         .executeTakeFirstOrThrow();
       return String(row.email);
     });
-    const ids = await runHoldAdd(config, {
+    const { records: ids } = await runHoldAdd(config, {
       email: ` ${email.toUpperCase()} `,
       reason: 'case 77',
       until: '2030-01-01',

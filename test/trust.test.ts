@@ -285,7 +285,10 @@ describe.each(DIALECTS)('4, 5. finding a person on $name', (database) => {
       'shop.orders',
       'shop.orders',
     ]);
-    const ids = await runHoldAdd(config, { email: ' Alice.MIXED@example.com', reason: 'case 2026-77' });
+    const { records: ids } = await runHoldAdd(config, {
+      email: ' Alice.MIXED@example.com',
+      reason: 'case 2026-77',
+    });
     expect(ids).toHaveLength(4);
     for (const r of await runExplain(config, { email: 'alice.mixed@example.com', at: AT }))
       expect(r.status, `${r.store}.${r.table} ${r.id}`).toBe('held');

@@ -9,6 +9,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
 import { DOCUMENT_KINDS, type DocumentKind, writeDocuments } from '../adapters/files/documents.js';
 import { loadRegister } from '../adapters/files/register-files.js';
+import type { HoldCase } from '../adapters/state/state-store.js';
 import { ConfigFile } from '../core/config.js';
 import { DataMapFile } from '../core/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
@@ -63,6 +64,18 @@ function summary(issues: readonly Issue[]): string {
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;
   return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+}
+
+const recordCount = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+
+/** A hold's records, one line per table: `  shop.orders 12, 15, 31`. */
+function formatHoldRecords(hold: HoldCase): string {
+  const byTable = new Map<string, string[]>();
+  for (const r of hold.records) {
+    const name = `${r.store}.${r.table}`;
+    byTable.set(name, [...(byTable.get(name) ?? []), r.key]);
+  }
+  return [...byTable].map(([table, keys]) => `  ${table} ${keys.join(', ')}\n`).join('');
 }
 
 function printIssues(io: Output, issues: readonly Issue[]): void {
@@ -333,22 +346,20 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('manual legal holds: nothing held is deleted, anonymised or archived');
   hold
     .command('add')
-    .description('hold one record, or every record of a person')
+    .description('hold one record, or every record of a person (one hold, released as one)')
     .option('--table <table>', 'the table')
     .option('--id <id>', 'the primary key')
     .option('--email <address>', 'every record of this person')
     .requiredOption('--reason <text>', 'why (a case reference, not a name)')
     .option('--until <date>', 'the hold ends on this date (YYYY-MM-DD)')
     .action(async (opts: { table?: string; id?: string; email?: string; reason: string; until?: string }) => {
-      const ids = await runHoldAdd(program.opts().config, opts);
-      io.out(
-        `${ids.length} record${ids.length === 1 ? '' : 's'} held: hold${ids.length === 1 ? '' : 's'} ${ids.join(', ')}\n`,
-      );
+      const held = await runHoldAdd(program.opts().config, opts);
+      io.out(`hold ${held.id}: ${recordCount(held.records.length)} held\n${formatHoldRecords(held)}`);
       setExit(0);
     });
   hold
     .command('list')
-    .description('the holds in force')
+    .description('the holds in force, each with the records it holds')
     .option('--all', 'released ones too')
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
@@ -357,18 +368,23 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       else
         io.out(
           holds.length
-            ? `${holds.map((h) => `${h.id}  ${h.store}.${h.table} ${h.key}  ${h.reason}${h.until ? ` (until ${h.until})` : ''}${h.releasedAt ? ` released ${h.releasedAt}` : ''}`).join('\n')}\n`
+            ? holds
+                .map(
+                  (h) =>
+                    `hold ${h.id}: ${h.reason}${h.until ? ` (until ${h.until})` : ''}${h.releasedAt ? `, released ${h.releasedAt}` : ''}, ${recordCount(h.records.length)}\n${formatHoldRecords(h)}`,
+                )
+                .join('')
             : 'no hold\n',
         );
       setExit(0);
     });
   hold
     .command('release')
-    .description('end a hold')
-    .argument('<id>', 'the hold')
+    .description('end a hold: every record it holds is open to its rules again')
+    .argument('<id>', 'the hold, as hold list shows it')
     .action(async (id: string) => {
       const held = await runHoldRelease(program.opts().config, parseHoldId(id));
-      io.out(`hold ${held.id} released (${held.store}.${held.table} ${held.key})\n`);
+      io.out(`hold ${held.id} released: ${recordCount(held.records.length)}\n${formatHoldRecords(held)}`);
       setExit(0);
     });
 

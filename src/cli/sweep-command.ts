@@ -26,7 +26,7 @@ import {
   type SweepSkip,
   sweepStore,
 } from '../adapters/sql/sweep.js';
-import { currentActor, StateStore } from '../adapters/state/state-store.js';
+import { currentActor, type HoldCase, holdCases, StateStore } from '../adapters/state/state-store.js';
 import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit-chain.js';
 import { requireDateInput } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
@@ -358,7 +358,8 @@ export interface HoldAddOptions {
   readonly actor?: string;
 }
 
-export async function runHoldAdd(configFile: string | undefined, options: HoldAddOptions): Promise<number[]> {
+/** Holds one record, or every record of a person (found by e-mail) as one hold. */
+export async function runHoldAdd(configFile: string | undefined, options: HoldAddOptions): Promise<HoldCase> {
   if (!options.reason.trim()) throw new RegistreError('E_USAGE', '--reason must say why');
   const today = options.today ?? todayUtc();
   const until = options.until === undefined ? undefined : requireDateInput('--until', options.until);
@@ -377,7 +378,6 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     await archive.close();
     throw error;
   });
-  const ids: number[] = [];
   try {
     const key = readHmacKey(project.loaded);
     const actor = options.actor ?? currentActor();
@@ -412,20 +412,22 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
       options.email !== undefined
         ? state.digest(`person\u0000${options.email.trim().toLowerCase()}`)
         : undefined;
-    for (const r of found) {
-      const id = await state.addHold({
-        store: r.store,
-        table: r.table,
-        key: r.id,
+    const ids = await state.addHolds(
+      found.map((r) => ({ store: r.store, table: r.table, key: r.id })),
+      {
         reason: options.reason,
         reasonHash,
         actor,
         ...(person ? { person } : {}),
         ...(until ? { until } : {}),
-      });
-      // The reason is the DPO's words: the log keeps its keyed hash, the state store its text.
+      },
+    );
+    const caseId = ids[0] as number;
+    // The reason is the DPO's words: the log keeps its keyed hash, the state store its text.
+    for (const [i, r] of found.entries())
       await state.audit('hold.add', {
-        hold: id,
+        hold: ids[i],
+        case: caseId,
         store: r.store,
         table: r.table,
         keys: state.digest(r.id),
@@ -434,12 +436,13 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
         reason: reasonHash,
         ...(person ? { person } : {}),
       });
-      ids.push(id);
-    }
     // Returns only once every running sweep has read these holds: no batch it commits from now
     // on touches the held records.
     await state.waitForSweeps(Math.max(...ids));
-    return ids;
+    const [hold] = holdCases(
+      (await state.holds({ includeReleased: true })).filter((h) => h.caseId === caseId),
+    );
+    return hold as HoldCase;
   } finally {
     await state.close();
     await archive.close();
@@ -473,9 +476,14 @@ async function withState<T>(
   }
 }
 
-export async function runHoldList(configFile: string | undefined, all: boolean, today = todayUtc()) {
-  return withState(configFile, 'read', (state) =>
-    all ? state.holds({ includeReleased: true }) : state.holds({ at: today }),
+/** The holds in force on `today` (or every hold ever added), each with its records. */
+export async function runHoldList(
+  configFile: string | undefined,
+  all: boolean,
+  today = todayUtc(),
+): Promise<HoldCase[]> {
+  return withState(configFile, 'read', async (state) =>
+    holdCases(all ? await state.holds({ includeReleased: true }) : await state.holds({ at: today })),
   );
 }
 
@@ -489,10 +497,22 @@ export function parseHoldId(text: string): number {
   return id;
 }
 
-export async function runHoldRelease(configFile: string | undefined, id: number, actor = currentActor()) {
+/** Ends a hold: every record it holds is open to its rules again. */
+export async function runHoldRelease(
+  configFile: string | undefined,
+  id: number,
+  actor = currentActor(),
+): Promise<HoldCase> {
   return withState(configFile, 'write', async (state) => {
     const hold = await state.releaseHold(id);
-    await state.audit('hold.release', { hold: id, store: hold.store, table: hold.table, actor });
+    for (const r of hold.records)
+      await state.audit('hold.release', {
+        hold: r.hold,
+        case: hold.id,
+        store: r.store,
+        table: r.table,
+        actor,
+      });
     return hold;
   });
 }
@@ -639,7 +659,7 @@ export async function runStatus(configFile: string | undefined, today = todayUtc
   return withState(configFile, 'read', async (state) => ({
     locks: await state.locks(),
     runs: await state.runs(5),
-    holds: (await state.holds({ at: today })).length,
+    holds: holdCases(await state.holds({ at: today })).length,
   }));
 }
 

@@ -115,10 +115,58 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_hold_cases': {
+    async up(db: AnyDb) {
+      // The hold a record's row belongs to: a hold by e-mail is one case over many records. Rows
+      // of before (case_id null) are each their own case.
+      await addColumnOnce(db, 'holds', 'case_id', 'integer');
+    },
+  },
 };
+
+/**
+ * A hold as people see it: one case (a reason, an end) over one record or every record of a
+ * person; `id` is the id of its first row.
+ */
+export interface HoldCase {
+  readonly id: number;
+  readonly reason: string;
+  readonly until: string | null;
+  readonly actor: string | null;
+  readonly person: string | null;
+  readonly createdAt: string;
+  readonly releasedAt: string | null;
+  readonly records: readonly {
+    readonly hold: number;
+    readonly store: string;
+    readonly table: string;
+    readonly key: string;
+  }[];
+}
+
+export function holdCases(rows: readonly HoldRow[]): HoldCase[] {
+  const cases = new Map<number, HoldCase & { records: HoldCase['records'][number][] }>();
+  for (const h of rows) {
+    const c = cases.get(h.caseId) ?? {
+      id: h.caseId,
+      reason: h.reason,
+      until: h.until,
+      actor: h.actor,
+      person: h.person,
+      createdAt: h.createdAt,
+      releasedAt: h.releasedAt,
+      records: [],
+    };
+    c.records.push({ hold: h.id, store: h.store, table: h.table, key: h.key });
+    cases.set(h.caseId, c);
+  }
+  return [...cases.values()];
+}
 
 export interface HoldRow {
   readonly id: number;
+  /** The hold case this row belongs to (its first row's id). */
+  readonly caseId: number;
   readonly store: string;
   readonly table: string;
   readonly key: string;
@@ -454,46 +502,64 @@ export class StateStore {
     return new Map(rows.map((r) => [String(r.hash), String(r.text)]));
   }
 
-  async addHold(hold: {
-    store: string;
-    table: string;
-    key: string;
-    person?: string;
-    reason: string;
-    reasonHash?: string;
-    actor?: string;
-    until?: string;
-  }): Promise<number> {
+  /**
+   * Adds one hold case over `records`, all its rows in one transaction (a crash adds all or
+   * none); returns the rows' ids, the first being the case's id.
+   */
+  async addHolds(
+    records: readonly { store: string; table: string; key: string }[],
+    hold: { person?: string; reason: string; reasonHash?: string; actor?: string; until?: string },
+  ): Promise<number[]> {
     return this.appending('holds', 'id', async (trx) => {
       const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
-      const id = Number(last?.m ?? 0) + 1;
-      await trx
-        .insertInto('holds')
-        .values({
-          id,
-          store: hold.store,
-          table_name: hold.table,
-          record_key: hold.key,
-          person: hold.person ?? null,
-          reason: hold.reason,
-          reason_hash: hold.reasonHash ?? null,
-          actor: hold.actor ?? null,
-          until: hold.until ?? null,
-          created_at: now(),
-          released_at: null,
-        })
-        .execute();
-      return id;
+      const first = Number(last?.m ?? 0) + 1;
+      const created = now();
+      const ids = records.map((_, i) => first + i);
+      for (let i = 0; i < records.length; i += 500)
+        await trx
+          .insertInto('holds')
+          .values(
+            records.slice(i, i + 500).map((r, j) => ({
+              id: first + i + j,
+              case_id: first,
+              store: r.store,
+              table_name: r.table,
+              record_key: r.key,
+              person: hold.person ?? null,
+              reason: hold.reason,
+              reason_hash: hold.reasonHash ?? null,
+              actor: hold.actor ?? null,
+              until: hold.until ?? null,
+              created_at: created,
+              released_at: null,
+            })),
+          )
+          .execute();
+      return ids;
     });
   }
 
-  async releaseHold(id: number): Promise<HoldRow> {
-    const hold = (await this.holds({ includeReleased: true })).find((h) => h.id === id);
-    if (!hold) throw new RegistreError('E_NOT_FOUND', `there is no hold ${id}`);
-    if (hold.releasedAt)
-      throw new RegistreError('E_ALREADY_RELEASED', `hold ${id} was released on ${hold.releasedAt}`);
-    await this.conn.db.updateTable('holds').set({ released_at: now() }).where('id', '=', id).execute();
-    return hold;
+  /** Releases a hold case: every record it holds. */
+  async releaseHold(id: number): Promise<HoldCase> {
+    const rows = await this.holds({ includeReleased: true });
+    const found = holdCases(rows.filter((h) => h.caseId === id))[0];
+    if (!found) {
+      const member = rows.find((h) => h.id === id);
+      throw new RegistreError(
+        'E_NOT_FOUND',
+        member
+          ? `${member.store}.${member.table} ${member.key} is held by hold ${member.caseId}, which holds ${rows.filter((h) => h.caseId === member.caseId).length} records: release hold ${member.caseId}`
+          : `there is no hold ${id}; registre hold list --all shows them`,
+      );
+    }
+    if (found.releasedAt)
+      throw new RegistreError('E_ALREADY_RELEASED', `hold ${id} was released on ${found.releasedAt}`);
+    await this.conn.db
+      .updateTable('holds')
+      .set({ released_at: now() })
+      .where(sql<boolean>`coalesce(case_id, id) = ${id}`)
+      .execute();
+    return found;
   }
 
   /**
@@ -511,6 +577,7 @@ export class StateStore {
     }
     return (await query.execute()).map((r) => ({
       id: Number(r.id),
+      caseId: r.case_id === null || r.case_id === undefined ? Number(r.id) : Number(r.case_id),
       store: String(r.store),
       table: String(r.table_name),
       key: String(r.record_key),
