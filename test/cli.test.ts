@@ -33,10 +33,19 @@ describe('registre --help', () => {
 
 describe('registre validate', () => {
   it('the bundled register is valid, and is the default outside a configured folder', () => {
-    expect(registre(['validate', 'registers/negomarkets'])).toMatchObject({ code: 0, stdout: '' });
+    // Valid; its warnings are the placeholders and the categories NOTES.md leaves to the DPO.
+    const bundled = registre(['validate', 'registers/negomarkets']);
+    expect(bundled.code).toBe(0);
+    const codes = new Set(
+      bundled.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[1]),
+    );
+    expect([...codes].sort()).toEqual(['W_CATEGORY_NOT_HELD', 'W_PLACEHOLDER']);
     const { code, stderr } = registre(['validate'], temp());
     expect(code).toBe(0);
-    expect(stderr).toContain('0 errors, 0 warnings — valid');
+    expect(stderr).toMatch(/0 errors, \d+ warnings — valid/);
   });
 
   it('reports an error with file, line, column and code, and exits 1', () => {

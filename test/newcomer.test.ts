@@ -65,6 +65,25 @@ describe('1. every command is documented, with an example', () => {
   });
 });
 
+describe('9. docs says what it prints in the other language', () => {
+  it('a text without English: docs names it, with its file and line, and still writes the documents', () => {
+    const dir = temp();
+    spawnSync('cp', ['-r', join(ROOT, 'registers/negomarkets'), join(dir, 'reg')]);
+    const file = join(dir, 'reg', 'newsletter.yaml');
+    const text = readFileSync(file, 'utf8');
+    const edited = text.replace(/\n {10}en: "Send the newsletter to the subscribers who asked for it"/, '');
+    expect(edited).not.toBe(text);
+    writeFileSync(file, edited);
+    const { code, stderr } = registre(['docs', 'reg', '--out', 'out'], dir);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(
+      /^reg\/newsletter\.yaml:\d+:\d+ warning: activities\.0\.purposes\.0\.recordName has no English text; the en documents print it in French$/m,
+    );
+    expect(stderr).not.toMatch(/has no French text/);
+    expect(readFileSync(join(dir, 'out', 'art30-controller.en.csv'), 'utf8').charCodeAt(0)).toBe(0xfeff);
+  });
+});
+
 describe('a demo shop', () => {
   let config: string;
   let out: string;

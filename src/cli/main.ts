@@ -12,6 +12,7 @@ import { loadRegister } from '../adapters/files/register-files.js';
 import type { HoldCase } from '../adapters/state/state-store.js';
 import { ConfigFile } from '../core/config.js';
 import { DataMapFile } from '../core/datamap-schema.js';
+import { missingTexts } from '../core/documents/translations.js';
 import { RegistreError } from '../core/errors.js';
 import { importNotice } from '../core/import-notice.js';
 import { formatIssue, type Issue, RegisterError } from '../core/issues.js';
@@ -177,6 +178,14 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         printIssues(io, errors);
         io.err(`${path ?? target}: ${summary(issues)}; no document written\n`);
         return setExit(1);
+      }
+      for (const lang of opts.lang ? [opts.lang] : (['fr', 'en'] as const)) {
+        const missing = missingTexts(register, lang);
+        const other = lang === 'fr' ? 'English' : 'French';
+        for (const m of missing)
+          io.err(
+            `${m.file ?? ''}${m.line !== undefined ? `:${m.line}:${m.column}` : ''} warning: ${m.path} has no ${lang === 'fr' ? 'French' : 'English'} text; the ${lang} documents print it in ${other}\n`,
+          );
       }
       const written = await writeDocuments(register, resolve(opts.out), {
         ...(opts.only ? { only: opts.only } : {}),

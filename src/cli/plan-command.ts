@@ -9,6 +9,7 @@ import {
   type RecordStatus,
 } from '../adapters/sql/plan.js';
 import { addDuration, LAST_DATE, requireDateInput } from '../core/calendar.js';
+import { spreadsheetCsv } from '../core/csv.js';
 import { RegistreError } from '../core/errors.js';
 import { connectStore, openProject, type Project } from './project.js';
 import { openState, personArchive } from './sweep-command.js';
@@ -224,7 +225,7 @@ export function forecastCsv(forecast: Forecast): string {
     ['rule', 'table', ...forecast.months],
     ...forecast.rules.map((l) => [l.rule, l.table, ...forecast.months.map((m) => String(l.months[m] ?? 0))]),
   ];
-  return `${rows.map((r) => r.join(',')).join('\n')}\n`;
+  return spreadsheetCsv(rows);
 }
 
 export function formatForecast(forecast: Forecast): string {

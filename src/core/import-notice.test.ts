@@ -10,7 +10,8 @@ const SEED = readFileSync(new URL('../../test/fixtures/negomarkets-notice.txt', 
 
 function load(text: string) {
   const parsed = parseRegister([{ file: 'draft.yaml', text: stringify(importNotice(text)) }]);
-  expect(parsed.issues).toEqual([]);
+  // A draft is parsed without error; what it leaves to fill in is named (W_PLACEHOLDER).
+  expect(parsed.issues.filter((i) => i.code !== 'W_PLACEHOLDER')).toEqual([]);
   const register = parsed.register as Register;
   return { register, issues: validateRegister(register) };
 }

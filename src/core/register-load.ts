@@ -15,7 +15,7 @@ import {
   RegisterFile,
   type RetentionRule,
 } from './register-schema.js';
-import { parseYamlSource, SourceLocator, type YamlSource } from './yaml-source.js';
+import { parseYamlSource, placeholdersIn, SourceLocator, type YamlSource } from './yaml-source.js';
 
 export type RegisterSource = YamlSource;
 
@@ -67,6 +67,17 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
     const { parsed, data, issues: found } = parseYamlSource(source, RegisterFile);
     located.addFile(parsed);
     for (const issue of found) issues.push(issue);
+    // A text left to fill in would be published as it is: each one is named where it is.
+    for (const p of placeholdersIn(parsed, ['todo']))
+      issues.push({
+        severity: 'warning',
+        code: 'W_PLACEHOLDER',
+        file: source.file,
+        path: p.path,
+        line: p.line,
+        column: p.column,
+        message: `"${p.text}" is a placeholder: replace it before the documents are published`,
+      });
     if (!data) continue;
     const content = data;
     if (content.organisation) {

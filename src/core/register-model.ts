@@ -113,6 +113,28 @@ export function cnilCategoryOf(register: Register, id: string): string | undefin
   return register.dataCategories.find((c) => c.id === id)?.parent;
 }
 
+/** The categories a record holds: its own, its fields', and the CNIL categories above them. */
+export function recordCategories(register: Register, record: RecordType): Set<string> {
+  const set = new Set<string>(record.categories ?? []);
+  for (const spec of Object.values(record.fields))
+    if (typeof spec === 'object' && spec.category) set.add(spec.category);
+  for (const c of [...set]) {
+    const parent = cnilCategoryOf(register, c);
+    if (parent) set.add(parent);
+  }
+  return set;
+}
+
+/** The records an activity keeps data in: those it names and those its purposes' rules apply to. */
+export function activityRecords(register: Register, activity: Activity): RecordType[] {
+  const purposes = new Set(activity.purposes.map((p) => p.id));
+  const ids = new Set([
+    ...(activity.records ?? []),
+    ...register.retention.filter((r) => r.purposes.some((p) => purposes.has(p))).map((r) => r.record),
+  ]);
+  return register.records.filter((r) => ids.has(r.id));
+}
+
 export function languagesOf(register: Register): readonly ('fr' | 'en')[] {
   return register.organisation.languages ?? ['fr', 'en'];
 }

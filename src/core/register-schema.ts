@@ -215,7 +215,12 @@ export type HoldRule = z.infer<typeof HoldRule>;
 
 export const Purpose = z.strictObject({
   id: Id,
-  name: LocalText,
+  name: LocalText.describe(
+    'the purpose as the privacy notice tells it to people ("send you our newsletter")',
+  ),
+  recordName: LocalText.optional().describe(
+    'the purpose as the art. 30 record states it, in the third person ("send the newsletter to subscribers"); default: name',
+  ),
   legalBasis: z.enum(LEGAL_BASES),
   legitimateInterest: LocalText.optional(),
   withdrawal: LocalText.optional().describe('how a person withdraws consent'),
@@ -233,6 +238,22 @@ export const Transfer = z.strictObject({
   safeguard: z.enum(SAFEGUARDS),
   documentation: z.string().optional(),
 });
+
+/** Art. 13(2)(e): whether people must provide the data, and what happens if they do not. */
+export const Provision = z.strictObject({
+  requirement: z
+    .enum(['statutory', 'contractual', 'pre-contractual', 'voluntary'])
+    .describe('a legal obligation, the contract, entering into the contract, or nothing: the person chooses'),
+  consequences: LocalText.describe('what happens if the person does not provide the data'),
+});
+export type Provision = z.infer<typeof Provision>;
+
+/** Art. 13(2)(f): `none`, or the logic involved and its consequences for the person. */
+export const AutomatedDecisions = z.union([
+  z.literal('none'),
+  z.strictObject({ logic: LocalText, consequences: LocalText }),
+]);
+export type AutomatedDecisions = z.infer<typeof AutomatedDecisions>;
 
 export const SecurityMeasure = z.strictObject({ kind: z.enum(SECURITY_KINDS), description: LocalText });
 
@@ -254,28 +275,34 @@ export const Activity = z.strictObject({
   recipients: z.array(Id).optional(),
   transfers: z.array(Transfer).optional(),
   security: z.array(SecurityMeasure).optional(),
+  provision: Provision.optional(),
+  automatedDecisions: AutomatedDecisions.optional().describe("overrides the organisation's"),
   note: LocalText.optional(),
 });
 export type Activity = z.infer<typeof Activity>;
 
 const Contact = z.strictObject({
-  name: z.string().optional(),
+  name: LocalText.optional(),
   email: z.string().optional(),
   phone: z.string().optional(),
-  address: z.string().optional(),
+  address: LocalText.optional(),
   url: z.string().optional(),
 });
+export type Contact = z.infer<typeof Contact>;
 
 export const Organisation = z.strictObject({
   name: z.string().min(1),
   legalForm: z.string().optional(),
-  registration: z.string().optional(),
-  address: z.string().optional(),
+  registration: LocalText.optional(),
+  address: LocalText.optional(),
   contact: Contact.optional(),
   dpo: Contact.optional(),
   representative: Contact.optional(),
   rights: Contact.optional().describe('where people exercise their rights'),
   supervisoryAuthority: z.string().optional(),
+  automatedDecisions: AutomatedDecisions.optional().describe(
+    'art. 22 decisions of every activity, unless an activity says otherwise',
+  ),
   languages: z
     .array(z.enum(['fr', 'en']))
     .min(1)

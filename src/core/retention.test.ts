@@ -13,8 +13,12 @@ function verdict(type: string, data: Record<string, unknown>, at = AT) {
 }
 
 describe('the bundled register', () => {
-  it('loads without errors or warnings', () => {
-    expect(loaded.issues).toEqual([]);
+  it('loads without errors; its only warnings are what NOTES.md leaves to the DPO', () => {
+    expect(loaded.issues.filter((i) => i.severity === 'error')).toEqual([]);
+    expect([...new Set(loaded.issues.map((i) => i.code))].sort()).toEqual([
+      'W_CATEGORY_NOT_HELD',
+      'W_PLACEHOLDER',
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import { validateRegister } from './validate-register.js';
 const BASE = `organisation:
   name: Test SAS
   languages: [fr]
+  automatedDecisions: none
 dataSubjects:
   - id: customers
     name: Clients
@@ -14,7 +15,7 @@ records:
   - id: accounts
     name: Comptes
     fields:
-      email: string
+      email: { type: string, category: identity }
       created_at: date
       closed_at: date
       plan: { type: enum, values: [free, paid] }
@@ -35,6 +36,7 @@ activities:
     dataCategories: [identity]
     security:
       - { kind: access-control, description: Comptes nominatifs }
+    provision: { requirement: contractual, consequences: "Sans e-mail, pas de compte." }
     purposes:
       - id: accounts
         name: Gérer les comptes
@@ -69,7 +71,7 @@ describe('a valid register', () => {
 describe('bad input: each error with its code and position', () => {
   it('malformed YAML', () => {
     const issues = check(BASE.replace('    name: Clients', '    name: [Clients'));
-    expect(issues[0]).toMatchObject({ code: 'E_YAML_SYNTAX', file: 'registers/test/shop.yaml', line: 7 });
+    expect(issues[0]).toMatchObject({ code: 'E_YAML_SYNTAX', file: 'registers/test/shop.yaml', line: 8 });
     expect(issues[0]?.message).toMatch(/flow sequence/i);
   });
 
@@ -83,25 +85,25 @@ describe('bad input: each error with its code and position', () => {
     const issues = check(
       BASE.replace('    legalBasis: contract', '    legalBasis: contract\n        retension: 3 years'),
     );
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:36:9 E_UNKNOWN_KEY']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:38:9 E_UNKNOWN_KEY']);
     expect(issues[0]?.message).toBe('unknown key "retension" in activities.0.purposes.0');
   });
 
   it('a wrong type', () => {
     const issues = check(BASE.replace('    dataSubjects: [customers]', '    dataSubjects: customers'));
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:28:19 E_TYPE']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:29:19 E_TYPE']);
     expect(issues[0]?.message).toContain('expected a list');
   });
 
   it('a missing required key', () => {
     const issues = check(BASE.replace('    role: controller\n', ''));
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:25:5 E_REQUIRED']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:26:5 E_REQUIRED']);
     expect(issues[0]?.message).toBe('activities.0.role is required (one of "controller", "processor")');
   });
 
   it('an unknown legal basis, with the expected ones', () => {
     const issues = check(BASE.replace('legalBasis: contract', 'legalBasis: consentment'));
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:35:21 E_UNKNOWN_LEGAL_BASIS']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:37:21 E_UNKNOWN_LEGAL_BASIS']);
     expect(issues[0]?.message).toBe(
       'purpose "accounts" has legal basis "consentment"; expected one of consent, contract, legal-obligation, vital-interests, public-task, legitimate-interest',
     );
@@ -111,34 +113,34 @@ describe('bad input: each error with its code and position', () => {
     const issues = check(
       BASE.replace('  - id: orders\n    name: Commandes', '  - id: accounts\n    name: Commandes'),
     );
-    expect(only(issues)).toContain('registers/test/shop.yaml:18:9 E_DUPLICATE_ID');
+    expect(only(issues)).toContain('registers/test/shop.yaml:19:9 E_DUPLICATE_ID');
     expect(issues.find((i) => i.code === 'E_DUPLICATE_ID')?.message).toContain(
-      'first at registers/test/shop.yaml:8:9',
+      'first at registers/test/shop.yaml:9:9',
     );
   });
 
   it('an unknown reference', () => {
     const issues = check(BASE.replace('dataSubjects: [customers]', 'dataSubjects: [clients]'));
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:28:20 E_UNKNOWN_REFERENCE']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:29:20 E_UNKNOWN_REFERENCE']);
     expect(issues[0]?.message).toBe('data subject "clients" is not declared (declared: customers)');
   });
 
   it('an unknown data category', () => {
     expect(
       only(check(BASE.replace('dataCategories: [identity]', 'dataCategories: [identity, health]'))),
-    ).toEqual(['registers/test/shop.yaml:29:32 E_UNKNOWN_REFERENCE']);
+    ).toEqual(['registers/test/shop.yaml:30:32 E_UNKNOWN_REFERENCE']);
   });
 
   it('a rule on a purpose that does not exist', () => {
     const issues = check(
       BASE.replace('    purposes: [accounts]\n    anchor', '    purposes: [accounts, marketing]\n    anchor'),
     );
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:39:26 E_UNKNOWN_PURPOSE']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:41:26 E_UNKNOWN_PURPOSE']);
   });
 
   it('a rule on a record that does not exist', () => {
     expect(only(check(BASE.replace('    record: accounts', '    record: users')))).toEqual([
-      'registers/test/shop.yaml:38:13 E_UNKNOWN_RECORD',
+      'registers/test/shop.yaml:40:13 E_UNKNOWN_RECORD',
     ]);
   });
 
@@ -149,33 +151,33 @@ describe('bad input: each error with its code and position', () => {
     ['two years', 'E_DURATION_SYNTAX'],
   ])('the duration %j', (duration, code) => {
     const issues = check(BASE.replace('keep: 2 years', `keep: "${duration}"`));
-    expect(only(issues)).toEqual([`registers/test/shop.yaml:41:11 ${code}`]);
+    expect(only(issues)).toEqual([`registers/test/shop.yaml:43:11 ${code}`]);
   });
 
   it('an anchor on a field that does not exist, or that is not a date', () => {
     expect(only(check(BASE.replace('until: [closed_at]', 'until: [closing_at]')))).toEqual([
-      'registers/test/shop.yaml:42:13 E_UNKNOWN_FIELD',
+      'registers/test/shop.yaml:44:13 E_UNKNOWN_FIELD',
     ]);
     expect(only(check(BASE.replace('until: [closed_at]', 'until: [email]')))).toEqual([
-      'registers/test/shop.yaml:42:13 E_FIELD_TYPE',
+      'registers/test/shop.yaml:44:13 E_FIELD_TYPE',
     ]);
   });
 
   it('a to-many field used without an aggregate', () => {
     expect(only(check(BASE.replace('{ max: orders.placed_at }', 'orders.placed_at')))).toEqual([
-      'registers/test/shop.yaml:40:36 E_AGGREGATE_REQUIRED',
+      'registers/test/shop.yaml:42:36 E_AGGREGATE_REQUIRED',
     ]);
   });
 
   it('an unknown relation', () => {
     expect(only(check(BASE.replace('{ max: orders.placed_at }', '{ max: purchases.placed_at }')))).toEqual([
-      'registers/test/shop.yaml:40:43 E_UNKNOWN_RELATION',
+      'registers/test/shop.yaml:42:43 E_UNKNOWN_RELATION',
     ]);
   });
 
   it('a duration read from a field that is not an integer', () => {
     expect(only(check(BASE.replace('keep: 2 years', 'keep: { months: email }')))).toEqual([
-      'registers/test/shop.yaml:41:21 E_FIELD_TYPE',
+      'registers/test/shop.yaml:43:21 E_FIELD_TYPE',
     ]);
     expect(check(BASE.replace('keep: 2 years', 'keep: { months: months }'))).toEqual([]);
   });
@@ -183,12 +185,12 @@ describe('bad input: each error with its code and position', () => {
   it('a condition with a value the field cannot take', () => {
     expect(
       only(check(BASE.replace('    then: delete', '    then: delete\n    where: { plan: premium }'))),
-    ).toEqual(['registers/test/shop.yaml:44:20 E_UNKNOWN_VALUE']);
+    ).toEqual(['registers/test/shop.yaml:46:20 E_UNKNOWN_VALUE']);
   });
 
   it('a rule that can never end', () => {
     const issues = check(BASE.replace(/ {4}anchor: .*\n {4}keep: 2 years\n {4}until: \[closed_at\]\n/, ''));
-    expect(only(issues)).toEqual(['registers/test/shop.yaml:37:9 E_RULE_WITHOUT_DEADLINE']);
+    expect(only(issues)).toEqual(['registers/test/shop.yaml:39:9 E_RULE_WITHOUT_DEADLINE']);
   });
 
   it('a malformed date expression names what is expected', () => {
@@ -199,7 +201,7 @@ describe('bad input: each error with its code and position', () => {
       ),
     );
     expect(issues.map((i) => i.code)).toContain('E_UNKNOWN_KEY');
-    expect(issues[0]?.line).toBe(40);
+    expect(issues[0]?.line).toBe(42);
   });
 
   it('a register without its organisation', () => {

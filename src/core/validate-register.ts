@@ -5,9 +5,17 @@
 import { parseDuration } from './calendar.js';
 import { type Issue, issueCollector, type Reporter } from './issues.js';
 import type { Register } from './register-load.js';
-import { findRecord, isCnilCategory, languagesOf, resolvePath } from './register-model.js';
+import {
+  activityRecords,
+  cnilCategoryOf,
+  findRecord,
+  isCnilCategory,
+  languagesOf,
+  recordCategories,
+  resolvePath,
+} from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
-import { hasLanguage } from './text.js';
+import { hasLanguage, localise } from './text.js';
 
 const DURATION_MESSAGES: Record<string, string> = {
   E_NEGATIVE_DURATION: 'is negative; a retention period counts forward from its anchor',
@@ -16,6 +24,9 @@ const DURATION_MESSAGES: Record<string, string> = {
 };
 
 const PSEUDONYMISING = new Set(['hash', 'hmac', 'pseudonym']);
+
+/** Words that address the reader: right in the notice, wrong in the company's own record. */
+const SECOND_PERSON = /\b(?:vous|vos|votre|you|your|yours)\b/i;
 
 export function validateRegister(register: Register): Issue[] {
   const { issues, error, warn } = issueCollector(register.locate);
@@ -159,8 +170,78 @@ export function validateRegister(register: Register): Issue[] {
         ['id'],
         `activity "${activity.id}" describes no security measures (art. 30(1)(g))`,
       );
+    if (activity.role === 'controller' && !activity.provision)
+      warn(
+        'W_PROVISION_UNSTATED',
+        activity,
+        ['id'],
+        `activity "${activity.id}" does not say whether people must provide the data and what happens if they do not (art. 13(2)(e)): add "provision"`,
+      );
+    if (
+      activity.role === 'controller' &&
+      !activity.automatedDecisions &&
+      !register.organisation.automatedDecisions
+    )
+      warn(
+        'W_AUTOMATED_DECISIONS_UNSTATED',
+        activity,
+        ['id'],
+        `activity "${activity.id}" does not say whether decisions are taken by automated means (art. 13(2)(f)): add "automatedDecisions: none" to it or to the organisation`,
+      );
+    // What the notice announces and what the records hold must be the same categories.
+    const kept = activityRecords(register, activity);
+    if (kept.length) {
+      const held = new Set(kept.flatMap((r) => [...recordCategories(register, r)]));
+      for (const [i, c] of activity.dataCategories.entries())
+        if ((isCnilCategory(c) || categoryExists(c)) && !held.has(c))
+          warn(
+            'W_CATEGORY_NOT_HELD',
+            activity,
+            ['dataCategories', i],
+            `activity "${activity.id}" announces the category "${c}", but none of its records (${kept.map((r) => r.id).join(', ')}) holds it: the notice says it is collected, the art. 30 record that nothing keeps it; map a field to it, or remove it`,
+          );
+      const announced = new Set(
+        activity.dataCategories.flatMap((c) => [
+          c,
+          ...(isCnilCategory(c) ? [] : [cnilCategoryOf(register, c) ?? c]),
+        ]),
+      );
+      for (const record of kept)
+        for (const [field, spec] of Object.entries(record.fields)) {
+          const c = typeof spec === 'object' ? spec.category : undefined;
+          if (c === undefined || announced.has(c)) continue;
+          const parent = cnilCategoryOf(register, c);
+          const finerAnnounced = activity.dataCategories.some((a) => !isCnilCategory(a) && a === c);
+          if (
+            finerAnnounced ||
+            (parent !== undefined &&
+              announced.has(parent) &&
+              !activity.dataCategories.some(
+                (a) => !isCnilCategory(a) && cnilCategoryOf(register, a) === parent,
+              ))
+          )
+            continue;
+          warn(
+            'W_CATEGORY_NOT_ANNOUNCED',
+            record,
+            ['fields', field],
+            `record "${record.id}" (activity "${activity.id}") holds the category "${c}" in field "${field}", which the activity does not announce: the notice would not tell people`,
+          );
+        }
+    }
     activity.purposes.forEach((purpose) => {
       translated(purpose.name, purpose, ['name'], `purpose "${purpose.id}"`);
+      if (purpose.recordName)
+        translated(purpose.recordName, purpose, ['recordName'], `purpose "${purpose.id}"`);
+      // The notice speaks to people ("your orders"); the art. 30 record is the company's own.
+      const spoken = [localise(purpose.name, 'fr'), localise(purpose.name, 'en')].join(' ');
+      if (!purpose.recordName && SECOND_PERSON.test(spoken))
+        warn(
+          'W_SECOND_PERSON_IN_RECORD',
+          purpose,
+          ['name'],
+          `purpose "${purpose.id}" speaks to the person ("${SECOND_PERSON.exec(spoken)?.[0]}"), and the art. 30 record would print it so: give it a recordName in the third person`,
+        );
       for (const [i, c] of (purpose.dataCategories ?? []).entries())
         ref('data category', categoryExists, c, purpose, ['dataCategories', i]);
       if (!ruled.has(purpose.id))

@@ -302,3 +302,41 @@ export class SourceLocator {
     return parsed ? { file: w.file, path, ...position(parsed, path) } : { file: w.file, path };
   };
 }
+
+/**
+ * What a text left to fill in looks like: a bracketed "à compléter" / "to complete", a TODO,
+ * TBD, FIXME or XXX, lorem ipsum, or an address at the reserved `.example` domain.
+ */
+const PLACEHOLDER =
+  /\[[^\]]*(?:à compléter|a completer|à préciser|to complete|to be completed|to fill in)[^\]]*\]|\b(?:TODO|TBD|FIXME|XXX)\b|lorem ipsum|[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.example\b/i;
+
+/**
+ * Every scalar of a file that still holds a placeholder, with its position; the values of keys
+ * in `skipKeys` are left out (a rule's `todo` is reported on its own).
+ */
+export function placeholdersIn(
+  parsed: ParsedFile,
+  skipKeys: readonly string[] = [],
+): { path: IssuePath; line: number; column: number; text: string }[] {
+  const found: { path: IssuePath; line: number; column: number; text: string }[] = [];
+  const visit = (node: unknown, path: IssuePath): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '';
+        if (!skipKeys.includes(key)) visit(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        visit(item, [...path, i]);
+      });
+    } else if (isScalar(node) && typeof node.value === 'string') {
+      const match = PLACEHOLDER.exec(node.value);
+      if (match) {
+        const { line, col } = parsed.lines.linePos(node.range?.[0] ?? 0);
+        found.push({ path, line, column: col, text: match[0] });
+      }
+    }
+  };
+  visit(parsed.doc.contents, []);
+  return found;
+}

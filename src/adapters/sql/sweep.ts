@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { canonicalJson } from '../../core/audit-chain.js';
+import { csvCell } from '../../core/csv.js';
 import { columnOfField } from '../../core/datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
@@ -96,14 +97,6 @@ async function deleteByKeys(db: Db, table: string, key: string, keys: readonly u
 
 export function archiveTableName(store: StoreMap, table: TableMap): string {
   return `${store.id}__${table.name}`;
-}
-
-/** A cell a spreadsheet would run as a formula is written as text (OWASP "CSV injection"). */
-export function csvCell(value: unknown): string {
-  let text =
-    value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r;]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function csvOf(rows: readonly Row[]): string {

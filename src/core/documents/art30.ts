@@ -3,9 +3,11 @@
  * list of activities), then one sheet per activity. The controller record (30(1)) covers the
  * activities NEGOMARKETS decides; the processor record (30(2)) has one section per controller.
  */
+
+import { spreadsheetCsv } from '../csv.js';
 import type { Register } from '../register-load.js';
-import { cnilCategoryOf, findRecord, isCnilCategory, orderedActivities } from '../register-model.js';
-import type { Activity, RecordType, RetentionRule } from '../register-schema.js';
+import { findRecord, isCnilCategory, orderedActivities, recordCategories } from '../register-model.js';
+import type { Activity, Contact, RetentionRule } from '../register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
 import { escapeHtml, htmlList, htmlPage } from './html.js';
@@ -160,34 +162,14 @@ export function art30Labels(lang: Language): Art30Labels {
   return T[lang];
 }
 
-function contactLine(
-  c:
-    | {
-        name?: string | undefined;
-        email?: string | undefined;
-        phone?: string | undefined;
-        address?: string | undefined;
-      }
-    | undefined,
-): string {
+function contactLine(c: Contact | undefined, lang: Language): string {
   if (!c) return '';
-  return [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ');
+  return [localise(c.name, lang), c.email, c.phone, localise(c.address, lang)].filter(Boolean).join(', ');
 }
 
 function rulesOf(register: Register, activity: Activity): RetentionRule[] {
   const ids = new Set(activity.purposes.map((p) => p.id));
   return register.retention.filter((r) => r.purposes.some((p) => ids.has(p)));
-}
-
-function recordCategories(register: Register, record: RecordType): Set<string> {
-  const set = new Set<string>(record.categories ?? []);
-  for (const spec of Object.values(record.fields))
-    if (typeof spec === 'object' && spec.category) set.add(spec.category);
-  for (const c of [...set]) {
-    const parent = cnilCategoryOf(register, c);
-    if (parent) set.add(parent);
-  }
-  return set;
 }
 
 function sheetOf(register: Register, activity: Activity, lang: Language): Art30Sheet {
@@ -229,10 +211,10 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
   const actors: Pair[] = [
     [
       activity.role === 'processor' ? t.processor : t.controller,
-      [org.name, contactLine(org.contact)].filter(Boolean).join(', '),
+      [org.name, contactLine(org.contact, lang)].filter(Boolean).join(', '),
     ],
-    [t.dpo, contactLine(org.dpo) || t.none],
-    [t.representative, contactLine(org.representative) || t.none],
+    [t.dpo, contactLine(org.dpo, lang) || t.none],
+    [t.representative, contactLine(org.representative, lang) || t.none],
   ];
   if (activity.role === 'processor')
     actors.push([
@@ -254,7 +236,7 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
     ],
     actors,
     purposes: activity.purposes.map((p) => ({
-      purpose: localise(p.name, lang),
+      purpose: localise(p.recordName ?? p.name, lang),
       basis: label(LEGAL_BASIS_LABELS, p.legalBasis, lang),
     })),
     categories,
@@ -285,11 +267,11 @@ export function buildArt30(
   const activities = orderedActivities(register).filter((a) => a.role === kind);
   const common: Pair[] = [
     [t.org, [org.name, org.legalForm].filter(Boolean).join(' ')],
-    [t.address, org.address ?? t.none],
-    [t.registration, org.registration ?? t.none],
-    [t.contact, contactLine(org.contact) || t.none],
-    [t.dpo, contactLine(org.dpo) || t.none],
-    [t.representative, contactLine(org.representative) || t.none],
+    [t.address, localise(org.address, lang) || t.none],
+    [t.registration, localise(org.registration, lang) || t.none],
+    [t.contact, contactLine(org.contact, lang) || t.none],
+    [t.dpo, contactLine(org.dpo, lang) || t.none],
+    [t.representative, contactLine(org.representative, lang) || t.none],
   ];
   const sections: Art30Section[] =
     kind === 'controller'
@@ -299,7 +281,7 @@ export function buildArt30(
             title: localise(controller.name, lang),
             details: [
               [t.actingFor, localise(controller.name, lang)],
-              ...(controller.contact ? [[t.contact, contactLine(controller.contact)] as const] : []),
+              ...(controller.contact ? [[t.contact, contactLine(controller.contact, lang)] as const] : []),
               ...(controller.description
                 ? [[t.description, localise(controller.description, lang)] as const]
                 : []),
@@ -396,11 +378,7 @@ export function renderArt30Html(record: Art30Record): string {
   return htmlPage(record.lang, record.title, body.join('\n'));
 }
 
-function csvField(value: string): string {
-  return /[",\n;]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-/** One row per activity and data category: the register flattened for a spreadsheet or a diff. */
+/** One row per activity and data category: the register flattened for a spreadsheet (as French Excel opens it). */
 export function renderArt30Csv(record: Art30Record): string {
   const t = T[record.lang];
   const header = [
@@ -436,5 +414,5 @@ export function renderArt30Csv(record: Art30Record): string {
       }
     }
   }
-  return `${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+  return spreadsheetCsv([header, ...rows]);
 }

@@ -22,6 +22,59 @@ function fieldLabel(
   return field.replace(/_at$/, '').replaceAll('_', ' ');
 }
 
+/**
+ * "the order" → "the last order", "la commande" → "la dernière commande", "le ticket" → "le
+ * premier ticket"; a label without a known article: "the last of: X" / "la plus récente de : X".
+ */
+function ordinal(labelText: string, which: 'first' | 'last', lang: Language): string {
+  if (lang === 'en') {
+    const bare = labelText.replace(/^the /i, '');
+    return `the ${which} ${bare}`;
+  }
+  const feminine = /^la /i.exec(labelText);
+  const masculine = /^le /i.exec(labelText);
+  if (feminine) return `la ${which === 'last' ? 'dernière' : 'première'} ${labelText.slice(3)}`;
+  if (masculine) return `le ${which === 'last' ? 'dernier' : 'premier'} ${labelText.slice(3)}`;
+  return `${which === 'last' ? 'la plus récente de : ' : 'la plus ancienne de : '}${labelText}`;
+}
+
+/**
+ * What an anonymisation removes, in the data categories' words (never the column names): the
+ * category of each field, else its label, each once.
+ */
+function describeAnonymised(
+  register: Register,
+  record: RecordType | undefined,
+  fields: readonly string[],
+  lang: Language,
+): string {
+  const names: string[] = [];
+  for (const field of fields) {
+    const spec = record?.fields[field];
+    const category =
+      spec && typeof spec === 'object' && spec.category
+        ? register.dataCategories.find((d) => d.id === spec.category)
+        : undefined;
+    const name = category
+      ? localise(category.name, lang)
+      : spec && typeof spec === 'object' && spec.label
+        ? localise(spec.label, lang)
+        : field.replaceAll('_', ' ');
+    const lower = name.charAt(0).toLowerCase() + name.slice(1);
+    if (!names.includes(lower)) names.push(lower);
+  }
+  return names.join(lang === 'fr' ? ' ; ' : '; ');
+}
+
+/** French contractions the assembled sentence needs: "de le" → "du", "à les" → "aux". */
+function contractFrench(text: string): string {
+  return text
+    .replace(/\bde le\b/g, 'du')
+    .replace(/\bde les\b/g, 'des')
+    .replace(/(^|\s)à le\b/g, '$1au')
+    .replace(/(^|\s)à les\b/g, '$1aux');
+}
+
 export function describeKeep(
   register: Register,
   record: RecordType | undefined,
@@ -57,10 +110,8 @@ export function describeDate(
     const parts = expr.earliest.map((e) => describeDate(register, record, e, lang));
     return `${lang === 'fr' ? 'la plus proche de : ' : 'the earliest of: '}${parts.join(or)}`;
   }
-  if ('max' in expr)
-    return `${lang === 'fr' ? 'la dernière date de ' : 'the latest '}${fieldLabel(register, record, expr.max, lang)}`;
-  if ('min' in expr)
-    return `${lang === 'fr' ? 'la première date de ' : 'the first '}${fieldLabel(register, record, expr.min, lang)}`;
+  if ('max' in expr) return ordinal(fieldLabel(register, record, expr.max, lang), 'last', lang);
+  if ('min' in expr) return ordinal(fieldLabel(register, record, expr.min, lang), 'first', lang);
   if ('financialYearEnd' in expr)
     return `${lang === 'fr' ? "la clôture de l'exercice de " : 'the end of the financial year of '}${describeDate(register, record, expr.financialYearEnd, lang)}`;
   return `${describeKeep(register, record, expr.add, lang)} ${lang === 'fr' ? 'après' : 'after'} ${describeDate(register, record, expr.from, lang)}`;
@@ -111,8 +162,13 @@ export function describeRule(register: Register, rule: RetentionRule, lang: Lang
   if (rule.then === undefined || rule.then === 'delete')
     parts.push(fr ? 'puis suppression' : 'then deletion');
   else {
-    const fields = rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field)).join(', ');
-    parts.push(fr ? `puis anonymisation (${fields})` : `then anonymisation (${fields})`);
+    const removed = describeAnonymised(
+      register,
+      record,
+      rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field)),
+      lang,
+    );
+    parts.push(fr ? `puis anonymisation : ${removed}` : `then anonymisation of: ${removed}`);
   }
   if (rule.returnTo)
     parts.push(
@@ -120,6 +176,7 @@ export function describeRule(register: Register, rule: RetentionRule, lang: Lang
         ? 'restitution préalable au responsable qui la demande'
         : 'returned first to a controller that asks for it',
     );
-  const sentence = parts.filter(Boolean).join(fr ? ' ; ' : '; ');
+  const joined = parts.filter(Boolean).join(fr ? ' ; ' : '; ');
+  const sentence = fr ? contractFrench(joined) : joined;
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
 }

@@ -105,7 +105,8 @@ describe('the art. 30 records', () => {
     const categories = record.sections.flatMap((s) => s.sheets).reduce((n, s) => n + s.categories.length, 0);
     const rows = csv.split(/\r\n(?=T-\d)/);
     expect(rows).toHaveLength(categories + 1);
-    expect(csv.startsWith('Réf.,Activité,')).toBe(true);
+    // As French Excel opens it: a UTF-8 byte order mark, ";" between cells.
+    expect(csv.startsWith('\uFEFFRéf.;Activité;')).toBe(true);
   });
 });
 

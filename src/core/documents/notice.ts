@@ -4,7 +4,12 @@
  */
 import type { Register } from '../register-load.js';
 import { cnilCategoryOf, isCnilCategory, orderedActivities, rulesForPurpose } from '../register-model.js';
-import { type Activity, CNIL_CATEGORIES, type LegalBasis } from '../register-schema.js';
+import {
+  type Activity,
+  type AutomatedDecisions,
+  CNIL_CATEGORIES,
+  type LegalBasis,
+} from '../register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
 import { escapeHtml, htmlList, htmlPage } from './html.js';
@@ -30,6 +35,10 @@ export interface NoticeSection {
   readonly categories: readonly string[];
   readonly details: readonly string[];
   readonly rows: readonly NoticeRow[];
+  /** Art. 13(2)(e): whether the data must be provided, and what follows if it is not. */
+  readonly provision: string | null;
+  /** Art. 13(2)(f): automated decisions (a statement that there are none, or their logic). */
+  readonly automated: string | null;
 }
 
 export interface Notice {
@@ -41,6 +50,8 @@ export interface Notice {
   readonly processor: readonly NoticeSection[];
   readonly recipients: readonly { kind: string; names: readonly string[] }[];
   readonly transfers: readonly string[];
+  /** Art. 13(2)(f), for every activity that does not say otherwise. */
+  readonly automated: string | null;
   readonly rights: readonly string[];
   readonly exercise: readonly string[];
   readonly updated: string;
@@ -95,6 +106,18 @@ const T = {
     processorRights:
       "Pour les données que nous traitons pour le compte d'un distributeur, nous transmettons votre demande au distributeur concerné, responsable du traitement, et l'aidons à y répondre.",
     withdrawal: 'Pour retirer votre consentement :',
+    provisionTitle: 'Devez-vous fournir ces données ?',
+    requirement: {
+      statutory: 'Leur fourniture est une obligation légale.',
+      contractual: "Leur fourniture est nécessaire à l'exécution du contrat.",
+      'pre-contractual': 'Leur fourniture est nécessaire à la conclusion du contrat.',
+      voluntary: 'Leur fourniture est facultative.',
+    },
+    automatedTitle: 'Décisions automatisées',
+    noAutomated:
+      "Aucune décision produisant des effets juridiques à votre égard ou vous affectant de manière significative n'est prise sur le seul fondement d'un traitement automatisé, profilage compris.",
+    automatedLogic: 'Logique :',
+    automatedConsequences: 'Conséquences pour vous :',
   },
   en: {
     colon: ': ',
@@ -138,6 +161,18 @@ const T = {
     processorRights:
       'For data we process on behalf of a distributor, we pass your request on to that distributor, who is the controller, and help it answer.',
     withdrawal: 'To withdraw your consent:',
+    provisionTitle: 'Must you provide this data?',
+    requirement: {
+      statutory: 'Providing it is required by law.',
+      contractual: 'Providing it is necessary to perform the contract.',
+      'pre-contractual': 'Providing it is necessary to enter into the contract.',
+      voluntary: 'Providing it is optional.',
+    },
+    automatedTitle: 'Automated decisions',
+    noAutomated:
+      'No decision producing legal effects concerning you or similarly significantly affecting you is taken by automated means alone, profiling included.',
+    automatedLogic: 'Logic involved:',
+    automatedConsequences: 'Consequences for you:',
   },
 } as const;
 
@@ -178,7 +213,42 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
     }
   }
   const { cnil, details } = categoriesOf(register, activity, lang);
-  return { id: activity.id, title: localise(activity.name, lang), categories: cnil, details, rows };
+  const t = T[lang];
+  const provision = activity.provision
+    ? `${t.requirement[activity.provision.requirement]} ${localise(activity.provision.consequences, lang)}`
+    : null;
+  // The organisation's statement is printed once for the whole notice; an activity's own here.
+  const automated = automatedStatement(activity.automatedDecisions, lang);
+  return {
+    id: activity.id,
+    title: localise(activity.name, lang),
+    categories: cnil,
+    details,
+    rows: rows.map((row) => ({ ...row, retention: withoutRepeats(row.retention) })),
+    provision,
+    automated,
+  };
+}
+
+function automatedStatement(decisions: AutomatedDecisions | undefined, lang: Language): string | null {
+  const t = T[lang];
+  if (decisions === undefined) return null;
+  if (decisions === 'none') return t.noAutomated;
+  return `${t.automatedLogic} ${localise(decisions.logic, lang)} ${t.automatedConsequences} ${localise(decisions.consequences, lang)}`;
+}
+
+/**
+ * Retention sentences without repeats: one that another merely extends ("… 5 years after it
+ * ends." and "… 5 years after it ends, for customers") is said once, in its longer form.
+ */
+function withoutRepeats(texts: readonly string[]): string[] {
+  const stem = (text: string) => text.trim().replace(/[.;,\s]+$/, '');
+  return texts.filter(
+    (text, i) =>
+      !texts.some(
+        (other, j) => j !== i && stem(other).length > stem(text).length && stem(other).startsWith(stem(text)),
+      ),
+  );
 }
 
 export function buildNotice(register: Register, lang: Language): Notice {
@@ -201,7 +271,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
       return `${localise(a.name, lang)}${T[lang].colon}${to} (${tr.country}) — ${label(SAFEGUARD_LABELS, tr.safeguard, lang)}`;
     }),
   );
-  const channels = [org.rights?.email ?? org.dpo?.email, org.rights?.address, org.rights?.url]
+  const channels = [org.rights?.email ?? org.dpo?.email, localise(org.rights?.address, lang), org.rights?.url]
     .filter(Boolean)
     .join(t.semicolon);
   const withdrawals = orderedActivities(register).flatMap((a) =>
@@ -232,6 +302,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
       .map((a) => sectionOf(register, a, lang)),
     recipients,
     transfers,
+    automated: automatedStatement(org.automatedDecisions, lang),
     rights: t.rightsList,
     exercise,
     updated: org.updatedAt ?? '',
@@ -249,6 +320,8 @@ function sectionMarkdown(section: NoticeSection, t: (typeof T)[Language]): strin
     lines.push('', `**${t.headers[3]}**${row.retention.length ? '' : ' : —'}`);
     if (row.retention.length) lines.push('', ...row.retention.map((r) => `- ${r}`));
   }
+  if (section.provision) lines.push('', `**${t.provisionTitle}** ${section.provision}`);
+  if (section.automated) lines.push('', `**${t.automatedTitle}**${t.colon}${section.automated}`);
   return lines.join('\n');
 }
 
@@ -274,12 +347,18 @@ export function renderNoticeMarkdown(notice: Notice): string {
     '',
     ...(notice.transfers.length ? notice.transfers.map((x) => `- ${x}`) : [t.noTransfer]),
   );
+  if (notice.automated) out.push('', `## ${t.automatedTitle}`, '', notice.automated);
   out.push('', `## ${t.rights}`, '', ...notice.rights.map((r) => `- ${r}`));
   out.push(
     '',
     `## ${t.exercise}`,
     '',
-    ...notice.exercise.map((e) => (e.startsWith('• ') ? `- ${e.slice(2)}` : `${e}\n`)),
+    // A paragraph after a list needs a blank line, or Markdown renders it inside the last item.
+    ...notice.exercise.map((e, i) =>
+      e.startsWith('• ')
+        ? `- ${e.slice(2)}`
+        : `${notice.exercise[i - 1]?.startsWith('• ') ? '\n' : ''}${e}\n`,
+    ),
   );
   if (notice.updated) out.push('', `*${t.updated} ${notice.updated}*`);
   return `${out
@@ -299,7 +378,18 @@ function sectionHtml(section: NoticeSection, t: (typeof T)[Language]): string {
       : '';
     return `<tr>${cats}<td>${i === 0 ? `<p>${escapeHtml(t.usedFor)}</p>` : ''}<ul>${row.purposes.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></td><td>${escapeHtml(row.basisLabel)}${interests}</td><td>${htmlList(row.retention)}</td></tr>`;
   });
-  return `<tr class="section"><td colspan="4">${escapeHtml(section.title)}</td></tr>\n${rows.join('\n')}`;
+  const statements = [
+    ...(section.provision
+      ? [`<p><strong>${escapeHtml(t.provisionTitle)}</strong> ${escapeHtml(section.provision)}</p>`]
+      : []),
+    ...(section.automated
+      ? [`<p><strong>${escapeHtml(t.automatedTitle)}</strong>${t.colon}${escapeHtml(section.automated)}</p>`]
+      : []),
+  ];
+  const footer = statements.length
+    ? `\n<tr class="statements"><td colspan="4">${statements.join('')}</td></tr>`
+    : '';
+  return `<tr class="section"><td colspan="4">${escapeHtml(section.title)}</td></tr>\n${rows.join('\n')}${footer}`;
 }
 
 function tableHtml(sections: readonly NoticeSection[], t: (typeof T)[Language]): string {
@@ -326,6 +416,9 @@ export function renderNoticeHtml(notice: Notice): string {
     `<ul>${notice.recipients.map((g) => `<li><strong>${escapeHtml(g.kind)}</strong>${t.colon}${escapeHtml(g.names.join(', '))}</li>`).join('')}</ul>`,
     `<h2>${escapeHtml(t.transfers)}</h2>`,
     notice.transfers.length ? htmlList(notice.transfers) : `<p>${escapeHtml(t.noTransfer)}</p>`,
+    ...(notice.automated
+      ? [`<h2>${escapeHtml(t.automatedTitle)}</h2>`, `<p>${escapeHtml(notice.automated)}</p>`]
+      : []),
     `<h2>${escapeHtml(t.rights)}</h2>`,
     `<ul>${notice.rights.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`,
     `<h2>${escapeHtml(t.exercise)}</h2>`,
