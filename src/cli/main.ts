@@ -2,12 +2,13 @@
  * The `registre` command. Thin: parses arguments, composes core and adapters, prints, and is the
  * only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
 import { DOCUMENT_KINDS, type DocumentKind, writeDocuments } from '../adapters/files/documents.js';
+import { readNoticeTable } from '../adapters/files/notice-files.js';
 import { loadRegister } from '../adapters/files/register-files.js';
 import type { HoldCase } from '../adapters/state/state-store.js';
 import { ConfigFile } from '../core/config.js';
@@ -198,25 +199,26 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
 
   program
     .command('import-notice')
-    .description('turn a privacy-policy table (tab-separated text, French or English) into a draft register')
-    .argument('<file>', 'the privacy-policy table')
+    .description(
+      'turn a published privacy table (tab-separated text, an HTML page or an XLSX sheet; French or English) into a draft register',
+    )
+    .argument('<file>', 'the privacy table: .txt (tab-separated), .html or .xlsx (read from its content)')
     .option('--out <file>', 'write the draft register here instead of standard output')
-    .action((file: string, opts: { out?: string }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (cause) {
+    .action(async (file: string, opts: { out?: string }) => {
+      const { rows, format } = await readNoticeTable(file);
+      const draft = importNotice(rows);
+      if (!draft.activities?.length)
         throw new RegistreError(
-          'E_NOT_FOUND',
-          `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`,
-          { cause },
+          'E_NOTICE_EMPTY',
+          `${file} (read as ${format}) holds no table row with purposes: is it the privacy table?`,
         );
-      }
-      const draft = importNotice(text);
-      const yaml = `# Draft register imported from ${file} by registre import-notice.\n# Review every TODO, then run: registre validate ${opts.out ?? 'this-file.yaml'}\n${stringifyYaml(draft, { lineWidth: 0 })}`;
+      const todos = (draft.retention ?? []).filter((r) => r.todo !== undefined).length;
+      const yaml = `# Draft register imported from ${file} (${format}) by registre import-notice.\n# Review every TODO, then run: registre validate ${opts.out ?? 'this-file.yaml'}\n${stringifyYaml(draft, { lineWidth: 0 })}`;
       if (opts.out) {
         writeFileSync(opts.out, yaml);
-        io.err(`draft register written to ${opts.out}\n`);
+        io.err(
+          `draft register written to ${opts.out}: ${draft.activities.length} activities, ${(draft.retention ?? []).length} retention sentences (${todos} left as todo)\n`,
+        );
       } else io.out(yaml);
       setExit(0);
     });

@@ -1,7 +1,8 @@
 /**
- * Turns a published privacy-policy table (tab-separated text with section titles, French or
- * English, like NEGOMARKETS's) into a draft register. Every retention phrase it recognises
- * becomes a rule; what it does not stays as a `todo` rule holding the original text.
+ * Turns a published privacy-policy table (French or English, like NEGOMARKETS's) into a draft
+ * register. The table arrives as rows of cells: from tab-separated text here (`rowsOfText`), from
+ * an HTML page or an XLSX sheet through the file adapter. Every sentence of a retention cell
+ * becomes a rule when it is recognised, else a `todo` rule holding it: none is dropped.
  */
 import type { LegalBasis, RegisterFile, RetentionRule } from './register-schema.js';
 import type { Language } from './text.js';
@@ -103,7 +104,9 @@ export function recogniseRetention(text: string): Recognised | null {
     return { until: ['unsubscribed_at'], fields: ['unsubscribed_at'] };
   m =
     /(\d+) (mois|ans?|jours?) maximum/i.exec(t) ??
-    /(\d+) (months?|years?|days?) (?:at most|maximum)/i.exec(t);
+    /(\d+) (months?|years?|days?) (?:at most|maximum)/i.exec(t) ??
+    /(?:conserv[ée]e?s?|gard[ée]e?s?) (?:pendant|durant) (\d+) (mois|ans?|jours?)/i.exec(t) ??
+    /(?:kept|stored|retained) (?:for )?(\d+) (months?|years?|days?)/i.exec(t);
   if (m) return { anchor: 'collected_at', keep: `${m[1]} ${unit(m[2])}`, fields: ['collected_at'] };
   return null;
 }
@@ -150,13 +153,30 @@ function splitPurposes(cell: string): string[] {
     .filter((p) => p.length > 0);
 }
 
-function splitRetention(cell: string): string[] {
+/**
+ * The retention sentences of a cell: split at each "Durée recommandée / légale" marker, then at
+ * each sentence end (a full stop followed by a capital), so that no sentence hides in another.
+ */
+export function splitRetention(cell: string): string[] {
   const text = stripTags(cell);
   if (!text) return [];
   return text
     .split(/(?=Dur[ée]e (?:recommand[ée]e|l[ée]gale))|(?=(?:Recommended|Legal) (?:period|duration))/i)
+    .flatMap((chunk) => chunk.split(/(?<=[.!?])\s+(?=[A-ZÀ-Ý])/))
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** One row of a published table: its cells, and what the source says it is when it says so. */
+export interface NoticeTableRow {
+  readonly cells: readonly string[];
+  /** A section title (an HTML row spanning the table, a heading), or a sentence between tables. */
+  readonly kind?: 'title' | 'text';
+}
+
+/** Tab-separated text, one row per line (what a table copied from a web page gives). */
+export function rowsOfText(text: string): NoticeTableRow[] {
+  return text.split(/\r?\n/).map((line) => ({ cells: line.split('\t').map((c) => c.trim()) }));
 }
 
 function isSectionTitle(cells: string[]): boolean {
@@ -170,8 +190,10 @@ function isHeader(cells: string[]): boolean {
   return /^(donn[ée]es collect[ée]es|data collected)/i.test(cells[0]?.trim() ?? '');
 }
 
-/** Parses the table text into a draft register file. */
-export function importNotice(text: string): RegisterFile {
+/** Parses the table (tab-separated text, or rows read from HTML or XLSX) into a draft register file. */
+export function importNotice(input: string | readonly NoticeTableRow[]): RegisterFile {
+  const rows = typeof input === 'string' ? rowsOfText(input) : input;
+  const text = rows.map((r) => r.cells.join('\t')).join('\n');
   const lang: Language =
     /DATA COLLECTED|LEGAL BASIS/i.test(text) && !/DONN[ÉE]ES COLLECT/i.test(text) ? 'en' : 'fr';
   const used = new Set<string>();
@@ -199,11 +221,12 @@ export function importNotice(text: string): RegisterFile {
     return record.id;
   };
 
-  for (const rawLine of text.split(/\r?\n/)) {
-    const cells = rawLine.split('\t').map((c) => c.trim());
+  for (const row of rows) {
+    const cells = row.cells.map((c) => c.trim());
     if (cells.every((c) => c === '')) continue;
     if (isHeader(cells)) continue;
-    if (cells.length === 1 || (cells.slice(1).every((c) => c === '') && !isSectionTitle(cells))) {
+    const title = row.kind === 'title' || (row.kind === undefined && isSectionTitle(cells));
+    if (!title && (cells.length === 1 || cells.slice(1).every((c) => c === ''))) {
       const sentence = stripTags(cells[0] ?? '');
       const processor = /sous-traitant|processor/i.exec(sentence);
       if (processor) {
@@ -220,8 +243,8 @@ export function importNotice(text: string): RegisterFile {
       }
       continue;
     }
-    if (isSectionTitle(cells)) {
-      const title = stripTags(cells[0] ?? '');
+    if (title) {
+      const title = stripTags(cells.find((c) => c !== '') ?? '');
       const name = title.charAt(0) + title.slice(1).toLowerCase();
       const id = unique(slug(title, 5), used);
       const subject = unique(`${id}-subjects`, used);
@@ -308,16 +331,19 @@ export function importNotice(text: string): RegisterFile {
   }
   for (const a of activities)
     if (a.dataCategories.length === 0) (a.dataCategories as string[]).push('identity');
+  // A heading followed by no row of the table (a "Your rights" title on a web page) is no activity.
+  const kept = activities.filter((a) => a.purposes.length > 0);
+  const keptSubjects = new Set(kept.flatMap((a) => a.dataSubjects));
   return {
     organisation: {
       name: orgName,
       languages: [lang],
       financialYearEnd: '12-31',
     },
-    dataSubjects: subjects,
+    dataSubjects: subjects.filter((d) => keptSubjects.has(d.id)),
     ...(controllers.length ? { controllers } : {}),
     records,
-    activities,
+    activities: kept,
     retention,
   };
 }

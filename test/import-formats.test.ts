@@ -1,0 +1,192 @@
+/**
+ * import-notice reads the table as websites publish it (HTML) and as DPOs keep it (XLSX), and
+ * loses no sentence of a retention cell (issue 10, items 15 and 16).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readNoticeTable } from '../src/adapters/files/notice-files.js';
+import { importNotice, splitRetention } from '../src/core/import-notice.js';
+import { ROOT } from './shop-helpers.js';
+
+const SEED = readFileSync(join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt'), 'utf8');
+const BIN = join(ROOT, 'bin', 'registre.js');
+const temp = () => mkdtempSync(join(tmpdir(), 'registre-import-'));
+
+const escape = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** The seed as a website publishes it: a table, titles spanning it, purposes as a list. */
+function seedAsHtml(): string {
+  const rows: string[] = [];
+  const before: string[] = [];
+  let inTable = false;
+  for (const line of SEED.split('\n')) {
+    const cells = line.split('\t');
+    if (cells.every((c) => c.trim() === '')) continue;
+    if (cells.length < 4) {
+      // A sentence between tables (the processor part's introduction).
+      (inTable ? rows : before).push(`</tbody></table>\n<p>${escape(cells[0] ?? '')}</p>\n<table><tbody>`);
+      continue;
+    }
+    inTable = true;
+    if (/^DONNEES/.test(cells[0] ?? '')) {
+      rows.push(`<tr>${cells.map((c) => `<th>${escape(c)}</th>`).join('')}</tr>`);
+      continue;
+    }
+    if (cells.slice(1).every((c) => c.trim() === '')) {
+      rows.push(`<tr><td colspan="4"><strong>${escape(cells[0] ?? '')}</strong></td></tr>`);
+      continue;
+    }
+    const [categories = '', purposes = '', basis = '', retention = ''] = cells;
+    const [intro, ...items] = purposes.split(/(?:^|\s)-\s+/);
+    const list = `${intro?.trim() ? `<p>${escape(intro.trim())}</p>` : ''}<ul>${items.map((i) => `<li>${escape(i.trim())}</li>`).join('')}</ul>`;
+    // The seed's retention cells hold <u>…</u> markup already: kept as the page's own.
+    rows.push(
+      `<tr><td>${escape(categories)}</td><td>${list}</td><td>${escape(basis)}</td><td>${retention}</td></tr>`,
+    );
+  }
+  return `<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Politique</title></head><body>
+<h1>Politique de confidentialité</h1>${before.join('')}
+<table><tbody>${rows.join('\n')}</tbody></table>
+<h2>Vos droits</h2><p>Vous pouvez écrire au DPO.</p></body></html>`;
+}
+
+/** The seed as a DPO keeps it: one sheet, titles merged across the four columns. */
+async function seedAsXlsx(): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet('Politique');
+  for (const line of SEED.split('\n')) {
+    const cells = line.split('\t').map((c) => c.replace(/<[^>]+>/g, ''));
+    if (cells.every((c) => c.trim() === '')) continue;
+    const row = sheet.addRow(cells.length < 4 ? [cells[0]] : cells);
+    if (cells.length >= 4 && cells.slice(1).every((c) => c.trim() === '') && !/^DONNEES/.test(cells[0] ?? ''))
+      sheet.mergeCells(row.number, 1, row.number, 4);
+  }
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/** What a draft says, without the ids (which follow the order of reading). */
+function summary(draft: ReturnType<typeof importNotice>) {
+  return {
+    organisation: draft.organisation?.name,
+    activities: (draft.activities ?? []).map((a) => ({
+      name: a.name,
+      role: a.role,
+      categories: a.dataCategories,
+      purposes: a.purposes.map((p) => [p.name, p.legalBasis]),
+    })),
+    retention: (draft.retention ?? []).map((r) => [r.text, r.keep ?? null, r.todo ?? null]),
+  };
+}
+
+describe('15. import-notice reads HTML and XLSX as it reads text', () => {
+  const fromText = summary(importNotice(SEED));
+
+  it('the seed as an HTML page gives the same draft as the tab-separated text', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'notice.html'), seedAsHtml());
+    const { rows, format } = await readNoticeTable(join(dir, 'notice.html'));
+    expect(format).toBe('html');
+    expect(summary(importNotice(rows))).toEqual(fromText);
+  });
+
+  it('the seed as an XLSX sheet gives the same draft', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'notice.xlsx'), await seedAsXlsx());
+    const { rows, format } = await readNoticeTable(join(dir, 'notice.xlsx'));
+    expect(format).toBe('xlsx');
+    expect(summary(importNotice(rows))).toEqual(fromText);
+  });
+
+  it('from the command line: the format is read from the content, and the draft validates', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'politique'), seedAsHtml());
+    writeFileSync(join(dir, 'politique.xlsx'), await seedAsXlsx());
+    for (const file of ['politique', 'politique.xlsx']) {
+      const run = spawnSync(process.execPath, [BIN, 'import-notice', file, '--out', `${file}.yaml`], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(
+        /draft register written to .*: 6 activities, \d+ retention sentences \(\d+ left as todo\)/,
+      );
+      const draft = parse(readFileSync(join(dir, `${file}.yaml`), 'utf8'));
+      expect(draft.activities).toHaveLength(6);
+      const check = spawnSync(process.execPath, [BIN, 'validate', `${file}.yaml`], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      expect(check.status, check.stdout).toBe(0);
+    }
+  });
+
+  it('a file that is no privacy table is a clear error', () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'page.html'), '<html><body><p>Bienvenue</p></body></html>');
+    const run = spawnSync(process.execPath, [BIN, 'import-notice', 'page.html'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('page.html (read as html) holds no table row with purposes');
+    const broken = spawnSync(process.execPath, [BIN, 'import-notice', 'nowhere.xlsx'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain('cannot read nowhere.xlsx: ENOENT');
+  });
+});
+
+describe('16. no sentence of a retention cell is lost', () => {
+  const table = (lang: 'fr' | 'en', cell: string) =>
+    lang === 'en'
+      ? `DATA COLLECTED\tPURPOSES\tLEGAL BASIS\tRETENTION\nACCOUNTS\t\t\t\n... Identity\tWe use this data to: - Manage accounts\tContract\t${cell}`
+      : `DONNEES COLLECTEES\tRAISONS\tFONDEMENT JURIDIQUE\tDUREES\nCOMPTES\t\t\t\n... Identité\tNous utilisons ces données afin de : - Gérer les comptes\tExécution d'un contrat\t${cell}`;
+
+  it.each([
+    [
+      'en',
+      'Accounts: while the account is open and 2 years after. Payment records are kept for 13 months.',
+      [
+        ['Accounts: while the account is open and 2 years after.', null, 'todo'],
+        ['Payment records are kept for 13 months.', '13 months', null],
+      ],
+    ],
+    [
+      'en',
+      'Recommended period: 13 months at most for browsing data. Support tickets: as long as needed. Legal period: invoices are kept for 10 years.',
+      [
+        ['Recommended period: 13 months at most for browsing data.', '13 months', null],
+        ['Support tickets: as long as needed.', null, 'todo'],
+        ['Legal period: invoices are kept for 10 years.', '10 years', null],
+      ],
+    ],
+    [
+      'fr',
+      'Comptes : tant que le compte est ouvert et 2 ans après. Les paiements sont conservés pendant 13 mois. Durée légale : conservation des factures pendant 10 ans.',
+      [
+        ['Comptes : tant que le compte est ouvert et 2 ans après.', null, 'todo'],
+        ['Les paiements sont conservés pendant 13 mois.', '13 months', null],
+        ['Durée légale : conservation des factures pendant 10 ans.', '10 years', null],
+      ],
+    ],
+  ] as const)('in %s: "%s"', (lang, cell, expected) => {
+    const draft = importNotice(table(lang, cell));
+    expect(
+      (draft.retention ?? []).map((r) => [r.text, r.keep ?? null, r.todo === undefined ? null : 'todo']),
+    ).toEqual(expected);
+    // Nothing lost: the sentences put back together are the cell.
+    expect((draft.retention ?? []).map((r) => r.text).join(' ')).toBe(cell);
+  });
+
+  it('an abbreviation or a number does not cut a sentence', () => {
+    expect(splitRetention('5 ans (art. 2224 du Code civil) après la livraison.')).toHaveLength(1);
+    expect(splitRetention('Kept 2.5 years. Then deleted.')).toEqual(['Kept 2.5 years.', 'Then deleted.']);
+  });
+});
