@@ -17,7 +17,7 @@ const SEED = readFileSync(join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt
 const BIN = join(ROOT, 'bin', 'registre.js');
 const temp = () => mkdtempSync(join(tmpdir(), 'registre-import-'));
 
-const escape = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const htmlText = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 /** The seed as a website publishes it: a table, titles spanning it, purposes as a list. */
 function seedAsHtml(): string {
@@ -29,24 +29,24 @@ function seedAsHtml(): string {
     if (cells.every((c) => c.trim() === '')) continue;
     if (cells.length < 4) {
       // A sentence between tables (the processor part's introduction).
-      (inTable ? rows : before).push(`</tbody></table>\n<p>${escape(cells[0] ?? '')}</p>\n<table><tbody>`);
+      (inTable ? rows : before).push(`</tbody></table>\n<p>${htmlText(cells[0] ?? '')}</p>\n<table><tbody>`);
       continue;
     }
     inTable = true;
     if (/^DONNEES/.test(cells[0] ?? '')) {
-      rows.push(`<tr>${cells.map((c) => `<th>${escape(c)}</th>`).join('')}</tr>`);
+      rows.push(`<tr>${cells.map((c) => `<th>${htmlText(c)}</th>`).join('')}</tr>`);
       continue;
     }
     if (cells.slice(1).every((c) => c.trim() === '')) {
-      rows.push(`<tr><td colspan="4"><strong>${escape(cells[0] ?? '')}</strong></td></tr>`);
+      rows.push(`<tr><td colspan="4"><strong>${htmlText(cells[0] ?? '')}</strong></td></tr>`);
       continue;
     }
     const [categories = '', purposes = '', basis = '', retention = ''] = cells;
     const [intro, ...items] = purposes.split(/(?:^|\s)-\s+/);
-    const list = `${intro?.trim() ? `<p>${escape(intro.trim())}</p>` : ''}<ul>${items.map((i) => `<li>${escape(i.trim())}</li>`).join('')}</ul>`;
+    const list = `${intro?.trim() ? `<p>${htmlText(intro.trim())}</p>` : ''}<ul>${items.map((i) => `<li>${htmlText(i.trim())}</li>`).join('')}</ul>`;
     // The seed's retention cells hold <u>…</u> markup already: kept as the page's own.
     rows.push(
-      `<tr><td>${escape(categories)}</td><td>${list}</td><td>${escape(basis)}</td><td>${retention}</td></tr>`,
+      `<tr><td>${htmlText(categories)}</td><td>${list}</td><td>${htmlText(basis)}</td><td>${retention}</td></tr>`,
     );
   }
   return `<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Politique</title></head><body>
