@@ -3,7 +3,7 @@
  * of the built command, with its exit code and its message.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -104,6 +104,36 @@ describe('a demo shop', () => {
       expect(stderr).toMatch(
         /store "shop" \(sqlite:empty\.sqlite\) does not match the data map: it has no table web_visits, .* and \d+ more; run registre check/,
       );
+      expect(stderr).not.toContain('unexpected error');
+    }
+  });
+
+  it('4. the demo writes a configuration a sweep can use: a key file of its own (0600), named by hmacKey', () => {
+    const dir = temp();
+    expect(registre(['demo', '--out', 'shop', '--customers', '5'], dir).code).toBe(0);
+    const text = readFileSync(join(dir, 'shop', 'registre.yaml'), 'utf8');
+    expect(text).toMatch(/^hmacKey: file:\.registre\/hmac\.key$/m);
+    expect((statSync(join(dir, 'shop', '.registre', 'hmac.key')).mode & 0o777).toString(8)).toBe('600');
+    const sweep = registre(['sweep', '--config', 'shop/registre.yaml'], dir);
+    expect(sweep.code, sweep.stderr).toBe(0);
+  });
+
+  it('6. usage errors exit 2 with the expected form, everywhere', () => {
+    for (const [args, message] of [
+      [
+        ['hold', 'add', '--table', 'customers', '--id', '1', '--reason', 'x', '--until', '31/01/2027'],
+        '--until must be a date written YYYY-MM-DD, a real calendar day with a four-digit year (got "31/01/2027")',
+      ],
+      [['plan', '--at', '27/11/2026'], '--at must be a date written YYYY-MM-DD'],
+      [['hold', 'release', 'abc'], 'a hold is named by its number, as hold list shows it (got "abc")'],
+      [['sweep', '--at', '2030-01-01'], 'a later date is allowed only with --dry-run'],
+      [['sweep', '--batch-size', '0'], '--batch-size must be a whole number from 1 to 1,000,000'],
+      [['plan', '--list', 'web-visits', '--limit', 'ten'], '--limit must be a whole number'],
+      [['hold', 'add', '--table', 'customers', '--reason', 'x'], 'give either --table and --id, or --email'],
+    ] as const) {
+      const { code, stderr } = registre(['--config', config, ...args]);
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(2);
+      expect(stderr).toContain(message);
       expect(stderr).not.toContain('unexpected error');
     }
   });
