@@ -372,7 +372,7 @@ describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => 
     const { config } = await shop(5, 6);
     const { openState } = await import('../src/cli/sweep-command.js');
     const { runStatus } = await import('../src/cli/sweep-command.js');
-    const state = await openState(openProject(config));
+    const state = await openState(openProject(config), 'write');
     const lock = await state.lock('sweep:shop');
     await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(
       /^another sweep is running \(.* pid \d+, since /,

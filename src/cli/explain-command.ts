@@ -30,7 +30,7 @@ export async function runExplain(
       .filter(
         (h) => h.store === store && h.table === table && h.key === id && (h.until === null || h.until >= at),
       )
-      .map((h) => ({ hold: `manual-${h.id}`, reason: h.reason, ...(h.until ? { until: h.until } : {}) }));
+      .map((h) => ({ hold: `manual-${h.caseId}`, reason: h.reason, ...(h.until ? { until: h.until } : {}) }));
   // A record's key for the evaluator is `record:key`; a manual hold names a store's table.
   const manualOf = (store: string) => (recordKey: string) => {
     const split = recordKey.indexOf(':');

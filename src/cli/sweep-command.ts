@@ -382,12 +382,17 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     const key = readHmacKey(project.loaded);
     const actor = options.actor ?? currentActor();
     const reasonHash = await state.keepReason(options.reason);
-    const found: { store: string; table: string; id: string }[] = [];
+    const found: { store: string; table: string; id: string; archived: boolean }[] = [];
     for (const store of project.datamap.stores) {
       await withStore(project, store, async (conn, ctx) => {
         if (options.email !== undefined) {
           for (const r of await findPerson(conn, ctx, store, options.email, key, archive))
-            found.push({ store: store.id, table: r.table.name, id: r.id });
+            found.push({
+              store: store.id,
+              table: r.table.name,
+              id: r.id,
+              archived: r.archived !== undefined,
+            });
           return;
         }
         const table = store.tables.find((t) => t.name === options.table);
@@ -398,7 +403,12 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
             'E_NOT_FOUND',
             `table "${table.name}" has no record with ${table.primaryKey} = ${options.id}`,
           );
-        found.push({ store: store.id, table: table.name, id: String(row[table.primaryKey]) });
+        found.push({
+          store: store.id,
+          table: table.name,
+          id: String(row[table.primaryKey]),
+          archived: false,
+        });
       });
     }
     if (found.length === 0)
@@ -439,6 +449,14 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     // Returns only once every running sweep has read these holds: no batch it commits from now
     // on touches the held records.
     await state.waitForSweeps(Math.max(...ids));
+    // A sweep may have deleted a record between the moment it was found and the moment the hold
+    // was read: say so, rather than report as held a record that is gone.
+    const gone = await vanished(project, archive, found);
+    if (gone.length)
+      throw new RegistreError(
+        'E_HOLD_TOO_LATE',
+        `hold ${caseId} is recorded, but ${gone.join(', ')} has no record any more: a running sweep deleted it before the hold took effect${gone.length < found.length ? '; the other records are held' : `; release hold ${caseId}, which holds nothing`}`,
+      );
     const [hold] = holdCases(
       (await state.holds({ includeReleased: true })).filter((h) => h.caseId === caseId),
     );
@@ -447,6 +465,37 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     await state.close();
     await archive.close();
   }
+}
+
+/** The records of `found` that are neither in their live table nor in the archive store any more. */
+async function vanished(
+  project: Project,
+  archive: Connection,
+  found: readonly { store: string; table: string; id: string; archived: boolean }[],
+): Promise<string[]> {
+  const gone: string[] = [];
+  const archiveTables = new Set((await listTables(archive)).map((t) => t.name));
+  for (const store of project.datamap.stores) {
+    const live = found.filter((r) => r.store === store.id && !r.archived);
+    if (live.length === 0) continue;
+    await withStore(project, store, async (conn) => {
+      for (const r of live) {
+        const table = store.tables.find((t) => t.name === r.table);
+        if (!table) continue;
+        if ((await loadRows(conn, table.name, table.primaryKey, r.id)).length) continue;
+        const name = archiveTableName(store, table);
+        const archived = archiveTables.has(name)
+          ? await archive.db
+              .selectFrom(name)
+              .select('record_key')
+              .where('record_key', '=', r.id)
+              .executeTakeFirst()
+          : undefined;
+        if (!archived) gone.push(`${store.id}.${r.table} ${r.id}`);
+      }
+    });
+  }
+  return gone;
 }
 
 /**

@@ -482,7 +482,8 @@ export async function sweepStore(
             : rule.then === undefined || rule.then === 'delete'
               ? 'delete'
               : 'anonymise';
-        if (action === 'archive' && (!rule.archive || !options.archive)) continue;
+        // A dry run counts what would enter the archive even before the archive store exists.
+        if (action === 'archive' && (!rule.archive || (!options.archive && !options.dryRun))) continue;
         const id = `${rule.id}:${action}`;
         const group = groups.get(id) ?? { rule, action, rows: [] };
         group.rows.push(row);
