@@ -5,50 +5,22 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
-import { stringify as stringifyYaml } from 'yaml';
-import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
-import { DOCUMENT_KINDS, type DocumentKind, writeDocuments } from '../adapters/files/documents.js';
-import { readNoticeTable } from '../adapters/files/notice-files.js';
-import { loadRegister } from '../adapters/files/register-files.js';
 import type { HoldCase } from '../adapters/state/state-store.js';
-import { ConfigFile } from '../core/config.js';
-import { DataMapFile } from '../core/datamap-schema.js';
-import { missingTexts } from '../core/documents/translations.js';
+import { DOCUMENT_KINDS, type DocumentKind } from '../core/documents/kinds.js';
 import { RegistreError } from '../core/errors.js';
-import { importNotice } from '../core/import-notice.js';
 import { formatIssue, type Issue, RegisterError } from '../core/issues.js';
-import { jsonSchemaOf, registerJsonSchema } from '../core/register-schema.js';
+import { RECORD_STATUSES } from '../core/statuses.js';
 import type { Language } from '../core/text.js';
-import { runCheck } from './check-command.js';
-import { runDemo } from './demo-command.js';
-import { formatExplanation, runExplain } from './explain-command.js';
-import {
-  forecastCsv,
-  formatForecast,
-  formatPlan,
-  formatPlanList,
-  RECORD_STATUSES,
-  runForecast,
-  runPlan,
-  runPlanList,
-} from './plan-command.js';
-import {
-  formatSweep,
-  parseHoldId,
-  runArchiveRead,
-  runAuditExport,
-  runAuditVerify,
-  runHoldAdd,
-  runHoldList,
-  runHoldRelease,
-  runKeyGenerate,
-  runKeyRotate,
-  runStatus,
-  runSweep,
-  safeMessage,
-} from './sweep-command.js';
+import { safeMessage } from './safe-message.js';
 
-export { BUNDLED_REGISTER } from '../adapters/files/config-files.js';
+// Each command loads what it needs when it runs: `--help` and light commands do not pay for
+// exceljs, faker, the database drivers or Kysely (issue 9: start-up).
+const configFiles = () => import('../adapters/files/config-files.js');
+const registerFiles = () => import('../adapters/files/register-files.js');
+const planCommands = () => import('./plan-command.js');
+const sweepCommands = () => import('./sweep-command.js');
+
+export { BUNDLED_REGISTER } from '../adapters/files/bundled.js';
 
 const VERSION = '0.1.0';
 
@@ -139,8 +111,11 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  const registerPath = (given: string | undefined) =>
-    given ? resolve(given) : registerPathOf(readConfig(program.opts().config));
+  const registerPath = async (given: string | undefined) => {
+    if (given) return resolve(given);
+    const { readConfig, registerPathOf } = await configFiles();
+    return registerPathOf(readConfig(program.opts().config));
+  };
 
   program
     .command('validate')
@@ -148,8 +123,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .argument('[path]', 'register file or folder (default: the configured register, else the bundled one)')
     .option('--strict', 'fail on warnings too')
     .option('--json', 'print the issues as JSON')
-    .action((path: string | undefined, opts: { strict?: boolean; json?: boolean }) => {
-      const target = registerPath(path);
+    .action(async (path: string | undefined, opts: { strict?: boolean; json?: boolean }) => {
+      const target = await registerPath(path);
+      const { loadRegister } = await registerFiles();
       const { issues } = loadRegister(target);
       const errors = issues.filter((i) => i.severity === 'error').length;
       const failed = errors > 0 || (opts.strict === true && issues.length > 0);
@@ -172,7 +148,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .addOption(new Option('--only <kind>', 'one document kind').choices([...DOCUMENT_KINDS]))
     .addOption(new Option('--lang <lang>', 'one language').choices(['fr', 'en']))
     .action(async (path: string | undefined, opts: { out: string; only?: DocumentKind; lang?: Language }) => {
-      const target = registerPath(path);
+      const target = await registerPath(path);
+      const { loadRegister } = await registerFiles();
       const { register, issues } = loadRegister(target);
       const errors = issues.filter((i) => i.severity === 'error');
       if (!register || errors.length > 0) {
@@ -180,6 +157,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         io.err(`${path ?? target}: ${summary(issues)}; no document written\n`);
         return setExit(1);
       }
+      const { missingTexts } = await import('../core/documents/translations.js');
+      const { writeDocuments } = await import('../adapters/files/documents.js');
       for (const lang of opts.lang ? [opts.lang] : (['fr', 'en'] as const)) {
         const missing = missingTexts(register, lang);
         const other = lang === 'fr' ? 'English' : 'French';
@@ -205,6 +184,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .argument('<file>', 'the privacy table: .txt (tab-separated), .html or .xlsx (read from its content)')
     .option('--out <file>', 'write the draft register here instead of standard output')
     .action(async (file: string, opts: { out?: string }) => {
+      const { readNoticeTable } = await import('../adapters/files/notice-files.js');
+      const { importNotice } = await import('../core/import-notice.js');
+      const { stringify: stringifyYaml } = await import('yaml');
       const { rows, format } = await readNoticeTable(file);
       const draft = importNotice(rows);
       if (!draft.activities?.length)
@@ -228,6 +210,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('compare the data map with the register and with every live database it names')
     .option('--json', 'print the issues as JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { runCheck } = await import('./check-command.js');
       const report = await runCheck(program.opts().config);
       const errors = report.issues.filter((i) => i.severity === 'error').length;
       if (opts.json)
@@ -264,6 +247,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         limit: string;
         after?: string;
       }) => {
+        const { formatPlan, formatPlanList, runPlan, runPlanList } = await planCommands();
         if (opts.list !== undefined) {
           const list = await runPlanList(program.opts().config, {
             at: opts.at,
@@ -290,6 +274,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action(async (opts: { from: string; months: string; json?: boolean; csv?: boolean }) => {
+      const { forecastCsv, formatForecast, runForecast } = await planCommands();
       const forecast = await runForecast(program.opts().config, opts.from, opts.months);
       io.out(
         opts.json
@@ -310,6 +295,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
     .option('--json', 'print JSON')
     .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
+      const { formatExplanation, runExplain } = await import('./explain-command.js');
       const results = await runExplain(program.opts().config, {
         at: opts.at,
         ...(opts.table !== undefined ? { table: opts.table } : {}),
@@ -342,6 +328,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
           'E_USAGE',
           `--batch-size must be a whole number from 1 to 1,000,000 (got ${opts.batchSize})`,
         );
+      const { formatSweep, runSweep } = await sweepCommands();
       const report = await runSweep(program.opts().config, {
         at: opts.at,
         batchSize,
@@ -364,6 +351,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .requiredOption('--reason <text>', 'why (a case reference, not a name)')
     .option('--until <date>', 'the hold ends on this date (YYYY-MM-DD)')
     .action(async (opts: { table?: string; id?: string; email?: string; reason: string; until?: string }) => {
+      const { runHoldAdd } = await sweepCommands();
       const held = await runHoldAdd(program.opts().config, opts);
       io.out(`hold ${held.id}: ${recordCount(held.records.length)} held\n${formatHoldRecords(held)}`);
       setExit(0);
@@ -374,6 +362,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--all', 'released ones too')
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
+      const { runHoldList } = await sweepCommands();
       const holds = await runHoldList(program.opts().config, opts.all === true);
       if (opts.json) io.out(`${JSON.stringify(holds, null, 2)}\n`);
       else
@@ -394,6 +383,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('end a hold: every record it holds is open to its rules again')
     .argument('<id>', 'the hold, as hold list shows it')
     .action(async (id: string) => {
+      const { parseHoldId, runHoldRelease } = await sweepCommands();
       const held = await runHoldRelease(program.opts().config, parseHoldId(id));
       io.out(`hold ${held.id} released: ${recordCount(held.records.length)}\n${formatHoldRecords(held)}`);
       setExit(0);
@@ -404,6 +394,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .command('verify')
     .description('check the hash chain: any edited, deleted, inserted or reordered entry is reported')
     .action(async () => {
+      const { runAuditVerify } = await sweepCommands();
       const { entries, problems, warnings } = await runAuditVerify(program.opts().config);
       for (const w of warnings) io.err(`warning: ${w}\n`);
       for (const p of problems) io.out(`entry ${p.seq}: ${p.problem}: ${p.message}\n`);
@@ -419,6 +410,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('the audit log as JSON lines, for an auditor')
     .option('--out <file>', 'write to a file')
     .action(async (opts: { out?: string }) => {
+      const { runAuditExport } = await sweepCommands();
       const text = await runAuditExport(program.opts().config);
       if (opts.out) writeFileSync(opts.out, text);
       else io.out(text);
@@ -430,6 +422,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('the sweep lock, the last sweeps, the holds in force')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { runStatus } = await sweepCommands();
       const status = await runStatus(program.opts().config);
       if (opts.json) io.out(`${JSON.stringify(status, null, 2)}\n`);
       else {
@@ -458,7 +451,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .command('generate')
     .description('write a new random key to a file readable by its owner only (mode 0600)')
     .requiredOption('--out <file>', 'the key file (never overwritten)')
-    .action((opts: { out: string }) => {
+    .action(async (opts: { out: string }) => {
+      const { runKeyGenerate } = await sweepCommands();
       const { path, keyId } = runKeyGenerate(opts.out);
       io.out(`key ${keyId} written to ${path}\n`);
       io.err(`use it with "hmacKey: file:${opts.out}" in the configuration\n`);
@@ -469,6 +463,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('seal the audit log with a new key, linked to the old one by an entry the old key signs')
     .requiredOption('--to <ref>', 'the new key: file:PATH or env:VARIABLE')
     .action(async (opts: { to: string }) => {
+      const { runKeyRotate } = await sweepCommands();
       const r = await runKeyRotate(program.opts().config, opts.to);
       io.out(`audit log of ${r.entries} entries moved from key ${r.from} to key ${r.to}\n`);
       io.err('the configuration now names the new key in hmacKey and keeps the old one in previousKeys\n');
@@ -482,6 +477,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--id <id>', 'one record')
     .requiredOption('--reason <text>', 'why the archive is consulted')
     .action(async (opts: { table: string; id?: string; reason: string }) => {
+      const { runArchiveRead } = await sweepCommands();
       const rows = await runArchiveRead(program.opts().config, opts.table, opts.id, opts.reason);
       io.out(`${JSON.stringify(rows, null, 2)}\n`);
       setExit(0);
@@ -512,6 +508,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         store?: string;
         replace?: boolean;
       }) => {
+        const { runDemo } = await import('./demo-command.js');
         const report = await runDemo({
           out: opts.out,
           customers: Number(opts.customers),
@@ -543,7 +540,10 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         .default('register'),
     )
     .option('--out <file>', 'write it to a file')
-    .action((opts: { kind: 'register' | 'datamap' | 'config'; out?: string }) => {
+    .action(async (opts: { kind: 'register' | 'datamap' | 'config'; out?: string }) => {
+      const { jsonSchemaOf, registerJsonSchema } = await import('../core/register-schema.js');
+      const { DataMapFile } = await import('../core/datamap-schema.js');
+      const { ConfigFile } = await import('../core/config.js');
       const schema =
         opts.kind === 'register'
           ? registerJsonSchema()

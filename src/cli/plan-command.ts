@@ -11,6 +11,7 @@ import {
 import { addDuration, LAST_DATE, requireDateInput } from '../core/calendar.js';
 import { spreadsheetCsv } from '../core/csv.js';
 import { RegistreError } from '../core/errors.js';
+import { RECORD_STATUSES } from '../core/statuses.js';
 import { connectStore, openProject, type Project } from './project.js';
 import { openState, personArchive } from './sweep-command.js';
 
@@ -74,14 +75,7 @@ export async function runPlan(configFile: string | undefined, atText: string): P
   return { at, rules, totals };
 }
 
-export const RECORD_STATUSES: readonly RecordStatus[] = [
-  'active',
-  'archive',
-  'due',
-  'held',
-  'anonymised',
-  'invalid',
-];
+export { RECORD_STATUSES };
 
 export interface PlanListing {
   readonly at: string;

@@ -33,6 +33,7 @@ import { RegistreError } from '../core/errors.js';
 import { keyIdOf } from '../core/keys.js';
 import { blockingForeignKeys } from '../core/schema-check.js';
 import { connectStore, openProject, type Project, withStore } from './project.js';
+import { safeMessage } from './safe-message.js';
 
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 
@@ -320,14 +321,7 @@ export async function runSweep(
   }
 }
 
-/**
- * A database error's first line without the values it quotes (PostgreSQL and MySQL put the
- * offending value, an address or a name, in double or single quotes).
- */
-export function safeMessage(error: unknown): string {
-  const first = ((error as Error)?.message ?? String(error)).split('\n')[0] ?? '';
-  return first.replace(/"[^"]*"/g, '"…"').replace(/'[^']*'/g, "'…'");
-}
+export { safeMessage };
 
 export function formatSweep(report: SweepReport): string {
   const head = `${report.dryRun ? 'dry run: would apply' : `sweep run ${report.run}: applied`} on ${report.at}: ${report.total} records`;

@@ -1,7 +1,6 @@
 /** Reads the configuration file and the register and data map it names. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigFile } from '../../core/config.js';
 import { type DataMapResult, parseDataMap, validateDataMap } from '../../core/datamap-load.js';
 import { RegistreError } from '../../core/errors.js';
@@ -9,19 +8,10 @@ import { formatIssue } from '../../core/issues.js';
 import { checkKeyStrength } from '../../core/keys.js';
 import type { Register } from '../../core/register-load.js';
 import { parseYamlSource } from '../../core/yaml-source.js';
+import { BUNDLED_DATAMAP, BUNDLED_REGISTER, bundledPath } from './bundled.js';
 import { readRegisterSources } from './register-files.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** The registers shipped with the package: `bundled:negomarkets`. */
-export function bundledPath(kind: 'register' | 'datamap', name: string): string {
-  return kind === 'register'
-    ? resolve(PACKAGE_ROOT, 'registers', name)
-    : resolve(PACKAGE_ROOT, 'registers', `${name}.datamap.yaml`);
-}
-
-export const BUNDLED_REGISTER = bundledPath('register', 'negomarkets');
-export const BUNDLED_DATAMAP = bundledPath('datamap', 'negomarkets');
+export { BUNDLED_DATAMAP, BUNDLED_REGISTER, bundledPath };
 
 export interface LoadedConfig {
   /** The configuration file read, or null when there is none (defaults apply). */

@@ -3,13 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildArt30, renderArt30Csv, renderArt30Html } from '../../core/documents/art30.js';
 import { buildDpv } from '../../core/documents/dpv.js';
+import type { DocumentKind } from '../../core/documents/kinds.js';
 import { buildNotice, renderNoticeHtml, renderNoticeMarkdown } from '../../core/documents/notice.js';
 import type { Register } from '../../core/register-load.js';
 import type { Language } from '../../core/text.js';
 import { renderArt30Xlsx } from './art30-xlsx.js';
 
-export const DOCUMENT_KINDS = ['notice', 'art30', 'dpv'] as const;
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+export { DOCUMENT_KINDS, type DocumentKind } from '../../core/documents/kinds.js';
 
 export interface WriteDocumentsOptions {
   readonly only?: DocumentKind;

@@ -8,6 +8,7 @@ import { columnOfField } from '../../core/datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
 import type { Register } from '../../core/register-load.js';
 import type { RetentionRule } from '../../core/register-schema.js';
+import type { RecordStatus } from '../../core/statuses.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateText, fence } from './dialect.js';
 import { listTables } from './introspect.js';
@@ -233,7 +234,7 @@ export async function forecastStore(
   return lines;
 }
 
-export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'anonymised' | 'invalid';
+export type { RecordStatus } from '../../core/statuses.js';
 
 export interface ListedRecord {
   readonly key: string;
