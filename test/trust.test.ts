@@ -703,6 +703,24 @@ describe('15-18. the audit log', () => {
     expect(await snapshot(copy)).toEqual(before);
   });
 
+  it('a hold whose record was swapped for another in the holds table is found; the sweep refuses', async () => {
+    const { config } = await shop(60, 22);
+    const due = (await verdicts(config)).filter((v) => v.table === 'web_visits' && v.status === 'due');
+    const [kept, other] = due as [(typeof due)[number], (typeof due)[number]];
+    const hold = await runHoldAdd(config, { table: 'web_visits', id: String(kept.id), reason: 'case 10' });
+    expect((await runAuditVerify(config)).problems).toEqual([]);
+    // The hold now "holds" another record: the one the DPO held would be open to the sweep.
+    const copy = await tampered(config, `UPDATE holds SET record_key = '${other.id}' WHERE id = ${hold.id}`);
+    expect((await runAuditVerify(copy)).problems.map((p) => p.message)).toContain(
+      `hold ${hold.id} holds shop.web_visits ${other.id} in the holds table, another record in the log: the table was edited`,
+    );
+    const before = await snapshot(copy);
+    await expect(runSweep(copy, { at: AT, today: AT })).rejects.toThrow(/holds table does not match/);
+    expect(await snapshot(copy)).toEqual(before);
+    const moved = await tampered(config, `UPDATE holds SET table_name = 'prospects' WHERE id = ${hold.id}`);
+    expect((await runAuditVerify(moved)).problems.map((p) => p.problem)).toContain('edited');
+  });
+
   it('without a key, verify warns; a key added later is not read as tampering; a wrong key says so', async () => {
     const { config } = await shop(20, 23);
     editConfig(config, (t) => t.replace(/^hmacKey: .*$/m, ''));

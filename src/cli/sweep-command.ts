@@ -227,7 +227,12 @@ export async function runSweep(
       if (tampered.length)
         throw new RegistreError(
           'E_HOLDS_TAMPERED',
-          `the holds table does not match the audit log (${tampered.map((p) => p.message).join('; ')}); the sweep changed nothing: run registre audit verify, and restore the state store`,
+          `the holds table does not match the audit log (${tampered
+            .slice(0, 5)
+            .map((p) => p.message)
+            .join(
+              '; ',
+            )}${tampered.length > 5 ? `; and ${tampered.length - 5} more` : ''}); the sweep changed nothing: run registre audit verify, and restore the state store`,
         );
       recovered = await finishPendingFiles(state, conns);
       runId = await state.startRun(at);
@@ -590,6 +595,17 @@ async function crossCheck(
   for (const h of holds) {
     const entry = added.get(h.id);
     if (!entry) problem(last, `hold ${h.id} is in the holds table but its hold.add entry is not in the log`);
+    else if (
+      (entry.data.table !== undefined && entry.data.table !== h.table) ||
+      (entry.data.store !== undefined && entry.data.store !== h.store) ||
+      (typeof entry.data.keys === 'string' && !state.digestMatches(h.key, entry.data.keys, entry.keyId))
+    )
+      // Another record in the table than in the log: the held record was swapped for another.
+      problems.push({
+        seq: entry.seq,
+        problem: 'edited',
+        message: `hold ${h.id} holds ${h.store}.${h.table} ${h.key} in the holds table, another record in the log: the table was edited`,
+      });
     else if (entry.data.until !== undefined && (entry.data.until ?? null) !== h.until)
       problems.push({
         seq: entry.seq,

@@ -287,3 +287,34 @@ export function fence(dialect: Dialect): Expr {
   if (dialect === 'postgres') return sql`OFFSET 0`;
   return sql`LIMIT 18446744073709551615`;
 }
+
+/** The size a list of bound keys is padded to: the next power of two (at most `MAX_BOUND_KEYS`). */
+function paddedLength(n: number): number {
+  let size = 1;
+  while (size < n) size *= 2;
+  return size;
+}
+
+/** Keys bound one parameter each (MySQL) go by lists of at most this many. */
+export const MAX_BOUND_KEYS = 1024;
+
+/**
+ * `expr IN (keys)` whose statement text does not depend on how many keys there are: SQLite binds
+ * them as one JSON array (`json_each`), PostgreSQL as one array (`= ANY`, typed by the column).
+ * MySQL has neither that the planner serves with an index: there each key is a parameter, the
+ * list padded to a power of two by repeating its last key, so a sweep prepares a handful of
+ * statement texts, not one per batch length (prepared statements hold native memory); lists
+ * longer than MAX_BOUND_KEYS are OR-ed. No key: a condition that is false.
+ */
+export function inKeys(dialect: Dialect, expr: Expr, keys: readonly unknown[]): Expr {
+  if (keys.length === 0) return sql`1 = 0`;
+  if (dialect === 'sqlite') return sql`${expr} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`;
+  if (dialect === 'postgres') return sql`${expr} = ANY(${keys.map((k) => (k === null ? null : String(k)))})`;
+  const lists: Expr[] = [];
+  for (let i = 0; i < keys.length; i += MAX_BOUND_KEYS) {
+    const part = keys.slice(i, i + MAX_BOUND_KEYS);
+    while (part.length < paddedLength(part.length)) part.push(part[part.length - 1]);
+    lists.push(sql`${expr} IN (${sql.join(part.map((k) => sql`${k}`))})`);
+  }
+  return lists.length === 1 ? (lists[0] as Expr) : sql`(${sql.join(lists, sql` OR `)})`;
+}

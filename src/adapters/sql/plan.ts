@@ -10,7 +10,7 @@ import type { Register } from '../../core/register-load.js';
 import type { RetentionRule } from '../../core/register-schema.js';
 import type { RecordStatus } from '../../core/statuses.js';
 import type { Connection } from './connect.js';
-import { anonymisedColumnSql, dateLiteral, dateText, fence } from './dialect.js';
+import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys } from './dialect.js';
 import { listTables } from './introspect.js';
 import {
   combineRules,
@@ -92,7 +92,7 @@ export function verdictQuery(
   const followed = options.heldByTable
     ? heldThroughFollowsSql(ctx, recordId, 't', options.heldByTable)
     : null;
-  const manual = sql`${own.length ? sql` OR ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(own.map((k) => sql`${k}`))})` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
+  const manual = sql`${own.length ? sql` OR ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), own)}` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
   const level0 = sql`SELECT t.*${sql.join(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
@@ -169,7 +169,7 @@ export async function planStore(
     const archived = `${store.id}__${table.name}`;
     if (options.archive && archiveTables.has(archived)) {
       const held = heldKeys.length
-        ? sql`record_key IN (${sql.join(heldKeys.map((k) => sql`${k}`))})`
+        ? inKeys((options.archive as Connection).dialect, sql.ref('record_key'), heldKeys)
         : sql`1 = 0`;
       const { rows: arch } = await sql<{ rule: string; status: string; n: number | string }>`
         SELECT rule, status, COUNT(*) AS n FROM (

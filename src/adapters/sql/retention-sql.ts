@@ -20,6 +20,7 @@ import {
   dateOf,
   financialYearEndOf,
   greatest,
+  inKeys,
   least,
   NEVER,
   nullDate,
@@ -433,7 +434,7 @@ export function heldThroughFollowsSql(
     if (keys.length === 0) continue;
     const chain = joinChain(ctx, hops, alias);
     parts.push(
-      sql`(${conditionSql(ctx, recordId, alias, rule.where)} AND EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${sql.ref(`${chain.last}.${parent.primaryKey}`)} IN (${sql.join(keys.map((k) => sql`${k}`))})))`,
+      sql`(${conditionSql(ctx, recordId, alias, rule.where)} AND EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${inKeys(ctx.dialect, sql.ref(`${chain.last}.${parent.primaryKey}`), keys)}))`,
     );
   }
   return parts.length ? sql`(${sql.join(parts, sql` OR `)})` : null;

@@ -19,8 +19,8 @@ import { hmacHex } from '../../core/keys.js';
 import type { RetentionRule } from '../../core/register-schema.js';
 import { fileInside, moveFile, removeFile } from '../files/record-files.js';
 import type { PendingFile, StateStore } from '../state/state-store.js';
-import type { Connection } from './connect.js';
-import { anonymiseColumnSql, quote, rowsPerInsert } from './dialect.js';
+import type { Connection, Dialect } from './connect.js';
+import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from './dialect.js';
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
 import { verdictQuery } from './plan.js';
@@ -69,8 +69,8 @@ export interface SweepOptions {
 type Db = Kysely<any>;
 type Row = Record<string, unknown>;
 
-/** Statements bind at most this many keys, whatever the batch size (parameter limits). */
-const KEYS_PER_STATEMENT = 1000;
+/** Statements take at most this many keys, whatever the batch size. */
+const KEYS_PER_STATEMENT = MAX_BOUND_KEYS;
 
 function chunks<T>(items: readonly T[], size = KEYS_PER_STATEMENT): T[][] {
   const out: T[][] = [];
@@ -78,10 +78,16 @@ function chunks<T>(items: readonly T[], size = KEYS_PER_STATEMENT): T[][] {
   return out;
 }
 
-async function selectByKeys(db: Db, table: TableMap, keys: readonly unknown[], columns?: readonly string[]) {
+async function selectByKeys(
+  db: Db,
+  dialect: Dialect,
+  table: TableMap,
+  keys: readonly unknown[],
+  columns?: readonly string[],
+) {
   const rows: Row[] = [];
   for (const part of chunks(keys)) {
-    const query = db.selectFrom(table.name).where(sql.ref(table.primaryKey), 'in', part);
+    const query = db.selectFrom(table.name).where(inKeys(dialect, sql.ref(table.primaryKey), part));
     rows.push(
       ...((columns
         ? await query.select(columns.map((c) => sql.ref(c).as(c))).execute()
@@ -91,8 +97,18 @@ async function selectByKeys(db: Db, table: TableMap, keys: readonly unknown[], c
   return rows;
 }
 
-async function deleteByKeys(db: Db, table: string, key: string, keys: readonly unknown[]): Promise<void> {
-  for (const part of chunks(keys)) await db.deleteFrom(table).where(sql.ref(key), 'in', part).execute();
+async function deleteByKeys(
+  db: Db,
+  dialect: Dialect,
+  table: string,
+  key: string,
+  keys: readonly unknown[],
+): Promise<void> {
+  for (const part of chunks(keys))
+    await db
+      .deleteFrom(table)
+      .where(inKeys(dialect, sql.ref(key), part))
+      .execute();
 }
 
 export function archiveTableName(store: StoreMap, table: TableMap): string {
@@ -116,6 +132,7 @@ async function nextIds(db: Db, table: string, key: string, count: number): Promi
 /** Adds the keyed hashes of the deleted addresses to the store's suppression list (once each). */
 async function suppress(
   trx: Db,
+  dialect: Dialect,
   store: StoreMap,
   table: TableMap,
   rule: RetentionRule,
@@ -136,7 +153,7 @@ async function suppress(
       `rule "${rule.id}" needs the HMAC key (hmacKey in the configuration) to fill the suppression list`,
     );
   const column = columnOfField(table, field) ?? field;
-  const rows = await selectByKeys(trx, table, keys, [column]);
+  const rows = await selectByKeys(trx, dialect, table, keys, [column]);
   const hashes = [
     ...new Set(
       rows
@@ -151,7 +168,7 @@ async function suppress(
     for (const r of await trx
       .selectFrom(list.table)
       .select(sql.ref(list.column).as('h'))
-      .where(sql.ref(list.column), 'in', part)
+      .where(inKeys(dialect, sql.ref(list.column), part))
       .execute())
       existing.add(String((r as { h: unknown }).h));
   const missing = hashes.filter((h) => !existing.has(h));
@@ -209,7 +226,7 @@ async function prepareReturnPackages(
   for (const part of chunks(keys))
     rows.push(
       ...(
-        await sql<Row>`SELECT t.* FROM ${sql.table(table.name)} AS t WHERE ${sql.ref(`t.${table.primaryKey}`)} IN (${sql.join(part.map((k) => sql`${k}`))}) AND ${conditionSql(ctx, rule.record, 't', condition)}`.execute(
+        await sql<Row>`SELECT t.* FROM ${sql.table(table.name)} AS t WHERE ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), part)} AND ${conditionSql(ctx, rule.record, 't', condition)}`.execute(
           db,
         )
       ).rows,
@@ -502,7 +519,7 @@ export async function sweepStore(
         const touched = fileColumns.filter((f) => action !== 'anonymise' || anonymised.has(f.column));
         if (touched.length) {
           const bad = new Set<string>();
-          for (const row of await selectByKeys(conn.db, table, keys, [
+          for (const row of await selectByKeys(conn.db, conn.dialect, table, keys, [
             table.primaryKey,
             ...touched.map((f) => f.column),
           ])) {
@@ -626,7 +643,7 @@ async function applyGroup(
   try {
     if (action === 'archive' && archive) {
       await ensureArchiveTable(archive, archiveName, archiveColumns, (v) => state.digest(v));
-      const data = await selectByKeys(conn.db, table, keys);
+      const data = await selectByKeys(conn.db, conn.dialect, table, keys);
       const stamp = new Date().toISOString();
       const rows = data.map((row) => ({
         record_key: String(row[table.primaryKey]),
@@ -662,11 +679,16 @@ async function applyGroup(
           }),
         );
         for (const part of chunks(keys))
-          await trx.updateTable(table.name).set(set).where(sql.ref(table.primaryKey), 'in', part).execute();
+          await trx
+            .updateTable(table.name)
+            .set(set)
+            .where(inKeys(conn.dialect, sql.ref(table.primaryKey), part))
+            .execute();
         return;
       }
-      if (action === 'delete' && rule.suppress) await suppress(trx, store, table, rule, keys, options);
-      await deleteByKeys(trx, table.name, table.primaryKey, keys);
+      if (action === 'delete' && rule.suppress)
+        await suppress(trx, conn.dialect, store, table, rule, keys, options);
+      await deleteByKeys(trx, conn.dialect, table.name, table.primaryKey, keys);
     });
   } catch (error) {
     // Nothing committed in the live store: the archive keeps no copy, no file moves, no package.
@@ -754,7 +776,8 @@ async function sweepArchive(
       .where('deadline', '<=', options.at)
       .orderBy('record_key')
       .limit(options.batchSize);
-    if (heldKeys.length) query = query.where('record_key', 'not in', heldKeys);
+    if (heldKeys.length)
+      query = query.where(sql<boolean>`NOT ${inKeys(archive.dialect, sql.ref('record_key'), heldKeys)}`);
     if (last !== null) query = query.where('record_key', '>', last);
     const rows = (await query.execute()) as (Row & { record_key: string; row_hash: string; rule: string })[];
     if (rows.length === 0) {

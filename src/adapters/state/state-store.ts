@@ -303,6 +303,17 @@ export class StateStore {
     return this.hash(`registre digest\u0000${value}`);
   }
 
+  /**
+   * Whether `digest` stands for `value` under the key its entry was sealed with (`keyId`; none:
+   * unkeyed). An entry of a key this store does not hold cannot be checked: true (audit verify
+   * reports that key apart).
+   */
+  digestMatches(value: string, digest: string, keyId: string | undefined): boolean {
+    const ring = this.keyRing();
+    const hash = keyId === undefined ? ring.unkeyed : ring.keyed.get(keyId);
+    return hash === undefined || hash(`registre digest\u0000${value}`) === digest;
+  }
+
   async close(): Promise<void> {
     await this.conn.close();
     if (this.keys.ownsCheckpoint) await this.keys.checkpoint?.close();
