@@ -799,8 +799,9 @@ describe('15-18. the audit log', () => {
     const hold = log.find((e) => e.kind === 'hold.add');
     const read = log.find((e) => e.kind === 'archive.read');
     const digest = (v: string) => createHmac('sha256', KEY).update(`registre digest\u0000${v}`).digest('hex');
-    expect(hold.data.keys).toBe(digest('5'));
-    expect(hold.data.keys).not.toBe(createHmac('sha256', '').update('5').digest('hex'));
+    // One entry per hold case; each record by store, table and the keyed hash of its key.
+    expect(hold.data.holds).toEqual([{ hold: 1, store: 'shop', table: 'web_visits', keys: digest('5') }]);
+    expect(hold.data.holds[0].keys).not.toBe(createHmac('sha256', '').update('5').digest('hex'));
     expect(hold.data.actor).toBe('os:dpo');
     expect(read.data.actor).toBe('os:auditor');
     expect(hold.data.reason).toBe(digest('tax audit 2026'));

@@ -47,7 +47,9 @@ function formatHoldRecords(hold: HoldCase): string {
   const byTable = new Map<string, string[]>();
   for (const r of hold.records) {
     const name = `${r.store}.${r.table}`;
-    byTable.set(name, [...(byTable.get(name) ?? []), r.key]);
+    const keys = byTable.get(name);
+    if (keys) keys.push(r.key);
+    else byTable.set(name, [r.key]);
   }
   return [...byTable].map(([table, keys]) => `  ${table} ${keys.join(', ')}\n`).join('');
 }

@@ -35,7 +35,9 @@ async function manualHolds(project: Project, at: string): Promise<Map<string, Ma
     const byStore = new Map<string, Map<string, string[]>>();
     for (const h of await state.holds({ at })) {
       const tables = byStore.get(h.store) ?? new Map<string, string[]>();
-      tables.set(h.table, [...(tables.get(h.table) ?? []), h.key]);
+      const keys = tables.get(h.table);
+      if (keys) keys.push(h.key);
+      else tables.set(h.table, [h.key]);
       byStore.set(h.store, tables);
     }
     return byStore;

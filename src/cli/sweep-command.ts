@@ -421,7 +421,8 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
       options.email !== undefined
         ? state.digest(`person\u0000${options.email.trim().toLowerCase()}`)
         : undefined;
-    const ids = await state.addHolds(
+    const ids = await recordHold(
+      state,
       found.map((r) => ({ store: r.store, table: r.table, key: r.id })),
       {
         reason: options.reason,
@@ -432,19 +433,6 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
       },
     );
     const caseId = ids[0] as number;
-    // The reason is the DPO's words: the log keeps its keyed hash, the state store its text.
-    for (const [i, r] of found.entries())
-      await state.audit('hold.add', {
-        hold: ids[i],
-        case: caseId,
-        store: r.store,
-        table: r.table,
-        keys: state.digest(r.id),
-        until: until ?? null,
-        actor,
-        reason: reasonHash,
-        ...(person ? { person } : {}),
-      });
     // Returns only once every running sweep has read these holds: no batch it commits from now
     // on touches the held records.
     await state.waitForSweeps(Math.max(...ids));
@@ -464,6 +452,34 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     await state.close();
     await archive.close();
   }
+}
+
+/**
+ * Adds a hold case and its one audit entry: each record by store, table and the keyed hash of its
+ * key; the reason by its keyed hash (the DPO's words stay in the state store).
+ */
+export async function recordHold(
+  state: StateStore,
+  records: readonly { store: string; table: string; key: string }[],
+  hold: { reason: string; reasonHash?: string; actor?: string; person?: string; until?: string },
+): Promise<number[]> {
+  const reasonHash = hold.reasonHash ?? (await state.keepReason(hold.reason));
+  const actor = hold.actor ?? currentActor();
+  const ids = await state.addHolds(records, { ...hold, reasonHash, actor });
+  await state.audit('hold.add', {
+    case: ids[0],
+    holds: records.map((r, i) => ({
+      hold: ids[i],
+      store: r.store,
+      table: r.table,
+      keys: state.digest(r.key),
+    })),
+    until: hold.until ?? null,
+    actor,
+    reason: reasonHash,
+    ...(hold.person ? { person: hold.person } : {}),
+  });
+  return ids;
 }
 
 /** The records of `found` that are neither in their live table nor in the archive store any more. */
@@ -553,14 +569,7 @@ export async function runHoldRelease(
 ): Promise<HoldCase> {
   return withState(configFile, 'write', async (state) => {
     const hold = await state.releaseHold(id);
-    for (const r of hold.records)
-      await state.audit('hold.release', {
-        hold: r.hold,
-        case: hold.id,
-        store: r.store,
-        table: r.table,
-        actor,
-      });
+    await state.audit('hold.release', { case: hold.id, holds: hold.records.map((r) => r.hold), actor });
     return hold;
   });
 }
@@ -582,23 +591,41 @@ async function crossCheck(
   const problems: ChainProblem[] = [];
   const last = entries[entries.length - 1]?.seq ?? 0;
   const problem = (seq: number, message: string) => problems.push({ seq, problem: 'deleted', message });
-  const added = new Map<number, AuditEntry>();
+  // A hold.add entry: one per case (`holds`: each record), or, before hold cases, one per record.
+  type Added = { entry: AuditEntry; store?: unknown; table?: unknown; keys?: unknown };
+  const added = new Map<number, Added>();
   const released = new Set<number>();
   const started = new Set<number>();
   for (const e of entries) {
-    if (e.kind === 'hold.add') added.set(Number(e.data.hold), e);
-    if (e.kind === 'hold.release') released.add(Number(e.data.hold));
+    if (e.kind === 'hold.add') {
+      if (Array.isArray(e.data.holds))
+        for (const h of e.data.holds as { hold: unknown; store: unknown; table: unknown; keys: unknown }[])
+          added.set(Number(h.hold), { entry: e, store: h.store, table: h.table, keys: h.keys });
+      else
+        added.set(Number(e.data.hold), {
+          entry: e,
+          store: e.data.store,
+          table: e.data.table,
+          keys: e.data.keys,
+        });
+    }
+    if (e.kind === 'hold.release') {
+      if (Array.isArray(e.data.holds)) for (const id of e.data.holds) released.add(Number(id));
+      else released.add(Number(e.data.hold));
+    }
     if (e.kind === 'sweep.start') started.add(Number(e.data.run));
   }
   const holds = await state.holds({ includeReleased: true });
   const byId = new Map(holds.map((h) => [h.id, h]));
   for (const h of holds) {
-    const entry = added.get(h.id);
-    if (!entry) problem(last, `hold ${h.id} is in the holds table but its hold.add entry is not in the log`);
+    const logged = added.get(h.id);
+    const entry = logged?.entry;
+    if (!logged || !entry)
+      problem(last, `hold ${h.id} is in the holds table but its hold.add entry is not in the log`);
     else if (
-      (entry.data.table !== undefined && entry.data.table !== h.table) ||
-      (entry.data.store !== undefined && entry.data.store !== h.store) ||
-      (typeof entry.data.keys === 'string' && !state.digestMatches(h.key, entry.data.keys, entry.keyId))
+      (logged.table !== undefined && logged.table !== h.table) ||
+      (logged.store !== undefined && logged.store !== h.store) ||
+      (typeof logged.keys === 'string' && !state.digestMatches(h.key, logged.keys, entry.keyId))
     )
       // Another record in the table than in the log: the held record was swapped for another.
       problems.push({
@@ -615,7 +642,7 @@ async function crossCheck(
     if (h.releasedAt && !released.has(h.id))
       problem(last, `hold ${h.id} is released in the holds table without a hold.release entry in the log`);
   }
-  for (const [id, entry] of added) {
+  for (const [id, { entry }] of added) {
     const h = byId.get(id);
     if (!h)
       problem(

@@ -234,7 +234,9 @@ async function prepareReturnPackages(
   const byController = new Map<string, Row[]>();
   for (const row of rows) {
     const controller = String(row[binding.local]);
-    byController.set(controller, [...(byController.get(controller) ?? []), row]);
+    const list = byController.get(controller);
+    if (list) list.push(row);
+    else byController.set(controller, [row]);
   }
   const target =
     ctx.register.records.find((r) => r.id === rule.record)?.relations?.[ret.relation]?.to ?? ret.relation;
