@@ -5,14 +5,14 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
-import { createPool } from 'mysql2';
-import pg from 'pg';
 import { parseStoreUrl, redactUrl } from '../../core/config.js';
 import { RegistreError } from '../../core/errors.js';
-import { pglitePool } from './pglite-pool.js';
+
+// The drivers of the other databases load when a store of theirs is opened: a command on SQLite
+// does not pay for pg, mysql2 and PGlite's WebAssembly (start-up, issue 9).
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -131,12 +131,14 @@ export async function connect(
     let database: PGlite;
     try {
       if (url.path && options.private) mkdirSync(resolve(base, url.path), { recursive: true, mode: 0o700 });
+      const { PGlite } = await import('@electric-sql/pglite');
       database = url.path ? new PGlite(resolve(base, url.path)) : new PGlite();
       await database.waitReady;
       await database.exec("SET TIME ZONE 'UTC'");
     } catch (cause) {
       throw unreachable(store, label, cause);
     }
+    const { pglitePool } = await import('./pglite-pool.js');
     const db = new Kysely({ dialect: new PostgresDialect({ pool: pglitePool(database) }) });
     return { store, dialect: 'postgres', label, db, close: () => db.destroy() };
   }
@@ -144,6 +146,7 @@ export async function connect(
   // biome-ignore lint/suspicious/noExplicitAny: see Connection.db
   let db: Kysely<any>;
   if (url.kind === 'postgres') {
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: url.url, max: 4, connectionTimeoutMillis: 5000 });
     pool.on('connect', (client) => {
       // A connection the server ends is reported by the next query on it; its 'error' event must not crash us.
@@ -153,6 +156,7 @@ export async function connect(
     pool.on('error', () => {});
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   } else {
+    const { createPool } = await import('mysql2');
     const pool = createPool({
       uri: url.url,
       connectionLimit: 4,
