@@ -8,4 +8,8 @@ for (const stream of [process.stdout, process.stderr])
     throw error;
   });
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// The command is done: a handle a library leaves open (a pool's idle timer, a socket) must not
+// keep a scheduled sweep's process alive. Exit once the output is written, if nothing else does.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -1043,6 +1043,15 @@ describe('property: holds at random moments of a concurrent sweep, random dates,
             { stdio: 'ignore', env: process.env },
           );
           const done = new Promise<number>((r) => sweep.once('exit', (code) => r(code ?? -1)));
+          // A sweep that does not end is a failure to diagnose, not a test that times out silently.
+          const watchdog = setTimeout(async () => {
+            const status = await runStatus(config).catch((e) => String(e));
+            console.error(
+              `sweep still running after 120 s at ${at}, seed ${seed}: ${JSON.stringify(status)}`,
+            );
+            sweep.kill('SIGKILL');
+          }, 120_000);
+          done.finally(() => clearTimeout(watchdog));
           const held: string[] = [];
           for (const [i, delay] of delays.entries()) {
             await sleep(delay);
