@@ -1040,8 +1040,13 @@ describe('property: holds at random moments of a concurrent sweep, random dates,
           const sweep = spawn(
             process.execPath,
             [BIN, 'sweep', '--at', at, '--batch-size', '7', '--config', config],
-            { stdio: 'ignore', env: process.env },
+            { stdio: ['ignore', 'pipe', 'pipe'], env: process.env },
           );
+          let sweepErrors = '';
+          for (const stream of [sweep.stdout, sweep.stderr])
+            stream?.on('data', (chunk) => {
+              sweepErrors += String(chunk);
+            });
           const done = new Promise<number>((r) => sweep.once('exit', (code) => r(code ?? -1)));
           // A sweep that does not end is a failure to diagnose, not a test that times out silently.
           const watchdog = setTimeout(async () => {
@@ -1064,7 +1069,7 @@ describe('property: holds at random moments of a concurrent sweep, random dates,
               expect((error as Error).message).toContain('has no record');
             }
           }
-          expect(await done).toBe(0);
+          expect(await done, `the sweep at ${at}: ${sweepErrors}`).toBe(0);
           const after = await snapshot(config);
           for (const c of compared) {
             const key = `${c.table}:${c.id}`;

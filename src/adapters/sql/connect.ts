@@ -109,7 +109,9 @@ export async function connect(
         if (options.private && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
       }
       database = new Database(path, { fileMustExist: !options.create });
-      database.pragma('busy_timeout = 5000');
+      // Writers wait for each other (a sweep's batch, a hold added meanwhile): 30 s, so that a
+      // loaded machine makes a command slower, not fail with SQLITE_BUSY.
+      database.pragma('busy_timeout = 30000');
       if (options.bulk) {
         // A load of generated data: no journal, no fsync (a crash means generating again).
         database.pragma('journal_mode = OFF');
