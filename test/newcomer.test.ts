@@ -257,3 +257,29 @@ describe('a demo shop', () => {
     expect(registre(['--config', config, 'audit', 'verify']).code).toBe(0);
   });
 });
+
+describe('a hold on a record a sweep deleted meanwhile', () => {
+  it('is named as gone, not reported as held; an archived record still counts as there', async () => {
+    const { config, out } = await shop(30, 5);
+    const { openArchive, vanished } = await import('../src/cli/sweep-command.js');
+    const { openProject } = await import('../src/cli/project.js');
+    const db = new Database(join(out, 'shop.sqlite'));
+    const [first, second] = db.prepare('SELECT id FROM web_visits ORDER BY id LIMIT 2').all() as {
+      id: number;
+    }[];
+    db.prepare('DELETE FROM web_visits WHERE id = ?').run(first?.id);
+    db.close();
+    const project = openProject(config);
+    const archive = await openArchive(project);
+    try {
+      const gone = await vanished(project, archive, [
+        { store: 'shop', table: 'web_visits', id: String(first?.id), archived: false },
+        { store: 'shop', table: 'web_visits', id: String(second?.id), archived: false },
+        { store: 'shop', table: 'customers', id: '999999', archived: true },
+      ]);
+      expect(gone).toEqual([`shop.web_visits ${first?.id}`]);
+    } finally {
+      await archive.close();
+    }
+  });
+});

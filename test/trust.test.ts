@@ -30,6 +30,7 @@ import { runCheck } from '../src/cli/check-command.js';
 import { runExplain } from '../src/cli/explain-command.js';
 import { runPlan } from '../src/cli/plan-command.js';
 import { openProject } from '../src/cli/project.js';
+import { safeMessage } from '../src/cli/safe-message.js';
 import {
   openState,
   runArchiveRead,
@@ -41,7 +42,6 @@ import {
   runKeyRotate,
   runStatus,
   runSweep,
-  safeMessage,
 } from '../src/cli/sweep-command.js';
 import { redactUrl, urlHasSecret } from '../src/core/config.js';
 import { DIALECTS } from './dialects.js';

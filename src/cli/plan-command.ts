@@ -6,12 +6,11 @@ import {
   listRecords,
   type PlanLine,
   planStore,
-  type RecordStatus,
 } from '../adapters/sql/plan.js';
 import { addDuration, LAST_DATE, requireDateInput } from '../core/calendar.js';
 import { spreadsheetCsv } from '../core/csv.js';
 import { RegistreError } from '../core/errors.js';
-import { RECORD_STATUSES } from '../core/statuses.js';
+import { RECORD_STATUSES, type RecordStatus } from '../core/statuses.js';
 import { connectStore, openProject, type Project } from './project.js';
 import { openState, personArchive } from './sweep-command.js';
 
@@ -76,8 +75,6 @@ export async function runPlan(configFile: string | undefined, atText: string): P
       totals[k] += line[k];
   return { at, rules, totals };
 }
-
-export { RECORD_STATUSES };
 
 export interface PlanListing {
   readonly at: string;

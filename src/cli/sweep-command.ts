@@ -14,7 +14,7 @@ import {
 } from '../adapters/files/config-files.js';
 import { writeKeyFile } from '../adapters/files/key-file.js';
 import { readRegisterSources } from '../adapters/files/register-files.js';
-import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
+import { type Connection, connect, localStoreMissing, resolveUrl } from '../adapters/sql/connect.js';
 import { findPerson } from '../adapters/sql/explain.js';
 import { foreignKeys, listTables } from '../adapters/sql/introspect.js';
 import { loadRows } from '../adapters/sql/records.js';
@@ -326,8 +326,6 @@ export async function runSweep(
   }
 }
 
-export { safeMessage };
-
 export function formatSweep(report: SweepReport): string {
   const head = `${report.dryRun ? 'dry run: would apply' : `sweep run ${report.run}: applied`} on ${report.at}: ${report.total} records`;
   const skipped = report.skipped.map((s) => `  skipped ${s.table} ${s.key} (rule ${s.rule}): ${s.reason}`);
@@ -444,10 +442,7 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
         'E_HOLD_TOO_LATE',
         `hold ${caseId} is recorded, but ${gone.join(', ')} has no record any more: a running sweep deleted it before the hold took effect${gone.length < found.length ? '; the other records are held' : `; release hold ${caseId}, which holds nothing`}`,
       );
-    const [hold] = holdCases(
-      (await state.holds({ includeReleased: true })).filter((h) => h.caseId === caseId),
-    );
-    return hold as HoldCase;
+    return (await state.holdCase(caseId)) as HoldCase;
   } finally {
     await state.close();
     await archive.close();
@@ -483,7 +478,7 @@ export async function recordHold(
 }
 
 /** The records of `found` that are neither in their live table nor in the archive store any more. */
-async function vanished(
+export async function vanished(
   project: Project,
   archive: Connection,
   found: readonly { store: string; table: string; id: string; archived: boolean }[],
@@ -519,9 +514,7 @@ async function vanished(
  */
 export async function personArchive(project: Project): Promise<Connection | undefined> {
   const url = project.loaded.config.archive?.url ?? 'sqlite:.registre/archive.sqlite';
-  const file = /^(sqlite|pglite):(.+)$/.exec(url)?.[2];
-  if (file !== undefined && file !== 'memory' && !existsSync(resolve(project.loaded.dir, file)))
-    return undefined;
+  if (localStoreMissing('archive', url, project.loaded.dir)) return undefined;
   return openArchive(project, { create: false });
 }
 

@@ -11,8 +11,6 @@ import { parseYamlSource } from '../../core/yaml-source.js';
 import { BUNDLED_DATAMAP, BUNDLED_REGISTER, bundledPath } from './bundled.js';
 import { readRegisterSources } from './register-files.js';
 
-export { BUNDLED_DATAMAP, BUNDLED_REGISTER, bundledPath };
-
 export interface LoadedConfig {
   /** The configuration file read, or null when there is none (defaults apply). */
   readonly file: string | null;

@@ -9,8 +9,6 @@ import type { Register } from '../../core/register-load.js';
 import type { Language } from '../../core/text.js';
 import { renderArt30Xlsx } from './art30-xlsx.js';
 
-export { DOCUMENT_KINDS, type DocumentKind } from '../../core/documents/kinds.js';
-
 export interface WriteDocumentsOptions {
   readonly only?: DocumentKind;
   readonly languages?: readonly Language[];

@@ -37,6 +37,17 @@ export interface ConnectOptions {
   readonly private?: boolean;
 }
 
+/**
+ * Whether `rawUrl` names a local database (a SQLite file, a PGlite folder) that does not exist:
+ * opening it would create it, which a command that only reads must not do.
+ */
+export function localStoreMissing(store: string, rawUrl: string, baseDir: string): boolean {
+  const url = parseStoreUrl(store, resolveUrl(store, rawUrl));
+  if (url.kind !== 'sqlite' && url.kind !== 'pglite') return false;
+  if (url.path === null || url.path === ':memory:') return false;
+  return !existsSync(resolve(baseDir, url.path));
+}
+
 /** Resolves `env:NAME` against the environment. */
 export function resolveUrl(store: string, url: string, env: NodeJS.ProcessEnv = process.env): string {
   if (!url.startsWith('env:')) return url;

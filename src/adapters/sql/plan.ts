@@ -234,8 +234,6 @@ export async function forecastStore(
   return lines;
 }
 
-export type { RecordStatus } from '../../core/statuses.js';
-
 export interface ListedRecord {
   readonly key: string;
   readonly status: string;

@@ -4,15 +4,13 @@
  * Migrator) are applied whenever it is opened.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { resolve as resolvePath } from 'node:path';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { type AuditEntry, GENESIS, type Hasher, type KeyRing, sealEntry } from '../../core/audit-chain.js';
 import { parseStoreUrl } from '../../core/config.js';
 import { RegistreError } from '../../core/errors.js';
 import { hmacHex, keyIdOf } from '../../core/keys.js';
-import { type Connection, connect, resolveUrl } from '../sql/connect.js';
+import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/connect.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
 type AnyDb = Kysely<any>;
@@ -253,15 +251,12 @@ export class StateStore {
    * store if it exists, else an empty one in memory. Nothing is created on disk or in a server.
    */
   static async openForReading(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
-    const resolved = resolveUrl('state', url);
-    const parsed = parseStoreUrl('state', resolved);
     const { checkpoint: _none, ownsCheckpoint: _no, ...keyRing } = keys;
     const empty = () => StateStore.open('sqlite::memory:', baseDir, keyRing);
-    if (parsed.kind === 'sqlite' || parsed.kind === 'pglite') {
-      if (parsed.path === null || parsed.path === ':memory:') return empty();
-      if (!existsSync(resolvePath(baseDir, parsed.path))) return empty();
-      return StateStore.open(url, baseDir, keys);
-    }
+    if (localStoreMissing('state', url, baseDir)) return empty();
+    const resolved = resolveUrl('state', url);
+    const kind = parseStoreUrl('state', resolved).kind;
+    if (kind === 'sqlite' || kind === 'pglite') return StateStore.open(url, baseDir, keys);
     const conn = await connect('state', resolved, { baseDir });
     let exists: boolean;
     try {
@@ -552,14 +547,14 @@ export class StateStore {
 
   /** Releases a hold case: every record it holds. */
   async releaseHold(id: number): Promise<HoldCase> {
-    const rows = await this.holds({ includeReleased: true });
-    const found = holdCases(rows.filter((h) => h.caseId === id))[0];
+    const found = await this.holdCase(id);
     if (!found) {
-      const member = rows.find((h) => h.id === id);
+      const [member] = (await this.holds({ includeReleased: true, id })) as (HoldRow | undefined)[];
+      const of = member ? await this.holdCase(member.caseId) : undefined;
       throw new RegistreError(
         'E_NOT_FOUND',
         member
-          ? `${member.store}.${member.table} ${member.key} is held by hold ${member.caseId}, which holds ${rows.filter((h) => h.caseId === member.caseId).length} records: release hold ${member.caseId}`
+          ? `${member.store}.${member.table} ${member.key} is held by hold ${member.caseId}, which holds ${of?.records.length ?? 1} records: release hold ${member.caseId}`
           : `there is no hold ${id}; registre hold list --all shows them`,
       );
     }
@@ -573,12 +568,23 @@ export class StateStore {
     return found;
   }
 
+  /** One hold case with its records, released or not; undefined when there is none. */
+  async holdCase(id: number): Promise<HoldCase | undefined> {
+    return holdCases(await this.holds({ includeReleased: true, caseId: id }))[0];
+  }
+
   /**
    * The holds: by default those in force on `at` (not released, and not ended before it: a hold
-   * until D holds on D itself); `includeReleased` lists every hold ever added.
+   * until D holds on D itself); `includeReleased` lists every hold ever added;
+   * `caseId` and `id` narrow it to one case, one row.
    */
-  async holds(options: { includeReleased?: boolean; at?: string } = {}): Promise<HoldRow[]> {
+  async holds(
+    options: { includeReleased?: boolean; at?: string; caseId?: number; id?: number } = {},
+  ): Promise<HoldRow[]> {
     let query = this.conn.db.selectFrom('holds').selectAll().orderBy('id');
+    if (options.id !== undefined) query = query.where('id', '=', options.id);
+    if (options.caseId !== undefined)
+      query = query.where(sql<boolean>`coalesce(case_id, id) = ${options.caseId}`);
     if (!options.includeReleased) {
       query = query.where('released_at', 'is', null);
       if (options.at !== undefined) {
