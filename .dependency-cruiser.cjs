@@ -1,4 +1,4 @@
-/** Dependencies point inward: core is pure, only cli and http are edges. */
+/** Dependencies point inward: core is pure, adapters do I/O, app holds the use cases, cli and http are edges. */
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
@@ -15,10 +15,24 @@ module.exports = {
       },
     },
     {
+      name: 'edges-call-the-application',
+      comment:
+        'the CLI (and later the HTTP API and the console) only parse, call src/app and print: no adapter, so a use case is written once',
+      severity: 'error',
+      from: { path: '^src/(cli|http|ui)' },
+      to: { path: '^src/adapters' },
+    },
+    {
+      name: 'app-not-edges',
+      severity: 'error',
+      from: { path: '^src/app' },
+      to: { path: '^src/(cli|http|ui)' },
+    },
+    {
       name: 'adapters-not-edges',
       severity: 'error',
       from: { path: '^src/adapters' },
-      to: { path: '^src/(cli|http|ui)' },
+      to: { path: '^src/(app|cli|http|ui)' },
     },
   ],
   options: {

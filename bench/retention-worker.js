@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { explainRecord, findPerson } from '../dist/adapters/sql/explain.js';
-import { runPlan } from '../dist/cli/plan-command.js';
-import { connectStore, openProject } from '../dist/cli/project.js';
-import { runSweep } from '../dist/cli/sweep-command.js';
+import { runPlan } from '../dist/app/plan.js';
+import { connectStore, openProject } from '../dist/app/project.js';
+import { runSweep } from '../dist/app/sweep.js';
 import { rawCountStatements, rawRules, rawSweepStatements } from './retention-raw.js';
 
 const [mode, dir, at] = process.argv.slice(2);

@@ -29,7 +29,7 @@ for (const method of ['all', 'run', 'get', 'iterate']) {
     }
   };
 }
-const { runSweep } = await import('../dist/cli/sweep-command.js');
+const { runSweep } = await import('../dist/app/sweep.js');
 const start = performance.now();
 const report = await runSweep(`${dir}/registre.yaml`, { at, today: at });
 const total = performance.now() - start;

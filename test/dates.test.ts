@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { amountOf, dateOf, dateText } from '../src/adapters/sql/dialect.js';
-import { toAmount, toCalendarDate } from '../src/core/calendar.js';
+import { toAmount, toCalendarDate } from '../src/core/retention/calendar.js';
 import { DIALECTS } from './dialects.js';
 
 const digit = fc.constantFrom(...'0123456789');

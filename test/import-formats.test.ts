@@ -10,7 +10,7 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readNoticeTable } from '../src/adapters/files/notice-files.js';
-import { importNotice, splitRetention } from '../src/core/import-notice.js';
+import { importNotice, splitRetention } from '../src/core/register/import-notice.js';
 import { ROOT } from './shop-helpers.js';
 
 const SEED = readFileSync(join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt'), 'utf8');

@@ -261,8 +261,9 @@ describe('a demo shop', () => {
 describe('a hold on a record a sweep deleted meanwhile', () => {
   it('is named as gone, not reported as held; an archived record still counts as there', async () => {
     const { config, out } = await shop(30, 5);
-    const { openArchive, vanished } = await import('../src/cli/sweep-command.js');
-    const { openProject } = await import('../src/cli/project.js');
+    const { openArchive } = await import('../src/app/stores.js');
+    const { vanished } = await import('../src/app/holds.js');
+    const { openProject } = await import('../src/app/project.js');
     const db = new Database(join(out, 'shop.sqlite'));
     const [first, second] = db.prepare('SELECT id FROM web_visits ORDER BY id LIMIT 2').all() as {
       id: number;

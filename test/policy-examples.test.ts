@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
-import { runDemo } from '../src/cli/demo-command.js';
-import { runExplain } from '../src/cli/explain-command.js';
-import { runForecast, runPlan } from '../src/cli/plan-command.js';
-import { runSweep } from '../src/cli/sweep-command.js';
+import { runDemo } from '../src/app/demo.js';
+import { runExplain } from '../src/app/explain.js';
+import { runForecast, runPlan } from '../src/app/plan.js';
+import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
 
 const AT = '2026-11-27';

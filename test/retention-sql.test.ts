@@ -12,11 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { dateText } from '../src/adapters/sql/dialect.js';
 import { type RetentionSqlContext, ruleDates } from '../src/adapters/sql/retention-sql.js';
-import { runDemo } from '../src/cli/demo-command.js';
-import { openProject } from '../src/cli/project.js';
-import { parseDataMap } from '../src/core/datamap-load.js';
-import { parseRegister, type Register } from '../src/core/register-load.js';
-import { evaluateRule, viewOf } from '../src/core/retention.js';
+import { runDemo } from '../src/app/demo.js';
+import { openProject } from '../src/app/project.js';
+import { parseDataMap } from '../src/core/datamap/datamap-load.js';
+import { parseRegister, type Register } from '../src/core/register/register-load.js';
+import { evaluateRule, viewOf } from '../src/core/retention/retention.js';
 import { DIALECTS } from './dialects.js';
 import { compareVerdicts } from './shop-helpers.js';
 

@@ -4,9 +4,12 @@
  */
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runPlan } from '../src/cli/plan-command.js';
-import { openProject } from '../src/cli/project.js';
-import { openState, recordHold, runAuditVerify, runSweep } from '../src/cli/sweep-command.js';
+import { runAuditVerify } from '../src/app/audit.js';
+import { recordHold } from '../src/app/holds.js';
+import { runPlan } from '../src/app/plan.js';
+import { openProject } from '../src/app/project.js';
+import { openState } from '../src/app/stores.js';
+import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
 import { AT, shopIn, withShop } from './shop-helpers.js';
 

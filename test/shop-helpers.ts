@@ -11,9 +11,9 @@ import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
-import { runDemo } from '../src/cli/demo-command.js';
+import { runDemo } from '../src/app/demo.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
-import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention.js';
+import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention/retention.js';
 import type { TestDatabase } from './dialects.js';
 
 export const AT = '2026-11-27';

@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
-import { runCheck } from '../src/cli/check-command.js';
-import { runDemo } from '../src/cli/demo-command.js';
+import { runCheck } from '../src/app/check.js';
+import { runDemo } from '../src/app/demo.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { DIALECTS } from './dialects.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { verifyAuditChain } from '../src/core/audit-chain.js';
+import { verifyAuditChain } from '../src/core/audit/audit-chain.js';
 import { DIALECTS } from './dialects.js';
 
 describe.each(DIALECTS)('the state store on $name', (database) => {

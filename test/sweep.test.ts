@@ -9,9 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
-import { runPlan } from '../src/cli/plan-command.js';
-import { openProject } from '../src/cli/project.js';
-import { runAuditVerify, runHoldAdd, runHoldRelease, runSweep } from '../src/cli/sweep-command.js';
+import { runAuditVerify } from '../src/app/audit.js';
+import { runHoldAdd, runHoldRelease } from '../src/app/holds.js';
+import { runPlan } from '../src/app/plan.js';
+import { openProject } from '../src/app/project.js';
+import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
 
 import { AT, hmac, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
@@ -370,8 +372,8 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
 describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => {
   it('a second sweep is refused while one holds the lock, and status shows who holds it', async () => {
     const { config } = await shop(5, 6);
-    const { openState } = await import('../src/cli/sweep-command.js');
-    const { runStatus } = await import('../src/cli/sweep-command.js');
+    const { openState } = await import('../src/app/stores.js');
+    const { runStatus } = await import('../src/app/audit.js');
     const state = await openState(openProject(config), 'write');
     const lock = await state.lock('sweep:shop');
     await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(
@@ -415,11 +417,11 @@ describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => 
       until: '2030-01-01',
     });
     expect(ids.length).toBeGreaterThan(1);
-    const { runExplain } = await import('../src/cli/explain-command.js');
+    const { runExplain } = await import('../src/app/explain.js');
     for (const record of await runExplain(config, { email, at: AT }))
       expect(record.status, `${record.table} ${record.id}`).toBe('held');
     await runSweep(config, { at: AT, today: AT });
-    const { runArchiveRead, runAuditExport } = await import('../src/cli/sweep-command.js');
+    const { runArchiveRead, runAuditExport } = await import('../src/app/audit.js');
     const archived = await runArchiveRead(config, 'customers', undefined, 'audit of the archive, ticket 12');
     expect(Array.isArray(archived)).toBe(true);
     const log = await runAuditExport(config);

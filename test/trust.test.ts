@@ -26,24 +26,17 @@ import { verdictQuery } from '../src/adapters/sql/plan.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { finishPendingFiles } from '../src/adapters/sql/sweep.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { runCheck } from '../src/cli/check-command.js';
-import { runExplain } from '../src/cli/explain-command.js';
-import { runPlan } from '../src/cli/plan-command.js';
-import { openProject } from '../src/cli/project.js';
-import { safeMessage } from '../src/cli/safe-message.js';
-import {
-  openState,
-  runArchiveRead,
-  runAuditExport,
-  runAuditVerify,
-  runHoldAdd,
-  runHoldList,
-  runKeyGenerate,
-  runKeyRotate,
-  runStatus,
-  runSweep,
-} from '../src/cli/sweep-command.js';
+import { runArchiveRead, runAuditExport, runAuditVerify, runStatus } from '../src/app/audit.js';
+import { runCheck } from '../src/app/check.js';
+import { runExplain } from '../src/app/explain.js';
+import { runHoldAdd, runHoldList } from '../src/app/holds.js';
+import { runKeyGenerate, runKeyRotate } from '../src/app/keys.js';
+import { runPlan } from '../src/app/plan.js';
+import { openProject } from '../src/app/project.js';
+import { openState } from '../src/app/stores.js';
+import { runSweep } from '../src/app/sweep.js';
 import { redactUrl, urlHasSecret } from '../src/core/config.js';
+import { safeMessage } from '../src/core/safe-message.js';
 import { DIALECTS } from './dialects.js';
 import { AT, compareVerdicts, KEY, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
 
@@ -855,7 +848,7 @@ describe('19-21. secrets and personal data stay out of messages', () => {
       const created = await database.create();
       try {
         const out = mkdtempSync(join(tmpdir(), 'registre-secret-'));
-        const { runDemo } = await import('../src/cli/demo-command.js');
+        const { runDemo } = await import('../src/app/demo.js');
         const report = await runDemo({
           out,
           customers: 1,

@@ -1,26 +1,23 @@
 /**
- * The `registre` command. Thin: parses arguments, composes core and adapters, prints, and is the
+ * The `registre` command. Thin: parses arguments, calls the application layer (src/app), prints, and is the
  * only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
-import type { HoldCase } from '../adapters/state/state-store.js';
+import type { HoldCase } from '../app/holds.js';
 import { DOCUMENT_KINDS, type DocumentKind } from '../core/documents/kinds.js';
 import { RegistreError } from '../core/errors.js';
 import { formatIssue, type Issue, RegisterError } from '../core/issues.js';
-import { RECORD_STATUSES } from '../core/statuses.js';
+import { RECORD_STATUSES } from '../core/retention/statuses.js';
+import { safeMessage } from '../core/safe-message.js';
 import type { Language } from '../core/text.js';
-import { safeMessage } from './safe-message.js';
 
 // Each command loads what it needs when it runs: `--help` and light commands do not pay for
 // exceljs, faker, the database drivers or Kysely (issue 9: start-up).
-const configFiles = () => import('../adapters/files/config-files.js');
-const registerFiles = () => import('../adapters/files/register-files.js');
-const planCommands = () => import('./plan-command.js');
-const sweepCommands = () => import('./sweep-command.js');
+const registerUseCases = () => import('../app/register.js');
+const planCommands = () => import('../app/plan.js');
 
-export { BUNDLED_REGISTER } from '../adapters/files/bundled.js';
+export { BUNDLED_REGISTER } from '../app/register.js';
 
 const VERSION = '0.1.0';
 
@@ -114,9 +111,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .exitOverride();
 
   const registerPath = async (given: string | undefined) => {
-    if (given) return resolve(given);
-    const { readConfig, registerPathOf } = await configFiles();
-    return registerPathOf(readConfig(program.opts().config));
+    const { registerPath: pathOf } = await registerUseCases();
+    return pathOf(given, program.opts().config);
   };
 
   program
@@ -127,8 +123,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--json', 'print the issues as JSON')
     .action(async (path: string | undefined, opts: { strict?: boolean; json?: boolean }) => {
       const target = await registerPath(path);
-      const { loadRegister } = await registerFiles();
-      const { issues } = loadRegister(target);
+      const { validateRegister } = await registerUseCases();
+      const { issues } = validateRegister(target);
       const errors = issues.filter((i) => i.severity === 'error').length;
       const failed = errors > 0 || (opts.strict === true && issues.length > 0);
       if (opts.json) {
@@ -151,28 +147,26 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .addOption(new Option('--lang <lang>', 'one language').choices(['fr', 'en']))
     .action(async (path: string | undefined, opts: { out: string; only?: DocumentKind; lang?: Language }) => {
       const target = await registerPath(path);
-      const { loadRegister } = await registerFiles();
-      const { register, issues } = loadRegister(target);
-      const errors = issues.filter((i) => i.severity === 'error');
-      if (!register || errors.length > 0) {
-        printIssues(io, errors);
+      const { generateDocuments } = await registerUseCases();
+      const { written, issues, missing } = await generateDocuments(target, opts.out, {
+        ...(opts.only ? { only: opts.only } : {}),
+        ...(opts.lang ? { lang: opts.lang } : {}),
+      });
+      if (!written) {
+        printIssues(
+          io,
+          issues.filter((i) => i.severity === 'error'),
+        );
         io.err(`${path ?? target}: ${summary(issues)}; no document written\n`);
         return setExit(1);
       }
-      const { missingTexts } = await import('../core/documents/translations.js');
-      const { writeDocuments } = await import('../adapters/files/documents.js');
-      for (const lang of opts.lang ? [opts.lang] : (['fr', 'en'] as const)) {
-        const missing = missingTexts(register, lang);
+      for (const { lang, texts } of missing) {
         const other = lang === 'fr' ? 'English' : 'French';
-        for (const m of missing)
+        for (const m of texts)
           io.err(
             `${m.file ?? ''}${m.line !== undefined ? `:${m.line}:${m.column}` : ''} warning: ${m.path} has no ${lang === 'fr' ? 'French' : 'English'} text; the ${lang} documents print it in ${other}\n`,
           );
       }
-      const written = await writeDocuments(register, resolve(opts.out), {
-        ...(opts.only ? { only: opts.only } : {}),
-        ...(opts.lang ? { languages: [opts.lang] } : {}),
-      });
       for (const file of written) io.out(`${file}\n`);
       io.err(`${written.length} documents written to ${opts.out} (${summary(issues)} in the register)\n`);
       setExit(0);
@@ -186,11 +180,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .argument('<file>', 'the privacy table: .txt (tab-separated), .html or .xlsx (read from its content)')
     .option('--out <file>', 'write the draft register here instead of standard output')
     .action(async (file: string, opts: { out?: string }) => {
-      const { readNoticeTable } = await import('../adapters/files/notice-files.js');
-      const { importNotice } = await import('../core/import-notice.js');
+      const { importNoticeFile } = await registerUseCases();
       const { stringify: stringifyYaml } = await import('yaml');
-      const { rows, format } = await readNoticeTable(file);
-      const draft = importNotice(rows);
+      const { draft, format } = await importNoticeFile(file);
       if (!draft.activities?.length)
         throw new RegistreError(
           'E_NOTICE_EMPTY',
@@ -212,7 +204,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('compare the data map with the register and with every live database it names')
     .option('--json', 'print the issues as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { runCheck } = await import('./check-command.js');
+      const { runCheck } = await import('../app/check.js');
       const report = await runCheck(program.opts().config);
       const errors = report.issues.filter((i) => i.severity === 'error').length;
       if (opts.json)
@@ -249,7 +241,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         limit: string;
         after?: string;
       }) => {
-        const { formatPlan, formatPlanList, runPlan, runPlanList } = await planCommands();
+        const { runPlan, runPlanList } = await planCommands();
+        const { formatPlan, formatPlanList } = await import('./format.js');
         if (opts.list !== undefined) {
           const list = await runPlanList(program.opts().config, {
             at: opts.at,
@@ -276,7 +269,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action(async (opts: { from: string; months: string; json?: boolean; csv?: boolean }) => {
-      const { forecastCsv, formatForecast, runForecast } = await planCommands();
+      const { runForecast } = await planCommands();
+      const { forecastCsv, formatForecast } = await import('./format.js');
       const forecast = await runForecast(program.opts().config, opts.from, opts.months);
       io.out(
         opts.json
@@ -297,7 +291,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
     .option('--json', 'print JSON')
     .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
-      const { formatExplanation, runExplain } = await import('./explain-command.js');
+      const { runExplain } = await import('../app/explain.js');
+      const { formatExplanation } = await import('./format.js');
       const results = await runExplain(program.opts().config, {
         at: opts.at,
         ...(opts.table !== undefined ? { table: opts.table } : {}),
@@ -330,7 +325,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
           'E_USAGE',
           `--batch-size must be a whole number from 1 to 1,000,000 (got ${opts.batchSize})`,
         );
-      const { formatSweep, runSweep } = await sweepCommands();
+      const { formatSweep } = await import('./format.js');
+      const { runSweep } = await import('../app/sweep.js');
       const report = await runSweep(program.opts().config, {
         at: opts.at,
         batchSize,
@@ -353,7 +349,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .requiredOption('--reason <text>', 'why (a case reference, not a name)')
     .option('--until <date>', 'the hold ends on this date (YYYY-MM-DD)')
     .action(async (opts: { table?: string; id?: string; email?: string; reason: string; until?: string }) => {
-      const { runHoldAdd } = await sweepCommands();
+      const { runHoldAdd } = await import('../app/holds.js');
       const held = await runHoldAdd(program.opts().config, opts);
       io.out(`hold ${held.id}: ${recordCount(held.records.length)} held\n${formatHoldRecords(held)}`);
       setExit(0);
@@ -364,7 +360,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--all', 'released ones too')
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
-      const { runHoldList } = await sweepCommands();
+      const { runHoldList } = await import('../app/holds.js');
       const holds = await runHoldList(program.opts().config, opts.all === true);
       if (opts.json) io.out(`${JSON.stringify(holds, null, 2)}\n`);
       else
@@ -385,7 +381,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('end a hold: every record it holds is open to its rules again')
     .argument('<id>', 'the hold, as hold list shows it')
     .action(async (id: string) => {
-      const { parseHoldId, runHoldRelease } = await sweepCommands();
+      const { parseHoldId, runHoldRelease } = await import('../app/holds.js');
       const held = await runHoldRelease(program.opts().config, parseHoldId(id));
       io.out(`hold ${held.id} released: ${recordCount(held.records.length)}\n${formatHoldRecords(held)}`);
       setExit(0);
@@ -396,7 +392,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .command('verify')
     .description('check the hash chain: any edited, deleted, inserted or reordered entry is reported')
     .action(async () => {
-      const { runAuditVerify } = await sweepCommands();
+      const { runAuditVerify } = await import('../app/audit.js');
       const { entries, problems, warnings } = await runAuditVerify(program.opts().config);
       for (const w of warnings) io.err(`warning: ${w}\n`);
       for (const p of problems) io.out(`entry ${p.seq}: ${p.problem}: ${p.message}\n`);
@@ -412,7 +408,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('the audit log as JSON lines, for an auditor')
     .option('--out <file>', 'write to a file')
     .action(async (opts: { out?: string }) => {
-      const { runAuditExport } = await sweepCommands();
+      const { runAuditExport } = await import('../app/audit.js');
       const text = await runAuditExport(program.opts().config);
       if (opts.out) writeFileSync(opts.out, text);
       else io.out(text);
@@ -424,7 +420,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('the sweep lock, the last sweeps, the holds in force')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { runStatus } = await sweepCommands();
+      const { runStatus } = await import('../app/audit.js');
       const status = await runStatus(program.opts().config);
       if (opts.json) io.out(`${JSON.stringify(status, null, 2)}\n`);
       else {
@@ -454,7 +450,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('write a new random key to a file readable by its owner only (mode 0600)')
     .requiredOption('--out <file>', 'the key file (never overwritten)')
     .action(async (opts: { out: string }) => {
-      const { runKeyGenerate } = await sweepCommands();
+      const { runKeyGenerate } = await import('../app/keys.js');
       const { path, keyId } = runKeyGenerate(opts.out);
       io.out(`key ${keyId} written to ${path}\n`);
       io.err(`use it with "hmacKey: file:${opts.out}" in the configuration\n`);
@@ -465,7 +461,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .description('seal the audit log with a new key, linked to the old one by an entry the old key signs')
     .requiredOption('--to <ref>', 'the new key: file:PATH or env:VARIABLE')
     .action(async (opts: { to: string }) => {
-      const { runKeyRotate } = await sweepCommands();
+      const { runKeyRotate } = await import('../app/keys.js');
       const r = await runKeyRotate(program.opts().config, opts.to);
       io.out(`audit log of ${r.entries} entries moved from key ${r.from} to key ${r.to}\n`);
       io.err('the configuration now names the new key in hmacKey and keeps the old one in previousKeys\n');
@@ -479,7 +475,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--id <id>', 'one record')
     .requiredOption('--reason <text>', 'why the archive is consulted')
     .action(async (opts: { table: string; id?: string; reason: string }) => {
-      const { runArchiveRead } = await sweepCommands();
+      const { runArchiveRead } = await import('../app/audit.js');
       const rows = await runArchiveRead(program.opts().config, opts.table, opts.id, opts.reason);
       io.out(`${JSON.stringify(rows, null, 2)}\n`);
       setExit(0);
@@ -510,7 +506,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         store?: string;
         replace?: boolean;
       }) => {
-        const { runDemo } = await import('./demo-command.js');
+        const { runDemo } = await import('../app/demo.js');
         const report = await runDemo({
           out: opts.out,
           customers: Number(opts.customers),
@@ -543,8 +539,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     )
     .option('--out <file>', 'write it to a file')
     .action(async (opts: { kind: 'register' | 'datamap' | 'config'; out?: string }) => {
-      const { jsonSchemaOf, registerJsonSchema } = await import('../core/register-schema.js');
-      const { DataMapFile } = await import('../core/datamap-schema.js');
+      const { jsonSchemaOf, registerJsonSchema } = await import('../core/register/register-schema.js');
+      const { DataMapFile } = await import('../core/datamap/datamap-schema.js');
       const { ConfigFile } = await import('../core/config.js');
       const schema =
         opts.kind === 'register'

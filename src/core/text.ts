@@ -1,4 +1,4 @@
-import type { LocalText } from './register-schema.js';
+import type { LocalText } from './register/register-schema.js';
 
 export type Language = 'fr' | 'en';
 

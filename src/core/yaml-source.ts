@@ -5,7 +5,7 @@
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Issue, IssuePath } from './issues.js';
-import { LEGAL_BASES } from './register-schema.js';
+import { LEGAL_BASES } from './register/register-schema.js';
 
 export interface YamlSource {
   /** The file's name as it should appear in messages (relative to where the user stands). */

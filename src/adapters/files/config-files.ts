@@ -1,12 +1,12 @@
 /** Reads the configuration file and the register and data map it names. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { checkKeyStrength } from '../../core/audit/keys.js';
 import { ConfigFile } from '../../core/config.js';
-import { type DataMapResult, parseDataMap, validateDataMap } from '../../core/datamap-load.js';
+import { type DataMapResult, parseDataMap, validateDataMap } from '../../core/datamap/datamap-load.js';
 import { RegistreError } from '../../core/errors.js';
 import { formatIssue } from '../../core/issues.js';
-import { checkKeyStrength } from '../../core/keys.js';
-import type { Register } from '../../core/register-load.js';
+import type { Register } from '../../core/register/register-load.js';
 import { parseYamlSource } from '../../core/yaml-source.js';
 import { BUNDLED_DATAMAP, BUNDLED_REGISTER, bundledPath } from './bundled.js';
 import { readRegisterSources } from './register-files.js';

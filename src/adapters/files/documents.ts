@@ -5,7 +5,7 @@ import { buildArt30, renderArt30Csv, renderArt30Html } from '../../core/document
 import { buildDpv } from '../../core/documents/dpv.js';
 import type { DocumentKind } from '../../core/documents/kinds.js';
 import { buildNotice, renderNoticeHtml, renderNoticeMarkdown } from '../../core/documents/notice.js';
-import type { Register } from '../../core/register-load.js';
+import type { Register } from '../../core/register/register-load.js';
 import type { Language } from '../../core/text.js';
 import { renderArt30Xlsx } from './art30-xlsx.js';
 

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { keyIdOf } from '../../core/audit/keys.js';
 import { RegistreError } from '../../core/errors.js';
-import { keyIdOf } from '../../core/keys.js';
 
 /** Writes a new random key (48 bytes, base64: 64 characters) to a file with mode 0600. */
 export function writeKeyFile(out: string): { path: string; keyId: string } {

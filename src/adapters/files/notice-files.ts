@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { type HTMLElement, parse } from 'node-html-parser';
 import { RegistreError } from '../../core/errors.js';
-import { type NoticeTableRow, rowsOfText } from '../../core/import-notice.js';
+import { type NoticeTableRow, rowsOfText } from '../../core/register/import-notice.js';
 
 export type NoticeFormat = 'text' | 'html' | 'xlsx';
 

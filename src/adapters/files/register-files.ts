@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { RegistreError } from '../../core/errors.js';
-import { type LoadResult, parseRegister, type RegisterSource } from '../../core/register-load.js';
-import { validateRegister } from '../../core/validate-register.js';
+import { type LoadResult, parseRegister, type RegisterSource } from '../../core/register/register-load.js';
+import { validateRegister } from '../../core/register/validate-register.js';
 
 const YAML_FILE = /\.ya?ml$/i;
 

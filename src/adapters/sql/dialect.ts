@@ -1,8 +1,8 @@
 /** What differs between the dialects, in one place: quoting, placeholders, column types. */
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
-import { MAX_AMOUNT } from '../../core/calendar.js';
-import type { Anonymisation } from '../../core/datamap-schema.js';
+import type { Anonymisation } from '../../core/datamap/datamap-schema.js';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
+import { MAX_AMOUNT } from '../../core/retention/calendar.js';
 import type { Dialect } from './connect.js';
 
 export function quote(dialect: Dialect, name: string): string {
@@ -74,7 +74,7 @@ export async function insertRows(
 }
 
 // ---- Dates, as retention SQL needs them: every function gives the calendar date (UTC) and clamps
-// month arithmetic to the month's end, exactly as src/core/calendar.ts does.
+// month arithmetic to the month's end, exactly as src/core/retention/calendar.ts does.
 
 // biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
 type Expr = RawBuilder<any>;

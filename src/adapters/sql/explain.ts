@@ -4,12 +4,12 @@
  */
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
-import { tableOfRecord } from '../../core/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
+import { tableOfRecord } from '../../core/datamap/datamap-load.js';
+import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
-import { findRecord } from '../../core/register-model.js';
-import type { DateExpr, Keep } from '../../core/register-schema.js';
-import { evaluateRecord, type HoldReason, type RecordStatus } from '../../core/retention.js';
+import { findRecord } from '../../core/register/register-model.js';
+import type { DateExpr, Keep } from '../../core/register/register-schema.js';
+import { evaluateRecord, type HoldReason, type RecordStatus } from '../../core/retention/retention.js';
 import type { Connection } from './connect.js';
 import { listTables } from './introspect.js';
 import { loadRecord, loadRows } from './records.js';

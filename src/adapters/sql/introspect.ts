@@ -1,6 +1,11 @@
 /** Reads a store's live schema: tables, columns and indexes (the dialect-specific part). */
 import { sql, type TableMetadata } from 'kysely';
-import type { InvalidValues, LiveForeignKey, LiveSchema, LiveTable } from '../../core/schema-check.js';
+import type {
+  InvalidValues,
+  LiveForeignKey,
+  LiveSchema,
+  LiveTable,
+} from '../../core/datamap/schema-check.js';
 import type { Connection } from './connect.js';
 import { amountOf, dateOf } from './dialect.js';
 

@@ -3,12 +3,12 @@
  * date, counted by the database in one set-based query per table.
  */
 import { type RawBuilder, sql } from 'kysely';
-import type { DataMap } from '../../core/datamap-load.js';
-import { columnOfField } from '../../core/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
-import type { Register } from '../../core/register-load.js';
-import type { RetentionRule } from '../../core/register-schema.js';
-import type { RecordStatus } from '../../core/statuses.js';
+import type { DataMap } from '../../core/datamap/datamap-load.js';
+import { columnOfField } from '../../core/datamap/datamap-load.js';
+import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
+import type { Register } from '../../core/register/register-load.js';
+import type { RetentionRule } from '../../core/register/register-schema.js';
+import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys } from './dialect.js';
 import { listTables } from './introspect.js';

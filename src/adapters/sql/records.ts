@@ -4,11 +4,11 @@
  * the SQL with.
  */
 import { sql } from 'kysely';
-import { columnOfField, tableOfRecord } from '../../core/datamap-load.js';
+import { columnOfField, tableOfRecord } from '../../core/datamap/datamap-load.js';
 import { RegistreError } from '../../core/errors.js';
-import type { Register } from '../../core/register-load.js';
-import { findRecord } from '../../core/register-model.js';
-import { dateInputs, keepInputs, type RecordView } from '../../core/retention.js';
+import type { Register } from '../../core/register/register-load.js';
+import { findRecord } from '../../core/register/register-model.js';
+import { dateInputs, keepInputs, type RecordView } from '../../core/retention/retention.js';
 import type { Connection } from './connect.js';
 import type { RetentionSqlContext } from './retention-sql.js';
 

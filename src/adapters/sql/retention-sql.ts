@@ -1,16 +1,16 @@
 /**
  * Retention rules compiled to SQL, per table: each record's deadline, phase and hold, computed in
- * the database (set-based), giving exactly the dates of the pure evaluation (src/core/retention.ts).
+ * the database (set-based), giving exactly the dates of the pure evaluation (src/core/retention/retention.ts).
  */
 import { type RawBuilder, sql } from 'kysely';
-import { parseDuration } from '../../core/calendar.js';
-import { columnOfField, type DataMap, tableOfRecord } from '../../core/datamap-load.js';
-import type { TableMap } from '../../core/datamap-schema.js';
+import { columnOfField, type DataMap, tableOfRecord } from '../../core/datamap/datamap-load.js';
+import type { TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
-import type { Register } from '../../core/register-load.js';
-import { findRecord } from '../../core/register-model.js';
-import type { Condition, DateExpr, Keep, RetentionRule } from '../../core/register-schema.js';
-import { ruleInputs } from '../../core/retention.js';
+import type { Register } from '../../core/register/register-load.js';
+import { findRecord } from '../../core/register/register-model.js';
+import type { Condition, DateExpr, Keep, RetentionRule } from '../../core/register/register-schema.js';
+import { parseDuration } from '../../core/retention/calendar.js';
+import { ruleInputs } from '../../core/retention/retention.js';
 import type { Dialect } from './connect.js';
 import {
   addDays,

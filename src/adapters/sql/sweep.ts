@@ -10,13 +10,13 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import { canonicalJson } from '../../core/audit-chain.js';
+import { canonicalJson } from '../../core/audit/audit-chain.js';
+import { hmacHex } from '../../core/audit/keys.js';
 import { csvCell } from '../../core/csv.js';
-import { columnOfField } from '../../core/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap-schema.js';
+import { columnOfField } from '../../core/datamap/datamap-load.js';
+import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
-import { hmacHex } from '../../core/keys.js';
-import type { RetentionRule } from '../../core/register-schema.js';
+import type { RetentionRule } from '../../core/register/register-schema.js';
 import { fileInside, moveFile, removeFile } from '../files/record-files.js';
 import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection, Dialect } from './connect.js';

@@ -6,10 +6,16 @@
 import { createHash } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
-import { type AuditEntry, GENESIS, type Hasher, type KeyRing, sealEntry } from '../../core/audit-chain.js';
+import {
+  type AuditEntry,
+  GENESIS,
+  type Hasher,
+  type KeyRing,
+  sealEntry,
+} from '../../core/audit/audit-chain.js';
+import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
 import { parseStoreUrl } from '../../core/config.js';
 import { RegistreError } from '../../core/errors.js';
-import { hmacHex, keyIdOf } from '../../core/keys.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/connect.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was

@@ -7,7 +7,7 @@
 import { fakerFR } from '@faker-js/faker';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { parseCalendarDate } from '../calendar.js';
+import { parseCalendarDate } from '../retention/calendar.js';
 import { SHOP_TABLES } from './shop-model.js';
 
 export interface GenerateShopOptions {

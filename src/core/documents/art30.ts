@@ -5,9 +5,14 @@
  */
 
 import { spreadsheetCsv } from '../csv.js';
-import type { Register } from '../register-load.js';
-import { findRecord, isCnilCategory, orderedActivities, recordCategories } from '../register-model.js';
-import type { Activity, Contact, RetentionRule } from '../register-schema.js';
+import type { Register } from '../register/register-load.js';
+import {
+  findRecord,
+  isCnilCategory,
+  orderedActivities,
+  recordCategories,
+} from '../register/register-model.js';
+import type { Activity, Contact, RetentionRule } from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
 import { escapeHtml, htmlList, htmlPage } from './html.js';

@@ -1,8 +1,9 @@
 /** A plain sentence for a retention rule, generated from its structure (never retyped). */
-import { parseDuration } from '../calendar.js';
-import type { Register } from '../register-load.js';
-import { findRecord } from '../register-model.js';
-import type { DateExpr, Keep, RecordType, RetentionRule } from '../register-schema.js';
+
+import type { Register } from '../register/register-load.js';
+import { findRecord } from '../register/register-model.js';
+import type { DateExpr, Keep, RecordType, RetentionRule } from '../register/register-schema.js';
+import { parseDuration } from '../retention/calendar.js';
 import { type Language, localise } from '../text.js';
 import { UNIT_LABELS } from './labels.js';
 

@@ -2,7 +2,7 @@ import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
 import { loadRegister } from '../../adapters/files/register-files.js';
 import { BUNDLED_REGISTER } from '../../cli/main.js';
-import type { Register } from '../register-load.js';
+import type { Register } from '../register/register-load.js';
 import { buildArt30, renderArt30Csv, renderArt30Html } from './art30.js';
 import { describeRule } from './describe-rule.js';
 import { buildDpv } from './dpv.js';

@@ -3,10 +3,16 @@
  * Each activity is a dpv:Process; each purpose a nested process with its legal basis
  * (eu-gdpr:A6-1-x) and its storage conditions (ISO 8601 durations, or "until an event").
  */
-import { isoDuration, parseDuration } from '../calendar.js';
-import type { Register } from '../register-load.js';
-import { findRecord, isCnilCategory, orderedActivities, rulesForPurpose } from '../register-model.js';
-import type { RetentionRule } from '../register-schema.js';
+
+import type { Register } from '../register/register-load.js';
+import {
+  findRecord,
+  isCnilCategory,
+  orderedActivities,
+  rulesForPurpose,
+} from '../register/register-model.js';
+import type { RetentionRule } from '../register/register-schema.js';
+import { isoDuration, parseDuration } from '../retention/calendar.js';
 import { describeRule } from './describe-rule.js';
 import { CNIL_CATEGORY_DPV, LEGAL_BASIS_ARTICLE } from './labels.js';
 

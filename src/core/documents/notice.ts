@@ -2,14 +2,19 @@
  * The public privacy notice: the seed's structure (data collected, reasons, legal basis,
  * retention; controller part, then processor part), then transfers, recipients and rights.
  */
-import type { Register } from '../register-load.js';
-import { cnilCategoryOf, isCnilCategory, orderedActivities, rulesForPurpose } from '../register-model.js';
+import type { Register } from '../register/register-load.js';
+import {
+  cnilCategoryOf,
+  isCnilCategory,
+  orderedActivities,
+  rulesForPurpose,
+} from '../register/register-model.js';
 import {
   type Activity,
   type AutomatedDecisions,
   CNIL_CATEGORIES,
   type LegalBasis,
-} from '../register-schema.js';
+} from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
 import { escapeHtml, htmlList, htmlPage } from './html.js';

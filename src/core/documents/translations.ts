@@ -2,7 +2,7 @@
  * The texts of a register that have no version in a language: the documents in that language
  * print them in the other one, and `registre docs` says which and where.
  */
-import type { Register } from '../register-load.js';
+import type { Register } from '../register/register-load.js';
 import type { Language } from '../text.js';
 
 export interface MissingText {

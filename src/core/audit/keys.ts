@@ -4,7 +4,7 @@
  * an entry names the key it was sealed with by its id, a keyed hash of a fixed text.
  */
 import { createHmac } from 'node:crypto';
-import { RegistreError } from './errors.js';
+import { RegistreError } from '../errors.js';
 
 /** 256 bits: the HMAC-SHA-256 key length RFC 2104 recommends as a minimum for this hash. */
 export const MIN_KEY_BYTES = 32;

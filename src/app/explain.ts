@@ -1,11 +1,11 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
 import { readHmacKeyIfAvailable } from '../adapters/files/config-files.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
-import { requireDateInput } from '../core/calendar.js';
 import { RegistreError } from '../core/errors.js';
-import type { HoldReason } from '../core/retention.js';
+import { requireDateInput } from '../core/retention/calendar.js';
+import type { HoldReason } from '../core/retention/retention.js';
 import { openProject, withStore } from './project.js';
-import { openState, personArchive } from './sweep-command.js';
+import { openState, personArchive } from './stores.js';
 
 export interface ExplainOptions {
   readonly table?: string;
@@ -111,28 +111,4 @@ export async function runExplain(
   return results;
 }
 
-export function formatExplanation(e: Explanation): string {
-  const head = `${e.table} ${e.id}: ${e.status}${e.deadline ? `, deadline ${e.deadline}` : ', no deadline'}${e.action ? `, then ${e.action}` : ''}${e.processor ? ' (processed on behalf of a controller)' : ''}`;
-  const lines = [head];
-  if (e.archiveFrom)
-    lines.push(`  intermediate archive from ${e.archiveFrom}${e.status === 'archive' ? ' (now)' : ''}`);
-  const byRule = new Map<string, typeof e.purposes>();
-  for (const p of e.purposes) byRule.set(p.rule, [...(byRule.get(p.rule) ?? []), p]);
-  for (const [rule, purposes] of byRule) {
-    const p = purposes[0];
-    lines.push(
-      `  rule ${rule}${rule === e.rule ? ' (wins)' : ''} for ${purposes.map((x) => x.purpose).join(', ')}: anchor ${p?.anchor ?? '-'} = ${p?.anchorDate ?? 'none'}, deadline ${p?.deadline ?? 'none'}`,
-    );
-  }
-  if (e.store === 'archive')
-    lines.push(
-      `  in the intermediate archive since ${e.archiveFrom} (rule ${e.rule}); deleted from it on ${e.deadline}`,
-    );
-  else if (e.purposes.length === 0) lines.push('  no retention rule applies to it');
-  if (e.status === 'invalid')
-    lines.push(
-      '  a value one of its rules reads is there but is not a valid date or duration: never due until it is corrected (registre check names the column)',
-    );
-  for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
-  return `${lines.join('\n')}\n`;
-}
+export type { Explanation } from '../adapters/sql/explain.js';

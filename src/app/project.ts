@@ -10,11 +10,11 @@ import { loadRegister } from '../adapters/files/register-files.js';
 import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
-import type { DataMap } from '../core/datamap-load.js';
-import type { StoreMap } from '../core/datamap-schema.js';
+import type { DataMap } from '../core/datamap/datamap-load.js';
+import type { StoreMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { hasErrors, RegisterError } from '../core/issues.js';
-import type { Register } from '../core/register-load.js';
+import type { Register } from '../core/register/register-load.js';
 
 export interface Project {
   readonly loaded: LoadedConfig;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_DATAMAP, BUNDLED_REGISTER } from '../adapters/files/bundled.js';
-import { loadRegister } from '../adapters/files/register-files.js';
+import { BUNDLED_DATAMAP, BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
+import { loadRegister } from '../../adapters/files/register-files.js';
+import type { Register } from '../register/register-load.js';
 import { parseDataMap, validateDataMap } from './datamap-load.js';
-import type { Register } from './register-load.js';
 
 const register = loadRegister(BUNDLED_REGISTER).register as Register;
 const MAP = readFileSync(BUNDLED_DATAMAP, 'utf8');

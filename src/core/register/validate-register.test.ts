@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Issue } from './issues.js';
+import type { Issue } from '../issues.js';
 import { parseRegister } from './register-load.js';
 import { validateRegister } from './validate-register.js';
 

@@ -4,8 +4,9 @@
  * an HTML page or an XLSX sheet through the file adapter. Every sentence of a retention cell
  * becomes a rule when it is recognised, else a `todo` rule holding it: none is dropped.
  */
+
+import type { Language } from '../text.js';
 import type { LegalBasis, RegisterFile, RetentionRule } from './register-schema.js';
-import type { Language } from './text.js';
 
 const CATEGORY_WORDS: [RegExp, string][] = [
   [/^(identit[ée]|identity|[ée]tat[- ]civil)/i, 'identity'],

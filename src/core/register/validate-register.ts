@@ -2,8 +2,10 @@
  * Semantic validation of a loaded register: references, durations and rule shapes (errors), and
  * the doctrine problems a DPO wants flagged (warnings).
  */
-import { parseDuration } from './calendar.js';
-import { type Issue, issueCollector, type Reporter } from './issues.js';
+
+import { type Issue, issueCollector, type Reporter } from '../issues.js';
+import { parseDuration } from '../retention/calendar.js';
+import { hasLanguage, localise } from '../text.js';
 import type { Register } from './register-load.js';
 import {
   activityRecords,
@@ -15,7 +17,6 @@ import {
   resolvePath,
 } from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
-import { hasLanguage, localise } from './text.js';
 
 const DURATION_MESSAGES: Record<string, string> = {
   E_NEGATIVE_DURATION: 'is negative; a retention period counts forward from its anchor',

@@ -3,6 +3,17 @@
  * anchors and deadlines, the record's phase and its final action. The SQL that plans and sweeps
  * must agree with this, date for date.
  */
+
+import type { Register } from '../register/register-load.js';
+import { findRecord } from '../register/register-model.js';
+import type {
+  Condition,
+  DateExpr,
+  FinalAction,
+  HoldRule,
+  Keep,
+  RetentionRule,
+} from '../register/register-schema.js';
 import {
   addDuration,
   type CalendarDate,
@@ -14,9 +25,6 @@ import {
   toAmount,
   toCalendarDate,
 } from './calendar.js';
-import type { Register } from './register-load.js';
-import { findRecord } from './register-model.js';
-import type { Condition, DateExpr, FinalAction, HoldRule, Keep, RetentionRule } from './register-schema.js';
 
 /** A record as the evaluator reads it: its fields and its related records, by the register's names. */
 export interface RecordView {

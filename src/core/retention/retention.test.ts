@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadRegister } from '../adapters/files/register-files.js';
-import { BUNDLED_REGISTER } from '../cli/main.js';
-import { parseRegister, type Register } from './register-load.js';
+import { loadRegister } from '../../adapters/files/register-files.js';
+import { BUNDLED_REGISTER } from '../../cli/main.js';
+import { parseRegister, type Register } from '../register/register-load.js';
 import { collectHolds, evaluateRecord, viewOf } from './retention.js';
 
 const AT = '2026-11-27';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildNotice } from './documents/notice.js';
+import { buildNotice } from '../documents/notice.js';
 import { importNotice, recogniseRetention } from './import-notice.js';
 import { parseRegister, type Register } from './register-load.js';
 import { validateRegister } from './validate-register.js';
 
-const SEED = readFileSync(new URL('../../test/fixtures/negomarkets-notice.txt', import.meta.url), 'utf8');
+const SEED = readFileSync(new URL('../../../test/fixtures/negomarkets-notice.txt', import.meta.url), 'utf8');
 
 function load(text: string) {
   const parsed = parseRegister([{ file: 'draft.yaml', text: stringify(importNotice(text)) }]);

@@ -3,11 +3,11 @@
  * every field to a column, every relation to a join, every category declared.
  */
 
+import { hasErrors, type Issue, issueCollector, RegisterError } from '../issues.js';
+import type { Location, Register } from '../register/register-load.js';
+import { findRecord, isCnilCategory } from '../register/register-model.js';
+import { parseYamlSource, SourceLocator, type YamlSource } from '../yaml-source.js';
 import { type ColumnSpec, columnOf, DataMapFile, type StoreMap, type TableMap } from './datamap-schema.js';
-import { hasErrors, type Issue, issueCollector, RegisterError } from './issues.js';
-import type { Location, Register } from './register-load.js';
-import { findRecord, isCnilCategory } from './register-model.js';
-import { parseYamlSource, SourceLocator, type YamlSource } from './yaml-source.js';
 
 export interface BoundTable {
   readonly store: StoreMap;

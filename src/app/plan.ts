@@ -7,12 +7,11 @@ import {
   type PlanLine,
   planStore,
 } from '../adapters/sql/plan.js';
-import { addDuration, LAST_DATE, requireDateInput } from '../core/calendar.js';
-import { spreadsheetCsv } from '../core/csv.js';
 import { RegistreError } from '../core/errors.js';
-import { RECORD_STATUSES, type RecordStatus } from '../core/statuses.js';
+import { addDuration, LAST_DATE, requireDateInput } from '../core/retention/calendar.js';
+import { RECORD_STATUSES, type RecordStatus } from '../core/retention/statuses.js';
 import { connectStore, openProject, type Project } from './project.js';
-import { openState, personArchive } from './sweep-command.js';
+import { openState, personArchive } from './stores.js';
 
 export interface Plan {
   readonly at: string;
@@ -149,37 +148,6 @@ export async function runPlanList(
   }
 }
 
-export function formatPlanList(list: PlanListing): string {
-  const head = `${list.table} records of rule ${list.rule} that are ${list.status.join(' or ')} on ${list.at} (live store "${list.store}")`;
-  const rows = list.records.map((r) => `${r.key}\t${r.status}\t${r.deadline ?? 'no deadline'}`);
-  const more = list.next
-    ? [
-        `more: registre plan --list ${list.rule} --after ${list.next}${list.status.join(',') === 'due' ? '' : ` --status ${list.status.join(',')}`}`,
-      ]
-    : [];
-  return `${[head, ...(rows.length ? ['key\tstatus\tdeadline', ...rows] : ['none']), ...more].join('\n')}\n`;
-}
-
-export function formatPlan(plan: Plan): string {
-  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'anonymised', 'invalid'];
-  const rows = [
-    ...plan.rules.map((l) =>
-      [l.rule, l.table, l.active, l.archive, l.due, l.held, l.anonymised, l.invalid].map(String),
-    ),
-    [
-      'total',
-      '',
-      ...(['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const).map((k) =>
-        String(plan.totals[k]),
-      ),
-    ],
-  ];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return `plan on ${plan.at}\n${line(header)}\n${rows.map(line).join('\n')}\n`;
-}
-
 export interface Forecast {
   readonly from: string;
   readonly months: readonly string[];
@@ -211,21 +179,4 @@ export async function runForecast(
     }
   }
   return { from, months, rules };
-}
-
-export function forecastCsv(forecast: Forecast): string {
-  const rows = [
-    ['rule', 'table', ...forecast.months],
-    ...forecast.rules.map((l) => [l.rule, l.table, ...forecast.months.map((m) => String(l.months[m] ?? 0))]),
-  ];
-  return spreadsheetCsv(rows);
-}
-
-export function formatForecast(forecast: Forecast): string {
-  const header = ['rule', ...forecast.months];
-  const rows = forecast.rules.map((l) => [l.rule, ...forecast.months.map((m) => String(l.months[m] ?? 0))]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return `records reaching their deadline, by month, from ${forecast.from} (holds aside)\n${line(header)}\n${rows.map(line).join('\n')}\n`;
 }

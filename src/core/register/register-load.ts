@@ -2,7 +2,8 @@
  * Reads register files (YAML text) into one Register, keeping where each item came from so that
  * every issue, structural or semantic, points at a file, line and column.
  */
-import { hasErrors, type Issue, type IssuePath, RegisterError } from './issues.js';
+import { hasErrors, type Issue, type IssuePath, RegisterError } from '../issues.js';
+import { parseYamlSource, placeholdersIn, SourceLocator, type YamlSource } from '../yaml-source.js';
 import {
   type Activity,
   type Controller,
@@ -15,7 +16,6 @@ import {
   RegisterFile,
   type RetentionRule,
 } from './register-schema.js';
-import { parseYamlSource, placeholdersIn, SourceLocator, type YamlSource } from './yaml-source.js';
 
 export type RegisterSource = YamlSource;
 

@@ -3,7 +3,7 @@
  * correctly as strings. Adding months or years clamps to the end of the month
  * (2025-01-31 + 1 month = 2025-02-28), the rule every SQL dialect must reproduce.
  */
-import { RegistreError } from './errors.js';
+import { RegistreError } from '../errors.js';
 
 export type CalendarDate = string;
 

@@ -3,9 +3,9 @@ import { datamapPathOf, loadDataMap, readConfig, registerPathOf } from '../adapt
 import { loadRegister } from '../adapters/files/register-files.js';
 import { connect, resolveUrl } from '../adapters/sql/connect.js';
 import { introspect, invalidValues } from '../adapters/sql/introspect.js';
+import { columnsToValidate, compareSchema, type InvalidValues } from '../core/datamap/schema-check.js';
 import { RegistreError } from '../core/errors.js';
 import type { Issue } from '../core/issues.js';
-import { columnsToValidate, compareSchema, type InvalidValues } from '../core/schema-check.js';
 
 export interface CheckReport {
   readonly issues: readonly Issue[];

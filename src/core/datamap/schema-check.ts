@@ -4,13 +4,14 @@
  * ones that are missing, types that do not fit, joins that do not match; a column a rule scans
  * without an index is a warning with the statement that fixes it.
  */
+
+import type { Issue } from '../issues.js';
+import type { Register } from '../register/register-load.js';
+import { fieldInfo, findRecord } from '../register/register-model.js';
+import type { DateExpr, Keep } from '../register/register-schema.js';
+import { ruleInputs } from '../retention/retention.js';
 import { columnOfField, type DataMap, fieldOfColumn, tableOfRecord } from './datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from './datamap-schema.js';
-import type { Issue } from './issues.js';
-import type { Register } from './register-load.js';
-import { fieldInfo, findRecord } from './register-model.js';
-import type { DateExpr, Keep } from './register-schema.js';
-import { ruleInputs } from './retention.js';
 
 export type ColumnKind = 'date' | 'integer' | 'boolean' | 'text' | 'other';
 

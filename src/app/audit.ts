@@ -1,0 +1,220 @@
+import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-files.js';
+import { listTables } from '../adapters/sql/introspect.js';
+import { archiveTableName } from '../adapters/sql/sweep.js';
+import { currentActor, holdCases, StateStore } from '../adapters/state/state-store.js';
+import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit/audit-chain.js';
+import { RegistreError } from '../core/errors.js';
+import { openProject } from './project.js';
+
+import { openArchive, openState, personArchive, todayUtc, withState } from './stores.js';
+export interface AuditVerification {
+  readonly entries: number;
+  /** Every place the log, its checkpoint, the holds and the runs disagree: tampering. */
+  readonly problems: readonly ChainProblem[];
+  /** What weakens the proof without being tampering (no key, no checkpoint yet). */
+  readonly warnings: readonly string[];
+}
+
+/** Cross-checks the holds and the sweep runs of the state store against the log. */
+export async function crossCheck(
+  state: StateStore,
+  entries: readonly AuditEntry[],
+  only: 'all' | 'holds' = 'all',
+): Promise<ChainProblem[]> {
+  const problems: ChainProblem[] = [];
+  const last = entries[entries.length - 1]?.seq ?? 0;
+  const problem = (seq: number, message: string) => problems.push({ seq, problem: 'deleted', message });
+  // A hold.add entry: one per case (`holds`: each record), or, before hold cases, one per record.
+  type Added = { entry: AuditEntry; store?: unknown; table?: unknown; keys?: unknown };
+  const added = new Map<number, Added>();
+  const released = new Set<number>();
+  const started = new Set<number>();
+  for (const e of entries) {
+    if (e.kind === 'hold.add') {
+      if (Array.isArray(e.data.holds))
+        for (const h of e.data.holds as { hold: unknown; store: unknown; table: unknown; keys: unknown }[])
+          added.set(Number(h.hold), { entry: e, store: h.store, table: h.table, keys: h.keys });
+      else
+        added.set(Number(e.data.hold), {
+          entry: e,
+          store: e.data.store,
+          table: e.data.table,
+          keys: e.data.keys,
+        });
+    }
+    if (e.kind === 'hold.release') {
+      if (Array.isArray(e.data.holds)) for (const id of e.data.holds) released.add(Number(id));
+      else released.add(Number(e.data.hold));
+    }
+    if (e.kind === 'sweep.start') started.add(Number(e.data.run));
+  }
+  const holds = await state.holds({ includeReleased: true });
+  const byId = new Map(holds.map((h) => [h.id, h]));
+  for (const h of holds) {
+    const logged = added.get(h.id);
+    const entry = logged?.entry;
+    if (!logged || !entry)
+      problem(last, `hold ${h.id} is in the holds table but its hold.add entry is not in the log`);
+    else if (
+      (logged.table !== undefined && logged.table !== h.table) ||
+      (logged.store !== undefined && logged.store !== h.store) ||
+      (typeof logged.keys === 'string' && !state.digestMatches(h.key, logged.keys, entry.keyId))
+    )
+      // Another record in the table than in the log: the held record was swapped for another.
+      problems.push({
+        seq: entry.seq,
+        problem: 'edited',
+        message: `hold ${h.id} holds ${h.store}.${h.table} ${h.key} in the holds table, another record in the log: the table was edited`,
+      });
+    else if (entry.data.until !== undefined && (entry.data.until ?? null) !== h.until)
+      problems.push({
+        seq: entry.seq,
+        problem: 'edited',
+        message: `hold ${h.id} ends on ${h.until ?? 'no date'} in the holds table, on ${String(entry.data.until ?? 'no date')} in the log: the table was edited`,
+      });
+    if (h.releasedAt && !released.has(h.id))
+      problem(last, `hold ${h.id} is released in the holds table without a hold.release entry in the log`);
+  }
+  for (const [id, { entry }] of added) {
+    const h = byId.get(id);
+    if (!h)
+      problem(
+        entry.seq,
+        `hold ${id} of entry ${entry.seq} is missing from the holds table: it was deleted, and the records it held were open to the sweep`,
+      );
+    else if (!released.has(id) && h.releasedAt)
+      problem(entry.seq, `hold ${id} was released without a hold.release entry`);
+  }
+  if (only === 'holds') return problems;
+  const runs = await state.runs(1_000_000);
+  const runIds = new Set(runs.map((r) => r.id));
+  for (const id of started)
+    if (!runIds.has(id)) problem(last, `sweep run ${id} is in the log but missing from the runs table`);
+  for (const run of runs) {
+    if (!started.has(run.id))
+      problem(last, `sweep run ${run.id} is in the runs table but its sweep.start entry is not in the log`);
+    const head = run.summary?.head as { seq?: number; hash?: string } | undefined;
+    if (head?.seq !== undefined) {
+      const at = entries.find((e) => e.seq === head.seq);
+      if (!at || at.hash !== head.hash)
+        problem(
+          head.seq,
+          `sweep run ${run.id} ended at entry ${head.seq}, which the log ${at ? 'holds with another hash (rewritten)' : 'no longer holds (truncated)'}`,
+        );
+    }
+  }
+  return problems;
+}
+
+export async function runAuditVerify(configFile: string | undefined): Promise<AuditVerification> {
+  const project = openProject(configFile);
+  const checkpointStore = await personArchive(project);
+  const key = readHmacKeyIfAvailable(project.loaded);
+  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const state = await StateStore.open(url, project.loaded.dir, {
+    ...(key ? { key } : {}),
+    previous: readPreviousKeys(project.loaded),
+    ...(checkpointStore ? { checkpoint: checkpointStore, ownsCheckpoint: true } : {}),
+  });
+  try {
+    const entries = await state.auditEntries();
+    const problems: ChainProblem[] = [...verifyAuditChain(entries, state.keyRing())];
+    const warnings: string[] = [];
+    if (!key)
+      warnings.push(
+        'no HMAC key is configured (or it is not available here): the chain is plain SHA-256, and anyone with write access to the state store can rewrite it whole',
+      );
+    const unkeyed = entries.filter((e) => e.keyId === undefined).length;
+    if (key && unkeyed)
+      warnings.push(
+        `${unkeyed} entr${unkeyed === 1 ? 'y was' : 'ies were'} sealed without a key (before one was configured): anyone with write access could have rewritten ${unkeyed === 1 ? 'it' : 'them'}`,
+      );
+    const last = entries[entries.length - 1];
+    const checkpoint = await state.readCheckpoint();
+    if (!checkpoint) {
+      if (entries.length)
+        warnings.push(
+          'no checkpoint of the log head was found in the archive store: a truncated tail cannot be told',
+        );
+    } else if (checkpoint.valid === null)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'other-key',
+        message: `the checkpoint of the log head was signed with key ${checkpoint.keyId}, which is not configured here: it cannot be checked`,
+      });
+    else if (!checkpoint.valid)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'edited',
+        message:
+          'the checkpoint of the log head in the archive store does not carry a valid key signature: it was forged',
+      });
+    else if (!last || last.seq < checkpoint.seq)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'deleted',
+        message: `the log ends at entry ${last?.seq ?? 0}, but its checkpoint says entry ${checkpoint.seq} was written: the tail was deleted (truncated)`,
+      });
+    else if (entries.find((e) => e.seq === checkpoint.seq)?.hash !== checkpoint.hash)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'edited',
+        message: `entry ${checkpoint.seq} is not the one its checkpoint recorded: the log was rewritten`,
+      });
+    problems.push(...(await crossCheck(state, entries)));
+    return { entries: entries.length, problems, warnings };
+  } finally {
+    await state.close();
+  }
+}
+
+export async function runAuditExport(configFile: string | undefined): Promise<string> {
+  return withState(configFile, 'read', async (state) =>
+    (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join(''),
+  );
+}
+
+export async function runStatus(configFile: string | undefined, today = todayUtc()) {
+  return withState(configFile, 'read', async (state) => ({
+    locks: await state.locks(),
+    runs: await state.runs(5),
+    holds: holdCases(await state.holds({ at: today })).length,
+  }));
+}
+
+/** Reads archived records of a table (every read is written to the audit log, with its reason). */
+export async function runArchiveRead(
+  configFile: string | undefined,
+  table: string,
+  id: string | undefined,
+  reason: string,
+  actor = currentActor(),
+) {
+  if (!reason.trim()) throw new RegistreError('E_USAGE', '--reason must say why the archive is consulted');
+  const project = openProject(configFile);
+  const store = project.datamap.stores.find((s) => s.tables.some((t) => t.name === table));
+  const tableMap = store?.tables.find((t) => t.name === table);
+  if (!store || !tableMap) throw new RegistreError('E_UNKNOWN_TABLE', `no table "${table}" in the data map`);
+  const archive = await openArchive(project);
+  const state = await openState(project, 'write', archive);
+  try {
+    const name = archiveTableName(store, tableMap);
+    const exists = (await listTables(archive)).some((t) => t.name === name);
+    let query = exists ? archive.db.selectFrom(name).selectAll().orderBy('record_key') : null;
+    if (query && id !== undefined) query = query.where('record_key', '=', id);
+    const rows = query ? ((await query.execute()) as Record<string, unknown>[]) : [];
+    const reasonHash = await state.keepReason(reason);
+    await state.audit('archive.read', {
+      store: store.id,
+      table,
+      records: rows.length,
+      keys: state.digest(rows.map((r) => String(r.record_key)).join(',')),
+      actor,
+      reason: reasonHash,
+    });
+    return rows;
+  } finally {
+    await state.close();
+    await archive.close();
+  }
+}

@@ -1,0 +1,209 @@
+import { readHmacKey } from '../adapters/files/config-files.js';
+import type { Connection } from '../adapters/sql/connect.js';
+import { findPerson } from '../adapters/sql/explain.js';
+import { listTables } from '../adapters/sql/introspect.js';
+import { loadRows } from '../adapters/sql/records.js';
+import { archiveTableName } from '../adapters/sql/sweep.js';
+import { currentActor, type HoldCase, holdCases, type StateStore } from '../adapters/state/state-store.js';
+import { RegistreError } from '../core/errors.js';
+import { requireDateInput } from '../core/retention/calendar.js';
+import { openProject, type Project, withStore } from './project.js';
+import { openArchive, openState, todayUtc, withState } from './stores.js';
+
+export interface HoldAddOptions {
+  readonly table?: string;
+  readonly id?: string;
+  readonly email?: string;
+  readonly reason: string;
+  readonly until?: string;
+  readonly today?: string;
+  readonly actor?: string;
+}
+
+/** Holds one record, or every record of a person (found by e-mail) as one hold. */
+export async function runHoldAdd(configFile: string | undefined, options: HoldAddOptions): Promise<HoldCase> {
+  if (!options.reason.trim()) throw new RegistreError('E_USAGE', '--reason must say why');
+  const today = options.today ?? todayUtc();
+  const until = options.until === undefined ? undefined : requireDateInput('--until', options.until);
+  if (until !== undefined && until < today)
+    throw new RegistreError(
+      'E_USAGE',
+      `--until ${until} is already past (today is ${today}): a hold that has ended holds nothing`,
+    );
+  if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
+    throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
+  const project = openProject(configFile);
+  // One connection to the archive store: the checkpoint and the search for archived records
+  // (PGlite allows one instance per data folder).
+  const archive = await openArchive(project);
+  const state = await openState(project, 'write', archive).catch(async (error) => {
+    await archive.close();
+    throw error;
+  });
+  try {
+    const key = readHmacKey(project.loaded);
+    const actor = options.actor ?? currentActor();
+    const reasonHash = await state.keepReason(options.reason);
+    const found: { store: string; table: string; id: string; archived: boolean }[] = [];
+    for (const store of project.datamap.stores) {
+      await withStore(project, store, async (conn, ctx) => {
+        if (options.email !== undefined) {
+          for (const r of await findPerson(conn, ctx, store, options.email, key, archive))
+            found.push({
+              store: store.id,
+              table: r.table.name,
+              id: r.id,
+              archived: r.archived !== undefined,
+            });
+          return;
+        }
+        const table = store.tables.find((t) => t.name === options.table);
+        if (!table) return;
+        const [row] = await loadRows(conn, table.name, table.primaryKey, options.id);
+        if (!row)
+          throw new RegistreError(
+            'E_NOT_FOUND',
+            `table "${table.name}" has no record with ${table.primaryKey} = ${options.id}`,
+          );
+        found.push({
+          store: store.id,
+          table: table.name,
+          id: String(row[table.primaryKey]),
+          archived: false,
+        });
+      });
+    }
+    if (found.length === 0)
+      throw new RegistreError(
+        'E_NOT_FOUND',
+        options.email !== undefined
+          ? 'no record of this person in the stores or the archive'
+          : `no table "${options.table}" in the data map`,
+      );
+    const person =
+      options.email !== undefined
+        ? state.digest(`person\u0000${options.email.trim().toLowerCase()}`)
+        : undefined;
+    const ids = await recordHold(
+      state,
+      found.map((r) => ({ store: r.store, table: r.table, key: r.id })),
+      {
+        reason: options.reason,
+        reasonHash,
+        actor,
+        ...(person ? { person } : {}),
+        ...(until ? { until } : {}),
+      },
+    );
+    const caseId = ids[0] as number;
+    // Returns only once every running sweep has read these holds: no batch it commits from now
+    // on touches the held records.
+    await state.waitForSweeps(Math.max(...ids));
+    // A sweep may have deleted a record between the moment it was found and the moment the hold
+    // was read: say so, rather than report as held a record that is gone.
+    const gone = await vanished(project, archive, found);
+    if (gone.length)
+      throw new RegistreError(
+        'E_HOLD_TOO_LATE',
+        `hold ${caseId} is recorded, but ${gone.join(', ')} has no record any more: a running sweep deleted it before the hold took effect${gone.length < found.length ? '; the other records are held' : `; release hold ${caseId}, which holds nothing`}`,
+      );
+    return (await state.holdCase(caseId)) as HoldCase;
+  } finally {
+    await state.close();
+    await archive.close();
+  }
+}
+
+/**
+ * Adds a hold case and its one audit entry: each record by store, table and the keyed hash of its
+ * key; the reason by its keyed hash (the DPO's words stay in the state store).
+ */
+export async function recordHold(
+  state: StateStore,
+  records: readonly { store: string; table: string; key: string }[],
+  hold: { reason: string; reasonHash?: string; actor?: string; person?: string; until?: string },
+): Promise<number[]> {
+  const reasonHash = hold.reasonHash ?? (await state.keepReason(hold.reason));
+  const actor = hold.actor ?? currentActor();
+  const ids = await state.addHolds(records, { ...hold, reasonHash, actor });
+  await state.audit('hold.add', {
+    case: ids[0],
+    holds: records.map((r, i) => ({
+      hold: ids[i],
+      store: r.store,
+      table: r.table,
+      keys: state.digest(r.key),
+    })),
+    until: hold.until ?? null,
+    actor,
+    reason: reasonHash,
+    ...(hold.person ? { person: hold.person } : {}),
+  });
+  return ids;
+}
+
+/** The records of `found` that are neither in their live table nor in the archive store any more. */
+export async function vanished(
+  project: Project,
+  archive: Connection,
+  found: readonly { store: string; table: string; id: string; archived: boolean }[],
+): Promise<string[]> {
+  const gone: string[] = [];
+  const archiveTables = new Set((await listTables(archive)).map((t) => t.name));
+  for (const store of project.datamap.stores) {
+    const live = found.filter((r) => r.store === store.id && !r.archived);
+    if (live.length === 0) continue;
+    await withStore(project, store, async (conn) => {
+      for (const r of live) {
+        const table = store.tables.find((t) => t.name === r.table);
+        if (!table) continue;
+        if ((await loadRows(conn, table.name, table.primaryKey, r.id)).length) continue;
+        const name = archiveTableName(store, table);
+        const archived = archiveTables.has(name)
+          ? await archive.db
+              .selectFrom(name)
+              .select('record_key')
+              .where('record_key', '=', r.id)
+              .executeTakeFirst()
+          : undefined;
+        if (!archived) gone.push(`${store.id}.${r.table} ${r.id}`);
+      }
+    });
+  }
+  return gone;
+}
+
+/** The holds in force on `today` (or every hold ever added), each with its records. */
+export async function runHoldList(
+  configFile: string | undefined,
+  all: boolean,
+  today = todayUtc(),
+): Promise<HoldCase[]> {
+  return withState(configFile, 'read', async (state) =>
+    holdCases(all ? await state.holds({ includeReleased: true }) : await state.holds({ at: today })),
+  );
+}
+
+export function parseHoldId(text: string): number {
+  const id = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(id) || id < 1)
+    throw new RegistreError(
+      'E_USAGE',
+      `a hold is named by its number, as hold list shows it (got "${text}")`,
+    );
+  return id;
+}
+
+/** Ends a hold: every record it holds is open to its rules again. */
+export async function runHoldRelease(
+  configFile: string | undefined,
+  id: number,
+  actor = currentActor(),
+): Promise<HoldCase> {
+  return withState(configFile, 'write', async (state) => {
+    const hold = await state.releaseHold(id);
+    await state.audit('hold.release', { case: hold.id, holds: hold.records.map((r) => r.hold), actor });
+    return hold;
+  });
+}
+export type { HoldCase } from '../adapters/state/state-store.js';

@@ -1,0 +1,55 @@
+/** The register as code: where it is, its validation, the documents made from it, a draft from a notice. */
+import { resolve } from 'node:path';
+import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
+import { writeDocuments } from '../adapters/files/documents.js';
+import { readNoticeTable } from '../adapters/files/notice-files.js';
+import { loadRegister } from '../adapters/files/register-files.js';
+import type { DocumentKind } from '../core/documents/kinds.js';
+import { type MissingText, missingTexts } from '../core/documents/translations.js';
+import type { Issue } from '../core/issues.js';
+import { importNotice } from '../core/register/import-notice.js';
+import type { Register } from '../core/register/register-load.js';
+import type { Language } from '../core/text.js';
+
+export { BUNDLED_REGISTER } from '../adapters/files/bundled.js';
+
+/** The register a command reads: the path given, else the configured one, else the bundled one. */
+export function registerPath(given: string | undefined, configFile: string | undefined): string {
+  if (given) return resolve(given);
+  return registerPathOf(readConfig(configFile));
+}
+
+export function validateRegister(path: string): { register: Register | null; issues: readonly Issue[] } {
+  const { register, issues } = loadRegister(path);
+  return { register: register ?? null, issues };
+}
+
+export interface DocumentsResult {
+  /** Null when the register has errors: nothing was written. */
+  readonly written: readonly string[] | null;
+  readonly issues: readonly Issue[];
+  /** Texts printed in the other language, by language. */
+  readonly missing: readonly { readonly lang: Language; readonly texts: readonly MissingText[] }[];
+}
+
+export async function generateDocuments(
+  path: string,
+  out: string,
+  options: { only?: DocumentKind; lang?: Language } = {},
+): Promise<DocumentsResult> {
+  const { register, issues } = loadRegister(path);
+  if (!register || issues.some((i) => i.severity === 'error')) return { written: null, issues, missing: [] };
+  const languages = options.lang ? [options.lang] : (['fr', 'en'] as const);
+  const missing = languages.map((lang) => ({ lang, texts: missingTexts(register, lang) }));
+  const written = await writeDocuments(register, resolve(out), {
+    ...(options.only ? { only: options.only } : {}),
+    ...(options.lang ? { languages: [options.lang] } : {}),
+  });
+  return { written, issues, missing };
+}
+
+/** A draft register from a published privacy table (text, HTML or XLSX). */
+export async function importNoticeFile(file: string) {
+  const { rows, format } = await readNoticeTable(file);
+  return { draft: importNotice(rows), format };
+}

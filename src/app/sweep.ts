@@ -1,0 +1,275 @@
+/** `registre sweep`: applies the retention rules, batch by batch, with its audit entries. */
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import {
+  datamapPathOf,
+  readHmacKey,
+  readHmacKeyIfAvailable,
+  registerPathOf,
+} from '../adapters/files/config-files.js';
+import { readRegisterSources } from '../adapters/files/register-files.js';
+import type { Connection } from '../adapters/sql/connect.js';
+import { foreignKeys } from '../adapters/sql/introspect.js';
+import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
+import { finishPendingFiles, type SweepLine, type SweepSkip, sweepStore } from '../adapters/sql/sweep.js';
+import { currentActor, type StateStore } from '../adapters/state/state-store.js';
+import { blockingForeignKeys } from '../core/datamap/schema-check.js';
+import { RegistreError } from '../core/errors.js';
+import { requireDateInput } from '../core/retention/calendar.js';
+import { safeMessage } from '../core/safe-message.js';
+import { crossCheck } from './audit.js';
+import { connectStore, openProject, type Project } from './project.js';
+import { openArchive, openState, personArchive, todayUtc } from './stores.js';
+
+function sourcesHash(path: string | null): string {
+  if (!path) return '';
+  const hash = createHash('sha256');
+  for (const source of readRegisterSources(path)) hash.update(`${source.text}\n\u0000`);
+  return hash.digest('hex');
+}
+
+export interface SweepReport {
+  readonly at: string;
+  readonly run: number | null;
+  readonly dryRun: boolean;
+  readonly lines: readonly SweepLine[];
+  readonly total: number;
+  /** Records left as they were because they could not be processed (named; the sweep went on). */
+  readonly skipped: readonly SweepSkip[];
+  /** File work of an interrupted run finished at the start of this one. */
+  readonly recovered: { readonly finished: number; readonly dropped: number };
+}
+
+export interface SweepCommandOptions {
+  readonly at: string;
+  readonly dryRun?: boolean;
+  readonly batchSize?: number;
+  readonly progress?: boolean;
+  readonly today?: string;
+  /** How often the lock's heartbeat is sent while the sweep works (default 5 s). */
+  readonly heartbeatMs?: number;
+}
+
+function foldersOf(project: Project): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(project.loaded.config.files ?? {}).map(([k, v]) => [k, resolve(project.loaded.dir, v)]),
+  );
+}
+
+function writable(path: string, what: string): void {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    accessSync(path, constants.W_OK);
+  } catch (cause) {
+    throw new RegistreError('E_NOT_WRITABLE', `${what} (${path}) cannot be written; nothing was changed`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * Everything a sweep needs, checked before it changes anything: the key, every store, the
+ * archive store, the folders, and no foreign key that would stop a rule halfway.
+ */
+async function preflight(
+  project: Project,
+  conns: ReadonlyMap<string, { conn: Connection; map: Project['datamap']['stores'][number] }>,
+): Promise<Buffer> {
+  let key: Buffer | undefined;
+  try {
+    key = readHmacKey(project.loaded);
+  } catch (error) {
+    if (error instanceof RegistreError)
+      throw new RegistreError(error.code, `${error.message}; the sweep changed nothing`, { cause: error });
+    throw error;
+  }
+  if (!key)
+    throw new RegistreError(
+      'E_NO_HMAC_KEY',
+      'a sweep needs the HMAC key (it keys the suppression list and the audit log): write one with "registre key generate --out .registre/hmac.key" and add "hmacKey: file:.registre/hmac.key" to the configuration; the sweep changed nothing',
+    );
+  for (const [name, folder] of Object.entries(foldersOf(project)))
+    if (existsSync(folder)) writable(folder, `file folder "${name}"`);
+  writable(resolve(project.loaded.dir, project.loaded.config.returns ?? 'returns'), 'the returns folder');
+  writable(archiveFilesDir(project), 'the folder of archived files');
+  const blocking: string[] = [];
+  for (const { conn, map } of conns.values())
+    for (const b of blockingForeignKeys(project.register, map, await foreignKeys(conn)))
+      blocking.push(`store "${map.id}": ${b.message}`);
+  if (blocking.length)
+    throw new RegistreError('E_FOREIGN_KEY_BLOCKS', `${blocking.join('\n')}\nthe sweep changed nothing`);
+  return key;
+}
+
+function archiveFilesDir(project: Project): string {
+  return resolve(project.loaded.dir, project.loaded.config.archiveFiles ?? '.registre/archive-files');
+}
+
+export async function runSweep(
+  configFile: string | undefined,
+  options: SweepCommandOptions,
+): Promise<SweepReport> {
+  const at = requireDateInput('--at', options.at);
+  const today = options.today ?? todayUtc();
+  const dryRun = options.dryRun === true;
+  if (at > today && !dryRun)
+    throw new RegistreError(
+      'E_USAGE',
+      `--at ${at} is after today (${today}): a sweep never deletes early; a later date is allowed only with --dry-run, to see what would go`,
+    );
+  const project = openProject(configFile);
+  const hashes = {
+    register: sourcesHash(registerPathOf(project.loaded)),
+    datamap: sourcesHash(datamapPathOf(project.loaded)),
+  };
+  const conns = new Map<string, { conn: Connection; map: Project['datamap']['stores'][number] }>();
+  let archive: Connection | null = null;
+  let state: StateStore | null = null;
+  let lock: Awaited<ReturnType<StateStore['lock']>> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let runId: number | null = null;
+  const bar = options.progress
+    ? new cliProgress.SingleBar(
+        { format: 'sweep {bar} {value} records | {rule}', stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  try {
+    for (const store of project.datamap.stores)
+      conns.set(store.id, { conn: await connectStore(project, store), map: store });
+    const key = dryRun ? readHmacKeyIfAvailable(project.loaded) : await preflight(project, conns);
+    // A dry run writes nothing: no state or archive store is created for it.
+    archive = dryRun ? ((await personArchive(project)) ?? null) : await openArchive(project);
+    state = dryRun
+      ? await openState(project, 'read')
+      : await openState(project, 'write', archive ?? undefined);
+    const lockName = `sweep:${project.datamap.stores.map((s) => s.id).join(',')}`;
+    let recovered = { finished: 0, dropped: 0 };
+    let lockError: unknown = null;
+    if (!dryRun) {
+      lock = await state.lock(lockName);
+      const beat = lock.beat;
+      // On a timer too: a long scan that finds nothing due still shows it is alive.
+      timer = setInterval(() => {
+        beat().catch((error) => {
+          lockError = error;
+        });
+      }, options.heartbeatMs ?? 5000);
+      timer.unref();
+      for (const run of await state.runs(100))
+        if (run.status === 'running' || run.status === 'died') {
+          await state.finishRun(run.id, 'failed', { interrupted: true });
+          await state.audit('sweep.interrupted', {
+            run: run.id,
+            note: 'this run stopped without finishing (killed); its last intent without a batch entry was applied whole or not at all; the next run re-evaluated everything',
+          });
+        }
+      // A hold deleted or released behind the log's back would let the sweep take what it held.
+      const tampered = await crossCheck(
+        state,
+        await state.auditEntries(['hold.add', 'hold.release']),
+        'holds',
+      );
+      if (tampered.length)
+        throw new RegistreError(
+          'E_HOLDS_TAMPERED',
+          `the holds table does not match the audit log (${tampered
+            .slice(0, 5)
+            .map((p) => p.message)
+            .join(
+              '; ',
+            )}${tampered.length > 5 ? `; and ${tampered.length - 5} more` : ''}); the sweep changed nothing: run registre audit verify, and restore the state store`,
+        );
+      recovered = await finishPendingFiles(state, conns);
+      runId = await state.startRun(at);
+      await state.audit('sweep.start', {
+        run: runId,
+        at,
+        actor: currentActor(),
+        register: hashes.register,
+        datamap: hashes.datamap,
+        ...(recovered.finished || recovered.dropped ? { recovered } : {}),
+      });
+    }
+    bar?.start(0, 0, { rule: '' });
+    let done = 0;
+    const lines: SweepLine[] = [];
+    const skipped: SweepSkip[] = [];
+    for (const { conn, map: store } of conns.values()) {
+      const ctx: RetentionSqlContext = {
+        register: project.register,
+        datamap: project.datamap,
+        dialect: conn.dialect,
+      };
+      try {
+        const result = await sweepStore(conn, ctx, store, state, {
+          at,
+          dryRun,
+          batchSize: options.batchSize ?? 5000,
+          runId: runId ?? 0,
+          hashes,
+          ...(key ? { hmacKey: key } : {}),
+          folders: foldersOf(project),
+          returnsDir: resolve(project.loaded.dir, project.loaded.config.returns ?? 'returns'),
+          archiveFilesDir: archiveFilesDir(project),
+          archive,
+          onBatch: (line, count) => {
+            done += count;
+            bar?.setTotal(done);
+            bar?.update(done, { rule: `${line.rule} (${line.action})` });
+          },
+          afterBatch: async (holdsSeen) => {
+            if (lockError) throw lockError;
+            await lock?.beat(holdsSeen);
+          },
+        });
+        lines.push(...result.lines);
+        skipped.push(...result.skipped);
+      } catch (error) {
+        if (error instanceof RegistreError) throw error;
+        throw new RegistreError(
+          'E_STORE_FAILED',
+          `store "${store.id}" (${conn.label}) failed during the sweep: ${safeMessage(error)}; the batch under way was rolled back, the ones before it stay applied and logged`,
+          { cause: error },
+        );
+      }
+    }
+    const total = lines.reduce((n, l) => n + l.count, 0);
+    if (runId !== null) {
+      const entry = await state.audit('sweep.done', { run: runId, total, skipped: skipped.length });
+      await state.finishRun(runId, 'done', {
+        total,
+        lines,
+        skipped: skipped.map((s) => ({ table: s.table, key: s.key, code: s.code })),
+        head: { seq: entry.seq, hash: entry.hash },
+      });
+    }
+    return { at, run: runId, dryRun, lines, total, skipped, recovered };
+  } catch (error) {
+    if (runId !== null && state) {
+      // No message in the log: a database error can quote a value; the code and the class suffice.
+      const code =
+        error instanceof RegistreError
+          ? error.code
+          : ((error as NodeJS.ErrnoException).code ?? 'E_UNEXPECTED');
+      const s = state;
+      const entry = await s.audit('sweep.failed', { run: runId, code }).catch(() => null);
+      await s
+        .finishRun(runId, 'failed', {
+          code,
+          ...(entry ? { head: { seq: entry.seq, hash: entry.hash } } : {}),
+        })
+        .catch(() => {});
+    }
+    throw error;
+  } finally {
+    if (timer) clearInterval(timer);
+    bar?.stop();
+    await lock?.release().catch(() => {});
+    await state?.close().catch(() => {});
+    await archive?.close().catch(() => {});
+    for (const { conn } of conns.values()) await conn.close().catch(() => {});
+  }
+}

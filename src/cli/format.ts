@@ -1,0 +1,97 @@
+/** What the commands print: the application layer's results as terminal text. */
+import type { Explanation } from '../app/explain.js';
+import type { Forecast, Plan, PlanListing } from '../app/plan.js';
+import type { SweepReport } from '../app/sweep.js';
+import { spreadsheetCsv } from '../core/csv.js';
+
+export function formatSweep(report: SweepReport): string {
+  const head = `${report.dryRun ? 'dry run: would apply' : `sweep run ${report.run}: applied`} on ${report.at}: ${report.total} records`;
+  const skipped = report.skipped.map((s) => `  skipped ${s.table} ${s.key} (rule ${s.rule}): ${s.reason}`);
+  const recovered =
+    report.recovered.finished || report.recovered.dropped
+      ? [
+          `  finished the file work of an interrupted run: ${report.recovered.finished} file(s) done, ${report.recovered.dropped} left with their record`,
+        ]
+      : [];
+  return `${[
+    head,
+    ...report.lines
+      .filter((l) => l.count > 0)
+      .map((l) => `  ${l.rule.padEnd(24)} ${l.table.padEnd(24)} ${l.action.padEnd(14)} ${l.count}`),
+    ...recovered,
+    ...(skipped.length ? [`${skipped.length} record(s) skipped, left as they are:`, ...skipped] : []),
+  ].join('\n')}\n`;
+}
+export function formatPlanList(list: PlanListing): string {
+  const head = `${list.table} records of rule ${list.rule} that are ${list.status.join(' or ')} on ${list.at} (live store "${list.store}")`;
+  const rows = list.records.map((r) => `${r.key}\t${r.status}\t${r.deadline ?? 'no deadline'}`);
+  const more = list.next
+    ? [
+        `more: registre plan --list ${list.rule} --after ${list.next}${list.status.join(',') === 'due' ? '' : ` --status ${list.status.join(',')}`}`,
+      ]
+    : [];
+  return `${[head, ...(rows.length ? ['key\tstatus\tdeadline', ...rows] : ['none']), ...more].join('\n')}\n`;
+}
+
+export function formatPlan(plan: Plan): string {
+  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'anonymised', 'invalid'];
+  const rows = [
+    ...plan.rules.map((l) =>
+      [l.rule, l.table, l.active, l.archive, l.due, l.held, l.anonymised, l.invalid].map(String),
+    ),
+    [
+      'total',
+      '',
+      ...(['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const).map((k) =>
+        String(plan.totals[k]),
+      ),
+    ],
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return `plan on ${plan.at}\n${line(header)}\n${rows.map(line).join('\n')}\n`;
+}
+
+export function forecastCsv(forecast: Forecast): string {
+  const rows = [
+    ['rule', 'table', ...forecast.months],
+    ...forecast.rules.map((l) => [l.rule, l.table, ...forecast.months.map((m) => String(l.months[m] ?? 0))]),
+  ];
+  return spreadsheetCsv(rows);
+}
+
+export function formatForecast(forecast: Forecast): string {
+  const header = ['rule', ...forecast.months];
+  const rows = forecast.rules.map((l) => [l.rule, ...forecast.months.map((m) => String(l.months[m] ?? 0))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return `records reaching their deadline, by month, from ${forecast.from} (holds aside)\n${line(header)}\n${rows.map(line).join('\n')}\n`;
+}
+
+export function formatExplanation(e: Explanation): string {
+  const head = `${e.table} ${e.id}: ${e.status}${e.deadline ? `, deadline ${e.deadline}` : ', no deadline'}${e.action ? `, then ${e.action}` : ''}${e.processor ? ' (processed on behalf of a controller)' : ''}`;
+  const lines = [head];
+  if (e.archiveFrom)
+    lines.push(`  intermediate archive from ${e.archiveFrom}${e.status === 'archive' ? ' (now)' : ''}`);
+  const byRule = new Map<string, typeof e.purposes>();
+  for (const p of e.purposes) byRule.set(p.rule, [...(byRule.get(p.rule) ?? []), p]);
+  for (const [rule, purposes] of byRule) {
+    const p = purposes[0];
+    lines.push(
+      `  rule ${rule}${rule === e.rule ? ' (wins)' : ''} for ${purposes.map((x) => x.purpose).join(', ')}: anchor ${p?.anchor ?? '-'} = ${p?.anchorDate ?? 'none'}, deadline ${p?.deadline ?? 'none'}`,
+    );
+  }
+  if (e.store === 'archive')
+    lines.push(
+      `  in the intermediate archive since ${e.archiveFrom} (rule ${e.rule}); deleted from it on ${e.deadline}`,
+    );
+  else if (e.purposes.length === 0) lines.push('  no retention rule applies to it');
+  if (e.status === 'invalid')
+    lines.push(
+      '  a value one of its rules reads is there but is not a valid date or duration: never due until it is corrected (registre check names the column)',
+    );
+  for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
+  return `${lines.join('\n')}\n`;
+}
