@@ -37,6 +37,13 @@ describe.each(DIALECTS)('sweep on $name', (database) => {
         })
         .execute(),
     );
+    // Rule 13: three years without a click end the subscription, but nobody objected: not listed.
+    await withShop(config, (conn) =>
+      conn.db
+        .insertInto('newsletter_subscribers')
+        .values({ id: 900_002, email: 'lapsed@example.org', subscribed_at: '2022-01-04 10:00:00' })
+        .execute(),
+    );
     const before = await runPlan(config, AT);
     const dry = await runSweep(config, { at: AT, dryRun: true, today: AT });
     const run = await runSweep(config, { at: AT, today: AT, batchSize: 37 });
@@ -58,6 +65,16 @@ describe.each(DIALECTS)('sweep on $name', (database) => {
         .where('email_hmac', '=', hmac('jeanne.example@mail.fr'))
         .execute();
       expect(listed).toEqual([{ email_hmac: hmac('jeanne.example@mail.fr'), reason: 'unsubscribe' }]);
+      expect(
+        await conn.db.selectFrom('newsletter_subscribers').select('id').where('id', '=', 900_002).execute(),
+      ).toEqual([]);
+      expect(
+        await conn.db
+          .selectFrom('suppression_list')
+          .select('id')
+          .where('email_hmac', '=', hmac('lapsed@example.org'))
+          .execute(),
+      ).toEqual([]);
     });
     expect((await runAuditVerify(config)).problems).toEqual([]);
   });

@@ -16,7 +16,9 @@ import { csvCell } from '../../core/csv.js';
 import { columnOfField } from '../../core/datamap/datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
+import { suppressionOf } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
+import { toCalendarDate } from '../../core/retention/calendar.js';
 import { fileInside, moveFile, removeFile } from '../files/record-files.js';
 import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection, Dialect } from './connect.js';
@@ -139,7 +141,8 @@ async function suppress(
   keys: readonly unknown[],
   options: SweepOptions,
 ): Promise<void> {
-  const field = rule.suppress as string;
+  const suppression = suppressionOf(rule);
+  if (!suppression) return;
   const list = store.suppressionList;
   if (!list)
     throw new RegistreError(
@@ -152,17 +155,48 @@ async function suppress(
       'E_NO_HMAC_KEY',
       `rule "${rule.id}" needs the HMAC key (hmacKey in the configuration) to fill the suppression list`,
     );
-  const column = columnOfField(table, field) ?? field;
-  const rows = await selectByKeys(trx, dialect, table, keys, [column]);
-  const hashes = [
-    ...new Set(
-      rows
-        .map((r) => r[column])
-        .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
-        .map((v) => hmacHex(key, normaliseEmail(v))),
-    ),
-  ];
-  if (hashes.length === 0) return;
+  const column = columnOfField(table, suppression.field) ?? suppression.field;
+  const asked = (suppression.when ?? []).map((f) => columnOfField(table, f) ?? f);
+  const rows = await selectByKeys(trx, dialect, table, keys, [...new Set([column, ...asked])]);
+  // Only the people who asked (rule 13): a record whose period simply ran out is not listed.
+  const listed = suppression.when
+    ? rows.filter((r) =>
+        asked.some((c) => {
+          const date = toCalendarDate(r[c]);
+          return date !== null && date <= options.at;
+        }),
+      )
+    : rows;
+  await addToSuppressionList(
+    trx,
+    dialect,
+    store,
+    listed.map((r) => r[column]).filter((v): v is string => typeof v === 'string' && v.trim() !== ''),
+    key,
+    { at: options.at, reason: 'unsubscribe' },
+  );
+}
+
+/**
+ * Puts the keyed hashes of addresses on the store's suppression list, once each; `reason` goes in
+ * the list's reason column when the data map names one.
+ */
+export async function addToSuppressionList(
+  trx: Db,
+  dialect: Dialect,
+  store: StoreMap,
+  addresses: readonly string[],
+  key: Buffer,
+  options: { at: string; reason: string },
+): Promise<string[]> {
+  const list = store.suppressionList;
+  if (!list)
+    throw new RegistreError(
+      'E_NO_SUPPRESSION_LIST',
+      `store "${store.id}" declares no suppression list (suppressionList in the data map)`,
+    );
+  const hashes = [...new Set(addresses.map((v) => hmacHex(key, normaliseEmail(v))))];
+  if (hashes.length === 0) return [];
   const existing = new Set<string>();
   for (const part of chunks(hashes))
     for (const r of await trx
@@ -172,7 +206,7 @@ async function suppress(
       .execute())
       existing.add(String((r as { h: unknown }).h));
   const missing = hashes.filter((h) => !existing.has(h));
-  if (missing.length === 0) return;
+  if (missing.length === 0) return [];
   const listTable = store.tables.find((t) => t.name === list.table);
   const ids = listTable ? await nextIds(trx, list.table, listTable.primaryKey, missing.length) : [];
   // The sweep's date, not the clock: the same sweep gives the same rows, however often it is run.
@@ -189,9 +223,11 @@ async function suppress(
           [list.column]: h,
           ...(list.timestamp ? { [list.timestamp]: stamp } : {}),
           ...(list.values ?? {}),
+          ...(list.reason ? { [list.reason]: options.reason } : {}),
         })),
       )
       .execute();
+  return missing;
 }
 
 /** A file written for its owner only. */

@@ -63,6 +63,9 @@ export const SuppressionList = z
     table: Name,
     column: Name.describe('the column holding the keyed hash (HMAC-SHA-256) of the normalised e-mail'),
     timestamp: Name.optional().describe('set to the time of the addition'),
+    reason: Name.optional().describe(
+      'the column that says why: unsubscribe (the sweep, when the person ended it), objection or erasure (requests)',
+    ),
     values: z
       .record(Name, z.union([z.string(), z.number(), z.boolean()]))
       .optional()

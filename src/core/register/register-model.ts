@@ -145,3 +145,13 @@ export function orderedActivities(register: Register): Activity[] {
     a.ref !== undefined && b.ref !== undefined ? a.ref.localeCompare(b.ref, 'en', { numeric: true }) : 0,
   );
 }
+
+/**
+ * A rule's suppression: the identity field whose keyed hash goes on the suppression list when a
+ * record is deleted, and, when given, the date fields that mean the person asked (only a record
+ * ended by one of them is listed: nobody objected when a period simply ran out).
+ */
+export function suppressionOf(rule: RetentionRule): { field: string; when?: readonly string[] } | undefined {
+  if (rule.suppress === undefined) return undefined;
+  return typeof rule.suppress === 'string' ? { field: rule.suppress } : rule.suppress;
+}

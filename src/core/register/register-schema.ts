@@ -189,11 +189,23 @@ export const RetentionRule = z.strictObject({
     .optional()
     .describe('processor data: export it for its controller before deleting it'),
   suppress: z
-    .string()
-    .optional()
-    .describe(
-      'an identity field whose keyed hash must be on the suppression list once the record is deleted',
-    ),
+    .union([
+      z
+        .string()
+        .describe(
+          'an identity field whose keyed hash goes on the suppression list whenever the record is deleted',
+        ),
+      z.strictObject({
+        field: z.string().describe('the identity field whose keyed hash goes on the suppression list'),
+        when: z
+          .array(z.string())
+          .min(1)
+          .describe(
+            'the date fields that mean the person asked (unsubscribed, objected): only a record ended by one of them is put on the list, not one whose time ran out',
+          ),
+      }),
+    ])
+    .optional(),
   setBy: z.enum(['controller', 'controller-instructions', 'law']).optional(),
   text: LocalText.optional(),
   note: LocalText.optional(),

@@ -15,6 +15,7 @@ import {
   languagesOf,
   recordCategories,
   resolvePath,
+  suppressionOf,
 } from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
 
@@ -544,13 +545,23 @@ function checkRule(
         );
     });
   }
-  if (rule.suppress !== undefined && !record.fields[rule.suppress])
-    error(
-      'E_UNKNOWN_FIELD',
-      rule,
-      ['suppress'],
-      `rule "${rule.id}": record "${record.id}" has no field "${rule.suppress}"`,
-    );
+  const suppression = suppressionOf(rule);
+  for (const [field, path] of suppression
+    ? [
+        [
+          suppression.field,
+          typeof rule.suppress === 'string' ? ['suppress'] : ['suppress', 'field'],
+        ] as const,
+        ...(suppression.when ?? []).map((f, i) => [f, ['suppress', 'when', i]] as const),
+      ]
+    : [])
+    if (!record.fields[field])
+      error(
+        'E_UNKNOWN_FIELD',
+        rule,
+        [...path],
+        `rule "${rule.id}": record "${record.id}" has no field "${field}"`,
+      );
   if (rule.returnTo) {
     const rel = record.relations?.[rule.returnTo.relation];
     if (!rel)
