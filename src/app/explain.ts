@@ -3,7 +3,7 @@ import { readHmacKeyIfAvailable } from '../adapters/files/config-files.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
 import { RegistreError } from '../core/errors.js';
 import { requireDateInput } from '../core/retention/calendar.js';
-import type { HoldReason } from '../core/retention/retention.js';
+import { type HoldReason, heldStatus } from '../core/retention/retention.js';
 import { openProject, withStore } from './project.js';
 import { openState, personArchive } from './stores.js';
 
@@ -30,7 +30,12 @@ export async function runExplain(
       .filter(
         (h) => h.store === store && h.table === table && h.key === id && (h.until === null || h.until >= at),
       )
-      .map((h) => ({ hold: `manual-${h.caseId}`, reason: h.reason, ...(h.until ? { until: h.until } : {}) }));
+      .map((h) => ({
+        hold: `${h.kind === 'restriction' ? 'restriction' : 'manual'}-${h.caseId}`,
+        reason: h.reason,
+        ...(h.until ? { until: h.until } : {}),
+        ...(h.kind === 'restriction' ? { restriction: true } : {}),
+      }));
   // A record's key for the evaluator is `record:key`; a manual hold names a store's table.
   const manualOf = (store: string) => (recordKey: string) => {
     const split = recordKey.indexOf(':');
@@ -85,7 +90,7 @@ export async function runExplain(
               store: 'archive',
               table: record.table.name,
               id: record.id,
-              status: held.length ? 'held' : record.archived.deadline <= at ? 'due' : 'archive',
+              status: held.length ? heldStatus(held) : record.archived.deadline <= at ? 'due' : 'archive',
               deadline: record.archived.deadline,
               archiveFrom: record.archived.archivedAt.slice(0, 10),
               action: 'delete',

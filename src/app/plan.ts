@@ -21,17 +21,26 @@ export interface Plan {
     readonly archive: number;
     readonly due: number;
     readonly held: number;
+    readonly restricted: number;
     readonly anonymised: number;
     readonly invalid: number;
   };
 }
 
-/** The manual holds in force on `at`, by store, then by table. */
-async function manualHolds(project: Project, at: string): Promise<Map<string, Map<string, string[]>>> {
+/**
+ * The manual holds in force on `at`, by store, then by table; `restricted`: those that are
+ * restrictions of processing (art. 18).
+ */
+async function manualHolds(
+  project: Project,
+  at: string,
+  restrictedOnly = false,
+): Promise<Map<string, Map<string, string[]>>> {
   const state = await openState(project);
   try {
     const byStore = new Map<string, Map<string, string[]>>();
     for (const h of await state.holds({ at })) {
+      if (restrictedOnly && h.kind !== 'restriction') continue;
       const tables = byStore.get(h.store) ?? new Map<string, string[]>();
       const keys = tables.get(h.table);
       if (keys) keys.push(h.key);
@@ -49,15 +58,18 @@ export async function runPlan(configFile: string | undefined, atText: string): P
   const project = openProject(configFile);
   const rules: PlanLine[] = [];
   const holds = await manualHolds(project, at);
+  const restrictions = await manualHolds(project, at, true);
   const archive = await personArchive(project);
   try {
     for (const store of project.datamap.stores) {
       const heldKeys = holds.get(store.id) ?? new Map<string, string[]>();
+      const restrictedKeys = restrictions.get(store.id) ?? new Map<string, string[]>();
       const conn = await connectStore(project, store);
       try {
         rules.push(
           ...(await planStore(conn, project.register, project.datamap, store, at, {
             heldKeys,
+            restrictedKeys,
             archive: archive ?? null,
           })),
         );
@@ -68,9 +80,9 @@ export async function runPlan(configFile: string | undefined, atText: string): P
   } finally {
     await archive?.close();
   }
-  const totals = { active: 0, archive: 0, due: 0, held: 0, anonymised: 0, invalid: 0 };
+  const totals = { active: 0, archive: 0, due: 0, held: 0, restricted: 0, anonymised: 0, invalid: 0 };
   for (const line of rules)
-    for (const k of ['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const)
+    for (const k of ['active', 'archive', 'due', 'held', 'restricted', 'anonymised', 'invalid'] as const)
       totals[k] += line[k];
   return { at, rules, totals };
 }
@@ -131,6 +143,7 @@ export async function runPlanList(
         statuses: status as RecordStatus[],
         limit,
         heldKeys: holds.get(store.id) ?? new Map(),
+        restrictedKeys: (await manualHolds(project, at, true)).get(store.id) ?? new Map(),
         ...(options.after !== undefined ? { after: options.after } : {}),
       },
     );

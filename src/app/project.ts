@@ -1,4 +1,5 @@
 /** What most commands start from: the configuration, a valid register and data map, the stores. */
+import { resolve } from 'node:path';
 import {
   datamapPathOf,
   type LoadedConfig,
@@ -84,4 +85,16 @@ export async function withStore<T>(
   } finally {
     await conn.close();
   }
+}
+
+/** The folders file columns are relative to, by name, as absolute paths. */
+export function foldersOf(project: Project): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(project.loaded.config.files ?? {}).map(([k, v]) => [k, resolve(project.loaded.dir, v)]),
+  );
+}
+
+/** Where the files of archived records are moved. */
+export function archiveFilesDir(project: Project): string {
+  return resolve(project.loaded.dir, project.loaded.config.archiveFiles ?? '.registre/archive-files');
 }

@@ -20,7 +20,7 @@ import { RegistreError } from '../core/errors.js';
 import { requireDateInput } from '../core/retention/calendar.js';
 import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
-import { connectStore, openProject, type Project } from './project.js';
+import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
 import { openArchive, openState, personArchive, todayUtc } from './stores.js';
 
 function sourcesHash(path: string | null): string {
@@ -50,12 +50,6 @@ export interface SweepCommandOptions {
   readonly today?: string;
   /** How often the lock's heartbeat is sent while the sweep works (default 5 s). */
   readonly heartbeatMs?: number;
-}
-
-function foldersOf(project: Project): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(project.loaded.config.files ?? {}).map(([k, v]) => [k, resolve(project.loaded.dir, v)]),
-  );
 }
 
 function writable(path: string, what: string): void {
@@ -101,10 +95,6 @@ async function preflight(
   if (blocking.length)
     throw new RegistreError('E_FOREIGN_KEY_BLOCKS', `${blocking.join('\n')}\nthe sweep changed nothing`);
   return key;
-}
-
-function archiveFilesDir(project: Project): string {
-  return resolve(project.loaded.dir, project.loaded.config.archiveFiles ?? '.registre/archive-files');
 }
 
 export async function runSweep(

@@ -1,6 +1,7 @@
 /** What the commands print: the application layer's results as terminal text. */
 import type { Explanation } from '../app/explain.js';
 import type { Forecast, Plan, PlanListing } from '../app/plan.js';
+import type { RequestView, RunResult } from '../app/requests.js';
 import type { SweepReport } from '../app/sweep.js';
 import { spreadsheetCsv } from '../core/csv.js';
 
@@ -34,15 +35,17 @@ export function formatPlanList(list: PlanListing): string {
 }
 
 export function formatPlan(plan: Plan): string {
-  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'anonymised', 'invalid'];
+  const header = ['rule', 'table', 'active', 'archive', 'due', 'held', 'restricted', 'anonymised', 'invalid'];
   const rows = [
     ...plan.rules.map((l) =>
-      [l.rule, l.table, l.active, l.archive, l.due, l.held, l.anonymised, l.invalid].map(String),
+      [l.rule, l.table, l.active, l.archive, l.due, l.held, l.restricted, l.anonymised, l.invalid].map(
+        String,
+      ),
     ),
     [
       'total',
       '',
-      ...(['active', 'archive', 'due', 'held', 'anonymised', 'invalid'] as const).map((k) =>
+      ...(['active', 'archive', 'due', 'held', 'restricted', 'anonymised', 'invalid'] as const).map((k) =>
         String(plan.totals[k]),
       ),
     ],
@@ -93,5 +96,39 @@ export function formatExplanation(e: Explanation): string {
       '  a value one of its rules reads is there but is not a valid date or duration: never due until it is corrected (registre check names the column)',
     );
   for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatRequest(r: RequestView): string {
+  const left =
+    r.status === 'done' || r.status === 'refused'
+      ? ''
+      : r.overdue
+        ? `, ${-r.daysLeft} day(s) late`
+        : `, ${r.daysLeft} day(s) left`;
+  return `request ${r.id}: ${r.type}, ${r.status}, received ${r.received}, due ${r.due}${left}${r.purpose ? `, purpose ${r.purpose}` : ''}${r.extended ? `, extended ${r.extended.months} month(s): ${r.extended.reason}` : ''}${r.refused ? `, refused: ${r.refused}` : ''}\n`;
+}
+
+export function formatRequests(list: readonly RequestView[]): string {
+  return list.length ? list.map(formatRequest).join('') : 'no request\n';
+}
+
+export function formatRun(r: RunResult): string {
+  const lines = [
+    `request ${r.request} (${r.type}) ${r.dryRun ? 'dry run on' : 'carried out on'} ${r.at}: ${r.found} record(s) found`,
+  ];
+  if (r.message) lines.push(r.message);
+  for (const f of r.files ?? []) lines.push(`  wrote ${f}`);
+  for (const e of r.erased ?? [])
+    lines.push(
+      `  ${e.action === 'delete' ? 'deleted' : 'anonymised'} ${e.table} ${e.id}${e.archived ? ' (archive)' : ''}`,
+    );
+  for (const k of r.kept ?? [])
+    lines.push(`  kept ${k.table} ${k.id}: ${k.basis}${k.until ? `, until ${k.until}` : ''}`);
+  for (const f of r.forwarded ?? []) lines.push(`  forwarded to ${f.controller}: ${f.table} ${f.id}`);
+  for (const x of r.rectified ?? []) lines.push(`  rectified ${x.table} ${x.id}: ${x.fields.join(', ')}`);
+  for (const u of r.unchanged ?? []) lines.push(`  unchanged ${u.table} ${u.id}: ${u.basis}`);
+  if (r.restricted?.length) lines.push(`  restricted: ${r.restricted.length} record(s) (hold ${r.hold})`);
+  if (r.suppressed) lines.push('  the address is on the suppression list (keyed hash)');
   return `${lines.join('\n')}\n`;
 }

@@ -80,6 +80,19 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   archive: 'registre archive --config shop/registre.yaml --table customers --reason "tax audit 2026"',
   demo: 'registre demo --out shop --customers 1000',
   schema: 'registre schema --kind datamap --out datamap.schema.json',
+  'request open':
+    'registre request open --config shop/registre.yaml --type access --email jeanne@example.org',
+  'request send-code': 'registre request send-code --config shop/registre.yaml 1',
+  'request verify': 'registre request verify --config shop/registre.yaml 1 --code 123456',
+  'request run': 'registre request run --config shop/registre.yaml 1 --out access-1',
+  'request list': 'registre request list --config shop/registre.yaml --overdue',
+  'request show': 'registre request show --config shop/registre.yaml 1',
+  'request extend':
+    'registre request extend --config shop/registre.yaml 1 --months 2 --reason "many records in the archive"',
+  'request refuse':
+    'registre request refuse --config shop/registre.yaml 1 --reason "manifestly unfounded: the same request every day"',
+  'request restriction lift': 'registre request restriction lift --config shop/registre.yaml 3',
+  'erasure replay': 'registre erasure replay --config shop/registre.yaml --dry-run',
 };
 
 /** Every leaf command by its path ("hold add"), for the README check and the examples. */
@@ -384,6 +397,192 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       const { parseHoldId, runHoldRelease } = await import('../app/holds.js');
       const held = await runHoldRelease(program.opts().config, parseHoldId(id));
       io.out(`hold ${held.id} released: ${recordCount(held.records.length)}\n${formatHoldRecords(held)}`);
+      setExit(0);
+    });
+
+  const request = program
+    .command('request')
+    .description("people's requests (GDPR art. 15 to 21): open, verify, run, on time and with proof");
+  const requests = () => import('../app/requests.js');
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  request
+    .command('open')
+    .description('record a request and send the identity code to the address')
+    .addOption(
+      new Option('--type <type>', 'what the person asks')
+        .choices(['access', 'erasure', 'rectification', 'restriction', 'portability', 'objection'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--email <address>', "the person's e-mail address")
+    .option('--received <date>', 'the day the request arrived (YYYY-MM-DD, default today)')
+    .option('--purpose <purpose>', 'objection: the purpose objected to')
+    .option('--set <field=value>', 'rectification: a corrected value (repeat it)', collect)
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: {
+        type: string;
+        email: string;
+        received?: string;
+        purpose?: string;
+        set?: string[];
+        json?: boolean;
+      }) => {
+        const { openRequest } = await requests();
+        const { formatRequest } = await import('./format.js');
+        const opened = await openRequest(program.opts().config, opts);
+        io.out(
+          opts.json
+            ? `${JSON.stringify({ id: opened.id, type: opened.type, status: opened.status, received: opened.received, due: opened.due })}\n`
+            : `${formatRequest(opened)}the identity code was sent to the address (valid 15 minutes)\n`,
+        );
+        setExit(0);
+      },
+    );
+  request
+    .command('send-code')
+    .description('send a new identity code (the last one expired)')
+    .argument('<id>', 'the request')
+    .action(async (id: string) => {
+      const { parseRequestId, resendCode } = await requests();
+      await resendCode(program.opts().config, parseRequestId(id));
+      io.out(`request ${id}: a new code was sent\n`);
+      setExit(0);
+    });
+  request
+    .command('verify')
+    .description("verify the person's identity: the code they received, or the DPO's check by other means")
+    .argument('<id>', 'the request')
+    .option('--code <code>', 'the six-digit code')
+    .option('--manual', 'verified by the DPO by other means')
+    .option('--reason <text>', 'with --manual: how')
+    .action(async (id: string, opts: { code?: string; manual?: boolean; reason?: string }) => {
+      const { parseRequestId, verifyRequest } = await requests();
+      if ((opts.code === undefined) === (opts.manual !== true))
+        throw new RegistreError('E_USAGE', 'give either --code CODE or --manual --reason TEXT');
+      const verified = await verifyRequest(
+        program.opts().config,
+        parseRequestId(id),
+        opts.manual ? { manual: true, reason: opts.reason ?? '' } : { code: opts.code as string },
+      );
+      io.out(`request ${verified.id}: identity verified\n`);
+      setExit(0);
+    });
+  request
+    .command('run')
+    .description('carry the request out (access and portability write their package to --out)')
+    .argument('<id>', 'the request')
+    .option('--at <date>', 'the date it is carried out on (default today)')
+    .option('--out <dir>', 'access, portability: the folder of the package')
+    .option('--dry-run', 'say what it would do, change nothing')
+    .option(
+      '--on-behalf-of <controller>',
+      "erasure of processor data: on that controller's instruction (its id)",
+    )
+    .option('--grounds <text>', "objection: the DPO's compelling legitimate grounds to go on (art. 21(1))")
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        id: string,
+        opts: {
+          at?: string;
+          out?: string;
+          dryRun?: boolean;
+          onBehalfOf?: string;
+          grounds?: string;
+          json?: boolean;
+        },
+      ) => {
+        const { parseRequestId, runRequest } = await requests();
+        const { formatRun } = await import('./format.js');
+        const result = await runRequest(program.opts().config, parseRequestId(id), opts);
+        io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatRun(result));
+        setExit(0);
+      },
+    );
+  request
+    .command('list')
+    .description('the requests, overdue first, with the days left')
+    .option('--overdue', 'only the late ones')
+    .option('--json', 'print JSON')
+    .action(async (opts: { overdue?: boolean; json?: boolean }) => {
+      const { listRequests } = await requests();
+      const { formatRequests } = await import('./format.js');
+      const list = await listRequests(program.opts().config, { overdue: opts.overdue === true });
+      io.out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatRequests(list));
+      setExit(0);
+    });
+  request
+    .command('show')
+    .description('one request: its dates, status and outcome')
+    .argument('<id>', 'the request')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { parseRequestId, showRequest } = await requests();
+      const { formatRequest } = await import('./format.js');
+      const shown = await showRequest(program.opts().config, parseRequestId(id));
+      io.out(opts.json ? `${JSON.stringify(shown, null, 2)}\n` : formatRequest(shown));
+      setExit(0);
+    });
+  request
+    .command('extend')
+    .description('extend the deadline by one or two months, with the reason the person is told (art. 12(3))')
+    .argument('<id>', 'the request')
+    .requiredOption('--months <n>', '1 or 2')
+    .requiredOption('--reason <text>', 'why (the person is told)')
+    .action(async (id: string, opts: { months: string; reason: string }) => {
+      const { extendRequest, parseRequestId } = await requests();
+      if (!/^[12]$/.test(opts.months)) throw new RegistreError('E_USAGE', `--months ${opts.months}: 1 or 2`);
+      const extended = await extendRequest(
+        program.opts().config,
+        parseRequestId(id),
+        Number(opts.months),
+        opts.reason,
+      );
+      io.out(`request ${extended.id}: now due ${extended.due}\n`);
+      setExit(0);
+    });
+  request
+    .command('refuse')
+    .description('refuse the request, with its reason (art. 12(4))')
+    .argument('<id>', 'the request')
+    .requiredOption('--reason <text>', 'why (the person is told)')
+    .action(async (id: string, opts: { reason: string }) => {
+      const { parseRequestId, refuseRequest } = await requests();
+      const refused = await refuseRequest(program.opts().config, parseRequestId(id), opts.reason);
+      io.out(`request ${refused.id}: refused\n`);
+      setExit(0);
+    });
+  const restriction = request.command('restriction').description('restrictions of processing (art. 18)');
+  restriction
+    .command('lift')
+    .description("end a restriction: the person's records are open to their rules again")
+    .argument('<id>', 'the restriction request')
+    .action(async (id: string) => {
+      const { liftRestriction, parseRequestId } = await requests();
+      const lifted = await liftRestriction(program.opts().config, parseRequestId(id));
+      io.out(
+        `request ${lifted.request}: restriction lifted (hold ${lifted.hold}, ${recordCount(lifted.records)})\n`,
+      );
+      setExit(0);
+    });
+  program
+    .command('erasure')
+    .description('past erasures')
+    .command('replay')
+    .description('after a database backup is restored: erase again what every past erasure removed')
+    .option('--dry-run', 'say what it would redo, change nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
+      const { replayErasures } = await requests();
+      const replay = await replayErasures(program.opts().config, { dryRun: opts.dryRun === true });
+      if (opts.json) io.out(`${JSON.stringify(replay, null, 2)}\n`);
+      else {
+        io.out(
+          `${opts.dryRun ? 'dry run: would redo' : 'redone'}: ${recordCount(replay.redone.length)} of ${replay.erasures} past erasure(s); ${replay.suppressed} address hash(es) put back on the suppression list\n`,
+        );
+        for (const s of replay.skipped)
+          io.out(`  left ${s.table} ${s.id} (request ${s.request}): ${s.why}\n`);
+      }
       setExit(0);
     });
 

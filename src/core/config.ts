@@ -26,6 +26,22 @@ export const ConfigFile = z.strictObject({
     .describe('the folder where the files of archived records are moved (default .registre/archive-files)'),
   returns: z.string().optional().describe('the folder where processor data is returned to its controllers'),
   hmacKey: z.string().optional().describe('env:VARIABLE or file:PATH; never the key itself'),
+  mail: z
+    .strictObject({
+      from: z.string().optional().describe('the sender of the messages to people (default the DPO contact)'),
+      smtp: z
+        .string()
+        .optional()
+        .describe('smtp://host:port or smtps://user@host:port (env:VARIABLE for one with a password)'),
+      outbox: z
+        .string()
+        .optional()
+        .describe(
+          'without smtp: the folder where each message is written as an .eml file (default .registre/outbox)',
+        ),
+    })
+    .optional()
+    .describe('how identity codes reach people: SMTP when configured, else a file outbox'),
   previousKeys: z
     .array(z.string())
     .optional()

@@ -28,6 +28,8 @@ export interface PlanLine {
   readonly archive: number;
   readonly due: number;
   readonly held: number;
+  /** Records under a restriction of processing (art. 18): kept as they are, like held ones. */
+  readonly restricted: number;
   /** Rows kept for statistics after their personal columns were anonymised: done. */
   readonly anonymised: number;
   /** Records a value of which (a date, a duration) is invalid: never due until it is corrected. */
@@ -42,6 +44,8 @@ export interface VerdictOptions {
   readonly where?: Expr;
   /** Keys held by manual holds, by table (the table's own, and those of the tables it follows). */
   readonly heldByTable?: ReadonlyMap<string, readonly string[]>;
+  /** Keys under a restriction of processing (art. 18), by table: their status is `restricted`. */
+  readonly restrictedByTable?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** SQL that says whether the record at `alias` is already anonymised as `rule` wants. */
@@ -89,6 +93,7 @@ export function verdictQuery(
   const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, 't'));
   const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
   const own = options.heldByTable?.get(table.name) ?? [];
+  const restricted = options.restrictedByTable?.get(table.name) ?? [];
   const followed = options.heldByTable
     ? heldThroughFollowsSql(ctx, recordId, 't', options.heldByTable)
     : null;
@@ -107,6 +112,9 @@ export function verdictQuery(
         ...(done[i] ? [sql`CASE WHEN ${done[i]} THEN 1 ELSE 0 END AS ${sql.id(`z${i}`)}`] : []),
       ]),
       sql`CASE WHEN ${heldSql(ctx, recordId, 't')}${manual} THEN 1 ELSE 0 END AS held`,
+      restricted.length
+        ? sql`CASE WHEN ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), restricted)} THEN 1 ELSE 0 END AS restricted`
+        : sql`0 AS restricted`,
       sql`CASE WHEN ${invalid.length ? sql.join(invalid, sql` OR `) : sql`1 = 0`} THEN 1 ELSE 0 END AS bad`,
     ],
     sql`, `,
@@ -126,14 +134,16 @@ export function verdictQuery(
   const zColumns = rules.flatMap((_, i) => (done[i] ? [sql`, ${sql.ref(`c.z${i}`)}`] : []));
   return sql`SELECT k, rule_index, ${dateText(ctx.dialect, sql.ref('v.deadline'))} AS deadline,
       ${dateText(ctx.dialect, sql.ref('v.archive_from'))} AS archive_from, held,
-      CASE WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
-    FROM (SELECT c.k, c.held, c.bad${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
+      CASE WHEN restricted = 1 THEN 'restricted' WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
+    FROM (SELECT c.k, c.held, c.restricted, c.bad${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
           FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c ${fence(ctx.dialect)}) v`;
 }
 
 export interface PlanOptions {
   /** Keys under a manual hold, by table name. */
   readonly heldKeys?: ReadonlyMap<string, readonly string[]>;
+  /** Of those, the keys under a restriction of processing (art. 18). */
+  readonly restrictedKeys?: ReadonlyMap<string, readonly string[]>;
   /** The archive store: its records count as in archive (or due, past their archive deadline). */
   readonly archive?: Connection | null;
 }
@@ -156,7 +166,10 @@ export async function planStore(
       continue;
     const heldKeys = options.heldKeys?.get(table.name) ?? [];
     const query = sql<{ rule_index: number | string; status: string; n: number | string }>`
-      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at, options.heldKeys ? { heldByTable: options.heldKeys } : {})}) s
+      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at, {
+        ...(options.heldKeys ? { heldByTable: options.heldKeys } : {}),
+        ...(options.restrictedKeys ? { restrictedByTable: options.restrictedKeys } : {}),
+      })}) s
       WHERE rule_index IS NOT NULL GROUP BY rule_index, status`;
     const { rows } = await query.execute(conn.db);
     const counts = new Map<number, Record<string, number>>();
@@ -171,9 +184,13 @@ export async function planStore(
       const held = heldKeys.length
         ? inKeys((options.archive as Connection).dialect, sql.ref('record_key'), heldKeys)
         : sql`1 = 0`;
+      const restrictedKeys = options.restrictedKeys?.get(table.name) ?? [];
+      const restricted = restrictedKeys.length
+        ? inKeys((options.archive as Connection).dialect, sql.ref('record_key'), restrictedKeys)
+        : sql`1 = 0`;
       const { rows: arch } = await sql<{ rule: string; status: string; n: number | string }>`
         SELECT rule, status, COUNT(*) AS n FROM (
-          SELECT rule, CASE WHEN ${held} THEN 'held' WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END AS status
+          SELECT rule, CASE WHEN ${restricted} THEN 'restricted' WHEN ${held} THEN 'held' WHEN deadline <= ${at} THEN 'due' ELSE 'archive' END AS status
           FROM ${sql.table(archived)}) s
         GROUP BY rule, status`.execute(options.archive.db);
       for (const row of arch) {
@@ -191,6 +208,7 @@ export async function planStore(
         archive: c.archive ?? 0,
         due: c.due ?? 0,
         held: c.held ?? 0,
+        restricted: c.restricted ?? 0,
         anonymised: c.anonymised ?? 0,
         invalid: c.invalid ?? 0,
       });
@@ -255,6 +273,7 @@ export async function listRecords(
     readonly limit: number;
     readonly after?: string;
     readonly heldKeys?: ReadonlyMap<string, readonly string[]>;
+    readonly restrictedKeys?: ReadonlyMap<string, readonly string[]>;
   },
 ): Promise<ListedRecord[]> {
   const pk = sql.ref(`t.${table.primaryKey}`);
@@ -265,6 +284,7 @@ export async function listRecords(
     SELECT k, status, deadline FROM (${verdictQuery(ctx, table, at, {
       ...(where ? { where } : {}),
       ...(options.heldKeys ? { heldByTable: options.heldKeys } : {}),
+      ...(options.restrictedKeys ? { restrictedByTable: options.restrictedKeys } : {}),
     })}) s
     WHERE rule_index = ${options.ruleIndex} AND status IN (${sql.join(options.statuses.map((s) => sql`${s}`))})
     ORDER BY k LIMIT ${options.limit}`.execute(conn.db);

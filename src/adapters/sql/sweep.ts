@@ -80,7 +80,7 @@ function chunks<T>(items: readonly T[], size = KEYS_PER_STATEMENT): T[][] {
   return out;
 }
 
-async function selectByKeys(
+export async function selectByKeys(
   db: Db,
   dialect: Dialect,
   table: TableMap,
@@ -99,7 +99,7 @@ async function selectByKeys(
   return rows;
 }
 
-async function deleteByKeys(
+export async function deleteByKeys(
   db: Db,
   dialect: Dialect,
   table: string,
@@ -171,22 +171,23 @@ async function suppress(
     trx,
     dialect,
     store,
-    listed.map((r) => r[column]).filter((v): v is string => typeof v === 'string' && v.trim() !== ''),
-    key,
+    listed
+      .map((r) => r[column])
+      .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+      .map((v) => hmacHex(key, normaliseEmail(v))),
     { at: options.at, reason: 'unsubscribe' },
   );
 }
 
 /**
- * Puts the keyed hashes of addresses on the store's suppression list, once each; `reason` goes in
- * the list's reason column when the data map names one.
+ * Puts keyed hashes (of normalised addresses) on the store's suppression list, once each; `reason`
+ * goes in the list's reason column when the data map names one. Returns the hashes added.
  */
 export async function addToSuppressionList(
   trx: Db,
   dialect: Dialect,
   store: StoreMap,
-  addresses: readonly string[],
-  key: Buffer,
+  hashList: readonly string[],
   options: { at: string; reason: string },
 ): Promise<string[]> {
   const list = store.suppressionList;
@@ -195,7 +196,7 @@ export async function addToSuppressionList(
       'E_NO_SUPPRESSION_LIST',
       `store "${store.id}" declares no suppression list (suppressionList in the data map)`,
     );
-  const hashes = [...new Set(addresses.map((v) => hmacHex(key, normaliseEmail(v))))];
+  const hashes = [...new Set(hashList)];
   if (hashes.length === 0) return [];
   const existing = new Set<string>();
   for (const part of chunks(hashes))
@@ -228,6 +229,28 @@ export async function addToSuppressionList(
       )
       .execute();
   return missing;
+}
+
+/** The assignments that anonymise a record as its rule says (column → SQL). */
+export function anonymisation(dialect: Dialect, table: TableMap, rule: RetentionRule) {
+  const fields =
+    rule.then !== undefined && rule.then !== 'delete'
+      ? rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field))
+      : [];
+  return Object.fromEntries(
+    fields.map((f) => {
+      const column = columnOfField(table, f) ?? f;
+      const spec = table.columns[column];
+      return [
+        column,
+        anonymiseColumnSql(
+          dialect,
+          sql.ref(column),
+          spec === undefined ? undefined : columnOf(spec).anonymise,
+        ),
+      ];
+    }),
+  );
 }
 
 /** A file written for its owner only. */
@@ -698,24 +721,7 @@ async function applyGroup(
     }
     await conn.db.transaction().execute(async (trx) => {
       if (action === 'anonymise') {
-        const fields =
-          rule.then !== undefined && rule.then !== 'delete'
-            ? rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field))
-            : [];
-        const set = Object.fromEntries(
-          fields.map((f) => {
-            const column = columnOfField(table, f) ?? f;
-            const spec = table.columns[column];
-            return [
-              column,
-              anonymiseColumnSql(
-                conn.dialect,
-                sql.ref(column),
-                spec === undefined ? undefined : columnOf(spec).anonymise,
-              ),
-            ];
-          }),
-        );
+        const set = anonymisation(conn.dialect, table, rule);
         for (const part of chunks(keys))
           await trx
             .updateTable(table.name)

@@ -26,7 +26,7 @@ async function addColumnOnce(
   db: AnyDb,
   table: string,
   column: string,
-  type: 'text' | 'integer' | 'varchar(64)',
+  type: 'text' | 'integer' | 'varchar(16)' | 'varchar(64)',
 ) {
   const tables = await db.introspection.getTables();
   const found = tables.find((t) => t.name === table);
@@ -126,7 +126,106 @@ const MIGRATIONS: Record<string, Migration> = {
       await addColumnOnce(db, 'holds', 'case_id', 'integer');
     },
   },
+  '0004_requests': {
+    async up(db: AnyDb) {
+      // A restriction (art. 18) is a hold of its own kind: never touched, shown as restricted.
+      await addColumnOnce(db, 'holds', 'kind', 'varchar(16)');
+      await db.schema
+        .createTable('requests')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        // The address, to send the code and to find the person; cleared once an erasure is done.
+        .addColumn('email', 'text')
+        .addColumn('person', 'varchar(64)', (c) => c.notNull())
+        .addColumn('received', 'varchar(10)', (c) => c.notNull())
+        .addColumn('due', 'varchar(10)', (c) => c.notNull())
+        .addColumn('extended_months', 'integer', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('code_hash', 'varchar(64)')
+        .addColumn('code_expires_at', 'varchar(32)')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('requests_person_idx')
+        .ifNotExists()
+        .on('requests')
+        .column('person')
+        .execute();
+      // What each erasure removed, by key, with the person's keyed hash: replayed after a restore.
+      await db.schema
+        .createTable('erasures')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('request_id', 'integer', (c) => c.notNull())
+        .addColumn('person', 'varchar(64)', (c) => c.notNull())
+        .addColumn('at_date', 'varchar(10)', (c) => c.notNull())
+        .addColumn('records', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
+
+/** A person's request as the state store keeps it. */
+export interface RequestRow {
+  readonly id: number;
+  readonly type: string;
+  readonly status: string;
+  readonly email: string | null;
+  readonly person: string;
+  readonly received: string;
+  readonly due: string;
+  readonly extendedMonths: number;
+  readonly details: Record<string, unknown>;
+  readonly codeHash: string | null;
+  readonly codeExpiresAt: string | null;
+  readonly attempts: number;
+  readonly outcome: Record<string, unknown> | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ErasureRow {
+  readonly id: number;
+  readonly requestId: number;
+  readonly person: string;
+  readonly at: string;
+  readonly records: readonly {
+    store: string;
+    table: string;
+    key: string;
+    action: string;
+    archived?: boolean;
+    /** The rule whose anonymisation was applied. */
+    rule?: string;
+  }[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row as the driver returns it
+function requestOf(r: any): RequestRow {
+  return {
+    id: Number(r.id),
+    type: String(r.type),
+    status: String(r.status),
+    email: r.email === null || r.email === undefined ? null : String(r.email),
+    person: String(r.person),
+    received: String(r.received),
+    due: String(r.due),
+    extendedMonths: Number(r.extended_months),
+    details: JSON.parse(String(r.details)),
+    codeHash: r.code_hash ?? null,
+    codeExpiresAt: r.code_expires_at ?? null,
+    attempts: Number(r.attempts),
+    outcome: r.outcome === null || r.outcome === undefined ? null : JSON.parse(String(r.outcome)),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+  };
+}
 
 /**
  * A hold as people see it: one case (a reason, an end) over one record or every record of a
@@ -181,6 +280,8 @@ export interface HoldRow {
   readonly until: string | null;
   readonly createdAt: string;
   readonly releasedAt: string | null;
+  /** `restriction` for a restriction of processing (art. 18), else a hold. */
+  readonly kind: 'hold' | 'restriction';
 }
 
 export interface PendingFile {
@@ -520,7 +621,14 @@ export class StateStore {
    */
   async addHolds(
     records: readonly { store: string; table: string; key: string }[],
-    hold: { person?: string; reason: string; reasonHash?: string; actor?: string; until?: string },
+    hold: {
+      person?: string;
+      reason: string;
+      reasonHash?: string;
+      actor?: string;
+      until?: string;
+      kind?: 'hold' | 'restriction';
+    },
   ): Promise<number[]> {
     return this.appending('holds', 'id', async (trx) => {
       const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
@@ -544,6 +652,7 @@ export class StateStore {
               until: hold.until ?? null,
               created_at: created,
               released_at: null,
+              ...(hold.kind === 'restriction' ? { kind: 'restriction' } : {}),
             })),
           )
           .execute();
@@ -611,6 +720,114 @@ export class StateStore {
       until: r.until === null ? null : String(r.until),
       createdAt: String(r.created_at),
       releasedAt: r.released_at === null ? null : String(r.released_at),
+      kind: r.kind === 'restriction' ? 'restriction' : 'hold',
+    }));
+  }
+
+  /** Opens a request: its id is the next one, whichever process asks. */
+  async addRequest(
+    request: Omit<
+      RequestRow,
+      'id' | 'createdAt' | 'updatedAt' | 'codeHash' | 'codeExpiresAt' | 'attempts' | 'outcome'
+    >,
+  ): Promise<RequestRow> {
+    const id = await this.appending('requests', 'id', async (trx) => {
+      const last = await trx.selectFrom('requests').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+      const next = Number(last?.m ?? 0) + 1;
+      const stamp = now();
+      await trx
+        .insertInto('requests')
+        .values({
+          id: next,
+          type: request.type,
+          status: request.status,
+          email: request.email,
+          person: request.person,
+          received: request.received,
+          due: request.due,
+          extended_months: request.extendedMonths,
+          details: JSON.stringify(request.details),
+          attempts: 0,
+          created_at: stamp,
+          updated_at: stamp,
+        })
+        .execute();
+      return next;
+    });
+    return (await this.request(id)) as RequestRow;
+  }
+
+  async request(id: number): Promise<RequestRow | undefined> {
+    const row = await this.conn.db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? requestOf(row) : undefined;
+  }
+
+  async requests(options: { person?: string } = {}): Promise<RequestRow[]> {
+    let query = this.conn.db.selectFrom('requests').selectAll().orderBy('id');
+    if (options.person !== undefined) query = query.where('person', '=', options.person);
+    return (await query.execute()).map(requestOf);
+  }
+
+  async updateRequest(
+    id: number,
+    change: Partial<
+      Pick<
+        RequestRow,
+        | 'status'
+        | 'email'
+        | 'due'
+        | 'extendedMonths'
+        | 'details'
+        | 'codeHash'
+        | 'codeExpiresAt'
+        | 'attempts'
+        | 'outcome'
+      >
+    >,
+  ): Promise<RequestRow> {
+    const set: Record<string, unknown> = { updated_at: now() };
+    if (change.status !== undefined) set.status = change.status;
+    if (change.email !== undefined) set.email = change.email;
+    if (change.due !== undefined) set.due = change.due;
+    if (change.extendedMonths !== undefined) set.extended_months = change.extendedMonths;
+    if (change.details !== undefined) set.details = JSON.stringify(change.details);
+    if (change.codeHash !== undefined) set.code_hash = change.codeHash;
+    if (change.codeExpiresAt !== undefined) set.code_expires_at = change.codeExpiresAt;
+    if (change.attempts !== undefined) set.attempts = change.attempts;
+    if (change.outcome !== undefined)
+      set.outcome = change.outcome === null ? null : JSON.stringify(change.outcome);
+    await this.conn.db.updateTable('requests').set(set).where('id', '=', id).execute();
+    return (await this.request(id)) as RequestRow;
+  }
+
+  /** Remembers what an erasure removed, by key, for `erasure replay` after a restore. */
+  async addErasure(erasure: Omit<ErasureRow, 'id'>): Promise<number> {
+    return this.appending('erasures', 'id', async (trx) => {
+      const last = await trx.selectFrom('erasures').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+      const id = Number(last?.m ?? 0) + 1;
+      await trx
+        .insertInto('erasures')
+        .values({
+          id,
+          request_id: erasure.requestId,
+          person: erasure.person,
+          at_date: erasure.at,
+          records: JSON.stringify(erasure.records),
+          created_at: now(),
+        })
+        .execute();
+      return id;
+    });
+  }
+
+  async erasures(): Promise<ErasureRow[]> {
+    const rows = await this.conn.db.selectFrom('erasures').selectAll().orderBy('id').execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      requestId: Number(r.request_id),
+      person: String(r.person),
+      at: String(r.at_date),
+      records: JSON.parse(String(r.records)),
     }));
   }
 

@@ -38,7 +38,8 @@ export interface RecordView {
 
 /** `anonymised`: the winning rule anonymises, and the record already is: nothing left to do. */
 /** `invalid`: a value a rule reads is there but is not a date or a whole amount: never due. */
-export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'anonymised' | 'invalid';
+/** `restricted`: under a restriction of processing (art. 18): kept as it is, like a hold. */
+export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'restricted' | 'anonymised' | 'invalid';
 export type ActionKind = 'delete' | 'anonymise';
 
 export interface RuleVerdict {
@@ -57,6 +58,13 @@ export interface HoldReason {
   readonly hold: string;
   readonly reason: string;
   readonly until?: CalendarDate;
+  /** A restriction of processing (art. 18), not a legal hold: the record shows as `restricted`. */
+  readonly restriction?: boolean;
+}
+
+/** `held`, or `restricted` when a restriction of processing is among the holds. */
+export function heldStatus(holds: readonly HoldReason[]): 'held' | 'restricted' {
+  return holds.some((h) => h.restriction) ? 'restricted' : 'held';
 }
 
 export interface RecordVerdict {
@@ -327,7 +335,13 @@ export function evaluateRecord(
     holds,
   };
   if (verdicts.length === 0) {
-    return { ...empty, status: holds.length ? 'held' : 'active', deadline: null, action: null, rule: null };
+    return {
+      ...empty,
+      status: holds.length ? heldStatus(holds) : 'active',
+      deadline: null,
+      action: null,
+      rule: null,
+    };
   }
   const open = verdicts.some((v) => v.deadline === null);
   let winner = verdicts[0] as RuleVerdict;
@@ -360,9 +374,9 @@ export function evaluateRecord(
     archiveFields: [...new Set(archiveRules.flatMap((r) => r.archive?.fields ?? []))],
     rule: winner.rule,
   };
-  if (at === undefined) return { ...base, status: holds.length ? 'held' : 'active' };
+  if (at === undefined) return { ...base, status: holds.length ? heldStatus(holds) : 'active' };
   const activeHolds = holds.filter((h) => h.until === undefined || h.until >= at);
-  if (activeHolds.length > 0) return { ...base, holds: activeHolds, status: 'held' };
+  if (activeHolds.length > 0) return { ...base, holds: activeHolds, status: heldStatus(activeHolds) };
   if (verdicts.some((v) => v.invalid)) return { ...base, status: 'invalid' };
   if (base.action === 'anonymise' && options.isAnonymised?.(view, base.anonymise))
     return { ...base, status: 'anonymised' };

@@ -1,0 +1,66 @@
+/**
+ * Messages to people (identity codes): nodemailer over SMTP when `mail.smtp` is configured, else a
+ * file outbox, one `.eml` file per message (the demo and the tests read it). nodemailer composes
+ * the message in both cases, so the outbox holds exactly what SMTP would have sent.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { ConfigFile } from '../../core/config.js';
+import { RegistreError } from '../../core/errors.js';
+import { safeMessage } from '../../core/safe-message.js';
+
+export interface Message {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+export interface Sent {
+  /** `smtp` or the path of the .eml file written. */
+  readonly via: string;
+  readonly messageId: string;
+}
+
+function smtpUrl(value: string): string {
+  if (!value.startsWith('env:')) return value;
+  const name = value.slice(4);
+  const url = process.env[name];
+  if (!url)
+    throw new RegistreError('E_CONFIG', `mail.smtp reads ${name} from the environment, and it is not set`);
+  return url;
+}
+
+export async function sendMail(
+  mail: ConfigFile['mail'],
+  baseDir: string,
+  from: string,
+  message: Message,
+): Promise<Sent> {
+  const envelope = { from: mail?.from ?? from, to: message.to, subject: message.subject, text: message.text };
+  if (mail?.smtp) {
+    const transport = nodemailer.createTransport(smtpUrl(mail.smtp));
+    try {
+      const info = await transport.sendMail(envelope);
+      return { via: 'smtp', messageId: String(info.messageId) };
+    } catch (error) {
+      throw new RegistreError(
+        'E_MAIL',
+        `the SMTP server refused or could not be reached: ${safeMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      transport.close();
+    }
+  }
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const info = await transport.sendMail(envelope);
+  const dir = resolve(baseDir, mail?.outbox ?? '.registre/outbox');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const id = String(info.messageId).replace(/[^A-Za-z0-9.-]/g, '');
+  const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}.eml`);
+  writeFileSync(path, info.message as Buffer, { mode: 0o600 });
+  return { via: path, messageId: String(info.messageId) };
+}
