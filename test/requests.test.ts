@@ -534,4 +534,39 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
       expect(listed).toEqual([{ reason: 'objection' }]);
     });
   });
+
+  it('an objection to satisfaction calls: kept with compelling grounds on record, else those calls end', async () => {
+    await withShop(config, async (conn) => {
+      await conn.db
+        .insertInto('customers')
+        .values({ id: 8, email: 'calls@example.org', created_at: ts('2026-01-01') })
+        .execute();
+      await conn.db
+        .insertInto('satisfaction_calls')
+        .values({ id: 8, customer_id: 8, called_at: ts('2026-06-01') })
+        .execute();
+    });
+    const grounded = await verified('objection', 'calls@example.org', { purpose: 'satisfaction-calls' });
+    const kept = await runRequest(config, grounded, {
+      at: AT,
+      today: AT,
+      grounds: 'a safety recall under way',
+    });
+    expect(kept.erased).toEqual([]);
+    expect(await ids(config, 'satisfaction_calls')).toContain(8);
+    const id = await verified('objection', 'calls@example.org', { purpose: 'satisfaction-calls' });
+    const result = await runRequest(config, id, { at: AT, today: AT });
+    expect(result.erased).toEqual([{ table: 'satisfaction_calls', id: '8', action: 'delete' }]);
+    expect(result.kept).toEqual([]);
+    expect(await ids(config, 'customers')).toContain(8);
+    expect(await ids(config, 'satisfaction_calls')).not.toContain(8);
+    await withShop(config, async (conn) => {
+      const listed = await conn.db
+        .selectFrom('suppression_list')
+        .select('id')
+        .where('email_hmac', '=', hmac('calls@example.org'))
+        .execute();
+      expect(listed).toEqual([]);
+    });
+  });
 });

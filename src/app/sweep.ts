@@ -1,5 +1,3 @@
-/** `registre sweep`: applies the retention rules, batch by batch, with its audit entries. */
-import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -9,7 +7,7 @@ import {
   readHmacKeyIfAvailable,
   registerPathOf,
 } from '../adapters/files/config-files.js';
-import { readRegisterSources } from '../adapters/files/register-files.js';
+import { sourcesHash } from '../adapters/files/register-files.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { foreignKeys } from '../adapters/sql/introspect.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
@@ -22,13 +20,6 @@ import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
 import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
 import { openArchive, openState, personArchive, todayUtc } from './stores.js';
-
-function sourcesHash(path: string | null): string {
-  if (!path) return '';
-  const hash = createHash('sha256');
-  for (const source of readRegisterSources(path)) hash.update(`${source.text}\n\u0000`);
-  return hash.digest('hex');
-}
 
 export interface SweepReport {
   readonly at: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** Reads a register from disk: one YAML file, or every YAML file below a folder. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
@@ -94,4 +95,33 @@ function firstBadByte(bytes: Buffer): number {
     i += extra + 1;
   }
   return 0;
+}
+
+/** A SHA-256 of a register's (or data map's) source files: what a run was made with. */
+export function sourcesHash(path: string | null): string {
+  if (!path) return '';
+  const hash = createHash('sha256');
+  for (const source of readRegisterSources(path)) hash.update(`${source.text}\n\u0000`);
+  return hash.digest('hex');
+}
+
+/**
+ * What identifies the files of a register (or data map) without reading them: each file's path,
+ * size and modification time in nanoseconds. Cheap enough to check before every use of a cached
+ * parse.
+ */
+export function sourcesStamp(path: string | null): string {
+  if (!path) return '';
+  try {
+    const stat = statSync(path);
+    const files = stat.isDirectory() ? yamlFilesBelow(path) : [path];
+    return files
+      .map((file) => {
+        const s = statSync(file, { bigint: true });
+        return `${file}:${s.size}:${s.mtimeNs}:${s.ino}`;
+      })
+      .join('|');
+  } catch {
+    return `missing:${path}`;
+  }
 }

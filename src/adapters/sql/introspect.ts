@@ -54,6 +54,21 @@ export async function listTables(conn: Connection): Promise<TableMetadata[]> {
   return tables.filter((t) => !t.isView && t.schema === rows[0]?.schema);
 }
 
+/** The names of the tables of the schema the connection works in: one cheap catalogue query. */
+export async function tableNames(conn: Connection): Promise<string[]> {
+  const query =
+    conn.dialect === 'sqlite'
+      ? sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      : conn.dialect === 'postgres'
+        ? sql<{
+            name: string;
+          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+        : sql<{
+            name: string;
+          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = database() AND table_type = 'BASE TABLE'`;
+  return (await query.execute(conn.db)).rows.map((r) => String(r.name));
+}
+
 /** The foreign keys of the schema the connection works in (single-column ones, as relations are). */
 export async function foreignKeys(conn: Connection): Promise<LiveForeignKey[]> {
   type Row = { tbl: string; col: string; ref: string; refcol: string; on_delete: string };
