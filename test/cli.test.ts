@@ -256,6 +256,7 @@ describe('registre plan', () => {
       archive: 0,
       due: expect.any(Number),
       held: 0,
+      restricted: 0,
       anonymised: 0,
       invalid: 0,
     });
@@ -268,13 +269,14 @@ describe('registre plan', () => {
       archive: sum('archive'),
       due: sum('due'),
       held: sum('held'),
+      restricted: sum('restricted'),
       anonymised: sum('anonymised'),
       invalid: sum('invalid'),
     });
     expect(plan.totals.held).toBeGreaterThanOrEqual(0);
     const text = registre(['plan', '--at', '2026-11-27'], dir).stdout;
     expect(text).toMatch(
-      /^plan on 2026-11-27\nrule +table +active +archive +due +held +anonymised +invalid\nweb-visits +web_visits +\d+ +0 +\d+ +0 +0 +0\n/,
+      /^plan on 2026-11-27\nrule +table +active +archive +due +held +restricted +anonymised +invalid\nweb-visits +web_visits +\d+ +0 +\d+ +0 +0 +0 +0\n/,
     );
   });
 

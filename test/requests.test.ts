@@ -409,8 +409,8 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
     ]);
     expect(result.kept?.every((k) => k.until !== null)).toBe(true);
     expect(result.forwarded).toEqual([
-      { controller: 'Distrib A', table: 'distributor_orders', id: '1' },
-      { controller: 'Distrib A', table: 'supplier_disputes', id: '1' },
+      { controller: 'Distrib A', controllerId: '101', store: 'shop', table: 'distributor_orders', id: '1' },
+      { controller: 'Distrib A', controllerId: '101', store: 'shop', table: 'supplier_disputes', id: '1' },
     ]);
     expect(await ids(config, 'support_tickets')).toEqual([3]);
     expect(await ids(config, 'invoices')).toEqual([1, 2, 3, 4, 5]);
@@ -463,9 +463,21 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
 
   it("a distributor's customer: forwarded, not executed; executed on that distributor's instruction", async () => {
     const id = await verified('erasure', 'end@example.org');
-    const forwarded = await runRequest(config, id, { at: AT, today: AT, dryRun: true });
-    expect(forwarded.forwarded).toEqual([{ controller: 'Distrib A', table: 'distributor_orders', id: '2' }]);
+    await expect(runRequest(config, id, { at: AT, today: AT, onBehalfOf: '101' })).rejects.toThrow(
+      /run the erasure first/,
+    );
+    const forwarded = await runRequest(config, id, { at: AT, today: AT });
+    expect(forwarded.forwarded).toEqual([
+      { controller: 'Distrib A', controllerId: '101', store: 'shop', table: 'distributor_orders', id: '2' },
+    ]);
     expect(forwarded.erased).toEqual([]);
+    expect(await ids(config, 'distributor_orders')).toEqual([1, 2]);
+    await expect(runRequest(config, id, { at: AT, today: AT, onBehalfOf: '7' })).rejects.toThrow(
+      'request 11 forwarded nothing to controller 7; it forwarded to Distrib A (101)'.replace(
+        '11',
+        String(id),
+      ),
+    );
     const done = await runRequest(config, id, { at: AT, today: AT, onBehalfOf: '101' });
     expect(done.erased).toEqual([{ table: 'distributor_orders', id: '2', action: 'delete' }]);
     expect(await ids(config, 'distributor_orders')).toEqual([1]);

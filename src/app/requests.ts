@@ -628,6 +628,15 @@ export interface RunOptions {
   readonly actor?: string;
 }
 
+/** A record held for a controller, reported to it with the request, executed on its instruction. */
+export interface Forwarded {
+  readonly controller: string;
+  readonly controllerId: string | null;
+  readonly store: string;
+  readonly table: string;
+  readonly id: string;
+}
+
 export interface RunResult {
   readonly request: number;
   readonly type: RequestType;
@@ -644,7 +653,7 @@ export interface RunResult {
     archived?: boolean;
   }[];
   readonly kept?: readonly { table: string; id: string; basis: string; until: string | null }[];
-  readonly forwarded?: readonly { controller: string; table: string; id: string }[];
+  readonly forwarded?: readonly Forwarded[];
   readonly rectified?: readonly { table: string; id: string; fields: readonly string[] }[];
   readonly unchanged?: readonly { table: string; id: string; basis: string }[];
   readonly restricted?: readonly { table: string; id: string }[];
@@ -669,6 +678,8 @@ export async function runRequest(
   const state = await openState(project, dryRun ? 'read' : 'write');
   try {
     const row = await requireRequest(state, id);
+    if (options.onBehalfOf !== undefined)
+      return await runOnInstruction(project, state, row, options.onBehalfOf, at, dryRun, actor);
     if (row.status === 'done' || row.status === 'refused')
       throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is already ${row.status}`);
     if (row.status !== 'verified')
@@ -857,11 +868,10 @@ function legalObligation(register: Register, item: PersonItem): boolean {
   return basesOf(register, item).some((p) => p.legalBasis === 'legal-obligation');
 }
 
-function decide(register: Register, item: PersonItem, onBehalfOf: string | undefined): ErasureDecision {
+function decide(register: Register, item: PersonItem): ErasureDecision {
   const e = item.explanation;
   return erasureDecision({
     processor: e.processor,
-    onInstruction: e.processor && onBehalfOf !== undefined && item.controller?.id === onBehalfOf,
     restricted: item.restricted,
     held: e.holds.length > 0,
     legalObligation: legalObligation(register, item),
@@ -892,15 +902,17 @@ async function erase(
     rule?: string;
   }[] = [];
   const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
-  const forwarded: { controller: string; table: string; id: string }[] = [];
+  const forwarded: Forwarded[] = [];
   const changes = new Map<string, StoreChange[]>();
   const keptKeys: { store: string; table: string; key: string; action: string }[] = [];
   const archivedKeys = new Map<string, { store: StoreMap; table: TableMap; keys: string[] }>();
   for (const item of items) {
-    const d = decide(project.register, item, options.onBehalfOf);
+    const d = decide(project.register, item);
     if (d.kind === 'forward') {
       forwarded.push({
         controller: item.controller?.name ?? 'unknown controller',
+        controllerId: item.controller?.id ?? null,
+        store: item.store.id,
         table: item.table.name,
         id: item.id,
       });
@@ -937,18 +949,13 @@ async function erase(
     (change.keys as string[]).push(item.id);
     changes.set(item.store.id, list);
   }
-  // Nothing of the person's own data erased on a distributor's instruction alone.
-  const ownErasure = options.onBehalfOf === undefined;
   if (!dryRun) {
-    const _email = row.email as string;
     for (const store of project.datamap.stores) {
       const conn = conns.get(store.id) as Connection;
       await applyChanges(conn, store, changes.get(store.id) ?? [], {
         state,
         folders: foldersOf(project),
-        ...(ownErasure && store.suppressionList
-          ? { suppress: { hashes: [row.person], at, reason: 'erasure' } }
-          : {}),
+        ...(store.suppressionList ? { suppress: { hashes: [row.person], at, reason: 'erasure' } } : {}),
       });
     }
     if (archive)
@@ -975,8 +982,105 @@ async function erase(
     erased: erased.map(({ store: _s, rule: _r, ...e }) => e),
     kept,
     forwarded,
-    suppressed: ownErasure && project.datamap.stores.some((s) => s.suppressionList),
+    suppressed: project.datamap.stores.some((s) => s.suppressionList),
   };
+}
+
+/**
+ * Executes, on a controller's instruction, the erasure of the records a done erasure forwarded to
+ * it: only those, only what is still there, never a held one; logged with the controller.
+ */
+async function runOnInstruction(
+  project: Project,
+  state: StateStore,
+  row: RequestRow,
+  controllerId: string,
+  at: string,
+  dryRun: boolean,
+  actor: string,
+): Promise<RunResult> {
+  if (row.type !== 'erasure')
+    throw new RegistreError(
+      'E_USAGE',
+      "--on-behalf-of: only an erasure is executed on a controller's instruction",
+    );
+  const outcome = (row.outcome ?? {}) as { forwarded?: Forwarded[]; instructed?: Record<string, unknown>[] };
+  if (row.status !== 'done')
+    throw new RegistreError(
+      'E_REQUEST_STATE',
+      `request ${row.id} is ${row.status}: run the erasure first; what it holds for a controller is forwarded, then executed on that controller's instruction`,
+    );
+  const mine = (outcome.forwarded ?? []).filter((f) => f.controllerId === controllerId);
+  if (mine.length === 0) {
+    const named = [...new Set((outcome.forwarded ?? []).map((f) => `${f.controller} (${f.controllerId})`))];
+    throw new RegistreError(
+      'E_NOT_FOUND',
+      `request ${row.id} forwarded nothing to controller ${controllerId}${named.length ? `; it forwarded to ${named.join(', ')}` : ''}`,
+    );
+  }
+  const erased: { table: string; id: string; action: 'delete' }[] = [];
+  const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
+  await withPersonStores(project, false, async (conns) => {
+    for (const store of project.datamap.stores) {
+      const conn = conns.get(store.id) as Connection;
+      const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };
+      const changes: StoreChange[] = [];
+      for (const table of store.tables) {
+        const keys = mine.filter((f) => f.store === store.id && f.table === table.name).map((f) => f.id);
+        if (keys.length === 0 || !table.record) continue;
+        const held = await state.heldKeys(store.id, [table.name], at);
+        const statuses = await statusesOf(conn, ctx, table, at, keys, held.byTable);
+        const go = keys.filter(
+          (k) => statuses.has(k) && statuses.get(k) !== 'held' && statuses.get(k) !== 'restricted',
+        );
+        for (const k of keys)
+          if (statuses.get(k) === 'held' || statuses.get(k) === 'restricted')
+            kept.push({
+              table: table.name,
+              id: k,
+              basis: statuses.get(k) === 'held' ? '17(3)(e)' : '18',
+              until: null,
+            });
+        for (const k of go) erased.push({ table: table.name, id: k, action: 'delete' });
+        if (go.length) changes.push({ table, action: 'delete', keys: go });
+      }
+      if (!dryRun && changes.length)
+        await applyChanges(conn, store, changes, { state, folders: foldersOf(project) });
+    }
+  });
+  if (!dryRun) {
+    if (erased.length)
+      await state.addErasure({
+        requestId: row.id,
+        person: row.person,
+        at,
+        records: erased.map((e) => ({
+          store: mine.find((f) => f.table === e.table && f.id === e.id)?.store as string,
+          table: e.table,
+          key: e.id,
+          action: 'delete',
+        })),
+      });
+    await state.updateRequest(row.id, {
+      outcome: {
+        ...outcome,
+        instructed: [
+          ...(outcome.instructed ?? []),
+          { controller: controllerId, at, erased: erased.length, kept: kept.length },
+        ],
+      },
+    });
+    await state.audit('request.instructed', {
+      request: row.id,
+      person: row.person,
+      controller: controllerId,
+      at,
+      counts: { erased: erased.length, kept: kept.length },
+      keys: state.digest(erased.map((e) => `${e.table}:${e.id}`).join(',')),
+      actor,
+    });
+  }
+  return { request: row.id, type: 'erasure', at, dryRun, found: mine.length, erased, kept, forwarded: [] };
 }
 
 // -- rectification

@@ -31,7 +31,6 @@ describe('deadlines (art. 12(3))', () => {
 describe('erasure decisions', () => {
   const base = {
     processor: false,
-    onInstruction: false,
     restricted: false,
     held: false,
     legalObligation: false,
@@ -54,7 +53,6 @@ describe('erasure decisions', () => {
     });
     expect(erasureDecision({ ...base, held: true, restricted: true })).toMatchObject({ basis: '18' });
     expect(erasureDecision({ ...base, processor: true, held: true })).toEqual({ kind: 'forward' });
-    expect(erasureDecision({ ...base, processor: true, onInstruction: true })).toEqual({ kind: 'delete' });
   });
 });
 

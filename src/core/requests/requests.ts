@@ -82,15 +82,14 @@ export type ErasureDecision =
   | { readonly kind: 'forward' };
 
 /**
- * The policy's erasure, record by record: data held for a controller is forwarded (unless that
- * controller instructed it); a restricted record is kept (art. 18); a record under a hold, or one
+ * The policy's erasure, record by record: data held for a controller is forwarded (and executed
+ * only on that controller's instruction, later); a restricted record is kept (art. 18); a record under a hold, or one
  * that places a hold (an open dispute), is kept for legal claims (17(3)(e)); one kept under a
  * legal obligation and not yet due stays until its deadline (17(3)(b)); the rest is anonymised
  * where its rule anonymises (the row others refer to stays), else deleted.
  */
 export function erasureDecision(record: {
   readonly processor: boolean;
-  readonly onInstruction: boolean;
   readonly restricted: boolean;
   readonly held: boolean;
   readonly legalObligation: boolean;
@@ -98,7 +97,7 @@ export function erasureDecision(record: {
   readonly deadline: CalendarDate | null;
   readonly action: 'delete' | 'anonymise' | null;
 }): ErasureDecision {
-  if (record.processor && !record.onInstruction) return { kind: 'forward' };
+  if (record.processor) return { kind: 'forward' };
   if (record.restricted) return { kind: 'keep', basis: '18', until: null };
   if (record.held) return { kind: 'keep', basis: '17(3)(e)', until: null };
   if (record.legalObligation && !record.due)
