@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
+    // Both cores: the test files are independent (each its own folders, schemas and databases).
+    maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
     // Honest limits for tests that open real databases (PGlite boots a PostgreSQL in WebAssembly
     // at every connection) and spawn the command, on 2 cores that may be busy with other work.

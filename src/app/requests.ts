@@ -56,7 +56,7 @@ import { requireDateInput } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
 import { localise } from '../core/text.js';
 import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
-import { openArchive, openState, personArchive, todayUtc } from './stores.js';
+import { openArchive, openState, personArchive, todayUtc, withState } from './stores.js';
 
 type Row = Record<string, unknown>;
 
@@ -106,20 +106,6 @@ function requireKey(project: Project): Buffer {
       'requests refer to people by a keyed hash: set hmacKey in the configuration (registre key generate)',
     );
   return key;
-}
-
-async function withRequests<T>(
-  configFile: string | undefined,
-  mode: 'read' | 'write',
-  f: (state: StateStore, project: Project) => Promise<T>,
-): Promise<T> {
-  const project = openProject(configFile);
-  const state = await openState(project, mode);
-  try {
-    return await f(state, project);
-  } finally {
-    await state.close();
-  }
 }
 
 async function requireRequest(state: StateStore, id: number): Promise<RequestRow> {
@@ -174,7 +160,7 @@ export async function openRequest(
     if (!options.purpose)
       throw new RegistreError('E_USAGE', 'an objection names the purpose objected to: --purpose P');
   }
-  return withRequests(configFile, 'write', async (state, project) => {
+  return withState(configFile, 'write', async (state, project) => {
     const key = requireKey(project);
     if (options.purpose !== undefined) {
       const found = purposeOf(project.register, options.purpose);
@@ -286,7 +272,7 @@ export async function resendCode(
   id: number,
   actor = currentActor(),
 ): Promise<void> {
-  await withRequests(configFile, 'write', async (state, project) => {
+  await withState(configFile, 'write', async (state, project) => {
     requireKey(project);
     const row = await requireRequest(state, id);
     if (row.status !== 'received')
@@ -309,7 +295,7 @@ export async function verifyRequest(
 ): Promise<RequestView> {
   const now = options.now ?? new Date();
   const actor = options.actor ?? currentActor();
-  return withRequests(configFile, 'write', async (state, project) => {
+  return withState(configFile, 'write', async (state, project) => {
     requireKey(project);
     const row = await requireRequest(state, id);
     if (row.status === 'verified')
@@ -376,7 +362,7 @@ export async function listRequests(
   options: { overdue?: boolean; today?: string } = {},
 ): Promise<RequestView[]> {
   const today = options.today ?? todayUtc();
-  return withRequests(configFile, 'read', async (state) => {
+  return withState(configFile, 'read', async (state) => {
     const views = (await state.requests()).map((r) => viewOf(r, today));
     const shown = options.overdue ? views.filter((v) => v.overdue) : views;
     // Overdue first, then the open ones by days left, then the closed ones.
@@ -386,7 +372,7 @@ export async function listRequests(
 }
 
 export async function showRequest(configFile: string | undefined, id: number, today = todayUtc()) {
-  return withRequests(configFile, 'read', async (state) => viewOf(await requireRequest(state, id), today));
+  return withState(configFile, 'read', async (state) => viewOf(await requireRequest(state, id), today));
 }
 
 export async function extendRequest(
@@ -397,7 +383,7 @@ export async function extendRequest(
   options: { today?: string; actor?: string } = {},
 ): Promise<RequestView> {
   const today = options.today ?? todayUtc();
-  return withRequests(configFile, 'write', async (state) => {
+  return withState(configFile, 'write', async (state) => {
     const row = await requireRequest(state, id);
     const due = extensionDue(
       { received: row.received, extendedMonths: row.extendedMonths, status: row.status as RequestStatus },
@@ -430,7 +416,7 @@ export async function refuseRequest(
 ): Promise<RequestView> {
   if (reason.trim() === '')
     throw new RegistreError('E_USAGE', 'a refusal gives its reason (art. 12(4)): --reason TEXT');
-  return withRequests(configFile, 'write', async (state) => {
+  return withState(configFile, 'write', async (state) => {
     const row = await requireRequest(state, id);
     if (!isOpen(row.status as RequestStatus))
       throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is already ${row.status}`);
@@ -1193,7 +1179,7 @@ export async function liftRestriction(
   id: number,
   actor = currentActor(),
 ): Promise<{ request: number; hold: number; records: number }> {
-  return withRequests(configFile, 'write', async (state) => {
+  return withState(configFile, 'write', async (state) => {
     const row = await requireRequest(state, id);
     const hold = (row.outcome as { hold?: number } | null)?.hold;
     if (row.type !== 'restriction' || row.status !== 'done' || hold === undefined)
