@@ -51,6 +51,7 @@ async function fill(config: string, dir: string): Promise<void> {
       customer(1, ' Jeanne@Example.ORG', '2019-01-10'),
       customer(2, 'paul@example.org', '2024-01-01'),
       customer(3, 'claire@example.org', '2025-01-01'),
+      customer(9, 'lea@example.org', '2019-01-10'),
     ]);
     const order = (id: number, customer_id: number, placed: string) => ({
       id,
@@ -68,6 +69,7 @@ async function fill(config: string, dir: string): Promise<void> {
       order(3, 2, '2026-03-01'),
       order(4, 2, '2026-05-01'),
       order(5, 3, '2026-01-01'),
+      order(9, 9, '2023-06-01'),
     ]);
     await insert(
       'payments',
@@ -459,6 +461,24 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
     });
     // Twice is once.
     expect((await replayErasures(config, { today: AT })).redone).toEqual([]);
+  });
+
+  it('an archived account with an open dispute on one of its live orders is kept too (17(3)(e))', async () => {
+    // The dispute is opened after the account went to the archive.
+    await withShop(config, (conn) =>
+      conn.db
+        .insertInto('claims')
+        .values({ id: 9, order_id: 9, kind: 'dispute', opened_at: ts('2026-11-01'), resolved_at: null })
+        .execute(),
+    );
+    const id = await verified('erasure', 'lea@example.org');
+    const result = await runRequest(config, id, { at: AT, today: AT });
+    expect(result.erased).toEqual([]);
+    expect((result.kept ?? []).map((k) => `${k.table}:${k.id}:${k.basis}`).sort()).toEqual([
+      'claims:9:17(3)(e)',
+      'customers:9:17(3)(e)',
+      'orders:9:17(3)(e)',
+    ]);
   });
 
   it("a distributor's customer: forwarded, not executed; executed on that distributor's instruction", async () => {

@@ -892,8 +892,20 @@ async function erase(
   const changes = new Map<string, StoreChange[]>();
   const keptKeys: { store: string; table: string; key: string; action: string }[] = [];
   const archivedKeys = new Map<string, { store: StoreMap; table: TableMap; keys: string[] }>();
+  // A data-driven hold (an open dispute) reaches live records through their relations; an archived
+  // account is out of their reach. While one of the person's own records is under such a hold, the
+  // archived records are kept too: never less than the hold protects.
+  const disputed = items.some(
+    (i) =>
+      !i.archived &&
+      !i.explanation.processor &&
+      i.explanation.holds.some((h) => !h.restriction && !h.hold.startsWith('manual-')),
+  );
   for (const item of items) {
-    const d = decide(project.register, item);
+    const d: ErasureDecision =
+      item.archived && disputed
+        ? { kind: 'keep', basis: '17(3)(e)', until: null }
+        : decide(project.register, item);
     if (d.kind === 'forward') {
       forwarded.push({
         controller: item.controller?.name ?? 'unknown controller',
