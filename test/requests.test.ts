@@ -479,6 +479,13 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
       'customers:9:17(3)(e)',
       'orders:9:17(3)(e)',
     ]);
+    // The sweep, past the archive's deadline (2028-06-01), leaves it too; explain and plan say held.
+    const dry = await runSweep(config, { at: '2028-07-01', today: AT, dryRun: true });
+    expect(dry.lines.find((l) => l.table === 'customers' && l.action === 'archive-delete')?.count ?? 0).toBe(
+      0,
+    );
+    const explained = await runExplain(config, { email: 'lea@example.org', at: '2028-07-01' });
+    expect(explained.find((e) => e.store === 'archive')).toMatchObject({ status: 'held', id: '9' });
   });
 
   it("a distributor's customer: forwarded, not executed; executed on that distributor's instruction", async () => {

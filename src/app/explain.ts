@@ -1,6 +1,7 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
 import { readHmacKeyIfAvailable } from '../adapters/files/config-files.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
+import { heldArchivedKeys } from '../adapters/sql/plan.js';
 import { RegistreError } from '../core/errors.js';
 import { requireDateInput } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
@@ -85,7 +86,18 @@ export async function runExplain(
       await withStore(project, store, async (conn, ctx) => {
         for (const record of await findPerson(conn, ctx, store, options.email as string, key, archive)) {
           if (record.archived) {
-            const held = manual(store.id, record.table.name, record.id);
+            const dataHeld = await heldArchivedKeys(conn, ctx, record.table);
+            const held = [
+              ...manual(store.id, record.table.name, record.id),
+              ...(dataHeld === 'all' || dataHeld.has(record.id)
+                ? [
+                    {
+                      hold: 'data-driven',
+                      reason: 'held by a hold on a live record (an open dispute on one of its orders)',
+                    },
+                  ]
+                : []),
+            ];
             results.push({
               store: 'archive',
               table: record.table.name,

@@ -23,6 +23,7 @@ import {
   type StoreChange,
   statusesOf,
 } from '../adapters/sql/person.js';
+import { heldArchivedKeys } from '../adapters/sql/plan.js';
 import { addToSuppressionList } from '../adapters/sql/sweep.js';
 import {
   currentActor,
@@ -447,6 +448,7 @@ export interface PersonItem {
 }
 
 const RESTRICTION = 'restriction';
+const DATA_HELD = 'held by a hold on a live record (an open dispute on one of its orders)';
 
 /** Every record of the person in every store and in the archive, each explained on `at`. */
 async function personItems(
@@ -521,10 +523,15 @@ async function personItems(
           controller: explanation.processor ? await controllerOf(conn, ctx, table, row) : null,
         });
       }
+      // An archived record a live one holds (an open dispute on its account's order) is held too.
+      const dataHeld = keys.archived.length ? await heldArchivedKeys(conn, ctx, table) : new Set<string>();
       for (const id of keys.archived) {
         const row = arch.get(id);
         if (!row) continue;
-        const held = manual(store.id, table.name, id);
+        const held = [
+          ...manual(store.id, table.name, id),
+          ...(dataHeld === 'all' || dataHeld.has(id) ? [{ hold: 'data-driven', reason: DATA_HELD }] : []),
+        ];
         const deadline = String(row.deadline);
         items.push({
           store,
@@ -892,20 +899,8 @@ async function erase(
   const changes = new Map<string, StoreChange[]>();
   const keptKeys: { store: string; table: string; key: string; action: string }[] = [];
   const archivedKeys = new Map<string, { store: StoreMap; table: TableMap; keys: string[] }>();
-  // A data-driven hold (an open dispute) reaches live records through their relations; an archived
-  // account is out of their reach. While one of the person's own records is under such a hold, the
-  // archived records are kept too: never less than the hold protects.
-  const disputed = items.some(
-    (i) =>
-      !i.archived &&
-      !i.explanation.processor &&
-      i.explanation.holds.some((h) => !h.restriction && !h.hold.startsWith('manual-')),
-  );
   for (const item of items) {
-    const d: ErasureDecision =
-      item.archived && disputed
-        ? { kind: 'keep', basis: '17(3)(e)', until: null }
-        : decide(project.register, item);
+    const d = decide(project.register, item);
     if (d.kind === 'forward') {
       forwarded.push({
         controller: item.controller?.name ?? 'unknown controller',

@@ -15,6 +15,7 @@ import { listTables } from './introspect.js';
 import {
   combineRules,
   dateExpr,
+  heldKeysQueries,
   heldSql,
   heldThroughFollowsSql,
   type RetentionSqlContext,
@@ -139,6 +140,25 @@ export function verdictQuery(
           FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c ${fence(ctx.dialect)}) v`;
 }
 
+/**
+ * The keys of archived records of `table` that a data-driven hold in the live store holds ('all'
+ * when a hold reaches them otherwise than by key: then none may go).
+ */
+export async function heldArchivedKeys(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  table: TableMap,
+): Promise<Set<string> | 'all'> {
+  if (!table.record) return new Set();
+  const { queries, unsure } = heldKeysQueries(ctx, table.record);
+  if (unsure) return 'all';
+  const keys = new Set<string>();
+  for (const query of queries)
+    for (const row of (await query.execute(conn.db)).rows as { k: unknown }[])
+      if (row.k !== null && row.k !== undefined) keys.add(String(row.k));
+  return keys;
+}
+
 export interface PlanOptions {
   /** Keys under a manual hold, by table name. */
   readonly heldKeys?: ReadonlyMap<string, readonly string[]>;
@@ -181,9 +201,14 @@ export async function planStore(
     for (const row of rows) add(Number(row.rule_index), row.status, Number(row.n));
     const archived = `${store.id}__${table.name}`;
     if (options.archive && archiveTables.has(archived)) {
-      const held = heldKeys.length
-        ? inKeys((options.archive as Connection).dialect, sql.ref('record_key'), heldKeys)
-        : sql`1 = 0`;
+      const dataHeld = await heldArchivedKeys(conn, ctx, table);
+      const allHeld = [...heldKeys, ...(dataHeld === 'all' ? [] : dataHeld)];
+      const held =
+        dataHeld === 'all'
+          ? sql`1 = 1`
+          : allHeld.length
+            ? inKeys((options.archive as Connection).dialect, sql.ref('record_key'), allHeld)
+            : sql`1 = 0`;
       const restrictedKeys = options.restrictedKeys?.get(table.name) ?? [];
       const restricted = restrictedKeys.length
         ? inKeys((options.archive as Connection).dialect, sql.ref('record_key'), restrictedKeys)

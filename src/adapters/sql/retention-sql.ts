@@ -445,3 +445,48 @@ export function heldSql(ctx: RetentionSqlContext, recordId: string, alias: strin
   const checks = holdChecks(ctx, recordId, alias).map((c) => c.held);
   return checks.length ? sql`(${sql.join(checks, sql` OR `)})` : sql`1 = 0`;
 }
+
+/**
+ * The keys of the records of `recordId` that the data-driven holds hold, found from the holding
+ * rows (an open dispute → its order's customer id): for records that are no longer in their live
+ * table (the archive store), whose only link to the live data is their key. Each query returns
+ * one column `k`. `unsure` when a hold reaches these records otherwise than by their primary key
+ * (or holds them by a condition on their own columns): the caller must then treat them all as held.
+ */
+export function heldKeysQueries(
+  ctx: RetentionSqlContext,
+  recordId: string,
+): { queries: Expr[]; unsure: boolean } {
+  const target = bound(ctx, recordId);
+  const queries: Expr[] = [];
+  let unsure = false;
+  for (const hold of ctx.register.holds) {
+    const holdTable = tableOfRecord(ctx.datamap, hold.record);
+    if (!holdTable) continue;
+    for (const path of hold.holds) {
+      if (path === 'self') {
+        if (hold.record === recordId) unsure = true;
+        continue;
+      }
+      const hops = hopsOf(ctx, hold.record, path.split('.'));
+      const lastHop = hops[hops.length - 1] as Hop;
+      if (lastHop.to !== recordId) continue;
+      const binding = bound(ctx, lastHop.from).relations?.[lastHop.relation];
+      if (!binding || binding.remote !== target.primaryKey) {
+        unsure = true;
+        continue;
+      }
+      const h = nextAlias();
+      const inner = hops.slice(0, -1);
+      const chain = inner.length ? joinChain(ctx, inner, h) : null;
+      const lastAlias = chain ? chain.last : h;
+      const holder = sql`${sql.table(holdTable.table.name)} AS ${sql.id(h)}`;
+      const from = chain ? sql`${holder} JOIN ${chain.first} ON ${chain.where} ${chain.rest}` : holder;
+      queries.push(
+        sql`SELECT ${sql.ref(`${lastAlias}.${binding.local}`)} AS k FROM ${from} WHERE ${conditionSql(ctx, hold.record, h, hold.when)}`,
+      );
+    }
+  }
+  if (ctx.register.retention.some((r) => r.record === recordId && r.follows !== undefined)) unsure = true;
+  return { queries, unsure };
+}

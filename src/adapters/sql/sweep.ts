@@ -25,7 +25,7 @@ import type { Connection, Dialect } from './connect.js';
 import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from './dialect.js';
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
-import { verdictQuery } from './plan.js';
+import { heldArchivedKeys, verdictQuery } from './plan.js';
 import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 
 export type SweepAction = 'delete' | 'anonymise' | 'archive' | 'archive-delete';
@@ -657,7 +657,7 @@ export async function sweepStore(
       }
       await options.afterBatch?.(held.seen);
     }
-    if (options.archive) await sweepArchive(store, table, state, options, lineOf);
+    if (options.archive) await sweepArchive(conn, ctx, store, table, state, options, lineOf);
   }
   return { lines, skipped };
 }
@@ -794,6 +794,8 @@ export async function finishPendingFiles(
 
 /** Deletes archived records whose archive deadline has come (manual holds aside). */
 async function sweepArchive(
+  conn: Connection,
+  ctx: RetentionSqlContext,
   store: StoreMap,
   table: TableMap,
   state: StateStore,
@@ -823,12 +825,20 @@ async function sweepArchive(
     if (heldKeys.length)
       query = query.where(sql<boolean>`NOT ${inKeys(archive.dialect, sql.ref('record_key'), heldKeys)}`);
     if (last !== null) query = query.where('record_key', '>', last);
-    const rows = (await query.execute()) as (Row & { record_key: string; row_hash: string; rule: string })[];
-    if (rows.length === 0) {
+    const fetched = (await query.execute()) as (Row & {
+      record_key: string;
+      row_hash: string;
+      rule: string;
+    })[];
+    if (fetched.length === 0) {
       await options.afterBatch?.(held.seen);
       return;
     }
-    last = rows[rows.length - 1]?.record_key ?? null;
+    last = fetched[fetched.length - 1]?.record_key ?? null;
+    // An archived record a live one holds (an open dispute on its account's order) stays.
+    const dataHeld = await heldArchivedKeys(conn, ctx, table);
+    const rows = fetched.filter((r) => dataHeld !== 'all' && !dataHeld.has(String(r.record_key)));
+    if (rows.length === 0) continue;
     const line = lineOf(rows[0]?.rule ?? '', table.name, 'archive-delete');
     if (options.dryRun) {
       line.count += rows.length;
