@@ -195,6 +195,24 @@ describe('identity verification', () => {
     expect(manual.status).toBe('verified');
   });
 
+  it('a request runs once, even when two runs start together', async () => {
+    const opened = await openRequest(config, { type: 'erasure', email: 'twice@example.org', today: TODAY });
+    await verifyRequest(config, opened.id, { manual: true, reason: 'desk' });
+    const runs = await Promise.allSettled([
+      runRequest(config, opened.id, { today: TODAY }),
+      runRequest(config, opened.id, { today: TODAY }),
+    ]);
+    expect(runs.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = runs.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(['E_LOCKED', 'E_REQUEST_CLOSED']).toContain(refused.reason.code);
+    const log = await runAuditExport(config);
+    const runsLogged = log
+      .trim()
+      .split('\n')
+      .filter((l) => JSON.parse(l).kind === 'request.run' && JSON.parse(l).data.request === opened.id);
+    expect(runsLogged).toHaveLength(1);
+  });
+
   it('a code is valid 15 minutes', async () => {
     const opened = await openRequest(config, {
       type: 'access',

@@ -669,6 +669,13 @@ export async function runRequest(
   const project = openProject(configFile);
   const key = requireKey(project);
   const state = await openState(project, dryRun ? 'read' : 'write');
+  // One run of a request at a time, whichever process asks: the second is told, not run twice.
+  const lock = dryRun
+    ? null
+    : await state.lock(`request:${id}`, 10 * 60_000, `run of request ${id}`).catch(async (error) => {
+        await state.close();
+        throw error;
+      });
   try {
     const row = await requireRequest(state, id);
     if (options.onBehalfOf !== undefined)
@@ -743,6 +750,7 @@ export async function runRequest(
       return result;
     });
   } finally {
+    await lock?.release().catch(() => {});
     await state.close();
   }
 }

@@ -900,6 +900,7 @@ export class StateStore {
   async lock(
     name: string,
     staleAfterMs = 60_000,
+    what = 'sweep',
   ): Promise<{
     holder: string;
     release: () => Promise<void>;
@@ -917,7 +918,7 @@ export class StateStore {
       if (age < staleAfterMs && !deadOnThisHost(String(existing.holder)))
         throw new RegistreError(
           'E_LOCKED',
-          `another sweep is running (${existing.holder}, since ${existing.acquired_at}); registre status shows it`,
+          `another ${what} is running (${existing.holder}, since ${existing.acquired_at}); registre status shows it`,
         );
       await this.conn.db
         .deleteFrom('locks')
@@ -931,7 +932,7 @@ export class StateStore {
         .values({ name, holder, acquired_at: at, heartbeat_at: at, holds_seen: 0 })
         .execute();
     } catch (cause) {
-      throw new RegistreError('E_LOCKED', 'another sweep took the lock at the same moment', { cause });
+      throw new RegistreError('E_LOCKED', `another ${what} took the lock at the same moment`, { cause });
     }
     return {
       holder,
