@@ -706,14 +706,13 @@ export async function runRequest(
       } else if (type === 'erasure')
         result = {
           ...base,
-          ...(await erase(project, state, row, items, conns, archive, key, at, dryRun, options)),
+          ...(await erase(project, state, row, items, conns, archive, at, dryRun)),
         };
       else if (type === 'rectification')
         result = { ...base, ...(await rectify(project, row, items, conns, dryRun)) };
       else if (type === 'restriction')
         result = { ...base, ...(await restrict(state, row, items, dryRun, actor)) };
-      else
-        result = { ...base, ...(await object(project, state, row, items, conns, key, at, dryRun, options)) };
+      else result = { ...base, ...(await object(project, state, row, items, conns, at, dryRun, options)) };
       if (items.length === 0) result = { ...result, message: NO_DATA };
       if (!dryRun) {
         const counts = {
@@ -889,10 +888,8 @@ async function erase(
   items: readonly PersonItem[],
   conns: Map<string, Connection>,
   archive: Connection | undefined,
-  _key: Buffer,
   at: string,
   dryRun: boolean,
-  options: RunOptions,
 ): Promise<Pick<RunResult, 'erased' | 'kept' | 'forwarded' | 'suppressed'>> {
   const erased: {
     table: string;
@@ -1218,7 +1215,6 @@ async function object(
   row: RequestRow,
   items: readonly PersonItem[],
   conns: Map<string, Connection>,
-  _key: Buffer,
   at: string,
   dryRun: boolean,
   options: RunOptions,
