@@ -127,9 +127,14 @@ const result = { customers: total };
 const accessPeople = pick(people, 7);
 const access = [];
 const rawAccessMs = [];
+const dryAccessMs = [];
 for (const [i, email] of accessPeople.entries()) {
   const id = await verified('access', email);
+  // The same request as a dry run first: found and explained, nothing written, no audit entry.
   let start = performance.now();
+  await runRequest(config, id, { at, today: at, dryRun: true, out: join(dir, 'bench-dry') });
+  dryAccessMs.push(performance.now() - start);
+  start = performance.now();
   const run = await runRequest(config, id, { at, today: at, out: join(dir, 'bench-access', String(i)) });
   access.push({ ms: performance.now() - start, found: run.found });
   start = performance.now();
@@ -140,6 +145,7 @@ result.access = {
   medianMs: median(access.map((a) => a.ms)),
   p90Ms: p90(access.map((a) => a.ms)),
   rawMedianMs: median(rawAccessMs),
+  dryMedianMs: median(dryAccessMs),
   records: median(access.map((a) => a.found)),
 };
 

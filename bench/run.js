@@ -148,6 +148,9 @@ async function requestsBench() {
       `  access (find, explain, package)  median ${r.access.medianMs.toFixed(1)} ms, p90 ${r.access.p90Ms.toFixed(1)} ms (${r.access.records} records)   hand-written reads ${r.access.rawMedianMs.toFixed(2)} ms   ratio ${(r.access.medianMs / r.access.rawMedianMs).toFixed(1)}`,
     );
     console.log(
+      `  access as a dry run (find and explain only: no package, no state, no audit entry)  median ${r.access.dryMedianMs.toFixed(1)} ms   ratio ${(r.access.dryMedianMs / r.access.rawMedianMs).toFixed(1)}`,
+    );
+    console.log(
       `  erasure (decide, change, prove)  median ${r.erasure.medianMs.toFixed(1)} ms, p90 ${r.erasure.p90Ms.toFixed(1)} ms   hand-written statements ${r.erasure.rawMedianMs.toFixed(2)} ms   ratio ${(r.erasure.medianMs / r.erasure.rawMedianMs).toFixed(1)}`,
     );
     console.log(
