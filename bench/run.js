@@ -162,6 +162,56 @@ async function requestsBench() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const pgUrl = process.env.REGISTRE_BENCH_POSTGRES_URL ?? process.env.REGISTRE_TEST_POSTGRES_URL;
+  if (!pgUrl) return console.log('  (PostgreSQL: set REGISTRE_BENCH_POSTGRES_URL to measure it too)');
+  const pgCustomers = Number(process.env.BENCH_PG_CUSTOMERS ?? 20_000);
+  const schema = 'registre_bench_requests';
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+  const pgDir = mkdtempSync(join(tmpdir(), 'registre-bench-requests-pg-'));
+  try {
+    const bin = join(here, '..', 'bin', 'registre.js');
+    const at = new Date().toISOString().slice(0, 10);
+    execFileSync(
+      process.execPath,
+      [
+        bin,
+        'demo',
+        '--out',
+        pgDir,
+        '--customers',
+        String(pgCustomers),
+        '--seed',
+        '1',
+        '--at',
+        at,
+        '--store',
+        url,
+      ],
+      { stdio: 'ignore' },
+    );
+    const out = execFileSync(
+      process.execPath,
+      [join(here, 'requests-pg-worker.js'), pgDir, url, String(people)],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop());
+    console.log(
+      `\npeople's requests on PostgreSQL: ${pgCustomers.toLocaleString('en')} customers, ${people} people each`,
+    );
+    console.log(
+      `  access   median ${r.access.medianMs.toFixed(1)} ms   hand-written reads ${r.access.rawMedianMs.toFixed(2)} ms   ratio ${(r.access.medianMs / r.access.rawMedianMs).toFixed(1)}`,
+    );
+    console.log(
+      `  erasure  median ${r.erasure.medianMs.toFixed(1)} ms   hand-written statements ${r.erasure.rawMedianMs.toFixed(2)} ms   ratio ${(r.erasure.medianMs / r.erasure.rawMedianMs).toFixed(1)}`,
+    );
+  } finally {
+    rmSync(pgDir, { recursive: true, force: true });
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
 }
 
 const only = process.argv[2];
