@@ -600,11 +600,19 @@ describe('12. the lock', () => {
     }
     expect(beats.size).toBeGreaterThan(2);
     const killed = sweepProcess(config, ['--batch-size', '5']);
-    for (let i = 0; i < 200; i++) {
-      const status = await runStatus(config);
-      if (status.locks.length) break;
-      await sleep(10);
+    // Kill it once its run is under way: it holds the lock and has recorded its run (read straight
+    // from the state store; killed between the two, the last run would still be the previous one).
+    let underWay = false;
+    for (let i = 0; i < 2000 && !underWay; i++) {
+      const db = new Database(stateFile, { readonly: true });
+      underWay =
+        (db.prepare('SELECT count(*) AS n FROM locks').get() as { n: number }).n > 0 &&
+        (db.prepare("SELECT count(*) AS n FROM sweep_runs WHERE status = 'running'").get() as { n: number })
+          .n > 0;
+      db.close();
+      if (!underWay) await sleep(5);
     }
+    expect(underWay).toBe(true);
     killed.child.kill('SIGKILL');
     await killed.done;
     const status = await runStatus(config);
