@@ -1,11 +1,16 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
 import { readHmacKeyIfAvailable } from '../adapters/files/config-files.js';
+import type { Connection } from '../adapters/sql/connect.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
 import { heldArchivedKeys } from '../adapters/sql/plan.js';
+import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
+import type { HoldRow } from '../adapters/state/state-store.js';
+import type { TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
+import type { Register } from '../core/register/register-load.js';
 import { requireDateInput } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
-import { openProject, withStore } from './project.js';
+import { openProject, type Project, withStore } from './project.js';
 import { openState, personArchive } from './stores.js';
 
 export interface ExplainOptions {
@@ -26,26 +31,8 @@ export async function runExplain(
   const state = await openState(project);
   const holds = await state.holds({ at });
   await state.close();
-  const manual = (store: string, table: string, id: string): HoldReason[] =>
-    holds
-      .filter(
-        (h) => h.store === store && h.table === table && h.key === id && (h.until === null || h.until >= at),
-      )
-      .map((h) => ({
-        hold: `${h.kind === 'restriction' ? 'restriction' : 'manual'}-${h.caseId}`,
-        reason: h.reason,
-        ...(h.until ? { until: h.until } : {}),
-        ...(h.kind === 'restriction' ? { restriction: true } : {}),
-      }));
-  // A record's key for the evaluator is `record:key`; a manual hold names a store's table.
-  const manualOf = (store: string) => (recordKey: string) => {
-    const split = recordKey.indexOf(':');
-    const record = recordKey.slice(0, split);
-    const table = project.datamap.stores
-      .find((s) => s.id === store)
-      ?.tables.find((t) => t.record === record)?.name;
-    return table ? manual(store, table, recordKey.slice(split + 1)) : [];
-  };
+  const manual = manualHolds(holds);
+  const manualOf = (store: string) => byRecordKey(project, store, manual);
   const results: Explanation[] = [];
   if (options.table !== undefined && options.id !== undefined) {
     const [storeId, tableName] = options.table.includes('.')
@@ -86,31 +73,13 @@ export async function runExplain(
       await withStore(project, store, async (conn, ctx) => {
         for (const record of await findPerson(conn, ctx, store, options.email as string, key, archive)) {
           if (record.archived) {
-            const dataHeld = await heldArchivedKeys(conn, ctx, record.table);
-            const held = [
-              ...manual(store.id, record.table.name, record.id),
-              ...(dataHeld === 'all' || dataHeld.has(record.id)
-                ? [
-                    {
-                      hold: 'data-driven',
-                      reason: 'held by a hold on a live record (an open dispute on one of its orders)',
-                    },
-                  ]
-                : []),
-            ];
-            results.push({
-              store: 'archive',
-              table: record.table.name,
-              id: record.id,
-              status: held.length ? heldStatus(held) : record.archived.deadline <= at ? 'due' : 'archive',
-              deadline: record.archived.deadline,
-              archiveFrom: record.archived.archivedAt.slice(0, 10),
-              action: 'delete',
-              rule: record.archived.rule,
-              processor: false,
-              purposes: [],
-              holds: held,
-            });
+            const dataHeld = await archiveHolds(conn, ctx, record.table);
+            results.push(
+              archivedExplanation(project.register, record.table, record.id, record.archived, at, [
+                ...manual(store.id, record.table.name, record.id),
+                ...dataHeld(record.id),
+              ]),
+            );
             continue;
           }
           if (record.table.record)
@@ -129,3 +98,83 @@ export async function runExplain(
 }
 
 export type { Explanation } from '../adapters/sql/explain.js';
+
+/** The manual holds and restrictions of a state store's rows, as the evaluator reads them. */
+export function manualHolds(holds: readonly HoldRow[]) {
+  return (store: string, table: string, id: string): HoldReason[] =>
+    holds
+      .filter((h) => h.store === store && h.table === table && h.key === id)
+      .map((h) => ({
+        hold: `${h.kind === 'restriction' ? 'restriction' : 'manual'}-${h.caseId}`,
+        reason: h.reason,
+        ...(h.until ? { until: h.until } : {}),
+        ...(h.kind === 'restriction' ? { restriction: true } : {}),
+      }));
+}
+
+/** The same, for the evaluator, which names a record `record:key` (a manual hold names a table). */
+export function byRecordKey(
+  project: Project,
+  store: string,
+  manual: ReturnType<typeof manualHolds>,
+): (recordKey: string) => HoldReason[] {
+  return (recordKey) => {
+    const split = recordKey.indexOf(':');
+    const record = recordKey.slice(0, split);
+    const table = project.datamap.stores
+      .find((s) => s.id === store)
+      ?.tables.find((t) => t.record === record)?.name;
+    return table ? manual(store, table, recordKey.slice(split + 1)) : [];
+  };
+}
+
+/**
+ * The data-driven holds on the archived records of a table: a live record's hold reaches an
+ * archived one only by its key (an open dispute on an order of an archived account).
+ */
+export async function archiveHolds(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  table: TableMap,
+): Promise<(id: string) => HoldReason[]> {
+  const held = await heldArchivedKeys(conn, ctx, table);
+  const reason = {
+    hold: 'data-driven',
+    reason: 'held by a hold on a live record (an open dispute on one of its orders)',
+  };
+  return (id) => (held === 'all' || held.has(id) ? [reason] : []);
+}
+
+/** A record found in the archive store: the rule and deadline it was archived with, its holds. */
+export function archivedExplanation(
+  register: Register,
+  table: TableMap,
+  id: string,
+  archived: { readonly rule: string; readonly deadline: string; readonly archivedAt: string },
+  at: string,
+  holds: readonly HoldReason[],
+): Explanation {
+  return {
+    store: 'archive',
+    table: table.name,
+    id,
+    status: holds.length ? heldStatus(holds) : archived.deadline <= at ? 'due' : 'archive',
+    deadline: archived.deadline,
+    archiveFrom: archived.archivedAt.slice(0, 10),
+    action: 'delete',
+    rule: archived.rule,
+    processor: false,
+    purposes: register.retention
+      .filter((r) => r.id === archived.rule)
+      .flatMap((r) =>
+        r.purposes.map((purpose) => ({
+          purpose,
+          rule: r.id,
+          anchor: null,
+          anchorDate: null,
+          deadline: archived.deadline,
+        })),
+      ),
+    holds,
+  };
+}

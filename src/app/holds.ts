@@ -121,13 +121,28 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
 export async function recordHold(
   state: StateStore,
   records: readonly { store: string; table: string; key: string }[],
-  hold: { reason: string; reasonHash?: string; actor?: string; person?: string; until?: string },
+  hold: {
+    reason: string;
+    reasonHash?: string;
+    actor?: string;
+    person?: string;
+    until?: string;
+    /** A restriction of processing (art. 18), added by that request. */
+    restriction?: { readonly request: number };
+  },
 ): Promise<number[]> {
   const reasonHash = hold.reasonHash ?? (await state.keepReason(hold.reason));
   const actor = hold.actor ?? currentActor();
-  const ids = await state.addHolds(records, { ...hold, reasonHash, actor });
+  const { restriction, ...rest } = hold;
+  const ids = await state.addHolds(records, {
+    ...rest,
+    reasonHash,
+    actor,
+    ...(restriction ? { kind: 'restriction' as const } : {}),
+  });
   await state.audit('hold.add', {
     case: ids[0],
+    ...(restriction ? { kind: 'restriction', request: restriction.request } : {}),
     holds: records.map((r, i) => ({
       hold: ids[i],
       store: r.store,
@@ -200,10 +215,13 @@ export async function runHoldRelease(
   id: number,
   actor = currentActor(),
 ): Promise<HoldCase> {
-  return withState(configFile, 'write', async (state) => {
-    const hold = await state.releaseHold(id);
-    await state.audit('hold.release', { case: hold.id, holds: hold.records.map((r) => r.hold), actor });
-    return hold;
-  });
+  return withState(configFile, 'write', (state) => releaseHoldCase(state, id, actor));
+}
+
+/** Releases a hold case and logs it (`hold.release`, with every row it held). */
+export async function releaseHoldCase(state: StateStore, id: number, actor: string): Promise<HoldCase> {
+  const hold = await state.releaseHold(id);
+  await state.audit('hold.release', { case: hold.id, holds: hold.records.map((r) => r.hold), actor });
+  return hold;
 }
 export type { HoldCase } from '../adapters/state/state-store.js';

@@ -27,27 +27,32 @@ export interface Plan {
   };
 }
 
+type KeysByStore = Map<string, Map<string, string[]>>;
+
 /**
- * The manual holds in force on `at`, by store, then by table; `restricted`: those that are
- * restrictions of processing (art. 18).
+ * The keys under a manual hold in force on `at`, by store then table (`held`), and those of them
+ * under a restriction of processing, art. 18 (`restricted`): one read of the state store.
  */
-async function manualHolds(
+async function heldKeysByStore(
   project: Project,
   at: string,
-  restrictedOnly = false,
-): Promise<Map<string, Map<string, string[]>>> {
+): Promise<{ held: KeysByStore; restricted: KeysByStore }> {
   const state = await openState(project);
   try {
-    const byStore = new Map<string, Map<string, string[]>>();
+    const held: KeysByStore = new Map();
+    const restricted: KeysByStore = new Map();
+    const add = (byStore: KeysByStore, store: string, table: string, key: string) => {
+      const tables = byStore.get(store) ?? new Map<string, string[]>();
+      const keys = tables.get(table);
+      if (keys) keys.push(key);
+      else tables.set(table, [key]);
+      byStore.set(store, tables);
+    };
     for (const h of await state.holds({ at })) {
-      if (restrictedOnly && h.kind !== 'restriction') continue;
-      const tables = byStore.get(h.store) ?? new Map<string, string[]>();
-      const keys = tables.get(h.table);
-      if (keys) keys.push(h.key);
-      else tables.set(h.table, [h.key]);
-      byStore.set(h.store, tables);
+      add(held, h.store, h.table, h.key);
+      if (h.kind === 'restriction') add(restricted, h.store, h.table, h.key);
     }
-    return byStore;
+    return { held, restricted };
   } finally {
     await state.close();
   }
@@ -57,8 +62,7 @@ export async function runPlan(configFile: string | undefined, atText: string): P
   const at = requireDateInput('--at', atText);
   const project = openProject(configFile);
   const rules: PlanLine[] = [];
-  const holds = await manualHolds(project, at);
-  const restrictions = await manualHolds(project, at, true);
+  const { held: holds, restricted: restrictions } = await heldKeysByStore(project, at);
   const archive = await personArchive(project);
   try {
     for (const store of project.datamap.stores) {
@@ -130,7 +134,7 @@ export async function runPlanList(
       'E_USAGE',
       `rule "${rule.id}" applies to record "${rule.record}", which no store maps`,
     );
-  const holds = await manualHolds(project, at);
+  const { held: holds, restricted: restrictions } = await heldKeysByStore(project, at);
   const conn = await connectStore(project, store);
   try {
     const records = await listRecords(
@@ -143,7 +147,7 @@ export async function runPlanList(
         statuses: status as RecordStatus[],
         limit,
         heldKeys: holds.get(store.id) ?? new Map(),
-        restrictedKeys: (await manualHolds(project, at, true)).get(store.id) ?? new Map(),
+        restrictedKeys: restrictions.get(store.id) ?? new Map(),
         ...(options.after !== undefined ? { after: options.after } : {}),
       },
     );

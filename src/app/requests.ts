@@ -23,7 +23,6 @@ import {
   type StoreChange,
   statusesOf,
 } from '../adapters/sql/person.js';
-import { heldArchivedKeys } from '../adapters/sql/plan.js';
 import { addToSuppressionList } from '../adapters/sql/sweep.js';
 import {
   currentActor,
@@ -32,6 +31,7 @@ import {
   type StateStore,
 } from '../adapters/state/state-store.js';
 import { hmacHex } from '../core/audit/keys.js';
+import { csvCell } from '../core/csv.js';
 import { columnOfField } from '../core/datamap/datamap-load.js';
 import { columnOf, type StoreMap, type TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
@@ -54,8 +54,10 @@ import {
   requireEmail,
 } from '../core/requests/requests.js';
 import { requireDateInput } from '../core/retention/calendar.js';
-import { type HoldReason, heldStatus } from '../core/retention/retention.js';
+
 import { localise } from '../core/text.js';
+import { archivedExplanation, archiveHolds, byRecordKey, manualHolds } from './explain.js';
+import { recordHold, releaseHoldCase } from './holds.js';
 import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
 import { openArchive, openState, personArchive, todayUtc, withState } from './stores.js';
 
@@ -447,9 +449,6 @@ export interface PersonItem {
   readonly controller: { readonly id: string; readonly name: string } | null;
 }
 
-const RESTRICTION = 'restriction';
-const DATA_HELD = 'held by a hold on a live record (an open dispute on one of its orders)';
-
 /** Every record of the person in every store and in the archive, each explained on `at`. */
 async function personItems(
   project: Project,
@@ -465,24 +464,12 @@ async function personItems(
   const kept = (await state.erasures())
     .filter((e) => e.person === person)
     .flatMap((e) => e.records.filter((r) => r.action === 'keep'));
-  const manual = (store: string, table: string, id: string): HoldReason[] =>
-    holds
-      .filter((h) => h.store === store && h.table === table && h.key === id)
-      .map((h) => ({
-        hold: h.kind === RESTRICTION ? `${RESTRICTION}-${h.caseId}` : `manual-${h.caseId}`,
-        reason: h.reason,
-        ...(h.until ? { until: h.until } : {}),
-        ...(h.kind === RESTRICTION ? { restriction: true } : {}),
-      }));
+  const manual = manualHolds(holds);
   const items: PersonItem[] = [];
   for (const store of project.datamap.stores) {
     const conn = conns.get(store.id) as Connection;
     const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };
-    const manualOf = (recordKey: string) => {
-      const split = recordKey.indexOf(':');
-      const table = store.tables.find((t) => t.record === recordKey.slice(0, split))?.name;
-      return table ? manual(store.id, table, recordKey.slice(split + 1)) : [];
-    };
+    const manualOf = byRecordKey(project, store.id, manual);
     const found = (await findPerson(conn, ctx, store, email, key, archive)).filter((r) => r.table.record);
     // What an earlier erasure kept (invoices, held records) is no longer reached from the address
     // (the account that linked it is gone): the state store remembers it by the person's hash.
@@ -523,46 +510,26 @@ async function personItems(
           controller: explanation.processor ? await controllerOf(conn, ctx, table, row) : null,
         });
       }
-      // An archived record a live one holds (an open dispute on its account's order) is held too.
-      const dataHeld = keys.archived.length ? await heldArchivedKeys(conn, ctx, table) : new Set<string>();
+      const dataHeld = keys.archived.length ? await archiveHolds(conn, ctx, table) : () => [];
       for (const id of keys.archived) {
         const row = arch.get(id);
         if (!row) continue;
-        const held = [
-          ...manual(store.id, table.name, id),
-          ...(dataHeld === 'all' || dataHeld.has(id) ? [{ hold: 'data-driven', reason: DATA_HELD }] : []),
-        ];
-        const deadline = String(row.deadline);
+        const explanation = archivedExplanation(
+          project.register,
+          table,
+          id,
+          { rule: String(row.rule), deadline: String(row.deadline), archivedAt: String(row.archived_at) },
+          at,
+          [...manual(store.id, table.name, id), ...dataHeld(id)],
+        );
         items.push({
           store,
           table,
           id,
           row,
           archived: true,
-          explanation: {
-            store: 'archive',
-            table: table.name,
-            id,
-            status: held.length ? heldStatus(held) : deadline <= at ? 'due' : 'archive',
-            deadline,
-            archiveFrom: String(row.archived_at).slice(0, 10),
-            action: 'delete',
-            rule: String(row.rule),
-            processor: false,
-            purposes: project.register.retention
-              .filter((r) => r.id === String(row.rule))
-              .flatMap((r) =>
-                r.purposes.map((purpose) => ({
-                  purpose,
-                  rule: r.id,
-                  anchor: null,
-                  anchorDate: null,
-                  deadline,
-                })),
-              ),
-            holds: held,
-          },
-          restricted: held.some((h) => h.restriction === true),
+          explanation,
+          restricted: explanation.holds.some((h) => h.restriction === true),
           controller: null,
         });
       }
@@ -847,14 +814,10 @@ function writePortability(
   const files = [json];
   for (const [table, rows] of byTable) {
     const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    const cell = (v: unknown) => {
-      const text = v === null || v === undefined ? '' : String(v);
-      return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-    };
     const path = join(out, `${table}.csv`);
     writeFileSync(
       path,
-      `${[columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n')}\n`,
+      `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`,
       { mode: 0o600 },
     );
     files.push(path);
@@ -1158,29 +1121,11 @@ async function restrict(
   const restricted = own.map((i) => ({ table: i.table.name, id: i.id }));
   if (dryRun || own.length === 0) return { restricted };
   const records = own.map((i) => ({ store: i.store.id, table: i.table.name, key: i.id }));
-  const reason = `restriction of processing (art. 18), request ${row.id}`;
-  const reasonHash = await state.keepReason(reason);
-  const ids = await state.addHolds(records, {
-    reason,
-    reasonHash,
+  const ids = await recordHold(state, records, {
+    reason: `restriction of processing (art. 18), request ${row.id}`,
     actor,
     person: row.person,
-    kind: 'restriction',
-  });
-  await state.audit('hold.add', {
-    case: ids[0],
-    kind: 'restriction',
-    request: row.id,
-    holds: records.map((r, i) => ({
-      hold: ids[i],
-      store: r.store,
-      table: r.table,
-      keys: state.digest(r.key),
-    })),
-    until: null,
-    actor,
-    reason: reasonHash,
-    person: row.person,
+    restriction: { request: row.id },
   });
   return { restricted, hold: ids[0] as number };
 }
@@ -1196,12 +1141,7 @@ export async function liftRestriction(
     const hold = (row.outcome as { hold?: number } | null)?.hold;
     if (row.type !== 'restriction' || row.status !== 'done' || hold === undefined)
       throw new RegistreError('E_REQUEST_STATE', `request ${id} is not a restriction in force`);
-    const released = await state.releaseHold(hold);
-    await state.audit('hold.release', {
-      case: released.id,
-      holds: released.records.map((r) => r.hold),
-      actor,
-    });
+    const released = await releaseHoldCase(state, hold, actor);
     await state.audit('request.lift', { request: id, person: row.person, hold, actor });
     return { request: id, hold, records: released.records.length };
   });
@@ -1398,9 +1338,4 @@ export async function replayErasures(
   } finally {
     await state.close();
   }
-}
-
-/** For tests and the bench: the address normalised as the state store keys it. */
-export function personHash(key: Buffer, email: string): string {
-  return hmacHex(key, normaliseEmail(email));
 }

@@ -80,7 +80,7 @@ export function formatExplanation(e: Explanation): string {
     lines.push(`  intermediate archive from ${e.archiveFrom}${e.status === 'archive' ? ' (now)' : ''}`);
   const byRule = new Map<string, typeof e.purposes>();
   for (const p of e.purposes) byRule.set(p.rule, [...(byRule.get(p.rule) ?? []), p]);
-  for (const [rule, purposes] of byRule) {
+  for (const [rule, purposes] of e.store === 'archive' ? [] : byRule) {
     const p = purposes[0];
     lines.push(
       `  rule ${rule}${rule === e.rule ? ' (wins)' : ''} for ${purposes.map((x) => x.purpose).join(', ')}: anchor ${p?.anchor ?? '-'} = ${p?.anchorDate ?? 'none'}, deadline ${p?.deadline ?? 'none'}`,

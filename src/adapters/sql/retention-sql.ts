@@ -8,7 +8,13 @@ import type { TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
 import { findRecord } from '../../core/register/register-model.js';
-import type { Condition, DateExpr, Keep, RetentionRule } from '../../core/register/register-schema.js';
+import type {
+  Condition,
+  DateExpr,
+  HoldRule,
+  Keep,
+  RetentionRule,
+} from '../../core/register/register-schema.js';
 import { parseDuration } from '../../core/retention/calendar.js';
 import { ruleInputs } from '../../core/retention/retention.js';
 import type { Dialect } from './connect.js';
@@ -356,6 +362,37 @@ export function tableDeadline(ctx: RetentionSqlContext, recordId: string, alias:
 }
 
 /** Each data-driven hold that can cover the record at `alias` (its own, and those of what it follows). */
+/**
+ * One hold path from its holding rows (alias of the holder, `when` its condition) along the
+ * relations to a record of `recordId`: the joined tables, and the column (`reached`) whose value
+ * is the held record's `binding.remote`. Undefined when the path lands elsewhere.
+ */
+function holdPath(
+  ctx: RetentionSqlContext,
+  hold: HoldRule,
+  holdTable: TableMap,
+  path: string,
+  recordId: string,
+): { from: Expr; reached: Expr; when: Expr; binding: { local: string; remote: string } } | undefined {
+  const hops = hopsOf(ctx, hold.record, path.split('.'));
+  const lastHop = hops[hops.length - 1] as Hop;
+  if (lastHop.to !== recordId) return undefined;
+  const binding = bound(ctx, lastHop.from).relations?.[lastHop.relation];
+  if (!binding) return undefined;
+  const h = nextAlias();
+  const inner = hops.slice(0, -1);
+  const chain = inner.length ? joinChain(ctx, inner, h) : null;
+  const holder = sql`${sql.table(holdTable.name)} AS ${sql.id(h)}`;
+  // A plain JOIN ON, so that the planner may start from the row (SQLite keeps CROSS JOIN's order).
+  const from = chain ? sql`${holder} JOIN ${chain.first} ON ${chain.where} ${chain.rest}` : holder;
+  return {
+    from,
+    reached: sql.ref(`${chain ? chain.last : h}.${binding.local}`),
+    when: conditionSql(ctx, hold.record, h, hold.when),
+    binding,
+  };
+}
+
 export function holdChecks(
   ctx: RetentionSqlContext,
   recordId: string,
@@ -371,23 +408,11 @@ export function holdChecks(
           checks.push({ hold: hold.id, held: conditionSql(ctx, recordId, alias, hold.when) });
         continue;
       }
-      const hops = hopsOf(ctx, hold.record, path.split('.'));
-      const lastHop = hops[hops.length - 1] as Hop;
-      if (lastHop.to !== recordId) continue;
-      // From the holding row along the path; the last hop lands on this row.
-      const binding = bound(ctx, lastHop.from).relations?.[lastHop.relation];
-      if (!binding) continue;
-      const h = nextAlias();
-      const inner = hops.slice(0, -1);
-      const chain = inner.length ? joinChain(ctx, inner, h) : null;
-      const lastAlias = chain ? chain.last : h;
-      const holder = sql`${sql.table(holdTable.table.name)} AS ${sql.id(h)}`;
-      // A plain JOIN ON, so that the planner may start from the row (SQLite keeps CROSS JOIN's order).
-      const from = chain ? sql`${holder} JOIN ${chain.first} ON ${chain.where} ${chain.rest}` : holder;
-      const linked = sql``;
+      const walk = holdPath(ctx, hold, holdTable.table, path, recordId);
+      if (!walk) continue;
       checks.push({
         hold: hold.id,
-        held: sql`EXISTS (SELECT 1 FROM ${from} WHERE ${linked}${sql.ref(`${lastAlias}.${binding.local}`)} = ${sql.ref(`${alias}.${binding.remote}`)} AND ${conditionSql(ctx, hold.record, h, hold.when)})`,
+        held: sql`EXISTS (SELECT 1 FROM ${walk.from} WHERE ${walk.reached} = ${sql.ref(`${alias}.${walk.binding.remote}`)} AND ${walk.when})`,
       });
     }
   }
@@ -469,22 +494,13 @@ export function heldKeysQueries(
         continue;
       }
       const hops = hopsOf(ctx, hold.record, path.split('.'));
-      const lastHop = hops[hops.length - 1] as Hop;
-      if (lastHop.to !== recordId) continue;
-      const binding = bound(ctx, lastHop.from).relations?.[lastHop.relation];
-      if (!binding || binding.remote !== target.primaryKey) {
+      if ((hops[hops.length - 1] as Hop).to !== recordId) continue;
+      const walk = holdPath(ctx, hold, holdTable.table, path, recordId);
+      if (!walk || walk.binding.remote !== target.primaryKey) {
         unsure = true;
         continue;
       }
-      const h = nextAlias();
-      const inner = hops.slice(0, -1);
-      const chain = inner.length ? joinChain(ctx, inner, h) : null;
-      const lastAlias = chain ? chain.last : h;
-      const holder = sql`${sql.table(holdTable.table.name)} AS ${sql.id(h)}`;
-      const from = chain ? sql`${holder} JOIN ${chain.first} ON ${chain.where} ${chain.rest}` : holder;
-      queries.push(
-        sql`SELECT ${sql.ref(`${lastAlias}.${binding.local}`)} AS k FROM ${from} WHERE ${conditionSql(ctx, hold.record, h, hold.when)}`,
-      );
+      queries.push(sql`SELECT ${walk.reached} AS k FROM ${walk.from} WHERE ${walk.when}`);
     }
   }
   if (ctx.register.retention.some((r) => r.record === recordId && r.follows !== undefined)) unsure = true;

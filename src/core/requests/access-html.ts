@@ -4,6 +4,7 @@
  * proof; the data held on a distributor's behalf, apart.
  */
 import { escapeHtml, htmlList, htmlPage } from '../documents/html.js';
+import { LEGAL_BASIS_LABELS } from '../documents/labels.js';
 import type { Register } from '../register/register-load.js';
 import type { Purpose } from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
@@ -79,15 +80,6 @@ const WORDS = {
   },
 } as const;
 
-const BASES: Record<string, Record<Language, string>> = {
-  consent: { fr: 'consentement', en: 'consent' },
-  contract: { fr: 'contrat', en: 'contract' },
-  'legal-obligation': { fr: 'obligation légale', en: 'legal obligation' },
-  'legitimate-interest': { fr: 'intérêt légitime', en: 'legitimate interest' },
-  'vital-interest': { fr: 'intérêt vital', en: 'vital interest' },
-  'public-task': { fr: 'mission d’intérêt public', en: 'public task' },
-};
-
 function purposeName(register: Register, id: string, lang: Language): string {
   const purpose: Purpose | undefined = register.activities
     .flatMap((a) => a.purposes)
@@ -119,7 +111,7 @@ function section(register: Register, pkg: AccessPackage, lang: Language): string
         `<tr><td>${escapeHtml(`${r.table} ${r.id}`)}${r.archived ? `<br><span class="muted">${w.archived}</span>` : ''}</td><td>${dataList(r.data)}</td><td>${htmlList(
           r.purposes.map(
             (p) =>
-              `${purposeName(register, p.purpose, lang)} (${BASES[p.legalBasis]?.[lang] ?? p.legalBasis})`,
+              `${purposeName(register, p.purpose, lang)} (${LEGAL_BASIS_LABELS[p.legalBasis]?.[lang] ?? p.legalBasis})`,
           ),
         )}</td><td>${htmlList([...r.recipients])}</td><td>${escapeHtml(r.deadline ?? w.noDeadline)}</td><td>${escapeHtml(r.status)}</td></tr>`,
       );
