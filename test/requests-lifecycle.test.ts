@@ -13,6 +13,7 @@ import { runAuditExport } from '../src/app/audit.js';
 import { runDemo } from '../src/app/demo.js';
 import {
   extendRequest,
+  liftRestriction,
   listRequests,
   openRequest,
   refuseRequest,
@@ -156,6 +157,60 @@ describe('deadlines, duplicates, extension, refusal', () => {
       person: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(readdirSync(join(dir, '.registre', 'outbox')).length).toBeGreaterThan(5);
+  });
+});
+
+describe('bad input: a clear error, nothing recorded', () => {
+  let config = '';
+  beforeAll(async () => {
+    ({ config } = await project());
+  });
+
+  it('open refuses what it cannot carry out, and records no request', async () => {
+    const cases: [Parameters<typeof openRequest>[1], RegExp][] = [
+      [{ type: 'forget', email: 'a@example.org' }, /--type forget: one of access, erasure/],
+      [{ type: 'access', email: 'not an address' }, /is not an e-mail address/],
+      [{ type: 'access', email: 'a@example.org', received: '2027-02-30' }, /--received/],
+      [{ type: 'access', email: 'a@example.org', received: '2026-12-01', today: TODAY }, /is after today/],
+      [{ type: 'objection', email: 'a@example.org' }, /names the purpose objected to: --purpose P/],
+      [{ type: 'objection', email: 'a@example.org', purpose: 'nope' }, /no such purpose in the register/],
+      [
+        { type: 'objection', email: 'a@example.org', purpose: 'invoice-retention' },
+        /rests on legal-obligation/,
+      ],
+      [{ type: 'rectification', email: 'a@example.org' }, /says what to correct: --set field=value/],
+      [{ type: 'rectification', email: 'a@example.org', set: ['shoe_size=42'] }, /--set shoe_size: no table/],
+      [{ type: 'rectification', email: 'a@example.org', set: ['email=nowhere'] }, /is not an e-mail address/],
+      [{ type: 'rectification', email: 'a@example.org', set: ['=x'] }, /field=value/],
+    ];
+    for (const [options, message] of cases)
+      await expect(openRequest(config, options)).rejects.toThrow(message);
+    expect(await listRequests(config, { today: TODAY })).toEqual([]);
+  });
+
+  it('run, lift and verify refuse what does not apply, and change nothing', async () => {
+    const access = await openRequest(config, { type: 'access', email: 'b@example.org', today: TODAY });
+    await verifyRequest(config, access.id, { manual: true, reason: 'desk' });
+    await expect(runRequest(config, access.id, { today: TODAY })).rejects.toThrow(/--out DIR/);
+    await expect(runRequest(config, access.id, { today: TODAY, at: '2026-12-01' })).rejects.toThrow(
+      /after today/,
+    );
+    await expect(runRequest(config, access.id, { today: TODAY, onBehalfOf: '1' })).rejects.toThrow(
+      /only an erasure is executed on a controller's instruction/,
+    );
+    await expect(verifyRequest(config, access.id, { code: '123456' })).rejects.toThrow(/already verified/);
+    await expect(liftRestriction(config, access.id)).rejects.toThrow(/is not a restriction in force/);
+    await expect(runRequest(config, 99, { today: TODAY })).rejects.toThrow('there is no request 99');
+    expect((await showRequest(config, access.id, TODAY)).status).toBe('verified');
+  });
+
+  it('without the HMAC key, no request is opened', async () => {
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^hmacKey: .*$/m, ''));
+    await expect(
+      openRequest(config, { type: 'access', email: 'c@example.org', today: TODAY }),
+    ).rejects.toMatchObject({
+      code: 'E_NO_HMAC_KEY',
+    });
   });
 });
 

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditVerify } from '../src/app/audit.js';
 import { runDemo } from '../src/app/demo.js';
@@ -17,6 +18,7 @@ import {
   openRequest,
   replayErasures,
   runRequest,
+  showRequest,
   verifyRequest,
 } from '../src/app/requests.js';
 import { runSweep } from '../src/app/sweep.js';
@@ -572,6 +574,35 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
         .execute();
       expect(listed).toEqual([{ reason: 'objection' }]);
     });
+  });
+
+  it('a store that fails midway: nothing of it is changed, the request says so and runs again whole', async () => {
+    if (database.name !== 'sqlite') return; // the failure is a SQLite trigger
+    await withShop(config, async (conn) => {
+      await conn.db
+        .insertInto('customers')
+        .values({ id: 11, email: 'fail@example.org', created_at: ts('2026-01-01') })
+        .execute();
+      await conn.db
+        .insertInto('prospects')
+        .values({ id: 11, email: 'fail@example.org', collected_at: ts('2026-01-01') })
+        .execute();
+      await sql`CREATE TRIGGER refuse BEFORE DELETE ON prospects BEGIN SELECT RAISE(ABORT, 'disk full'); END`.execute(
+        conn.db,
+      );
+    });
+    const id = await verified('erasure', 'fail@example.org');
+    await expect(runRequest(config, id, { at: AT, today: AT })).rejects.toMatchObject({
+      code: 'E_STORE_FAILED',
+      message: expect.stringMatching(/failed during the erasure: .*rolled back .* run it again$/),
+    });
+    expect(await ids(config, 'customers')).toContain(11);
+    expect(await ids(config, 'prospects')).toContain(11);
+    expect((await showRequest(config, id, AT)).status).toBe('verified');
+    await withShop(config, (conn) => sql`DROP TRIGGER refuse`.execute(conn.db));
+    const done = await runRequest(config, id, { at: AT, today: AT });
+    expect(done.erased?.map((e) => `${e.table}:${e.id}`).sort()).toEqual(['customers:11', 'prospects:11']);
+    expect(await ids(config, 'prospects')).not.toContain(11);
   });
 
   it('an objection to satisfaction calls: kept with compelling grounds on record, else those calls end', async () => {

@@ -54,6 +54,7 @@ import {
   requireEmail,
 } from '../core/requests/requests.js';
 import { requireDateInput } from '../core/retention/calendar.js';
+import { safeMessage } from '../core/safe-message.js';
 
 import { localise } from '../core/text.js';
 import { archivedExplanation, archiveHolds, byRecordKey, manualHolds } from './explain.js';
@@ -911,17 +912,7 @@ async function erase(
     changes.set(item.store.id, list);
   }
   if (!dryRun) {
-    for (const store of project.datamap.stores) {
-      const conn = conns.get(store.id) as Connection;
-      await applyChanges(conn, store, changes.get(store.id) ?? [], {
-        state,
-        folders: foldersOf(project),
-        ...(store.suppressionList ? { suppress: { hashes: [row.person], at, reason: 'erasure' } } : {}),
-      });
-    }
-    if (archive)
-      for (const { store, table, keys } of archivedKeys.values())
-        await deleteArchived(archive, store, table, keys, archiveFilesDir(project));
+    // What is erased is remembered first: a run killed midway is replayed whole after a restore.
     if (erased.length || keptKeys.length)
       await state.addErasure({
         requestId: row.id,
@@ -938,6 +929,26 @@ async function erase(
           }))
           .concat(keptKeys),
       });
+    for (const store of project.datamap.stores) {
+      const conn = conns.get(store.id) as Connection;
+      try {
+        await applyChanges(conn, store, changes.get(store.id) ?? [], {
+          state,
+          folders: foldersOf(project),
+          ...(store.suppressionList ? { suppress: { hashes: [row.person], at, reason: 'erasure' } } : {}),
+        });
+      } catch (error) {
+        if (error instanceof RegistreError) throw error;
+        throw new RegistreError(
+          'E_STORE_FAILED',
+          `store "${store.id}" (${conn.label}) failed during the erasure: ${safeMessage(error)}; its changes were rolled back (one transaction), the request stays verified: run it again`,
+          { cause: error },
+        );
+      }
+    }
+    if (archive)
+      for (const { store, table, keys } of archivedKeys.values())
+        await deleteArchived(archive, store, table, keys, archiveFilesDir(project));
   }
   return {
     erased: erased.map(({ store: _s, rule: _r, ...e }) => e),
@@ -982,6 +993,7 @@ async function runOnInstruction(
   const erased: { table: string; id: string; action: 'delete' }[] = [];
   const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
   await withPersonStores(project, false, async (conns) => {
+    const planned: { conn: Connection; store: StoreMap; changes: StoreChange[] }[] = [];
     for (const store of project.datamap.stores) {
       const conn = conns.get(store.id) as Connection;
       const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };
@@ -1005,11 +1017,10 @@ async function runOnInstruction(
         for (const k of go) erased.push({ table: table.name, id: k, action: 'delete' });
         if (go.length) changes.push({ table, action: 'delete', keys: go });
       }
-      if (!dryRun && changes.length)
-        await applyChanges(conn, store, changes, { state, folders: foldersOf(project) });
+      if (changes.length) planned.push({ conn, store, changes });
     }
-  });
-  if (!dryRun) {
+    if (dryRun) return;
+    // Remembered first, as an erasure is: a run killed midway is replayed whole after a restore.
     if (erased.length)
       await state.addErasure({
         requestId: row.id,
@@ -1022,6 +1033,10 @@ async function runOnInstruction(
           action: 'delete',
         })),
       });
+    for (const p of planned)
+      await applyChanges(p.conn, p.store, p.changes, { state, folders: foldersOf(project) });
+  });
+  if (!dryRun) {
     await state.updateRequest(row.id, {
       outcome: {
         ...outcome,
