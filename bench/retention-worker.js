@@ -1,15 +1,24 @@
 // One measurement of the retention benchmark, in its own process (its own peak RSS).
-// Usage: node bench/retention-worker.js MODE DIR AT   (MODE: plan | raw-plan | sweep | raw-sweep | explain)
-import { join } from 'node:path';
+// Usage: node bench/retention-worker.js MODE DIR AT
+//   MODE: plan | fast-plan | sweep | fast-sweep | explain | digest
+// DIR is a folder `registre demo --out` wrote (its registre.yaml names the shop's store). `digest`
+// prints what a sweep leaves (every table's rows, the archive, the media files, the rows returned
+// to distributors), so that two sweeps of two copies can be compared row for row.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
+import { parse } from 'yaml';
 import { explainRecord, findPerson } from '../dist/adapters/sql/explain.js';
 import { runPlan } from '../dist/app/plan.js';
 import { connectStore, openProject } from '../dist/app/project.js';
 import { runSweep } from '../dist/app/sweep.js';
-import { rawCountStatements, rawRules, rawSweepStatements } from './retention-raw.js';
+import { openClient } from './clients.js';
+import { fastCount, fastSweep } from './retention-fast.js';
 
 const [mode, dir, at] = process.argv.slice(2);
 const config = join(dir, 'registre.yaml');
+const storeUrl = Object.values(parse(readFileSync(config, 'utf8')).stores)[0].url;
 const result = { mode };
 const time = async (f) => {
   const start = performance.now();
@@ -17,35 +26,138 @@ const time = async (f) => {
   return [(performance.now() - start) / 1000, value];
 };
 
+/** The fast sweep's archive: a SQLite file beside registre's for SQLite, a table of the shop's database otherwise. */
+async function fastArchive(db) {
+  const columns =
+    'record_key varchar(128), rule varchar(128), deadline varchar(10), email text, first_name text, last_name text, created_at text, closed_at text';
+  if (db.kind === 'sqlite') {
+    await db.exec(`ATTACH DATABASE '${join(dir, '.registre', 'archive-fast.sqlite')}' AS arch`);
+    await db.exec(`CREATE TABLE IF NOT EXISTS arch.archive_customers (${columns})`);
+  } else {
+    await db.exec('DROP TABLE IF EXISTS archive_customers');
+    await db.exec(`CREATE TABLE archive_customers (${columns})`);
+  }
+}
+
+const files = (root) =>
+  existsSync(root)
+    ? readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(root, join(e.parentPath ?? e.path, e.name)))
+        .sort()
+    : [];
+
+async function digest() {
+  const db = await openClient(storeUrl, dir);
+  const hash = createHash('sha256');
+  const out = { rows: {}, tables: {} };
+  const tables =
+    db.kind === 'sqlite'
+      ? (await db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name)
+      : (
+          await db.all(
+            db.kind === 'postgres'
+              ? 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1'
+              : 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = database() ORDER BY 1',
+          )
+        ).map((r) => r.name);
+  const value = (v) => (v instanceof Date ? v.toISOString() : v);
+  for (const table of tables.filter((t) => t !== 'archive_customers')) {
+    // The suppression list's ids are the next free ones, in whatever order the hashes came: not compared.
+    const text =
+      table === 'suppression_list'
+        ? 'SELECT email_hmac, reason, added_at FROM suppression_list ORDER BY email_hmac, reason, added_at'
+        : `SELECT * FROM ${table} ORDER BY id`;
+    const h = createHash('sha256');
+    const rows = await db.all(text);
+    for (const row of rows) h.update(`${JSON.stringify(Object.values(row).map(value))}\n`);
+    out.rows[table] = rows.length;
+    out.tables[table] = h.digest('hex').slice(0, 16);
+  }
+  // The archive: registre's in its archive store, the fast sweep's beside it.
+  const archived = [];
+  const registreArchive = join(dir, '.registre', 'archive.sqlite');
+  if (existsSync(registreArchive)) {
+    const a = new Database(registreArchive, { readonly: true });
+    if (a.prepare("SELECT 1 FROM sqlite_master WHERE name = 'shop__customers'").get())
+      for (const r of a
+        .prepare(
+          'SELECT record_key, deadline, email, first_name, last_name, created_at, closed_at FROM shop__customers',
+        )
+        .all())
+        archived.push(JSON.stringify(Object.values(r)));
+    a.close();
+  }
+  const fastFile = join(dir, '.registre', 'archive-fast.sqlite');
+  const fastRows =
+    db.kind === 'sqlite'
+      ? existsSync(fastFile)
+        ? new Database(fastFile, { readonly: true })
+            .prepare(
+              'SELECT record_key, deadline, email, first_name, last_name, created_at, closed_at FROM archive_customers',
+            )
+            .all()
+        : []
+      : tables.includes('archive_customers')
+        ? await db.all(
+            'SELECT record_key, deadline, email, first_name, last_name, created_at, closed_at FROM archive_customers',
+          )
+        : [];
+  for (const r of fastRows) archived.push(JSON.stringify(Object.values(r)));
+  archived.sort();
+  out.archived = archived.length;
+  out.archive = createHash('sha256').update(archived.join('\n')).digest('hex').slice(0, 16);
+  const media = files(join(dir, 'media'));
+  out.media = media.length;
+  const returned = [];
+  for (const f of files(join(dir, 'returns')).filter((f) => f.endsWith('.json')))
+    for (const r of JSON.parse(readFileSync(join(dir, 'returns', f), 'utf8'))) returned.push(Number(r.id));
+  returned.sort((a, b) => a - b);
+  out.returned = returned.length;
+  hash.update(JSON.stringify([out.tables, out.archive, media, returned]));
+  out.digest = hash.digest('hex').slice(0, 16);
+  await db.close();
+  return out;
+}
+
 if (mode === 'plan') {
   const [seconds, plan] = await time(() => runPlan(config, at));
   Object.assign(result, { seconds, due: plan.totals.due, archive: plan.totals.archive });
-} else if (mode === 'raw-plan') {
-  const db = new Database(join(dir, 'shop.sqlite'), { readonly: true });
-  const [seconds, counts] = await time(() => rawCountStatements(at).map((s) => db.prepare(s).get().n));
-  const rules = rawRules(at);
-  result.seconds = seconds;
-  result.due = counts.reduce((n, c, i) => n + (rules[i].action === 'archive' ? 0 : c), 0);
-  result.archive = counts.reduce((n, c, i) => n + (rules[i].action === 'archive' ? c : 0), 0);
-  db.close();
+} else if (mode === 'fast-plan') {
+  const db = await openClient(storeUrl, dir);
+  const [seconds, counts] = await time(() => fastCount(db, at));
+  Object.assign(result, { seconds, ...counts });
+  await db.close();
 } else if (mode === 'sweep') {
-  const [seconds, report] = await time(() => runSweep(config, { at, today: at }));
-  Object.assign(result, { seconds, total: report.total });
-} else if (mode === 'raw-sweep') {
-  const db = new Database(join(dir, 'shop.sqlite'));
-  db.exec(`ATTACH DATABASE '${join(dir, '.registre', 'archive-raw.sqlite')}' AS arch`);
-  const [seconds, total] = await time(() => {
-    let n = 0;
-    db.exec('BEGIN');
-    for (const s of rawSweepStatements(at)) {
-      if (s.startsWith('DELETE') || s.startsWith('UPDATE')) n += db.prepare(s).run().changes;
-      else db.exec(s);
-    }
-    db.exec('COMMIT');
-    return n;
+  const batchSize = process.env.BENCH_BATCH_SIZE ? { batchSize: Number(process.env.BENCH_BATCH_SIZE) } : {};
+  const [seconds, report] = await time(() => runSweep(config, { at, today: at, ...batchSize }));
+  const sum = (phase) => report.timings.reduce((n, t) => n + t[phase], 0);
+  const rows = [...report.timings].sort(
+    (x, y) => y.select + y.write + y.audit - (x.select + x.write + x.audit),
+  );
+  Object.assign(result, {
+    seconds,
+    total: report.total,
+    timings: { select: sum('select'), write: sum('write'), audit: sum('audit'), rows },
   });
-  Object.assign(result, { seconds, total });
-  db.close();
+} else if (mode === 'fast-sweep') {
+  const db = await openClient(storeUrl, dir);
+  await fastArchive(db);
+  const key = readFileSync(join(dir, '.registre', 'hmac.key'), 'utf8').trimEnd();
+  // Closing is timed too (SQLite checkpoints its log then), as registre's sweep closes its stores.
+  const [seconds, done] = await time(async () => {
+    const done = await fastSweep(db, {
+      at,
+      key,
+      mediaDir: join(dir, 'media'),
+      returnsDir: join(dir, 'returns'),
+    });
+    await db.close();
+    return done;
+  });
+  Object.assign(result, { seconds, ...done });
+} else if (mode === 'digest') {
+  Object.assign(result, await digest());
 } else if (mode === 'explain') {
   const project = openProject(config);
   const store = project.datamap.stores[0];

@@ -68,56 +68,176 @@ function retentionWorker(mode, dir, at) {
   const out = execFileSync(process.execPath, [join(here, 'retention-worker.js'), mode, dir, at], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-async function retentionBench() {
-  const customers = Number(process.env.BENCH_SWEEP_CUSTOMERS ?? 100_000);
+const withSearchPath = (url, schema) =>
+  `${url}${url.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+
+/** A fresh demo shop in a folder of its own (and, for a server, a schema or database of its own). */
+async function benchShop(kind, serverUrl, name, customers, at) {
+  const dir = mkdtempSync(join(tmpdir(), `registre-bench-${name}-`));
+  let store;
+  let drop = async () => {};
+  if (kind === 'postgres') {
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE; CREATE SCHEMA ${name}`);
+    await admin.end();
+    store = withSearchPath(serverUrl, name);
+    drop = async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      await c.end();
+    };
+  } else if (kind === 'mysql') {
+    const mysql = await import('mysql2/promise');
+    const admin = await mysql.createConnection(serverUrl);
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    store = u.toString();
+    drop = async () => {
+      const c = await mysql.createConnection(serverUrl);
+      await c.query(`DROP DATABASE IF EXISTS ${name}`);
+      await c.end();
+    };
+  }
+  const bin = join(here, '..', 'bin', 'registre.js');
+  execFileSync(
+    process.execPath,
+    [
+      bin,
+      'demo',
+      '--out',
+      dir,
+      '--customers',
+      String(customers),
+      '--seed',
+      '1',
+      '--at',
+      at,
+      ...(store ? ['--store', store] : []),
+    ],
+    { stdio: 'ignore' },
+  );
+  mkdirSync(join(dir, '.registre'), { recursive: true });
+  return {
+    dir,
+    drop: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await drop();
+    },
+  };
+}
+
+const ms = (x) => `${(x / 1000).toFixed(2)} s`;
+
+/**
+ * plan and sweep against the fastest hand-written SQL we know (bench/retention-fast.js), on the
+ * same data in the same run; the sweep and the hand-written SQL work on two copies of one shop,
+ * and what they leave is compared row for row.
+ */
+async function retentionOn(title, kind, serverUrl, customers) {
   const at = '2026-11-27';
-  const a = mkdtempSync(join(tmpdir(), 'registre-bench-sweep-'));
-  const b = mkdtempSync(join(tmpdir(), 'registre-bench-raw-'));
+  const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+  console.log(`\nretention on ${title}: ${customers.toLocaleString('en')} customers, at ${at}`);
+  const a = await benchShop(kind, serverUrl, 'registre_bench_a', customers, at);
+  let b;
   try {
-    const bin = join(here, '..', 'bin', 'registre.js');
-    execFileSync(
-      process.execPath,
-      [bin, 'demo', '--out', a, '--customers', String(customers), '--seed', '1', '--at', at],
-      { stdio: 'ignore' },
-    );
-    // The demo's configuration names the key file it wrote (hmacKey: file:…), copied with it.
-    cpSync(a, b, { recursive: true });
-    mkdirSync(join(b, '.registre'), { recursive: true });
-    console.log(`\nretention on SQLite: ${customers.toLocaleString('en')} customers, at ${at}`);
-    const repeat = Number(process.env.BENCH_REPEAT ?? 3);
-    const runs = (mode, dir) =>
+    if (kind === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'registre-bench-registre_bench_b-'));
+      cpSync(a.dir, dir, { recursive: true });
+      b = { dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    } else {
+      b = await benchShop(kind, serverUrl, 'registre_bench_b', customers, at);
+      // One key for both: the suppression list's keyed hashes must be the same.
+      cpSync(join(a.dir, '.registre', 'hmac.key'), join(b.dir, '.registre', 'hmac.key'));
+    }
+    const median = (mode, dir) =>
       Array.from({ length: repeat }, () => retentionWorker(mode, dir, at)).sort(
         (x, y) => x.seconds - y.seconds,
       )[Math.floor(repeat / 2)];
-    const plan = runs('plan', a);
-    const rawPlan = runs('raw-plan', a);
+    const plan = median('plan', a.dir);
+    const fastPlan = median('fast-plan', b.dir);
     console.log(
-      `  plan            ${plan.seconds.toFixed(2)} s (due ${plan.due}, archive ${plan.archive})   raw COUNTs ${rawPlan.seconds.toFixed(2)} s (due ${rawPlan.due}, archive ${rawPlan.archive})   ratio ${(plan.seconds / rawPlan.seconds).toFixed(2)} (median of ${repeat})`,
+      `  plan            ${plan.seconds.toFixed(2)} s (due ${plan.due}, archive ${plan.archive})   hand-written COUNTs ${fastPlan.seconds.toFixed(2)} s (due ${fastPlan.due}, archive ${fastPlan.archive})   ratio ${(plan.seconds / fastPlan.seconds).toFixed(2)} (median of ${repeat})`,
     );
-    if (plan.due !== rawPlan.due || plan.archive !== rawPlan.archive)
-      console.log('  !! plan and the raw counts disagree');
-    const explain = retentionWorker('explain', a, at);
+    if (plan.due !== fastPlan.due || plan.archive !== fastPlan.archive)
+      console.log('  !! plan and the hand-written counts disagree');
+    if (kind === 'sqlite') {
+      const explain = retentionWorker('explain', a.dir, at);
+      console.log(
+        `  explain --email median ${explain.medianMs.toFixed(1)} ms, p90 ${explain.p90Ms.toFixed(1)} ms (${explain.people} people, ${explain.records} records)`,
+      );
+    }
+    const before = retentionWorker('digest', a.dir, at);
+    if (before.digest !== retentionWorker('digest', b.dir, at).digest)
+      throw new Error('the two copies of the shop differ before the sweep');
+    const sweep = retentionWorker('sweep', a.dir, at);
+    const fast = retentionWorker('fast-sweep', b.dir, at);
     console.log(
-      `  explain --email median ${explain.medianMs.toFixed(1)} ms, p90 ${explain.p90Ms.toFixed(1)} ms (${explain.people} people, ${explain.records} records)`,
-    );
-    const sweep = retentionWorker('sweep', a, at);
-    const raw = retentionWorker('raw-sweep', b, at);
-    console.log(
-      `  sweep           ${sweep.seconds.toFixed(2)} s, ${sweep.total.toLocaleString('en')} records, peak RSS ${sweep.maxRssMb} MB (batches of 5,000 rows, audit log, holds, suppression list, files, return packages)`,
+      `  sweep           ${sweep.seconds.toFixed(2)} s, ${sweep.total.toLocaleString('en')} records, peak RSS ${sweep.maxRssMb} MB (batches, audit log, holds, suppression list, files, return packages)`,
     );
     console.log(
-      `  raw SQL         ${raw.seconds.toFixed(2)} s, ${raw.total.toLocaleString('en')} records, peak RSS ${raw.maxRssMb} MB (one statement per rule, one transaction)`,
+      `  hand-written    ${fast.seconds.toFixed(2)} s, ${fast.total.toLocaleString('en')} records, peak RSS ${fast.maxRssMb} MB (cut-offs computed once, held keys in temporary tables, one statement per rule, one transaction)`,
     );
-    console.log(`  ratio sweep / raw: ${(sweep.seconds / raw.seconds).toFixed(2)}`);
-    if (sweep.total !== raw.total)
-      console.log(`  !! the sweep and the raw SQL did not touch the same number of records`);
+    console.log(`  ratio sweep / hand-written: ${(sweep.seconds / fast.seconds).toFixed(2)}`);
+    const left = retentionWorker('digest', a.dir, at);
+    const right = retentionWorker('digest', b.dir, at);
+    const differ = Object.keys(left.tables).filter((t) => left.tables[t] !== right.tables[t]);
+    if (left.archive !== right.archive) differ.push('archive');
+    if (left.media !== right.media) differ.push('media files');
+    if (left.returned !== right.returned) differ.push('returned rows');
+    console.log(
+      differ.length
+        ? `  !! the sweep and the hand-written SQL left different data: ${differ.join(', ')}`
+        : `  both left exactly the same rows (every table compared row by row, the archive, ${left.media} media files, ${left.returned} returned rows)`,
+    );
+    const t = sweep.timings;
+    console.log(
+      `  where the sweep's time went: choosing ${ms(t.select)}, changing ${ms(t.write)}, audit log ${ms(t.audit)}, the rest (opening, checks, holds cross-check) ${ms(sweep.seconds * 1000 - t.select - t.write - t.audit)}`,
+    );
+    for (const row of t.rows.slice(0, Number(process.env.BENCH_TIMING_ROWS ?? 8)))
+      console.log(
+        `    ${row.table.padEnd(24)} ${(row.rule ?? '(choosing)').padEnd(26)} ${(row.action ?? '').padEnd(10)} ${ms(row.select + row.write + row.audit)}`,
+      );
   } finally {
-    rmSync(a, { recursive: true, force: true });
-    rmSync(b, { recursive: true, force: true });
+    await a.drop();
+    await b?.drop();
+  }
+}
+
+/** BENCH_DIALECTS=sqlite,postgres,mysql: which databases (default: SQLite, and each one whose URL is set). */
+const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres,mysql').split(',');
+
+async function retentionBench() {
+  const servers = [
+    {
+      name: 'postgres',
+      title: 'PostgreSQL',
+      url: process.env.REGISTRE_BENCH_POSTGRES_URL ?? process.env.REGISTRE_TEST_POSTGRES_URL,
+      customers: process.env.BENCH_PG_SWEEP_CUSTOMERS ?? process.env.BENCH_SWEEP_CUSTOMERS ?? 100_000,
+      hint: 'REGISTRE_BENCH_POSTGRES_URL',
+    },
+    {
+      name: 'mysql',
+      title: 'MySQL/MariaDB',
+      url: process.env.REGISTRE_BENCH_MYSQL_URL ?? process.env.REGISTRE_TEST_MYSQL_URL,
+      customers: process.env.BENCH_MYSQL_SWEEP_CUSTOMERS ?? 20_000,
+      hint: 'REGISTRE_BENCH_MYSQL_URL',
+    },
+  ];
+  if (dialects.includes('sqlite'))
+    await retentionOn('SQLite', 'sqlite', null, Number(process.env.BENCH_SWEEP_CUSTOMERS ?? 100_000));
+  for (const server of servers.filter((s) => dialects.includes(s.name))) {
+    if (server.url) await retentionOn(server.title, server.name, server.url, Number(server.customers));
+    else console.log(`\n(${server.title}: set ${server.hint} to measure plan and sweep there too)`);
   }
 }
 

@@ -329,11 +329,14 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       new Date().toISOString().slice(0, 10),
     )
     .option('--dry-run', 'count what would be done, change nothing')
-    .option('--batch-size <n>', 'rows examined per batch (1 to 1,000,000)', '5000')
+    .option('--batch-size <n>', 'rows examined per batch (1 to 1,000,000; default 20,000)')
     .option('--json', 'print JSON')
-    .action(async (opts: { at: string; dryRun?: boolean; batchSize: string; json?: boolean }) => {
-      const batchSize = Number(opts.batchSize);
-      if (!/^\d+$/.test(opts.batchSize) || batchSize < 1 || batchSize > 1_000_000)
+    .action(async (opts: { at: string; dryRun?: boolean; batchSize?: string; json?: boolean }) => {
+      const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize);
+      if (
+        opts.batchSize !== undefined &&
+        (!/^\d+$/.test(opts.batchSize) || batchSize === undefined || batchSize < 1 || batchSize > 1_000_000)
+      )
         throw new RegistreError(
           'E_USAGE',
           `--batch-size must be a whole number from 1 to 1,000,000 (got ${opts.batchSize})`,
@@ -342,7 +345,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       const { runSweep } = await import('../app/sweep.js');
       const report = await runSweep(program.opts().config, {
         at: opts.at,
-        batchSize,
+        ...(batchSize === undefined ? {} : { batchSize }),
         ...(opts.dryRun ? { dryRun: true } : {}),
         progress: process.stderr.isTTY === true && !opts.json,
       });

@@ -164,7 +164,9 @@ export async function connect(
     pool.on('connect', (client) => {
       // A connection the server ends is reported by the next query on it; its 'error' event must not crash us.
       client.on('error', () => {});
-      client.query("SET TIME ZONE 'UTC'").catch(() => {});
+      // UTC, and no JIT: a verdict query's cost estimate is far above JIT's thresholds, and
+      // compiling it took a third of a plan's time (issue 9); registre runs scans and lookups.
+      client.query("SET TIME ZONE 'UTC'; SET jit = off").catch(() => {});
     });
     pool.on('error', () => {});
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });

@@ -180,6 +180,17 @@ export function dateText(dialect: Dialect, value: Expr): Expr {
   return sql`DATE_FORMAT(${value}, '%Y-%m-%d')`;
 }
 
+/**
+ * date + a constant number of months, clamped to the end of the month: as addMonths, and in
+ * SQLite with one date() call for a day of the month up to the 28th (nothing to clamp there),
+ * the general form only for the 29th to the 31st.
+ */
+export function addConstantMonths(dialect: Dialect, date: Expr, months: number): Expr {
+  const general = addMonths(dialect, date, sql.lit(months));
+  if (dialect !== 'sqlite') return general;
+  return sql`CASE WHEN substr(${date}, 9, 2) <= '28' THEN date(${date}, ${`+${months} months`}) ELSE ${general} END`;
+}
+
 /** date + months (a non-negative number or integer expression; NULL gives NULL), clamped to the end of the month. */
 export function addMonths(dialect: Dialect, date: Expr, months: Expr): Expr {
   if (dialect === 'postgres')

@@ -15,11 +15,16 @@ import { listTables } from './introspect.js';
 import {
   combineRules,
   dateExpr,
+  fieldValue,
+  freshAliases,
   heldKeysQueries,
   heldSql,
   heldThroughFollowsSql,
   type RetentionSqlContext,
+  relatedFieldKey,
+  relatedFieldsOf,
   ruleColumns,
+  sweepCandidateSql,
 } from './retention-sql.js';
 
 export interface PlanLine {
@@ -47,6 +52,11 @@ export interface VerdictOptions {
   readonly heldByTable?: ReadonlyMap<string, readonly string[]>;
   /** Keys under a restriction of processing (art. 18), by table: their status is `restricted`. */
   readonly restrictedByTable?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Only the records a sweep may act on (due or entering the archive) need a right verdict: the
+   * others may be left out, by their raw columns (sweepCandidateSql), before any date arithmetic.
+   */
+  readonly sweepOnly?: boolean;
 }
 
 /** SQL that says whether the record at `alias` is already anonymised as `rule` wants. */
@@ -78,7 +88,22 @@ export function verdictQuery(
   at: string,
   options: VerdictOptions = {},
 ): Expr {
+  return freshAliases(() => verdictQueryText(ctx, table, at, options));
+}
+
+function verdictQueryText(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+): Expr {
   const recordId = table.record as string;
+  // Below everything: each value read through a to-one relation, once per row.
+  const related = relatedFieldsOf(plain, recordId);
+  const ctx: RetentionSqlContext = {
+    ...plain,
+    fields: new Map(related.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__f${i}`)])),
+  };
   // Level a: the table's rows with each rule's anchor computed once (anchors may read related rows).
   const anchored = ctx.register.retention.flatMap((rule, index) =>
     rule.record === recordId &&
@@ -99,16 +124,23 @@ export function verdictQuery(
     ? heldThroughFollowsSql(ctx, recordId, 't', options.heldByTable)
     : null;
   const manual = sql`${own.length ? sql` OR ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), own)}` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
+  const candidate = options.sweepOnly ? sweepCandidateSql(plain, recordId, 't', at) : null;
+  const filters = [...(options.where ? [options.where] : []), ...(candidate ? [candidate] : [])];
+  const rows = sql`SELECT t.*${sql.join(
+    related.map((path, i) => sql`, ${fieldValue(plain, recordId, 't', path)} AS ${sql.id(`__f${i}`)}`),
+    sql``,
+  )} FROM ${sql.table(table.name)} AS t ${filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``} ${fence(ctx.dialect)}`;
   const level0 = sql`SELECT t.*${sql.join(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
-  )} FROM ${sql.table(table.name)} AS t ${options.where ? sql`WHERE ${options.where}` : sql``} ${fence(ctx.dialect)}`;
+  )} FROM ${related.length ? sql`(${rows})` : sql.table(table.name)} AS t ${!related.length && filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``} ${fence(ctx.dialect)}`;
   const inner = sql.join(
     [
       sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,
       ...rules.flatMap((r, i) => [
         sql`${r.deadline} AS ${sql.id(`d${i}`)}`,
-        sql`${r.activeEnd} AS ${sql.id(`e${i}`)}`,
+        // Without an archive phase the active phase ends at the deadline: computed once.
+        ...(r.rule.archive ? [sql`${r.activeEnd} AS ${sql.id(`e${i}`)}`] : []),
         ...(r.inArchive ? [sql`CASE WHEN ${r.inArchive} THEN 1 ELSE 0 END AS ${sql.id(`a${i}`)}`] : []),
         ...(done[i] ? [sql`CASE WHEN ${done[i]} THEN 1 ELSE 0 END AS ${sql.id(`z${i}`)}`] : []),
       ]),
@@ -123,7 +155,7 @@ export function verdictQuery(
   const verdict = combineRules(ctx, rules, (r, what) => {
     const i = rules.indexOf(r);
     if (what === 'inArchive') return sql`${sql.ref(`c.a${i}`)} = 1`;
-    return sql.ref(`c.${what === 'deadline' ? 'd' : 'e'}${i}`);
+    return sql.ref(`c.${what === 'deadline' || !r.rule.archive ? 'd' : 'e'}${i}`);
   });
   const on = dateLiteral(ctx.dialect, at);
   const anonymised = rules.flatMap((r, i) =>

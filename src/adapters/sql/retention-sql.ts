@@ -15,10 +15,18 @@ import type {
   Keep,
   RetentionRule,
 } from '../../core/register/register-schema.js';
-import { parseDuration } from '../../core/retention/calendar.js';
+import {
+  addDuration,
+  type CalendarDate,
+  financialYearEnd,
+  LAST_DATE,
+  latestWithin,
+  parseDuration,
+} from '../../core/retention/calendar.js';
 import { ruleInputs } from '../../core/retention/retention.js';
 import type { Dialect } from './connect.js';
 import {
+  addConstantMonths,
   addDays,
   addMonths,
   amountOf,
@@ -39,10 +47,47 @@ export interface RetentionSqlContext {
   readonly register: Register;
   readonly datamap: DataMap;
   readonly dialect: Dialect;
+  /**
+   * Values through to-one relations already read into columns of the row (relatedFieldKey →
+   * the column): a query that reads `distributor.retention_months` once per row, below, refers
+   * to it everywhere above instead of repeating the subquery in every place it is used.
+   */
+  readonly fields?: ReadonlyMap<string, Expr>;
+}
+
+export function relatedFieldKey(recordId: string, alias: string, path: string): string {
+  return `${recordId}\u0000${alias}\u0000${path}`;
+}
+
+/** The fields through relations (`distributor.retention_months`) that a record's rules read. */
+export function relatedFieldsOf(ctx: RetentionSqlContext, recordId: string): string[] {
+  const paths = new Set<string>();
+  for (const rule of ctx.register.retention) {
+    if (rule.record !== recordId || rule.todo !== undefined || rule.follows !== undefined) continue;
+    const { dates, amounts } = ruleInputs(rule);
+    for (const path of [...dates, ...amounts, ...Object.keys(rule.where ?? {})])
+      if (path.includes('.')) paths.add(path);
+  }
+  return [...paths];
 }
 
 let aliasCounter = 0;
+let aliasScopes = 0;
 const nextAlias = () => `r${++aliasCounter}`;
+
+/**
+ * Builds a statement with its table aliases numbered from 1, so that building the same statement
+ * again gives the same text: a statement built per batch is then prepared once, not once per
+ * batch (a prepared statement holds native memory until the collector frees its wrapper).
+ */
+export function freshAliases<T>(build: () => T): T {
+  if (aliasScopes++ === 0) aliasCounter = 0;
+  try {
+    return build();
+  } finally {
+    aliasScopes--;
+  }
+}
 
 function bound(ctx: RetentionSqlContext, recordId: string): TableMap {
   const b = tableOfRecord(ctx.datamap, recordId);
@@ -121,10 +166,12 @@ function joinChain(ctx: RetentionSqlContext, hops: readonly Hop[], alias: string
 }
 
 /** A field through to-one relations, as a scalar subquery when it is not the row's own. */
-function fieldValue(ctx: RetentionSqlContext, recordId: string, alias: string, path: string): Expr {
+export function fieldValue(ctx: RetentionSqlContext, recordId: string, alias: string, path: string): Expr {
   const segments = path.split('.');
   const field = segments.pop() as string;
   if (segments.length === 0) return column(ctx, recordId, alias, field);
+  const known = ctx.fields?.get(relatedFieldKey(recordId, alias, path));
+  if (known) return known;
   const hops = hopsOf(ctx, recordId, segments);
   const chain = joinChain(ctx, hops, alias);
   const target = (hops[hops.length - 1] as Hop).to;
@@ -143,7 +190,7 @@ function keepExpr(
     if (!parsed.ok) return null;
     const { amount, unit } = parsed.duration;
     if (unit === 'days') return addDays(ctx.dialect, date, sql.lit(amount));
-    return addMonths(ctx.dialect, date, sql.lit(unit === 'years' ? amount * 12 : amount));
+    return addConstantMonths(ctx.dialect, date, unit === 'years' ? amount * 12 : amount);
   }
   const [unit, path] = Object.entries(keep)[0] as ['months' | 'years' | 'days', string];
   // A negative, fractional, huge or missing instruction gives no deadline, as in the pure evaluation.
@@ -505,4 +552,150 @@ export function heldKeysQueries(
   }
   if (ctx.register.retention.some((r) => r.record === recordId && r.follows !== undefined)) unsure = true;
   return { queries, unsure };
+}
+
+// ---- Candidates: a cheap condition on raw columns that every record a sweep may act on meets.
+
+/** A date's text two days later (a stored timestamp's UTC date can be a day before its written one). */
+function twoDaysAfter(date: CalendarDate): CalendarDate | null {
+  return addDuration(date, { amount: 2, unit: 'days' });
+}
+
+/** Unknown (no cheap condition): the record stays a candidate. */
+const UNKNOWN = null;
+
+/**
+ * A necessary condition for `expr <= limit` (a date that exists and is on or before `limit`),
+ * comparing raw columns with a constant, or UNKNOWN. Sound for every stored form: a value whose
+ * UTC date is on or before `limit` has a written date on or before the day after, so its text
+ * (or its timestamp) is below `limit + 2 days`; a value that is not a date at all may pass, and
+ * the exact verdict then says what it is. A plain field of the record that holds garbage makes
+ * the record `invalid` (never due), so it may be left out here.
+ */
+function dateWithin(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  expr: DateExpr,
+  limit: CalendarDate,
+): Expr | null {
+  const below = (value: Expr): Expr | null => {
+    const bound = twoDaysAfter(limit);
+    return bound === null ? UNKNOWN : sql`${value} < ${bound}`;
+  };
+  if (typeof expr === 'string') {
+    const segments = expr.split('.');
+    const field = segments.pop() as string;
+    if (segments.length === 0) return below(column(ctx, recordId, alias, field));
+    const hops = hopsOf(ctx, recordId, segments);
+    const chain = joinChain(ctx, hops, alias);
+    const condition = below(column(ctx, (hops[hops.length - 1] as Hop).to, chain.last, field));
+    return condition && sql`EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${condition})`;
+  }
+  if ('latest' in expr) {
+    // Every part that is there must be within: a part that may be absent is checked with its absence.
+    const parts = expr.latest.flatMap((e) => {
+      if (typeof e === 'string' && !e.includes('.')) {
+        const value = column(ctx, recordId, alias, e);
+        const condition = below(value);
+        return condition ? [sql`(${value} IS NULL OR ${condition})`] : [];
+      }
+      if (typeof e === 'object' && 'max' in e) {
+        const condition = dateWithin(ctx, recordId, alias, e, limit);
+        return condition ? [condition] : [];
+      }
+      return [];
+    });
+    return parts.length ? sql`(${sql.join(parts, sql` AND `)})` : UNKNOWN;
+  }
+  if ('earliest' in expr) {
+    const parts = expr.earliest.map((e) => dateWithin(ctx, recordId, alias, e, limit));
+    return parts.some((p) => p === UNKNOWN) ? UNKNOWN : sql`(${sql.join(parts as Expr[], sql` OR `)})`;
+  }
+  if ('financialYearEnd' in expr) {
+    const yearEnd = ctx.register.organisation.financialYearEnd ?? '12-31';
+    return mappedWithin(
+      ctx,
+      recordId,
+      alias,
+      expr.financialYearEnd,
+      (d) => financialYearEnd(d, yearEnd),
+      limit,
+    );
+  }
+  if ('from' in expr) return keptWithin(ctx, recordId, alias, expr.from, expr.add, limit);
+  if ('min' in expr) return UNKNOWN;
+  // max ≤ limit: no related row holds a valid date after it (none at all: no date, the part is absent).
+  const segments = expr.max.split('.');
+  const field = segments.pop() as string;
+  const hops = hopsOf(ctx, recordId, segments);
+  const chain = joinChain(ctx, hops, alias);
+  const value = column(ctx, (hops[hops.length - 1] as Hop).to, chain.last, field);
+  const bound = twoDaysAfter(limit);
+  if (bound === null) return UNKNOWN;
+  return sql`NOT EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${value} >= ${bound} AND ${dateOf(ctx.dialect, value)} IS NOT NULL)`;
+}
+
+/** A necessary condition for `f(expr) <= limit`, `f` never decreasing. */
+function mappedWithin(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  expr: DateExpr,
+  f: (date: CalendarDate) => CalendarDate | null,
+  limit: CalendarDate,
+): Expr | null {
+  const cutoff = latestWithin(f, limit);
+  if (cutoff === null) return sql`1 = 0`;
+  if (cutoff === LAST_DATE) return UNKNOWN;
+  return dateWithin(ctx, recordId, alias, expr, cutoff);
+}
+
+/** A necessary condition for `expr + keep <= limit` (a duration read from the data is at least 0). */
+function keptWithin(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  expr: DateExpr,
+  keep: Keep | undefined,
+  limit: CalendarDate,
+): Expr | null {
+  if (typeof keep !== 'string') return dateWithin(ctx, recordId, alias, expr, limit);
+  const parsed = parseDuration(keep);
+  if (!parsed.ok) return sql`1 = 0`;
+  return mappedWithin(ctx, recordId, alias, expr, (d) => addDuration(d, parsed.duration), limit);
+}
+
+/**
+ * A cheap condition on the record at `alias` that every record a sweep on `at` may act on (due,
+ * or entering its archive phase) meets, or null when there is none to give. Both need the active
+ * phase of every rule that applies to have ended on `at`, and a rule's active phase ends with the
+ * earliest of its ends: the anchor plus what it keeps, each `until`. Each end's "on or before
+ * `at`" becomes a comparison of the raw column with a cut-off date computed once
+ * (`occurred_at < '2025-10-29'`), which an index serves, instead of date arithmetic on every row.
+ * The exact verdict is still computed for every candidate: this only leaves out records it would
+ * have found neither due nor in archive (tested against it on every dialect).
+ */
+export function sweepCandidateSql(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  at: CalendarDate,
+): Expr | null {
+  return freshAliases(() => {
+    const parts: Expr[] = [];
+    for (const rule of ctx.register.retention) {
+      if (rule.record !== recordId || rule.todo !== undefined || rule.follows !== undefined) continue;
+      const ends: (Expr | null)[] = [];
+      if (rule.anchor !== undefined) ends.push(keptWithin(ctx, recordId, alias, rule.anchor, rule.keep, at));
+      for (const u of rule.until ?? []) ends.push(dateWithin(ctx, recordId, alias, u, at));
+      if (ends.some((e) => e === UNKNOWN)) continue;
+      const ended = ends.length ? sql`(${sql.join(ends as Expr[], sql` OR `)})` : sql`1 = 0`;
+      const conditional = rule.where !== undefined && Object.keys(rule.where).length > 0;
+      parts.push(
+        conditional ? sql`(NOT ${conditionSql(ctx, recordId, alias, rule.where)} OR ${ended})` : ended,
+      );
+    }
+    return parts.length ? sql`(${sql.join(parts, sql` AND `)})` : null;
+  });
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addDuration,
   financialYearEnd,
+  latestWithin,
   parseDateInput,
   parseDuration,
   toAmount,
@@ -188,5 +189,36 @@ describe('dates a person types (parseDateInput)', () => {
     '2026-13-01',
   ])('refuses %s', (text) => {
     expect(parseDateInput(text)).toBeNull();
+  });
+});
+
+describe('latestWithin: the cut-off of a deadline that grows with its date', () => {
+  const months = (n: number) => (d: string) => addDuration(d, { amount: n, unit: 'months' });
+  it('finds the last date whose deadline is on or before the limit', () => {
+    expect(latestWithin(months(13), '2026-11-27')).toBe('2025-10-27');
+    // Clamped month ends: 31 January + 1 month is 28 February, so 31 January is within.
+    expect(latestWithin(months(1), '2026-02-28')).toBe('2026-01-31');
+    expect(
+      latestWithin(
+        (d) => addDuration(financialYearEnd(d, '12-31'), { amount: 10, unit: 'years' }),
+        '2026-11-27',
+      ),
+    ).toBe('2015-12-31');
+  });
+  it('says when no date or every date qualifies', () => {
+    expect(latestWithin(months(24), '0001-06-30')).toBeNull();
+    expect(latestWithin((d) => d, '9999-12-31')).toBe('9999-12-31');
+  });
+  it('agrees with a walk over the days on random limits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 * 365 }), fc.integer({ min: 0, max: 150 }), (offset, n) => {
+        const limit = addDuration('2000-01-01', { amount: offset, unit: 'days' }) as string;
+        const cut = latestWithin(months(n), limit) as string;
+        const next = addDuration(cut, { amount: 1, unit: 'days' }) as string;
+        expect((months(n)(cut) as string) <= limit).toBe(true);
+        expect((months(n)(next) as string) > limit).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -219,3 +219,42 @@ export function requireDateInput(option: string, value: string): CalendarDate {
     );
   return date;
 }
+
+function dayNumber(date: CalendarDate): number {
+  const [year, month, day] = split(date);
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  return Math.round(d.getTime() / 86_400_000);
+}
+
+function dateOfDay(n: number): CalendarDate {
+  const d = new Date(n * 86_400_000);
+  return format(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+}
+
+/**
+ * The latest date `x` with `f(x) <= limit`, for an `f` that never decreases (a deadline computed
+ * from a date: add a duration, go to the end of the financial year); `f` null means past the last
+ * date. Null when no date qualifies. Lets a rule's "deadline <= D" become "date <= cut-off", a
+ * comparison an index serves.
+ */
+export function latestWithin(
+  f: (date: CalendarDate) => CalendarDate | null,
+  limit: CalendarDate,
+): CalendarDate | null {
+  const within = (n: number) => {
+    const value = f(dateOfDay(n));
+    return value !== null && value <= limit;
+  };
+  let low = dayNumber('0001-01-01');
+  let high = dayNumber(LAST_DATE);
+  if (!within(low)) return null;
+  if (within(high)) return LAST_DATE;
+  // within(low) and not within(high): the last day that is, by halves.
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (within(mid)) low = mid;
+    else high = mid;
+  }
+  return dateOfDay(low);
+}
