@@ -81,7 +81,7 @@ function endedCustomers(kind, at, notHeld) {
 
 /** The statements and the steps between them, in the order registre's sweep visits the tables. */
 export async function fastSweep(db, { at, key, mediaDir, returnsDir }) {
-  const { temp, latest, kind } = dialectOf(db.kind);
+  const { temp, kind } = dialectOf(db.kind);
   const next = addDays(at, 1);
   const c = (months) => `'${cutoff(at, months)}'`;
   const unlinkLater = [];
@@ -266,7 +266,6 @@ async function distributorOrdersDue(db, at) {
 
 /** The same selections as COUNTs (due and archive), for `plan`. */
 export async function fastCount(db, at) {
-  const { latest } = dialectOf(db.kind);
   const dordersDue = `(${(await distributorOrdersDue(db, at)).due}) AND NOT EXISTS (SELECT 1 FROM supplier_disputes h WHERE h.distributor_order_id = distributor_orders.id AND h.resolved_at IS NULL)`;
   const next = addDays(at, 1);
   const c = (months) => `'${cutoff(at, months)}'`;

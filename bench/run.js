@@ -334,7 +334,38 @@ async function requestsBench() {
   }
 }
 
+/** How long a command takes from start to exit, against a bare `node -e ''` (median of BENCH_REPEAT_START runs). */
+async function startupBench() {
+  const repeat = Number(process.env.BENCH_REPEAT_START ?? 7);
+  const bin = join(here, '..', 'bin', 'registre.js');
+  const dir = mkdtempSync(join(tmpdir(), 'registre-bench-start-'));
+  try {
+    execFileSync(process.execPath, [bin, 'demo', '--out', dir, '--customers', '3000', '--seed', '1'], {
+      stdio: 'ignore',
+    });
+    const config = join(dir, 'registre.yaml');
+    const commands = [
+      ["node -e ''", ['-e', '']],
+      ['registre --help', [bin, '--help']],
+      ['registre validate', [bin, 'validate', join(here, '..', 'registers', 'negomarkets')]],
+      ['registre explain --table', [bin, 'explain', '--config', config, '--table', 'customers', '--id', '5']],
+    ];
+    console.log(`\nstart-up: milliseconds from start to exit, median of ${repeat}`);
+    for (const [name, args] of commands) {
+      const times = Array.from({ length: repeat }, () => {
+        const start = performance.now();
+        execFileSync(process.execPath, args, { stdio: 'ignore' });
+        return performance.now() - start;
+      }).sort((a, b) => a - b);
+      console.log(`  ${name.padEnd(26)} ${times[Math.floor(repeat / 2)].toFixed(0).padStart(5)} ms`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const only = process.argv[2];
+if (!only || only === 'startup') await startupBench();
 if (!only || only === 'generate') await generatorBench();
 if (!only || only === 'retention') await retentionBench();
 if (!only || only === 'requests') await requestsBench();

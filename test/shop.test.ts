@@ -9,7 +9,7 @@ import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { runCheck } from '../src/app/check.js';
 import { runDemo } from '../src/app/demo.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
-import { DIALECTS } from './dialects.js';
+import { ALL_DIALECTS } from './dialects.js';
 
 const AT = '2026-11-27';
 const CUSTOMERS = 150;
@@ -62,7 +62,7 @@ beforeAll(async () => {
   reference = await digestOf(report.config);
 });
 
-describe.each(DIALECTS)('the reference shop on $name', (database) => {
+describe.each(ALL_DIALECTS)('the reference shop on $name', (database) => {
   const drops: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const drop of drops) await drop();

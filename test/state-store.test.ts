@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/adapters/state/state-store.js';
 import { verifyAuditChain } from '../src/core/audit/audit-chain.js';
-import { DIALECTS } from './dialects.js';
+import { ALL_DIALECTS } from './dialects.js';
 
-describe.each(DIALECTS)('the state store on $name', (database) => {
+describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
   const drops: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const d of drops) await d();

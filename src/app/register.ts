@@ -1,13 +1,10 @@
 /** The register as code: where it is, its validation, the documents made from it, a draft from a notice. */
 import { resolve } from 'node:path';
 import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
-import { writeDocuments } from '../adapters/files/documents.js';
-import { readNoticeTable } from '../adapters/files/notice-files.js';
 import { loadRegister } from '../adapters/files/register-files.js';
 import type { DocumentKind } from '../core/documents/kinds.js';
-import { type MissingText, missingTexts } from '../core/documents/translations.js';
+import type { MissingText } from '../core/documents/translations.js';
 import type { Issue } from '../core/issues.js';
-import { importNotice } from '../core/register/import-notice.js';
 import type { Register } from '../core/register/register-load.js';
 import type { Language } from '../core/text.js';
 
@@ -39,6 +36,9 @@ export async function generateDocuments(
 ): Promise<DocumentsResult> {
   const { register, issues } = loadRegister(path);
   if (!register || issues.some((i) => i.severity === 'error')) return { written: null, issues, missing: [] };
+  // The documents' modules (the XLSX writer among them) load only when documents are written.
+  const { writeDocuments } = await import('../adapters/files/documents.js');
+  const { missingTexts } = await import('../core/documents/translations.js');
   const languages = options.lang ? [options.lang] : (['fr', 'en'] as const);
   const missing = languages.map((lang) => ({ lang, texts: missingTexts(register, lang) }));
   const written = await writeDocuments(register, resolve(out), {
@@ -50,6 +50,8 @@ export async function generateDocuments(
 
 /** A draft register from a published privacy table (text, HTML or XLSX). */
 export async function importNoticeFile(file: string) {
+  const { readNoticeTable } = await import('../adapters/files/notice-files.js');
+  const { importNotice } = await import('../core/register/import-notice.js');
   const { rows, format } = await readNoticeTable(file);
   return { draft: importNotice(rows), format };
 }

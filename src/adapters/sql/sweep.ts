@@ -74,6 +74,15 @@ type Row = Record<string, unknown>;
 /** Statements take at most this many keys, whatever the batch size. */
 const KEYS_PER_STATEMENT = MAX_BOUND_KEYS;
 
+/**
+ * Keys one statement takes: MySQL binds each key as a parameter (lists of at most
+ * MAX_BOUND_KEYS); SQLite and PostgreSQL bind them all as one value (a JSON text, an array), so a
+ * batch's keys go in one statement, not in one round trip per thousand.
+ */
+function keysPerStatement(dialect: Dialect): number {
+  return dialect === 'mysql' ? KEYS_PER_STATEMENT : 100_000;
+}
+
 function chunks<T>(items: readonly T[], size = KEYS_PER_STATEMENT): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -88,7 +97,7 @@ export async function selectByKeys(
   columns?: readonly string[],
 ) {
   const rows: Row[] = [];
-  for (const part of chunks(keys)) {
+  for (const part of chunks(keys, keysPerStatement(dialect))) {
     const query = db.selectFrom(table.name).where(inKeys(dialect, sql.ref(table.primaryKey), part));
     rows.push(
       ...((columns
@@ -106,7 +115,7 @@ export async function deleteByKeys(
   key: string,
   keys: readonly unknown[],
 ): Promise<void> {
-  for (const part of chunks(keys))
+  for (const part of chunks(keys, keysPerStatement(dialect)))
     await db
       .deleteFrom(table)
       .where(inKeys(dialect, sql.ref(key), part))
@@ -199,7 +208,7 @@ export async function addToSuppressionList(
   const hashes = [...new Set(hashList)];
   if (hashes.length === 0) return [];
   const existing = new Set<string>();
-  for (const part of chunks(hashes))
+  for (const part of chunks(hashes, keysPerStatement(dialect)))
     for (const r of await trx
       .selectFrom(list.table)
       .select(sql.ref(list.column).as('h'))
@@ -282,7 +291,7 @@ async function prepareReturnPackages(
     Object.entries(ret.when ?? {}).map(([k, v]) => [`${ret.relation}.${k}`, v]),
   );
   const rows: Row[] = [];
-  for (const part of chunks(keys))
+  for (const part of chunks(keys, keysPerStatement(ctx.dialect)))
     rows.push(
       ...(
         await sql<Row>`SELECT t.* FROM ${sql.table(table.name)} AS t WHERE ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), part)} AND ${conditionSql(ctx, rule.record, 't', condition)}`.execute(
@@ -583,7 +592,7 @@ export async function sweepStore(
         status: string;
         deadline: string | null;
       }>`
-        SELECT k, rule_index, status, deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldByTable: held.byTable, sweepOnly: true })}) s
+        SELECT k, rule_index, status, CASE WHEN status = 'archive' THEN deadline END AS deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldByTable: held.byTable, sweepOnly: true })}) s
         WHERE status IN ('due', 'archive') ORDER BY k`.execute(conn.db);
       selection.select += performance.now() - started;
       const groups = new Map<string, { rule: RetentionRule; action: SweepAction; rows: typeof rows }>();
@@ -650,7 +659,10 @@ export async function sweepStore(
           line.count += keys.length;
           continue;
         }
-        const deadlines = new Map(groupRows.map((r) => [String(r.k), r.deadline]));
+        // The archive keeps each record's deadline; nothing else needs it.
+        const deadlines = new Map(
+          action === 'archive' ? groupRows.map((r) => [String(r.k), r.deadline] as const) : [],
+        );
         const apply = (part: readonly unknown[]) =>
           applyGroup(conn, ctx, store, table, rule, action, part, files, deadlines, state, options);
         const entry = (part: readonly unknown[]) => ({
@@ -766,7 +778,7 @@ async function applyGroup(
     await conn.db.transaction().execute(async (trx) => {
       if (action === 'anonymise') {
         const set = anonymisation(conn.dialect, table, rule);
-        for (const part of chunks(keys))
+        for (const part of chunks(keys, keysPerStatement(conn.dialect)))
           await trx
             .updateTable(table.name)
             .set(set)
