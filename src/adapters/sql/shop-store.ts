@@ -50,9 +50,12 @@ export async function createShopIndexes(conn: Connection): Promise<void> {
   // takes `customer_id = ?` for unselective and reads `max(placed_at)` backwards through the
   // whole date index for every customer. (SQLite's statistics would be a table of its own that
   // the data map does not declare: left to the shop's owner.)
-  if (conn.dialect === 'postgres') await sql`ANALYZE`.execute(conn.db);
-  if (conn.dialect === 'mysql')
-    for (const table of SHOP_TABLES) await sql`ANALYZE TABLE ${sql.table(table.name)}`.execute(conn.db);
+  // The shop's own tables only: a bare ANALYZE would go through every schema of the database.
+  if (conn.dialect !== 'sqlite')
+    for (const table of SHOP_TABLES)
+      await sql`${sql.raw(conn.dialect === 'mysql' ? 'ANALYZE TABLE' : 'ANALYZE')} ${sql.table(table.name)}`.execute(
+        conn.db,
+      );
 }
 
 /** Writes the generated chunks, one transaction per chunk; booleans become true/false where the dialect has them. */
