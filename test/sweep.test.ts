@@ -50,6 +50,16 @@ describe.each(DIALECTS)('sweep on $name', (database) => {
     expect(dry.total).toBe(before.totals.due + before.totals.archive);
     expect(run.total).toBe(dry.total);
     expect(run.total).toBeGreaterThan(100);
+    // Where the time went: choosing per table, changing and logging per rule and action that acted.
+    for (const line of run.lines.filter((l) => l.count > 0))
+      expect(run.timings).toContainEqual(
+        expect.objectContaining({ table: line.table, rule: line.rule, action: line.action }),
+      );
+    const chosen = run.timings.filter((t) => t.rule === null).map((t) => t.table);
+    expect(chosen).toEqual(expect.arrayContaining([...new Set(run.lines.map((l) => l.table))]));
+    for (const t of run.timings)
+      for (const ms of [t.select, t.write, t.audit]) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(run.timings.reduce((n, t) => n + t.write, 0)).toBeGreaterThan(0);
     const after = await runPlan(config, AT);
     expect(after.totals.due).toBe(0);
     expect(after.totals.held).toBe(before.totals.held);
