@@ -9,6 +9,10 @@ import pg from 'pg';
 
 const here = new URL('.', import.meta.url).pathname;
 
+/** A PostgreSQL URL whose sessions work in `schema`. */
+const withSearchPath = (url, schema) =>
+  `${url}${url.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+
 function worker(variant, url, customers, dir) {
   const out = execFileSync(
     process.execPath,
@@ -53,7 +57,7 @@ async function generatorBench() {
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+  const url = withSearchPath(pgUrl, schema);
   try {
     const baseline = worker('baseline', url, pgCustomers, tmpdir());
     const registre = worker('registre', url, pgCustomers, tmpdir());
@@ -72,9 +76,6 @@ function retentionWorker(mode, dir, at) {
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
-
-const withSearchPath = (url, schema) =>
-  `${url}${url.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
 
 /** A fresh demo shop in a folder of its own (and, for a server, a schema or database of its own). */
 async function benchShop(kind, serverUrl, name, customers, at) {
@@ -289,7 +290,7 @@ async function requestsBench() {
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+  const url = withSearchPath(pgUrl, schema);
   const pgDir = mkdtempSync(join(tmpdir(), 'registre-bench-requests-pg-'));
   try {
     const bin = join(here, '..', 'bin', 'registre.js');

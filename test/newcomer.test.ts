@@ -128,6 +128,8 @@ describe('a demo shop', () => {
       [['hold', 'release', 'abc'], 'a hold is named by its number, as hold list shows it (got "abc")'],
       [['sweep', '--at', '2030-01-01'], 'a later date is allowed only with --dry-run'],
       [['sweep', '--batch-size', '0'], '--batch-size must be a whole number from 1 to 1,000,000'],
+      [['sweep', '--batch-size', '1000001'], '--batch-size must be a whole number from 1 to 1,000,000'],
+      [['sweep', '--batch-size', '2e4'], '--batch-size must be a whole number from 1 to 1,000,000'],
       [['plan', '--list', 'web-visits', '--limit', 'ten'], '--limit must be a whole number'],
       [['hold', 'add', '--table', 'customers', '--reason', 'x'], 'give either --table and --id, or --email'],
     ] as const) {

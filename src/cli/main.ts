@@ -332,11 +332,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--batch-size <n>', 'rows examined per batch (1 to 1,000,000; default 20,000)')
     .option('--json', 'print JSON')
     .action(async (opts: { at: string; dryRun?: boolean; batchSize?: string; json?: boolean }) => {
-      const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize);
-      if (
-        opts.batchSize !== undefined &&
-        (!/^\d+$/.test(opts.batchSize) || batchSize === undefined || batchSize < 1 || batchSize > 1_000_000)
-      )
+      const given = opts.batchSize;
+      const batchSize = given === undefined ? undefined : Number(given);
+      if (given !== undefined && (!/^\d+$/.test(given) || Number(given) < 1 || Number(given) > 1_000_000))
         throw new RegistreError(
           'E_USAGE',
           `--batch-size must be a whole number from 1 to 1,000,000 (got ${opts.batchSize})`,

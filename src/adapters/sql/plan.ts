@@ -126,14 +126,18 @@ function verdictQueryText(
   const manual = sql`${own.length ? sql` OR ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), own)}` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
   const candidate = options.sweepOnly ? sweepCandidateSql(plain, recordId, 't', at) : null;
   const filters = [...(options.where ? [options.where] : []), ...(candidate ? [candidate] : [])];
-  const rows = sql`SELECT t.*${sql.join(
-    related.map((path, i) => sql`, ${fieldValue(plain, recordId, 't', path)} AS ${sql.id(`__f${i}`)}`),
-    sql``,
-  )} FROM ${sql.table(table.name)} AS t ${filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``} ${fence(ctx.dialect)}`;
+  // The rows considered, with the values read through relations when there are any.
+  const chosen = sql`FROM ${sql.table(table.name)} AS t ${filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``}`;
+  const rows = related.length
+    ? sql`FROM (SELECT t.*${sql.join(
+        related.map((path, i) => sql`, ${fieldValue(plain, recordId, 't', path)} AS ${sql.id(`__f${i}`)}`),
+        sql``,
+      )} ${chosen} ${fence(ctx.dialect)}) AS t`
+    : chosen;
   const level0 = sql`SELECT t.*${sql.join(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
-  )} FROM ${related.length ? sql`(${rows})` : sql.table(table.name)} AS t ${!related.length && filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``} ${fence(ctx.dialect)}`;
+  )} ${rows} ${fence(ctx.dialect)}`;
   const inner = sql.join(
     [
       sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,

@@ -83,7 +83,7 @@ function keysPerStatement(dialect: Dialect): number {
   return dialect === 'mysql' ? KEYS_PER_STATEMENT : 100_000;
 }
 
-function chunks<T>(items: readonly T[], size = KEYS_PER_STATEMENT): T[][] {
+function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
