@@ -166,7 +166,12 @@ export async function connect(
       client.on('error', () => {});
       // UTC, and no JIT: a verdict query's cost estimate is far above JIT's thresholds, and
       // compiling it took a third of a plan's time (issue 9); registre runs scans and lookups.
-      client.query("SET TIME ZONE 'UTC'; SET jit = off").catch(() => {});
+      // One statement, and a server without JIT (before PostgreSQL 11) still gets its time zone.
+      client
+        .query(
+          "SELECT set_config('TimeZone', 'UTC', false), CASE WHEN current_setting('jit', true) IS NOT NULL THEN set_config('jit', 'off', false) END",
+        )
+        .catch(() => {});
     });
     pool.on('error', () => {});
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
