@@ -159,7 +159,7 @@ if (mode === 'plan') {
 } else if (mode === 'digest') {
   Object.assign(result, await digest());
 } else if (mode === 'explain') {
-  const project = openProject(config);
+  const project = await openProject(config);
   const store = project.datamap.stores[0];
   const conn = await connectStore(project, store);
   const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };

@@ -6,10 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { amountOf, dateOf, dateText } from '../src/adapters/sql/dialect.js';
+import { sql } from '../src/adapters/sql/kysely.js';
 import { toAmount, toCalendarDate } from '../src/core/retention/calendar.js';
 import { DIALECTS } from './dialects.js';
 

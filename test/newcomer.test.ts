@@ -272,7 +272,7 @@ describe('a hold on a record a sweep deleted meanwhile', () => {
     }[];
     db.prepare('DELETE FROM web_visits WHERE id = ?').run(first?.id);
     db.close();
-    const project = openProject(config);
+    const project = await openProject(config);
     const archive = await openArchive(project);
     try {
       const gone = await vanished(project, archive, [

@@ -1,7 +1,8 @@
 /** What registre's PostgreSQL sessions are set to, on a real server (the URL .ci/run sets). */
-import { sql } from 'kysely';
+
 import { describe, expect, it } from 'vitest';
 import { connect } from '../src/adapters/sql/connect.js';
+import { sql } from '../src/adapters/sql/kysely.js';
 
 describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a PostgreSQL session of registre', () => {
   it('works in UTC and without JIT, on every connection of its pool', async () => {

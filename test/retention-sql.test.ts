@@ -7,10 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { dateText } from '../src/adapters/sql/dialect.js';
+import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { type RetentionSqlContext, ruleDates, sweepCandidateSql } from '../src/adapters/sql/retention-sql.js';
 import { runDemo } from '../src/app/demo.js';
@@ -214,7 +214,7 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
     const out = mkdtempSync(join(tmpdir(), `registre-verdicts-${database.name}-`));
     const at = '2026-11-27';
     const report = await runDemo({ out, customers: 60, seed: 11, at, store: url });
-    const project = openProject(report.config);
+    const project = await openProject(report.config);
     const conn = await open(url, out);
     // Odd values, as a hurried operator or a bad import leaves them: none may make a record due,
     // and the evaluator and the SQL must read each of them the same way.

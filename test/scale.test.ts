@@ -2,8 +2,9 @@
  * Sizes that used to break a statement (issue 9): more held keys than SQLite binds parameters
  * (32,766) and batches larger than that, on every dialect.
  */
-import { sql } from 'kysely';
+
 import { afterAll, describe, expect, it } from 'vitest';
+import { sql } from '../src/adapters/sql/kysely.js';
 import { runAuditVerify } from '../src/app/audit.js';
 import { recordHold } from '../src/app/holds.js';
 import { runPlan } from '../src/app/plan.js';
@@ -30,7 +31,7 @@ describe.each(DIALECTS)('at scale on $name', (database) => {
     );
     expect(due.length).toBeGreaterThan(20);
     const held = due.filter((_, i) => i % 2 === 0);
-    const state = await openState(openProject(config), 'write');
+    const state = await openState(await openProject(config), 'write');
     try {
       // Keys of records that do not exist are held too (a hold outlives nothing): they only make
       // the list long, past what SQLite binds in one statement.

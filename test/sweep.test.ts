@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
+import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { runAuditVerify } from '../src/app/audit.js';
@@ -101,7 +101,7 @@ describe('sweep invariants (fast-check, SQLite)', () => {
             .toISOString()
             .slice(0, 10);
           const { config } = await shop(25, seed);
-          const project = openProject(config);
+          const project = await openProject(config);
           const verdicts = await withShop(config, async (conn) => {
             const ctx: RetentionSqlContext = {
               register: project.register,
@@ -185,7 +185,7 @@ describe('holds, files, return packages, audit (SQLite)', () => {
 
   it('files named by a deleted record go with it; a distributor that chose "return" gets its data first', async () => {
     const { out, config } = await shop(400, 9);
-    const project = openProject(config);
+    const project = await openProject(config);
     const files = await withShop(config, async (conn) => {
       const ctx: RetentionSqlContext = {
         register: project.register,
@@ -401,7 +401,7 @@ describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => 
     const { config } = await shop(5, 6);
     const { openState } = await import('../src/app/stores.js');
     const { runStatus } = await import('../src/app/audit.js');
-    const state = await openState(openProject(config), 'write');
+    const state = await openState(await openProject(config), 'write');
     const lock = await state.lock('sweep:shop');
     await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(
       /^another sweep is running \(.* pid \d+, since /,

@@ -19,9 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
+import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { finishPendingFiles } from '../src/adapters/sql/sweep.js';
@@ -35,8 +35,8 @@ import { runPlan } from '../src/app/plan.js';
 import { openProject } from '../src/app/project.js';
 import { openState } from '../src/app/stores.js';
 import { runSweep } from '../src/app/sweep.js';
-import { redactUrl, urlHasSecret } from '../src/core/config.js';
 import { safeMessage } from '../src/core/safe-message.js';
+import { redactUrl, urlHasSecret } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
 import { AT, compareVerdicts, KEY, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
 
@@ -51,7 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The records of a shop and their status on `at`, by table, computed in SQL. */
 async function verdicts(config: string, at = AT) {
-  const project = openProject(config);
+  const project = await openProject(config);
   return withShop(config, async (conn) => {
     const ctx: RetentionSqlContext = {
       register: project.register,
@@ -382,7 +382,7 @@ describe('7, 9. a row that cannot be processed is skipped and named; files never
 
   it('files are removed only after their row is gone: an interrupted run is finished, or forgotten', async () => {
     const { out, config } = await shop(400, 9);
-    const project = openProject(config);
+    const project = await openProject(config);
     const [kept, gone] = (await verdicts(config)).filter((v) => v.table === 'candidates').slice(0, 2) as {
       id: string;
     }[];
@@ -807,7 +807,7 @@ describe('15-18. the audit log', () => {
     expect(read.data.actor).toBe('os:auditor');
     expect(hold.data.reason).toBe(digest('tax audit 2026'));
     expect(read.data.reason).toBe(hold.data.reason);
-    const state = await openState(openProject(config));
+    const state = await openState(await openProject(config));
     expect((await state.reasons()).get(hold.data.reason)).toBe('tax audit 2026');
     await state.close();
     expect(JSON.stringify(log)).not.toContain('tax audit');
@@ -1027,7 +1027,7 @@ describe('property: holds at random moments of a concurrent sweep, random dates,
                 .execute();
             }
           });
-          const project = openProject(config);
+          const project = await openProject(config);
           const compared = await withShop(config, (conn) =>
             compareVerdicts(
               conn,

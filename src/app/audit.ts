@@ -1,4 +1,4 @@
-import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-files.js';
+import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
 import { currentActor, holdCases, StateStore } from '../adapters/state/state-store.js';
@@ -107,7 +107,7 @@ export async function crossCheck(
 }
 
 export async function runAuditVerify(configFile: string | undefined): Promise<AuditVerification> {
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   const checkpointStore = await personArchive(project);
   const key = readHmacKeyIfAvailable(project.loaded);
   const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
@@ -191,7 +191,7 @@ export async function runArchiveRead(
   actor = currentActor(),
 ) {
   if (!reason.trim()) throw new RegistreError('E_USAGE', '--reason must say why the archive is consulted');
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   const store = project.datamap.stores.find((s) => s.tables.some((t) => t.name === table));
   const tableMap = store?.tables.find((t) => t.name === table);
   if (!store || !tableMap) throw new RegistreError('E_UNKNOWN_TABLE', `no table "${table}" in the data map`);

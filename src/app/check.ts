@@ -1,6 +1,6 @@
 /** `registre check`: the data map against the register, then against every live store. */
-import { datamapPathOf, loadDataMap, readConfig, registerPathOf } from '../adapters/files/config-files.js';
-import { loadRegister } from '../adapters/files/register-files.js';
+import { loadDataMap, loadRegister, readConfig } from '../adapters/files/config-files.js';
+import { datamapPathOf, registerPathOf } from '../adapters/files/config-paths.js';
 import { connect, resolveUrl } from '../adapters/sql/connect.js';
 import { introspect, invalidValues } from '../adapters/sql/introspect.js';
 import { columnsToValidate, compareSchema, type InvalidValues } from '../core/datamap/schema-check.js';

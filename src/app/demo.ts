@@ -5,10 +5,10 @@ import cliProgress from 'cli-progress';
 import { writeKeyFile } from '../adapters/files/key-file.js';
 import { connect } from '../adapters/sql/connect.js';
 import { createShopIndexes, createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
-import { redactUrl, urlHasSecret } from '../core/config.js';
 import { generateShop } from '../core/demo/generate-shop.js';
 import { RegistreError } from '../core/errors.js';
 import { requireDateInput } from '../core/retention/calendar.js';
+import { redactUrl, urlHasSecret } from '../core/store-url.js';
 
 export interface DemoOptions {
   readonly out: string;

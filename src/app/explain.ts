@@ -1,5 +1,5 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
-import { readHmacKeyIfAvailable } from '../adapters/files/config-files.js';
+import { readHmacKeyIfAvailable } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
 import { heldArchivedKeys } from '../adapters/sql/plan.js';
@@ -27,7 +27,7 @@ export async function runExplain(
   const at = requireDateInput('--at', options.at);
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
-  const project = openProject(configFile);
+  const project = await openProject(configFile, { cached: true });
   const state = await openState(project);
   const holds = await state.holds({ at });
   await state.close();

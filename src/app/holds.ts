@@ -1,4 +1,4 @@
-import { readHmacKey } from '../adapters/files/config-files.js';
+import { readHmacKey } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { findPerson } from '../adapters/sql/explain.js';
 import { listTables } from '../adapters/sql/introspect.js';
@@ -32,7 +32,7 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     );
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   // One connection to the archive store: the checkpoint and the search for archived records
   // (PGlite allows one instance per data folder).
   const archive = await openArchive(project);

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { readHmacKey, readKeyRef } from '../adapters/files/config-files.js';
+import { readHmacKey, readKeyRef } from '../adapters/files/config-paths.js';
 import { writeKeyFile } from '../adapters/files/key-file.js';
 import { currentActor, StateStore } from '../adapters/state/state-store.js';
 import { keyIdOf } from '../core/audit/keys.js';
@@ -22,7 +22,7 @@ export async function runKeyRotate(
   to: string,
   actor = currentActor(),
 ): Promise<{ from: string; to: string; entries: number }> {
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   if (!project.loaded.file)
     throw new RegistreError('E_CONFIG', 'key rotate needs a configuration file to update');
   const oldKey = readHmacKey(project.loaded);

@@ -60,7 +60,7 @@ async function heldKeysByStore(
 
 export async function runPlan(configFile: string | undefined, atText: string): Promise<Plan> {
   const at = requireDateInput('--at', atText);
-  const project = openProject(configFile);
+  const project = await openProject(configFile, { cached: true });
   const rules: PlanLine[] = [];
   const { held: holds, restricted: restrictions } = await heldKeysByStore(project, at);
   const archive = await personArchive(project);
@@ -119,7 +119,7 @@ export async function runPlanList(
   const limit = Number(limitText);
   if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100_000)
     throw new RegistreError('E_USAGE', `--limit must be a whole number from 1 to 100,000 (got ${limitText})`);
-  const project = openProject(configFile);
+  const project = await openProject(configFile, { cached: true });
   const ruleIndex = project.register.retention.findIndex((r) => r.id === options.rule);
   const rule = project.register.retention[ruleIndex];
   if (!rule)
@@ -185,7 +185,7 @@ export async function runForecast(
     (addDuration(first, { amount: i, unit: 'months' }) ?? LAST_DATE).slice(0, 7),
   );
   const until = addDuration(first, { amount: count, unit: 'months' }) ?? LAST_DATE;
-  const project = openProject(configFile);
+  const project = await openProject(configFile, { cached: true });
   const rules: ForecastLine[] = [];
   for (const store of project.datamap.stores) {
     const conn = await connectStore(project, store);

@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
 /** What most commands start from: the configuration, a valid register and data map, the stores. */
 import { resolve } from 'node:path';
-import {
-  datamapPathOf,
-  type LoadedConfig,
-  loadDataMap,
-  readConfig,
-  registerPathOf,
-} from '../adapters/files/config-files.js';
-import { loadRegister, sourcesStamp } from '../adapters/files/register-files.js';
+import { datamapPathOf, type LoadedConfig, registerPathOf } from '../adapters/files/config-paths.js';
+import { loadDataMapCached, loadRegisterCached, readConfigCached } from '../adapters/files/parse-cache.js';
+import { sourcesStamp } from '../adapters/files/register-files.js';
 import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
 import { tableNames } from '../adapters/sql/introspect.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
@@ -24,8 +19,16 @@ export interface Project {
   readonly datamap: DataMap;
 }
 
-/** Parsed projects, by configuration file, with the fingerprint of what they were parsed from. */
+/** Parsed projects, by configuration file and way of reading, with the fingerprint of what they were parsed from. */
 const parsed = new Map<string, { fingerprint: string; project: Project }>();
+
+export interface OpenOptions {
+  /**
+   * Read the configuration, register and data map through the parse cache (parse-cache.ts): for
+   * the commands that only read. A command that changes data parses the files itself.
+   */
+  readonly cached?: boolean;
+}
 
 /**
  * Loads the project; a register or data map with errors throws them all (RegisterError). In one
@@ -33,25 +36,36 @@ const parsed = new Map<string, { fingerprint: string; project: Project }>();
  * unchanged (same size and modification time, to the nanosecond) is parsed once: a request pays a
  * few stat calls, not a YAML parse.
  */
-export function openProject(configFile: string | undefined): Project {
-  const loaded = readConfig(configFile);
-  const key = `${loaded.file ?? ''}\u0000${loaded.dir}`;
+export async function openProject(
+  configFile: string | undefined,
+  options: OpenOptions = {},
+): Promise<Project> {
+  const cached = options.cached === true;
+  const loaded = cached
+    ? await readConfigCached(configFile)
+    : (await import('../adapters/files/config-files.js')).readConfig(configFile);
+  const key = `${cached}\u0000${loaded.file ?? ''}\u0000${loaded.dir}`;
   const datamapPath = datamapPathOf(loaded);
   const fingerprint = createHash('sha256')
     .update(JSON.stringify(loaded.config))
     .update(sourcesStamp(registerPathOf(loaded)))
     .update(sourcesStamp(datamapPath))
     .digest('hex');
-  const cached = parsed.get(key);
-  if (cached?.fingerprint === fingerprint) return { ...cached.project, loaded };
-  const project = parseProject(loaded);
+  const memo = parsed.get(key);
+  if (memo?.fingerprint === fingerprint) return { ...memo.project, loaded };
+  const project = await parseProject(loaded, cached);
   if (parsed.size >= 16) parsed.delete(parsed.keys().next().value as string);
   parsed.set(key, { fingerprint, project });
   return project;
 }
 
-function parseProject(loaded: LoadedConfig): Project {
-  const { register, issues } = loadRegister(registerPathOf(loaded));
+async function parseProject(loaded: LoadedConfig, cached: boolean): Promise<Project> {
+  const registerFile = registerPathOf(loaded);
+  const files = cached ? null : await import('../adapters/files/config-files.js');
+  const read = files
+    ? { result: files.loadRegister(registerFile), key: '' }
+    : await loadRegisterCached(registerFile);
+  const { register, issues } = read.result;
   if (!register || hasErrors(issues)) throw new RegisterError(issues.filter((i) => i.severity === 'error'));
   const path = datamapPathOf(loaded);
   if (!path)
@@ -59,7 +73,9 @@ function parseProject(loaded: LoadedConfig): Project {
       'E_CONFIG',
       `${loaded.file ?? 'no configuration file'}: name the data map ("datamap: …") that binds the register to its stores`,
     );
-  const { datamap, issues: mapIssues } = loadDataMap(path, register);
+  const { datamap, issues: mapIssues } = files
+    ? files.loadDataMap(path, register)
+    : await loadDataMapCached(path, register, read.key);
   if (!datamap || hasErrors(mapIssues))
     throw new RegisterError(mapIssues.filter((i) => i.severity === 'error'));
   return { loaded, register, datamap };

@@ -1,7 +1,7 @@
 /** The register as code: where it is, its validation, the documents made from it, a draft from a notice. */
 import { resolve } from 'node:path';
-import { readConfig, registerPathOf } from '../adapters/files/config-files.js';
-import { loadRegister } from '../adapters/files/register-files.js';
+import { registerPathOf } from '../adapters/files/config-paths.js';
+import { loadRegisterCached, readConfigCached } from '../adapters/files/parse-cache.js';
 import type { DocumentKind } from '../core/documents/kinds.js';
 import type { MissingText } from '../core/documents/translations.js';
 import type { Issue } from '../core/issues.js';
@@ -11,13 +11,19 @@ import type { Language } from '../core/text.js';
 export { BUNDLED_REGISTER } from '../adapters/files/bundled.js';
 
 /** The register a command reads: the path given, else the configured one, else the bundled one. */
-export function registerPath(given: string | undefined, configFile: string | undefined): string {
+export async function registerPath(
+  given: string | undefined,
+  configFile: string | undefined,
+): Promise<string> {
   if (given) return resolve(given);
-  return registerPathOf(readConfig(configFile));
+  return registerPathOf(await readConfigCached(configFile));
 }
 
-export function validateRegister(path: string): { register: Register | null; issues: readonly Issue[] } {
-  const { register, issues } = loadRegister(path);
+/** The register's issues (through the parse cache: validating changes nothing). */
+export async function validateRegister(
+  path: string,
+): Promise<{ register: Register | null; issues: readonly Issue[] }> {
+  const { register, issues } = (await loadRegisterCached(path)).result;
   return { register: register ?? null, issues };
 }
 
@@ -34,6 +40,7 @@ export async function generateDocuments(
   out: string,
   options: { only?: DocumentKind; lang?: Language } = {},
 ): Promise<DocumentsResult> {
+  const { loadRegister } = await import('../adapters/files/config-files.js');
   const { register, issues } = loadRegister(path);
   if (!register || issues.some((i) => i.severity === 'error')) return { written: null, issues, missing: [] };
   // The documents' modules (the XLSX writer among them) load only when documents are written.

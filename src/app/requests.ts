@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readHmacKey } from '../adapters/files/config-files.js';
+import { readHmacKey } from '../adapters/files/config-paths.js';
 import { sendMail } from '../adapters/mail/mailer.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { type Explanation, explainRecord, findPerson, normaliseEmail } from '../adapters/sql/explain.js';
@@ -32,8 +32,8 @@ import {
 } from '../adapters/state/state-store.js';
 import { hmacHex } from '../core/audit/keys.js';
 import { csvCell } from '../core/csv.js';
-import { columnOfField } from '../core/datamap/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../core/datamap/datamap-schema.js';
+import { columnOf, columnOfField } from '../core/datamap/columns.js';
+import type { StoreMap, TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import type { Register } from '../core/register/register-load.js';
 import type { RetentionRule } from '../core/register/register-schema.js';
@@ -634,7 +634,7 @@ export async function runRequest(
   if (at > today) throw new RegistreError('E_USAGE', `--at ${at} is after today (${today})`);
   const dryRun = options.dryRun === true;
   const actor = options.actor ?? currentActor();
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   const key = requireKey(project);
   const state = await openState(project, dryRun ? 'read' : 'write');
   // One run of a request at a time, whichever process asks: the second is told, not run twice.
@@ -1253,7 +1253,7 @@ export async function replayErasures(
   options: { today?: string; actor?: string; dryRun?: boolean } = {},
 ): Promise<ReplayResult> {
   const at = options.today ?? todayUtc();
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   const key = requireKey(project);
   const state = await openState(project, options.dryRun ? 'read' : 'write');
   try {

@@ -1,4 +1,4 @@
-import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-files.js';
+import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../adapters/sql/connect.js';
 import { StateStore } from '../adapters/state/state-store.js';
 import { openProject, type Project } from './project.js';
@@ -58,7 +58,7 @@ export async function withState<T>(
   mode: 'read' | 'write',
   f: (state: StateStore, project: Project) => Promise<T>,
 ): Promise<T> {
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   const state = await openState(project, mode);
   try {
     return await f(state, project);

@@ -6,7 +6,7 @@ import {
   readHmacKey,
   readHmacKeyIfAvailable,
   registerPathOf,
-} from '../adapters/files/config-files.js';
+} from '../adapters/files/config-paths.js';
 import { sourcesHash } from '../adapters/files/register-files.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { foreignKeys } from '../adapters/sql/introspect.js';
@@ -115,7 +115,7 @@ export async function runSweep(
       'E_USAGE',
       `--at ${at} is after today (${today}): a sweep never deletes early; a later date is allowed only with --dry-run, to see what would go`,
     );
-  const project = openProject(configFile);
+  const project = await openProject(configFile);
   const hashes = {
     register: sourcesHash(registerPathOf(project.loaded)),
     datamap: sourcesHash(datamapPathOf(project.loaded)),

@@ -17,8 +17,6 @@ import type { Language } from '../core/text.js';
 const registerUseCases = () => import('../app/register.js');
 const planCommands = () => import('../app/plan.js');
 
-export { BUNDLED_REGISTER } from '../app/register.js';
-
 const VERSION = '0.1.0';
 
 interface Output {
@@ -137,7 +135,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .action(async (path: string | undefined, opts: { strict?: boolean; json?: boolean }) => {
       const target = await registerPath(path);
       const { validateRegister } = await registerUseCases();
-      const { issues } = validateRegister(target);
+      const { issues } = await validateRegister(target);
       const errors = issues.filter((i) => i.severity === 'error').length;
       const failed = errors > 0 || (opts.strict === true && issues.length > 0);
       if (opts.json) {

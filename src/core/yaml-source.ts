@@ -5,7 +5,8 @@
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Issue, IssuePath } from './issues.js';
-import { LEGAL_BASES } from './register/register-schema.js';
+import { LEGAL_BASES } from './register/vocabulary.js';
+import { type Positions, pathKey } from './source-locator.js';
 
 export interface YamlSource {
   /** The file's name as it should appear in messages (relative to where the user stands). */
@@ -278,29 +279,27 @@ export function parseYamlSource<T>(source: YamlSource, schema: z.ZodType<T>): Pa
   return { parsed, data: null, issues };
 }
 
-/** Where each item of a set of files was read, so that issues about it can point there. */
-export class SourceLocator {
-  private readonly files = new Map<string, ParsedFile>();
-  private readonly where = new WeakMap<object, { file: string; path: IssuePath }>();
-
-  addFile(parsed: ParsedFile): void {
-    this.files.set(parsed.file, parsed);
-  }
-
-  remember(item: object, file: string, path: IssuePath): void {
-    this.where.set(item, { file, path });
-  }
-
-  readonly locate = (
-    item: object,
-    ...subpath: (string | number)[]
-  ): { file?: string; path: IssuePath; line?: number; column?: number } => {
-    const w = this.where.get(item);
-    if (!w) return { path: subpath };
-    const parsed = this.files.get(w.file);
-    const path = [...w.path, ...subpath];
-    return parsed ? { file: w.file, path, ...position(parsed, path) } : { file: w.file, path };
+/**
+ * The line and column of every node of a parsed file, by path: what SourceLocator places issues
+ * with. A mapping's entry is placed at its value (at its key when it has none), as nodeAt does.
+ */
+export function positionsOf(parsed: ParsedFile): Positions {
+  const out: Record<string, readonly [number, number]> = {};
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    if (node === null || node === undefined) return;
+    const { line, col } = parsed.lines.linePos((node as Node).range?.[0] ?? 0);
+    out[pathKey(path)] = [line, col];
+    if (isMap(node)) {
+      for (const pair of node.items)
+        if (isScalar(pair.key)) visit(pair.value ?? pair.key, [...path, String(pair.key.value)]);
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        visit(item, [...path, i]);
+      });
+    }
   };
+  visit(parsed.doc.contents, []);
+  return out;
 }
 
 /**

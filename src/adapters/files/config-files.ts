@@ -1,138 +1,57 @@
-/** Reads the configuration file and the register and data map it names. */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { checkKeyStrength } from '../../core/audit/keys.js';
+/** Reads the configuration, the register and the data map: parsed and checked (the YAML parser and the schemas). */
+import { dirname } from 'node:path';
 import { ConfigFile } from '../../core/config.js';
 import { type DataMapResult, parseDataMap, validateDataMap } from '../../core/datamap/datamap-load.js';
 import { RegistreError } from '../../core/errors.js';
 import { formatIssue } from '../../core/issues.js';
-import type { Register } from '../../core/register/register-load.js';
-import { parseYamlSource } from '../../core/yaml-source.js';
-import { BUNDLED_DATAMAP, BUNDLED_REGISTER, bundledPath } from './bundled.js';
+import {
+  type LoadResult,
+  parseRegister,
+  type Register,
+  type RegisterSource,
+} from '../../core/register/register-load.js';
+import { validateRegister } from '../../core/register/validate-register.js';
+import { parseYamlSource, type YamlSource } from '../../core/yaml-source.js';
+import { configSource, type LoadedConfig } from './config-paths.js';
 import { readRegisterSources } from './register-files.js';
-
-export interface LoadedConfig {
-  /** The configuration file read, or null when there is none (defaults apply). */
-  readonly file: string | null;
-  /** Relative paths in the configuration are relative to this folder. */
-  readonly dir: string;
-  readonly config: ConfigFile;
-}
 
 /** Reads `file`, or `./registre.yaml` when it exists; a named file that is missing is an error. */
 export function readConfig(file: string | undefined, cwd: string = process.cwd()): LoadedConfig {
-  const path = resolve(cwd, file ?? 'registre.yaml');
-  if (!existsSync(path)) {
-    if (file) throw new RegistreError('E_CONFIG', `no configuration file at ${path}`);
-    return { file: null, dir: cwd, config: {} };
-  }
-  const { data, issues } = parseYamlSource({ file: path, text: readFileSync(path, 'utf8') }, ConfigFile);
+  const source = configSource(file, cwd);
+  return source ? parseConfig(source) : { file: null, dir: cwd, config: {} };
+}
+
+/** A configuration file's text, parsed and checked; an invalid one is an error that lists its issues. */
+export function parseConfig(source: { path: string; text: string }): LoadedConfig {
+  const { data, issues } = parseYamlSource({ file: source.path, text: source.text }, ConfigFile);
   if (!data)
     throw new RegistreError(
       'E_CONFIG',
       `the configuration is not valid:\n${issues.map(formatIssue).join('\n')}`,
     );
-  return { file: path, dir: dirname(path), config: data };
-}
-
-function located(
-  loaded: LoadedConfig,
-  kind: 'register' | 'datamap',
-  value: string | undefined,
-): string | null {
-  if (value === undefined) return null;
-  if (value.startsWith('bundled:')) {
-    const path = bundledPath(kind, value.slice('bundled:'.length));
-    if (!existsSync(path))
-      throw new RegistreError('E_CONFIG', `there is no bundled ${kind} "${value.slice(8)}"`);
-    return path;
-  }
-  return resolve(loaded.dir, value);
-}
-
-/** The register the configuration names, else the bundled NEGOMARKETS one. */
-export function registerPathOf(loaded: LoadedConfig): string {
-  return located(loaded, 'register', loaded.config.register) ?? BUNDLED_REGISTER;
-}
-
-/** The data map the configuration names, else (with the bundled register) the bundled one. */
-export function datamapPathOf(loaded: LoadedConfig): string | null {
-  const named = located(loaded, 'datamap', loaded.config.datamap);
-  if (named) return named;
-  return registerPathOf(loaded) === BUNDLED_REGISTER ? BUNDLED_DATAMAP : null;
+  return { file: source.path, dir: dirname(source.path), config: data };
 }
 
 /** Reads, parses and checks a data map against its register. */
 export function loadDataMap(path: string, register: Register, cwd?: string): DataMapResult {
-  const result = parseDataMap(readRegisterSources(path, cwd));
+  return checkDataMap(readRegisterSources(path, cwd), register);
+}
+
+/** Parses a data map's files and checks them against the register. */
+export function checkDataMap(sources: readonly YamlSource[], register: Register): DataMapResult {
+  const result = parseDataMap(sources);
   if (!result.datamap) return result;
-  return {
-    datamap: result.datamap,
-    issues: [...result.issues, ...validateDataMap(register, result.datamap)],
-  };
+  return { ...result, issues: [...result.issues, ...validateDataMap(register, result.datamap)] };
 }
 
-/**
- * The key of the keyed hashes (HMAC-SHA-256) that stand for people: `env:VARIABLE` or `file:PATH`
- * in the configuration, never the key itself. Undefined when none is configured.
- */
-export function readHmacKey(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
-  const ref = loaded.config.hmacKey;
-  return ref === undefined ? undefined : readKeyRef(loaded, ref, 'hmacKey', env);
+/** Reads, parses and validates a register: structural issues first, then semantic ones. */
+export function loadRegister(path: string, cwd?: string): LoadResult {
+  return checkRegister(readRegisterSources(path, cwd));
 }
 
-/**
- * The key for a command that can do without it (plan, explain, status, hold list, a dry run):
- * undefined when its variable or file is not there; a weak or malformed key is still an error.
- */
-export function readHmacKeyIfAvailable(
-  loaded: LoadedConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): Buffer | undefined {
-  try {
-    return readHmacKey(loaded, env);
-  } catch (error) {
-    if (error instanceof RegistreError && (error.code === 'E_ENV_UNSET' || error.code === 'E_KEY_UNREADABLE'))
-      return undefined;
-    throw error;
-  }
-}
-
-/** The keys of before a rotation (previousKeys). */
-export function readPreviousKeys(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Buffer[] {
-  return (loaded.config.previousKeys ?? []).map((ref, i) =>
-    readKeyRef(loaded, ref, `previousKeys[${i}]`, env),
-  );
-}
-
-/** Reads `env:VARIABLE` or `file:PATH` (trailing white space dropped) and checks its strength. */
-export function readKeyRef(
-  loaded: { readonly dir: string },
-  ref: string,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Buffer {
-  if (ref.startsWith('env:')) {
-    const value = env[ref.slice(4)];
-    if (!value)
-      throw new RegistreError('E_ENV_UNSET', `${where}: the environment variable ${ref.slice(4)} is not set`);
-    return checkKeyStrength(Buffer.from(value.trimEnd(), 'utf8'), `${where} (${ref})`);
-  }
-  if (ref.startsWith('file:')) {
-    const path = resolve(loaded.dir, ref.slice(5));
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (cause) {
-      throw new RegistreError('E_KEY_UNREADABLE', `${where}: cannot read the key file ${path}`, { cause });
-    }
-    const text = bytes.toString('utf8');
-    // A text key file ends with a newline an editor adds: it is not part of the key.
-    const key = Buffer.from(text, 'utf8').equals(bytes) ? Buffer.from(text.trimEnd(), 'utf8') : bytes;
-    return checkKeyStrength(key, `${where} (${path})`);
-  }
-  throw new RegistreError(
-    'E_CONFIG',
-    `${where} must be env:VARIABLE or file:PATH; the key itself never sits in the configuration`,
-  );
+/** Parses and validates a register's files: structural issues first, then semantic ones. */
+export function checkRegister(sources: readonly RegisterSource[]): LoadResult {
+  const result = parseRegister(sources);
+  if (!result.register) return result;
+  return { ...result, issues: [...result.issues, ...validateRegister(result.register)] };
 }

@@ -1,20 +1,30 @@
 import { createHash } from 'node:crypto';
-/** Reads a register from disk: one YAML file, or every YAML file below a folder. */
+/** Reads a register's (or data map's) files from disk: one YAML file, or every YAML file below a folder. Reading only: no parser here. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { RegistreError } from '../../core/errors.js';
-import { type LoadResult, parseRegister, type RegisterSource } from '../../core/register/register-load.js';
-import { validateRegister } from '../../core/register/validate-register.js';
+import type { RegisterSource } from '../../core/register/register-load.js';
 
 const YAML_FILE = /\.ya?ml$/i;
 
+/**
+ * File names in the order a register's files are merged: the locale's. Names of lower-case
+ * letters, digits, "." and "-" only (the usual ones) sort the same by code point, without loading
+ * the collation tables (about 12 ms of a command's start); a test checks the two orders agree.
+ */
+export function byFileName(a: string, b: string): number {
+  if (PLAIN_NAME.test(a) && PLAIN_NAME.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return a.localeCompare(b);
+}
+const PLAIN_NAME = /^[a-z0-9.-]*$/;
+
 function yamlFilesBelow(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .filter((entry) => (entry.isDirectory() ? !entry.name.startsWith('.') : YAML_FILE.test(entry.name)))
+    .sort((a, b) => byFileName(a.name, b.name))
     .flatMap((entry) => {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) return entry.name.startsWith('.') ? [] : yamlFilesBelow(path);
-      return YAML_FILE.test(entry.name) ? [path] : [];
+      return entry.isDirectory() ? yamlFilesBelow(path) : [path];
     });
 }
 
@@ -66,13 +76,6 @@ function decodeUtf8(bytes: Buffer, name: string): string {
       `${name}:${lines.length}:${(lines[lines.length - 1]?.length ?? 0) + 1} E_ENCODING byte 0x${(bytes[good] ?? 0).toString(16).padStart(2, '0')} is not UTF-8: save the file as UTF-8`,
     );
   }
-}
-
-/** Reads, parses and validates a register: structural issues first, then semantic ones. */
-export function loadRegister(path: string, cwd?: string): LoadResult {
-  const result = parseRegister(readRegisterSources(path, cwd));
-  if (!result.register) return result;
-  return { register: result.register, issues: [...result.issues, ...validateRegister(result.register)] };
 }
 
 /** Where a UTF-8 decoder stops: the first byte that starts no valid sequence, or breaks one. */

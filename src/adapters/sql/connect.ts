@@ -7,9 +7,9 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
-import { parseStoreUrl, redactUrl } from '../../core/config.js';
 import { RegistreError } from '../../core/errors.js';
+import { parseStoreUrl, redactUrl } from '../../core/store-url.js';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from './kysely.js';
 
 // The drivers of the other databases load when a store of theirs is opened: a command on SQLite
 // does not pay for pg, mysql2 and PGlite's WebAssembly (start-up, issue 9).

@@ -1,9 +1,10 @@
 /** What differs between the dialects, in one place: quoting, placeholders, column types. */
-import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
+
 import type { Anonymisation } from '../../core/datamap/datamap-schema.js';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
 import { MAX_AMOUNT } from '../../core/retention/calendar.js';
 import type { Dialect } from './connect.js';
+import { CompiledQuery, type Kysely, type RawBuilder, sql } from './kysely.js';
 
 export function quote(dialect: Dialect, name: string): string {
   return dialect === 'mysql' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;

@@ -3,15 +3,15 @@
  * rules read are loaded, evaluated by the pure evaluator, and its holds looked up in the store.
  */
 import { createHmac } from 'node:crypto';
-import { sql } from 'kysely';
-import { tableOfRecord } from '../../core/datamap/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
+import { columnOf, tableOfRecord } from '../../core/datamap/columns.js';
+import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { DateExpr, Keep } from '../../core/register/register-schema.js';
 import { evaluateRecord, type HoldReason, type RecordStatus } from '../../core/retention/retention.js';
 import type { Connection } from './connect.js';
 import { listTables } from './introspect.js';
+import { sql } from './kysely.js';
 import { loadRecord, loadRows } from './records.js';
 import { holdChecks, type RetentionSqlContext } from './retention-sql.js';
 

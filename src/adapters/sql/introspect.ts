@@ -1,5 +1,5 @@
 /** Reads a store's live schema: tables, columns and indexes (the dialect-specific part). */
-import { sql, type TableMetadata } from 'kysely';
+
 import type {
   InvalidValues,
   LiveForeignKey,
@@ -8,6 +8,7 @@ import type {
 } from '../../core/datamap/schema-check.js';
 import type { Connection } from './connect.js';
 import { amountOf, dateOf } from './dialect.js';
+import { sql, type TableMetadata } from './kysely.js';
 
 interface IndexRow {
   tbl: string;

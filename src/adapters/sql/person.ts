@@ -4,10 +4,9 @@
  * action, one transaction per store, files removed once the change is committed).
  */
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { hmacHex } from '../../core/audit/keys.js';
-import { tableOfRecord } from '../../core/datamap/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
+import { columnOf, tableOfRecord } from '../../core/datamap/columns.js';
+import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
@@ -16,6 +15,7 @@ import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection } from './connect.js';
 import { inKeys } from './dialect.js';
 import { normaliseEmail } from './explain.js';
+import { sql } from './kysely.js';
 import { verdictQuery } from './plan.js';
 import { loadRows } from './records.js';
 import type { RetentionSqlContext } from './retention-sql.js';

@@ -4,7 +4,7 @@
  * another query. (The kysely-pglite package drags a CLI framework along; this is all it takes.)
  */
 import type { PGlite } from '@electric-sql/pglite';
-import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from './kysely.js';
 
 const COMMANDS = ['UPDATE', 'DELETE', 'INSERT', 'SELECT', 'MERGE', 'COMMIT', 'ROLLBACK'] as const;
 type Command = (typeof COMMANDS)[number];

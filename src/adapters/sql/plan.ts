@@ -2,16 +2,17 @@
  * `plan`: for each rule and table, how many records are active, in archive, due and held on a
  * date, counted by the database in one set-based query per table.
  */
-import { type RawBuilder, sql } from 'kysely';
+
+import { columnOf, columnOfField } from '../../core/datamap/columns.js';
 import type { DataMap } from '../../core/datamap/datamap-load.js';
-import { columnOfField } from '../../core/datamap/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
+import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import type { Register } from '../../core/register/register-load.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys } from './dialect.js';
 import { listTables } from './introspect.js';
+import { type RawBuilder, sql } from './kysely.js';
 import {
   combineRules,
   dateExpr,

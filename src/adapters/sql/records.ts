@@ -3,13 +3,14 @@
  * records its rules need loaded beforehand: what `explain` evaluates, and what the tests compare
  * the SQL with.
  */
-import { sql } from 'kysely';
-import { columnOfField, tableOfRecord } from '../../core/datamap/datamap-load.js';
+
+import { columnOfField, tableOfRecord } from '../../core/datamap/columns.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
 import { findRecord } from '../../core/register/register-model.js';
 import { dateInputs, keepInputs, type RecordView } from '../../core/retention/retention.js';
 import type { Connection } from './connect.js';
+import { sql } from './kysely.js';
 import type { RetentionSqlContext } from './retention-sql.js';
 
 type Row = Record<string, unknown>;

@@ -2,8 +2,9 @@
  * Retention rules compiled to SQL, per table: each record's deadline, phase and hold, computed in
  * the database (set-based), giving exactly the dates of the pure evaluation (src/core/retention/retention.ts).
  */
-import { type RawBuilder, sql } from 'kysely';
-import { columnOfField, type DataMap, tableOfRecord } from '../../core/datamap/datamap-load.js';
+
+import { columnOfField, tableOfRecord } from '../../core/datamap/columns.js';
+import type { DataMap } from '../../core/datamap/datamap-load.js';
 import type { TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
@@ -39,6 +40,7 @@ import {
   NEVER,
   nullDate,
 } from './dialect.js';
+import { type RawBuilder, sql } from './kysely.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
 type Expr = RawBuilder<any>;

@@ -1,11 +1,12 @@
 /** Creates the reference shop's schema in a store and fills it from the generator. */
-import { sql } from 'kysely';
+
 import type { ShopChunk } from '../../core/demo/generate-shop.js';
 import { SHOP_TABLES } from '../../core/demo/shop-model.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Connection } from './connect.js';
 import { columnType, insertRows, normalisedIndexSql } from './dialect.js';
 import { listTables } from './introspect.js';
+import { sql } from './kysely.js';
 
 export interface CreateShopOptions {
   /** Drop the reference shop's tables first if they exist (never any other table). */

@@ -9,12 +9,11 @@
  */
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Kysely, sql } from 'kysely';
 import { canonicalJson } from '../../core/audit/audit-chain.js';
 import { hmacHex } from '../../core/audit/keys.js';
 import { csvCell } from '../../core/csv.js';
-import { columnOfField } from '../../core/datamap/datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from '../../core/datamap/datamap-schema.js';
+import { columnOf, columnOfField } from '../../core/datamap/columns.js';
+import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import { suppressionOf } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
@@ -25,6 +24,7 @@ import type { Connection, Dialect } from './connect.js';
 import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from './dialect.js';
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
+import { type Kysely, sql } from './kysely.js';
 import { heldArchivedKeys, verdictQuery } from './plan.js';
 import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import {
   type AuditEntry,
   GENESIS,
@@ -14,9 +13,10 @@ import {
   sealEntry,
 } from '../../core/audit/audit-chain.js';
 import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
-import { parseStoreUrl } from '../../core/config.js';
 import { RegistreError } from '../../core/errors.js';
+import { parseStoreUrl } from '../../core/store-url.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/connect.js';
+import { type Kysely, type Migration, Migrator, sql } from '../sql/kysely.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
 type AnyDb = Kysely<any>;
@@ -38,6 +38,22 @@ async function addColumnOnce(
  * Every migration can be run again after a crash in its middle (a full disk, a kill): SQLite and
  * MySQL do not roll DDL back with Kysely's migrator, so each step is "if not exists".
  */
+/**
+ * Whether the store has run exactly the migrations this version knows: then there is nothing for
+ * the migrator to do, and a command need not pay its checks (it reads every table's columns).
+ * Any other answer (no table yet, one missing, one unknown) leaves it to the migrator.
+ */
+async function migrated(conn: Connection): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`SELECT name FROM registre_migrations`.execute(conn.db);
+    const done = new Set(rows.map((r) => r.name));
+    const known = Object.keys(MIGRATIONS);
+    return done.size === known.length && known.every((name) => done.has(name));
+  } catch {
+    return false;
+  }
+}
+
 const MIGRATIONS: Record<string, Migration> = {
   '0001_state': {
     async up(db: AnyDb) {
@@ -334,20 +350,22 @@ export class StateStore {
   /** Opens (creating it if needed) and migrates the state store. */
   static async open(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
     const conn = await connect('state', resolveUrl('state', url), { baseDir, create: true, private: true });
-    const migrator = new Migrator({
-      db: conn.db,
-      provider: { getMigrations: async () => MIGRATIONS },
-      migrationTableName: 'registre_migrations',
-      migrationLockTableName: 'registre_migrations_lock',
-    });
-    const { error } = await migrator.migrateToLatest();
-    if (error) {
-      await conn.close();
-      throw new RegistreError(
-        'E_STATE_MIGRATION',
-        `the state store (${conn.label}) could not be migrated: ${(error as Error).message}; nothing is lost: fix the cause and run the command again`,
-        { cause: error },
-      );
+    if (!(await migrated(conn))) {
+      const migrator = new Migrator({
+        db: conn.db,
+        provider: { getMigrations: async () => MIGRATIONS },
+        migrationTableName: 'registre_migrations',
+        migrationLockTableName: 'registre_migrations_lock',
+      });
+      const { error } = await migrator.migrateToLatest();
+      if (error) {
+        await conn.close();
+        throw new RegistreError(
+          'E_STATE_MIGRATION',
+          `the state store (${conn.label}) could not be migrated: ${(error as Error).message}; nothing is lost: fix the cause and run the command again`,
+          { cause: error },
+        );
+      }
     }
     if (keys.checkpoint) await ensureCheckpointTable(keys.checkpoint);
     return new StateStore(conn, keys);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_DATAMAP, BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
-import { loadRegister } from '../../adapters/files/register-files.js';
+import { loadRegister } from '../../adapters/files/config-files.js';
 import type { Register } from '../register/register-load.js';
 import { parseDataMap, validateDataMap } from './datamap-load.js';
 

@@ -4,24 +4,20 @@
  */
 
 import { hasErrors, type Issue, issueCollector, RegisterError } from '../issues.js';
-import type { Location, Register } from '../register/register-load.js';
+import type { Register } from '../register/register-load.js';
 import { findRecord, isCnilCategory } from '../register/register-model.js';
-import { parseYamlSource, SourceLocator, type YamlSource } from '../yaml-source.js';
-import { type ColumnSpec, columnOf, DataMapFile, type StoreMap, type TableMap } from './datamap-schema.js';
+import { SourceLocator } from '../source-locator.js';
+import { parseYamlSource, positionsOf, type YamlSource } from '../yaml-source.js';
+import { columnOf, columnOfField, type DataMap, tableOfRecord } from './columns.js';
+import { type ColumnSpec, DataMapFile, type StoreMap, type TableMap } from './datamap-schema.js';
 
-export interface BoundTable {
-  readonly store: StoreMap;
-  readonly table: TableMap;
-}
-
-export interface DataMap {
-  readonly stores: readonly StoreMap[];
-  readonly locate: (item: object, ...subpath: (string | number)[]) => Location;
-}
+export type { DataMap } from './columns.js';
 
 export interface DataMapResult {
   readonly datamap: DataMap | null;
   readonly issues: readonly Issue[];
+  /** Where the data map's stores and tables were read (what its `locate` reads). */
+  readonly locator?: SourceLocator;
 }
 
 export function parseDataMap(sources: readonly YamlSource[]): DataMapResult {
@@ -30,7 +26,7 @@ export function parseDataMap(sources: readonly YamlSource[]): DataMapResult {
   const stores: StoreMap[] = [];
   for (const source of sources) {
     const { parsed, data, issues: found } = parseYamlSource(source, DataMapFile);
-    located.addFile(parsed);
+    located.addFile(source.file, positionsOf(parsed));
     for (const issue of found) issues.push(issue);
     if (!data) continue;
     data.stores.forEach((store, si) => {
@@ -42,28 +38,8 @@ export function parseDataMap(sources: readonly YamlSource[]): DataMapResult {
     });
   }
   const locate = located.locate;
-  if (hasErrors(issues)) return { datamap: null, issues };
-  return { datamap: { stores, locate }, issues };
-}
-
-/** The table (and its store) that holds a register record. */
-export function tableOfRecord(datamap: DataMap, recordId: string): BoundTable | undefined {
-  for (const store of datamap.stores) {
-    const table = store.tables.find((t) => (t.record ?? null) === recordId);
-    if (table) return { store, table };
-  }
-  return undefined;
-}
-
-/** The column that holds a register field: the one that says `field: name`, else the one named so. */
-export function columnOfField(table: TableMap, field: string): string | undefined {
-  for (const [name, spec] of Object.entries(table.columns)) if (columnOf(spec).field === field) return name;
-  return table.columns[field] !== undefined ? field : undefined;
-}
-
-export function fieldOfColumn(table: TableMap, column: string): string {
-  const spec = table.columns[column];
-  return (spec && columnOf(spec).field) || column;
+  if (hasErrors(issues)) return { datamap: null, issues, locator: located };
+  return { datamap: { stores, locate }, issues, locator: located };
 }
 
 export function validateDataMap(register: Register, datamap: DataMap): Issue[] {

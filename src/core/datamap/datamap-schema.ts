@@ -86,24 +86,3 @@ export const DataMapFile = z.strictObject({
   stores: z.array(StoreMap).min(1),
 });
 export type DataMapFile = z.infer<typeof DataMapFile>;
-
-/** A column's spec as an object, whatever its shorthand. */
-export function columnOf(spec: ColumnSpec): Exclude<ColumnSpec, string> {
-  if (spec === 'none' || spec === 'key') return { none: true };
-  return spec;
-}
-
-export function isPersonal(spec: ColumnSpec): boolean {
-  const c = columnOf(spec);
-  return c.category !== undefined || c.identity !== undefined;
-}
-
-/** Whether a value is already in the state an anonymisation leaves it in. */
-export function isAnonymisedValue(method: Anonymisation | undefined, value: unknown): boolean {
-  if (method === undefined || method === null) return value === null || value === undefined;
-  if ('fixed' in method) return value === method.fixed || String(value) === String(method.fixed);
-  if (value === null || value === undefined) return true;
-  if (method.generalise === 'prefix') return String(value).length <= method.keep;
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return method.generalise === 'year' ? /^\d{4}-01-01/.test(text) : /^\d{4}-\d{2}-01/.test(text);
-}

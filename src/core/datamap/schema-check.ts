@@ -10,8 +10,9 @@ import type { Register } from '../register/register-load.js';
 import { fieldInfo, findRecord } from '../register/register-model.js';
 import type { DateExpr, Keep } from '../register/register-schema.js';
 import { ruleInputs } from '../retention/retention.js';
-import { columnOfField, type DataMap, fieldOfColumn, tableOfRecord } from './datamap-load.js';
-import { columnOf, type StoreMap, type TableMap } from './datamap-schema.js';
+import { columnOf, columnOfField, fieldOfColumn, tableOfRecord } from './columns.js';
+import type { DataMap } from './datamap-load.js';
+import type { StoreMap, TableMap } from './datamap-schema.js';
 
 export type ColumnKind = 'date' | 'integer' | 'boolean' | 'text' | 'other';
 

@@ -1,7 +1,7 @@
 import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
-import { loadRegister } from '../../adapters/files/register-files.js';
-import { BUNDLED_REGISTER } from '../../cli/main.js';
+import { BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
+import { loadRegister } from '../../adapters/files/config-files.js';
 import type { Register } from '../register/register-load.js';
 import { buildArt30, renderArt30Csv, renderArt30Html } from './art30.js';
 import { describeRule } from './describe-rule.js';

@@ -4,8 +4,8 @@
  * art. 13(2)(e) and (f), Markdown that renders, CSV that French Excel opens.
  */
 import { describe, expect, it } from 'vitest';
-import { loadRegister } from '../../adapters/files/register-files.js';
-import { BUNDLED_REGISTER } from '../../cli/main.js';
+import { BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
+import { loadRegister } from '../../adapters/files/config-files.js';
 import type { Issue } from '../issues.js';
 import { parseRegister, type Register } from '../register/register-load.js';
 import { validateRegister } from '../register/validate-register.js';

@@ -9,12 +9,8 @@ import {
   orderedActivities,
   rulesForPurpose,
 } from '../register/register-model.js';
-import {
-  type Activity,
-  type AutomatedDecisions,
-  CNIL_CATEGORIES,
-  type LegalBasis,
-} from '../register/register-schema.js';
+import type { Activity, AutomatedDecisions } from '../register/register-schema.js';
+import { CNIL_CATEGORIES, type LegalBasis } from '../register/vocabulary.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
 import { escapeHtml, htmlList, htmlPage } from './html.js';

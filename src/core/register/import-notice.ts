@@ -6,7 +6,8 @@
  */
 
 import type { Language } from '../text.js';
-import type { LegalBasis, RegisterFile, RetentionRule } from './register-schema.js';
+import type { RegisterFile, RetentionRule } from './register-schema.js';
+import type { LegalBasis } from './vocabulary.js';
 
 const CATEGORY_WORDS: [RegExp, string][] = [
   [/^(identit[ée]|identity|[ée]tat[- ]civil)/i, 'identity'],

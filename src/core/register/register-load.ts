@@ -3,7 +3,8 @@
  * every issue, structural or semantic, points at a file, line and column.
  */
 import { hasErrors, type Issue, type IssuePath, RegisterError } from '../issues.js';
-import { parseYamlSource, placeholdersIn, SourceLocator, type YamlSource } from '../yaml-source.js';
+import { SourceLocator } from '../source-locator.js';
+import { parseYamlSource, placeholdersIn, positionsOf, type YamlSource } from '../yaml-source.js';
 import {
   type Activity,
   type Controller,
@@ -16,6 +17,7 @@ import {
   RegisterFile,
   type RetentionRule,
 } from './register-schema.js';
+import { SECTIONS } from './vocabulary.js';
 
 export type RegisterSource = YamlSource;
 
@@ -40,20 +42,11 @@ export interface Location {
   readonly column?: number;
 }
 
-const SECTIONS = [
-  'dataCategories',
-  'dataSubjects',
-  'recipients',
-  'controllers',
-  'records',
-  'activities',
-  'retention',
-  'holds',
-] as const;
-
 export interface LoadResult {
   readonly register: Register | null;
   readonly issues: readonly Issue[];
+  /** Where the register's items were read (what its `locate` reads). */
+  readonly locator?: SourceLocator;
 }
 
 /** Parses and merges the files of a register. Structural issues only; see validateRegister for the rest. */
@@ -65,7 +58,7 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
 
   for (const source of sources) {
     const { parsed, data, issues: found } = parseYamlSource(source, RegisterFile);
-    located.addFile(parsed);
+    located.addFile(source.file, positionsOf(parsed));
     for (const issue of found) issues.push(issue);
     // A text left to fill in would be published as it is: each one is named where it is.
     for (const p of placeholdersIn(parsed, ['todo']))
@@ -100,7 +93,7 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
 
   const locate = located.locate;
 
-  if (hasErrors(issues)) return { register: null, issues };
+  if (hasErrors(issues)) return { register: null, issues, locator: located };
   if (organisations.length === 0) {
     const first = sources[0]?.file;
     issues.push({
@@ -110,7 +103,7 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
       ...(first ? { file: first, line: 1, column: 1 } : {}),
       message: "no file of the register declares the organisation (the controller's identity and contact)",
     });
-    return { register: null, issues };
+    return { register: null, issues, locator: located };
   }
   for (const extra of organisations.slice(1)) {
     issues.push({
@@ -132,7 +125,7 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
     holds: merged.holds as HoldRule[],
     locate,
   };
-  return { register, issues };
+  return { register, issues, locator: located };
 }
 
 export function assertRegister(result: LoadResult): Register {

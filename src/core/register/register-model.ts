@@ -1,12 +1,7 @@
 /** Look-ups over a loaded register: ids, record fields and relation paths. */
 import type { Register } from './register-load.js';
-import {
-  type Activity,
-  CNIL_CATEGORIES,
-  type Purpose,
-  type RecordType,
-  type RetentionRule,
-} from './register-schema.js';
+import type { Activity, Purpose, RecordType, RetentionRule } from './register-schema.js';
+import { CNIL_CATEGORIES } from './vocabulary.js';
 
 export type FieldType = 'date' | 'boolean' | 'string' | 'integer' | 'enum' | 'text';
 

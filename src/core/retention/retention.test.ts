@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadRegister } from '../../adapters/files/register-files.js';
-import { BUNDLED_REGISTER } from '../../cli/main.js';
+import { BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
+import { loadRegister } from '../../adapters/files/config-files.js';
 import { parseRegister, type Register } from '../register/register-load.js';
 import { collectHolds, evaluateRecord, viewOf } from './retention.js';
 
