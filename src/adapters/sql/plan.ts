@@ -10,7 +10,7 @@ import type { Register } from '../../core/register/register-load.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
-import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys } from './dialect.js';
+import { anonymisedColumnSql, dateLiteral, dateOf, dateText, fence, inKeys } from './dialect.js';
 import { listTables } from './introspect.js';
 import { type RawBuilder, sql } from './kysely.js';
 import {
@@ -24,6 +24,7 @@ import {
   type RetentionSqlContext,
   relatedFieldKey,
   relatedFieldsOf,
+  repeatedDateFieldsOf,
   ruleColumns,
   sweepCandidateSql,
 } from './retention-sql.js';
@@ -101,9 +102,19 @@ function verdictQueryText(
   const recordId = table.record as string;
   // Below everything: each value read through a to-one relation, once per row.
   const related = relatedFieldsOf(plain, recordId);
-  const ctx: RetentionSqlContext = {
+  const withFields: RetentionSqlContext = {
     ...plain,
     fields: new Map(related.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__f${i}`)])),
+  };
+  // Above them, on MySQL: each date the rules would parse more than once, parsed once per row.
+  // MySQL parses a stored date with a regular expression and a round trip through DATE_FORMAT, and
+  // a financial year's end parses it seven times (invoices: 2.2 s of a plan on 20,000 customers,
+  // 1.1 s once); PostgreSQL and SQLite parse it cheaply, where the level this takes costs more
+  // than it saves.
+  const dates = plain.dialect === 'mysql' ? repeatedDateFieldsOf(plain, recordId) : [];
+  const ctx: RetentionSqlContext = {
+    ...withFields,
+    dates: new Map(dates.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__d${i}`)])),
   };
   // Level a: the table's rows with each rule's anchor computed once (anchors may read related rows).
   const anchored = ctx.register.retention.flatMap((rule, index) =>
@@ -135,10 +146,19 @@ function verdictQueryText(
         sql``,
       )} ${chosen} ${fence(ctx.dialect)}) AS t`
     : chosen;
+  const dated = dates.length
+    ? sql`FROM (SELECT t.*${sql.join(
+        dates.map(
+          (path, i) =>
+            sql`, ${dateOf(ctx.dialect, fieldValue(withFields, recordId, 't', path))} AS ${sql.id(`__d${i}`)}`,
+        ),
+        sql``,
+      )} ${rows} ${fence(ctx.dialect)}) AS t`
+    : rows;
   const level0 = sql`SELECT t.*${sql.join(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
-  )} ${rows} ${fence(ctx.dialect)}`;
+  )} ${dated} ${fence(ctx.dialect)}`;
   const inner = sql.join(
     [
       sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,

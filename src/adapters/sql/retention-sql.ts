@@ -55,10 +55,31 @@ export interface RetentionSqlContext {
    * to it everywhere above instead of repeating the subquery in every place it is used.
    */
   readonly fields?: ReadonlyMap<string, Expr>;
+  /**
+   * Date fields already parsed into columns of the row (relatedFieldKey → the column): parsing a
+   * stored date (its form checked, its time zone applied) is the costliest part of a verdict, and
+   * a rule may read the same date in several places (a financial year's end reads it seven times).
+   */
+  readonly dates?: ReadonlyMap<string, Expr>;
 }
 
 export function relatedFieldKey(recordId: string, alias: string, path: string): string {
   return `${recordId}\u0000${alias}\u0000${path}`;
+}
+
+/**
+ * The date fields (own, or through relations) that a record's rules would parse several times
+ * per row: those read inside a composite date (a financial year's end, the latest of several, an
+ * end condition), which parses each of its parts in several places. A rule's plain anchor is
+ * parsed once already (its column).
+ */
+export function repeatedDateFieldsOf(ctx: RetentionSqlContext, recordId: string): string[] {
+  const paths = new Set<string>();
+  for (const rule of ctx.register.retention) {
+    if (rule.record !== recordId || rule.todo !== undefined || rule.follows !== undefined) continue;
+    for (const path of ruleInputs(rule).dates) if (rule.anchor !== path) paths.add(path);
+  }
+  return [...paths];
 }
 
 /** The fields through relations (`distributor.retention_months`) that a record's rules read. */
@@ -202,7 +223,11 @@ function keepExpr(
 }
 
 export function dateExpr(ctx: RetentionSqlContext, recordId: string, alias: string, expr: DateExpr): Expr {
-  if (typeof expr === 'string') return dateOf(ctx.dialect, fieldValue(ctx, recordId, alias, expr));
+  if (typeof expr === 'string')
+    return (
+      ctx.dates?.get(relatedFieldKey(recordId, alias, expr)) ??
+      dateOf(ctx.dialect, fieldValue(ctx, recordId, alias, expr))
+    );
   if ('latest' in expr)
     return greatest(
       ctx.dialect,
@@ -321,8 +346,9 @@ function invalidSql(
   const bad = (path: string, parse: (dialect: Dialect, value: Expr) => Expr) => {
     const value = fieldValue(ctx, rule.record, alias, path);
     const parsed =
-      anchorRef !== undefined && parse === dateOf && rule.anchor === path
-        ? anchorRef
+      parse === dateOf
+        ? (ctx.dates?.get(relatedFieldKey(rule.record, alias, path)) ??
+          (anchorRef !== undefined && rule.anchor === path ? anchorRef : dateOf(ctx.dialect, value)))
         : parse(ctx.dialect, value);
     return sql`(${value} IS NOT NULL AND ${parsed} IS NULL)`;
   };
