@@ -595,21 +595,31 @@ export async function sweepStore(
         SELECT k, rule_index, status, CASE WHEN status = 'archive' THEN deadline END AS deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldByTable: held.byTable, sweepOnly: true })}) s
         WHERE status IN ('due', 'archive') ORDER BY k`.execute(conn.db);
       selection.select += performance.now() - started;
+      // By rule and action; the group of each (rule, status) pair is looked up once, not once per row.
       const groups = new Map<string, { rule: RetentionRule; action: SweepAction; rows: typeof rows }>();
+      const groupOf = new Map<
+        string,
+        { rule: RetentionRule; action: SweepAction; rows: typeof rows } | null
+      >();
       for (const row of rows) {
-        const rule = ctx.register.retention[Number(row.rule_index)] as RetentionRule;
-        const action: SweepAction =
-          row.status === 'archive'
-            ? 'archive'
-            : rule.then === undefined || rule.then === 'delete'
-              ? 'delete'
-              : 'anonymise';
-        // A dry run counts what would enter the archive even before the archive store exists.
-        if (action === 'archive' && (!rule.archive || (!options.archive && !options.dryRun))) continue;
-        const id = `${rule.id}:${action}`;
-        const group = groups.get(id) ?? { rule, action, rows: [] };
-        group.rows.push(row);
-        groups.set(id, group);
+        const pair = `${row.rule_index}\u0000${row.status}`;
+        let group = groupOf.get(pair);
+        if (group === undefined) {
+          const rule = ctx.register.retention[Number(row.rule_index)] as RetentionRule;
+          const action: SweepAction =
+            row.status === 'archive'
+              ? 'archive'
+              : rule.then === undefined || rule.then === 'delete'
+                ? 'delete'
+                : 'anonymise';
+          // A dry run counts what would enter the archive even before the archive store exists.
+          const skipped = action === 'archive' && (!rule.archive || (!options.archive && !options.dryRun));
+          const id = `${rule.id}:${action}`;
+          group = skipped ? null : (groups.get(id) ?? { rule, action, rows: [] });
+          if (group) groups.set(id, group);
+          groupOf.set(pair, group);
+        }
+        group?.rows.push(row);
       }
       for (const { rule, action, rows: groupRows } of groups.values()) {
         const line = lineOf(rule.id, table.name, action);
@@ -665,19 +675,20 @@ export async function sweepStore(
         );
         const apply = (part: readonly unknown[]) =>
           applyGroup(conn, ctx, store, table, rule, action, part, files, deadlines, state, options);
-        const entry = (part: readonly unknown[]) => ({
+        const entry = (part: readonly unknown[], digest?: string) => ({
           run: options.runId,
           store: store.id,
           table: table.name,
           rule: rule.id,
           action,
           count: part.length,
-          keys: state.digest(part.map(String).join(',')),
+          keys: digest ?? state.digest(part.map(String).join(',')),
           register: options.hashes.register,
           datamap: options.hashes.datamap,
         });
         const intentStarted = performance.now();
-        await state.audit('sweep.intent', entry(keys));
+        const intended = entry(keys);
+        await state.audit('sweep.intent', intended);
         const writeStarted = performance.now();
         clock.audit += writeStarted - intentStarted;
         clock.write += intentStarted - groupStarted;
@@ -706,7 +717,8 @@ export async function sweepStore(
         }
         const batchStarted = performance.now();
         clock.write += batchStarted - writeStarted;
-        await state.audit('sweep.batch', entry(applied));
+        // Every key applied (the usual case): the intent's digest of the same keys.
+        await state.audit('sweep.batch', entry(applied, applied === keys ? intended.keys : undefined));
         clock.audit += performance.now() - batchStarted;
         line.count += applied.length;
         if (applied.length) await options.onBatch?.(line, applied.length);
