@@ -308,3 +308,136 @@ export async function fastCount(db, at) {
   };
   return { due: await count(statements.due), archive: await count(statements.archive) };
 }
+
+/**
+ * What `plan` prints, by hand: for every rule, how many of its records are active, in archive,
+ * due, held or already anonymised (none is restricted or invalid in a demo shop), one statement
+ * per table, each record counted once under the rule that applies to it. The same knowledge of
+ * the data as above (valid dates, stored as text that sorts as dates), the held keys in indexed
+ * temporary tables.
+ */
+export async function fastPlan(db, at) {
+  const { temp, kind, latest } = dialectOf(db.kind);
+  const next = addDays(at, 1);
+  const c = (months) => `'${cutoff(at, months)}'`;
+  const tempTable = async (name, select) => {
+    await db.exec(`${temp} ${name} AS ${select}`);
+    await db.exec(`CREATE INDEX ${name}_id ON ${name} (id)`);
+    if (kind === 'postgres') await db.exec(`ANALYZE ${name}`);
+  };
+  await tempTable(
+    'plan_held_orders',
+    `SELECT DISTINCT order_id AS id FROM claims WHERE kind = 'dispute' AND resolved_at IS NULL`,
+  );
+  await tempTable(
+    'plan_held_customers',
+    `SELECT DISTINCT o.customer_id AS id FROM orders o JOIN claims h ON h.order_id = o.id WHERE h.kind = 'dispute' AND h.resolved_at IS NULL`,
+  );
+  await tempTable(
+    'plan_held_dorders',
+    `SELECT DISTINCT distributor_order_id AS id FROM supplier_disputes WHERE resolved_at IS NULL`,
+  );
+  const held = (table, column) => `EXISTS (SELECT 1 FROM ${table} h WHERE h.id = ${column})`;
+  // Due when every date that is there is before the cut-off, and one is there.
+  const allBefore = (columns, months) =>
+    `((${columns.map((x) => `${x} IS NOT NULL`).join(' OR ')}) AND ${columns.map((x) => `(${x} IS NULL OR ${x} < ${c(months)})`).join(' AND ')})`;
+  const { due: dordersDue } = await distributorOrdersDue(db, at);
+  // Per table: [rule id or a CASE choosing it, status CASE], over FROM.
+  const tables = [
+    ['web_visits', `'web-visits'`, `CASE WHEN occurred_at < ${c(13)} THEN 'due' ELSE 'active' END`],
+    [
+      'prospects',
+      `'prospects'`,
+      `CASE WHEN ${allBefore(['collected_at', 'last_contact_at'], 36)} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      `(SELECT c.id, c.closed_at, ${latest(
+        'c.created_at',
+        'c.last_login_at',
+        'c.closed_at',
+        '(SELECT max(o.placed_at) FROM orders o WHERE o.customer_id = c.id)',
+        '(SELECT max(s.created_at) FROM support_tickets s WHERE s.customer_id = c.id)',
+      )} AS anchor FROM customers c) customers`,
+      `'customer-accounts'`,
+      `CASE WHEN ${held('plan_held_customers', 'customers.id')} THEN 'held' WHEN anchor < ${c(60)} THEN 'due'
+         WHEN anchor < ${c(24)} OR closed_at < '${next}' THEN 'archive' ELSE 'active' END`,
+    ],
+    [
+      'orders',
+      `'orders'`,
+      `CASE WHEN ${held('plan_held_orders', 'orders.id')} THEN 'held'
+         WHEN shipping_name IS NULL AND shipping_address IS NULL AND (shipping_postal_code IS NULL OR length(shipping_postal_code) <= 2) AND shipping_city IS NULL AND shipping_country IS NULL AND shipping_phone IS NULL THEN 'anonymised'
+         WHEN ${allBefore(['placed_at', 'delivered_at'], 60)} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'payments',
+      `CASE WHEN deferred_debit THEN 'payments-deferred' WHEN NOT deferred_debit THEN 'payments' END`,
+      `CASE WHEN ${held('plan_held_orders', 'payments.order_id')} THEN 'held'
+         WHEN card_last4 IS NULL AND card_token IS NULL AND card_expiry IS NULL THEN 'anonymised'
+         WHEN (NOT deferred_debit AND debited_at < ${c(13)}) OR (deferred_debit AND debited_at < ${c(15)}) THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'invoices',
+      `'invoices'`,
+      `CASE WHEN ${held('plan_held_orders', 'invoices.order_id')} THEN 'held' WHEN issued_at < '${invoiceCutoff(at)}' THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'support_tickets',
+      `'support-tickets'`,
+      `CASE WHEN ${allBefore(['created_at', 'closed_at'], 60)} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'claims',
+      `'claims'`,
+      `CASE WHEN kind = 'dispute' AND resolved_at IS NULL THEN 'held' WHEN resolved_at < ${c(60)} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'satisfaction_calls',
+      `'satisfaction-calls'`,
+      `CASE WHEN called_at < ${c(36)} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'ambassadors',
+      `CASE WHEN status = 'rejected' THEN 'ambassadors-rejected' WHEN status = 'applicant' THEN 'ambassadors-undecided' WHEN status IN ('selected', 'active', 'ended') THEN 'ambassador-contracts' END`,
+      `CASE WHEN (status = 'rejected' AND decided_at < ${c(3)}) OR (status = 'applicant' AND applied_at < ${c(12)}) OR (status IN ('selected', 'active', 'ended') AND contract_ended_at < ${c(60)}) THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'ambassador_shipments',
+      `'ambassador-shipments'`,
+      `CASE WHEN shipped_at < ${c(60)} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'newsletter_subscribers',
+      `'newsletter-subscribers'`,
+      `CASE WHEN ${allBefore(['subscribed_at', 'last_click_at'], 36)} OR unsubscribed_at < '${next}' THEN 'due' ELSE 'active' END`,
+    ],
+    ['suppression_list', `'suppression-list'`, `CASE WHEN added_at < ${c(36)} THEN 'due' ELSE 'active' END`],
+    [
+      'candidates',
+      `CASE WHEN talent_pool_consent THEN 'talent-pool' WHEN NOT talent_pool_consent AND status IN ('hired', 'rejected', 'withdrawn') THEN 'candidates-closed' WHEN NOT talent_pool_consent AND status IN ('applied', 'interviewing') THEN 'candidates-in-progress' END`,
+      `CASE WHEN (status IN ('hired', 'rejected', 'withdrawn') AND NOT talent_pool_consent AND process_ended_at < ${c(3)}) OR (status IN ('applied', 'interviewing') AND NOT talent_pool_consent AND last_contact_at < ${c(24)}) OR (talent_pool_consent AND last_contact_at < ${c(24)}) THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      'distributor_orders',
+      `'distributor-orders'`,
+      `CASE WHEN ${held('plan_held_dorders', 'distributor_orders.id')} THEN 'held' WHEN ${dordersDue} THEN 'due' ELSE 'active' END`,
+    ],
+    [
+      `(SELECT d.id, d.resolved_at, d.distributor_order_id, ${dordersDue.replaceAll('distributor_id', 'o.distributor_id').replaceAll('placed_at', 'o.placed_at')} AS order_due FROM supplier_disputes d JOIN distributor_orders o ON o.id = d.distributor_order_id) supplier_disputes`,
+      `'supplier-disputes'`,
+      // Held by itself (unresolved), or through its order (held by another of its disputes).
+      `CASE WHEN resolved_at IS NULL OR ${held('plan_held_dorders', 'supplier_disputes.distributor_order_id')} THEN 'held' WHEN order_due THEN 'due' ELSE 'active' END`,
+    ],
+  ];
+  const lines = {};
+  for (const [from, rule, status] of tables)
+    for (const row of await db.all(
+      `SELECT rule, status, COUNT(*) AS n FROM (SELECT ${rule} AS rule, ${status} AS status FROM ${from}) s WHERE rule IS NOT NULL GROUP BY rule, status`,
+    )) {
+      lines[row.rule] ??= { active: 0, archive: 0, due: 0, held: 0, anonymised: 0 };
+      lines[row.rule][row.status] += Number(row.n);
+    }
+  for (const t of ['plan_held_orders', 'plan_held_customers', 'plan_held_dorders'])
+    await db.exec(`DROP ${kind === 'mysql' ? 'TEMPORARY ' : ''}TABLE IF EXISTS ${t}`);
+  return lines;
+}

@@ -1,6 +1,6 @@
 // One measurement of the retention benchmark, in its own process (its own peak RSS).
 // Usage: node bench/retention-worker.js MODE DIR AT
-//   MODE: plan | fast-plan | sweep | fast-sweep | explain | digest
+//   MODE: plan | fast-plan | fast-plan-all | sweep | fast-sweep | explain | digest
 // DIR is a folder `registre demo --out` wrote (its registre.yaml names the shop's store). `digest`
 // prints what a sweep leaves (every table's rows, the archive, the media files, the rows returned
 // to distributors), so that two sweeps of two copies can be compared row for row.
@@ -14,7 +14,7 @@ import { runPlan } from '../dist/app/plan.js';
 import { connectStore, openProject } from '../dist/app/project.js';
 import { runSweep } from '../dist/app/sweep.js';
 import { openClient } from './clients.js';
-import { fastCount, fastSweep } from './retention-fast.js';
+import { fastCount, fastPlan, fastSweep } from './retention-fast.js';
 
 const [mode, dir, at] = process.argv.slice(2);
 const config = join(dir, 'registre.yaml');
@@ -122,11 +122,21 @@ async function digest() {
 
 if (mode === 'plan') {
   const [seconds, plan] = await time(() => runPlan(config, at));
-  Object.assign(result, { seconds, due: plan.totals.due, archive: plan.totals.archive });
+  const lines = {};
+  for (const l of plan.rules) {
+    const { active, archive, due, held, anonymised } = l;
+    lines[l.rule] = { active, archive, due, held, anonymised };
+  }
+  Object.assign(result, { seconds, due: plan.totals.due, archive: plan.totals.archive, lines });
 } else if (mode === 'fast-plan') {
   const db = await openClient(storeUrl, dir);
   const [seconds, counts] = await time(() => fastCount(db, at));
   Object.assign(result, { seconds, ...counts });
+  await db.close();
+} else if (mode === 'fast-plan-all') {
+  const db = await openClient(storeUrl, dir);
+  const [seconds, lines] = await time(() => fastPlan(db, at));
+  Object.assign(result, { seconds, lines });
   await db.close();
 } else if (mode === 'sweep') {
   const batchSize = process.env.BENCH_BATCH_SIZE ? { batchSize: Number(process.env.BENCH_BATCH_SIZE) } : {};
