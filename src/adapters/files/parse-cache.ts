@@ -120,8 +120,13 @@ function write<T>(kind: string, key: string, value: T): void {
   }
 }
 
+/** The oldest entries past MAX_ENTRIES go, and what a killed writer left (a .tmp file of over an hour). */
 function prune(dir: string): void {
-  const entries = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  const names = readdirSync(dir);
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of names.filter((n) => n.endsWith('.tmp')))
+    if (statSync(join(dir, name)).mtimeMs < hourAgo) rmSync(join(dir, name), { force: true });
+  const entries = names.filter((name) => name.endsWith('.json'));
   if (entries.length <= MAX_ENTRIES) return;
   const byAge = entries
     .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
