@@ -11,13 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../src/adapters/sql/connect.js';
 import { dateText } from '../src/adapters/sql/dialect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
-import { verdictQuery } from '../src/adapters/sql/plan.js';
+import { statusQuery, verdictQuery } from '../src/adapters/sql/plan.js';
 import { type RetentionSqlContext, ruleDates, sweepCandidateSql } from '../src/adapters/sql/retention-sql.js';
 import { runDemo } from '../src/app/demo.js';
 import { openProject } from '../src/app/project.js';
 import { parseDataMap } from '../src/core/datamap/datamap-load.js';
 import type { TableMap } from '../src/core/datamap/datamap-schema.js';
 import { parseRegister, type Register } from '../src/core/register/register-load.js';
+import type { RetentionRule } from '../src/core/register/register-schema.js';
 import { evaluateRule, viewOf } from '../src/core/retention/retention.js';
 import { DIALECTS } from './dialects.js';
 import { compareVerdicts } from './shop-helpers.js';
@@ -92,6 +93,23 @@ async function actedOn(conn: Connection, ctx: RetentionSqlContext, table: TableM
     conn.db,
   );
   return { all: await keys(false), filtered: await keys(true), candidates: Number(rows[0]?.n) };
+}
+
+/**
+ * Each record's rule and status on `at` from plan's status-only query (cut-offs, no date
+ * arithmetic) and from the full verdict; null when the table has no status-only query.
+ */
+async function statusesBoth(conn: Connection, ctx: RetentionSqlContext, table: TableMap, at: string) {
+  const fast = statusQuery(ctx, table, at);
+  if (!fast) return null;
+  const rows = async (query: ReturnType<typeof verdictQuery>) =>
+    (
+      await sql<{ k: unknown; rule_index: unknown; status: string }>`
+        SELECT k, rule_index, status FROM (${query}) s WHERE rule_index IS NOT NULL ORDER BY k`.execute(
+        conn.db,
+      )
+    ).rows.map((r) => `${String(r.k)} ${String(r.rule_index)} ${r.status}`);
+  return { fast: await rows(fast), full: await rows(verdictQuery(ctx, table, at)) };
 }
 
 /** Dates a sweep may run on: month ends, 29 February, and far before and after the data. */
@@ -206,6 +224,56 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
     }
     // The filter does filter: on the early dates most records are not candidates.
     expect(filteredOut).toBeGreaterThan(2);
+
+    // Plan's status without deadlines: each rule alone (the query needs one rule per record), on
+    // every date, every record, odd stored forms included, the same rule and status as the verdict.
+    const covered: string[] = [];
+    for (const rule of register.retention) {
+      const alone: RetentionSqlContext = { ...ctx, register: { ...register, retention: [rule] } };
+      for (const at of SWEEP_DATES) {
+        const both = await statusesBoth(conn, alone, table, at);
+        if (!both) continue;
+        expect({ rule: rule.id, at, fast: both.fast }).toEqual({ rule: rule.id, at, fast: both.full });
+        if (at === '2026-11-27') covered.push(rule.id);
+      }
+    }
+    // Rules that exclude each other by their conditions (at most one applies to a record): the
+    // record's rule and status without deadlines; rules that may both apply: the full verdict only.
+    const [month, thirteen, fyEnd] = register.retention;
+    const withRules = (rules: RetentionRule[]): RetentionSqlContext => ({
+      ...ctx,
+      register: { ...register, retention: rules },
+    });
+    const exclusive = withRules([
+      { ...(month as RetentionRule), where: { n: [1, 2, 3] } },
+      { ...(thirteen as RetentionRule), where: { n: [4, 5, null] } },
+      { ...(fyEnd as RetentionRule), where: { n: 6 } },
+    ]);
+    for (const at of SWEEP_DATES) {
+      const both = await statusesBoth(conn, exclusive, table, at);
+      expect(both).not.toBeNull();
+      expect({ at, fast: both?.fast }).toEqual({ at, fast: both?.full });
+    }
+    for (const overlapping of [
+      [{ n: [1, 2] }, { n: 2 }],
+      [{ n: 1 }, {}],
+      [{ n: 1 }, { n: { not: 1 } }],
+      [{ n: 1 }, { n: 'a' }],
+      [{ n: true }, { n: 1 }],
+    ] as const)
+      expect(
+        statusQuery(
+          withRules([
+            { ...(month as RetentionRule), where: overlapping[0] as never },
+            { ...(thirteen as RetentionRule), where: overlapping[1] as never },
+          ]),
+          table,
+          '2026-11-27',
+        ),
+      ).toBeNull();
+
+    // Every rule but the one whose duration is read from the data has it.
+    expect(covered).toEqual(register.retention.map((r) => r.id).filter((id) => id !== 'from-column'));
   });
 
   it("on a generated shop, every record's deadline, archive, rule and status agree with the pure evaluation", async () => {
@@ -257,6 +325,34 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
     }
     expect(compared).toBeGreaterThan(1000);
     expect([...statuses].sort()).toEqual(['active', 'archive', 'due', 'held', 'invalid']);
+
+    // Plan's status without deadlines, where a table has it: the same rule and status for every record.
+    const tables: string[] = [];
+    for (const table of project.datamap.stores[0]?.tables ?? []) {
+      for (const day of [at, ...SWEEP_DATES]) {
+        const both = await statusesBoth(conn, ctx, table, day);
+        if (!both) continue;
+        expect({ table: table.name, day, fast: both.fast }).toEqual({
+          table: table.name,
+          day,
+          fast: both.full,
+        });
+        if (day === at) tables.push(table.name);
+      }
+    }
+    // One rule, or rules that exclude each other (a boolean, statuses, both), an archive phase;
+    // not distributor_orders (a duration read from the data) nor supplier_disputes (follows).
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'web_visits',
+        'customers',
+        'invoices',
+        'payments',
+        'ambassadors',
+        'candidates',
+      ]),
+    );
+    expect(tables).not.toContain('distributor_orders');
 
     // A sweep examines only candidates: on every table and date, exactly the records it acts on.
     for (const table of project.datamap.stores[0]?.tables ?? []) {

@@ -7,7 +7,7 @@ import { columnOf, columnOfField } from '../../core/datamap/columns.js';
 import type { DataMap } from '../../core/datamap/datamap-load.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import type { Register } from '../../core/register/register-load.js';
-import type { RetentionRule } from '../../core/register/register-schema.js';
+import type { Condition, RetentionRule } from '../../core/register/register-schema.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateOf, dateText, fence, inKeys } from './dialect.js';
@@ -15,6 +15,7 @@ import { listTables } from './introspect.js';
 import { type RawBuilder, sql } from './kysely.js';
 import {
   combineRules,
+  conditionSql,
   dateExpr,
   fieldValue,
   freshAliases,
@@ -26,6 +27,7 @@ import {
   relatedFieldsOf,
   repeatedDateFieldsOf,
   ruleColumns,
+  ruleStatusConditions,
   sweepCandidateSql,
 } from './retention-sql.js';
 
@@ -93,12 +95,8 @@ export function verdictQuery(
   return freshAliases(() => verdictQueryText(ctx, table, at, options));
 }
 
-function verdictQueryText(
-  plain: RetentionSqlContext,
-  table: TableMap,
-  at: string,
-  options: VerdictOptions,
-): Expr {
+/** What both the verdict and the status-only query are built on: the rows, their levels, each rule's columns. */
+function verdictLevels(plain: RetentionSqlContext, table: TableMap, at: string, options: VerdictOptions) {
   const recordId = table.record as string;
   // Below everything: each value read through a to-one relation, once per row.
   const related = relatedFieldsOf(plain, recordId);
@@ -159,6 +157,34 @@ function verdictQueryText(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
   )} ${dated} ${fence(ctx.dialect)}`;
+  const heldExpr = sql`${heldSql(ctx, recordId, 't')}${manual}`;
+  const restrictedExpr = restricted.length
+    ? inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), restricted)
+    : null;
+  return { ctx, recordId, rules, done, invalid, level0, heldExpr, restrictedExpr, anchored };
+}
+
+/** The held, restricted and invalid flags of a row (1 or 0). */
+function flagColumns(held: Expr, restricted: Expr | null, invalid: readonly Expr[]): Expr[] {
+  return [
+    sql`CASE WHEN ${held} THEN 1 ELSE 0 END AS held`,
+    restricted ? sql`CASE WHEN ${restricted} THEN 1 ELSE 0 END AS restricted` : sql`0 AS restricted`,
+    sql`CASE WHEN ${invalid.length ? sql.join(invalid, sql` OR `) : sql`1 = 0`} THEN 1 ELSE 0 END AS bad`,
+  ];
+}
+
+function verdictQueryText(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+): Expr {
+  const { ctx, rules, done, invalid, level0, heldExpr, restrictedExpr } = verdictLevels(
+    plain,
+    table,
+    at,
+    options,
+  );
   const inner = sql.join(
     [
       sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,
@@ -169,11 +195,7 @@ function verdictQueryText(
         ...(r.inArchive ? [sql`CASE WHEN ${r.inArchive} THEN 1 ELSE 0 END AS ${sql.id(`a${i}`)}`] : []),
         ...(done[i] ? [sql`CASE WHEN ${done[i]} THEN 1 ELSE 0 END AS ${sql.id(`z${i}`)}`] : []),
       ]),
-      sql`CASE WHEN ${heldSql(ctx, recordId, 't')}${manual} THEN 1 ELSE 0 END AS held`,
-      restricted.length
-        ? sql`CASE WHEN ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), restricted)} THEN 1 ELSE 0 END AS restricted`
-        : sql`0 AS restricted`,
-      sql`CASE WHEN ${invalid.length ? sql.join(invalid, sql` OR `) : sql`1 = 0`} THEN 1 ELSE 0 END AS bad`,
+      ...flagColumns(heldExpr, restrictedExpr, invalid),
     ],
     sql`, `,
   );
@@ -195,6 +217,115 @@ function verdictQueryText(
       CASE WHEN restricted = 1 THEN 'restricted' WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' ${finished}WHEN v.deadline <= ${on} THEN 'due' WHEN v.archive_from <= ${on} THEN 'archive' ELSE 'active' END AS status
     FROM (SELECT c.k, c.held, c.restricted, c.bad${sql.join(zColumns, sql``)}, ${verdict.rule} AS rule_index, ${verdict.deadline} AS deadline, ${verdict.archiveFrom} AS archive_from
           FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c ${fence(ctx.dialect)}) v`;
+}
+
+/**
+ * For counting: each row's rule and status only, without its deadline, when at most one rule of
+ * its record can apply to it (one rule, or rules whose conditions exclude each other): its status
+ * then needs no date arithmetic (ruleStatusConditions). Null otherwise (when several rules apply,
+ * the one whose deadline is latest wins: the deadlines are needed), or when a rule's dates give no
+ * cut-off.
+ */
+export function statusQuery(
+  ctx: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions = {},
+): Expr | null {
+  return freshAliases(() => statusQueryText(ctx, table, at, options));
+}
+
+/**
+ * The values a matcher accepts, when it is a plain value or list of them that every database
+ * compares the same way: lower-case ASCII words, or integers and booleans (SQLite and MySQL store
+ * booleans as 0 and 1), with null; undefined otherwise. MySQL compares text without case and
+ * trailing spaces, and text with a number as a number: such mixes are not compared here.
+ */
+function acceptedValues(
+  matcher: unknown,
+): { kind: 'text' | 'number' | null; values: Set<string> } | undefined {
+  const values = Array.isArray(matcher) ? matcher : [matcher];
+  const out = new Set<string>();
+  let kind: 'text' | 'number' | null = null;
+  const of = (k: 'text' | 'number') => {
+    if (kind !== null && kind !== k) return false;
+    kind = k;
+    return true;
+  };
+  for (const v of values) {
+    if (v === null) out.add('null');
+    else if (typeof v === 'boolean' && of('number')) out.add(v ? '1' : '0');
+    else if (typeof v === 'number' && Number.isInteger(v) && of('number')) out.add(String(v));
+    else if (typeof v === 'string' && /^[a-z][a-z0-9_-]*$/.test(v) && of('text')) out.add(v);
+    else return undefined;
+  }
+  return { kind, values: out };
+}
+
+/** Whether no record can meet both conditions: some field that both test accepts no common value. */
+function exclusive(a: Condition | undefined, b: Condition | undefined): boolean {
+  for (const [field, matcher] of Object.entries(a ?? {})) {
+    const other = b?.[field];
+    if (other === undefined) continue;
+    const x = acceptedValues(matcher);
+    const y = acceptedValues(other);
+    if (!x || !y || (x.kind !== null && y.kind !== null && x.kind !== y.kind)) continue;
+    if (![...x.values].some((v) => y.values.has(v))) return true;
+  }
+  return false;
+}
+
+function statusQueryText(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+): Expr | null {
+  const own = plain.register.retention.filter((r) => r.record === table.record && r.todo === undefined);
+  if (own.length === 0) return null;
+  for (const [i, r] of own.entries())
+    for (const other of own.slice(i + 1)) if (!exclusive(r.where, other.where)) return null;
+  const { ctx, recordId, rules, done, invalid, level0, heldExpr, restrictedExpr, anchored } = verdictLevels(
+    plain,
+    table,
+    at,
+    options,
+  );
+  const each = rules.map((r, i) => ({
+    index: r.index,
+    applies: conditionSql(ctx, recordId, 't', r.rule.where),
+    done: done[i] ?? null,
+    conditions: ruleStatusConditions(
+      ctx,
+      r.rule,
+      't',
+      anchored.some((a) => a.index === r.index) ? sql.ref(`t.__anchor${r.index}`) : undefined,
+      at,
+    ),
+  }));
+  if (each.length === 0 || each.some((r) => r.conditions === null)) return null;
+  // At most one rule applies to a row: it is the row's rule, and says its phase.
+  const byRule = (value: (r: (typeof each)[number]) => Expr) =>
+    sql`CASE ${sql.join(
+      each.map((r) => sql`WHEN ${r.applies} THEN ${value(r)}`),
+      sql` `,
+    )} END`;
+  const inner = sql.join(
+    [
+      sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,
+      sql`${byRule((r) => sql.lit(r.index))} AS rule_index`,
+      ...flagColumns(heldExpr, restrictedExpr, invalid),
+      sql`${byRule((r) => (r.done ? sql`CASE WHEN ${r.done} THEN 1 ELSE 0 END` : sql`0`))} AS z`,
+      sql`${byRule((r) => {
+        const c = r.conditions as NonNullable<typeof r.conditions>;
+        return sql`CASE WHEN ${c.due} THEN 'due' WHEN ${c.archive ?? sql`1 = 0`} THEN 'archive' ELSE 'active' END`;
+      })} AS phase`,
+    ],
+    sql`, `,
+  );
+  return sql`SELECT k, rule_index,
+      CASE WHEN restricted = 1 THEN 'restricted' WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' WHEN z = 1 THEN 'anonymised' ELSE phase END AS status
+    FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c`;
 }
 
 /**
@@ -242,11 +373,15 @@ export async function planStore(
     if (!table.record || !register.retention.some((r) => r.record === table.record && r.todo === undefined))
       continue;
     const heldKeys = options.heldKeys?.get(table.name) ?? [];
+    const verdictOptions: VerdictOptions = {
+      ...(options.heldKeys ? { heldByTable: options.heldKeys } : {}),
+      ...(options.restrictedKeys ? { restrictedByTable: options.restrictedKeys } : {}),
+    };
+    // Counts need no deadlines: without them when the record's rule allows it.
+    const verdicts =
+      statusQuery(ctx, table, at, verdictOptions) ?? verdictQuery(ctx, table, at, verdictOptions);
     const query = sql<{ rule_index: number | string; status: string; n: number | string }>`
-      SELECT rule_index, status, COUNT(*) AS n FROM (${verdictQuery(ctx, table, at, {
-        ...(options.heldKeys ? { heldByTable: options.heldKeys } : {}),
-        ...(options.restrictedKeys ? { restrictedByTable: options.restrictedKeys } : {}),
-      })}) s
+      SELECT rule_index, status, COUNT(*) AS n FROM (${verdicts}) s
       WHERE rule_index IS NOT NULL GROUP BY rule_index, status`;
     const { rows } = await query.execute(conn.db);
     const counts = new Map<number, Record<string, number>>();

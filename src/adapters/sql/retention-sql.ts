@@ -384,6 +384,57 @@ export function ruleColumns(
     });
 }
 
+/**
+ * For counting (plan): whether a rule's deadline has come on `at`, and whether its record is in
+ * its archive phase, as conditions on the parsed anchor compared with cut-offs computed once
+ * (latestWithin), instead of date arithmetic on every row: `anchor + 13 months <= at` is
+ * `anchor <= cut-off`. Exact, as the deadline never decreases with the anchor. Null when the
+ * rule reads a duration from the data, follows another record, or has an archive but no anchor:
+ * no cut-off then, and the verdict's arithmetic says.
+ */
+export function ruleStatusConditions(
+  ctx: RetentionSqlContext,
+  rule: RetentionRule,
+  alias: string,
+  anchorRef: Expr | undefined,
+  at: CalendarDate,
+): { due: Expr; archive: Expr | null } | null {
+  if (rule.follows !== undefined || (rule.archive && rule.anchor === undefined)) return null;
+  if (rule.keep !== undefined && typeof rule.keep !== 'string') return null;
+  if (rule.archive && typeof rule.archive.keep !== 'string') return null;
+  const on = dateLiteral(ctx.dialect, at);
+  const anchor =
+    rule.anchor === undefined ? null : (anchorRef ?? dateExpr(ctx, rule.record, alias, rule.anchor));
+  /** `anchor + keep <= at`, with a duration that does not parse as no end (as keepExpr). */
+  const keptBy = (date: Expr, keep: string): Expr | null => {
+    const parsed = parseDuration(keep);
+    if (!parsed.ok) return null;
+    const cutoff = latestWithin((d) => addDuration(d, parsed.duration), at);
+    if (cutoff === null) return sql`1 = 0`;
+    if (cutoff === LAST_DATE) return sql`${date} IS NOT NULL`;
+    return sql`${date} <= ${dateLiteral(ctx.dialect, cutoff)}`;
+  };
+  // The active phase ends with the earliest of its ends that are there.
+  const ends: Expr[] = [];
+  if (anchor !== null) {
+    const end = rule.keep === undefined ? sql`${anchor} <= ${on}` : keptBy(anchor, rule.keep);
+    if (end) ends.push(end);
+  }
+  for (const u of rule.until ?? []) ends.push(sql`${dateExpr(ctx, rule.record, alias, u)} <= ${on}`);
+  const ended = ends.length ? sql`(${sql.join(ends, sql` OR `)})` : sql`1 = 0`;
+  if (!rule.archive || anchor === null) return { due: ended, archive: null };
+  // With an archive: due once both phases are over; in archive when the active one is and the
+  // archive has an end (then, not being due, that end is after `at`, so after the active end).
+  const archiveKeep = rule.archive.keep as string;
+  const archived = keptBy(anchor, archiveKeep);
+  if (!archived) return { due: sql`1 = 0`, archive: sql`1 = 0` };
+  const archiveEnd = keepExpr(ctx, rule.record, alias, anchor, archiveKeep) ?? nullDate(ctx.dialect);
+  return {
+    due: sql`(${ended} AND ${archived})`,
+    archive: sql`(${ended} AND ${archiveEnd} IS NOT NULL)`,
+  };
+}
+
 export interface Verdict {
   /** The record's deadline: the latest of its applicable rules' (never due: NEVER; no rule: NULL). */
   readonly deadline: Expr;
