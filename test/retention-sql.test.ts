@@ -96,20 +96,33 @@ async function actedOn(conn: Connection, ctx: RetentionSqlContext, table: TableM
 }
 
 /**
- * Each record's rule and status on `at` from plan's status-only query (cut-offs, no date
- * arithmetic) and from the full verdict; null when the table has no status-only query.
+ * Each record's rule and status on `at` (and its deadline when in its archive phase) from the
+ * query without deadlines (cut-offs, no date arithmetic) and from the full verdict, as plan counts
+ * them and as a sweep chooses (candidates only); null when the table has no such query.
  */
 async function statusesBoth(conn: Connection, ctx: RetentionSqlContext, table: TableMap, at: string) {
-  const fast = statusQuery(ctx, table, at);
-  if (!fast) return null;
-  const rows = async (query: ReturnType<typeof verdictQuery>) =>
+  if (!statusQuery(ctx, table, at)) return null;
+  const rows = async (query: ReturnType<typeof verdictQuery>, where: string) =>
     (
-      await sql<{ k: unknown; rule_index: unknown; status: string }>`
-        SELECT k, rule_index, status FROM (${query}) s WHERE rule_index IS NOT NULL ORDER BY k`.execute(
-        conn.db,
-      )
-    ).rows.map((r) => `${String(r.k)} ${String(r.rule_index)} ${r.status}`);
-  return { fast: await rows(fast), full: await rows(verdictQuery(ctx, table, at)) };
+      await sql<{ k: unknown; rule_index: unknown; status: string; deadline: unknown }>`
+        SELECT k, rule_index, status, CASE WHEN status = 'archive' THEN deadline END AS deadline
+        FROM (${query}) s WHERE ${sql.raw(where)} ORDER BY k`.execute(conn.db)
+    ).rows.map((r) => `${String(r.k)} ${String(r.rule_index)} ${r.status} ${String(r.deadline)}`);
+  const planned = 'rule_index IS NOT NULL';
+  const swept = "status IN ('due', 'archive')";
+  return {
+    fast: [
+      ...(await rows(statusQuery(ctx, table, at) as ReturnType<typeof verdictQuery>, planned)),
+      ...(await rows(
+        statusQuery(ctx, table, at, { sweepOnly: true }) as ReturnType<typeof verdictQuery>,
+        swept,
+      )),
+    ],
+    full: [
+      ...(await rows(verdictQuery(ctx, table, at), planned)),
+      ...(await rows(verdictQuery(ctx, table, at, { sweepOnly: true }), swept)),
+    ],
+  };
 }
 
 /** Dates a sweep may run on: month ends, 29 February, and far before and after the data. */

@@ -47,12 +47,52 @@ async function indexRows(conn: Connection): Promise<IndexRow[]> {
   return rows;
 }
 
-/** The tables of the schema the connection works in (PostgreSQL: its search_path, not every schema). */
+/**
+ * The tables of the schema the connection works in (PostgreSQL: its search_path, not every schema).
+ * On PostgreSQL the catalogue is read for that schema only: Kysely's introspection reads every
+ * schema and looks each table up again by name, which fails when another schema's table is
+ * dropped meanwhile (another application's migration, a test of another file).
+ */
 export async function listTables(conn: Connection): Promise<TableMetadata[]> {
-  const tables = await conn.db.introspection.getTables();
-  if (conn.dialect !== 'postgres') return tables.filter((t) => !t.isView);
-  const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(conn.db);
-  return tables.filter((t) => !t.isView && t.schema === rows[0]?.schema);
+  if (conn.dialect !== 'postgres') return (await conn.db.introspection.getTables()).filter((t) => !t.isView);
+  const { rows } = await sql<{
+    tbl: string;
+    schema: string;
+    col: string;
+    type: string;
+    type_schema: string;
+    not_null: boolean;
+    has_default: boolean;
+    identity: boolean;
+  }>`
+    SELECT c.relname AS tbl, ns.nspname AS schema, a.attname AS col, typ.typname AS type,
+      tns.nspname AS type_schema, a.attnotnull AS not_null, a.atthasdef AS has_default,
+      (a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', FALSE)) AS identity
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+    JOIN pg_catalog.pg_type typ ON typ.oid = a.atttypid
+    JOIN pg_catalog.pg_namespace tns ON tns.oid = typ.typnamespace
+    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+    ORDER BY c.relname, a.attnum`.execute(conn.db);
+  const tables = new Map<string, TableMetadata & { columns: TableMetadata['columns'][number][] }>();
+  for (const r of rows) {
+    let table = tables.get(r.tbl);
+    if (!table) {
+      table = { name: r.tbl, schema: r.schema, isView: false, columns: [] };
+      tables.set(r.tbl, table);
+    }
+    table.columns.push({
+      name: r.col,
+      dataType: r.type,
+      dataTypeSchema: r.type_schema,
+      isNullable: !r.not_null,
+      hasDefaultValue: r.has_default,
+      isAutoIncrementing: r.identity,
+    });
+  }
+  return [...tables.values()];
 }
 
 /** The names of the tables of the schema the connection works in: one cheap catalogue query. */

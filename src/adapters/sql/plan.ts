@@ -10,7 +10,7 @@ import type { Register } from '../../core/register/register-load.js';
 import type { Condition, RetentionRule } from '../../core/register/register-schema.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
-import { anonymisedColumnSql, dateLiteral, dateOf, dateText, fence, inKeys } from './dialect.js';
+import { anonymisedColumnSql, dateLiteral, dateOf, dateText, fence, inKeys, nullDate } from './dialect.js';
 import { listTables } from './introspect.js';
 import { type RawBuilder, sql } from './kysely.js';
 import {
@@ -220,11 +220,11 @@ function verdictQueryText(
 }
 
 /**
- * For counting: each row's rule and status only, without its deadline, when at most one rule of
- * its record can apply to it (one rule, or rules whose conditions exclude each other): its status
- * then needs no date arithmetic (ruleStatusConditions). Null otherwise (when several rules apply,
- * the one whose deadline is latest wins: the deadlines are needed), or when a rule's dates give no
- * cut-off.
+ * For counting and sweeping: each row's key, rule and status, and its deadline when it is in its
+ * archive phase (what the archive keeps), when at most one rule of its record can apply to it (one
+ * rule, or rules whose conditions exclude each other): its status then needs no date arithmetic
+ * (ruleStatusConditions). Null otherwise (when several rules apply, the one whose deadline is
+ * latest wins: the deadlines are needed), or when a rule's dates give no cut-off.
  */
 export function statusQuery(
   ctx: RetentionSqlContext,
@@ -293,6 +293,7 @@ function statusQueryText(
   );
   const each = rules.map((r, i) => ({
     index: r.index,
+    deadline: r.deadline,
     applies: conditionSql(ctx, recordId, 't', r.rule.where),
     done: done[i] ?? null,
     conditions: ruleStatusConditions(
@@ -320,11 +321,20 @@ function statusQueryText(
         const c = r.conditions as NonNullable<typeof r.conditions>;
         return sql`CASE WHEN ${c.due} THEN 'due' WHEN ${c.archive ?? sql`1 = 0`} THEN 'archive' ELSE 'active' END`;
       })} AS phase`,
+      // The deadline, computed for the records in their archive phase only (the archive keeps it).
+      sql`${byRule((r) => {
+        const c = r.conditions as NonNullable<typeof r.conditions>;
+        const none = nullDate(ctx.dialect);
+        return c.archive
+          ? sql`CASE WHEN ${c.due} THEN ${none} WHEN ${c.archive} THEN ${r.deadline} END`
+          : none;
+      })} AS dl`,
     ],
     sql`, `,
   );
   return sql`SELECT k, rule_index,
-      CASE WHEN restricted = 1 THEN 'restricted' WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' WHEN z = 1 THEN 'anonymised' ELSE phase END AS status
+      CASE WHEN restricted = 1 THEN 'restricted' WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' WHEN z = 1 THEN 'anonymised' ELSE phase END AS status,
+      ${dateText(ctx.dialect, sql.ref('c.dl'))} AS deadline
     FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c`;
 }
 

@@ -24,8 +24,8 @@ import type { Connection, Dialect } from './connect.js';
 import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from './dialect.js';
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
-import { type Kysely, sql } from './kysely.js';
-import { heldArchivedKeys, verdictQuery } from './plan.js';
+import { type Kysely, type RawBuilder, sql } from './kysely.js';
+import { heldArchivedKeys, statusQuery, verdictQuery } from './plan.js';
 import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 
 export type SweepAction = 'delete' | 'anonymise' | 'archive' | 'archive-delete';
@@ -561,6 +561,14 @@ export async function sweepStore(
     // sweep reads every row once, whatever share of them is due.
     let last: unknown = null;
     const selection = timing(table.name, null, null);
+    // Each record's rule and status against cut-offs when its rules allow it, else the full verdict.
+    const verdicts = (
+      where: RawBuilder<unknown> | undefined,
+      heldByTable: ReadonlyMap<string, readonly string[]>,
+    ) => {
+      const options_ = { ...(where ? { where } : {}), heldByTable, sweepOnly: true };
+      return statusQuery(ctx, table, options.at, options_) ?? verdictQuery(ctx, table, options.at, options_);
+    };
     for (let more = true; more; ) {
       const started = performance.now();
       const pk = sql.ref(`t.${table.primaryKey}`);
@@ -592,7 +600,7 @@ export async function sweepStore(
         status: string;
         deadline: string | null;
       }>`
-        SELECT k, rule_index, status, CASE WHEN status = 'archive' THEN deadline END AS deadline FROM (${verdictQuery(ctx, table, options.at, { ...(where ? { where } : {}), heldByTable: held.byTable, sweepOnly: true })}) s
+        SELECT k, rule_index, status, CASE WHEN status = 'archive' THEN deadline END AS deadline FROM (${verdicts(where, held.byTable)}) s
         WHERE status IN ('due', 'archive') ORDER BY k`.execute(conn.db);
       selection.select += performance.now() - started;
       // By rule and action; the group of each (rule, status) pair is looked up once, not once per row.

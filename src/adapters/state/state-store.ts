@@ -16,6 +16,7 @@ import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
 import { RegistreError } from '../../core/errors.js';
 import { parseStoreUrl } from '../../core/store-url.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/connect.js';
+import { tableNames } from '../sql/introspect.js';
 import { type Kysely, type Migration, Migrator, sql } from '../sql/kysely.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
@@ -385,7 +386,7 @@ export class StateStore {
     const conn = await connect('state', resolved, { baseDir });
     let exists: boolean;
     try {
-      exists = (await conn.db.introspection.getTables()).some((t) => t.name === 'registre_migrations');
+      exists = (await tableNames(conn)).includes('registre_migrations');
     } finally {
       await conn.close();
     }
