@@ -1,12 +1,12 @@
 /**
  * The parse cache: the configuration, register and data map as a command last read them, kept on
- * disk so that a command that only reads (validate, explain, plan, forecast) starts without
- * the YAML parser and the schemas (about 0.4 s of its start). An entry is named by a SHA-256 of
- * the files' names and texts, of registre's own code that reads and checks them, and of the
- * versions of the YAML parser and of zod: a changed byte in the files, a rebuilt module or another
- * version of either is another entry, never a stale one. A missing, unreadable or damaged entry is parsed afresh; a cache that cannot be
- * written is done without. Commands that change data (sweep, requests, holds, archive) never read
- * it: they parse the files themselves.
+ * disk so that a command that only reads (validate, explain, plan, forecast) starts without the
+ * YAML parser and the schemas (about 0.4 s of its start). An entry is named by a SHA-256 of the
+ * files' names and texts, of registre's own code that reads and checks them, and of the versions
+ * of the YAML parser and of zod: a changed byte in the files, a rebuilt module or another version
+ * of either is another entry, never a stale one. A missing, unreadable or damaged entry is parsed
+ * afresh; a cache that cannot be written is done without. Commands that change data (sweep,
+ * requests, holds, archive) never read it: they parse the files themselves.
  *
  * Where: REGISTRE_CACHE_DIR, else $XDG_CACHE_HOME/registre, else ~/.cache/registre;
  * REGISTRE_CACHE=off turns it off.
