@@ -79,6 +79,34 @@ function endedCustomers(kind, at, notHeld) {
        AND ${notHeld}`;
 }
 
+/**
+ * The records the open disputes hold (rules' holds: an order, its payments, invoices, customer;
+ * a distributor's order), in temporary tables `${prefix}held_orders`, `…held_customers` and
+ * `…held_dorders`. Returns the function that makes such a table: keys indexed, with fresh
+ * statistics (PostgreSQL keeps none of its own for them).
+ */
+async function heldTables(db, prefix) {
+  const { temp, kind } = dialectOf(db.kind);
+  const tempTable = async (name, select) => {
+    await db.exec(`${temp} ${name} AS ${select}`);
+    await db.exec(`CREATE INDEX ${name}_id ON ${name} (id)`);
+    if (kind === 'postgres') await db.exec(`ANALYZE ${name}`);
+  };
+  await tempTable(
+    `${prefix}held_orders`,
+    `SELECT DISTINCT order_id AS id FROM claims WHERE kind = 'dispute' AND resolved_at IS NULL`,
+  );
+  await tempTable(
+    `${prefix}held_customers`,
+    `SELECT DISTINCT o.customer_id AS id FROM orders o JOIN claims h ON h.order_id = o.id WHERE h.kind = 'dispute' AND h.resolved_at IS NULL`,
+  );
+  await tempTable(
+    `${prefix}held_dorders`,
+    `SELECT DISTINCT distributor_order_id AS id FROM supplier_disputes WHERE resolved_at IS NULL`,
+  );
+  return tempTable;
+}
+
 /** The statements and the steps between them, in the order registre's sweep visits the tables. */
 export async function fastSweep(db, { at, key, mediaDir, returnsDir }) {
   const { temp, kind } = dialectOf(db.kind);
@@ -91,25 +119,7 @@ export async function fastSweep(db, { at, key, mediaDir, returnsDir }) {
     touched += await db.run(text);
   };
   await db.begin();
-  // A temporary table of keys, indexed by them, with fresh statistics (PostgreSQL keeps none of its own for them).
-  const tempTable = async (name, select) => {
-    await db.exec(`${temp} ${name} AS ${select}`);
-    await db.exec(`CREATE INDEX ${name}_id ON ${name} (id)`);
-    if (kind === 'postgres') await db.exec(`ANALYZE ${name}`);
-  };
-  // The records the open disputes hold (rules' holds: an order, its payments, invoices, customer).
-  await tempTable(
-    'held_orders',
-    `SELECT DISTINCT order_id AS id FROM claims WHERE kind = 'dispute' AND resolved_at IS NULL`,
-  );
-  await tempTable(
-    'held_customers',
-    `SELECT DISTINCT o.customer_id AS id FROM orders o JOIN claims h ON h.order_id = o.id WHERE h.kind = 'dispute' AND h.resolved_at IS NULL`,
-  );
-  await tempTable(
-    'held_dorders',
-    `SELECT DISTINCT distributor_order_id AS id FROM supplier_disputes WHERE resolved_at IS NULL`,
-  );
+  const tempTable = await heldTables(db, '');
 
   await run(`DELETE FROM web_visits WHERE occurred_at < ${c(13)}`);
   await run(
@@ -317,26 +327,10 @@ export async function fastCount(db, at) {
  * temporary tables.
  */
 export async function fastPlan(db, at) {
-  const { temp, kind, latest } = dialectOf(db.kind);
+  const { kind, latest } = dialectOf(db.kind);
   const next = addDays(at, 1);
   const c = (months) => `'${cutoff(at, months)}'`;
-  const tempTable = async (name, select) => {
-    await db.exec(`${temp} ${name} AS ${select}`);
-    await db.exec(`CREATE INDEX ${name}_id ON ${name} (id)`);
-    if (kind === 'postgres') await db.exec(`ANALYZE ${name}`);
-  };
-  await tempTable(
-    'plan_held_orders',
-    `SELECT DISTINCT order_id AS id FROM claims WHERE kind = 'dispute' AND resolved_at IS NULL`,
-  );
-  await tempTable(
-    'plan_held_customers',
-    `SELECT DISTINCT o.customer_id AS id FROM orders o JOIN claims h ON h.order_id = o.id WHERE h.kind = 'dispute' AND h.resolved_at IS NULL`,
-  );
-  await tempTable(
-    'plan_held_dorders',
-    `SELECT DISTINCT distributor_order_id AS id FROM supplier_disputes WHERE resolved_at IS NULL`,
-  );
+  await heldTables(db, 'plan_');
   const held = (table, column) => `EXISTS (SELECT 1 FROM ${table} h WHERE h.id = ${column})`;
   // Due when every date that is there is before the cut-off, and one is there.
   const allBefore = (columns, months) =>
