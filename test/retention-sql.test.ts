@@ -273,6 +273,9 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
       [{ n: 1 }, { n: { not: 1 } }],
       [{ n: 1 }, { n: 'a' }],
       [{ n: true }, { n: 1 }],
+      // MySQL compares text without case and trailing spaces: such values are not trusted to differ.
+      [{ n: 'a' }, { n: 'A' }],
+      [{ n: 'a' }, { n: 'b ' }],
     ] as const)
       expect(
         statusQuery(

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sql } from '../src/adapters/sql/kysely.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
 import { verifyAuditChain } from '../src/core/audit/audit-chain.js';
 import { ALL_DIALECTS } from './dialects.js';
@@ -10,6 +11,45 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
   const drops: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const d of drops) await d();
+  });
+
+  it('two stores on one server (two schemas of one PostgreSQL database) are each created whole', async () => {
+    const a = await database.create();
+    const b = await database.create();
+    drops.push(a.drop, b.drop);
+    for (const { url } of [a, b]) {
+      const state = await StateStore.open(url, mkdtempSync(join(tmpdir(), 'registre-state-')));
+      try {
+        await state.addHolds([{ store: 'shop', table: 'orders', key: '7' }], { reason: 'case 1' });
+        expect(await state.holds()).toMatchObject([{ key: '7', kind: 'hold' }]);
+      } finally {
+        await state.close();
+      }
+    }
+  });
+
+  it('opens without its migrator only when every migration is recorded; a missing record runs it again, and nothing is lost', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = mkdtempSync(join(tmpdir(), 'registre-state-'));
+    const first = await StateStore.open(url, dir);
+    await first.audit('test.entry', { i: 1 });
+    await first.addHolds([{ store: 'shop', table: 'orders', key: '7' }], { reason: 'case 1' });
+    // A migration's record gone (an interrupted migration, a hand-edited table), and the column
+    // its step adds with it: the fast path must not take the store as up to date.
+    await sql`DELETE FROM registre_migrations WHERE name = '0004_requests'`.execute(first.conn.db);
+    await first.close();
+    const again = await StateStore.open(url, dir);
+    try {
+      const { rows } = await sql<{
+        name: string;
+      }>`SELECT name FROM registre_migrations ORDER BY name`.execute(again.conn.db);
+      expect(rows.map((r) => r.name)).toContain('0004_requests');
+      expect(await again.auditEntries()).toHaveLength(1);
+      expect(await again.holds()).toMatchObject([{ table: 'orders', key: '7' }]);
+    } finally {
+      await again.close();
+    }
   });
 
   it('migrates, chains audit entries, keeps holds and the lock, and opens again', async () => {

@@ -19,6 +19,7 @@ import {
   dateExpr,
   fieldValue,
   freshAliases,
+  hasCutOffs,
   heldKeysQueries,
   heldSql,
   heldThroughFollowsSql,
@@ -275,16 +276,24 @@ function exclusive(a: Condition | undefined, b: Condition | undefined): boolean 
   return false;
 }
 
+/**
+ * Whether the statuses of a record's rows can be decided without their deadlines: at most one of
+ * its rules applies to a row (one rule, or conditions that exclude each other), and each one's
+ * dates give cut-offs. Read from the register alone: a sweep asks it once per table.
+ */
+export function statusWithoutDeadlines(register: Register, recordId: string): boolean {
+  const own = register.retention.filter((r) => r.record === recordId && r.todo === undefined);
+  if (own.length === 0 || !own.every(hasCutOffs)) return false;
+  return own.every((r, i) => own.slice(i + 1).every((other) => exclusive(r.where, other.where)));
+}
+
 function statusQueryText(
   plain: RetentionSqlContext,
   table: TableMap,
   at: string,
   options: VerdictOptions,
 ): Expr | null {
-  const own = plain.register.retention.filter((r) => r.record === table.record && r.todo === undefined);
-  if (own.length === 0) return null;
-  for (const [i, r] of own.entries())
-    for (const other of own.slice(i + 1)) if (!exclusive(r.where, other.where)) return null;
+  if (!table.record || !statusWithoutDeadlines(plain.register, table.record)) return null;
   const { ctx, recordId, rules, done, invalid, level0, heldExpr, restrictedExpr, anchored } = verdictLevels(
     plain,
     table,
@@ -304,7 +313,7 @@ function statusQueryText(
       at,
     ),
   }));
-  if (each.length === 0 || each.some((r) => r.conditions === null)) return null;
+  if (each.some((r) => r.conditions === null)) return null;
   // At most one rule applies to a row: it is the row's rule, and says its phase.
   const byRule = (value: (r: (typeof each)[number]) => Expr) =>
     sql`CASE ${sql.join(

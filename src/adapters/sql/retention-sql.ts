@@ -384,6 +384,13 @@ export function ruleColumns(
     });
 }
 
+/** Whether a rule's deadline and archive phase can be read from cut-offs (ruleStatusConditions). */
+export function hasCutOffs(rule: RetentionRule): boolean {
+  if (rule.follows !== undefined || (rule.archive && rule.anchor === undefined)) return false;
+  if (rule.keep !== undefined && typeof rule.keep !== 'string') return false;
+  return !rule.archive || typeof rule.archive.keep === 'string';
+}
+
 /**
  * For counting (plan): whether a rule's deadline has come on `at`, and whether its record is in
  * its archive phase, as conditions on the parsed anchor compared with cut-offs computed once
@@ -399,9 +406,7 @@ export function ruleStatusConditions(
   anchorRef: Expr | undefined,
   at: CalendarDate,
 ): { due: Expr; archive: Expr | null } | null {
-  if (rule.follows !== undefined || (rule.archive && rule.anchor === undefined)) return null;
-  if (rule.keep !== undefined && typeof rule.keep !== 'string') return null;
-  if (rule.archive && typeof rule.archive.keep !== 'string') return null;
+  if (!hasCutOffs(rule)) return null;
   const on = dateLiteral(ctx.dialect, at);
   const anchor =
     rule.anchor === undefined ? null : (anchorRef ?? dateExpr(ctx, rule.record, alias, rule.anchor));
@@ -417,7 +422,7 @@ export function ruleStatusConditions(
   // The active phase ends with the earliest of its ends that are there.
   const ends: Expr[] = [];
   if (anchor !== null) {
-    const end = rule.keep === undefined ? sql`${anchor} <= ${on}` : keptBy(anchor, rule.keep);
+    const end = rule.keep === undefined ? sql`${anchor} <= ${on}` : keptBy(anchor, rule.keep as string);
     if (end) ends.push(end);
   }
   for (const u of rule.until ?? []) ends.push(sql`${dateExpr(ctx, rule.record, alias, u)} <= ${on}`);

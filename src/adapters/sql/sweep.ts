@@ -25,7 +25,7 @@ import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
 import { type Kysely, type RawBuilder, sql } from './kysely.js';
-import { heldArchivedKeys, statusQuery, verdictQuery } from './plan.js';
+import { heldArchivedKeys, statusQuery, statusWithoutDeadlines, verdictQuery } from './plan.js';
 import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 
 export type SweepAction = 'delete' | 'anonymise' | 'archive' | 'archive-delete';
@@ -561,13 +561,18 @@ export async function sweepStore(
     // sweep reads every row once, whatever share of them is due.
     let last: unknown = null;
     const selection = timing(table.name, null, null);
-    // Each record's rule and status against cut-offs when its rules allow it, else the full verdict.
+    // Each record's rule and status against cut-offs when its rules allow it (decided once for the
+    // table), else the full verdict.
+    const withoutDeadlines = statusWithoutDeadlines(ctx.register, table.record);
     const verdicts = (
       where: RawBuilder<unknown> | undefined,
       heldByTable: ReadonlyMap<string, readonly string[]>,
     ) => {
-      const options_ = { ...(where ? { where } : {}), heldByTable, sweepOnly: true };
-      return statusQuery(ctx, table, options.at, options_) ?? verdictQuery(ctx, table, options.at, options_);
+      const chosen = { ...(where ? { where } : {}), heldByTable, sweepOnly: true };
+      return (
+        (withoutDeadlines ? statusQuery(ctx, table, options.at, chosen) : null) ??
+        verdictQuery(ctx, table, options.at, chosen)
+      );
     };
     for (let more = true; more; ) {
       const started = performance.now();

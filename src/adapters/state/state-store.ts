@@ -25,20 +25,17 @@ type AnyDb = Kysely<any>;
 /** Adds a column unless it is there: a migration that stopped halfway can be run again. */
 async function addColumnOnce(
   db: AnyDb,
+  schema: string | undefined,
   table: string,
   column: string,
   type: 'text' | 'integer' | 'varchar(16)' | 'varchar(64)',
 ) {
   const tables = await db.introspection.getTables();
-  const found = tables.find((t) => t.name === table);
+  const found = tables.find((t) => t.name === table && (schema === undefined || t.schema === schema));
   if (found?.columns.some((c) => c.name === column)) return;
   await db.schema.alterTable(table).addColumn(column, type).execute();
 }
 
-/**
- * Every migration can be run again after a crash in its middle (a full disk, a kill): SQLite and
- * MySQL do not roll DDL back with Kysely's migrator, so each step is "if not exists".
- */
 /**
  * Whether the store has run exactly the migrations this version knows: then there is nothing for
  * the migrator to do, and a command need not pay its checks (it reads every table's columns).
@@ -48,145 +45,154 @@ async function migrated(conn: Connection): Promise<boolean> {
   try {
     const { rows } = await sql<{ name: string }>`SELECT name FROM registre_migrations`.execute(conn.db);
     const done = new Set(rows.map((r) => r.name));
-    const known = Object.keys(MIGRATIONS);
+    const known = Object.keys(migrations(undefined));
     return done.size === known.length && known.every((name) => done.has(name));
   } catch {
     return false;
   }
 }
 
-const MIGRATIONS: Record<string, Migration> = {
-  '0001_state': {
-    async up(db: AnyDb) {
-      await db.schema
-        .createTable('audit_log')
-        .ifNotExists()
-        .addColumn('position', 'integer', (c) => c.primaryKey())
-        .addColumn('seq', 'integer', (c) => c.notNull())
-        .addColumn('at', 'varchar(32)', (c) => c.notNull())
-        .addColumn('kind', 'varchar(64)', (c) => c.notNull())
-        .addColumn('data', 'text', (c) => c.notNull())
-        .addColumn('prev_hash', 'varchar(64)', (c) => c.notNull())
-        .addColumn('hash', 'varchar(64)', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable('holds')
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('store', 'varchar(128)', (c) => c.notNull())
-        .addColumn('table_name', 'varchar(128)', (c) => c.notNull())
-        .addColumn('record_key', 'varchar(128)', (c) => c.notNull())
-        .addColumn('person', 'varchar(64)')
-        .addColumn('reason', 'text', (c) => c.notNull())
-        .addColumn('until', 'varchar(10)')
-        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-        .addColumn('released_at', 'varchar(32)')
-        .execute();
-      await db.schema
-        .createIndex('holds_record_idx')
-        .ifNotExists()
-        .on('holds')
-        .columns(['store', 'table_name', 'record_key'])
-        .execute();
-      await db.schema
-        .createTable('sweep_runs')
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('at_date', 'varchar(10)', (c) => c.notNull())
-        .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
-        .addColumn('finished_at', 'varchar(32)')
-        .addColumn('status', 'varchar(16)', (c) => c.notNull())
-        .addColumn('summary', 'text')
-        .execute();
-      await db.schema
-        .createTable('locks')
-        .ifNotExists()
-        .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
-        .addColumn('holder', 'varchar(256)', (c) => c.notNull())
-        .addColumn('acquired_at', 'varchar(32)', (c) => c.notNull())
-        .addColumn('heartbeat_at', 'varchar(32)', (c) => c.notNull())
-        .execute();
+/**
+ * Every migration can be run again after a crash in its middle (a full disk, a kill): SQLite and
+ * MySQL do not roll DDL back with Kysely's migrator, so each step is "if not exists".
+ *
+ * `schema`: on PostgreSQL, the schema the store lives in (the first of its search_path), where a
+ * column is looked for: another schema of the same server may hold a store of its own.
+ */
+function migrations(schema: string | undefined): Record<string, Migration> {
+  return {
+    '0001_state': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('audit_log')
+          .ifNotExists()
+          .addColumn('position', 'integer', (c) => c.primaryKey())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('kind', 'varchar(64)', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('prev_hash', 'varchar(64)', (c) => c.notNull())
+          .addColumn('hash', 'varchar(64)', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('holds')
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('store', 'varchar(128)', (c) => c.notNull())
+          .addColumn('table_name', 'varchar(128)', (c) => c.notNull())
+          .addColumn('record_key', 'varchar(128)', (c) => c.notNull())
+          .addColumn('person', 'varchar(64)')
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('until', 'varchar(10)')
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('released_at', 'varchar(32)')
+          .execute();
+        await db.schema
+          .createIndex('holds_record_idx')
+          .ifNotExists()
+          .on('holds')
+          .columns(['store', 'table_name', 'record_key'])
+          .execute();
+        await db.schema
+          .createTable('sweep_runs')
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('at_date', 'varchar(10)', (c) => c.notNull())
+          .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('finished_at', 'varchar(32)')
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          .addColumn('summary', 'text')
+          .execute();
+        await db.schema
+          .createTable('locks')
+          .ifNotExists()
+          .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+          .addColumn('holder', 'varchar(256)', (c) => c.notNull())
+          .addColumn('acquired_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('heartbeat_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+      },
     },
-  },
-  '0002_trust': {
-    async up(db: AnyDb) {
-      await addColumnOnce(db, 'audit_log', 'key_id', 'varchar(64)');
-      await addColumnOnce(db, 'holds', 'actor', 'text');
-      await addColumnOnce(db, 'holds', 'reason_hash', 'varchar(64)');
-      // The highest hold id a running sweep has read before its last commit (see waitForSweep).
-      await addColumnOnce(db, 'locks', 'holds_seen', 'integer');
-      await db.schema
-        .createTable('reasons')
-        .ifNotExists()
-        .addColumn('hash', 'varchar(64)', (c) => c.primaryKey())
-        .addColumn('text', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable('pending_files')
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('run', 'integer', (c) => c.notNull())
-        .addColumn('store', 'varchar(128)', (c) => c.notNull())
-        .addColumn('table_name', 'varchar(128)', (c) => c.notNull())
-        .addColumn('record_key', 'varchar(128)', (c) => c.notNull())
-        .addColumn('folder', 'varchar(128)', (c) => c.notNull())
-        .addColumn('path', 'text', (c) => c.notNull())
-        .addColumn('target', 'text')
-        .execute();
+    '0002_trust': {
+      async up(db: AnyDb) {
+        await addColumnOnce(db, schema, 'audit_log', 'key_id', 'varchar(64)');
+        await addColumnOnce(db, schema, 'holds', 'actor', 'text');
+        await addColumnOnce(db, schema, 'holds', 'reason_hash', 'varchar(64)');
+        // The highest hold id a running sweep has read before its last commit (see waitForSweep).
+        await addColumnOnce(db, schema, 'locks', 'holds_seen', 'integer');
+        await db.schema
+          .createTable('reasons')
+          .ifNotExists()
+          .addColumn('hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('pending_files')
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('run', 'integer', (c) => c.notNull())
+          .addColumn('store', 'varchar(128)', (c) => c.notNull())
+          .addColumn('table_name', 'varchar(128)', (c) => c.notNull())
+          .addColumn('record_key', 'varchar(128)', (c) => c.notNull())
+          .addColumn('folder', 'varchar(128)', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .execute();
+      },
     },
-  },
-  '0003_hold_cases': {
-    async up(db: AnyDb) {
-      // The hold a record's row belongs to: a hold by e-mail is one case over many records. Rows
-      // of before (case_id null) are each their own case.
-      await addColumnOnce(db, 'holds', 'case_id', 'integer');
+    '0003_hold_cases': {
+      async up(db: AnyDb) {
+        // The hold a record's row belongs to: a hold by e-mail is one case over many records. Rows
+        // of before (case_id null) are each their own case.
+        await addColumnOnce(db, schema, 'holds', 'case_id', 'integer');
+      },
     },
-  },
-  '0004_requests': {
-    async up(db: AnyDb) {
-      // A restriction (art. 18) is a hold of its own kind: never touched, shown as restricted.
-      await addColumnOnce(db, 'holds', 'kind', 'varchar(16)');
-      await db.schema
-        .createTable('requests')
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('type', 'varchar(16)', (c) => c.notNull())
-        .addColumn('status', 'varchar(16)', (c) => c.notNull())
-        // The address, to send the code and to find the person; cleared once an erasure is done.
-        .addColumn('email', 'text')
-        .addColumn('person', 'varchar(64)', (c) => c.notNull())
-        .addColumn('received', 'varchar(10)', (c) => c.notNull())
-        .addColumn('due', 'varchar(10)', (c) => c.notNull())
-        .addColumn('extended_months', 'integer', (c) => c.notNull())
-        .addColumn('details', 'text', (c) => c.notNull())
-        .addColumn('code_hash', 'varchar(64)')
-        .addColumn('code_expires_at', 'varchar(32)')
-        .addColumn('attempts', 'integer', (c) => c.notNull())
-        .addColumn('outcome', 'text')
-        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createIndex('requests_person_idx')
-        .ifNotExists()
-        .on('requests')
-        .column('person')
-        .execute();
-      // What each erasure removed, by key, with the person's keyed hash: replayed after a restore.
-      await db.schema
-        .createTable('erasures')
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('request_id', 'integer', (c) => c.notNull())
-        .addColumn('person', 'varchar(64)', (c) => c.notNull())
-        .addColumn('at_date', 'varchar(10)', (c) => c.notNull())
-        .addColumn('records', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
-        .execute();
+    '0004_requests': {
+      async up(db: AnyDb) {
+        // A restriction (art. 18) is a hold of its own kind: never touched, shown as restricted.
+        await addColumnOnce(db, schema, 'holds', 'kind', 'varchar(16)');
+        await db.schema
+          .createTable('requests')
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('type', 'varchar(16)', (c) => c.notNull())
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          // The address, to send the code and to find the person; cleared once an erasure is done.
+          .addColumn('email', 'text')
+          .addColumn('person', 'varchar(64)', (c) => c.notNull())
+          .addColumn('received', 'varchar(10)', (c) => c.notNull())
+          .addColumn('due', 'varchar(10)', (c) => c.notNull())
+          .addColumn('extended_months', 'integer', (c) => c.notNull())
+          .addColumn('details', 'text', (c) => c.notNull())
+          .addColumn('code_hash', 'varchar(64)')
+          .addColumn('code_expires_at', 'varchar(32)')
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('outcome', 'text')
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('requests_person_idx')
+          .ifNotExists()
+          .on('requests')
+          .column('person')
+          .execute();
+        // What each erasure removed, by key, with the person's keyed hash: replayed after a restore.
+        await db.schema
+          .createTable('erasures')
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('request_id', 'integer', (c) => c.notNull())
+          .addColumn('person', 'varchar(64)', (c) => c.notNull())
+          .addColumn('at_date', 'varchar(10)', (c) => c.notNull())
+          .addColumn('records', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+      },
     },
-  },
-};
+  };
+}
 
 /** A person's request as the state store keeps it. */
 export interface RequestRow {
@@ -352,11 +358,18 @@ export class StateStore {
   static async open(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
     const conn = await connect('state', resolveUrl('state', url), { baseDir, create: true, private: true });
     if (!(await migrated(conn))) {
+      // On PostgreSQL, the migrator and the migrations look in the store's own schema only: by
+      // default Kysely's take a registre_migrations of any schema of the server as this one's.
+      const schema =
+        conn.dialect === 'postgres'
+          ? (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(conn.db)).rows[0]?.s
+          : undefined;
       const migrator = new Migrator({
         db: conn.db,
-        provider: { getMigrations: async () => MIGRATIONS },
+        provider: { getMigrations: async () => migrations(schema) },
         migrationTableName: 'registre_migrations',
         migrationLockTableName: 'registre_migrations_lock',
+        ...(schema ? { migrationTableSchema: schema } : {}),
       });
       const { error } = await migrator.migrateToLatest();
       if (error) {
