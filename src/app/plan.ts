@@ -7,6 +7,7 @@ import {
   type PlanLine,
   planStore,
 } from '../adapters/sql/plan.js';
+import { retentionContext } from '../adapters/sql/retention-sql.js';
 import { RegistreError } from '../core/errors.js';
 import { addDuration, LAST_DATE, requireDateInput } from '../core/retention/calendar.js';
 import { RECORD_STATUSES, type RecordStatus } from '../core/retention/statuses.js';
@@ -139,7 +140,7 @@ export async function runPlanList(
   try {
     const records = await listRecords(
       conn,
-      { register: project.register, datamap: project.datamap, dialect: conn.dialect },
+      await retentionContext(conn, project.register, project.datamap),
       table,
       at,
       {

@@ -122,7 +122,8 @@ export async function withStore<T>(
 ): Promise<T> {
   const conn = await connectStore(project, store);
   try {
-    return await f(conn, { register: project.register, datamap: project.datamap, dialect: conn.dialect });
+    const { retentionContext } = await import('../adapters/sql/retention-sql.js');
+    return await f(conn, await retentionContext(conn, project.register, project.datamap));
   } finally {
     await conn.close();
   }

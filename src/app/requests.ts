@@ -23,6 +23,7 @@ import {
   type StoreChange,
   statusesOf,
 } from '../adapters/sql/person.js';
+import { retentionContext } from '../adapters/sql/retention-sql.js';
 import { addToSuppressionList } from '../adapters/sql/sweep.js';
 import {
   currentActor,
@@ -469,7 +470,7 @@ async function personItems(
   const items: PersonItem[] = [];
   for (const store of project.datamap.stores) {
     const conn = conns.get(store.id) as Connection;
-    const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };
+    const ctx = await retentionContext(conn, project.register, project.datamap);
     const manualOf = byRecordKey(project, store.id, manual);
     const found = (await findPerson(conn, ctx, store, email, key, archive)).filter((r) => r.table.record);
     // What an earlier erasure kept (invoices, held records) is no longer reached from the address
@@ -996,7 +997,7 @@ async function runOnInstruction(
     const planned: { conn: Connection; store: StoreMap; changes: StoreChange[] }[] = [];
     for (const store of project.datamap.stores) {
       const conn = conns.get(store.id) as Connection;
-      const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };
+      const ctx = await retentionContext(conn, project.register, project.datamap);
       const changes: StoreChange[] = [];
       for (const table of store.tables) {
         const keys = mine.filter((f) => f.store === store.id && f.table === table.name).map((f) => f.id);
@@ -1264,7 +1265,7 @@ export async function replayErasures(
     await withPersonStores(project, false, async (conns) => {
       for (const store of project.datamap.stores) {
         const conn = conns.get(store.id) as Connection;
-        const ctx = { register: project.register, datamap: project.datamap, dialect: conn.dialect };
+        const ctx = await retentionContext(conn, project.register, project.datamap);
         // Every erased key of every erasure, by table: one look-up per table, whatever their number.
         const wanted = new Map<
           string,

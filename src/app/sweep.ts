@@ -10,7 +10,7 @@ import {
 import { sourcesHash } from '../adapters/files/register-files.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { foreignKeys } from '../adapters/sql/introspect.js';
-import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
+import { retentionContext } from '../adapters/sql/retention-sql.js';
 import {
   finishPendingFiles,
   type SweepLine,
@@ -195,11 +195,7 @@ export async function runSweep(
     const skipped: SweepSkip[] = [];
     const timings: (SweepTiming & { store: string })[] = [];
     for (const { conn, map: store } of conns.values()) {
-      const ctx: RetentionSqlContext = {
-        register: project.register,
-        datamap: project.datamap,
-        dialect: conn.dialect,
-      };
+      const ctx = await retentionContext(conn, project.register, project.datamap);
       try {
         const result = await sweepStore(conn, ctx, store, state, {
           at,

@@ -139,6 +139,24 @@ export function dateOf(dialect: Dialect, value: Expr): Expr {
 }
 
 /**
+ * The UTC calendar date of a value of a native date or time column (PostgreSQL timestamptz,
+ * timestamp or date; MySQL DATETIME, TIMESTAMP or DATE), exactly as dateOf gives it, without
+ * reading it as text: a range check in PostgreSQL (infinity and the years past 9999 or before 1
+ * give NULL), and in MySQL an addition of nothing, which gives NULL for the zero dates and the
+ * invalid ones (2020-02-30, 2020-00-10, year 0) a lax sql_mode lets a DATETIME hold. SQLite has
+ * no such column: dateOf there.
+ */
+export function nativeDateOf(dialect: Dialect, value: Expr): Expr {
+  if (dialect === 'postgres') {
+    const t = sql`(${value})::timestamptz`;
+    return sql`(CASE WHEN ${t} >= '0001-01-01 00:00:00+00'::timestamptz AND ${t} < '10000-01-01 00:00:00+00'::timestamptz
+      THEN (${t} AT TIME ZONE 'UTC')::date END)`;
+  }
+  if (dialect === 'mysql') return sql`DATE(DATE_ADD(${value}, INTERVAL 0 DAY))`;
+  return dateOf(dialect, value);
+}
+
+/**
  * A duration amount read from the data (a controller's retention_months) as a whole number from
  * 0 to MAX_AMOUNT, or NULL, exactly as core/calendar.ts's toAmount reads it.
  */

@@ -95,6 +95,35 @@ export async function listTables(conn: Connection): Promise<TableMetadata[]> {
   return [...tables.values()];
 }
 
+/** The key of a column in the set dateColumns gives. */
+export const columnKey = (table: string, column: string): string => `${table}\u0000${column}`;
+
+/**
+ * The columns of the schema the connection works in whose type is a native date or time
+ * (columnKey): their values are read as dates without parsing text (nativeDateOf). Read afresh
+ * by each operation, so that a column whose type changed is not read as it was. SQLite has none.
+ */
+export async function dateColumns(conn: Connection): Promise<ReadonlySet<string>> {
+  if (conn.dialect === 'sqlite') return new Set();
+  const { rows } =
+    conn.dialect === 'postgres'
+      ? await sql<{ tbl: string; col: string }>`
+          SELECT c.relname AS tbl, a.attname AS col
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+          JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+          WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+            AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)`.execute(
+          conn.db,
+        )
+      : await sql<{ tbl: string; col: string }>`
+          SELECT table_name AS tbl, column_name AS col FROM information_schema.columns
+          WHERE table_schema = database() AND data_type IN ('datetime', 'timestamp', 'date')`.execute(
+          conn.db,
+        );
+  return new Set(rows.map((r) => columnKey(r.tbl, r.col)));
+}
+
 /** The names of the tables of the schema the connection works in: one cheap catalogue query. */
 export async function tableNames(conn: Connection): Promise<string[]> {
   const query =

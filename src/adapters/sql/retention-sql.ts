@@ -25,7 +25,7 @@ import {
   parseDuration,
 } from '../../core/retention/calendar.js';
 import { ruleInputs } from '../../core/retention/retention.js';
-import type { Dialect } from './connect.js';
+import type { Connection, Dialect } from './connect.js';
 import {
   addConstantMonths,
   addDays,
@@ -38,8 +38,10 @@ import {
   inKeys,
   least,
   NEVER,
+  nativeDateOf,
   nullDate,
 } from './dialect.js';
+import { columnKey, dateColumns } from './introspect.js';
 import { type RawBuilder, sql } from './kysely.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
@@ -61,6 +63,21 @@ export interface RetentionSqlContext {
    * a rule may read the same date in several places (a financial year's end reads it seven times).
    */
   readonly dates?: ReadonlyMap<string, Expr>;
+  /**
+   * The store's columns of a native date or time type (introspect.ts's dateColumns): a date read
+   * from one of them is not parsed as text (nativeDateOf), which costs a plan on PostgreSQL and
+   * MySQL most of its time otherwise.
+   */
+  readonly dateColumns?: ReadonlySet<string>;
+}
+
+/** The SQL context of a connection: the register, the data map, and the store's native date columns. */
+export async function retentionContext(
+  conn: Connection,
+  register: Register,
+  datamap: DataMap,
+): Promise<RetentionSqlContext> {
+  return { register, datamap, dialect: conn.dialect, dateColumns: await dateColumns(conn) };
 }
 
 export function relatedFieldKey(recordId: string, alias: string, path: string): string {
@@ -125,6 +142,49 @@ function column(ctx: RetentionSqlContext, recordId: string, alias: string, field
   if (!name)
     throw new RegistreError('E_UNMAPPED_FIELD', `field "${field}" of record "${recordId}" has no column`);
   return sql.ref(`${alias}.${name}`);
+}
+
+/** Whether `field` of `recordId` is stored in a native date or time column (ctx.dateColumns). */
+function nativeField(ctx: RetentionSqlContext, recordId: string, field: string): boolean {
+  if (!ctx.dateColumns?.size) return false;
+  const table = bound(ctx, recordId);
+  const name = columnOfField(table, field);
+  return name !== undefined && ctx.dateColumns.has(columnKey(table.name, name));
+}
+
+/** A stored value read as a date (NULL when it is not a valid one), by the column's kind. */
+function parsedColumn(ctx: RetentionSqlContext, recordId: string, field: string, value: Expr): Expr {
+  return (nativeField(ctx, recordId, field) ? nativeDateOf : dateOf)(ctx.dialect, value);
+}
+
+/**
+ * The date a field (own, or through to-one relations) holds, NULL when it holds none or an
+ * invalid one: parsed once per row already when ctx.dates has it, read without text parsing
+ * from a native date column.
+ */
+export function fieldDate(ctx: RetentionSqlContext, recordId: string, alias: string, path: string): Expr {
+  const known = ctx.dates?.get(relatedFieldKey(recordId, alias, path));
+  if (known) return known;
+  const { target, field } = targetOf(ctx, recordId, path);
+  return parsedColumn(ctx, target, field, fieldValue(ctx, recordId, alias, path));
+}
+
+/** The record and field a path (`placed_at`, `order.placed_at`) ends on. */
+function targetOf(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  path: string,
+): { target: string; field: string } {
+  const segments = path.split('.');
+  const field = segments.pop() as string;
+  const target = segments.length ? (hopsOf(ctx, recordId, segments).at(-1) as Hop).to : recordId;
+  return { target, field };
+}
+
+/** Whether the date at `path` is read from a native date column (cheap: nothing gained by reading it once). */
+export function nativeDatePath(ctx: RetentionSqlContext, recordId: string, path: string): boolean {
+  const { target, field } = targetOf(ctx, recordId, path);
+  return nativeField(ctx, target, field);
 }
 
 interface Hop {
@@ -223,11 +283,7 @@ function keepExpr(
 }
 
 export function dateExpr(ctx: RetentionSqlContext, recordId: string, alias: string, expr: DateExpr): Expr {
-  if (typeof expr === 'string')
-    return (
-      ctx.dates?.get(relatedFieldKey(recordId, alias, expr)) ??
-      dateOf(ctx.dialect, fieldValue(ctx, recordId, alias, expr))
-    );
+  if (typeof expr === 'string') return fieldDate(ctx, recordId, alias, expr);
   if ('latest' in expr)
     return greatest(
       ctx.dialect,
@@ -255,7 +311,7 @@ export function dateExpr(ctx: RetentionSqlContext, recordId: string, alias: stri
   const hops = hopsOf(ctx, recordId, segments);
   const chain = joinChain(ctx, hops, alias);
   const target = (hops[hops.length - 1] as Hop).to;
-  const value = dateOf(ctx.dialect, column(ctx, target, chain.last, field));
+  const value = parsedColumn(ctx, target, field, column(ctx, target, chain.last, field));
   return sql`(SELECT ${sql.raw(fn)}(${value}) FROM ${chain.from} WHERE ${chain.where})`;
 }
 
@@ -347,8 +403,11 @@ function invalidSql(
     const value = fieldValue(ctx, rule.record, alias, path);
     const parsed =
       parse === dateOf
-        ? (ctx.dates?.get(relatedFieldKey(rule.record, alias, path)) ??
-          (anchorRef !== undefined && rule.anchor === path ? anchorRef : dateOf(ctx.dialect, value)))
+        ? anchorRef !== undefined &&
+          rule.anchor === path &&
+          !ctx.dates?.has(relatedFieldKey(rule.record, alias, path))
+          ? anchorRef
+          : fieldDate(ctx, rule.record, alias, path)
         : parse(ctx.dialect, value);
     return sql`(${value} IS NOT NULL AND ${parsed} IS NULL)`;
   };
@@ -714,10 +773,11 @@ function dateWithin(
   const field = segments.pop() as string;
   const hops = hopsOf(ctx, recordId, segments);
   const chain = joinChain(ctx, hops, alias);
-  const value = column(ctx, (hops[hops.length - 1] as Hop).to, chain.last, field);
+  const target = (hops[hops.length - 1] as Hop).to;
+  const value = column(ctx, target, chain.last, field);
   const bound = twoDaysAfter(limit);
   if (bound === null) return UNKNOWN;
-  return sql`NOT EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${value} >= ${bound} AND ${dateOf(ctx.dialect, value)} IS NOT NULL)`;
+  return sql`NOT EXISTS (SELECT 1 FROM ${chain.from} WHERE ${chain.where} AND ${value} >= ${bound} AND ${parsedColumn(ctx, target, field, value)} IS NOT NULL)`;
 }
 
 /** A necessary condition for `f(expr) <= limit`, `f` never decreasing. */
