@@ -8,7 +8,7 @@ import type { HoldRow } from '../adapters/state/state-store.js';
 import type { TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import type { Register } from '../core/register/register-load.js';
-import { requireDateInput } from '../core/retention/calendar.js';
+import { requireRetentionDate } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
 import { openProject, type Project, withStore } from './project.js';
 import { openState, personArchive } from './stores.js';
@@ -24,7 +24,7 @@ export async function runExplain(
   configFile: string | undefined,
   options: ExplainOptions,
 ): Promise<Explanation[]> {
-  const at = requireDateInput('--at', options.at);
+  const at = requireRetentionDate('--at', options.at);
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
   const project = await openProject(configFile, { cached: true });

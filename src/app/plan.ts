@@ -9,7 +9,12 @@ import {
 } from '../adapters/sql/plan.js';
 import { retentionContext } from '../adapters/sql/retention-sql.js';
 import { RegistreError } from '../core/errors.js';
-import { addDuration, LAST_DATE, requireDateInput } from '../core/retention/calendar.js';
+import {
+  addDuration,
+  LAST_DATE,
+  requireDateInput,
+  requireRetentionDate,
+} from '../core/retention/calendar.js';
 import { RECORD_STATUSES, type RecordStatus } from '../core/retention/statuses.js';
 import { connectStore, openProject, type Project } from './project.js';
 import { openState, personArchive } from './stores.js';
@@ -60,7 +65,7 @@ async function heldKeysByStore(
 }
 
 export async function runPlan(configFile: string | undefined, atText: string): Promise<Plan> {
-  const at = requireDateInput('--at', atText);
+  const at = requireRetentionDate('--at', atText);
   const project = await openProject(configFile, { cached: true });
   const rules: PlanLine[] = [];
   const { held: holds, restricted: restrictions } = await heldKeysByStore(project, at);
@@ -108,7 +113,7 @@ export async function runPlanList(
   configFile: string | undefined,
   options: { at: string; rule: string; status?: string; limit?: string; after?: string },
 ): Promise<PlanListing> {
-  const at = requireDateInput('--at', options.at);
+  const at = requireRetentionDate('--at', options.at);
   const status = (options.status ?? 'due').split(',').map((s) => s.trim());
   for (const s of status)
     if (!RECORD_STATUSES.includes(s as RecordStatus))

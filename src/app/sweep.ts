@@ -21,7 +21,7 @@ import {
 import { currentActor, type StateStore } from '../adapters/state/state-store.js';
 import { blockingForeignKeys } from '../core/datamap/schema-check.js';
 import { RegistreError } from '../core/errors.js';
-import { requireDateInput } from '../core/retention/calendar.js';
+import { requireRetentionDate } from '../core/retention/calendar.js';
 import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
 import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
@@ -107,7 +107,7 @@ export async function runSweep(
   configFile: string | undefined,
   options: SweepCommandOptions,
 ): Promise<SweepReport> {
-  const at = requireDateInput('--at', options.at);
+  const at = requireRetentionDate('--at', options.at);
   const today = options.today ?? todayUtc();
   const dryRun = options.dryRun === true;
   if (at > today && !dryRun)

@@ -219,7 +219,8 @@ export function addMonths(dialect: Dialect, date: Expr, months: Expr): Expr {
   // the first of the target month, add the day back, and keep the earlier of that and the month's end.
   // Amounts are never negative here; '+' || NULL keeps a missing amount NULL (printf would make it 0).
   const first = sql`date(${date}, 'start of month', '+' || (${months}) || ' months')`;
-  return sql`min(date(${first}, '+' || (CAST(strftime('%d', ${date}) AS INTEGER) - 1) || ' days'), date(${first}, '+1 month', '-1 day'))`;
+  // The month's last day: none from date() for December 9999 (its next month is out of range).
+  return sql`min(date(${first}, '+' || (CAST(strftime('%d', ${date}) AS INTEGER) - 1) || ' days'), COALESCE(date(${first}, '+1 month', '-1 day'), '9999-12-31'))`;
 }
 
 /** PostgreSQL dates go far past 9999; SQLite and MySQL stop there, and so do deadlines. */

@@ -24,6 +24,7 @@ import {
   heldKeysQueries,
   heldSql,
   heldThroughFollowsSql,
+  monotoneChain,
   nativeDatePath,
   type RetentionSqlContext,
   relatedFieldKey,
@@ -100,7 +101,14 @@ export function verdictQuery(
 }
 
 /** What both the verdict and the status-only query are built on: the rows, their levels, each rule's columns. */
-function verdictLevels(plain: RetentionSqlContext, table: TableMap, at: string, options: VerdictOptions) {
+function verdictLevels(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+  /** For the status query: an anchor that is one field's date through steps (monotoneChain) is compared by that date. */
+  byChains = false,
+) {
   const recordId = table.record as string;
   // Below everything: each value read through a to-one relation, once per row.
   const related = relatedFieldsOf(plain, recordId);
@@ -113,10 +121,20 @@ function verdictLevels(plain: RetentionSqlContext, table: TableMap, at: string, 
   // a financial year's end parses it seven times (invoices: 2.2 s of a plan on 20,000 customers,
   // 1.1 s once); PostgreSQL and SQLite parse it cheaply, where the level this takes costs more
   // than it saves. A native date column is read without parsing text: nothing to gain there either.
-  const dates =
-    plain.dialect === 'mysql'
-      ? repeatedDateFieldsOf(plain, recordId).filter((path) => !nativeDatePath(withFields, recordId, path))
-      : [];
+  // For the status query, the field under each anchor that is a chain of steps (a financial
+  // year's end, then 10 years): its date is what is compared, parsed once.
+  const yearEnd = plain.register.organisation.financialYearEnd ?? '12-31';
+  const ownRules = plain.register.retention.filter(
+    (r) => r.record === recordId && r.todo === undefined && r.follows === undefined,
+  );
+  const chained = (rule: RetentionRule) =>
+    byChains && rule.anchor !== undefined ? monotoneChain(rule.anchor, yearEnd) : null;
+  const dates = [
+    ...new Set([
+      ...(plain.dialect === 'mysql' ? repeatedDateFieldsOf(plain, recordId) : []),
+      ...ownRules.flatMap((r) => chained(r)?.path ?? []),
+    ]),
+  ].filter((path) => !nativeDatePath(withFields, recordId, path));
   const ctx: RetentionSqlContext = {
     ...withFields,
     dates: new Map(dates.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__d${i}`)])),
@@ -128,7 +146,8 @@ function verdictLevels(plain: RetentionSqlContext, table: TableMap, at: string, 
     rule.todo === undefined &&
     rule.anchor !== undefined &&
     rule.follows === undefined &&
-    !(typeof rule.anchor === 'string' && nativeDatePath(ctx, recordId, rule.anchor))
+    !(typeof rule.anchor === 'string' && nativeDatePath(ctx, recordId, rule.anchor)) &&
+    !chained(rule)
       ? [{ index, expr: dateExpr(ctx, recordId, 't', rule.anchor) }]
       : [],
   );
@@ -304,6 +323,7 @@ function statusQueryText(
     table,
     at,
     options,
+    true,
   );
   const each = rules.map((r, i) => ({
     index: r.index,

@@ -469,19 +469,36 @@ export function ruleStatusConditions(
   const on = dateLiteral(ctx.dialect, at);
   const anchor =
     rule.anchor === undefined ? null : (anchorRef ?? dateExpr(ctx, rule.record, alias, rule.anchor));
-  /** `anchor + keep <= at`, with a duration that does not parse as no end (as keepExpr). */
-  const keptBy = (date: Expr, keep: string): Expr | null => {
-    const parsed = parseDuration(keep);
-    if (!parsed.ok) return null;
-    const cutoff = latestWithin((d) => addDuration(d, parsed.duration), at);
+  // An anchor that is one field's date through steps that never decrease it (a financial year's
+  // end, a constant duration added) is compared with a cut-off on that field's date: no step is
+  // computed on any row (invoices: the end of the year of issue, then 10 years).
+  const chain =
+    rule.anchor === undefined || anchorRef !== undefined
+      ? null
+      : monotoneChain(rule.anchor, ctx.register.organisation.financialYearEnd ?? '12-31');
+  /** `anchor + keep <= at` (keep null: `anchor <= at`), with a duration that does not parse as no end (as keepExpr). */
+  const keptBy = (date: Expr, keep: string | null): Expr | null => {
+    const parsed = keep === null ? null : parseDuration(keep);
+    if (parsed && !parsed.ok) return null;
+    const then = (d: CalendarDate) => (parsed?.ok ? addDuration(d, parsed.duration) : d);
+    const [compared, steps] = chain
+      ? [fieldDate(ctx, rule.record, alias, chain.path), chain.steps]
+      : [date, (d: CalendarDate) => d];
+    const cutoff = latestWithin((d) => {
+      const stepped = steps(d);
+      return stepped === null ? null : then(stepped);
+    }, at);
     if (cutoff === null) return sql`1 = 0`;
-    if (cutoff === LAST_DATE) return sql`${date} IS NOT NULL`;
-    return sql`${date} <= ${dateLiteral(ctx.dialect, cutoff)}`;
+    if (cutoff === LAST_DATE) return sql`${compared} IS NOT NULL`;
+    return sql`${compared} <= ${dateLiteral(ctx.dialect, cutoff)}`;
   };
   // The active phase ends with the earliest of its ends that are there.
   const ends: Expr[] = [];
   if (anchor !== null) {
-    const end = rule.keep === undefined ? sql`${anchor} <= ${on}` : keptBy(anchor, rule.keep as string);
+    const end =
+      rule.keep === undefined && !chain
+        ? sql`${anchor} <= ${on}`
+        : keptBy(anchor, (rule.keep as string) ?? null);
     if (end) ends.push(end);
   }
   for (const u of rule.until ?? []) ends.push(sql`${dateExpr(ctx, rule.record, alias, u)} <= ${on}`);
@@ -497,6 +514,43 @@ export function ruleStatusConditions(
     due: sql`(${ended} AND ${archived})`,
     archive: sql`(${ended} AND ${archiveEnd} IS NOT NULL)`,
   };
+}
+
+/**
+ * A date expression that is one field's date through steps that never decrease it (a financial
+ * year's end, a constant duration added): the field's path, and the steps as the pure evaluation
+ * takes them (null past 9999-12-31). Null for any other expression (the latest of several, an
+ * aggregate, a duration read from the data).
+ */
+export function monotoneChain(
+  expr: DateExpr,
+  yearEnd: string,
+): { path: string; steps: (date: CalendarDate) => CalendarDate | null } | null {
+  if (typeof expr === 'string') return { path: expr, steps: (d) => d };
+  if ('financialYearEnd' in expr) {
+    const inner = monotoneChain(expr.financialYearEnd, yearEnd);
+    if (!inner) return null;
+    return {
+      path: inner.path,
+      steps: (d) => {
+        const x = inner.steps(d);
+        return x === null ? null : financialYearEnd(x, yearEnd);
+      },
+    };
+  }
+  if ('from' in expr && typeof expr.add === 'string') {
+    const parsed = parseDuration(expr.add);
+    const inner = monotoneChain(expr.from, yearEnd);
+    if (!parsed.ok || !inner) return null;
+    return {
+      path: inner.path,
+      steps: (d) => {
+        const x = inner.steps(d);
+        return x === null ? null : addDuration(x, parsed.duration);
+      },
+    };
+  }
+  return null;
 }
 
 export interface Verdict {

@@ -5,6 +5,7 @@ import {
   financialYearEnd,
   latestWithin,
   parseDateInput,
+  requireRetentionDate,
   parseDuration,
   toAmount,
   toCalendarDate,
@@ -39,6 +40,9 @@ describe('financialYearEnd', () => {
     ['2024-01-15', '06-30', '2024-06-30'],
     ['2023-03-01', '02-29', '2024-02-29'],
     ['2025-02-10', '02-29', '2025-02-28'],
+    ['9999-06-30', '06-30', '9999-06-30'],
+    ['9999-07-01', '06-30', null],
+    ['9999-12-31', '12-31', '9999-12-31'],
   ])('FY-end(%s) with year end %s = %s', (date, yearEnd, expected) => {
     expect(financialYearEnd(date, yearEnd)).toBe(expected);
   });
@@ -163,6 +167,8 @@ describe('calendar properties (fast-check)', () => {
     fc.assert(
       fc.property(dates, fc.constantFrom('12-31', '06-30', '03-31', '02-29'), (date, yearEnd) => {
         const end = financialYearEnd(date, yearEnd);
+        // None past 9999-12-31: only for a date of 9999 after the year end.
+        if (end === null) return expect(date > `9999-${yearEnd}`).toBe(true);
         expect(end >= date).toBe(true);
         expect((addDuration(end, { amount: -12, unit: 'months' }) as string) < date).toBe(true);
       }),
@@ -192,6 +198,14 @@ describe('dates a person types (parseDateInput)', () => {
   });
 });
 
+describe('the date a plan or sweep is asked for (requireRetentionDate)', () => {
+  it('takes a date up to 9999-12-30 and refuses 9999-12-31, which stands for never', () => {
+    expect(requireRetentionDate('--at', '9999-12-30')).toBe('9999-12-30');
+    expect(() => requireRetentionDate('--at', '9999-12-31')).toThrow(/stands for "never"/);
+    expect(() => requireRetentionDate('--at', '2026-02-30')).toThrow(/real calendar day/);
+  });
+});
+
 describe('latestWithin: the cut-off of a deadline that grows with its date', () => {
   const months = (n: number) => (d: string) => addDuration(d, { amount: n, unit: 'months' });
   it('finds the last date whose deadline is on or before the limit', () => {
@@ -200,7 +214,7 @@ describe('latestWithin: the cut-off of a deadline that grows with its date', () 
     expect(latestWithin(months(1), '2026-02-28')).toBe('2026-01-31');
     expect(
       latestWithin(
-        (d) => addDuration(financialYearEnd(d, '12-31'), { amount: 10, unit: 'years' }),
+        (d) => addDuration(financialYearEnd(d, '12-31') as string, { amount: 10, unit: 'years' }),
         '2026-11-27',
       ),
     ).toBe('2015-12-31');

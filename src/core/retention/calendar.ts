@@ -137,14 +137,17 @@ export function addDuration(date: CalendarDate, duration: Duration): CalendarDat
 /**
  * The last day of the financial year that contains `date`, for a year ending on `yearEnd`
  * (`MM-DD`, e.g. `12-31` or `06-30`). A year end of `02-29` means the last day of February.
+ * Past 9999-12-31 there is none (null), as in SQL: a date of 9999 after a June year end has no
+ * year end (it was `10000-06-30`, which sorts before every date as text: due at once).
  */
-export function financialYearEnd(date: CalendarDate, yearEnd: string): CalendarDate {
+export function financialYearEnd(date: CalendarDate, yearEnd: string): CalendarDate | null {
   const [year] = split(date);
   const endMonth = Number(yearEnd.slice(0, 2));
   const endDay = Number(yearEnd.slice(3, 5));
   const endIn = (y: number) => format(y, endMonth, Math.min(endDay, daysInMonth(y, endMonth)));
   const thisYear = endIn(year);
-  return date <= thisYear ? thisYear : endIn(year + 1);
+  if (date <= thisYear) return thisYear;
+  return year >= 9999 ? null : endIn(year + 1);
 }
 
 export function latestDate(dates: readonly (CalendarDate | null)[]): CalendarDate | null {
@@ -216,6 +219,21 @@ export function requireDateInput(option: string, value: string): CalendarDate {
     throw new RegistreError(
       'E_USAGE',
       `${option} must be a date written YYYY-MM-DD, a real calendar day with a four-digit year (got "${value}")`,
+    );
+  return date;
+}
+
+/**
+ * The date a plan, sweep or explanation is asked for: a date (requireDateInput) before
+ * 9999-12-31, which stands for "never" in the databases' arithmetic (a record with no deadline
+ * sorts there): on that day every such record would count as due.
+ */
+export function requireRetentionDate(option: string, value: string): CalendarDate {
+  const date = requireDateInput(option, value);
+  if (date >= LAST_DATE)
+    throw new RegistreError(
+      'E_USAGE',
+      `${option} ${date}: the last day of the calendar stands for "never" in the databases; ask for 9999-12-30 at the latest`,
     );
   return date;
 }
