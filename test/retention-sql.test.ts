@@ -79,18 +79,24 @@ const timestamp = fc.oneof(
 /** The edges of the calendar: no year end or deadline past 9999-12-31 (a financial year ending 29 February). */
 const edges = [
   { a: new Date(Date.UTC(9999, 2, 1, 12)), b: null, n: 1 },
-  { a: new Date(Date.UTC(9999, 1, 28, 23, 59, 59)), b: new Date(Date.UTC(9999, 11, 30, 23, 59, 59)), n: null },
+  {
+    a: new Date(Date.UTC(9999, 1, 28, 23, 59, 59)),
+    b: new Date(Date.UTC(9999, 11, 30, 23, 59, 59)),
+    n: null,
+  },
   { a: new Date(Date.UTC(9998, 11, 31)), b: new Date(Date.UTC(9999, 5, 30)), n: 0 },
   { a: new Date(Date.UTC(1000, 0, 1)), b: new Date(Date.UTC(1000, 1, 29)), n: 120 },
 ];
-const rows = fc.sample(
-  fc.record({
-    a: timestamp,
-    b: fc.option(timestamp, { freq: 4 }),
-    n: fc.option(fc.integer({ min: 0, max: 120 }), { freq: 5 }),
-  }),
-  { numRuns: 2000, seed: 20261127 },
-).concat(edges);
+const rows = fc
+  .sample(
+    fc.record({
+      a: timestamp,
+      b: fc.option(timestamp, { freq: 4 }),
+      n: fc.option(fc.integer({ min: 0, max: 120 }), { freq: 5 }),
+    }),
+    { numRuns: 2000, seed: 20261127 },
+  )
+  .concat(edges);
 
 /** The records the verdict finds due or entering the archive on `at`, with and without the sweep's candidate filter. */
 async function actedOn(conn: Connection, ctx: RetentionSqlContext, table: TableMap, at: string) {

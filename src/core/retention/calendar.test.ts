@@ -5,8 +5,8 @@ import {
   financialYearEnd,
   latestWithin,
   parseDateInput,
-  requireRetentionDate,
   parseDuration,
+  requireRetentionDate,
   toAmount,
   toCalendarDate,
 } from './calendar.js';
