@@ -186,16 +186,24 @@ function verdictLevels(
   const restrictedExpr = restricted.length
     ? inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), restricted)
     : null;
-  return { ctx, recordId, rules, done, invalid, level0, heldExpr, restrictedExpr, anchored };
+  // Flat: every value the rules read is a column of the row itself (no level computed below it),
+  // so that the expressions above can be written on the table's own rows (statusPredicate).
+  const flat = anchored.length === 0 && dates.length === 0 && related.length === 0;
+  return { ctx, recordId, rules, done, invalid, level0, heldExpr, restrictedExpr, anchored, filters, flat };
 }
 
 /** The held, restricted and invalid flags of a row (1 or 0). */
+function flags(held: Expr, restricted: Expr | null, invalid: readonly Expr[]) {
+  return {
+    held: sql`CASE WHEN ${held} THEN 1 ELSE 0 END` as Expr,
+    restricted: (restricted ? sql`CASE WHEN ${restricted} THEN 1 ELSE 0 END` : sql`0`) as Expr,
+    bad: sql`CASE WHEN ${invalid.length ? sql.join(invalid, sql` OR `) : sql`1 = 0`} THEN 1 ELSE 0 END` as Expr,
+  };
+}
+
+/** The same, named: columns of a SELECT. */
 function flagColumns(held: Expr, restricted: Expr | null, invalid: readonly Expr[]): Expr[] {
-  return [
-    sql`CASE WHEN ${held} THEN 1 ELSE 0 END AS held`,
-    restricted ? sql`CASE WHEN ${restricted} THEN 1 ELSE 0 END AS restricted` : sql`0 AS restricted`,
-    sql`CASE WHEN ${invalid.length ? sql.join(invalid, sql` OR `) : sql`1 = 0`} THEN 1 ELSE 0 END AS bad`,
-  ];
+  return Object.entries(flags(held, restricted, invalid)).map(([name, e]) => sql`${e} AS ${sql.id(name)}`);
 }
 
 function verdictQueryText(
@@ -311,20 +319,11 @@ export function statusWithoutDeadlines(register: Register, recordId: string): bo
   return own.every((r, i) => own.slice(i + 1).every((other) => exclusive(r.where, other.where)));
 }
 
-function statusQueryText(
-  plain: RetentionSqlContext,
-  table: TableMap,
-  at: string,
-  options: VerdictOptions,
-): Expr | null {
+/** The columns the status query computes per row, as expressions on the row `t` (its levels below). */
+function statusParts(plain: RetentionSqlContext, table: TableMap, at: string, options: VerdictOptions) {
   if (!table.record || !statusWithoutDeadlines(plain.register, table.record)) return null;
-  const { ctx, recordId, rules, done, invalid, level0, heldExpr, restrictedExpr, anchored } = verdictLevels(
-    plain,
-    table,
-    at,
-    options,
-    true,
-  );
+  const levels = verdictLevels(plain, table, at, options, true);
+  const { ctx, recordId, rules, done, invalid, heldExpr, restrictedExpr, anchored } = levels;
   const each = rules.map((r, i) => ({
     index: r.index,
     deadline: r.deadline,
@@ -345,31 +344,79 @@ function statusQueryText(
       each.map((r) => sql`WHEN ${r.applies} THEN ${value(r)}`),
       sql` `,
     )} END`;
+  const { held, restricted, bad } = flags(heldExpr, restrictedExpr, invalid);
+  const none = nullDate(ctx.dialect);
+  const columns = {
+    k: sql.ref(`t.${table.primaryKey}`),
+    rule_index: byRule((r) => sql.lit(r.index)),
+    held,
+    restricted,
+    bad,
+    z: byRule((r) => (r.done ? sql`CASE WHEN ${r.done} THEN 1 ELSE 0 END` : sql`0`)),
+    phase: byRule((r) => {
+      const c = r.conditions as NonNullable<typeof r.conditions>;
+      return sql`CASE WHEN ${c.due} THEN 'due' WHEN ${c.archive ?? sql`1 = 0`} THEN 'archive' ELSE 'active' END`;
+    }),
+    // The deadline, computed for the records in their archive phase only (the archive keeps it).
+    dl: byRule((r) => {
+      const c = r.conditions as NonNullable<typeof r.conditions>;
+      return c.archive ? sql`CASE WHEN ${c.due} THEN ${none} WHEN ${c.archive} THEN ${r.deadline} END` : none;
+    }),
+  };
+  return { levels, columns };
+}
+
+/** A row's status from its flags and phase (the columns statusParts computes, by name). */
+function statusOf(column: (name: 'restricted' | 'held' | 'bad' | 'z' | 'phase') => Expr): Expr {
+  return sql`CASE WHEN ${column('restricted')} = 1 THEN 'restricted' WHEN ${column('held')} = 1 THEN 'held' WHEN ${column('bad')} = 1 THEN 'invalid' WHEN ${column('z')} = 1 THEN 'anonymised' ELSE ${column('phase')} END`;
+}
+
+function statusQueryText(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+): Expr | null {
+  const parts = statusParts(plain, table, at, options);
+  if (!parts) return null;
+  const { levels, columns } = parts;
   const inner = sql.join(
-    [
-      sql`${sql.ref(`t.${table.primaryKey}`)} AS k`,
-      sql`${byRule((r) => sql.lit(r.index))} AS rule_index`,
-      ...flagColumns(heldExpr, restrictedExpr, invalid),
-      sql`${byRule((r) => (r.done ? sql`CASE WHEN ${r.done} THEN 1 ELSE 0 END` : sql`0`))} AS z`,
-      sql`${byRule((r) => {
-        const c = r.conditions as NonNullable<typeof r.conditions>;
-        return sql`CASE WHEN ${c.due} THEN 'due' WHEN ${c.archive ?? sql`1 = 0`} THEN 'archive' ELSE 'active' END`;
-      })} AS phase`,
-      // The deadline, computed for the records in their archive phase only (the archive keeps it).
-      sql`${byRule((r) => {
-        const c = r.conditions as NonNullable<typeof r.conditions>;
-        const none = nullDate(ctx.dialect);
-        return c.archive
-          ? sql`CASE WHEN ${c.due} THEN ${none} WHEN ${c.archive} THEN ${r.deadline} END`
-          : none;
-      })} AS dl`,
-    ],
+    Object.entries(columns).map(([name, expr]) => sql`${expr} AS ${sql.id(name)}`),
     sql`, `,
   );
-  return sql`SELECT k, rule_index,
-      CASE WHEN restricted = 1 THEN 'restricted' WHEN held = 1 THEN 'held' WHEN bad = 1 THEN 'invalid' WHEN z = 1 THEN 'anonymised' ELSE phase END AS status,
-      ${dateText(ctx.dialect, sql.ref('c.dl'))} AS deadline
-    FROM (SELECT ${inner} FROM (${level0}) AS t ${fence(ctx.dialect)}) c`;
+  return sql`SELECT k, rule_index, ${statusOf((name) => sql.ref(name))} AS status,
+      ${dateText(levels.ctx.dialect, sql.ref('c.dl'))} AS deadline
+    FROM (SELECT ${inner} FROM (${levels.level0}) AS t ${fence(levels.ctx.dialect)}) c`;
+}
+
+/**
+ * For a sweep that changes rows where they are: the condition that a row of `table` (alias `t`,
+ * the table itself) is `due` under the rule at `ruleIndex` on `at`, exactly as the status query
+ * says it (the same expressions, written on the row instead of over a subquery), with the
+ * options' range and the sweep's candidate filter. Null when the status query does not apply, or
+ * when a rule reads a value computed below the row (a date parsed once, a related field): a
+ * statement then cannot be written on the table's rows alone.
+ */
+export function statusPredicate(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+  ruleIndex: number,
+): Expr | null {
+  return freshAliases(() => {
+    const parts = statusParts(plain, table, at, options);
+    if (!parts?.levels.flat) return null;
+    const { levels, columns } = parts;
+    return sql.join(
+      [
+        ...levels.filters,
+        sql`${columns.rule_index} = ${sql.lit(ruleIndex)}`,
+        sql`${statusOf((name) => columns[name])} = 'due'`,
+      ],
+      sql` AND `,
+    );
+  });
 }
 
 /**

@@ -25,7 +25,13 @@ import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from
 import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
 import { type Kysely, type RawBuilder, sql } from './kysely.js';
-import { heldArchivedKeys, statusQuery, statusWithoutDeadlines, verdictQuery } from './plan.js';
+import {
+  heldArchivedKeys,
+  statusPredicate,
+  statusQuery,
+  statusWithoutDeadlines,
+  verdictQuery,
+} from './plan.js';
 import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 
 export type SweepAction = 'delete' | 'anonymise' | 'archive' | 'archive-delete';
@@ -547,6 +553,87 @@ export async function sweepStore(
     await sql`PRAGMA cache_size = -65536`.execute(conn.db);
     await sql`PRAGMA wal_autocheckpoint = 20000`.execute(conn.db);
   }
+  /** An audit entry of a group's change (its keys' digest given when already computed). */
+  const entryOf = (
+    table: TableMap,
+    rule: RetentionRule,
+    action: SweepAction,
+    part: readonly unknown[],
+    digest?: string,
+  ) => ({
+    run: options.runId,
+    store: store.id,
+    table: table.name,
+    rule: rule.id,
+    action,
+    count: part.length,
+    keys: digest ?? state.digest(part.map(String).join(',')),
+    register: options.hashes.register,
+    datamap: options.hashes.datamap,
+  });
+  /**
+   * One batch changed where its rows are (changedInPlace): per rule, one DELETE or UPDATE whose
+   * condition is the row being due, its keys returned in key order; the intent is written before
+   * the commit and the batch entry after it, as on the usual path. False when the database refused
+   * a row: nothing of that rule's statement stays, and the batch goes the usual way (each row alone).
+   */
+  const changeInPlace = async (
+    table: TableMap,
+    rules: readonly InPlaceRule[],
+    where: RawBuilder<unknown> | undefined,
+    heldByTable: ReadonlyMap<string, readonly string[]>,
+  ): Promise<boolean> => {
+    for (const { rule, index, action } of rules) {
+      const predicate = statusPredicate(
+        ctx,
+        table,
+        options.at,
+        { ...(where ? { where } : {}), heldByTable, sweepOnly: true },
+        index,
+      );
+      if (!predicate) return false;
+      const clock = timing(table.name, rule.id, action);
+      const started = performance.now();
+      const key = sql.ref(`t.${table.primaryKey}`);
+      const change =
+        action === 'delete'
+          ? sql`DELETE FROM ${sql.table(table.name)} AS t WHERE ${predicate} RETURNING ${key} AS k`
+          : sql`UPDATE ${sql.table(table.name)} AS t SET ${sql.join(
+              Object.entries(anonymisation(conn.dialect, table, rule)).map(
+                ([c, v]) => sql`${sql.id(c)} = ${v}`,
+              ),
+            )} WHERE ${predicate} RETURNING ${key} AS k`;
+      let keys: unknown[] = [];
+      let intended: ReturnType<typeof entryOf> | undefined;
+      let audit = 0;
+      try {
+        await conn.db.transaction().execute(async (trx) => {
+          keys = (
+            await sql<{ k: unknown }>`WITH changed AS (${change}) SELECT k FROM changed ORDER BY k`.execute(
+              trx,
+            )
+          ).rows.map((r) => r.k);
+          if (keys.length === 0) return;
+          const intentStarted = performance.now();
+          intended = entryOf(table, rule, action, keys);
+          await state.audit('sweep.intent', intended);
+          audit += performance.now() - intentStarted;
+        });
+      } catch (error) {
+        if (!rowLevel(error)) throw error;
+        return false;
+      }
+      const batchStarted = performance.now();
+      clock.write += batchStarted - started - audit;
+      if (!intended) continue;
+      await state.audit('sweep.batch', entryOf(table, rule, action, keys, intended.keys));
+      clock.audit += audit + performance.now() - batchStarted;
+      const line = lineOf(rule.id, table.name, action);
+      line.count += keys.length;
+      await options.onBatch?.(line, keys.length);
+    }
+    return true;
+  };
   for (const table of followersFirst(ctx, store)) {
     if (
       !table.record ||
@@ -574,6 +661,7 @@ export async function sweepStore(
         verdictQuery(ctx, table, options.at, chosen)
       );
     };
+    const inPlace = changedInPlace(conn, ctx, table, fileColumns, options);
     for (let more = true; more; ) {
       const started = performance.now();
       const pk = sql.ref(`t.${table.primaryKey}`);
@@ -599,6 +687,13 @@ export async function sweepStore(
         [table.name, ...followedTables(ctx, table.record)],
         options.at,
       );
+      if (inPlace) {
+        selection.select += performance.now() - started;
+        if (await changeInPlace(table, inPlace, where, held.byTable)) {
+          await options.afterBatch?.(held.seen);
+          continue;
+        }
+      }
       const { rows } = await sql<{
         k: unknown;
         rule_index: number | string;
@@ -641,11 +736,7 @@ export async function sweepStore(
         let keys = groupRows.map((r) => r.k);
         // Files first: a record whose file path leaves its folder is skipped, not half-applied.
         const files = new Map<string, { folder: string; column: string; full: string; path: string }[]>();
-        const anonymised = new Set(
-          rule.then !== undefined && rule.then !== 'delete'
-            ? rule.then.anonymise.map((f) => columnOfField(table, typeof f === 'string' ? f : f.field) ?? f)
-            : [],
-        );
+        const anonymised = anonymisedColumns(table, rule);
         const touched = fileColumns.filter((f) => action !== 'anonymise' || anonymised.has(f.column));
         if (touched.length) {
           const bad = new Set<string>();
@@ -688,17 +779,8 @@ export async function sweepStore(
         );
         const apply = (part: readonly unknown[]) =>
           applyGroup(conn, ctx, store, table, rule, action, part, files, deadlines, state, options);
-        const entry = (part: readonly unknown[], digest?: string) => ({
-          run: options.runId,
-          store: store.id,
-          table: table.name,
-          rule: rule.id,
-          action,
-          count: part.length,
-          keys: digest ?? state.digest(part.map(String).join(',')),
-          register: options.hashes.register,
-          datamap: options.hashes.datamap,
-        });
+        const entry = (part: readonly unknown[], digest?: string) =>
+          entryOf(table, rule, action, part, digest);
         const intentStarted = performance.now();
         const intended = entry(keys);
         await state.audit('sweep.intent', intended);
@@ -741,6 +823,60 @@ export async function sweepStore(
     if (options.archive) await sweepArchive(conn, ctx, store, table, state, options, lineOf, timing);
   }
   return { lines, skipped, timings };
+}
+
+interface InPlaceRule {
+  readonly rule: RetentionRule;
+  readonly index: number;
+  readonly action: 'delete' | 'anonymise';
+}
+
+/**
+ * The rules of a table whose due rows a sweep deletes or anonymises where they are, by one
+ * statement per rule and batch that returns their keys, instead of reading the keys first and
+ * sending them back (PostgreSQL: that round trip was most of a sweep's time). Null (the usual
+ * path) unless nothing must be read before the change: a dry run, a rule with an archive phase
+ * (its rows are copied), a suppression list (its addresses are hashed), a return to the
+ * controller (its rows are packaged) or files (checked, then removed); and the status query must
+ * be writable on the table's own rows (statusPredicate).
+ */
+function changedInPlace(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  table: TableMap,
+  fileColumns: readonly { column: string }[],
+  options: SweepOptions,
+): InPlaceRule[] | null {
+  if (conn.dialect !== 'postgres' || options.dryRun || !table.record) return null;
+  if (!statusWithoutDeadlines(ctx.register, table.record)) return null;
+  const rules: InPlaceRule[] = [];
+  for (const [index, rule] of ctx.register.retention.entries()) {
+    if (rule.record !== table.record || rule.todo !== undefined) continue;
+    if (rule.archive) return null;
+    if (rule.then === undefined || rule.then === 'delete') {
+      if (rule.suppress || rule.returnTo || fileColumns.length) return null;
+      rules.push({ rule, index, action: 'delete' });
+    } else {
+      const anonymised = anonymisedColumns(table, rule);
+      if (fileColumns.some((f) => anonymised.has(f.column))) return null;
+      rules.push({ rule, index, action: 'anonymise' });
+    }
+    if (!statusPredicate(ctx, table, options.at, { heldByTable: new Map(), sweepOnly: true }, index))
+      return null;
+  }
+  return rules.length ? rules : null;
+}
+
+/** The columns a rule's anonymisation changes. */
+function anonymisedColumns(table: TableMap, rule: RetentionRule): Set<string> {
+  return new Set(
+    rule.then !== undefined && rule.then !== 'delete'
+      ? rule.then.anonymise.map((f) => {
+          const field = typeof f === 'string' ? f : f.field;
+          return columnOfField(table, field) ?? field;
+        })
+      : [],
+  );
 }
 
 /**
