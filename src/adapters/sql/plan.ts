@@ -14,6 +14,7 @@ import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys, nullDate } f
 import { listTables } from './introspect.js';
 import { type RawBuilder, sql } from './kysely.js';
 import {
+  cheapDate,
   combineRules,
   conditionSql,
   dateExpr,
@@ -140,13 +141,13 @@ function verdictLevels(
     dates: new Map(dates.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__d${i}`)])),
   };
   // Level a: the table's rows with each rule's anchor computed once (anchors may read related
-  // rows), unless it is a native date column, read where it is used as cheaply as a column.
+  // rows), unless it reads only native date columns of the row, computed where it is used.
   const anchored = ctx.register.retention.flatMap((rule, index) =>
     rule.record === recordId &&
     rule.todo === undefined &&
     rule.anchor !== undefined &&
     rule.follows === undefined &&
-    !(typeof rule.anchor === 'string' && nativeDatePath(ctx, recordId, rule.anchor)) &&
+    !cheapDate(ctx, recordId, rule.anchor) &&
     !chained(rule)
       ? [{ index, expr: dateExpr(ctx, recordId, 't', rule.anchor) }]
       : [],

@@ -181,6 +181,21 @@ function targetOf(
   return { target, field };
 }
 
+/**
+ * Whether a date expression reads only native date columns of the record itself, through steps
+ * that need no other row (the latest or earliest of them, a financial year's end, a constant
+ * duration added): as cheap to compute where it is used as a column, nothing to gain by computing
+ * it once in a level of its own.
+ */
+export function cheapDate(ctx: RetentionSqlContext, recordId: string, expr: DateExpr): boolean {
+  if (typeof expr === 'string') return !expr.includes('.') && nativeDatePath(ctx, recordId, expr);
+  if ('latest' in expr) return expr.latest.every((e) => cheapDate(ctx, recordId, e));
+  if ('earliest' in expr) return expr.earliest.every((e) => cheapDate(ctx, recordId, e));
+  if ('financialYearEnd' in expr) return cheapDate(ctx, recordId, expr.financialYearEnd);
+  if ('from' in expr) return typeof expr.add === 'string' && cheapDate(ctx, recordId, expr.from);
+  return false;
+}
+
 /** Whether the date at `path` is read from a native date column (cheap: nothing gained by reading it once). */
 export function nativeDatePath(ctx: RetentionSqlContext, recordId: string, path: string): boolean {
   const { target, field } = targetOf(ctx, recordId, path);
