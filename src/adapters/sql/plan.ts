@@ -109,13 +109,20 @@ function verdictLevels(
   options: VerdictOptions,
   /** For the status query: an anchor that is one field's date through steps (monotoneChain) is compared by that date. */
   byChains = false,
+  /**
+   * The name the row's expressions use for it: `t` over the levels; another (the table's own
+   * name, for a statement that cannot alias its table) only where `flat`, the levels unused.
+   */
+  alias = 't',
 ) {
   const recordId = table.record as string;
   // Below everything: each value read through a to-one relation, once per row.
   const related = relatedFieldsOf(plain, recordId);
   const withFields: RetentionSqlContext = {
     ...plain,
-    fields: new Map(related.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__f${i}`)])),
+    fields: new Map(
+      related.map((path, i) => [relatedFieldKey(recordId, alias, path), sql.ref(`${alias}.__f${i}`)]),
+    ),
   };
   // Above them, on MySQL: each date the rules would parse more than once, parsed once per row.
   // MySQL parses a stored date with a regular expression and a round trip through DATE_FORMAT, and
@@ -138,7 +145,9 @@ function verdictLevels(
   ].filter((path) => !nativeDatePath(withFields, recordId, path));
   const ctx: RetentionSqlContext = {
     ...withFields,
-    dates: new Map(dates.map((path, i) => [relatedFieldKey(recordId, 't', path), sql.ref(`t.__d${i}`)])),
+    dates: new Map(
+      dates.map((path, i) => [relatedFieldKey(recordId, alias, path), sql.ref(`${alias}.__d${i}`)]),
+    ),
   };
   // Level a: the table's rows with each rule's anchor computed once (anchors may read related
   // rows), unless it reads only native date columns of the row, computed where it is used.
@@ -149,21 +158,21 @@ function verdictLevels(
     rule.follows === undefined &&
     !cheapDate(ctx, recordId, rule.anchor) &&
     !chained(rule)
-      ? [{ index, expr: dateExpr(ctx, recordId, 't', rule.anchor) }]
+      ? [{ index, expr: dateExpr(ctx, recordId, alias, rule.anchor) }]
       : [],
   );
-  const rules = ruleColumns(ctx, recordId, 't', (index) =>
-    anchored.some((a) => a.index === index) ? sql.ref(`t.__anchor${index}`) : undefined,
+  const rules = ruleColumns(ctx, recordId, alias, (index) =>
+    anchored.some((a) => a.index === index) ? sql.ref(`${alias}.__anchor${index}`) : undefined,
   );
-  const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, 't'));
+  const done = rules.map((r) => anonymisedSql(ctx, table, r.rule, alias));
   const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
   const own = options.heldByTable?.get(table.name) ?? [];
   const restricted = options.restrictedByTable?.get(table.name) ?? [];
   const followed = options.heldByTable
-    ? heldThroughFollowsSql(ctx, recordId, 't', options.heldByTable)
+    ? heldThroughFollowsSql(ctx, recordId, alias, options.heldByTable)
     : null;
-  const manual = sql`${own.length ? sql` OR ${inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), own)}` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
-  const candidate = options.sweepOnly ? sweepCandidateSql(plain, recordId, 't', at) : null;
+  const manual = sql`${own.length ? sql` OR ${inKeys(ctx.dialect, sql.ref(`${alias}.${table.primaryKey}`), own)}` : sql``}${followed ? sql` OR ${followed}` : sql``}`;
+  const candidate = options.sweepOnly ? sweepCandidateSql(plain, recordId, alias, at) : null;
   const filters = [...(options.where ? [options.where] : []), ...(candidate ? [candidate] : [])];
   // The rows considered, with the values read through relations when there are any.
   const chosen = sql`FROM ${sql.table(table.name)} AS t ${filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``}`;
@@ -183,9 +192,9 @@ function verdictLevels(
     anchored.map((a) => sql`, ${a.expr} AS ${sql.id(`__anchor${a.index}`)}`),
     sql``,
   )} ${dated} ${anchored.length ? fence(ctx.dialect) : sql``}`;
-  const heldExpr = sql`${heldSql(ctx, recordId, 't')}${manual}`;
+  const heldExpr = sql`${heldSql(ctx, recordId, alias)}${manual}`;
   const restrictedExpr = restricted.length
-    ? inKeys(ctx.dialect, sql.ref(`t.${table.primaryKey}`), restricted)
+    ? inKeys(ctx.dialect, sql.ref(`${alias}.${table.primaryKey}`), restricted)
     : null;
   // Flat: every value the rules read is a column of the row itself (no level computed below it),
   // so that the expressions above can be written on the table's own rows (statusPredicate).
@@ -321,20 +330,26 @@ export function statusWithoutDeadlines(register: Register, recordId: string): bo
 }
 
 /** The columns the status query computes per row, as expressions on the row `t` (its levels below). */
-function statusParts(plain: RetentionSqlContext, table: TableMap, at: string, options: VerdictOptions) {
+function statusParts(
+  plain: RetentionSqlContext,
+  table: TableMap,
+  at: string,
+  options: VerdictOptions,
+  alias = 't',
+) {
   if (!table.record || !statusWithoutDeadlines(plain.register, table.record)) return null;
-  const levels = verdictLevels(plain, table, at, options, true);
+  const levels = verdictLevels(plain, table, at, options, true, alias);
   const { ctx, recordId, rules, done, invalid, heldExpr, restrictedExpr, anchored } = levels;
   const each = rules.map((r, i) => ({
     index: r.index,
     deadline: r.deadline,
-    applies: conditionSql(ctx, recordId, 't', r.rule.where),
+    applies: conditionSql(ctx, recordId, alias, r.rule.where),
     done: done[i] ?? null,
     conditions: ruleStatusConditions(
       ctx,
       r.rule,
-      't',
-      anchored.some((a) => a.index === r.index) ? sql.ref(`t.__anchor${r.index}`) : undefined,
+      alias,
+      anchored.some((a) => a.index === r.index) ? sql.ref(`${alias}.__anchor${r.index}`) : undefined,
       at,
     ),
   }));
@@ -348,7 +363,7 @@ function statusParts(plain: RetentionSqlContext, table: TableMap, at: string, op
   const { held, restricted, bad } = flags(heldExpr, restrictedExpr, invalid);
   const none = nullDate(ctx.dialect);
   const columns = {
-    k: sql.ref(`t.${table.primaryKey}`),
+    k: sql.ref(`${alias}.${table.primaryKey}`),
     rule_index: byRule((r) => sql.lit(r.index)),
     held,
     restricted,
@@ -404,9 +419,11 @@ export function statusPredicate(
   at: string,
   options: VerdictOptions,
   ruleIndex: number,
+  /** The name the row goes by in the statement (`t`, or the table's name where it cannot be aliased). */
+  alias = 't',
 ): Expr | null {
   return freshAliases(() => {
-    const parts = statusParts(plain, table, at, options);
+    const parts = statusParts(plain, table, at, options, alias);
     if (!parts?.levels.flat) return null;
     const { levels, columns } = parts;
     return sql.join(

@@ -553,6 +553,8 @@ export async function sweepStore(
     await sql`PRAGMA cache_size = -65536`.execute(conn.db);
     await sql`PRAGMA wal_autocheckpoint = 20000`.execute(conn.db);
   }
+  const returning = await returningStatements(conn);
+  const inPlaceRefused = new Set<string>();
   /** An audit entry of a group's change (its keys' digest given when already computed). */
   const entryOf = (
     table: TableMap,
@@ -580,9 +582,17 @@ export async function sweepStore(
   const changeInPlace = async (
     table: TableMap,
     rules: readonly InPlaceRule[],
-    where: RawBuilder<unknown> | undefined,
+    range: { after: unknown; upTo: unknown },
     heldByTable: ReadonlyMap<string, readonly string[]>,
   ): Promise<boolean> => {
+    // MariaDB's DELETE cannot alias its table: the row goes by the table's name there.
+    const alias = conn.dialect === 'postgres' ? 't' : table.name;
+    const key = sql.ref(`${alias}.${table.primaryKey}`);
+    const bounds = [
+      ...(range.after !== null ? [sql`${key} > ${range.after}`] : []),
+      ...(range.upTo !== null ? [sql`${key} <= ${range.upTo}`] : []),
+    ];
+    const where = bounds.length ? sql.join(bounds, sql` AND `) : undefined;
     for (const { rule, index, action } of rules) {
       const predicate = statusPredicate(
         ctx,
@@ -590,36 +600,46 @@ export async function sweepStore(
         options.at,
         { ...(where ? { where } : {}), heldByTable, sweepOnly: true },
         index,
+        alias,
       );
       if (!predicate) return false;
       const clock = timing(table.name, rule.id, action);
       const started = performance.now();
-      const key = sql.ref(`t.${table.primaryKey}`);
+      const set = () =>
+        sql.join(
+          Object.entries(anonymisation(conn.dialect, table, rule)).map(([c, v]) => sql`${sql.id(c)} = ${v}`),
+        );
       const change =
-        action === 'delete'
-          ? sql`DELETE FROM ${sql.table(table.name)} AS t WHERE ${predicate} RETURNING ${key} AS k`
-          : sql`UPDATE ${sql.table(table.name)} AS t SET ${sql.join(
-              Object.entries(anonymisation(conn.dialect, table, rule)).map(
-                ([c, v]) => sql`${sql.id(c)} = ${v}`,
-              ),
-            )} WHERE ${predicate} RETURNING ${key} AS k`;
+        conn.dialect !== 'postgres'
+          ? sql`DELETE FROM ${sql.table(table.name)} WHERE ${predicate} RETURNING ${key} AS k`
+          : action === 'delete'
+            ? sql`WITH changed AS (DELETE FROM ${sql.table(table.name)} AS t WHERE ${predicate} RETURNING ${key} AS k) SELECT k FROM changed ORDER BY k`
+            : sql`WITH changed AS (UPDATE ${sql.table(table.name)} AS t SET ${set()} WHERE ${predicate} RETURNING ${key} AS k) SELECT k FROM changed ORDER BY k`;
       let keys: unknown[] = [];
       let intended: ReturnType<typeof entryOf> | undefined;
       let audit = 0;
       try {
         await conn.db.transaction().execute(async (trx) => {
-          keys = (
-            await sql<{ k: unknown }>`WITH changed AS (${change}) SELECT k FROM changed ORDER BY k`.execute(
-              trx,
-            )
-          ).rows.map((r) => r.k);
+          keys = (await sql<{ k: unknown }>`${change}`.execute(trx)).rows.map((r) => r.k);
           if (keys.length === 0) return;
+          if (conn.dialect !== 'postgres') {
+            // Keys in the order ORDER BY gives them, for the audit's digest: numbers only (MySQL
+            // orders text by its collation); any other key undoes the statement, for the usual path.
+            if (!keys.every((k) => typeof k === 'number')) throw new NotInPlace();
+            (keys as number[]).sort((a, b) => a - b);
+          }
           const intentStarted = performance.now();
           intended = entryOf(table, rule, action, keys);
           await state.audit('sweep.intent', intended);
           audit += performance.now() - intentStarted;
         });
       } catch (error) {
+        if (error instanceof NotInPlace) return false;
+        // MySQL refuses a DELETE whose condition reads its own table (errno 1093): the usual path.
+        if ((error as { errno?: unknown }).errno === 1093) {
+          inPlaceRefused.add(table.name);
+          return false;
+        }
         if (!rowLevel(error)) throw error;
         return false;
       }
@@ -661,7 +681,7 @@ export async function sweepStore(
         verdictQuery(ctx, table, options.at, chosen)
       );
     };
-    const inPlace = changedInPlace(conn, ctx, table, fileColumns, options);
+    const inPlace = changedInPlace(conn, ctx, table, fileColumns, options, returning);
     for (let more = true; more; ) {
       const started = performance.now();
       const pk = sql.ref(`t.${table.primaryKey}`);
@@ -680,6 +700,7 @@ export async function sweepStore(
         ...(upper !== null ? [sql`${pk} <= ${upper}`] : []),
       ];
       const where = conditions.length ? sql.join(conditions, sql` AND `) : undefined;
+      const after = last;
       last = upper;
       // The holds in force now: a hold added from here on waits for this batch's heartbeat.
       const held = await state.heldKeys(
@@ -687,9 +708,9 @@ export async function sweepStore(
         [table.name, ...followedTables(ctx, table.record)],
         options.at,
       );
-      if (inPlace) {
+      if (inPlace && !inPlaceRefused.has(table.name)) {
         selection.select += performance.now() - started;
-        if (await changeInPlace(table, inPlace, where, held.byTable)) {
+        if (await changeInPlace(table, inPlace, { after: after, upTo: upper }, held.byTable)) {
           await options.afterBatch?.(held.seen);
           continue;
         }
@@ -825,6 +846,23 @@ export async function sweepStore(
   return { lines, skipped, timings };
 }
 
+/** Thrown inside an in-place change to undo it: the batch then goes the usual way. */
+class NotInPlace extends Error {}
+
+/**
+ * Which changes a store's statements can return the keys of: PostgreSQL's DELETE and UPDATE;
+ * MariaDB's DELETE (from 10.0.5; its UPDATE cannot); MySQL neither; SQLite could, but there the
+ * keys cost nothing to bring back and a change in place measured no faster.
+ */
+async function returningStatements(conn: Connection): Promise<{ delete: boolean; update: boolean }> {
+  if (conn.dialect === 'postgres') return { delete: true, update: true };
+  if (conn.dialect !== 'mysql') return { delete: false, update: false };
+  const { rows } = await sql<{ v: string }>`SELECT VERSION() AS v`.execute(conn.db);
+  const m = /^(\d+)\.(\d+)\.(\d+).*MariaDB/i.exec(rows[0]?.v ?? '');
+  const mariadb = m !== null && Number(m[1]) * 1e6 + Number(m[2]) * 1e3 + Number(m[3]) >= 10_000_005;
+  return { delete: mariadb, update: false };
+}
+
 interface InPlaceRule {
   readonly rule: RetentionRule;
   readonly index: number;
@@ -846,8 +884,10 @@ function changedInPlace(
   table: TableMap,
   fileColumns: readonly { column: string }[],
   options: SweepOptions,
+  returning: { delete: boolean; update: boolean },
 ): InPlaceRule[] | null {
-  if (conn.dialect !== 'postgres' || options.dryRun || !table.record) return null;
+  if (!returning.delete || options.dryRun || !table.record) return null;
+  const alias = conn.dialect === 'postgres' ? 't' : table.name;
   if (!statusWithoutDeadlines(ctx.register, table.record)) return null;
   const rules: InPlaceRule[] = [];
   for (const [index, rule] of ctx.register.retention.entries()) {
@@ -858,10 +898,10 @@ function changedInPlace(
       rules.push({ rule, index, action: 'delete' });
     } else {
       const anonymised = anonymisedColumns(table, rule);
-      if (fileColumns.some((f) => anonymised.has(f.column))) return null;
+      if (!returning.update || fileColumns.some((f) => anonymised.has(f.column))) return null;
       rules.push({ rule, index, action: 'anonymise' });
     }
-    if (!statusPredicate(ctx, table, options.at, { heldByTable: new Map(), sweepOnly: true }, index))
+    if (!statusPredicate(ctx, table, options.at, { heldByTable: new Map(), sweepOnly: true }, index, alias))
       return null;
   }
   return rules.length ? rules : null;
