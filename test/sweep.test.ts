@@ -183,6 +183,49 @@ describe.each(DIALECTS)('sweep on $name, record by record', (database) => {
   });
 });
 
+describe.each(DIALECTS.filter((d) => d.name !== 'sqlite'))('sweep on $name with text keys', (database) => {
+  const drops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const d of drops) await d();
+  });
+
+  it('deletes exactly the due visits when their key is text (MySQL orders it by collation: the usual path)', async () => {
+    const { config } = await shopIn(database, 20, 6, drops);
+    await withShop(config, (conn) =>
+      sql
+        .raw(
+          conn.dialect === 'postgres'
+            ? 'ALTER TABLE web_visits ALTER COLUMN id TYPE text'
+            : 'ALTER TABLE web_visits MODIFY id varchar(20) NOT NULL',
+        )
+        .execute(conn.db),
+    );
+    const project = await openProject(config);
+    const due = await withShop(config, async (conn) => {
+      const ctx = await retentionContext(conn, project.register, project.datamap);
+      const table = project.datamap.stores[0]?.tables.find((t) => t.name === 'web_visits');
+      if (!table) throw new Error('no web_visits');
+      const { rows } = await sql<{ k: unknown; status: string }>`${verdictQuery(ctx, table, AT)}`.execute(
+        conn.db,
+      );
+      return new Set(rows.filter((r) => r.status === 'due').map((r) => String(r.k)));
+    });
+    const before = await withShop(config, (conn) => conn.db.selectFrom('web_visits').select('id').execute());
+    expect(due.size).toBeGreaterThan(20);
+    expect(due.size).toBeLessThan(before.length);
+    const run = await runSweep(config, { at: AT, today: AT, batchSize: 7 });
+    expect(run.lines.find((l) => l.table === 'web_visits')?.count).toBe(due.size);
+    const left = await withShop(config, (conn) => conn.db.selectFrom('web_visits').select('id').execute());
+    expect(left.map((r) => String(r.id)).sort()).toEqual(
+      before
+        .map((r) => String(r.id))
+        .filter((id) => !due.has(id))
+        .sort(),
+    );
+    expect((await runAuditVerify(config)).problems).toEqual([]);
+  });
+});
+
 describe('sweep invariants (fast-check, SQLite)', () => {
   it('removes exactly the due records, never a held one, never one before its deadline; a second run changes nothing', async () => {
     await fc.assert(

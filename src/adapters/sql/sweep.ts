@@ -634,9 +634,9 @@ export async function sweepStore(
           audit += performance.now() - intentStarted;
         });
       } catch (error) {
-        if (error instanceof NotInPlace) return false;
-        // MySQL refuses a DELETE whose condition reads its own table (errno 1093): the usual path.
-        if ((error as { errno?: unknown }).errno === 1093) {
+        // Keys that are not numbers, or a DELETE MySQL refuses for reading its own table (errno
+        // 1093): the table goes the usual way from here on.
+        if (error instanceof NotInPlace || (error as { errno?: unknown }).errno === 1093) {
           inPlaceRefused.add(table.name);
           return false;
         }
