@@ -446,6 +446,15 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
           await db.updateTable('web_visits').set({ occurred_at: value }).where('id', '=', id).execute();
         await sql`SET SESSION sql_mode = DEFAULT`.execute(db);
       });
+    if (conn.dialect === 'postgres')
+      // What a timestamptz may hold and no calendar date is: invalid, never due, on both sides.
+      for (const [id, value] of [
+        [1, 'infinity'],
+        [2, '-infinity'],
+        [3, '10000-01-01 00:00:00+00'],
+        [4, '0001-06-01 00:00:00+00 BC'],
+      ] as const)
+        await sql`UPDATE web_visits SET occurred_at = ${value}::timestamptz WHERE id = ${id}`.execute(conn.db);
     const ctx = await retentionContext(conn, project.register, project.datamap);
     expect(ctx.dateColumns?.has(columnKey('web_visits', 'occurred_at'))).toBe(conn.dialect !== 'sqlite');
     let compared = 0;

@@ -157,6 +157,34 @@ export function nativeDateOf(dialect: Dialect, value: Expr): Expr {
 }
 
 /**
+ * Whether a native date or time value is a valid date (nativeDateOf gives one), without computing
+ * it: PostgreSQL's range check alone (no time zone conversion), MySQL's addition of nothing.
+ */
+export function nativeValid(dialect: Dialect, value: Expr): Expr {
+  if (dialect === 'postgres') {
+    const t = sql`(${value})::timestamptz`;
+    return sql`(${t} >= '0001-01-01 00:00:00+00'::timestamptz AND ${t} < '10000-01-01 00:00:00+00'::timestamptz)`;
+  }
+  if (dialect === 'mysql') return sql`(DATE_ADD(${value}, INTERVAL 0 DAY) IS NOT NULL)`;
+  return sql`(${dateOf(dialect, value)} IS NOT NULL)`;
+}
+
+/**
+ * `nativeDateOf(value) <= date` for a valid native value, compared as the column stores it (its
+ * UTC date is on or before `date` when it is before the next day's midnight, UTC): no conversion
+ * per row. Null and invalid values must be told apart by the caller (nativeValid): an invalid
+ * one may compare either way. `date` is before 9999-12-31.
+ */
+export function nativeAtMost(dialect: Dialect, value: Expr, date: string): Expr {
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  const day = next.toISOString().slice(0, 10);
+  if (dialect === 'postgres') return sql`(${value})::timestamptz < ${`${day} 00:00:00+00`}::timestamptz`;
+  if (dialect === 'mysql') return sql`${value} < ${`${day} 00:00:00`}`;
+  return sql`${dateOf(dialect, value)} <= ${date}`;
+}
+
+/**
  * A duration amount read from the data (a controller's retention_months) as a whole number from
  * 0 to MAX_AMOUNT, or NULL, exactly as core/calendar.ts's toAmount reads it.
  */

@@ -38,7 +38,9 @@ import {
   inKeys,
   least,
   NEVER,
+  nativeAtMost,
   nativeDateOf,
+  nativeValid,
   nullDate,
 } from './dialect.js';
 import { columnKey, dateColumns } from './introspect.js';
@@ -416,6 +418,13 @@ function invalidSql(
   const { dates, amounts } = ruleInputs(rule);
   const bad = (path: string, parse: (dialect: Dialect, value: Expr) => Expr) => {
     const value = fieldValue(ctx, rule.record, alias, path);
+    // A native date column: its range is checked, its date not computed.
+    if (
+      parse === dateOf &&
+      !ctx.dates?.has(relatedFieldKey(rule.record, alias, path)) &&
+      nativeDatePath(ctx, rule.record, path)
+    )
+      return sql`(${value} IS NOT NULL AND NOT ${nativeValid(ctx.dialect, value)})`;
     const parsed =
       parse === dateOf
         ? anchorRef !== undefined &&
@@ -484,6 +493,9 @@ export function ruleStatusConditions(
   const on = dateLiteral(ctx.dialect, at);
   const anchor =
     rule.anchor === undefined ? null : (anchorRef ?? dateExpr(ctx, rule.record, alias, rule.anchor));
+  // A native date column that no level has read already: compared as it is stored (nativeAtMost).
+  const nativeOwn = (path: string) =>
+    !ctx.dates?.has(relatedFieldKey(rule.record, alias, path)) && nativeDatePath(ctx, rule.record, path);
   // An anchor that is one field's date through steps that never decrease it (a financial year's
   // end, a constant duration added) is compared with a cut-off on that field's date: no step is
   // computed on any row (invoices: the end of the year of issue, then 10 years).
@@ -505,6 +517,8 @@ export function ruleStatusConditions(
     }, at);
     if (cutoff === null) return sql`1 = 0`;
     if (cutoff === LAST_DATE) return sql`${compared} IS NOT NULL`;
+    if (chain && nativeOwn(chain.path))
+      return nativeAtMost(ctx.dialect, fieldValue(ctx, rule.record, alias, chain.path), cutoff);
     return sql`${compared} <= ${dateLiteral(ctx.dialect, cutoff)}`;
   };
   // The active phase ends with the earliest of its ends that are there.
@@ -516,7 +530,12 @@ export function ruleStatusConditions(
         : keptBy(anchor, (rule.keep as string) ?? null);
     if (end) ends.push(end);
   }
-  for (const u of rule.until ?? []) ends.push(sql`${dateExpr(ctx, rule.record, alias, u)} <= ${on}`);
+  for (const u of rule.until ?? [])
+    ends.push(
+      typeof u === 'string' && nativeOwn(u) && at < LAST_DATE
+        ? nativeAtMost(ctx.dialect, fieldValue(ctx, rule.record, alias, u), at)
+        : sql`${dateExpr(ctx, rule.record, alias, u)} <= ${on}`,
+    );
   const ended = ends.length ? sql`(${sql.join(ends, sql` OR `)})` : sql`1 = 0`;
   if (!rule.archive || anchor === null) return { due: ended, archive: null };
   // With an archive: due once both phases are over; in archive when the active one is and the
