@@ -454,7 +454,9 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
         [3, '10000-01-01 00:00:00+00'],
         [4, '0001-06-01 00:00:00+00 BC'],
       ] as const)
-        await sql`UPDATE web_visits SET occurred_at = ${value}::timestamptz WHERE id = ${id}`.execute(conn.db);
+        await sql`UPDATE web_visits SET occurred_at = ${value}::timestamptz WHERE id = ${id}`.execute(
+          conn.db,
+        );
     const ctx = await retentionContext(conn, project.register, project.datamap);
     expect(ctx.dateColumns?.has(columnKey('web_visits', 'occurred_at'))).toBe(conn.dialect !== 'sqlite');
     let compared = 0;
