@@ -15,6 +15,7 @@ import { sql } from '../src/adapters/sql/kysely.js';
 import { statusQuery, verdictQuery } from '../src/adapters/sql/plan.js';
 import {
   type RetentionSqlContext,
+  relatedJoins,
   retentionContext,
   ruleDates,
   sweepCandidateSql,
@@ -468,6 +469,30 @@ describe.each(DIALECTS)('retention SQL on $name', (database) => {
     }
     expect(compared).toBeGreaterThan(1000);
     expect([...statuses].sort()).toEqual(['active', 'archive', 'due', 'held', 'invalid']);
+
+    // Values through a relation are joined only on the related table's key (one row at most, as
+    // the subquery they replace); on another column a join could repeat a row: subqueries then.
+    const orders = project.datamap.stores[0]?.tables.find((t) => t.name === 'distributor_orders') as TableMap;
+    const paths = ['distributor.retention_months', 'distributor.contract_ended_at'];
+    expect(relatedJoins(ctx, 'distributor_orders', 't', paths)?.values).toHaveLength(2);
+    const byName: RetentionSqlContext = {
+      ...ctx,
+      datamap: {
+        ...ctx.datamap,
+        stores: ctx.datamap.stores.map((st) => ({
+          ...st,
+          tables: st.tables.map((t) =>
+            t === orders
+              ? {
+                  ...t,
+                  relations: { ...t.relations, distributor: { local: 'distributor_id', remote: 'name' } },
+                }
+              : t,
+          ),
+        })),
+      },
+    };
+    expect(relatedJoins(byName, 'distributor_orders', 't', paths)).toBeNull();
 
     // Plan's status without deadlines, where a table has it: the same rule and status for every record.
     const tables: string[] = [];

@@ -30,6 +30,7 @@ import {
   type RetentionSqlContext,
   relatedFieldKey,
   relatedFieldsOf,
+  relatedJoins,
   repeatedDateFieldsOf,
   retentionContext,
   ruleColumns,
@@ -175,12 +176,16 @@ function verdictLevels(
   const candidate = options.sweepOnly ? sweepCandidateSql(plain, recordId, alias, at) : null;
   const filters = [...(options.where ? [options.where] : []), ...(candidate ? [candidate] : [])];
   // The rows considered, with the values read through relations when there are any.
-  const chosen = sql`FROM ${sql.table(table.name)} AS t ${filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``}`;
+  const where = filters.length ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``;
+  const chosen = sql`FROM ${sql.table(table.name)} AS t ${where}`;
+  // Read by joins on the related tables' keys where they can be, else by a subquery each.
+  const joined = related.length ? relatedJoins(plain, recordId, 't', related) : null;
+  const relatedValues = joined?.values ?? related.map((path) => fieldValue(plain, recordId, 't', path));
   const rows = related.length
     ? sql`FROM (SELECT t.*${sql.join(
-        related.map((path, i) => sql`, ${fieldValue(plain, recordId, 't', path)} AS ${sql.id(`__f${i}`)}`),
+        relatedValues.map((value, i) => sql`, ${value} AS ${sql.id(`__f${i}`)}`),
         sql``,
-      )} ${chosen} ${fence(ctx.dialect)}) AS t`
+      )} ${joined ? sql`FROM ${sql.table(table.name)} AS t ${joined.joins} ${where}` : chosen} ${fence(ctx.dialect)}) AS t`
     : chosen;
   const dated = dates.length
     ? sql`FROM (SELECT t.*${sql.join(

@@ -278,6 +278,48 @@ export function fieldValue(ctx: RetentionSqlContext, recordId: string, alias: st
   return sql`(SELECT ${column(ctx, target, chain.last, field)} FROM ${chain.from} WHERE ${chain.where})`;
 }
 
+/**
+ * The values at `paths` (through to-one relations) read by LEFT JOINs from the row `alias`, one
+ * join per relation however many values it gives, instead of a subquery per value and row
+ * (PostgreSQL ran the distributors' subqueries 200,000 times on 100,000 orders). Only where each
+ * hop joins on the related table's primary key: at most one row, as the subquery, so no row is
+ * repeated; null otherwise, and the subqueries stay.
+ */
+export function relatedJoins(
+  ctx: RetentionSqlContext,
+  recordId: string,
+  alias: string,
+  paths: readonly string[],
+): { joins: Expr; values: Expr[] } | null {
+  const joined = new Map<string, string>();
+  const joins: Expr[] = [];
+  const values: Expr[] = [];
+  for (const path of paths) {
+    const segments = path.split('.');
+    const field = segments.pop() as string;
+    const hops = hopsOf(ctx, recordId, segments);
+    let previous = alias;
+    let chain = '';
+    for (const hop of hops) {
+      const binding = bound(ctx, hop.from).relations?.[hop.relation];
+      const target = bound(ctx, hop.to);
+      if (!binding || binding.remote !== target.primaryKey) return null;
+      chain = `${chain}\u0000${hop.relation}`;
+      let next = joined.get(chain);
+      if (next === undefined) {
+        next = nextAlias();
+        joined.set(chain, next);
+        joins.push(
+          sql`LEFT JOIN ${sql.table(target.name)} AS ${sql.id(next)} ON ${sql.ref(`${next}.${binding.remote}`)} = ${sql.ref(`${previous}.${binding.local}`)}`,
+        );
+      }
+      previous = next;
+    }
+    values.push(column(ctx, (hops[hops.length - 1] as Hop).to, previous, field));
+  }
+  return { joins: sql.join(joins, sql` `), values };
+}
+
 function keepExpr(
   ctx: RetentionSqlContext,
   recordId: string,
