@@ -8,6 +8,7 @@ import type { DataMap } from '../../core/datamap/datamap-load.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import type { Register } from '../../core/register/register-load.js';
 import type { Condition, RetentionRule } from '../../core/register/register-schema.js';
+import { ruleInputs } from '../../core/retention/retention.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
 import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys, nullDate } from './dialect.js';
@@ -138,10 +139,13 @@ function verdictLevels(
   );
   const chained = (rule: RetentionRule) =>
     byChains && rule.anchor !== undefined ? monotoneChain(rule.anchor, yearEnd) : null;
+  // And for the status query, every plain date its rules read (an anchor's parts, an end): each
+  // is then parsed once, where the check for invalid values and the anchor both read it.
   const dates = [
     ...new Set([
       ...(plain.dialect === 'mysql' ? repeatedDateFieldsOf(plain, recordId) : []),
       ...ownRules.flatMap((r) => chained(r)?.path ?? []),
+      ...(byChains ? ownRules.flatMap((r) => ruleInputs(r).dates) : []),
     ]),
   ].filter((path) => !nativeDatePath(withFields, recordId, path));
   const ctx: RetentionSqlContext = {
@@ -157,7 +161,7 @@ function verdictLevels(
     rule.todo === undefined &&
     rule.anchor !== undefined &&
     rule.follows === undefined &&
-    !cheapDate(ctx, recordId, rule.anchor) &&
+    !cheapDate(ctx, recordId, rule.anchor, alias) &&
     !chained(rule)
       ? [{ index, expr: dateExpr(ctx, recordId, alias, rule.anchor) }]
       : [],

@@ -189,12 +189,16 @@ function targetOf(
  * duration added): as cheap to compute where it is used as a column, nothing to gain by computing
  * it once in a level of its own.
  */
-export function cheapDate(ctx: RetentionSqlContext, recordId: string, expr: DateExpr): boolean {
-  if (typeof expr === 'string') return !expr.includes('.') && nativeDatePath(ctx, recordId, expr);
-  if ('latest' in expr) return expr.latest.every((e) => cheapDate(ctx, recordId, e));
-  if ('earliest' in expr) return expr.earliest.every((e) => cheapDate(ctx, recordId, e));
-  if ('financialYearEnd' in expr) return cheapDate(ctx, recordId, expr.financialYearEnd);
-  if ('from' in expr) return typeof expr.add === 'string' && cheapDate(ctx, recordId, expr.from);
+export function cheapDate(ctx: RetentionSqlContext, recordId: string, expr: DateExpr, alias = 't'): boolean {
+  if (typeof expr === 'string')
+    return (
+      ctx.dates?.has(relatedFieldKey(recordId, alias, expr)) === true ||
+      (!expr.includes('.') && nativeDatePath(ctx, recordId, expr))
+    );
+  if ('latest' in expr) return expr.latest.every((e) => cheapDate(ctx, recordId, e, alias));
+  if ('earliest' in expr) return expr.earliest.every((e) => cheapDate(ctx, recordId, e, alias));
+  if ('financialYearEnd' in expr) return cheapDate(ctx, recordId, expr.financialYearEnd, alias);
+  if ('from' in expr) return typeof expr.add === 'string' && cheapDate(ctx, recordId, expr.from, alias);
   return false;
 }
 
