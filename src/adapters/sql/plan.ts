@@ -69,6 +69,13 @@ export interface VerdictOptions {
    * others may be left out, by their raw columns (sweepCandidateSql), before any date arithmetic.
    */
   readonly sweepOnly?: boolean;
+  /**
+   * The statuses are only counted (plan): the status query's rows are not fenced off from the
+   * query around them, which reads each of their columns once (MySQL copied them into a
+   * temporary table). A query that reads a status several times keeps the fence: each reading
+   * would compute it again.
+   */
+  readonly countedOnly?: boolean;
 }
 
 /** SQL that says whether the record at `alias` is already anonymised as `rule` wants. */
@@ -411,7 +418,7 @@ function statusQueryText(
   );
   return sql`SELECT k, rule_index, ${statusOf((name) => sql.ref(name))} AS status,
       ${dateText(levels.ctx.dialect, sql.ref('c.dl'))} AS deadline
-    FROM (SELECT ${inner} FROM (${levels.level0}) AS t ${fence(levels.ctx.dialect)}) c`;
+    FROM (SELECT ${inner} FROM (${levels.level0}) AS t ${options.countedOnly ? sql`` : fence(levels.ctx.dialect)}) c`;
 }
 
 /**
@@ -497,7 +504,8 @@ export async function planStore(
     };
     // Counts need no deadlines: without them when the record's rule allows it.
     const verdicts =
-      statusQuery(ctx, table, at, verdictOptions) ?? verdictQuery(ctx, table, at, verdictOptions);
+      statusQuery(ctx, table, at, { ...verdictOptions, countedOnly: true }) ??
+      verdictQuery(ctx, table, at, verdictOptions);
     const query = sql<{ rule_index: number | string; status: string; n: number | string }>`
       SELECT rule_index, status, COUNT(*) AS n FROM (${verdicts}) s
       WHERE rule_index IS NOT NULL GROUP BY rule_index, status`;
