@@ -2,7 +2,7 @@
 
 import type { Anonymisation } from '../../core/datamap/datamap-schema.js';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
-import { MAX_AMOUNT } from '../../core/retention/calendar.js';
+import { addDuration, MAX_AMOUNT } from '../../core/retention/calendar.js';
 import type { Dialect } from './connect.js';
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from './kysely.js';
 
@@ -176,9 +176,8 @@ export function nativeValid(dialect: Dialect, value: Expr): Expr {
  * one may compare either way. `date` is before 9999-12-31.
  */
 export function nativeAtMost(dialect: Dialect, value: Expr, date: string): Expr {
-  const next = new Date(`${date}T00:00:00Z`);
-  next.setUTCDate(next.getUTCDate() + 1);
-  const day = next.toISOString().slice(0, 10);
+  const day = addDuration(date, { amount: 1, unit: 'days' });
+  if (day === null) throw new Error(`nativeAtMost: no day after ${date}`);
   if (dialect === 'postgres') return sql`(${value})::timestamptz < ${`${day} 00:00:00+00`}::timestamptz`;
   if (dialect === 'mysql') return sql`${value} < ${`${day} 00:00:00`}`;
   return sql`${dateOf(dialect, value)} <= ${date}`;

@@ -26,7 +26,6 @@ import {
   heldKeysQueries,
   heldSql,
   heldThroughFollowsSql,
-  monotoneChain,
   nativeDatePath,
   type RetentionSqlContext,
   relatedFieldKey,
@@ -116,7 +115,7 @@ function verdictLevels(
   table: TableMap,
   at: string,
   options: VerdictOptions,
-  /** For the status query: an anchor that is one field's date through steps (monotoneChain) is compared by that date. */
+  /** For the status query: every plain date the rules read is parsed once, below the anchors. */
   byChains = false,
   /**
    * The name the row's expressions use for it: `t` over the levels; another (the table's own
@@ -138,20 +137,14 @@ function verdictLevels(
   // a financial year's end parses it seven times (invoices: 2.2 s of a plan on 20,000 customers,
   // 1.1 s once); PostgreSQL and SQLite parse it cheaply, where the level this takes costs more
   // than it saves. A native date column is read without parsing text: nothing to gain there either.
-  // For the status query, the field under each anchor that is a chain of steps (a financial
-  // year's end, then 10 years): its date is what is compared, parsed once.
-  const yearEnd = plain.register.organisation.financialYearEnd ?? '12-31';
+  // For the status query, every plain date its rules read (an anchor's parts, an end): each is
+  // then parsed once, where the check for invalid values, the anchor and its cut-off all read it.
   const ownRules = plain.register.retention.filter(
     (r) => r.record === recordId && r.todo === undefined && r.follows === undefined,
   );
-  const chained = (rule: RetentionRule) =>
-    byChains && rule.anchor !== undefined ? monotoneChain(rule.anchor, yearEnd) : null;
-  // And for the status query, every plain date its rules read (an anchor's parts, an end): each
-  // is then parsed once, where the check for invalid values and the anchor both read it.
   const dates = [
     ...new Set([
       ...(plain.dialect === 'mysql' ? repeatedDateFieldsOf(plain, recordId) : []),
-      ...ownRules.flatMap((r) => chained(r)?.path ?? []),
       ...(byChains ? ownRules.flatMap((r) => ruleInputs(r).dates) : []),
     ]),
   ].filter((path) => !nativeDatePath(withFields, recordId, path));
@@ -168,8 +161,7 @@ function verdictLevels(
     rule.todo === undefined &&
     rule.anchor !== undefined &&
     rule.follows === undefined &&
-    !cheapDate(ctx, recordId, rule.anchor, alias) &&
-    !chained(rule)
+    !cheapDate(ctx, recordId, rule.anchor, alias)
       ? [{ index, expr: dateExpr(ctx, recordId, alias, rule.anchor) }]
       : [],
   );

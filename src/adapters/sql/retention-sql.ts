@@ -190,11 +190,14 @@ function targetOf(
  * it once in a level of its own.
  */
 export function cheapDate(ctx: RetentionSqlContext, recordId: string, expr: DateExpr, alias = 't'): boolean {
-  if (typeof expr === 'string')
+  if (typeof expr === 'string') {
+    const key = relatedFieldKey(recordId, alias, expr);
+    // A native column, of the row or read into one below it (a relation's value): not a subquery.
     return (
-      ctx.dates?.has(relatedFieldKey(recordId, alias, expr)) === true ||
-      (!expr.includes('.') && nativeDatePath(ctx, recordId, expr))
+      ctx.dates?.has(key) === true ||
+      ((!expr.includes('.') || ctx.fields?.has(key) === true) && nativeDatePath(ctx, recordId, expr))
     );
+  }
   if ('latest' in expr) return expr.latest.every((e) => cheapDate(ctx, recordId, e, alias));
   if ('earliest' in expr) return expr.earliest.every((e) => cheapDate(ctx, recordId, e, alias));
   if ('financialYearEnd' in expr) return cheapDate(ctx, recordId, expr.financialYearEnd, alias);
@@ -536,7 +539,6 @@ export function ruleStatusConditions(
   at: CalendarDate,
 ): { due: Expr; archive: Expr | null } | null {
   if (!hasCutOffs(rule)) return null;
-  const on = dateLiteral(ctx.dialect, at);
   const anchor =
     rule.anchor === undefined ? null : (anchorRef ?? dateExpr(ctx, rule.record, alias, rule.anchor));
   // A native date column that no level has read already: compared as it is stored (nativeAtMost).
@@ -549,45 +551,43 @@ export function ruleStatusConditions(
     rule.anchor === undefined || anchorRef !== undefined
       ? null
       : monotoneChain(rule.anchor, ctx.register.organisation.financialYearEnd ?? '12-31');
+  /** `value <= cutoff`: a field by its date (compared as stored when it is a native column), or a date. */
+  const atMost = (value: string | Expr, cutoff: CalendarDate): Expr => {
+    if (typeof value !== 'string') return sql`${value} <= ${dateLiteral(ctx.dialect, cutoff)}`;
+    if (nativeOwn(value) && cutoff < LAST_DATE)
+      return nativeAtMost(ctx.dialect, fieldValue(ctx, rule.record, alias, value), cutoff);
+    return sql`${fieldDate(ctx, rule.record, alias, value)} <= ${dateLiteral(ctx.dialect, cutoff)}`;
+  };
   /** `anchor + keep <= at` (keep null: `anchor <= at`), with a duration that does not parse as no end (as keepExpr). */
-  const keptBy = (date: Expr, keep: string | null): Expr | null => {
+  const keptBy = (keep: string | null): Expr | null => {
     const parsed = keep === null ? null : parseDuration(keep);
     if (parsed && !parsed.ok) return null;
     const then = (d: CalendarDate) => (parsed?.ok ? addDuration(d, parsed.duration) : d);
-    const [compared, steps] = chain
-      ? [fieldDate(ctx, rule.record, alias, chain.path), chain.steps]
-      : [date, (d: CalendarDate) => d];
+    const compared = chain ? chain.path : (anchor as Expr);
+    const steps = chain ? chain.steps : (d: CalendarDate) => d;
     const cutoff = latestWithin((d) => {
       const stepped = steps(d);
       return stepped === null ? null : then(stepped);
     }, at);
     if (cutoff === null) return sql`1 = 0`;
-    if (cutoff === LAST_DATE) return sql`${compared} IS NOT NULL`;
-    if (chain && nativeOwn(chain.path))
-      return nativeAtMost(ctx.dialect, fieldValue(ctx, rule.record, alias, chain.path), cutoff);
-    return sql`${compared} <= ${dateLiteral(ctx.dialect, cutoff)}`;
+    if (cutoff === LAST_DATE)
+      return sql`${typeof compared === 'string' ? fieldDate(ctx, rule.record, alias, compared) : compared} IS NOT NULL`;
+    return atMost(compared, cutoff);
   };
   // The active phase ends with the earliest of its ends that are there.
   const ends: Expr[] = [];
   if (anchor !== null) {
-    const end =
-      rule.keep === undefined && !chain
-        ? sql`${anchor} <= ${on}`
-        : keptBy(anchor, (rule.keep as string) ?? null);
+    const end = keptBy((rule.keep as string | undefined) ?? null);
     if (end) ends.push(end);
   }
   for (const u of rule.until ?? [])
-    ends.push(
-      typeof u === 'string' && nativeOwn(u) && at < LAST_DATE
-        ? nativeAtMost(ctx.dialect, fieldValue(ctx, rule.record, alias, u), at)
-        : sql`${dateExpr(ctx, rule.record, alias, u)} <= ${on}`,
-    );
+    ends.push(atMost(typeof u === 'string' ? u : dateExpr(ctx, rule.record, alias, u), at));
   const ended = ends.length ? sql`(${sql.join(ends, sql` OR `)})` : sql`1 = 0`;
   if (!rule.archive || anchor === null) return { due: ended, archive: null };
   // With an archive: due once both phases are over; in archive when the active one is and the
   // archive has an end (then, not being due, that end is after `at`, so after the active end).
   const archiveKeep = rule.archive.keep as string;
-  const archived = keptBy(anchor, archiveKeep);
+  const archived = keptBy(archiveKeep);
   if (!archived) return { due: sql`1 = 0`, archive: sql`1 = 0` };
   const archiveEnd = keepExpr(ctx, rule.record, alias, anchor, archiveKeep) ?? nullDate(ctx.dialect);
   return {

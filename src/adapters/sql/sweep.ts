@@ -585,14 +585,9 @@ export async function sweepStore(
     range: { after: unknown; upTo: unknown },
     heldByTable: ReadonlyMap<string, readonly string[]>,
   ): Promise<boolean> => {
-    // MariaDB's DELETE cannot alias its table: the row goes by the table's name there.
-    const alias = conn.dialect === 'postgres' ? 't' : table.name;
+    const alias = inPlaceAlias(conn, table);
     const key = sql.ref(`${alias}.${table.primaryKey}`);
-    const bounds = [
-      ...(range.after !== null ? [sql`${key} > ${range.after}`] : []),
-      ...(range.upTo !== null ? [sql`${key} <= ${range.upTo}`] : []),
-    ];
-    const where = bounds.length ? sql.join(bounds, sql` AND `) : undefined;
+    const where = keyRange(key, range.after, range.upTo);
     for (const { rule, index, action } of rules) {
       const predicate = statusPredicate(
         ctx,
@@ -695,11 +690,7 @@ export async function sweepStore(
         .executeTakeFirst();
       const upper = boundary ? (boundary as { k: unknown }).k : null;
       more = upper !== null;
-      const conditions = [
-        ...(last !== null ? [sql`${pk} > ${last}`] : []),
-        ...(upper !== null ? [sql`${pk} <= ${upper}`] : []),
-      ];
-      const where = conditions.length ? sql.join(conditions, sql` AND `) : undefined;
+      const where = keyRange(pk, last, upper);
       const after = last;
       last = upper;
       // The holds in force now: a hold added from here on waits for this batch's heartbeat.
@@ -710,7 +701,7 @@ export async function sweepStore(
       );
       if (inPlace && !inPlaceRefused.has(table.name)) {
         selection.select += performance.now() - started;
-        if (await changeInPlace(table, inPlace, { after: after, upTo: upper }, held.byTable)) {
+        if (await changeInPlace(table, inPlace, { after, upTo: upper }, held.byTable)) {
           await options.afterBatch?.(held.seen);
           continue;
         }
@@ -846,6 +837,20 @@ export async function sweepStore(
   return { lines, skipped, timings };
 }
 
+/** A batch's keys: after the last one of the batch before (null: from the start), up to its own last (null: to the end). */
+function keyRange(key: RawBuilder<unknown>, after: unknown, upTo: unknown): RawBuilder<unknown> | undefined {
+  const bounds = [
+    ...(after !== null ? [sql`${key} > ${after}`] : []),
+    ...(upTo !== null ? [sql`${key} <= ${upTo}`] : []),
+  ];
+  return bounds.length ? sql.join(bounds, sql` AND `) : undefined;
+}
+
+/** The name a row goes by in a change in place: MariaDB's DELETE cannot alias its table. */
+function inPlaceAlias(conn: Connection, table: TableMap): string {
+  return conn.dialect === 'postgres' ? 't' : table.name;
+}
+
 /** Thrown inside an in-place change to undo it: the batch then goes the usual way. */
 class NotInPlace extends Error {}
 
@@ -887,7 +892,7 @@ function changedInPlace(
   returning: { delete: boolean; update: boolean },
 ): InPlaceRule[] | null {
   if (!returning.delete || options.dryRun || !table.record) return null;
-  const alias = conn.dialect === 'postgres' ? 't' : table.name;
+  const alias = inPlaceAlias(conn, table);
   if (!statusWithoutDeadlines(ctx.register, table.record)) return null;
   const rules: InPlaceRule[] = [];
   for (const [index, rule] of ctx.register.retention.entries()) {
