@@ -15,6 +15,7 @@ import { runPlan } from '../src/app/plan.js';
 import { openProject } from '../src/app/project.js';
 import { withState } from '../src/app/stores.js';
 import { runSweep } from '../src/app/sweep.js';
+import type { TableMap } from '../src/core/datamap/datamap-schema.js';
 import { DIALECTS } from './dialects.js';
 
 import { AT, hmac, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
@@ -225,6 +226,57 @@ describe.each(DIALECTS.filter((d) => d.name !== 'sqlite'))('sweep on $name with 
     expect((await runAuditVerify(config)).problems).toEqual([]);
   });
 });
+
+describe.each(DIALECTS.filter((d) => d.name !== 'sqlite'))(
+  'sweep in place on $name, a row refused',
+  (database) => {
+    const drops: (() => Promise<void>)[] = [];
+    afterAll(async () => {
+      for (const d of drops) await d();
+    });
+
+    it('a visit the database refuses to delete is skipped and logged; the batch goes on row by row, the other due visits go', async () => {
+      const { config } = await shopIn(database, 20, 8, drops);
+      const project = await openProject(config);
+      const due = await withShop(config, async (conn) => {
+        const ctx = await retentionContext(conn, project.register, project.datamap);
+        const table = project.datamap.stores[0]?.tables.find((t) => t.name === 'web_visits') as TableMap;
+        const { rows } = await sql<{ k: unknown; status: string }>`${verdictQuery(ctx, table, AT)}`.execute(
+          conn.db,
+        );
+        return rows.filter((r) => r.status === 'due').map((r) => String(r.k));
+      });
+      expect(due.length).toBeGreaterThan(20);
+      const refused = due[Math.floor(due.length / 2)] as string;
+      await withShop(config, async (conn) => {
+        if (conn.dialect === 'postgres') {
+          await sql
+            .raw(
+              `CREATE FUNCTION refuse_visit() RETURNS trigger AS $$ BEGIN IF OLD.id = ${Number(refused)} THEN RAISE EXCEPTION 'refused'; END IF; RETURN OLD; END $$ LANGUAGE plpgsql`,
+            )
+            .execute(conn.db);
+          await sql
+            .raw(
+              'CREATE TRIGGER refuse BEFORE DELETE ON web_visits FOR EACH ROW EXECUTE FUNCTION refuse_visit()',
+            )
+            .execute(conn.db);
+        } else
+          await sql
+            .raw(
+              `CREATE TRIGGER refuse BEFORE DELETE ON web_visits FOR EACH ROW BEGIN IF OLD.id = ${Number(refused)} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF; END`,
+            )
+            .execute(conn.db);
+      });
+      const run = await runSweep(config, { at: AT, today: AT, batchSize: 50 });
+      expect(run.skipped.map((x) => `${x.table}:${x.key}`)).toEqual([`web_visits:${refused}`]);
+      expect(run.lines.find((l) => l.table === 'web_visits')?.count).toBe(due.length - 1);
+      const left = await withShop(config, (conn) => conn.db.selectFrom('web_visits').select('id').execute());
+      const ids = new Set(left.map((r) => String(r.id)));
+      expect(due.filter((k) => ids.has(k))).toEqual([refused]);
+      expect((await runAuditVerify(config)).problems).toEqual([]);
+    });
+  },
+);
 
 describe('sweep invariants (fast-check, SQLite)', () => {
   it('removes exactly the due records, never a held one, never one before its deadline; a second run changes nothing', async () => {
