@@ -444,6 +444,39 @@ describe('holds, files, return packages, audit (SQLite)', () => {
   });
 });
 
+/** Kills a sweep once it has logged `batches` batches (and is in the middle of more). */
+async function killAfterBatches(child: ChildProcess, stateFile: string, batches: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    if (!existsSync(stateFile)) continue;
+    const db = new Database(stateFile, { readonly: true, fileMustExist: true });
+    try {
+      const n = (
+        db.prepare(`SELECT count(*) AS n FROM audit_log WHERE kind = 'sweep.batch'`).get() as { n: number }
+      ).n;
+      if (n >= batches) break;
+    } catch {
+      // the table is not there yet
+    } finally {
+      db.close();
+    }
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+}
+
+/** The kinds of the state store's audit entries, in order. */
+function auditKinds(stateFile: string): string[] {
+  const db = new Database(stateFile, { readonly: true });
+  try {
+    return (db.prepare('SELECT kind FROM audit_log ORDER BY position').all() as { kind: string }[]).map(
+      (r) => r.kind,
+    );
+  } finally {
+    db.close();
+  }
+}
+
 describe('a sweep killed with SIGKILL and run again', () => {
   it('ends in the state of an uninterrupted sweep, and its audit log tells what happened', async () => {
     const a = await shop(1500, 21);
@@ -457,24 +490,7 @@ describe('a sweep killed with SIGKILL and run again', () => {
       { stdio: 'ignore', env: process.env },
     );
     const stateFile = join(b.out, '.registre', 'state.sqlite');
-    // Kill it once it has applied a few batches (and is in the middle of more).
-    for (let i = 0; i < 400; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      if (!existsSync(stateFile)) continue;
-      const db = new Database(stateFile, { readonly: true, fileMustExist: true });
-      try {
-        const n = (
-          db.prepare(`SELECT count(*) AS n FROM audit_log WHERE kind = 'sweep.batch'`).get() as { n: number }
-        ).n;
-        if (n >= 8) break;
-      } catch {
-        // the table is not there yet
-      } finally {
-        db.close();
-      }
-    }
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killAfterBatches(child, stateFile, 8);
     const partial = await snapshot(b.config);
     expect(partial).not.toEqual(await snapshot(a.config));
     await runSweep(b.config, { at: AT, today: AT, batchSize: 25 });
@@ -498,16 +514,45 @@ describe('a sweep killed with SIGKILL and run again', () => {
     expect(media(b.out)).toEqual(media(a.out));
     const verify = await runAuditVerify(b.config);
     expect(verify.problems).toEqual([]);
-    const db = new Database(stateFile, { readonly: true });
-    const kinds = (
-      db.prepare('SELECT kind FROM audit_log ORDER BY position').all() as { kind: string }[]
-    ).map((r) => r.kind);
-    db.close();
+    const kinds = auditKinds(stateFile);
     expect(kinds).toContain('sweep.interrupted');
     expect(kinds.filter((k) => k === 'sweep.start')).toHaveLength(2);
     expect(kinds[kinds.length - 1]).toBe('sweep.done');
   }, 120_000);
 });
+
+describe.each(DIALECTS.filter((d) => d.name === 'postgres' || d.name === 'mysql'))(
+  'a sweep in place on $name killed with SIGKILL and run again',
+  (database) => {
+    const drops: (() => Promise<void>)[] = [];
+    afterAll(async () => {
+      for (const d of drops) await d();
+    });
+
+    it('ends in the state of an uninterrupted sweep, and its audit log tells what happened', async () => {
+      const a = await shopIn(database, 600, 22, drops);
+      const b = await shopIn(database, 600, 22, drops);
+      expect(await snapshot(b.config)).toEqual(await snapshot(a.config));
+      await runSweep(a.config, { at: AT, today: AT, batchSize: 25 });
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [join(ROOT, 'bin', 'registre.js'), 'sweep', '--at', AT, '--batch-size', '25', '--config', b.config],
+        { stdio: 'ignore', env: process.env },
+      );
+      const stateFile = join(b.out, '.registre', 'state.sqlite');
+      await killAfterBatches(child, stateFile, 8);
+      expect(await snapshot(b.config)).not.toEqual(await snapshot(a.config));
+      await runSweep(b.config, { at: AT, today: AT, batchSize: 25 });
+      const [sa, sb] = [await snapshot(a.config), await snapshot(b.config)];
+      const differ = [...new Set([...sa.keys(), ...sb.keys()])].filter((k) => sa.get(k) !== sb.get(k));
+      expect(differ.slice(0, 5).map((k) => [k, sa.get(k), sb.get(k)])).toEqual([]);
+      expect((await runAuditVerify(b.config)).problems).toEqual([]);
+      const kinds = auditKinds(stateFile);
+      expect(kinds).toContain('sweep.interrupted');
+      expect(kinds[kinds.length - 1]).toBe('sweep.done');
+    }, 120_000);
+  },
+);
 
 describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes away mid-sweep', () => {
   it('stops the sweep with a clear error naming the store, and leaves no batch half-applied', async () => {
