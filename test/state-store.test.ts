@@ -52,6 +52,40 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
     }
   });
 
+  it('a hold and its log entry are written together: a log entry that cannot be written adds or releases nothing', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = mkdtempSync(join(tmpdir(), 'registre-state-'));
+    const state = await StateStore.open(url, dir, {
+      key: Buffer.from('state-key-0123456789abcdefghijklmnopqrstuv'),
+    });
+    try {
+      const refused = () => {
+        throw new Error('the log entry cannot be written');
+      };
+      await expect(
+        state.addHolds([{ store: 'shop', table: 'orders', key: '7' }], { reason: 'case 1' }, refused),
+      ).rejects.toThrow('cannot be written');
+      expect(await state.holds({ includeReleased: true })).toEqual([]);
+      const [id] = await state.addHolds(
+        [{ store: 'shop', table: 'orders', key: '7' }],
+        { reason: 'case 2' },
+        (ids) => ({
+          case: ids[0],
+        }),
+      );
+      expect((await state.auditEntries(['hold.add'])).map((e) => e.data)).toEqual([{ case: id }]);
+      await expect(state.releaseHold(id as number, refused)).rejects.toThrow('cannot be written');
+      expect((await state.holds()).map((h) => h.id)).toEqual([id]);
+      await state.releaseHold(id as number, (h) => ({ case: h.id }));
+      expect(await state.holds()).toEqual([]);
+      expect((await state.auditEntries(['hold.release'])).map((e) => e.data)).toEqual([{ case: id }]);
+      expect(verifyAuditChain(await state.auditEntries(), state.keyRing())).toEqual([]);
+    } finally {
+      await state.close();
+    }
+  });
+
   it('migrates, chains audit entries, keeps holds and the lock, and opens again', async () => {
     const { url, drop } = await database.create();
     drops.push(drop);

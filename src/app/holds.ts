@@ -134,26 +134,26 @@ export async function recordHold(
   const reasonHash = hold.reasonHash ?? (await state.keepReason(hold.reason));
   const actor = hold.actor ?? currentActor();
   const { restriction, ...rest } = hold;
-  const ids = await state.addHolds(records, {
-    ...rest,
-    reasonHash,
-    actor,
-    ...(restriction ? { kind: 'restriction' as const } : {}),
-  });
-  await state.audit('hold.add', {
-    case: ids[0],
-    ...(restriction ? { kind: 'restriction', request: restriction.request } : {}),
-    holds: records.map((r, i) => ({
-      hold: ids[i],
-      store: r.store,
-      table: r.table,
-      keys: state.digest(r.key),
-    })),
-    until: hold.until ?? null,
-    actor,
-    reason: reasonHash,
-    ...(hold.person ? { person: hold.person } : {}),
-  });
+  // The hold and its log entry in one transaction: a sweep checking one against the other never
+  // sees the hold alone (it took it for tampering and stopped).
+  const ids = await state.addHolds(
+    records,
+    { ...rest, reasonHash, actor, ...(restriction ? { kind: 'restriction' as const } : {}) },
+    (added) => ({
+      case: added[0],
+      ...(restriction ? { kind: 'restriction', request: restriction.request } : {}),
+      holds: records.map((r, i) => ({
+        hold: added[i],
+        store: r.store,
+        table: r.table,
+        keys: state.digest(r.key),
+      })),
+      until: hold.until ?? null,
+      actor,
+      reason: reasonHash,
+      ...(hold.person ? { person: hold.person } : {}),
+    }),
+  );
   return ids;
 }
 
@@ -220,8 +220,10 @@ export async function runHoldRelease(
 
 /** Releases a hold case and logs it (`hold.release`, with every row it held). */
 export async function releaseHoldCase(state: StateStore, id: number, actor: string): Promise<HoldCase> {
-  const hold = await state.releaseHold(id);
-  await state.audit('hold.release', { case: hold.id, holds: hold.records.map((r) => r.hold), actor });
-  return hold;
+  return state.releaseHold(id, (hold) => ({
+    case: hold.id,
+    holds: hold.records.map((r) => r.hold),
+    actor,
+  }));
 }
 export type { HoldCase } from '../adapters/state/state-store.js';

@@ -459,7 +459,13 @@ export class StateStore {
    * SQLite: BEGIN IMMEDIATE (a deferred one would fail with SQLITE_BUSY once another commits);
    * PostgreSQL: an EXCLUSIVE table lock (reads go on); MySQL: the last row and the gap after it.
    */
-  private async appending<T>(table: string, key: string, f: (trx: AnyDb) => Promise<T>): Promise<T> {
+  private async appending<T>(
+    table: string,
+    key: string,
+    f: (trx: AnyDb) => Promise<T>,
+    /** Also appended to in the same transaction, locked after `table`: the audit log. */
+    also: readonly [string, string][] = [],
+  ): Promise<T> {
     if (this.conn.dialect === 'sqlite')
       return this.conn.db.connection().execute(async (db) => {
         await sql`BEGIN IMMEDIATE`.execute(db);
@@ -473,19 +479,28 @@ export class StateStore {
         }
       });
     return this.conn.db.transaction().execute(async (trx) => {
-      if (this.conn.dialect === 'postgres')
-        await sql`LOCK TABLE ${sql.table(table)} IN EXCLUSIVE MODE`.execute(trx);
-      else
-        await sql`SELECT ${sql.ref(key)} FROM ${sql.table(table)} ORDER BY ${sql.ref(key)} DESC LIMIT 1 FOR UPDATE`.execute(
-          trx,
-        );
+      for (const [name, column] of [[table, key] as const, ...also]) {
+        if (this.conn.dialect === 'postgres')
+          await sql`LOCK TABLE ${sql.table(name)} IN EXCLUSIVE MODE`.execute(trx);
+        else
+          await sql`SELECT ${sql.ref(column)} FROM ${sql.table(name)} ORDER BY ${sql.ref(column)} DESC LIMIT 1 FOR UPDATE`.execute(
+            trx,
+          );
+      }
       return f(trx);
     });
   }
 
   /** Appends one entry to the audit log, chained to the last one, then moves the checkpoint. */
   async audit(kind: string, data: Record<string, unknown>): Promise<AuditEntry> {
-    const entry = await this.appending('audit_log', 'position', async (trx) => {
+    const entry = await this.appending('audit_log', 'position', (trx) => this.appendEntry(trx, kind, data));
+    await this.appended(entry);
+    return entry;
+  }
+
+  /** The log's next entry, written in the caller's transaction (which holds the log's lock). */
+  private async appendEntry(trx: AnyDb, kind: string, data: Record<string, unknown>): Promise<AuditEntry> {
+    {
       const last = await trx
         .selectFrom('audit_log')
         .select(['seq', 'hash', 'position'])
@@ -528,10 +543,13 @@ export class StateStore {
         })
         .execute();
       return sealed;
-    });
+    }
+  }
+
+  /** After an entry's transaction committed: the checkpoint moves to it. */
+  private async appended(entry: AuditEntry): Promise<void> {
     await this.writeCheckpoint({ seq: entry.seq, hash: entry.hash });
     this.lastWritten = { seq: entry.seq, hash: entry.hash };
-    return entry;
   }
 
   private lastWritten: AuditHead | null = null;
@@ -661,39 +679,51 @@ export class StateStore {
       until?: string;
       kind?: 'hold' | 'restriction';
     },
+    /**
+     * The log entry that records it (`hold.add`, from the rows' ids), written in the same
+     * transaction: a sweep that checks the holds against the log never sees one without the other.
+     */
+    log?: (ids: readonly number[]) => Record<string, unknown>,
   ): Promise<number[]> {
-    return this.appending('holds', 'id', async (trx) => {
-      const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
-      const first = Number(last?.m ?? 0) + 1;
-      const created = now();
-      const ids = records.map((_, i) => first + i);
-      for (let i = 0; i < records.length; i += 500)
-        await trx
-          .insertInto('holds')
-          .values(
-            records.slice(i, i + 500).map((r, j) => ({
-              id: first + i + j,
-              case_id: first,
-              store: r.store,
-              table_name: r.table,
-              record_key: r.key,
-              person: hold.person ?? null,
-              reason: hold.reason,
-              reason_hash: hold.reasonHash ?? null,
-              actor: hold.actor ?? null,
-              until: hold.until ?? null,
-              created_at: created,
-              released_at: null,
-              ...(hold.kind === 'restriction' ? { kind: 'restriction' } : {}),
-            })),
-          )
-          .execute();
-      return ids;
-    });
+    const { ids, entry } = await this.appending(
+      'holds',
+      'id',
+      async (trx) => {
+        const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+        const first = Number(last?.m ?? 0) + 1;
+        const created = now();
+        const ids = records.map((_, i) => first + i);
+        for (let i = 0; i < records.length; i += 500)
+          await trx
+            .insertInto('holds')
+            .values(
+              records.slice(i, i + 500).map((r, j) => ({
+                id: first + i + j,
+                case_id: first,
+                store: r.store,
+                table_name: r.table,
+                record_key: r.key,
+                person: hold.person ?? null,
+                reason: hold.reason,
+                reason_hash: hold.reasonHash ?? null,
+                actor: hold.actor ?? null,
+                until: hold.until ?? null,
+                created_at: created,
+                released_at: null,
+                ...(hold.kind === 'restriction' ? { kind: 'restriction' } : {}),
+              })),
+            )
+            .execute();
+        return { ids, entry: log ? await this.appendEntry(trx, 'hold.add', log(ids)) : null };
+      },
+      log ? [['audit_log', 'position']] : [],
+    );
+    if (entry) await this.appended(entry);
+    return ids;
   }
 
-  /** Releases a hold case: every record it holds. */
-  async releaseHold(id: number): Promise<HoldCase> {
+  /** Releases a hold case: every record it holds, and logs it (`log`) in the same transaction. */
+  async releaseHold(id: number, log?: (released: HoldCase) => Record<string, unknown>): Promise<HoldCase> {
     const found = await this.holdCase(id);
     if (!found) {
       const [member] = (await this.holds({ includeReleased: true, id })) as (HoldRow | undefined)[];
@@ -707,11 +737,20 @@ export class StateStore {
     }
     if (found.releasedAt)
       throw new RegistreError('E_ALREADY_RELEASED', `hold ${id} was released on ${found.releasedAt}`);
-    await this.conn.db
-      .updateTable('holds')
-      .set({ released_at: now() })
-      .where(sql<boolean>`coalesce(case_id, id) = ${id}`)
-      .execute();
+    const entry = await this.appending(
+      'holds',
+      'id',
+      async (trx) => {
+        await trx
+          .updateTable('holds')
+          .set({ released_at: now() })
+          .where(sql<boolean>`coalesce(case_id, id) = ${id}`)
+          .execute();
+        return log ? this.appendEntry(trx, 'hold.release', log(found)) : null;
+      },
+      log ? [['audit_log', 'position']] : [],
+    );
+    if (entry) await this.appended(entry);
     return found;
   }
 
