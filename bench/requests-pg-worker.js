@@ -3,7 +3,7 @@
 // rows. Usage: node bench/requests-pg-worker.js DIR URL PEOPLE
 import { join } from 'node:path';
 import pg from 'pg';
-import { openRequest, runRequest, verifyRequest } from '../dist/app/requests.js';
+import { openRequest, runRequest, verifyRequest } from '../dist/app/requests/index.js';
 
 const [dir, url, peopleText] = process.argv.slice(2);
 const people = Number(peopleText);

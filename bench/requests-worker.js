@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openRequest, replayErasures, runRequest, verifyRequest } from '../dist/app/requests.js';
+import { openRequest, replayErasures, runRequest, verifyRequest } from '../dist/app/requests/index.js';
 
 const [dir, peopleText, replaysText] = process.argv.slice(2);
 const people = Number(peopleText);

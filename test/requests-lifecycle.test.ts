@@ -20,7 +20,7 @@ import {
   runRequest,
   showRequest,
   verifyRequest,
-} from '../src/app/requests.js';
+} from '../src/app/requests/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'registre.js');

@@ -20,7 +20,7 @@ import {
   runRequest,
   showRequest,
   verifyRequest,
-} from '../src/app/requests.js';
+} from '../src/app/requests/index.js';
 import { runSweep } from '../src/app/sweep.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { DIALECTS } from './dialects.js';

@@ -1,7 +1,7 @@
 /** What the commands print: the application layer's results as terminal text. */
 import type { Explanation } from '../app/explain.js';
 import type { Forecast, Plan, PlanListing } from '../app/plan.js';
-import type { RequestView, RunResult } from '../app/requests.js';
+import type { RequestView, RunResult } from '../app/requests/index.js';
 import type { SweepReport } from '../app/sweep.js';
 import { spreadsheetCsv } from '../core/csv.js';
 

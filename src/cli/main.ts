@@ -402,7 +402,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
   const request = program
     .command('request')
     .description("people's requests (GDPR art. 15 to 21): open, verify, run, on time and with proof");
-  const requests = () => import('../app/requests.js');
+  const requests = () => import('../app/requests/index.js');
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   request
     .command('open')

@@ -38,6 +38,18 @@ export const ColumnSpec = z.union([
       .string()
       .optional()
       .describe('the column holds a file path, relative to this folder of the configuration'),
+    secret: z
+      .literal(true)
+      .optional()
+      .describe(
+        'a secret (a password hash, a payment token): an access package says it is stored, never copies it; never rectified',
+      ),
+    thirdParty: z
+      .literal(true)
+      .optional()
+      .describe(
+        "may describe someone other than the record's person (a gift order's recipient): another person's request never rewrites it, and an access package flags it (art. 15(4))",
+      ),
   }),
 ]);
 export type ColumnSpec = z.infer<typeof ColumnSpec>;

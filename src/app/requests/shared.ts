@@ -1,0 +1,129 @@
+/** Shared by every part of people's requests: the view of a request, the key, the register's purposes, and the shapes of a run. */
+import { readHmacKey } from '../../adapters/files/config-paths.js';
+import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
+import { RegistreError } from '../../core/errors.js';
+import type { Register } from '../../core/register/register-load.js';
+import { daysLeft, isOpen, type RequestStatus, type RequestType } from '../../core/requests/requests.js';
+import type { Project } from '../project.js';
+
+export type Row = Record<string, unknown>;
+
+/** A request as commands show it (no address: the person is their keyed hash). */
+export interface RequestView {
+  readonly id: number;
+  readonly type: RequestType;
+  readonly status: RequestStatus;
+  readonly received: string;
+  readonly due: string;
+  readonly daysLeft: number;
+  readonly overdue: boolean;
+  readonly person: string;
+  readonly purpose?: string;
+  readonly extended?: { readonly months: number; readonly reason: string };
+  readonly refused?: string;
+  readonly outcome?: Record<string, unknown>;
+}
+
+export function viewOf(row: RequestRow, today: string): RequestView {
+  const details = row.details as { purpose?: string; extension?: string; refused?: string };
+  const left = daysLeft(row.due, today);
+  const open = isOpen(row.status as RequestStatus);
+  return {
+    id: row.id,
+    type: row.type as RequestType,
+    status: row.status as RequestStatus,
+    received: row.received,
+    due: row.due,
+    daysLeft: left,
+    overdue: open && left < 0,
+    person: row.person,
+    ...(details.purpose ? { purpose: details.purpose } : {}),
+    ...(row.extendedMonths
+      ? { extended: { months: row.extendedMonths, reason: details.extension ?? '' } }
+      : {}),
+    ...(details.refused ? { refused: details.refused } : {}),
+    ...(row.outcome ? { outcome: row.outcome } : {}),
+  };
+}
+
+export function requireKey(project: Project): Buffer {
+  const key = readHmacKey(project.loaded);
+  if (!key)
+    throw new RegistreError(
+      'E_NO_HMAC_KEY',
+      'requests refer to people by a keyed hash: set hmacKey in the configuration (registre key generate)',
+    );
+  return key;
+}
+
+export async function requireRequest(state: StateStore, id: number): Promise<RequestRow> {
+  const row = await state.request(id);
+  if (!row)
+    throw new RegistreError('E_NOT_FOUND', `there is no request ${id}; registre request list shows them`);
+  return row;
+}
+
+export function parseRequestId(text: string): number {
+  if (!/^\d{1,9}$/.test(text.trim()))
+    throw new RegistreError(
+      'E_USAGE',
+      `"${text}" is not a request id (a whole number, as request list shows)`,
+    );
+  return Number(text);
+}
+
+export function purposeOf(register: Register, id: string) {
+  for (const activity of register.activities) {
+    const purpose = activity.purposes.find((p) => p.id === id);
+    if (purpose) return { activity, purpose };
+  }
+  return undefined;
+}
+// ---------------------------------------------------------------------------------------------
+// Carrying a request out
+
+export interface RunOptions {
+  readonly at?: string;
+  readonly out?: string;
+  readonly dryRun?: boolean;
+  readonly onBehalfOf?: string;
+  /** An objection to a purpose other than direct marketing: the DPO's compelling legitimate grounds. */
+  readonly grounds?: string;
+  readonly today?: string;
+  readonly actor?: string;
+}
+
+/** A record held for a controller, reported to it with the request, executed on its instruction. */
+export interface Forwarded {
+  readonly controller: string;
+  readonly controllerId: string | null;
+  readonly store: string;
+  readonly table: string;
+  readonly id: string;
+}
+
+export interface RunResult {
+  readonly request: number;
+  readonly type: RequestType;
+  readonly at: string;
+  readonly dryRun: boolean;
+  /** "we hold no data about you" when nothing was found. */
+  readonly message?: string;
+  readonly found: number;
+  readonly files?: readonly string[];
+  readonly erased?: readonly {
+    table: string;
+    id: string;
+    action: 'delete' | 'anonymise';
+    archived?: boolean;
+  }[];
+  readonly kept?: readonly { table: string; id: string; basis: string; until: string | null }[];
+  readonly forwarded?: readonly Forwarded[];
+  readonly rectified?: readonly { table: string; id: string; fields: readonly string[] }[];
+  readonly unchanged?: readonly { table: string; id: string; basis: string }[];
+  readonly restricted?: readonly { table: string; id: string }[];
+  readonly hold?: number;
+  readonly suppressed?: boolean;
+}
+
+export const NO_DATA = 'we hold no data about you';
