@@ -232,6 +232,9 @@ describe('18.2 which fields a rectification may correct (pure)', () => {
     expect(() => checkRectification({ email: 'nowhere' }, register, datamap)).toThrow(
       /--set email: the value is not an e-mail address/,
     );
+    expect(() => checkRectification({ shoe_size: '42' }, register, datamap)).toThrow(
+      /--set shoe_size: no table .*; rectifiable: .*last_name/,
+    );
     expect(checkRectification({ email: ' Lena.New@Example.ORG ' }, register, datamap)).toEqual({
       email: 'lena.new@example.org',
     });

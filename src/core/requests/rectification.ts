@@ -183,7 +183,9 @@ export function checkRectification(
     const value = set[field] as string;
     const h = holders(datamap, field, read, relations);
     if (h.length === 0) {
-      problems.push(`--set ${field}: no table of the data map holds such a field of a person's record`);
+      problems.push(
+        `--set ${field}: no table of the data map holds such a field of a person's record; rectifiable: ${rectifiableFields(register, datamap).join(', ')}`,
+      );
       continue;
     }
     const refused = h.filter((x) => x.refused);
