@@ -127,7 +127,10 @@ export function formatRun(r: RunResult): string {
     lines.push(`  kept ${k.table} ${k.id}: ${k.basis}${k.until ? `, until ${k.until}` : ''}`);
   for (const f of r.forwarded ?? []) lines.push(`  forwarded to ${f.controller}: ${f.table} ${f.id}`);
   for (const x of r.rectified ?? []) lines.push(`  rectified ${x.table} ${x.id}: ${x.fields.join(', ')}`);
-  for (const u of r.unchanged ?? []) lines.push(`  unchanged ${u.table} ${u.id}: ${u.basis}`);
+  for (const u of r.unchanged ?? [])
+    lines.push(
+      `  unchanged ${u.table} ${u.id}${u.fields?.length ? ` (${u.fields.join(', ')})` : ''}: ${u.basis}`,
+    );
   if (r.restricted?.length) lines.push(`  restricted: ${r.restricted.length} record(s) (hold ${r.hold})`);
   if (r.suppressed) lines.push('  the address is on the suppression list (keyed hash)');
   return `${lines.join('\n')}\n`;

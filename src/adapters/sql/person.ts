@@ -224,20 +224,58 @@ export async function deleteArchived(
     }
 }
 
-/** Writes corrected values to the rows of `keys` (column → value), one statement per table. */
+/** One set-based change of a rectification: the same corrected columns on some rows of a table. */
+export interface RectifyUpdate {
+  readonly table: TableMap;
+  readonly keys: readonly string[];
+  readonly set: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Writes corrected values to the rows of `keys` (column → value): one UPDATE per table and set of
+ * columns, in one transaction of the store. Inside that transaction, just before the UPDATEs, the
+ * holds in force are read again (`heldKeys`: the state store's holds and restrictions, and the
+ * holds the data places, through the sweep's own verdict): a record held or restricted since the
+ * decision is left out of the UPDATE's WHERE and returned, never written.
+ */
 export async function rectifyRows(
   conn: Connection,
-  updates: readonly { table: TableMap; keys: readonly string[]; set: Record<string, unknown> }[],
-): Promise<void> {
+  updates: readonly RectifyUpdate[],
+  recheck?: {
+    readonly ctx: RetentionSqlContext;
+    readonly at: string;
+    readonly heldKeys: (tables: readonly string[]) => Promise<ReadonlyMap<string, readonly string[]>>;
+  },
+): Promise<{ table: string; key: string }[]> {
+  const skipped: { table: string; key: string }[] = [];
   await conn.db.transaction().execute(async (trx) => {
-    for (const u of updates)
-      if (u.keys.length && Object.keys(u.set).length)
+    const live = updates.filter((u) => u.keys.length && Object.keys(u.set).length);
+    const excluded = new Map<string, Set<string>>();
+    if (recheck && live.length) {
+      const tables = [...new Set(live.map((u) => u.table))];
+      const manual = await recheck.heldKeys(tables.map((t) => t.name));
+      const inTrx: Connection = { ...conn, db: trx };
+      for (const table of tables) {
+        const keys = [...new Set(live.filter((u) => u.table === table).flatMap((u) => u.keys))];
+        const out = new Set((manual.get(table.name) ?? []).map(String));
+        const statuses = await statusesOf(inTrx, recheck.ctx, table, recheck.at, keys, manual);
+        for (const [key, status] of statuses) if (status === 'held' || status === 'restricted') out.add(key);
+        excluded.set(table.name, out);
+      }
+    }
+    for (const u of live) {
+      const out = excluded.get(u.table.name);
+      const keys = out ? u.keys.filter((k) => !out.has(k)) : u.keys;
+      for (const k of u.keys) if (out?.has(k)) skipped.push({ table: u.table.name, key: k });
+      if (keys.length)
         await trx
           .updateTable(u.table.name)
           .set(u.set)
-          .where(inKeys(conn.dialect, sql.ref(u.table.primaryKey), u.keys))
+          .where(inKeys(conn.dialect, sql.ref(u.table.primaryKey), keys))
           .execute();
+    }
   });
+  return skipped;
 }
 
 /**

@@ -937,7 +937,8 @@ export class StateStore {
 
   /**
    * Waits until every running sweep has read holds up to `holdId` before committing a batch, so
-   * that no batch committed after this returns touches the held records. A sweep that stops
+   * that no batch committed after this returns touches the held records. A request's change (a
+   * `change:` lock: a rectification) is waited for the same way. A sweep that stops
    * sending heartbeats (killed) is not waited for.
    */
   async waitForSweeps(
@@ -949,7 +950,7 @@ export class StateStore {
     for (;;) {
       const running = (await this.locks()).filter(
         (l) =>
-          l.name.startsWith('sweep:') &&
+          (l.name.startsWith('sweep:') || l.name.startsWith('change:')) &&
           (l.holdsSeen ?? 0) < holdId &&
           Date.now() - Date.parse(l.heartbeatAt) < staleAfter &&
           !deadOnThisHost(l.holder),

@@ -3,8 +3,8 @@ import { randomInt } from 'node:crypto';
 import { sendMail } from '../../adapters/mail/mailer.js';
 import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
 import { hmacHex } from '../../core/audit/keys.js';
-import { columnOfField } from '../../core/datamap/columns.js';
 import { RegistreError } from '../../core/errors.js';
+import { checkRectification } from '../../core/requests/rectification.js';
 import {
   CODE_ATTEMPTS,
   CODE_TTL_MINUTES,
@@ -74,27 +74,8 @@ export async function openRequest(
         );
       details.purpose = purpose.id;
     }
-    if (type === 'rectification') {
-      const set = parseSettings(options.set ?? []);
-      if (set.email !== undefined) set.email = requireEmail(set.email);
-      if (Object.keys(set).length === 0)
-        throw new RegistreError('E_USAGE', 'a rectification says what to correct: --set field=value');
-      const unknown = Object.keys(set).filter(
-        (field) =>
-          !project.datamap.stores.some((s) =>
-            s.tables.some((table) => {
-              const column = columnOfField(table, field);
-              return column !== undefined && table.columns[column] !== undefined;
-            }),
-          ),
-      );
-      if (unknown.length)
-        throw new RegistreError(
-          'E_USAGE',
-          `--set ${unknown.join(', ')}: no table of the data map holds such a field`,
-        );
-      details.set = set;
-    }
+    if (type === 'rectification')
+      details.set = checkRectification(parseSettings(options.set ?? []), project.register, project.datamap);
     const person = hmacHex(key, email);
     const duplicate = (await state.requests({ person })).find(
       (r) => r.type === type && isOpen(r.status as RequestStatus),

@@ -68,7 +68,7 @@ export async function runRequest(
           ...(await erase(project, state, row, items, conns, archive, at, dryRun)),
         };
       else if (type === 'rectification')
-        result = { ...base, ...(await rectify(project, row, items, conns, dryRun)) };
+        result = { ...base, ...(await rectify(project, state, row, items, conns, at, dryRun)) };
       else if (type === 'restriction')
         result = { ...base, ...(await restrict(state, row, items, dryRun, actor)) };
       else result = { ...base, ...(await object(project, state, row, items, conns, at, dryRun, options)) };

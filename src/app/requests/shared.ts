@@ -120,7 +120,7 @@ export interface RunResult {
   readonly kept?: readonly { table: string; id: string; basis: string; until: string | null }[];
   readonly forwarded?: readonly Forwarded[];
   readonly rectified?: readonly { table: string; id: string; fields: readonly string[] }[];
-  readonly unchanged?: readonly { table: string; id: string; basis: string }[];
+  readonly unchanged?: readonly { table: string; id: string; basis: string; fields?: readonly string[] }[];
   readonly restricted?: readonly { table: string; id: string }[];
   readonly hold?: number;
   readonly suppressed?: boolean;
