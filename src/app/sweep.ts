@@ -25,6 +25,8 @@ import { requireRetentionDate } from '../core/retention/calendar.js';
 import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
 import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
+import { eraseAfterHolds } from './requests/after-hold.js';
+import { commitGuard } from './requests/guard.js';
 import { openArchive, openState, personArchive, todayUtc } from './stores.js';
 
 /**
@@ -46,6 +48,8 @@ export interface SweepReport {
   readonly skipped: readonly SweepSkip[];
   /** File work of an interrupted run finished at the start of this one. */
   readonly recovered: { readonly finished: number; readonly dropped: number };
+  /** Records an erasure kept for a hold or a restriction that has ended: erased after the rules. */
+  readonly afterHold?: number;
 }
 
 export interface SweepCommandOptions {
@@ -230,6 +234,15 @@ export async function runSweep(
         );
       }
     }
+    // After the rules: what an erasure kept for a hold that has ended since goes, as that erasure decided.
+    let afterHold = 0;
+    if (!dryRun && state) {
+      const byId = new Map([...conns].map(([id, { conn }]) => [id, conn]));
+      const after = await eraseAfterHolds(project, state, byId, archive, at, commitGuard(state, lock), {
+        actor: currentActor(),
+      });
+      afterHold = after.erased.length;
+    }
     const total = lines.reduce((n, l) => n + l.count, 0);
     if (runId !== null) {
       const entry = await state.audit('sweep.done', { run: runId, total, skipped: skipped.length });
@@ -240,7 +253,17 @@ export async function runSweep(
         head: { seq: entry.seq, hash: entry.hash },
       });
     }
-    return { at, run: runId, dryRun, lines, total, skipped, recovered, timings };
+    return {
+      at,
+      run: runId,
+      dryRun,
+      lines,
+      total,
+      skipped,
+      recovered,
+      timings,
+      ...(afterHold ? { afterHold } : {}),
+    };
   } catch (error) {
     if (runId !== null && state) {
       // No message in the log: a database error can quote a value; the code and the class suffice.

@@ -124,7 +124,9 @@ export function formatRun(r: RunResult): string {
       `  ${e.action === 'delete' ? 'deleted' : 'anonymised'} ${e.table} ${e.id}${e.archived ? ' (archive)' : ''}`,
     );
   for (const k of r.kept ?? [])
-    lines.push(`  kept ${k.table} ${k.id}: ${k.basis}${k.until ? `, until ${k.until}` : ''}`);
+    lines.push(
+      `  kept ${k.table} ${k.id}: ${k.basis}${k.until ? `, until ${k.until}` : ''}${k.afterHold ? ', until the hold ends' : ''}`,
+    );
   for (const f of r.forwarded ?? []) lines.push(`  forwarded to ${f.controller}: ${f.table} ${f.id}`);
   for (const x of r.rectified ?? []) lines.push(`  rectified ${x.table} ${x.id}: ${x.fields.join(', ')}`);
   for (const u of r.unchanged ?? [])

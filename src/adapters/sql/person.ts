@@ -4,8 +4,7 @@
  * action, one transaction per store, files removed once the change is committed).
  */
 import { join } from 'node:path';
-import { hmacHex } from '../../core/audit/keys.js';
-import { columnOf, tableOfRecord } from '../../core/datamap/columns.js';
+import { columnOf, isPersonal, tableOfRecord } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import { findRecord } from '../../core/register/register-model.js';
@@ -279,32 +278,78 @@ export async function rectifyRows(
 }
 
 /**
- * For erasure replay: which of `keys` of a table are back (a restored copy), and, where the table
- * holds an e-mail identity, whether each row is still the person's (its address's keyed hash).
+ * The columns a record's fingerprint covers: its key, its relations and its personal columns
+ * (as the data map declares them), less `changed` (what an anonymisation rewrites): what proves a
+ * row found again under a remembered key is still the same person's record.
  */
-export async function restoredRows(
+export function fingerprintColumns(table: TableMap, changed: Iterable<string> = []): string[] {
+  const skip = new Set(changed);
+  const relations = new Set(Object.values(table.relations ?? {}).map((r) => r.local));
+  return Object.entries(table.columns)
+    .filter(
+      ([column, spec]) =>
+        column === table.primaryKey || spec === 'key' || relations.has(column) || isPersonal(spec),
+    )
+    .map(([column]) => column)
+    .filter((column) => !skip.has(column))
+    .sort();
+}
+
+/** The columns an anonymisation by `rule` rewrites in `table`. */
+export function anonymisedColumns(
   conn: Connection,
   table: TableMap,
-  keys: readonly string[],
-  key: Buffer,
-): Promise<Map<string, string | null>> {
+  rule: RetentionRule | undefined,
+): string[] {
+  return rule ? Object.keys(anonymisation(conn.dialect, table, rule)) : [];
+}
+
+/** A keyed hash of a row over `columns` (`mac`: HMAC with one key of the ring). */
+export function fingerprintOf(
+  mac: (text: string) => string,
+  table: TableMap,
+  row: Row,
+  columns: readonly string[],
+): string {
+  const values = columns.map((c) => [c, row[c] === undefined ? null : value(row[c])]);
+  return mac(`registre record\u0000${table.name}\u0000${JSON.stringify(values)}`);
+}
+
+/**
+ * Whether `row` is the record remembered as `remembered` (its fingerprint, under any key of the
+ * ring), or, for a record remembered without one, whether its e-mail identity is the person's
+ * (`person`, under any key). Neither: not proven (a key reused by someone else).
+ */
+export function sameRecord(
+  ring: readonly ((text: string) => string)[],
+  table: TableMap,
+  row: Row,
+  remembered: { readonly fp?: string; readonly cols?: readonly string[] },
+  person: string,
+): boolean {
+  if (remembered.fp && remembered.cols)
+    return ring.some((mac) => fingerprintOf(mac, table, row, remembered.cols as string[]) === remembered.fp);
+  const address = identityOf(table, row);
+  return address !== null && ring.some((mac) => mac(normaliseEmail(address)) === person);
+}
+
+/** The address of a row's e-mail identity column (not hashed), or null. */
+export function identityOf(table: TableMap, row: Row): string | null {
   const identity = Object.entries(table.columns).find(([, spec]) => {
     const c = columnOf(spec);
     return c.identity === 'email' && !c.hashed;
   })?.[0];
-  const rows = await selectByKeys(conn.db, conn.dialect, table, keys, [
-    table.primaryKey,
-    ...(identity ? [identity] : []),
-  ]);
-  return new Map(
-    rows.map((r) => {
-      const address = identity ? r[identity] : null;
-      return [
-        String(r[table.primaryKey]),
-        typeof address === 'string' ? hmacHex(key, normaliseEmail(address)) : null,
-      ];
-    }),
-  );
+  const address = identity ? row[identity] : null;
+  return typeof address === 'string' ? address : null;
+}
+
+/** For erasure replay: the rows of `keys` of a table that are back (a restored copy), by key. */
+export async function restoredRows(
+  conn: Connection,
+  table: TableMap,
+  keys: readonly string[],
+): Promise<Map<string, Row>> {
+  return rowsByKey(conn, table, keys);
 }
 
 /** Each record's status on `at` (the sweep's own verdict query), for the keys given. */

@@ -191,6 +191,13 @@ function migrations(schema: string | undefined): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_h4_erasure_key': {
+      async up(db: AnyDb) {
+        // The key an erasure's person hash was made with: after a key rotation, replay puts the
+        // hash under the key in force on the suppression list, never an old one.
+        await addColumnOnce(db, schema, 'erasures', 'key_id', 'varchar(64)');
+      },
+    },
   };
 }
 
@@ -218,6 +225,8 @@ export interface ErasureRow {
   readonly requestId: number;
   readonly person: string;
   readonly at: string;
+  /** The id of the key the person's hash was made with (none: before it was recorded). */
+  readonly keyId?: string;
   readonly records: readonly {
     store: string;
     table: string;
@@ -226,6 +235,16 @@ export interface ErasureRow {
     archived?: boolean;
     /** The rule whose anonymisation was applied. */
     rule?: string;
+    /** A keyed hash of the row as it was over `cols` (its key, relations, personal columns the change left): proves a row found again is the same record. */
+    fp?: string;
+    cols?: string[];
+    /** keep: why (17(3)(e) a hold, 18 a restriction); forward: the controller. */
+    basis?: string;
+    /** Kept for a hold or a restriction: what the erasure does once it ends (its own decision, the hold aside). */
+    then?: 'delete' | 'anonymise';
+    /** The day a record kept for a hold was erased, once the hold ended. */
+    erasedOn?: string;
+    controllerId?: string;
   }[];
 }
 
@@ -884,11 +903,21 @@ export class StateStore {
           person: erasure.person,
           at_date: erasure.at,
           records: JSON.stringify(erasure.records),
+          ...(this.keyId ? { key_id: this.keyId } : {}),
           created_at: now(),
         })
         .execute();
       return id;
     });
+  }
+
+  /** Rewrites the records of an erasure (a record found held at the commit, one erased once its hold ended). */
+  async updateErasure(id: number, records: ErasureRow['records']): Promise<void> {
+    await this.conn.db
+      .updateTable('erasures')
+      .set({ records: JSON.stringify(records) })
+      .where('id', '=', id)
+      .execute();
   }
 
   async erasures(): Promise<ErasureRow[]> {
@@ -898,6 +927,7 @@ export class StateStore {
       requestId: Number(r.request_id),
       person: String(r.person),
       at: String(r.at_date),
+      ...(r.key_id ? { keyId: String(r.key_id) } : {}),
       records: JSON.parse(String(r.records)),
     }));
   }
@@ -937,9 +967,9 @@ export class StateStore {
 
   /**
    * Waits until every running sweep has read holds up to `holdId` before committing a batch, so
-   * that no batch committed after this returns touches the held records. A request's change (a
-   * `change:` lock: a rectification) is waited for the same way. A sweep that stops
-   * sending heartbeats (killed) is not waited for.
+   * that no batch committed after this returns touches the held records. A sweep that stops
+   * sending heartbeats (killed) is not waited for. A request run (lock `request:ID`) registers
+   * the same way, and so does a rectification (lock `change:ID`): it re-reads the holds before each store commit and confirms them after.
    */
   async waitForSweeps(
     holdId: number,
@@ -950,7 +980,7 @@ export class StateStore {
     for (;;) {
       const running = (await this.locks()).filter(
         (l) =>
-          (l.name.startsWith('sweep:') || l.name.startsWith('change:')) &&
+          (l.name.startsWith('sweep:') || l.name.startsWith('request:') || l.name.startsWith('change:')) &&
           (l.holdsSeen ?? 0) < holdId &&
           Date.now() - Date.parse(l.heartbeatAt) < staleAfter &&
           !deadOnThisHost(l.holder),

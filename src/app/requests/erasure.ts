@@ -1,8 +1,15 @@
 /** Erasure (art. 17): each record's decision, then one set-based change per table and store. */
 import type { Connection } from '../../adapters/sql/connect.js';
-import { applyChanges, deleteArchived, type StoreChange } from '../../adapters/sql/person.js';
+import {
+  anonymisedColumns,
+  applyChanges,
+  deleteArchived,
+  fingerprintColumns,
+  fingerprintOf,
+  type StoreChange,
+} from '../../adapters/sql/person.js';
 import type { ErasureRow, RequestRow, StateStore } from '../../adapters/state/state-store.js';
-import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
+import type { TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
 import { type ErasureDecision, erasureDecision } from '../../core/requests/requests.js';
@@ -10,6 +17,7 @@ import { safeMessage } from '../../core/safe-message.js';
 
 import { archiveFilesDir, foldersOf, type Project } from '../project.js';
 
+import { type CommitGuard, commitGuard } from './guard.js';
 import { basesOf, type PersonItem, ruleOf } from './person.js';
 import type { Forwarded, RunResult } from './shared.js';
 // -- erasure
@@ -31,6 +39,21 @@ export function decide(register: Register, item: PersonItem): ErasureDecision {
   });
 }
 
+/** What an erasure remembers of one record (replay, instructions, records kept for a hold). */
+type Remembered = ErasureRow['records'][number];
+
+/** The fingerprint of an item's row: its key, relations and personal columns, less what `anonymise` rewrites. */
+function fingerprint(
+  state: StateStore,
+  conn: Connection | undefined,
+  item: PersonItem,
+  rule: ReturnType<typeof ruleOf>,
+): { fp: string; cols: string[] } {
+  const changed = conn && rule ? anonymisedColumns(conn, item.table, rule) : [];
+  const cols = fingerprintColumns(item.table, changed).filter((c) => c in item.row);
+  return { fp: fingerprintOf(state.hash, item.table, item.row, cols), cols };
+}
+
 export async function erase(
   project: Project,
   state: StateStore,
@@ -40,6 +63,7 @@ export async function erase(
   archive: Connection | undefined,
   at: string,
   dryRun: boolean,
+  guard: CommitGuard = commitGuard(state, null),
 ): Promise<Pick<RunResult, 'erased' | 'kept' | 'forwarded' | 'suppressed'>> {
   const erased: {
     table: string;
@@ -49,13 +73,12 @@ export async function erase(
     store: string;
     rule?: string;
   }[] = [];
-  const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
+  const kept: NonNullable<RunResult['kept']>[number][] = [];
   const forwarded: Forwarded[] = [];
-  const changes = new Map<string, StoreChange[]>();
-  const keptKeys: { store: string; table: string; key: string; action: string }[] = [];
-  const archivedKeys = new Map<string, { store: StoreMap; table: TableMap; keys: string[] }>();
+  const remembered: Remembered[] = [];
   for (const item of items) {
     const d = decide(project.register, item);
+    const conn = conns.get(item.store.id);
     if (d.kind === 'forward') {
       forwarded.push({
         controller: item.controller?.name ?? 'unknown controller',
@@ -64,14 +87,51 @@ export async function erase(
         table: item.table.name,
         id: item.id,
       });
+      // Its fingerprint: executed on the controller's instruction only while the key is still its record.
+      if (!item.archived)
+        remembered.push({
+          store: item.store.id,
+          table: item.table.name,
+          key: item.id,
+          action: 'forward',
+          ...(item.controller?.id ? { controllerId: item.controller.id } : {}),
+          ...fingerprint(state, conn, item, undefined),
+        });
       continue;
     }
     if (d.kind === 'keep') {
-      kept.push({ table: item.table.name, id: item.id, basis: d.basis, until: d.until });
-      if (!item.archived)
-        keptKeys.push({ store: item.store.id, table: item.table.name, key: item.id, action: 'keep' });
+      // Kept for a hold or a restriction: what the erasure does once it ends, remembered with it.
+      const then =
+        d.basis === '18' || d.basis === '17(3)(e)'
+          ? decide(project.register, {
+              ...item,
+              restricted: false,
+              explanation: { ...item.explanation, holds: [] },
+            })
+          : null;
+      const after = then && then.kind !== 'keep' && then.kind !== 'forward' ? then.kind : undefined;
+      const afterRule = after === 'anonymise' ? (item.explanation.rule ?? undefined) : undefined;
+      kept.push({
+        table: item.table.name,
+        id: item.id,
+        basis: d.basis,
+        until: d.until,
+        ...(after ? { afterHold: after } : {}),
+      });
+      remembered.push({
+        store: item.store.id,
+        table: item.table.name,
+        key: item.id,
+        action: 'keep',
+        basis: d.basis,
+        ...(item.archived ? { archived: true } : {}),
+        ...(after ? { then: after } : {}),
+        ...(afterRule ? { rule: afterRule } : {}),
+        ...fingerprint(state, conn, item, ruleOf(project.register, afterRule ?? null)),
+      });
       continue;
     }
+    const rule = d.kind === 'anonymise' ? ruleOf(project.register, item.explanation.rule) : undefined;
     erased.push({
       store: item.store.id,
       table: item.table.name,
@@ -80,45 +140,59 @@ export async function erase(
       ...(item.archived ? { archived: true } : {}),
       ...(d.kind === 'anonymise' && item.explanation.rule ? { rule: item.explanation.rule } : {}),
     });
-    if (item.archived) {
-      const k = `${item.store.id}.${item.table.name}`;
-      const entry = archivedKeys.get(k) ?? { store: item.store, table: item.table, keys: [] };
-      entry.keys.push(item.id);
-      archivedKeys.set(k, entry);
-      continue;
-    }
-    const list = changes.get(item.store.id) ?? [];
-    const rule = ruleOf(project.register, item.explanation.rule);
-    let change = list.find((c) => c.table === item.table && c.action === d.kind && c.rule === rule);
-    if (!change) {
-      change = { table: item.table, action: d.kind, keys: [], ...(rule ? { rule } : {}) };
-      list.push(change);
-    }
-    (change.keys as string[]).push(item.id);
-    changes.set(item.store.id, list);
+    remembered.push({
+      store: item.store.id,
+      table: item.table.name,
+      key: item.id,
+      action: d.kind,
+      ...(item.archived ? { archived: true } : {}),
+      ...(d.kind === 'anonymise' && item.explanation.rule ? { rule: item.explanation.rule } : {}),
+      ...fingerprint(state, conn, item, rule),
+    });
   }
   if (!dryRun) {
     // What is erased is remembered first: a run killed midway is replayed whole after a restore.
-    if (erased.length || keptKeys.length)
-      await state.addErasure({
-        requestId: row.id,
-        person: row.person,
-        at,
-        records: erased
-          .map((e): ErasureRow['records'][number] => ({
-            store: e.store,
-            table: e.table,
-            key: e.id,
-            action: e.action,
-            ...(e.archived ? { archived: true } : {}),
-            ...(e.rule ? { rule: e.rule } : {}),
-          }))
-          .concat(keptKeys),
-      });
+    const erasureId = remembered.length
+      ? await state.addErasure({ requestId: row.id, person: row.person, at, records: remembered })
+      : null;
     for (const store of project.datamap.stores) {
       const conn = conns.get(store.id) as Connection;
+      // The holds in force right now: a hold or a restriction added since the decision wins.
+      const { kinds, seen } = await guard.held(store.id, at);
+      let moved = false;
+      for (let i = erased.length - 1; i >= 0; i--) {
+        const e = erased[i] as (typeof erased)[number];
+        const kind = e.store === store.id ? kinds.get(`${e.table}:${e.id}`) : undefined;
+        if (!kind) continue;
+        erased.splice(i, 1);
+        const basis = kind === 'restriction' ? '18' : '17(3)(e)';
+        kept.push({ table: e.table, id: e.id, basis, until: null, afterHold: e.action });
+        const r = remembered.find(
+          (m) => m.store === e.store && m.table === e.table && m.key === e.id && m.action === e.action,
+        ) as Remembered;
+        remembered[remembered.indexOf(r)] = { ...r, action: 'keep', basis, then: e.action };
+        moved = true;
+      }
+      if (moved && erasureId !== null) await state.updateErasure(erasureId, remembered);
+      const changes: StoreChange[] = [];
+      const archivedKeys = new Map<string, string[]>();
+      for (const e of erased) {
+        if (e.store !== store.id) continue;
+        const table = store.tables.find((t) => t.name === e.table) as TableMap;
+        if (e.archived) {
+          archivedKeys.set(e.table, [...(archivedKeys.get(e.table) ?? []), e.id]);
+          continue;
+        }
+        const rule = ruleOf(project.register, e.rule ?? null);
+        let change = changes.find((c) => c.table === table && c.action === e.action && c.rule === rule);
+        if (!change) {
+          change = { table, action: e.action, keys: [], ...(rule ? { rule } : {}) };
+          changes.push(change);
+        }
+        (change.keys as string[]).push(e.id);
+      }
       try {
-        await applyChanges(conn, store, changes.get(store.id) ?? [], {
+        await applyChanges(conn, store, changes, {
           state,
           folders: foldersOf(project),
           ...(store.suppressionList ? { suppress: { hashes: [row.person], at, reason: 'erasure' } } : {}),
@@ -131,10 +205,17 @@ export async function erase(
           { cause: error },
         );
       }
+      if (archive)
+        for (const [name, keys] of archivedKeys)
+          await deleteArchived(
+            archive,
+            store,
+            store.tables.find((t) => t.name === name) as TableMap,
+            keys,
+            archiveFilesDir(project),
+          );
+      await guard.confirm(seen);
     }
-    if (archive)
-      for (const { store, table, keys } of archivedKeys.values())
-        await deleteArchived(archive, store, table, keys, archiveFilesDir(project));
   }
   return {
     erased: erased.map(({ store: _s, rule: _r, ...e }) => e),

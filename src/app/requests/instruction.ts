@@ -1,12 +1,19 @@
 /** An erasure's forwarded records, executed on their controller's instruction. */
 import type { Connection } from '../../adapters/sql/connect.js';
-import { applyChanges, type StoreChange, statusesOf } from '../../adapters/sql/person.js';
+import {
+  applyChanges,
+  rowsByKey,
+  type StoreChange,
+  sameRecord,
+  statusesOf,
+} from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import type { StoreMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import { foldersOf, type Project } from '../project.js';
 
+import { type CommitGuard, commitGuard } from './guard.js';
 import { withPersonStores } from './person.js';
 import type { Forwarded, RunResult } from './shared.js';
 /**
@@ -21,6 +28,7 @@ export async function runOnInstruction(
   at: string,
   dryRun: boolean,
   actor: string,
+  guard: CommitGuard = commitGuard(state, null),
 ): Promise<RunResult> {
   if (row.type !== 'erasure')
     throw new RegistreError(
@@ -43,6 +51,15 @@ export async function runOnInstruction(
   }
   const erased: { table: string; id: string; action: 'delete' }[] = [];
   const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
+  const skipped: { table: string; id: string; why: string }[] = [];
+  // What the erasure remembered of each forwarded record: its fingerprint (the row as it was).
+  const remembered = new Map(
+    (await state.erasures())
+      .filter((e) => e.requestId === row.id)
+      .flatMap((e) => e.records.filter((r) => r.action === 'forward'))
+      .map((r) => [`${r.store}.${r.table}:${r.key}`, r]),
+  );
+  const ring = [...state.keyRing().keyed.values()];
   await withPersonStores(project, false, async (conns) => {
     const planned: { conn: Connection; store: StoreMap; changes: StoreChange[] }[] = [];
     for (const store of project.datamap.stores) {
@@ -50,8 +67,19 @@ export async function runOnInstruction(
       const ctx = await retentionContext(conn, project.register, project.datamap);
       const changes: StoreChange[] = [];
       for (const table of store.tables) {
-        const keys = mine.filter((f) => f.store === store.id && f.table === table.name).map((f) => f.id);
-        if (keys.length === 0 || !table.record) continue;
+        const wanted = mine.filter((f) => f.store === store.id && f.table === table.name).map((f) => f.id);
+        if (wanted.length === 0 || !table.record) continue;
+        // A key is acted on only while it is still the record forwarded: after a restore, the
+        // same id can be another person's.
+        const rows = await rowsByKey(conn, table, wanted);
+        const keys = wanted.filter((k) => {
+          const found = rows.get(k);
+          if (!found) return false;
+          const r = remembered.get(`${store.id}.${table.name}:${k}`);
+          if (sameRecord(ring, table, found, r ?? {}, row.person)) return true;
+          skipped.push({ table: table.name, id: k, why: 'the key now holds another record' });
+          return false;
+        });
         const held = await state.heldKeys(store.id, [table.name], at);
         const statuses = await statusesOf(conn, ctx, table, at, keys, held.byTable);
         const go = keys.filter(
@@ -71,21 +99,50 @@ export async function runOnInstruction(
       if (changes.length) planned.push({ conn, store, changes });
     }
     if (dryRun) return;
+    // The holds in force right before each commit: one added since wins.
+    const commits: { conn: Connection; store: StoreMap; changes: StoreChange[]; seen: number }[] = [];
+    for (const p of planned) {
+      const { kinds, seen } = await guard.held(p.store.id, at);
+      const changes = p.changes.map((c) => ({
+        ...c,
+        keys: c.keys.filter((k) => {
+          const kind = kinds.get(`${c.table.name}:${k}`);
+          if (!kind) return true;
+          const i = erased.findIndex((e) => e.table === c.table.name && e.id === k);
+          if (i >= 0) erased.splice(i, 1);
+          kept.push({
+            table: c.table.name,
+            id: k,
+            basis: kind === 'restriction' ? '18' : '17(3)(e)',
+            until: null,
+          });
+          return false;
+        }),
+      }));
+      commits.push({ ...p, changes, seen });
+    }
     // Remembered first, as an erasure is: a run killed midway is replayed whole after a restore.
     if (erased.length)
       await state.addErasure({
         requestId: row.id,
         person: row.person,
         at,
-        records: erased.map((e) => ({
-          store: mine.find((f) => f.table === e.table && f.id === e.id)?.store as string,
-          table: e.table,
-          key: e.id,
-          action: 'delete',
-        })),
+        records: erased.map((e) => {
+          const f = mine.find((m) => m.table === e.table && m.id === e.id) as Forwarded;
+          const r = remembered.get(`${f.store}.${e.table}:${e.id}`);
+          return {
+            store: f.store,
+            table: e.table,
+            key: e.id,
+            action: 'delete',
+            ...(r?.fp && r.cols ? { fp: r.fp, cols: r.cols } : {}),
+          };
+        }),
       });
-    for (const p of planned)
+    for (const p of commits) {
       await applyChanges(p.conn, p.store, p.changes, { state, folders: foldersOf(project) });
+      await guard.confirm(p.seen);
+    }
   });
   if (!dryRun) {
     await state.updateRequest(row.id, {
@@ -93,7 +150,7 @@ export async function runOnInstruction(
         ...outcome,
         instructed: [
           ...(outcome.instructed ?? []),
-          { controller: controllerId, at, erased: erased.length, kept: kept.length },
+          { controller: controllerId, at, erased: erased.length, kept: kept.length, skipped: skipped.length },
         ],
       },
     });
@@ -102,10 +159,20 @@ export async function runOnInstruction(
       person: row.person,
       controller: controllerId,
       at,
-      counts: { erased: erased.length, kept: kept.length },
+      counts: { erased: erased.length, kept: kept.length, skipped: skipped.length },
       keys: state.digest(erased.map((e) => `${e.table}:${e.id}`).join(',')),
       actor,
     });
   }
-  return { request: row.id, type: 'erasure', at, dryRun, found: mine.length, erased, kept, forwarded: [] };
+  return {
+    request: row.id,
+    type: 'erasure',
+    at,
+    dryRun,
+    found: mine.length,
+    erased,
+    kept,
+    forwarded: [],
+    ...(skipped.length ? { skipped } : {}),
+  };
 }

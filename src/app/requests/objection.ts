@@ -4,6 +4,7 @@ import { applyChanges, type StoreChange } from '../../adapters/sql/person.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { foldersOf, type Project } from '../project.js';
 
+import { type CommitGuard, commitGuard } from './guard.js';
 import { basesOf, type PersonItem } from './person.js';
 import { purposeOf, type RunOptions, type RunResult } from './shared.js';
 // -- objection
@@ -17,6 +18,7 @@ export async function object(
   at: string,
   dryRun: boolean,
   options: RunOptions,
+  guard: CommitGuard = commitGuard(state, null),
 ): Promise<Pick<RunResult, 'erased' | 'kept' | 'suppressed'>> {
   const purposeId = (row.details as { purpose?: string }).purpose as string;
   const found = purposeOf(project.register, purposeId);
@@ -64,13 +66,33 @@ export async function object(
     changes.set(item.store.id, list);
   }
   if (!dryRun)
-    for (const store of project.datamap.stores)
-      await applyChanges(conns.get(store.id) as Connection, store, changes.get(store.id) ?? [], {
+    for (const store of project.datamap.stores) {
+      // The holds in force right now: a hold or a restriction added since the decision wins.
+      const { kinds, seen } = await guard.held(store.id, at);
+      const list = (changes.get(store.id) ?? []).map((c) => {
+        const keys = c.keys.filter((k) => {
+          const kind = kinds.get(`${c.table.name}:${k}`);
+          if (!kind) return true;
+          const i = erased.findIndex((e) => e.table === c.table.name && e.id === k);
+          if (i >= 0) erased.splice(i, 1);
+          kept.push({
+            table: c.table.name,
+            id: k,
+            basis: kind === 'restriction' ? '18' : '17(3)(e)',
+            until: null,
+          });
+          return false;
+        });
+        return { ...c, keys };
+      });
+      await applyChanges(conns.get(store.id) as Connection, store, list, {
         state,
         folders: foldersOf(project),
         ...(marketing && store.suppressionList
           ? { suppress: { hashes: [row.person], at, reason: 'objection' } }
           : {}),
       });
+      await guard.confirm(seen);
+    }
   return { erased, kept, suppressed: marketing };
 }

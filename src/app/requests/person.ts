@@ -43,7 +43,7 @@ export async function personItems(
   const person = hmacHex(key, normaliseEmail(email));
   const kept = (await state.erasures())
     .filter((e) => e.person === person)
-    .flatMap((e) => e.records.filter((r) => r.action === 'keep'));
+    .flatMap((e) => e.records.filter((r) => r.action === 'keep' && !r.archived));
   const manual = manualHolds(holds);
   const items: PersonItem[] = [];
   for (const store of project.datamap.stores) {

@@ -1,13 +1,27 @@
 /** Erasure replay after a backup is restored. */
 import type { Connection } from '../../adapters/sql/connect.js';
-import { applyChanges, restoredRows, type StoreChange, statusesOf } from '../../adapters/sql/person.js';
+import { normaliseEmail } from '../../adapters/sql/explain.js';
+import {
+  applyChanges,
+  archivedRows,
+  deleteArchived,
+  identityOf,
+  restoredRows,
+  type StoreChange,
+  sameRecord,
+  statusesOf,
+} from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import { addToSuppressionList } from '../../adapters/sql/sweep.js';
-import { currentActor } from '../../adapters/state/state-store.js';
+import { currentActor, type ErasureRow } from '../../adapters/state/state-store.js';
+import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
 import type { TableMap } from '../../core/datamap/datamap-schema.js';
-import { foldersOf, openProject } from '../project.js';
+import { archiveHolds } from '../explain.js';
+import { archiveFilesDir, foldersOf, openProject } from '../project.js';
 import { openState, todayUtc } from '../stores.js';
 
+import { type AfterHold, eraseAfterHolds } from './after-hold.js';
+import { commitGuard } from './guard.js';
 import { ruleOf, withPersonStores } from './person.js';
 import { requireKey } from './shared.js';
 // ---------------------------------------------------------------------------------------------
@@ -16,84 +30,140 @@ import { requireKey } from './shared.js';
 export interface ReplayResult {
   readonly erasures: number;
   /** Records found again (restored) and erased again. */
-  readonly redone: readonly { request: number; table: string; id: string; action: string }[];
+  readonly redone: readonly {
+    request: number;
+    table: string;
+    id: string;
+    action: string;
+    archived?: boolean;
+  }[];
   /** Records found again but left: held now, or the key now belongs to someone else. */
   readonly skipped: readonly { request: number; table: string; id: string; why: string }[];
   readonly suppressed: number;
+  /** Records an erasure kept for a hold that has ended since: erased now. */
+  readonly afterHold?: AfterHold['erased'];
+  /**
+   * Erasures whose person's hash was made with a previous key and whose address did not come
+   * back: their hash cannot be made under the key in force, and no old-key hash is put back.
+   */
+  readonly notRekeyed?: number;
 }
 
 /**
  * After a database backup is restored, re-applies every past erasure: the records each one
- * removed (kept by key in the state store) that are back, checked against the person's keyed
- * hash where the table holds the address, set-based per table; held records stay held.
+ * removed (kept by key in the state store) that are back, live or in the archive store, each
+ * proven still the same record (its fingerprint, or the person's keyed hash where the table holds
+ * the address, under any key of the ring) and not held, set-based per table. The suppression
+ * list gets each person's hash under the key in force.
  */
 export async function replayErasures(
   configFile: string | undefined,
   options: { today?: string; actor?: string; dryRun?: boolean } = {},
 ): Promise<ReplayResult> {
   const at = options.today ?? todayUtc();
+  const actor = options.actor ?? currentActor();
   const project = await openProject(configFile);
   const key = requireKey(project);
   const state = await openState(project, options.dryRun ? 'read' : 'write');
+  // Registered like a request run: hold add and a restriction wait for its commits.
+  const lock = options.dryRun
+    ? null
+    : await state.lock('request:replay', 10 * 60_000, 'erasure replay').catch(async (error) => {
+        await state.close();
+        throw error;
+      });
+  const timer = lock
+    ? setInterval(() => {
+        lock.beat().catch(() => {});
+      }, 5000)
+    : null;
+  timer?.unref();
+  const guard = commitGuard(state, lock);
   try {
     const erasures = await state.erasures();
-    const redone: { request: number; table: string; id: string; action: string }[] = [];
+    const ring = [...state.keyRing().keyed.values()];
+    const current = (text: string) => hmacHex(key, text);
+    const redone: { request: number; table: string; id: string; action: string; archived?: boolean }[] = [];
     const skipped: { request: number; table: string; id: string; why: string }[] = [];
+    // Each erasure's person under the key in force: from an address found again, or its own hash
+    // when it was made with that key.
+    const rekeyed = new Map<number, string>();
+    const currentId = keyIdOf(key);
+    for (const e of erasures) if (e.keyId === currentId) rekeyed.set(e.id, e.person);
     let suppressed = 0;
-    await withPersonStores(project, false, async (conns) => {
+    let afterHold: AfterHold['erased'] = [];
+    await withPersonStores(project, !options.dryRun, async (conns, archive) => {
       for (const store of project.datamap.stores) {
         const conn = conns.get(store.id) as Connection;
         const ctx = await retentionContext(conn, project.register, project.datamap);
         // Every erased key of every erasure, by table: one look-up per table, whatever their number.
-        const wanted = new Map<
-          string,
-          {
-            table: TableMap;
-            records: { erasure: (typeof erasures)[number]; key: string; action: string; rule?: string }[];
-          }
-        >();
+        const wanted = new Map<string, { table: TableMap; records: Wanted[] }>();
         for (const erasure of erasures)
           for (const r of erasure.records) {
-            if (r.store !== store.id || r.archived || r.action === 'keep') continue;
+            if (r.store !== store.id || (r.action !== 'delete' && r.action !== 'anonymise')) continue;
             const table = store.tables.find((t) => t.name === r.table);
             if (!table) continue;
-            const entry = wanted.get(table.name) ?? { table, records: [] };
-            entry.records.push({
-              erasure,
-              key: r.key,
-              action: r.action,
-              ...(r.rule ? { rule: r.rule } : {}),
-            });
-            wanted.set(table.name, entry);
+            const name = `${r.archived ? 'archive:' : ''}${table.name}`;
+            const entry = wanted.get(name) ?? { table, records: [] };
+            entry.records.push({ erasure, r });
+            wanted.set(name, entry);
           }
+        const { kinds, seen } = options.dryRun
+          ? { kinds: new Map<string, string>(), seen: 0 }
+          : await guard.held(store.id, at);
         const changes: StoreChange[] = [];
-        for (const { table, records } of wanted.values()) {
-          const keys = [...new Set(records.map((r) => r.key))];
-          const back = await restoredRows(conn, table, keys, key);
+        const archived = new Map<string, { table: TableMap; keys: string[] }>();
+        for (const [name, { table, records }] of wanted) {
+          const inArchive = name.startsWith('archive:');
+          const keys = [...new Set(records.map((w) => w.r.key))];
+          const back = inArchive
+            ? archive
+              ? await archivedRows(archive, store, table, keys)
+              : new Map<string, Record<string, unknown>>()
+            : await restoredRows(conn, table, keys);
           if (back.size === 0) continue;
           const heldNow = await state.heldKeys(store.id, [table.name], at);
-          const verdicts = await statusesOf(conn, ctx, table, at, [...back.keys()], heldNow.byTable);
+          const verdicts = inArchive
+            ? new Map<string, string>()
+            : await statusesOf(conn, ctx, table, at, [...back.keys()], heldNow.byTable);
+          const dataHeld = inArchive ? await archiveHolds(conn, ctx, table) : () => [];
           const byAction = new Map<string, string[]>();
-          for (const r of records) {
-            if (!back.has(r.key)) continue;
-            const hash = back.get(r.key);
-            if (hash !== null && hash !== undefined && hash !== r.erasure.person) {
-              skipped.push({
-                request: r.erasure.requestId,
-                table: table.name,
-                id: r.key,
-                why: 'the key now holds another person',
-              });
+          for (const { erasure, r } of records) {
+            const row = back.get(r.key);
+            if (!row) continue;
+            const why = { request: erasure.requestId, table: table.name, id: r.key };
+            if (!sameRecord(ring, table, row, r, erasure.person)) {
+              skipped.push({ ...why, why: 'the key now holds another record' });
               continue;
             }
-            const status = verdicts.get(r.key);
+            const address = identityOf(table, row);
+            if (address !== null) rekeyed.set(erasure.id, current(normaliseEmail(address)));
+            const status = kinds.has(`${table.name}:${r.key}`)
+              ? kinds.get(`${table.name}:${r.key}`) === 'restriction'
+                ? 'restricted'
+                : 'held'
+              : inArchive
+                ? dataHeld(r.key).length
+                  ? 'held'
+                  : 'archived'
+                : verdicts.get(r.key);
             if (status === 'held' || status === 'restricted') {
-              skipped.push({ request: r.erasure.requestId, table: table.name, id: r.key, why: status });
+              skipped.push({ ...why, why: status });
               continue;
             }
             // Anonymised already (the restored copy was made after, or a sweep did it): nothing to redo.
             if (r.action === 'anonymise' && status === 'anonymised') continue;
-            redone.push({ request: r.erasure.requestId, table: table.name, id: r.key, action: r.action });
+            redone.push({
+              ...why,
+              action: inArchive ? 'delete' : r.action,
+              ...(inArchive ? { archived: true } : {}),
+            });
+            if (inArchive) {
+              const entry = archived.get(table.name) ?? { table, keys: [] };
+              entry.keys.push(r.key);
+              archived.set(table.name, entry);
+              continue;
+            }
             const signature = `${r.action}|${r.rule ?? ''}`;
             const list = byAction.get(signature) ?? [];
             list.push(r.key);
@@ -107,29 +177,59 @@ export async function replayErasures(
         }
         if (options.dryRun) continue;
         if (changes.length) await applyChanges(conn, store, changes, { state, folders: foldersOf(project) });
-        // The suppression list of the restored copy: the keyed hashes, put back as they were.
-        if (store.suppressionList)
-          await conn.db.transaction().execute(async (trx) => {
-            for (const erasure of erasures) {
-              const added = await addToSuppressionList(trx, conn.dialect, store, [erasure.person], {
-                at: erasure.at,
-                reason: 'erasure',
-              });
-              suppressed += added.length;
-            }
-          });
+        if (archive)
+          for (const { table, keys } of archived.values())
+            await deleteArchived(archive, store, table, [...new Set(keys)], archiveFilesDir(project));
+        await guard.confirm(seen);
+      }
+      // Records kept for a hold that has ended: erased now, with the erasure's decision.
+      afterHold = (
+        await eraseAfterHolds(project, state, conns, archive, at, guard, {
+          ...(options.dryRun ? { dryRun: true } : {}),
+          actor,
+        })
+      ).erased;
+      if (options.dryRun) return;
+      // The suppression list of the restored copy: each person's keyed hash under the key in force.
+      for (const store of project.datamap.stores) {
+        if (!store.suppressionList) continue;
+        const conn = conns.get(store.id) as Connection;
+        await conn.db.transaction().execute(async (trx) => {
+          for (const erasure of erasures) {
+            const hash = rekeyed.get(erasure.id);
+            if (hash === undefined) continue;
+            const added = await addToSuppressionList(trx, conn.dialect, store, [hash], {
+              at: erasure.at,
+              reason: 'erasure',
+            });
+            suppressed += added.length;
+          }
+        });
       }
     });
+    const notRekeyed = erasures.filter((e) => !rekeyed.has(e.id)).length;
     if (!options.dryRun)
       await state.audit('erasure.replay', {
         erasures: erasures.length,
         redone: redone.length,
         skipped: skipped.length,
-        keys: state.digest(redone.map((r) => `${r.table}:${r.id}`).join(',')),
-        actor: options.actor ?? currentActor(),
+        ...(afterHold.length ? { afterHold: afterHold.length } : {}),
+        keys: state.digest(redone.map((r) => `${r.archived ? 'archive:' : ''}${r.table}:${r.id}`).join(',')),
+        actor,
       });
-    return { erasures: erasures.length, redone, skipped, suppressed };
+    return {
+      erasures: erasures.length,
+      redone,
+      skipped,
+      suppressed,
+      ...(afterHold.length ? { afterHold } : {}),
+      ...(notRekeyed ? { notRekeyed } : {}),
+    };
   } finally {
+    if (timer) clearInterval(timer);
+    await lock?.release().catch(() => {});
     await state.close();
   }
 }
+
+type Wanted = { erasure: ErasureRow; r: ErasureRow['records'][number] };

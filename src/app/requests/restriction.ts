@@ -25,6 +25,9 @@ export async function restrict(
     person: row.person,
     restriction: { request: row.id },
   });
+  // Returns only once every running sweep and request run has read it, as hold add does: nothing
+  // they commit from now on touches the restricted records.
+  await state.waitForSweeps(Math.max(...ids));
   return { restricted, hold: ids[0] as number };
 }
 

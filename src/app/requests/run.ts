@@ -9,12 +9,17 @@ import { openState, todayUtc } from '../stores.js';
 
 import { writeAccess, writePortability } from './access.js';
 import { erase } from './erasure.js';
+import { commitGuard, NO_MORE_COMMITS } from './guard.js';
 import { runOnInstruction } from './instruction.js';
 import { object } from './objection.js';
 import { personItems, withPersonStores } from './person.js';
 import { rectify } from './rectification.js';
 import { restrict } from './restriction.js';
 import { NO_DATA, type RunOptions, type RunResult, requireKey, requireRequest } from './shared.js';
+
+/** The kinds of request that change the stores (and re-read the holds before each commit). */
+const CHANGES = new Set(['erasure', 'objection', 'rectification']);
+
 export async function runRequest(
   configFile: string | undefined,
   id: number,
@@ -35,10 +40,21 @@ export async function runRequest(
         await state.close();
         throw error;
       });
+  // Beats while the run works: `hold add` and a restriction wait for a live run to confirm their holds.
+  const timer = lock
+    ? setInterval(() => {
+        lock.beat().catch(() => {});
+      }, 5000)
+    : null;
+  timer?.unref();
+  const guard = commitGuard(state, lock);
   try {
     const row = await requireRequest(state, id);
+    // A run that changes no store confirms every hold at once: nobody waits for it.
+    if (lock && (options.onBehalfOf === undefined ? !CHANGES.has(row.type) : false))
+      await lock.beat(NO_MORE_COMMITS);
     if (options.onBehalfOf !== undefined)
-      return await runOnInstruction(project, state, row, options.onBehalfOf, at, dryRun, actor);
+      return await runOnInstruction(project, state, row, options.onBehalfOf, at, dryRun, actor, guard);
     if (row.status === 'done' || row.status === 'refused')
       throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is already ${row.status}`);
     if (row.status !== 'verified')
@@ -65,13 +81,17 @@ export async function runRequest(
       } else if (type === 'erasure')
         result = {
           ...base,
-          ...(await erase(project, state, row, items, conns, archive, at, dryRun)),
+          ...(await erase(project, state, row, items, conns, archive, at, dryRun, guard)),
         };
       else if (type === 'rectification')
         result = { ...base, ...(await rectify(project, state, row, items, conns, at, dryRun)) };
       else if (type === 'restriction')
         result = { ...base, ...(await restrict(state, row, items, dryRun, actor)) };
-      else result = { ...base, ...(await object(project, state, row, items, conns, at, dryRun, options)) };
+      else
+        result = {
+          ...base,
+          ...(await object(project, state, row, items, conns, at, dryRun, options, guard)),
+        };
       if (items.length === 0) result = { ...result, message: NO_DATA };
       if (!dryRun) {
         const counts = {
@@ -108,6 +128,7 @@ export async function runRequest(
       return result;
     });
   } finally {
+    if (timer) clearInterval(timer);
     await lock?.release().catch(() => {});
     await state.close();
   }

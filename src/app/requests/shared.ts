@@ -117,7 +117,16 @@ export interface RunResult {
     action: 'delete' | 'anonymise';
     archived?: boolean;
   }[];
-  readonly kept?: readonly { table: string; id: string; basis: string; until: string | null }[];
+  readonly kept?: readonly {
+    table: string;
+    id: string;
+    basis: string;
+    until: string | null;
+    /** Kept for a hold or a restriction: erased so once it ends (the sweep, erasure replay). */
+    afterHold?: 'delete' | 'anonymise';
+  }[];
+  /** Remembered records left alone: the key now holds another record, or a hold covers it. */
+  readonly skipped?: readonly { table: string; id: string; why: string }[];
   readonly forwarded?: readonly Forwarded[];
   readonly rectified?: readonly { table: string; id: string; fields: readonly string[] }[];
   readonly unchanged?: readonly { table: string; id: string; basis: string; fields?: readonly string[] }[];
