@@ -4,17 +4,16 @@
  * action, one transaction per store, files removed once the change is committed).
  */
 import { join } from 'node:path';
-import { hmacHex } from '../../core/audit/keys.js';
 import { columnOf, tableOfRecord } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
+import { personHash } from '../../core/identity.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 import { fileInside, removeFile } from '../files/record-files.js';
 import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection } from './connect.js';
 import { inKeys } from './dialect.js';
-import { normaliseEmail } from './explain.js';
 import { sql } from './kysely.js';
 import { verdictQuery } from './plan.js';
 import { loadRows } from './records.js';
@@ -261,10 +260,7 @@ export async function restoredRows(
   return new Map(
     rows.map((r) => {
       const address = identity ? r[identity] : null;
-      return [
-        String(r[table.primaryKey]),
-        typeof address === 'string' ? hmacHex(key, normaliseEmail(address)) : null,
-      ];
+      return [String(r[table.primaryKey]), typeof address === 'string' ? personHash(key, address) : null];
     }),
   );
 }

@@ -2,9 +2,9 @@
 import { randomInt } from 'node:crypto';
 import { sendMail } from '../../adapters/mail/mailer.js';
 import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
-import { hmacHex } from '../../core/audit/keys.js';
 import { columnOfField } from '../../core/datamap/columns.js';
 import { RegistreError } from '../../core/errors.js';
+import { personHash } from '../../core/identity.js';
 import {
   CODE_ATTEMPTS,
   CODE_TTL_MINUTES,
@@ -95,7 +95,7 @@ export async function openRequest(
         );
       details.set = set;
     }
-    const person = hmacHex(key, email);
+    const person = personHash(key, email);
     const duplicate = (await state.requests({ person })).find(
       (r) => r.type === type && isOpen(r.status as RequestStatus),
     );
