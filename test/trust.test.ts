@@ -295,7 +295,9 @@ describe('4. the index a search by normalised address needs', () => {
     await withShop(config, (conn) => sql`DROP INDEX customers_email_norm_idx`.execute(conn.db));
     const warnings = (await runCheck(config)).issues.filter((i) => i.code === 'W_MISSING_INDEX');
     expect(warnings.map((w) => w.message)).toEqual([
-      expect.stringContaining('CREATE INDEX customers_email_norm_idx ON customers (lower(trim(email)));'),
+      expect.stringContaining(
+        'CREATE INDEX "customers_email_norm_idx" ON "customers" (lower(trim("email", char(9, 10,',
+      ),
     ]);
   });
 });

@@ -2,6 +2,7 @@
 import { loadDataMap, loadRegister, readConfig } from '../adapters/files/config-files.js';
 import { datamapPathOf, registerPathOf } from '../adapters/files/config-paths.js';
 import { connect, resolveUrl } from '../adapters/sql/connect.js';
+import { normalisedIndexSql, servesIdentitySearch } from '../adapters/sql/dialect.js';
 import { introspect, invalidValues } from '../adapters/sql/introspect.js';
 import { columnsToValidate, compareSchema, type InvalidValues } from '../core/datamap/schema-check.js';
 import { RegistreError } from '../core/errors.js';
@@ -66,7 +67,16 @@ export async function runCheck(configFile: string | undefined): Promise<CheckRep
         for (const [k, v] of await invalidValues(conn, table.name, table.primaryKey, columns))
           invalid.set(k, v);
       }
-      issues.push(...compareSchema(register, datamap, store, live, { invalid, folders }));
+      issues.push(
+        ...compareSchema(register, datamap, store, live, {
+          invalid,
+          folders,
+          identityIndex: {
+            serves: (definition, column) => servesIdentitySearch(conn.dialect, definition, column),
+            create: (table, column) => normalisedIndexSql(conn.dialect, table, column),
+          },
+        }),
+      );
       stores.push({ store: store.id, label: conn.label, tables: live.tables.length });
     } finally {
       await conn.close();

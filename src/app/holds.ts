@@ -6,6 +6,7 @@ import { loadRows } from '../adapters/sql/records.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
 import { currentActor, type HoldCase, holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { RegistreError } from '../core/errors.js';
+import { personHash } from '../core/identity.js';
 import { requireDateInput } from '../core/retention/calendar.js';
 import { openProject, type Project, withStore } from './project.js';
 import { openArchive, openState, todayUtc, withState } from './stores.js';
@@ -80,10 +81,8 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
           ? 'no record of this person in the stores or the archive'
           : `no table "${options.table}" in the data map`,
       );
-    const person =
-      options.email !== undefined
-        ? state.digest(`person\u0000${options.email.trim().toLowerCase()}`)
-        : undefined;
+    // One keyed hash names a person everywhere (requests, erasures, the suppression list).
+    const person = options.email !== undefined && key ? personHash(key, options.email) : undefined;
     const ids = await recordHold(
       state,
       found.map((r) => ({ store: r.store, table: r.table, key: r.id })),

@@ -795,11 +795,18 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       return error.code === 'E_USAGE' ? 2 : 1;
     }
     const verbose = argv.includes('--verbose');
-    // A database's message can quote a value of a row (an address): quoted parts are left out.
+    // A database's message can quote a value of a row (an address): its code and a fixed text.
     io.err(
       `registre: unexpected error: ${safeMessage(error)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
     );
-    if (verbose) io.err(`${(error as Error).stack ?? ''}\n`);
+    // The stack's frames, not its first lines: they repeat the message.
+    if (verbose)
+      io.err(
+        `${((error as Error).stack ?? '')
+          .split('\n')
+          .filter((line) => /^\s+at /.test(line))
+          .join('\n')}\n`,
+      );
     return 1;
   }
 }

@@ -44,13 +44,9 @@ export async function sendMail(
       const info = await transport.sendMail(envelope);
       return { via: 'smtp', messageId: String(info.messageId) };
     } catch (error) {
-      throw new RegistreError(
-        'E_MAIL',
-        `the SMTP server refused or could not be reached: ${safeMessage(error)}`,
-        {
-          cause: error,
-        },
-      );
+      // The server's reply quotes the recipient (`550 5.1.1 <person@…>: …`): its code and a fixed
+      // text only, and not the error itself as a cause, which a caller could print.
+      throw new RegistreError('E_MAIL', `the message could not be sent: ${safeMessage(error)}`);
     } finally {
       transport.close();
     }

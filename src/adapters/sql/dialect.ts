@@ -2,6 +2,7 @@
 
 import type { Anonymisation } from '../../core/datamap/datamap-schema.js';
 import type { ShopColumnType } from '../../core/demo/shop-model.js';
+import { IDENTITY_TRIM } from '../../core/identity.js';
 import { addDuration, MAX_AMOUNT } from '../../core/retention/calendar.js';
 import type { Dialect } from './connect.js';
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from './kysely.js';
@@ -10,10 +11,42 @@ export function quote(dialect: Dialect, name: string): string {
   return dialect === 'mysql' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The index that serves a search by normalised identity (lower(trim(column))). */
+/**
+ * An identity column as a search compares it: stripped of `IDENTITY_TRIM` at both ends, ASCII
+ * letters lower-cased (SQLite's `lower()`, PostgreSQL's under the "C" collation: the same on every
+ * database whatever its locale), compared byte for byte (MariaDB: a binary collation, never
+ * `_general_ci`, which takes `jerome` for `jérôme`). Its candidates are `identitySpellings`, and
+ * what it finds is checked against `normaliseEmail` in TypeScript: the two agree exactly.
+ * SQLite and PostgreSQL index this expression; MariaDB has no expression indexes.
+ */
+export function identitySql(dialect: Dialect, column: string): string {
+  const ref = quote(dialect, column);
+  if (dialect === 'sqlite') return `lower(trim(${ref}, char(${IDENTITY_TRIM.join(', ')})))`;
+  const hex = (cp: number) => cp.toString(16).toUpperCase().padStart(4, '0');
+  if (dialect === 'postgres')
+    return `lower(btrim(${ref}, E'${IDENTITY_TRIM.map((cp) => `\\u${hex(cp)}`).join('')}') COLLATE "C")`;
+  const set = `[${IDENTITY_TRIM.map((cp) => `\\\\x{${hex(cp)}}`).join('')}]`;
+  return `CONVERT(LOWER(REGEXP_REPLACE(${ref}, '^${set}+|${set}+$', '')) USING utf8mb4) COLLATE utf8mb4_bin`;
+}
+
+/** The index that serves a search by normalised identity (`identitySql`). */
 export function normalisedIndexSql(dialect: Dialect, table: string, column: string): string {
   const name = quote(dialect, `${table}_${column}_norm_idx`);
-  return `CREATE INDEX ${name} ON ${quote(dialect, table)} (lower(trim(${quote(dialect, column)})))`;
+  return `CREATE INDEX ${name} ON ${quote(dialect, table)} (${identitySql(dialect, column)})`;
+}
+
+/**
+ * Whether an index definition (as `introspect` gives it: lower-cased, without quotes and white
+ * space) serves `identitySql` of `column`. PostgreSQL prints its own form of the expression.
+ */
+export function servesIdentitySearch(dialect: Dialect, definition: string, column: string): boolean {
+  if (dialect === 'postgres')
+    return definition.includes(`lower((btrim(${column},`) && definition.includes('collatec))');
+  return definition.includes(
+    identitySql(dialect, column)
+      .toLowerCase()
+      .replace(/["`\s]/g, ''),
+  );
 }
 
 /** The column type each dialect stores a reference-shop column as. */

@@ -2,14 +2,15 @@
  * `explain`: why a record is still here, or why it is due. The record and the related records its
  * rules read are loaded, evaluated by the pure evaluator, and its holds looked up in the store.
  */
-import { createHmac } from 'node:crypto';
 import { columnOf, tableOfRecord } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
+import { identitySpellings, normaliseEmail, personHash } from '../../core/identity.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { DateExpr, Keep } from '../../core/register/register-schema.js';
 import { evaluateRecord, type HoldReason, type RecordStatus } from '../../core/retention/retention.js';
-import type { Connection } from './connect.js';
+import type { Connection, Dialect } from './connect.js';
+import { identitySql } from './dialect.js';
 import { listTables } from './introspect.js';
 import { sql } from './kysely.js';
 import { loadRecord, loadRows } from './records.js';
@@ -139,9 +140,7 @@ export async function explainRecord(
   };
 }
 
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+export { normaliseEmail } from '../../core/identity.js';
 
 export interface PersonRecord {
   readonly table: TableMap;
@@ -151,8 +150,51 @@ export interface PersonRecord {
 }
 
 /** An identity column compared after normalisation, on the column's side too (in SQL). */
-export function normalisedIdentity(column: string) {
-  return sql`lower(trim(${sql.ref(column)}))`;
+export function normalisedIdentity(dialect: Dialect, column: string) {
+  return sql.raw(identitySql(dialect, column));
+}
+
+/**
+ * The rows of `table` whose `column` holds `address` (normalised): looked up by the spellings an
+ * index finds (`identitySpellings`), then checked exactly against the normalisation in TypeScript.
+ */
+async function rowsOfAddress(
+  conn: Connection,
+  table: string,
+  column: string,
+  address: string,
+): Promise<Record<string, unknown>[]> {
+  const spellings = identitySpellings(address);
+  const rows: Record<string, unknown>[] = [];
+  if (spellings === undefined)
+    // Too many spellings (many non-ASCII letters): the whole column is read.
+    rows.push(...((await conn.db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[]));
+  else
+    for (let i = 0; i < spellings.length; i += 256)
+      rows.push(
+        ...((await conn.db
+          .selectFrom(table)
+          .selectAll()
+          .where(normalisedIdentity(conn.dialect, column), 'in', spellings.slice(i, i + 256))
+          .execute()) as Record<string, unknown>[]),
+      );
+  return rows.filter((r) => typeof r[column] === 'string' && normaliseEmail(r[column]) === address);
+}
+
+/** Whether a row holds the person's address (or its keyed hash) in one of its identity columns. */
+function holdsAddress(
+  table: TableMap,
+  row: Record<string, unknown>,
+  address: string,
+  hmacKey?: Buffer,
+): boolean {
+  return Object.entries(table.columns).some(([column, spec]) => {
+    const c = columnOf(spec);
+    const value = row[column];
+    if (c.identity !== 'email' || typeof value !== 'string') return false;
+    if (c.hashed) return hmacKey !== undefined && value === personHash(hmacKey, address);
+    return normaliseEmail(value) === address;
+  });
 }
 
 /**
@@ -179,23 +221,14 @@ export async function findPerson(
       if (c.identity !== 'email') continue;
       if (c.hashed) {
         if (!hmacKey) continue;
-        const value = createHmac('sha256', hmacKey).update(address).digest('hex');
+        const value = personHash(hmacKey, address);
         for (const row of await loadRows(conn, table.name, column, value)) queue.push({ table, row });
         continue;
       }
-      const rows = (await conn.db
-        .selectFrom(table.name)
-        .selectAll()
-        .where(normalisedIdentity(column), '=', address)
-        .execute()) as Record<string, unknown>[];
-      for (const row of rows) queue.push({ table, row });
+      for (const row of await rowsOfAddress(conn, table.name, column, address)) queue.push({ table, row });
       const archived = archiveTables.get(`${store.id}__${table.name}`);
       if (archive && archived?.columns.some((col: { name: string }) => col.name === column)) {
-        const found = (await archive.db
-          .selectFrom(archived.name)
-          .selectAll()
-          .where(normalisedIdentity(column), '=', address)
-          .execute()) as Record<string, unknown>[];
+        const found = await rowsOfAddress(archive, archived.name, column, address);
         for (const row of found)
           queue.push({
             table,
@@ -215,6 +248,12 @@ export async function findPerson(
     const key = `${archived ? 'archive:' : ''}${table.name}:${id}`;
     if (seen.has(key)) continue;
     seen.set(key, { table, id, ...(archived ? { archived } : {}) });
+    // An archived row's key may since name someone else's live row (a reused id): what hangs
+    // from that key in the live tables is then theirs, not this person's (issue 18, item 7).
+    if (archived) {
+      const [live] = await loadRows(conn, table.name, table.primaryKey, row[table.primaryKey]);
+      if (live && !holdsAddress(table, live, address, hmacKey)) continue;
+    }
     const record = table.record ? findRecord(ctx.register, table.record) : undefined;
     for (const [rel, relation] of Object.entries(record?.relations ?? {})) {
       if (!relation.many) continue;

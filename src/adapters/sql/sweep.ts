@@ -10,11 +10,11 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../../core/audit/audit-chain.js';
-import { hmacHex } from '../../core/audit/keys.js';
 import { csvCell } from '../../core/csv.js';
 import { columnOf, columnOfField } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
+import { personHash } from '../../core/identity.js';
 import { suppressionOf } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 import { toCalendarDate } from '../../core/retention/calendar.js';
@@ -22,7 +22,6 @@ import { fileInside, moveFile, removeFile } from '../files/record-files.js';
 import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection, Dialect } from './connect.js';
 import { anonymiseColumnSql, inKeys, MAX_BOUND_KEYS, quote, rowsPerInsert } from './dialect.js';
-import { normaliseEmail } from './explain.js';
 import { listTables } from './introspect.js';
 import { type Kysely, type RawBuilder, sql } from './kysely.js';
 import {
@@ -189,14 +188,15 @@ async function suppress(
     listed
       .map((r) => r[column])
       .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
-      .map((v) => hmacHex(key, normaliseEmail(v))),
+      .map((v) => personHash(key, v)),
     { at: options.at, reason: 'unsubscribe' },
   );
 }
 
 /**
- * Puts keyed hashes (of normalised addresses) on the store's suppression list, once each; `reason`
- * goes in the list's reason column when the data map names one. Returns the hashes added.
+ * Puts keyed hashes (of normalised addresses) on the store's suppression list, once each, dated
+ * `at` (an older entry of the same hash is renewed); `reason` goes in the list's reason column
+ * when the data map names one. Returns the hashes added.
  */
 export async function addToSuppressionList(
   trx: Db,
@@ -221,12 +221,23 @@ export async function addToSuppressionList(
       .where(inKeys(dialect, sql.ref(list.column), part))
       .execute())
       existing.add(String((r as { h: unknown }).h));
+  // The sweep's date, not the clock: the same sweep gives the same rows, however often it is run.
+  const stamp = `${options.at} 00:00:00`;
+  // An address already listed gets its entry dated today: an older one would expire under the
+  // list's own rule, in this very sweep perhaps, and nothing would put it back (rule 13).
+  const timestamp = list.timestamp;
+  if (timestamp && existing.size > 0)
+    for (const part of chunks([...existing], keysPerStatement(dialect)))
+      await trx
+        .updateTable(list.table)
+        .set({ [timestamp]: stamp })
+        .where(inKeys(dialect, sql.ref(list.column), part))
+        .where(sql.ref(timestamp), '<', stamp)
+        .execute();
   const missing = hashes.filter((h) => !existing.has(h));
   if (missing.length === 0) return [];
   const listTable = store.tables.find((t) => t.name === list.table);
   const ids = listTable ? await nextIds(trx, list.table, listTable.primaryKey, missing.length) : [];
-  // The sweep's date, not the clock: the same sweep gives the same rows, however often it is run.
-  const stamp = `${options.at} 00:00:00`;
   for (const part of chunks(
     missing.map((h, i) => ({ h, id: ids[i] })),
     500,

@@ -2,8 +2,8 @@
 import { randomInt } from 'node:crypto';
 import { sendMail } from '../../adapters/mail/mailer.js';
 import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
-import { hmacHex } from '../../core/audit/keys.js';
 import { RegistreError } from '../../core/errors.js';
+import { personHash } from '../../core/identity.js';
 import { checkRectification } from '../../core/requests/rectification.js';
 import {
   CODE_ATTEMPTS,
@@ -76,7 +76,7 @@ export async function openRequest(
     }
     if (type === 'rectification')
       details.set = checkRectification(parseSettings(options.set ?? []), project.register, project.datamap);
-    const person = hmacHex(key, email);
+    const person = personHash(key, email);
     const duplicate = (await state.requests({ person })).find(
       (r) => r.type === type && isOpen(r.status as RequestStatus),
     );

@@ -1,11 +1,11 @@
 /** The person's records, as `explain` sees them, and the stores opened for one request. */
 import type { Connection } from '../../adapters/sql/connect.js';
-import { type Explanation, explainRecord, findPerson, normaliseEmail } from '../../adapters/sql/explain.js';
+import { type Explanation, explainRecord, findPerson } from '../../adapters/sql/explain.js';
 import { archivedRows, controllerOf, rowsByKey } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import type { StateStore } from '../../adapters/state/state-store.js';
-import { hmacHex } from '../../core/audit/keys.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
+import { personHash } from '../../core/identity.js';
 import type { Register } from '../../core/register/register-load.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 
@@ -40,7 +40,7 @@ export async function personItems(
   archive: Connection | undefined,
 ): Promise<PersonItem[]> {
   const holds = await state.holds({ at });
-  const person = hmacHex(key, normaliseEmail(email));
+  const person = personHash(key, email);
   const kept = (await state.erasures())
     .filter((e) => e.person === person)
     .flatMap((e) => e.records.filter((r) => r.action === 'keep' && !r.archived));

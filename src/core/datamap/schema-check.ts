@@ -205,6 +205,14 @@ export interface CompareOptions {
   readonly invalid?: ReadonlyMap<string, InvalidValues>;
   /** Folders the configuration declares for file columns. */
   readonly folders?: readonly string[];
+  /**
+   * The index a search by normalised address needs, as the store's dialect writes it: whether an
+   * index definition serves it, and its CREATE INDEX.
+   */
+  readonly identityIndex?: {
+    serves(definition: string, column: string): boolean;
+    create(table: string, column: string): string;
+  };
 }
 
 export function compareSchema(
@@ -340,15 +348,18 @@ export function compareSchema(
       const spec = table.columns[column];
       const c = spec === undefined ? undefined : columnOf(spec);
       if (c?.identity === 'email' && !c.hashed && liveTable.indexDefinitions !== undefined) {
-        // A person is found by lower(trim(column)): a plain index does not serve that.
-        const served = liveTable.indexDefinitions.some(
-          (d) => d.includes(`lower(trim(${column}))`) || d.includes(`lower(trim(bothfrom${column}))`),
+        // A person is found by the normalised value: a plain index does not serve that.
+        const index = options.identityIndex;
+        const served = liveTable.indexDefinitions.some((d) =>
+          index
+            ? index.serves(d, column)
+            : d.includes(`lower(trim(${column}))`) || d.includes(`lower(trim(bothfrom${column}))`),
         );
         if (!served)
           push(
             'warning',
             'W_MISSING_INDEX',
-            `column "${store.id}.${tableName}.${column}" identifies people, who are found by its normalised value, and no index serves that: CREATE INDEX ${tableName}_${column}_norm_idx ON ${tableName} (lower(trim(${column})));`,
+            `column "${store.id}.${tableName}.${column}" identifies people, who are found by its normalised value, and no index serves that: ${index ? index.create(tableName, column) : `CREATE INDEX ${tableName}_${column}_norm_idx ON ${tableName} (lower(trim(${column})))`};`,
             at(table, 'columns', column),
           );
         continue;
