@@ -37,14 +37,19 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
     await first.addHolds([{ store: 'shop', table: 'orders', key: '7' }], { reason: 'case 1' });
     // A migration's record gone (an interrupted migration, a hand-edited table), and the column
     // its step adds with it: the fast path must not take the store as up to date.
-    await sql`DELETE FROM registre_migrations WHERE name = '0004_requests'`.execute(first.conn.db);
+    // The last one (Kysely refuses a gap before a recorded migration).
+    const names = (
+      await sql<{ name: string }>`SELECT name FROM registre_migrations ORDER BY name`.execute(first.conn.db)
+    ).rows;
+    const last = names[names.length - 1]?.name as string;
+    await sql`DELETE FROM registre_migrations WHERE name = ${last}`.execute(first.conn.db);
     await first.close();
     const again = await StateStore.open(url, dir);
     try {
       const { rows } = await sql<{
         name: string;
       }>`SELECT name FROM registre_migrations ORDER BY name`.execute(again.conn.db);
-      expect(rows.map((r) => r.name)).toContain('0004_requests');
+      expect(rows.map((r) => r.name)).toContain(last);
       expect(await again.auditEntries()).toHaveLength(1);
       expect(await again.holds()).toMatchObject([{ table: 'orders', key: '7' }]);
     } finally {

@@ -218,7 +218,27 @@ export async function runHoldRelease(
 }
 
 /** Releases a hold case and logs it (`hold.release`, with every row it held). */
-export async function releaseHoldCase(state: StateStore, id: number, actor: string): Promise<HoldCase> {
+export async function releaseHoldCase(
+  state: StateStore,
+  id: number,
+  actor: string,
+  options: { lift?: boolean } = {},
+): Promise<HoldCase> {
+  // A restriction (art. 18) ends with its request's lift, logged as such (request.lift).
+  if (!options.lift) {
+    const restriction = (await state.holds({ includeReleased: true, caseId: id })).some(
+      (h) => h.kind === 'restriction',
+    );
+    if (restriction) {
+      const request = (await state.requests()).find(
+        (r) => r.type === 'restriction' && (r.outcome as { hold?: number } | null)?.hold === id,
+      );
+      throw new RegistreError(
+        'E_RESTRICTION',
+        `hold ${id} is a restriction of processing (art. 18)${request ? ` of request ${request.id}` : ''}: it is not released as a hold; lift it with registre request restriction lift ${request?.id ?? 'ID'}`,
+      );
+    }
+  }
   return state.releaseHold(id, (hold) => ({
     case: hold.id,
     holds: hold.records.map((r) => r.hold),

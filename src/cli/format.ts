@@ -106,7 +106,11 @@ export function formatRequest(r: RequestView): string {
       : r.overdue
         ? `, ${-r.daysLeft} day(s) late`
         : `, ${r.daysLeft} day(s) left`;
-  return `request ${r.id}: ${r.type}, ${r.status}, received ${r.received}, due ${r.due}${left}${r.purpose ? `, purpose ${r.purpose}` : ''}${r.extended ? `, extended ${r.extended.months} month(s): ${r.extended.reason}` : ''}${r.refused ? `, refused: ${r.refused}` : ''}\n`;
+  return `request ${r.id}: ${r.type}, ${r.status}, received ${r.received}, due ${r.due}${left}${r.purpose ? `, purpose ${r.purpose}` : ''}${r.extended ? `, extended ${r.extended.months} month(s): ${r.extended.reason}` : ''}${r.refused ? `, refused: ${r.refused}` : ''}${r.lifted ? `, lifted ${r.lifted.slice(0, 10)}` : ''}${
+    r.code?.via === 'failed'
+      ? `, the identity code could not be sent: send it again (request send-code ${r.id})`
+      : ''
+  }\n`;
 }
 
 export function formatRequests(list: readonly RequestView[]): string {
@@ -118,6 +122,7 @@ export function formatRun(r: RunResult): string {
     `request ${r.request} (${r.type}) ${r.dryRun ? 'dry run on' : 'carried out on'} ${r.at}: ${r.found} record(s) found`,
   ];
   if (r.message) lines.push(r.message);
+  if (r.resumed) lines.push('  completes a run that was interrupted after its intent was logged');
   for (const f of r.files ?? []) lines.push(`  wrote ${f}`);
   for (const e of r.erased ?? [])
     lines.push(

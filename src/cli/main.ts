@@ -432,9 +432,15 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         io.out(
           opts.json
             ? `${JSON.stringify({ id: opened.id, type: opened.type, status: opened.status, received: opened.received, due: opened.due })}\n`
-            : `${formatRequest(opened)}the identity code was sent to the address (valid 15 minutes)\n`,
+            : `${formatRequest(opened)}${
+                opened.code?.via === 'failed'
+                  ? `the request is recorded, but its identity code could not be sent (the mail server refused it or could not be reached): send it with registre request send-code ${opened.id}`
+                  : opened.code?.via === 'outbox'
+                    ? 'the identity code was written to the outbox, not sent: no mail server is configured (mail.smtp) (valid 15 minutes)'
+                    : 'the identity code was sent to the address (valid 15 minutes)'
+              }\n`,
         );
-        setExit(0);
+        setExit(opened.code?.via === 'failed' ? 1 : 0);
       },
     );
   request
@@ -443,8 +449,10 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .argument('<id>', 'the request')
     .action(async (id: string) => {
       const { parseRequestId, resendCode } = await requests();
-      await resendCode(program.opts().config, parseRequestId(id));
-      io.out(`request ${id}: a new code was sent\n`);
+      const sent = await resendCode(program.opts().config, parseRequestId(id), {});
+      io.out(
+        `request ${id}: a new code was ${sent.code?.via === 'outbox' ? 'written to the outbox (no mail server is configured)' : 'sent'} (${sent.code?.sent ?? 0} of 3 codes a request may be sent)\n`,
+      );
       setExit(0);
     });
   request

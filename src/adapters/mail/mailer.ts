@@ -3,7 +3,7 @@
  * file outbox, one `.eml` file per message (the demo and the tests read it). nodemailer composes
  * the message in both cases, so the outbox holds exactly what SMTP would have sent.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { ConfigFile } from '../../core/config.js';
@@ -14,6 +14,8 @@ export interface Message {
   readonly to: string;
   readonly subject: string;
   readonly text: string;
+  /** In the outbox file's name (letters and digits, `-`): what it is, e.g. `request-12-code`. */
+  readonly tag?: string;
 }
 
 export interface Sent {
@@ -56,7 +58,29 @@ export async function sendMail(
   const dir = resolve(baseDir, mail?.outbox ?? '.registre/outbox');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const id = String(info.messageId).replace(/[^A-Za-z0-9.-]/g, '');
-  const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}.eml`);
+  const tag = message.tag ? `${message.tag.replace(/[^A-Za-z0-9-]/g, '')}-` : '';
+  const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${tag}${id}.eml`);
   writeFileSync(path, info.message as Buffer, { mode: 0o600 });
   return { via: path, messageId: String(info.messageId) };
+}
+
+/** The outbox's files whose name carries `tag` (oldest first), as written by `sendMail`. */
+export function outboxFiles(mail: ConfigFile['mail'], baseDir: string, tag: RegExp): string[] {
+  if (mail?.smtp) return [];
+  const dir = resolve(baseDir, mail?.outbox ?? '.registre/outbox');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.eml') && tag.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+/** Removes a message from the outbox (a code once used, replaced or expired). */
+export function removeFromOutbox(path: string): void {
+  rmSync(path, { force: true });
 }

@@ -14,6 +14,7 @@ import {
 } from '../../core/audit/audit-chain.js';
 import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
 import { RegistreError } from '../../core/errors.js';
+import type { RequestChange } from '../../core/requests/lifecycle.js';
 import { parseStoreUrl } from '../../core/store-url.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/connect.js';
 import { tableNames } from '../sql/introspect.js';
@@ -191,6 +192,20 @@ function migrations(schema: string | undefined): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_h1_request_mac': {
+      async up(db: AnyDb) {
+        // A request's row and an erasure's carry a keyed MAC, checked before use: a row edited
+        // by hand (set to verified, another address) is refused. `version` moves with each
+        // change, the condition of the next; `codes`, `code_sent_at`: the limits of new codes;
+        // `mail`: how the last code went (smtp, outbox, failed).
+        await addColumnOnce(db, schema, 'requests', 'mac', 'text');
+        await addColumnOnce(db, schema, 'requests', 'version', 'integer');
+        await addColumnOnce(db, schema, 'requests', 'codes', 'integer');
+        await addColumnOnce(db, schema, 'requests', 'code_sent_at', 'text');
+        await addColumnOnce(db, schema, 'requests', 'mail', 'varchar(16)');
+        await addColumnOnce(db, schema, 'erasures', 'mac', 'text');
+      },
+    },
     '0005_h4_erasure_key': {
       async up(db: AnyDb) {
         // The key an erasure's person hash was made with: after a key rotation, replay puts the
@@ -218,6 +233,42 @@ export interface RequestRow {
   readonly outcome: Record<string, unknown> | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Codes sent (failed sends not counted), the last one's time, and how it went. */
+  readonly codes: number;
+  readonly codeSentAt: string | null;
+  readonly mail: 'smtp' | 'outbox' | 'failed' | null;
+  /** Moves with each change: the condition of the next one. */
+  readonly version: number;
+  /** The keyed MAC of the row (`keyId:hex`), checked each time it is read. */
+  readonly mac: string | null;
+}
+
+/** The fields a request's MAC covers, in order: every column but the MAC and the timestamps. */
+function requestMacText(r: Omit<RequestRow, 'mac' | 'createdAt' | 'updatedAt'>): string {
+  return JSON.stringify([
+    'registre request',
+    r.id,
+    r.type,
+    r.status,
+    r.email,
+    r.person,
+    r.received,
+    r.due,
+    r.extendedMonths,
+    r.details,
+    r.codeHash,
+    r.codeExpiresAt,
+    r.attempts,
+    r.outcome,
+    r.codes,
+    r.codeSentAt,
+    r.mail,
+    r.version,
+  ]);
+}
+
+function erasureMacText(e: Omit<ErasureRow, 'mac'>): string {
+  return JSON.stringify(['registre erasure', e.id, e.requestId, e.person, e.at, e.keyId ?? null, e.records]);
 }
 
 export interface ErasureRow {
@@ -246,6 +297,21 @@ export interface ErasureRow {
     erasedOn?: string;
     controllerId?: string;
   }[];
+  /** The keyed MAC of the row, checked each time it is read. */
+  readonly mac?: string | null;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row as the driver returns it
+function erasureOf(r: any): ErasureRow {
+  return {
+    id: Number(r.id),
+    requestId: Number(r.request_id),
+    person: String(r.person),
+    at: String(r.at_date),
+    ...(r.key_id ? { keyId: String(r.key_id) } : {}),
+    records: JSON.parse(String(r.records)),
+    mac: r.mac ?? null,
+  };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a row as the driver returns it
@@ -266,6 +332,11 @@ function requestOf(r: any): RequestRow {
     outcome: r.outcome === null || r.outcome === undefined ? null : JSON.parse(String(r.outcome)),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
+    codes: Number(r.codes ?? 0),
+    codeSentAt: r.code_sent_at ?? null,
+    mail: r.mail ?? null,
+    version: Number(r.version ?? 0),
+    mac: r.mac ?? null,
   };
 }
 
@@ -376,6 +447,7 @@ export class StateStore {
   /** Opens (creating it if needed) and migrates the state store. */
   static async open(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
     const conn = await connect('state', resolveUrl('state', url), { baseDir, create: true, private: true });
+    let sealing = false;
     if (!(await migrated(conn))) {
       // On PostgreSQL, the migrator and the migrations look in the store's own schema only: by
       // default Kysely's take a registre_migrations of any schema of the server as this one's.
@@ -390,7 +462,9 @@ export class StateStore {
         migrationLockTableName: 'registre_migrations_lock',
         ...(schema ? { migrationTableSchema: schema } : {}),
       });
-      const { error } = await migrator.migrateToLatest();
+      const { error, results } = await migrator.migrateToLatest();
+      sealing =
+        results?.some((r) => r.migrationName === '0005_h1_request_mac' && r.status === 'Success') ?? false;
       if (error) {
         await conn.close();
         throw new RegistreError(
@@ -401,7 +475,9 @@ export class StateStore {
       }
     }
     if (keys.checkpoint) await ensureCheckpointTable(keys.checkpoint);
-    return new StateStore(conn, keys);
+    const store = new StateStore(conn, keys);
+    if (sealing) await store.sealUnsealed();
+    return store;
   }
 
   /**
@@ -814,67 +890,227 @@ export class StateStore {
     }));
   }
 
-  /** Opens a request: its id is the next one, whichever process asks. */
+  /** A row's keyed MAC (`keyId:hex`; `none:` and a plain SHA-256 in a store without a key). */
+  private seal(text: string): string {
+    const key = this.keys.key;
+    if (!key) return `none:${createHash('sha256').update(text).digest('hex')}`;
+    return `${keyIdOf(key)}:${hmacHex(key, text)}`;
+  }
+
+  /**
+   * Whether `mac` seals `text` under a key of the ring (the one in force or one of before a
+   * rotation). A store opened without any key cannot check: it only shows, never runs.
+   */
+  private sealMatches(text: string, mac: string | null): boolean {
+    if (!this.hasKey) return true;
+    if (!mac) return false;
+    const at = mac.indexOf(':');
+    const hash = this.keyRing().keyed.get(mac.slice(0, at));
+    return hash !== undefined && hash(text) === mac.slice(at + 1);
+  }
+
+  private checkedRequest(row: RequestRow): RequestRow {
+    if (!this.sealMatches(requestMacText(row), row.mac))
+      throw new RegistreError(
+        'E_STATE_TAMPERED',
+        `request ${row.id} in the state store does not match its seal: the row was changed outside registre (by hand, or restored from elsewhere); nothing is done with it. Compare it with the audit log (registre audit export) and restore the state store from a backup`,
+      );
+    return row;
+  }
+
+  private sealedRequest(row: Omit<RequestRow, 'mac'>): string {
+    return this.seal(requestMacText(row));
+  }
+
+  /**
+   * Seals the rows of before the seals (a store upgraded to this version): once, when the
+   * migration that added them runs, with the key in force.
+   */
+  private async sealUnsealed(): Promise<void> {
+    for (const raw of await this.conn.db
+      .selectFrom('requests')
+      .selectAll()
+      .where('mac', 'is', null)
+      .execute()) {
+      const row = requestOf(raw);
+      await this.conn.db
+        .updateTable('requests')
+        .set({ mac: this.sealedRequest(row) })
+        .where('id', '=', row.id)
+        .where('mac', 'is', null)
+        .execute();
+    }
+    for (const raw of await this.conn.db
+      .selectFrom('erasures')
+      .selectAll()
+      .where('mac', 'is', null)
+      .execute()) {
+      const row = erasureOf(raw);
+      await this.conn.db
+        .updateTable('erasures')
+        .set({ mac: this.seal(erasureMacText(row)) })
+        .where('id', '=', row.id)
+        .where('mac', 'is', null)
+        .execute();
+    }
+  }
+
+  /**
+   * Opens a request: its id is the next one, whichever process asks, and its `request.open`
+   * entry (from the new id) is written in the same transaction. With `unlessOpen`, the person's
+   * open request of the same type is looked for in that transaction too, under the same lock:
+   * two processes opening the same request at once open one, and the other gets the duplicate.
+   */
   async addRequest(
     request: Omit<
       RequestRow,
-      'id' | 'createdAt' | 'updatedAt' | 'codeHash' | 'codeExpiresAt' | 'attempts' | 'outcome'
+      | 'id'
+      | 'createdAt'
+      | 'updatedAt'
+      | 'codeHash'
+      | 'codeExpiresAt'
+      | 'attempts'
+      | 'outcome'
+      | 'codes'
+      | 'codeSentAt'
+      | 'mail'
+      | 'version'
+      | 'mac'
     >,
-  ): Promise<RequestRow> {
-    const id = await this.appending('requests', 'id', async (trx) => {
-      const last = await trx.selectFrom('requests').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
-      const next = Number(last?.m ?? 0) + 1;
-      const stamp = now();
-      await trx
-        .insertInto('requests')
-        .values({
+    options: {
+      unlessOpen?: boolean;
+      log?: (row: RequestRow) => Record<string, unknown>;
+    } = {},
+  ): Promise<{ row: RequestRow; duplicate: false } | { row: RequestRow; duplicate: true }> {
+    const done = await this.appending(
+      'requests',
+      'id',
+      async (trx) => {
+        if (options.unlessOpen) {
+          const open = await trx
+            .selectFrom('requests')
+            .selectAll()
+            .where('person', '=', request.person)
+            .where('type', '=', request.type)
+            .where('status', 'not in', ['done', 'refused'])
+            .orderBy('id')
+            .limit(1)
+            .executeTakeFirst();
+          if (open) return { id: Number(open.id), duplicate: true as const, entry: null };
+        }
+        const last = await trx.selectFrom('requests').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+        const next = Number(last?.m ?? 0) + 1;
+        const stamp = now();
+        const row: RequestRow = {
+          ...request,
           id: next,
-          type: request.type,
-          status: request.status,
-          email: request.email,
-          person: request.person,
-          received: request.received,
-          due: request.due,
-          extended_months: request.extendedMonths,
-          details: JSON.stringify(request.details),
+          codeHash: null,
+          codeExpiresAt: null,
           attempts: 0,
-          created_at: stamp,
-          updated_at: stamp,
-        })
-        .execute();
-      return next;
-    });
-    return (await this.request(id)) as RequestRow;
+          outcome: null,
+          codes: 0,
+          codeSentAt: null,
+          mail: null,
+          version: 0,
+          mac: null,
+          createdAt: stamp,
+          updatedAt: stamp,
+        };
+        await trx
+          .insertInto('requests')
+          .values({
+            id: next,
+            type: request.type,
+            status: request.status,
+            email: request.email,
+            person: request.person,
+            received: request.received,
+            due: request.due,
+            extended_months: request.extendedMonths,
+            details: JSON.stringify(request.details),
+            attempts: 0,
+            codes: 0,
+            version: 0,
+            mac: this.sealedRequest(row),
+            created_at: stamp,
+            updated_at: stamp,
+          })
+          .execute();
+        const entry = options.log ? await this.appendEntry(trx, 'request.open', options.log(row)) : null;
+        return { id: next, duplicate: false as const, entry };
+      },
+      options.log ? [['audit_log', 'position']] : [],
+    );
+    if (done.entry) await this.appended(done.entry);
+    const row = (await this.request(done.id)) as RequestRow;
+    return done.duplicate ? { row, duplicate: true } : { row, duplicate: false };
   }
 
+  /** One request, its seal checked (E_STATE_TAMPERED when the row was changed outside registre). */
   async request(id: number): Promise<RequestRow | undefined> {
     const row = await this.conn.db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? requestOf(row) : undefined;
+    return row ? this.checkedRequest(requestOf(row)) : undefined;
   }
 
   async requests(options: { person?: string } = {}): Promise<RequestRow[]> {
     let query = this.conn.db.selectFrom('requests').selectAll().orderBy('id');
     if (options.person !== undefined) query = query.where('person', '=', options.person);
-    return (await query.execute()).map(requestOf);
+    return (await query.execute()).map((r) => this.checkedRequest(requestOf(r)));
   }
 
-  async updateRequest(
+  /**
+   * One step of a request's lifecycle: the change, on the condition that the row is still the
+   * one read (`expected`: its status, attempts and version), and its audit entry, in one
+   * transaction. When another process moved the request first, nothing is written or logged:
+   * E_REQUEST_CHANGED. Returns the row as it now is.
+   */
+  async transitionRequest(
     id: number,
-    change: Partial<
-      Pick<
-        RequestRow,
-        | 'status'
-        | 'email'
-        | 'due'
-        | 'extendedMonths'
-        | 'details'
-        | 'codeHash'
-        | 'codeExpiresAt'
-        | 'attempts'
-        | 'outcome'
-      >
-    >,
+    expected: Pick<RequestRow, 'status' | 'attempts' | 'version'>,
+    change: RequestChange,
+    entry: { kind: string; data: Record<string, unknown> },
   ): Promise<RequestRow> {
+    // The requests' lock, then the log's: the order of `addRequest`, so neither waits on the other.
+    const written = await this.appending(
+      'requests',
+      'id',
+      async (trx) => {
+        const raw = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no request ${id}`);
+        const before = this.checkedRequest(requestOf(raw));
+        const after = this.changedRequest(before, change);
+        const result = await trx
+          .updateTable('requests')
+          .set({ ...this.requestSet(change), version: after.version, mac: after.mac })
+          .where('id', '=', id)
+          .where('status', '=', expected.status)
+          .where('attempts', '=', expected.attempts)
+          .where(sql<boolean>`coalesce(version, 0) = ${expected.version}`)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1)
+          throw new RegistreError(
+            'E_REQUEST_CHANGED',
+            `request ${id} changed while this command ran (another command moved it first): nothing was done; look at it again (request show ${id})`,
+          );
+        return this.appendEntry(trx, entry.kind, entry.data);
+      },
+      [['audit_log', 'position']],
+    );
+    await this.appended(written);
+    return (await this.request(id)) as RequestRow;
+  }
+
+  /** The row after `change`, its version moved and its seal made again. */
+  private changedRequest(before: RequestRow, change: RequestChange): RequestRow {
+    const after: Omit<RequestRow, 'mac'> = {
+      ...before,
+      ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)),
+      version: before.version + 1,
+    };
+    return { ...after, mac: this.sealedRequest(after) };
+  }
+
+  private requestSet(change: RequestChange): Record<string, unknown> {
     const set: Record<string, unknown> = { updated_at: now() };
     if (change.status !== undefined) set.status = change.status;
     if (change.email !== undefined) set.email = change.email;
@@ -886,12 +1122,66 @@ export class StateStore {
     if (change.attempts !== undefined) set.attempts = change.attempts;
     if (change.outcome !== undefined)
       set.outcome = change.outcome === null ? null : JSON.stringify(change.outcome);
-    await this.conn.db.updateTable('requests').set(set).where('id', '=', id).execute();
+    if (change.codes !== undefined) set.codes = change.codes;
+    if (change.codeSentAt !== undefined) set.code_sent_at = change.codeSentAt;
+    if (change.mail !== undefined) set.mail = change.mail;
+    return set;
+  }
+
+  /**
+   * Changes a request outside its lifecycle (no entry of its own: the caller logs what it did),
+   * sealed again; prefer `transitionRequest`.
+   */
+  async updateRequest(id: number, change: RequestChange): Promise<RequestRow> {
+    await this.conn.db.transaction().execute(async (trx) => {
+      const raw = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no request ${id}`);
+      const before = this.checkedRequest(requestOf(raw));
+      const after = this.changedRequest(before, change);
+      const result = await trx
+        .updateTable('requests')
+        .set({ ...this.requestSet(change), version: after.version, mac: after.mac })
+        .where('id', '=', id)
+        .where(sql<boolean>`coalesce(version, 0) = ${before.version}`)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1)
+        throw new RegistreError(
+          'E_REQUEST_CHANGED',
+          `request ${id} changed while this command ran (another command moved it first): nothing was done; look at it again (request show ${id})`,
+        );
+    });
     return (await this.request(id)) as RequestRow;
   }
 
+  /**
+   * After an erasure: the address leaves every closed request of the person (and a
+   * rectification's corrected values with it); each row sealed again. Returns their ids.
+   */
+  async forgetAddress(person: string): Promise<number[]> {
+    const ids: number[] = [];
+    for (const row of await this.requests({ person })) {
+      const set = (row.details as { set?: Record<string, unknown> }).set;
+      const inDetails = set !== undefined && Object.values(set).some((v) => v !== '(erased)');
+      if (!(row.status === 'done' || row.status === 'refused') || (row.email === null && !inDetails))
+        continue;
+      await this.updateRequest(row.id, {
+        email: null,
+        ...(inDetails && set
+          ? {
+              details: {
+                ...row.details,
+                set: Object.fromEntries(Object.keys(set).map((k) => [k, '(erased)'])),
+              },
+            }
+          : {}),
+      });
+      ids.push(row.id);
+    }
+    return ids;
+  }
+
   /** Remembers what an erasure removed, by key, for `erasure replay` after a restore. */
-  async addErasure(erasure: Omit<ErasureRow, 'id'>): Promise<number> {
+  async addErasure(erasure: Omit<ErasureRow, 'id' | 'mac'>): Promise<number> {
     return this.appending('erasures', 'id', async (trx) => {
       const last = await trx.selectFrom('erasures').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
       const id = Number(last?.m ?? 0) + 1;
@@ -905,31 +1195,43 @@ export class StateStore {
           records: JSON.stringify(erasure.records),
           ...(this.keyId ? { key_id: this.keyId } : {}),
           created_at: now(),
+          mac: this.seal(erasureMacText({ ...erasure, id, ...(this.keyId ? { keyId: this.keyId } : {}) })),
         })
         .execute();
       return id;
     });
   }
 
-  /** Rewrites the records of an erasure (a record found held at the commit, one erased once its hold ended). */
+  /**
+   * Rewrites the records of an erasure (a record found held at the commit, one erased once its
+   * hold ended), sealed again with the key in force.
+   */
   async updateErasure(id: number, records: ErasureRow['records']): Promise<void> {
+    const raw = await this.conn.db.selectFrom('erasures').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no erasure ${id}`);
+    const row = { ...erasureOf(raw), records };
     await this.conn.db
       .updateTable('erasures')
-      .set({ records: JSON.stringify(records) })
+      .set({ records: JSON.stringify(records), mac: this.seal(erasureMacText(row)) })
       .where('id', '=', id)
       .execute();
   }
 
+  /**
+   * What the erasures removed, each row's seal checked: a row inserted or changed by hand is
+   * refused (E_STATE_TAMPERED), never replayed.
+   */
   async erasures(): Promise<ErasureRow[]> {
     const rows = await this.conn.db.selectFrom('erasures').selectAll().orderBy('id').execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      requestId: Number(r.request_id),
-      person: String(r.person),
-      at: String(r.at_date),
-      ...(r.key_id ? { keyId: String(r.key_id) } : {}),
-      records: JSON.parse(String(r.records)),
-    }));
+    return rows.map((r) => {
+      const row = erasureOf(r);
+      if (!this.sealMatches(erasureMacText(row), row.mac ?? null))
+        throw new RegistreError(
+          'E_STATE_TAMPERED',
+          `erasure ${row.id} (request ${row.requestId}) in the state store does not match its seal: the row was added or changed outside registre; nothing is replayed. Compare it with the audit log (registre audit export) and restore the state store from a backup`,
+        );
+      return row;
+    });
   }
 
   /**

@@ -1,19 +1,18 @@
 /** A request's lifecycle: open, send a code, verify, extend, refuse, list and show. */
 import { randomInt } from 'node:crypto';
-import { sendMail } from '../../adapters/mail/mailer.js';
+import { outboxFiles, removeFromOutbox, sendMail } from '../../adapters/mail/mailer.js';
 import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
+import { type RequestEvent, transition } from '../../core/requests/lifecycle.js';
 import { checkRectification } from '../../core/requests/rectification.js';
 import {
   CODE_ATTEMPTS,
   CODE_TTL_MINUTES,
   dueDate,
-  extensionDue,
   isOpen,
   parseSettings,
   REQUEST_TYPES,
-  type RequestStatus,
   type RequestType,
   requireEmail,
 } from '../../core/requests/requests.js';
@@ -77,87 +76,151 @@ export async function openRequest(
     if (type === 'rectification')
       details.set = checkRectification(parseSettings(options.set ?? []), project.register, project.datamap);
     const person = personHash(key, email);
-    const duplicate = (await state.requests({ person })).find(
-      (r) => r.type === type && isOpen(r.status as RequestStatus),
+    const actor = options.actor ?? currentActor();
+    // The duplicate check and the insert are one transaction: racing opens open one request.
+    const opened = await state.addRequest(
+      {
+        type,
+        status: 'received',
+        email,
+        person,
+        received,
+        due: dueDate(received),
+        extendedMonths: 0,
+        details,
+      },
+      {
+        unlessOpen: true,
+        log: (r) => ({ request: r.id, type, person, received, due: r.due, actor }),
+      },
     );
-    if (duplicate)
+    if (opened.duplicate) {
+      const d = opened.row;
       throw new RegistreError(
         'E_DUPLICATE',
-        `request ${duplicate.id} (${type}, received ${duplicate.received}) of the same person is still open: this one is a duplicate`,
+        `request ${d.id} (${type}, received ${d.received}) of the same person is still open: this one is a duplicate${
+          d.mail === 'failed' || (d.status === 'received' && d.codes === 0)
+            ? `; its identity code could not be sent: send it again with request send-code ${d.id}`
+            : ''
+        }`,
       );
-    const row = await state.addRequest({
-      type,
-      status: 'received',
-      email,
-      person,
-      received,
-      due: dueDate(received),
-      extendedMonths: 0,
-      details,
-    });
-    const actor = options.actor ?? currentActor();
-    await state.audit('request.open', { request: row.id, type, person, received, due: row.due, actor });
-    await sendCode(state, project, row, actor);
-    return viewOf(await requireRequest(state, row.id), today);
+    }
+    await sendCode(state, project, opened.row, actor);
+    return viewOf(await requireRequest(state, opened.row.id), today);
   });
 }
 
-/** A new code, valid 15 minutes, stored as its keyed hash, sent to the request's address. */
+/** The row's condition for its next step: still in the state it was read in. */
+export function expectedOf(row: RequestRow) {
+  return { status: row.status, attempts: row.attempts, version: row.version };
+}
+
+/**
+ * Moves a request one step: the pure transition, then its change and entry written together on
+ * the condition that nobody moved it meanwhile (E_REQUEST_CHANGED otherwise, nothing written).
+ */
+export async function step(
+  state: StateStore,
+  row: RequestRow,
+  event: RequestEvent,
+  now = new Date(),
+): Promise<RequestRow> {
+  const { change, entry } = transition(row, event, now);
+  return state.transitionRequest(row.id, expectedOf(row), change, entry);
+}
+
+/**
+ * A new code, valid 15 minutes, stored as its keyed hash, sent to the request's address. The
+ * code is recorded first (at most 3 per request, one a minute, the attempts going on across
+ * codes), then sent; a failed send voids it, is not counted, and is told (`mail: failed`).
+ */
 export async function sendCode(
   state: StateStore,
   project: Project,
   row: RequestRow,
   actor: string,
   now = new Date(),
-) {
+): Promise<RequestRow> {
   if (!row.email) throw new RegistreError('E_REQUEST_CLOSED', `request ${row.id} no longer holds an address`);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const expires = new Date(now.getTime() + CODE_TTL_MINUTES * 60_000).toISOString();
-  await state.updateRequest(row.id, {
-    codeHash: state.digest(`code:${row.id}:${code}`),
-    codeExpiresAt: expires,
-    attempts: 0,
-  });
+  const via = project.loaded.config.mail?.smtp ? 'smtp' : 'outbox';
+  const pending = await step(
+    state,
+    row,
+    { kind: 'code-sent', codeHash: state.digest(`code:${row.id}:${code}`), via, actor },
+    now,
+  );
   const org = project.register.organisation;
   const from = org?.rights?.email ?? org?.dpo?.email ?? org?.contact?.email ?? 'dpo@localhost';
-  const sent = await sendMail(project.loaded.config.mail, project.loaded.dir, from, {
-    to: row.email,
-    subject: `Votre demande n° ${row.id} / Your request no. ${row.id}`,
-    text: [
-      `Votre code de vérification est ${code}. Il est valable ${CODE_TTL_MINUTES} minutes.`,
-      `Your verification code is ${code}. It is valid for ${CODE_TTL_MINUTES} minutes.`,
-      '',
-      `${org?.name ?? ''}`,
-    ].join('\n'),
-  });
-  await state.audit('request.code', {
-    request: row.id,
-    person: row.person,
-    via: sent.via === 'smtp' ? 'smtp' : 'outbox',
-    expires,
-    actor,
-  });
+  try {
+    await sendMail(project.loaded.config.mail, project.loaded.dir, from, {
+      to: row.email,
+      subject: `Votre demande n° ${row.id} / Your request no. ${row.id}`,
+      text: [
+        `Votre code de vérification est ${code}. Il est valable ${CODE_TTL_MINUTES} minutes.`,
+        `Your verification code is ${code}. It is valid for ${CODE_TTL_MINUTES} minutes.`,
+        '',
+        `${org?.name ?? ''}`,
+      ].join('\n'),
+      tag: `request-${row.id}-code`,
+    });
+  } catch (error) {
+    const code = error instanceof RegistreError ? error.code : 'E_MAIL';
+    return step(state, pending, { kind: 'send-failed', error: code, actor });
+  } finally {
+    await purgeCodes(state, project);
+  }
+  return pending;
+}
+
+/**
+ * The outbox keeps no code that can no longer be used: a request's code messages go once the
+ * code is used, replaced (only the newest is kept), void or expired, and those of a request
+ * that is not there (or no longer matches its seal).
+ */
+export async function purgeCodes(state: StateStore, project: Project, now = new Date()): Promise<void> {
+  const files = outboxFiles(project.loaded.config.mail, project.loaded.dir, /-request-\d+-code-/);
+  const newest = new Map<number, string>();
+  for (const file of files) newest.set(Number(/-request-(\d+)-code-/.exec(file)?.[1]), file);
+  for (const file of files) {
+    const id = Number(/-request-(\d+)-code-/.exec(file)?.[1]);
+    const row = await state.request(id).catch(() => undefined);
+    const pending =
+      row !== undefined &&
+      row.status === 'received' &&
+      row.codeHash !== null &&
+      row.codeExpiresAt !== null &&
+      row.codeExpiresAt > now.toISOString() &&
+      newest.get(id) === file;
+    if (!pending) removeFromOutbox(file);
+  }
 }
 
 export async function resendCode(
   configFile: string | undefined,
   id: number,
-  actor = currentActor(),
-): Promise<void> {
-  await withState(configFile, 'write', async (state, project) => {
+  options: { actor?: string; now?: Date } = {},
+): Promise<RequestView> {
+  return withState(configFile, 'write', async (state, project) => {
     requireKey(project);
     const row = await requireRequest(state, id);
-    if (row.status !== 'received')
-      throw new RegistreError('E_REQUEST_STATE', `request ${id} is ${row.status}: no code to send`);
-    await sendCode(state, project, row, actor);
+    const sent = await sendCode(state, project, row, options.actor ?? currentActor(), options.now);
+    if (sent.mail === 'failed')
+      throw new RegistreError(
+        'E_MAIL',
+        `the code of request ${id} could not be sent (the mail server refused it or could not be reached): nothing was counted; try again with request send-code ${id}`,
+      );
+    return viewOf(sent, todayUtc());
   });
 }
 
 export type Verification = { readonly code: string } | { readonly manual: true; readonly reason: string };
 
 /**
- * Checks the code (15 minutes, 5 attempts: the fifth wrong one locks the request, then only the
- * DPO's manual verification opens it), or records the DPO's manual verification with its reason.
+ * Checks the code (15 minutes, 5 attempts per request across its codes: the fifth wrong one
+ * locks the request, then only the DPO's manual verification opens it), or records the DPO's
+ * manual verification with its reason. Each attempt counts in one conditional update with its
+ * entry: parallel guesses are counted one by one, five at most, one lock.
  */
 export async function verifyRequest(
   configFile: string | undefined,
@@ -169,11 +232,6 @@ export async function verifyRequest(
   const actor = options.actor ?? currentActor();
   return withState(configFile, 'write', async (state, project) => {
     requireKey(project);
-    const row = await requireRequest(state, id);
-    if (row.status === 'verified')
-      throw new RegistreError('E_REQUEST_STATE', `request ${id} is already verified`);
-    if (row.status === 'done' || row.status === 'refused')
-      throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is ${row.status}`);
     if ('manual' in how) {
       if (how.reason.trim() === '')
         throw new RegistreError(
@@ -181,51 +239,37 @@ export async function verifyRequest(
           'a manual verification says how the identity was checked: --reason TEXT',
         );
       const reason = await state.keepReason(how.reason);
-      await state.updateRequest(id, { status: 'verified', codeHash: null, codeExpiresAt: null });
-      await state.audit('request.verify', {
-        request: id,
-        person: row.person,
-        method: 'manual',
-        reason,
-        actor,
-      });
+      const row = await requireRequest(state, id);
+      await step(state, row, { kind: 'manual-verify', reason, actor }, now);
+      await purgeCodes(state, project, now);
       return viewOf(await requireRequest(state, id), options.today ?? todayUtc());
     }
-    if (row.status === 'locked')
-      throw new RegistreError(
-        'E_LOCKED',
-        `request ${id} is locked after ${CODE_ATTEMPTS} wrong codes: the DPO verifies the identity by other means (request verify ${id} --manual --reason …)`,
-      );
-    if (!row.codeHash || !row.codeExpiresAt)
-      throw new RegistreError(
-        'E_NO_CODE',
-        `request ${id} has no code pending: send one with request send-code ${id}`,
-      );
-    if (now.toISOString() > row.codeExpiresAt)
-      throw new RegistreError(
-        'E_CODE_EXPIRED',
-        `the code of request ${id} expired at ${row.codeExpiresAt}: send a new one with request send-code ${id}`,
-      );
-    if (!/^\d{6}$/.test(how.code.trim()) || state.digest(`code:${id}:${how.code.trim()}`) !== row.codeHash) {
-      const attempts = row.attempts + 1;
-      const locked = attempts >= CODE_ATTEMPTS;
-      await state.updateRequest(id, { attempts, ...(locked ? { status: 'locked', codeHash: null } : {}) });
-      await state.audit(locked ? 'request.locked' : 'request.verify-failed', {
-        request: id,
-        person: row.person,
-        attempts,
-        actor,
-      });
+    const code = how.code.trim();
+    for (let tries = 0; ; tries++) {
+      const row = await requireRequest(state, id);
+      const matches =
+        /^\d{6}$/.test(code) && row.codeHash !== null && state.digest(`code:${id}:${code}`) === row.codeHash;
+      let after: RequestRow;
+      try {
+        after = await step(state, row, { kind: 'code', matches, actor }, now);
+      } catch (error) {
+        // Another attempt was counted first: this one is counted against the row as it now is.
+        if (error instanceof RegistreError && error.code === 'E_REQUEST_CHANGED' && tries < 100) continue;
+        throw error;
+      }
+      if (after.status === 'verified') {
+        await purgeCodes(state, project, now);
+        return viewOf(after, options.today ?? todayUtc());
+      }
+      const locked = after.status === 'locked';
+      if (locked) await purgeCodes(state, project, now);
       throw new RegistreError(
         locked ? 'E_LOCKED' : 'E_WRONG_CODE',
         locked
           ? `wrong code, the ${CODE_ATTEMPTS}th: request ${id} is locked; the DPO verifies the identity by other means`
-          : `wrong code for request ${id}: ${CODE_ATTEMPTS - attempts} attempt(s) left`,
+          : `wrong code for request ${id}: ${CODE_ATTEMPTS - after.attempts} attempt(s) left`,
       );
     }
-    await state.updateRequest(id, { status: 'verified', codeHash: null, codeExpiresAt: null });
-    await state.audit('request.verify', { request: id, person: row.person, method: 'code', actor });
-    return viewOf(await requireRequest(state, id), options.today ?? todayUtc());
   });
 }
 
@@ -257,25 +301,17 @@ export async function extendRequest(
   const today = options.today ?? todayUtc();
   return withState(configFile, 'write', async (state) => {
     const row = await requireRequest(state, id);
-    const due = extensionDue(
-      { received: row.received, extendedMonths: row.extendedMonths, status: row.status as RequestStatus },
+    const event = {
+      kind: 'extend' as const,
       months,
       reason,
+      reasonHash: state.digest(reason),
       today,
-    );
-    await state.updateRequest(id, {
-      due,
-      extendedMonths: months,
-      details: { ...row.details, extension: reason },
-    });
-    await state.audit('request.extend', {
-      request: id,
-      person: row.person,
-      months,
-      due,
-      reason: await state.keepReason(reason),
       actor: options.actor ?? currentActor(),
-    });
+    };
+    transition(row, event, new Date()); // refused before its reason is kept
+    await state.keepReason(reason);
+    await step(state, row, event);
     return viewOf(await requireRequest(state, id), today);
   });
 }
@@ -288,17 +324,30 @@ export async function refuseRequest(
 ): Promise<RequestView> {
   if (reason.trim() === '')
     throw new RegistreError('E_USAGE', 'a refusal gives its reason (art. 12(4)): --reason TEXT');
-  return withState(configFile, 'write', async (state) => {
+  return withState(configFile, 'write', async (state, project) => {
     const row = await requireRequest(state, id);
-    if (!isOpen(row.status as RequestStatus))
-      throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is already ${row.status}`);
-    await state.updateRequest(id, { status: 'refused', details: { ...row.details, refused: reason } });
-    await state.audit('request.refuse', {
-      request: id,
-      person: row.person,
-      reason: await state.keepReason(reason),
+    const event = {
+      kind: 'refuse' as const,
+      reason,
+      reasonHash: state.digest(reason),
       actor: options.actor ?? currentActor(),
-    });
+    };
+    transition(row, event, new Date()); // refused before its reason is kept
+    await state.keepReason(reason);
+    await step(state, row, event);
+    await purgeCodes(state, project);
+    await forgetIfErased(state, row.person);
     return viewOf(await requireRequest(state, id), options.today ?? todayUtc());
   });
+}
+
+/**
+ * Once a person is erased, their address stays in no closed request of theirs (nor in a
+ * rectification's corrected values): an open one keeps it until it is carried out or refused.
+ */
+export async function forgetIfErased(state: StateStore, person: string): Promise<void> {
+  const rows = await state.requests({ person });
+  if (!rows.some((r) => r.type === 'erasure' && r.status === 'done')) return;
+  const ids = await state.forgetAddress(person);
+  if (ids.length) await state.audit('request.forget-address', { person, requests: ids });
 }

@@ -1,8 +1,10 @@
 /** Restriction of processing (art. 18), and lifting it. */
 import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
-import { RegistreError } from '../../core/errors.js';
+import { transition } from '../../core/requests/lifecycle.js';
 import { recordHold, releaseHoldCase } from '../holds.js';
 import { withState } from '../stores.js';
+
+import { step } from './lifecycle.js';
 
 import type { PersonItem } from './person.js';
 import { type RunResult, requireRequest } from './shared.js';
@@ -18,9 +20,13 @@ export async function restrict(
   const own = items.filter((i) => !i.explanation.processor);
   const restricted = own.map((i) => ({ table: i.table.name, id: i.id }));
   if (dryRun || own.length === 0) return { restricted };
+  const reason = `restriction of processing (art. 18), request ${row.id}`;
+  // A run completing an interrupted one finds the hold it added: not a second one.
+  const added = (await state.holds()).find((h) => h.kind === 'restriction' && h.reason === reason);
+  if (added) return { restricted, hold: added.caseId };
   const records = own.map((i) => ({ store: i.store.id, table: i.table.name, key: i.id }));
   const ids = await recordHold(state, records, {
-    reason: `restriction of processing (art. 18), request ${row.id}`,
+    reason,
     actor,
     person: row.person,
     restriction: { request: row.id },
@@ -39,11 +45,11 @@ export async function liftRestriction(
 ): Promise<{ request: number; hold: number; records: number }> {
   return withState(configFile, 'write', async (state) => {
     const row = await requireRequest(state, id);
-    const hold = (row.outcome as { hold?: number } | null)?.hold;
-    if (row.type !== 'restriction' || row.status !== 'done' || hold === undefined)
-      throw new RegistreError('E_REQUEST_STATE', `request ${id} is not a restriction in force`);
-    const released = await releaseHoldCase(state, hold, actor);
-    await state.audit('request.lift', { request: id, person: row.person, hold, actor });
+    // Refused before anything is released (not a restriction in force, already lifted).
+    transition(row, { kind: 'lift', hold: 0, actor }, new Date());
+    const hold = (row.outcome as { hold: number }).hold;
+    const released = await releaseHoldCase(state, hold, actor, { lift: true });
+    await step(state, row, { kind: 'lift', hold, actor });
     return { request: id, hold, records: released.records.length };
   });
 }

@@ -1,6 +1,6 @@
 /** Carrying a verified request out: the person's records found once, then the applier of its kind; the outcome logged. */
 import { resolve } from 'node:path';
-import { currentActor } from '../../adapters/state/state-store.js';
+import { currentActor, type RequestRow } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import type { RequestType } from '../../core/requests/requests.js';
 import { requireDateInput } from '../../core/retention/calendar.js';
@@ -11,11 +11,12 @@ import { writeAccess, writePortability } from './access.js';
 import { erase } from './erasure.js';
 import { commitGuard, NO_MORE_COMMITS } from './guard.js';
 import { runOnInstruction } from './instruction.js';
+import { forgetIfErased, purgeCodes, step } from './lifecycle.js';
 import { object } from './objection.js';
-import { personItems, withPersonStores } from './person.js';
+import { type PersonItem, personItems, withPersonStores } from './person.js';
 import { rectify } from './rectification.js';
 import { restrict } from './restriction.js';
-import { NO_DATA, type RunOptions, type RunResult, requireKey, requireRequest } from './shared.js';
+import { NO_DATA, purposeOf, type RunOptions, type RunResult, requireKey, requireRequest } from './shared.js';
 
 /** The kinds of request that change the stores (and re-read the holds before each commit). */
 const CHANGES = new Set(['erasure', 'objection', 'rectification']);
@@ -57,74 +58,105 @@ export async function runRequest(
       return await runOnInstruction(project, state, row, options.onBehalfOf, at, dryRun, actor, guard);
     if (row.status === 'done' || row.status === 'refused')
       throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is already ${row.status}`);
-    if (row.status !== 'verified')
+    if (row.status !== 'verified' && row.status !== 'running')
       throw new RegistreError(
         'E_NOT_VERIFIED',
         `request ${id} is ${row.status}: the person's identity is not verified; nothing is done before it is (request verify ${id} --code … or --manual --reason …)`,
       );
-    const email = row.email as string;
     const type = row.type as RequestType;
+    if (type === 'objection' && options.grounds !== undefined) {
+      const purpose = purposeOf(project.register, (row.details as { purpose?: string }).purpose ?? '');
+      if (purpose?.purpose.tags?.includes('direct-marketing'))
+        throw new RegistreError(
+          'E_USAGE',
+          `--grounds: request ${id} objects to ${purpose.purpose.id}, direct marketing, which stops on objection whatever the grounds (art. 21(3)): run it without --grounds`,
+        );
+    }
+    if ((type === 'access' || type === 'portability') && !options.out)
+      throw new RegistreError('E_USAGE', `${type}: --out DIR, where the package is written`);
+    if (!row.email)
+      throw new RegistreError('E_REQUEST_CLOSED', `request ${id} no longer holds the person's address`);
+    const email = row.email;
     return await withPersonStores(project, !dryRun && type === 'erasure', async (conns, archive) => {
       const items = await personItems(project, state, email, at, key, conns, archive);
       const base = { request: id, type, at, dryRun, found: items.length };
-      let result: RunResult;
-      if (type === 'access' || type === 'portability') {
-        if (!options.out)
-          throw new RegistreError('E_USAGE', `${type}: --out DIR, where the package is written`);
-        const out = resolve(options.out);
-        const files = dryRun
-          ? []
-          : type === 'access'
-            ? writeAccess(project.register, items, out, row, today)
-            : writePortability(project.register, items, out, row, today);
-        result = { ...base, files, ...(items.length ? {} : { message: NO_DATA }) };
-      } else if (type === 'erasure')
-        result = {
+      const keys = state.digest(
+        items.map((i) => `${i.store.id}.${i.table.name}:${i.id}${i.archived ? '@archive' : ''}`).join(','),
+      );
+      const apply = async (dry: boolean): Promise<RunResult> => {
+        if (type === 'access' || type === 'portability') {
+          const out = resolve(options.out as string);
+          const files = dry
+            ? []
+            : type === 'access'
+              ? writeAccess(project.register, items, out, row, today)
+              : writePortability(project.register, items, out, row, today);
+          return { ...base, dryRun: dry, files, ...(items.length ? {} : { message: NO_DATA }) };
+        }
+        if (type === 'erasure')
+          return {
+            ...base,
+            dryRun: dry,
+            ...(await erase(project, state, row, items, conns, archive, at, dry, guard)),
+          };
+        if (type === 'rectification')
+          return { ...base, dryRun: dry, ...(await rectify(project, state, row, items, conns, at, dry)) };
+        if (type === 'restriction')
+          return { ...base, dryRun: dry, ...(await restrict(state, row, items, dry, actor)) };
+        return {
           ...base,
-          ...(await erase(project, state, row, items, conns, archive, at, dryRun, guard)),
+          dryRun: dry,
+          ...(await object(project, state, row, items, conns, at, dry, options, guard)),
         };
-      else if (type === 'rectification')
-        result = { ...base, ...(await rectify(project, state, row, items, conns, at, dryRun)) };
-      else if (type === 'restriction')
-        result = { ...base, ...(await restrict(state, row, items, dryRun, actor)) };
-      else
-        result = {
-          ...base,
-          ...(await object(project, state, row, items, conns, at, dryRun, options, guard)),
-        };
-      if (items.length === 0) result = { ...result, message: NO_DATA };
-      if (!dryRun) {
-        const counts = {
-          found: items.length,
-          ...(result.erased ? { erased: result.erased.length } : {}),
-          ...(result.kept ? { kept: result.kept.length } : {}),
-          ...(result.forwarded ? { forwarded: result.forwarded.length } : {}),
-          ...(result.rectified ? { rectified: result.rectified.length } : {}),
-          ...(result.restricted ? { restricted: result.restricted.length } : {}),
-        };
-        const keys = state.digest(
-          items.map((i) => `${i.store.id}.${i.table.name}:${i.id}${i.archived ? '@archive' : ''}`).join(','),
-        );
-        const outcome = { ...result, files: result.files?.map((f) => f.split(/[\\/]/).pop() ?? f) };
-        const erased = type === 'erasure' && !result.erased?.length ? false : type === 'erasure';
-        await state.updateRequest(id, {
-          status: 'done',
-          outcome: outcome as unknown as Record<string, unknown>,
-          // The address served its purpose once the person is erased: only the keyed hash stays.
-          ...(erased || type === 'erasure' ? { email: null } : {}),
-        });
-        await state.audit('request.run', {
-          request: id,
-          type,
-          person: row.person,
+      };
+      if (dryRun) {
+        const result = await apply(true);
+        return items.length === 0 ? { ...result, message: NO_DATA } : result;
+      }
+      // The intent first, with what it is to do, before any store commits: a run killed after a
+      // store's commit is completed by the next run, which finds the request running.
+      let current = row;
+      const resumed = row.status === 'running';
+      if (!resumed) {
+        const plan = type === 'erasure' ? await apply(true) : { found: items.length };
+        current = await step(state, row, {
+          kind: 'run-started',
           at,
-          counts,
           keys,
-          ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
-          ...(options.grounds ? { grounds: await state.keepReason(options.grounds) } : {}),
+          found: items.length,
+          plan: planOf(plan),
           actor,
         });
       }
+      let result = await apply(false);
+      if (resumed) result = { ...completed(current, result, items), resumed: true };
+      if (items.length === 0 && !result.erased?.length) result = { ...result, message: NO_DATA };
+      const counts = {
+        found: result.found,
+        ...(result.erased ? { erased: result.erased.length } : {}),
+        ...(result.kept ? { kept: result.kept.length } : {}),
+        ...(result.forwarded ? { forwarded: result.forwarded.length } : {}),
+        ...(result.rectified ? { rectified: result.rectified.length } : {}),
+        ...(result.restricted ? { restricted: result.restricted.length } : {}),
+      };
+      const outcome = { ...result, files: result.files?.map((f) => f.split(/[\\/]/).pop() ?? f) };
+      await step(state, current, {
+        kind: 'run-done',
+        at,
+        keys,
+        counts,
+        outcome: outcome as unknown as Record<string, unknown>,
+        // The address served its purpose once the person is erased: only the keyed hash stays.
+        forgetAddress: type === 'erasure',
+        resumed,
+        extra: {
+          ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
+          ...(options.grounds ? { grounds: await state.keepReason(options.grounds) } : {}),
+        },
+        actor,
+      });
+      await forgetIfErased(state, row.person);
+      await purgeCodes(state, project);
       return result;
     });
   } finally {
@@ -132,4 +164,29 @@ export async function runRequest(
     await lock?.release().catch(() => {});
     await state.close();
   }
+}
+
+/** What the intent keeps of the planned run: the records' tables and ids, their actions. */
+function planOf(plan: Partial<RunResult>): Record<string, unknown> {
+  return {
+    ...(plan.erased ? { erased: plan.erased } : {}),
+    ...(plan.kept ? { kept: plan.kept } : {}),
+    ...(plan.forwarded ? { forwarded: plan.forwarded } : {}),
+    found: plan.found ?? 0,
+  };
+}
+
+/**
+ * A run completing an interrupted one: what this run found and did, and what the interrupted
+ * run's intent planned for records that are no longer found (done by it, before it was killed).
+ */
+function completed(row: RequestRow, result: RunResult, items: readonly PersonItem[]): RunResult {
+  const plan = (row.details as { intent?: { plan?: Partial<RunResult> } }).intent?.plan ?? {};
+  const found = new Set(items.map((i) => `${i.table.name}:${i.id}:${i.archived ? 'a' : ''}`));
+  const gone = (plan.erased ?? []).filter((e) => !found.has(`${e.table}:${e.id}:${e.archived ? 'a' : ''}`));
+  return {
+    ...result,
+    found: Math.max(result.found, plan.found ?? 0),
+    ...(plan.erased || result.erased ? { erased: [...gone, ...(result.erased ?? [])] } : {}),
+  };
 }

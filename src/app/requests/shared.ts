@@ -22,10 +22,14 @@ export interface RequestView {
   readonly extended?: { readonly months: number; readonly reason: string };
   readonly refused?: string;
   readonly outcome?: Record<string, unknown>;
+  /** How the last identity code went: `failed` when it could not be sent (send-code retries). */
+  readonly code?: { readonly sent: number; readonly via: 'smtp' | 'outbox' | 'failed' };
+  /** When a restriction was lifted. */
+  readonly lifted?: string;
 }
 
 export function viewOf(row: RequestRow, today: string): RequestView {
-  const details = row.details as { purpose?: string; extension?: string; refused?: string };
+  const details = row.details as { purpose?: string; extension?: string; refused?: string; lifted?: string };
   const left = daysLeft(row.due, today);
   const open = isOpen(row.status as RequestStatus);
   return {
@@ -43,6 +47,8 @@ export function viewOf(row: RequestRow, today: string): RequestView {
       : {}),
     ...(details.refused ? { refused: details.refused } : {}),
     ...(row.outcome ? { outcome: row.outcome } : {}),
+    ...(row.mail ? { code: { sent: row.codes, via: row.mail } } : {}),
+    ...(details.lifted ? { lifted: details.lifted } : {}),
   };
 }
 
@@ -133,6 +139,8 @@ export interface RunResult {
   readonly restricted?: readonly { table: string; id: string }[];
   readonly hold?: number;
   readonly suppressed?: boolean;
+  /** A run interrupted after its intent was logged, completed by this one. */
+  readonly resumed?: boolean;
 }
 
 export const NO_DATA = 'we hold no data about you';

@@ -15,8 +15,11 @@ export const REQUEST_TYPES = [
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
-/** received → verified → done or refused; `locked` after five wrong codes (the DPO verifies by hand). */
-export const REQUEST_STATUSES = ['received', 'verified', 'locked', 'done', 'refused'] as const;
+/**
+ * received → verified → running → done, or refused; `locked` after five wrong codes (the DPO
+ * verifies by hand); `running` from the run's intent, logged before any store commits, to its end.
+ */
+export const REQUEST_STATUSES = ['received', 'verified', 'locked', 'running', 'done', 'refused'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 export const CODE_TTL_MINUTES = 15;
