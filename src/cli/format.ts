@@ -108,7 +108,7 @@ export function formatRequest(r: RequestView): string {
         : `, ${r.daysLeft} day(s) left`;
   return `request ${r.id}: ${r.type}, ${r.status}, received ${r.received}, due ${r.due}${left}${r.purpose ? `, purpose ${r.purpose}` : ''}${r.extended ? `, extended ${r.extended.months} month(s): ${r.extended.reason}` : ''}${r.refused ? `, refused: ${r.refused}` : ''}${r.lifted ? `, lifted ${r.lifted.slice(0, 10)}` : ''}${
     r.code?.via === 'failed'
-      ? `, the identity code could not be sent: send it again (request send-code ${r.id})`
+      ? `, the identity code could not be sent${r.mailError ? ` (${r.mailError})` : ''}: send it again (request send-code ${r.id})`
       : ''
   }\n`;
 }

@@ -105,8 +105,9 @@ export async function openRequest(
         }`,
       );
     }
-    await sendCode(state, project, opened.row, actor);
-    return viewOf(await requireRequest(state, opened.row.id), today);
+    const sent = await sendCode(state, project, opened.row, actor);
+    const view = viewOf(await requireRequest(state, opened.row.id), today);
+    return sent.failure ? { ...view, mailError: sent.failure } : view;
   });
 }
 
@@ -140,7 +141,7 @@ export async function sendCode(
   row: RequestRow,
   actor: string,
   now = new Date(),
-): Promise<RequestRow> {
+): Promise<RequestRow & { readonly failure?: string }> {
   if (!row.email) throw new RegistreError('E_REQUEST_CLOSED', `request ${row.id} no longer holds an address`);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const via = project.loaded.config.mail?.smtp ? 'smtp' : 'outbox';
@@ -166,7 +167,9 @@ export async function sendCode(
     });
   } catch (error) {
     const code = error instanceof RegistreError ? error.code : 'E_MAIL';
-    return step(state, pending, { kind: 'send-failed', error: code, actor });
+    // The mailer's message is safe (the server's code and a fixed text): the operator sees why.
+    const failure = error instanceof RegistreError ? error.message : 'the message could not be sent';
+    return { ...(await step(state, pending, { kind: 'send-failed', error: code, actor })), failure };
   } finally {
     await purgeCodes(state, project);
   }
@@ -208,7 +211,7 @@ export async function resendCode(
     if (sent.mail === 'failed')
       throw new RegistreError(
         'E_MAIL',
-        `the code of request ${id} could not be sent (the mail server refused it or could not be reached): nothing was counted; try again with request send-code ${id}`,
+        `the code of request ${id} could not be sent (${sent.failure ?? 'the mail server refused it or could not be reached'}): nothing was counted; try again with request send-code ${id}`,
       );
     return viewOf(sent, todayUtc());
   });

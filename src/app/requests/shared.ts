@@ -24,6 +24,8 @@ export interface RequestView {
   readonly outcome?: Record<string, unknown>;
   /** How the last identity code went: `failed` when it could not be sent (send-code retries). */
   readonly code?: { readonly sent: number; readonly via: 'smtp' | 'outbox' | 'failed' };
+  /** Why the code just sent could not be (the mail server's code and a fixed text, never an address). */
+  readonly mailError?: string;
   /** When a restriction was lifted. */
   readonly lifted?: string;
 }
