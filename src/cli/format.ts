@@ -1,7 +1,7 @@
 /** What the commands print: the application layer's results as terminal text. */
 import type { Explanation } from '../app/explain.js';
 import type { Forecast, Plan, PlanListing } from '../app/plan.js';
-import type { RequestView, RunResult } from '../app/requests/index.js';
+import type { LetterSent, RequestView, RunResult } from '../app/requests/index.js';
 import type { SweepReport } from '../app/sweep.js';
 import { spreadsheetCsv } from '../core/csv.js';
 
@@ -99,6 +99,53 @@ export function formatExplanation(e: Explanation): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** How a letter to the person went, in one line; `erased`: its address is gone, to be given again. */
+function letterLine(
+  id: number,
+  kind: string,
+  via: string,
+  error: string | undefined,
+  erased: boolean,
+): string {
+  if (via === 'smtp') return `the ${kind} letter was sent to the person`;
+  if (via === 'outbox')
+    return `the ${kind} letter was written to the outbox, not sent: no mail server is configured (mail.smtp)`;
+  if (via === 'none') return `no ${kind} letter was sent (--delivery none): answer the person another way`;
+  return `the ${kind} letter could not be sent${error ? ` (${error})` : ''}: send it again with registre request send-letters ${id}${erased ? ' --email ADDRESS (the erasure removed it)' : ''}`;
+}
+
+export function formatLetterSent(id: number, letter: LetterSent): string {
+  return `request ${id}: ${letterLine(id, letter.kind, letter.via, letter.error, false)}\n`;
+}
+
+/** The letter the last command sent (extend, refuse). */
+export function formatLetterOutcome(r: RequestView, kind: 'refusal' | 'extension'): string {
+  const last = [...(r.letters ?? [])].reverse().find((l) => l.kind === kind);
+  if (!last) return `the ${kind} letter could not be sent${r.letterError ? ` (${r.letterError})` : ''}\n`;
+  return `${letterLine(r.id, kind, last.via, r.letterError ?? last.error, false)}\n`;
+}
+
+/** `request show`: the request, then each letter to the person and those still owed. */
+export function formatRequestDetail(r: RequestView): string {
+  const lines = (r.letters ?? []).map(
+    (l) =>
+      `  ${l.kind} letter, ${l.at.slice(0, 16).replace('T', ' ')}: ${
+        l.via === 'smtp'
+          ? 'sent'
+          : l.via === 'outbox'
+            ? 'written to the outbox'
+            : l.via === 'none'
+              ? 'not sent (--delivery none)'
+              : `could not be sent (${l.error ?? 'E_MAIL'})`
+      }`,
+  );
+  if (r.lettersOwed?.length)
+    lines.push(
+      `  owed to the person: ${r.lettersOwed.map((k) => `the ${k} letter`).join(', ')} (registre request send-letters ${r.id})`,
+    );
+  return `${formatRequest(r)}${lines.map((l) => `${l}\n`).join('')}`;
+}
+
 export function formatRequest(r: RequestView): string {
   const left =
     r.status === 'done' || r.status === 'refused'
@@ -140,5 +187,7 @@ export function formatRun(r: RunResult): string {
     );
   if (r.restricted?.length) lines.push(`  restricted: ${r.restricted.length} record(s) (hold ${r.hold})`);
   if (r.suppressed) lines.push('  the address is on the suppression list (keyed hash)');
+  if (r.letter)
+    lines.push(letterLine(r.request, 'completion', r.letter.via, r.letter.error, r.type === 'erasure'));
   return `${lines.join('\n')}\n`;
 }

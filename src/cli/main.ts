@@ -83,6 +83,8 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'request send-code': 'registre request send-code --config shop/registre.yaml 1',
   'request verify': 'registre request verify --config shop/registre.yaml 1 --code 123456',
   'request run': 'registre request run --config shop/registre.yaml 1 --out access-1',
+  'request send-letters':
+    'registre request send-letters --config shop/registre.yaml 4 --email jeanne@example.org',
   'request list': 'registre request list --config shop/registre.yaml --overdue',
   'request show': 'registre request show --config shop/registre.yaml 1',
   'request extend':
@@ -416,6 +418,12 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--received <date>', 'the day the request arrived (YYYY-MM-DD, default today)')
     .option('--purpose <purpose>', 'objection: the purpose objected to')
     .option('--set <field=value>', 'rectification: a corrected value (repeat it)', collect)
+    .addOption(
+      new Option(
+        '--lang <lang>',
+        "the person's language, for the code and the letters (default: the register's)",
+      ).choices(['fr', 'en']),
+    )
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -424,6 +432,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         received?: string;
         purpose?: string;
         set?: string[];
+        lang?: string;
         json?: boolean;
       }) => {
         const { openRequest } = await requests();
@@ -431,7 +440,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         const opened = await openRequest(program.opts().config, opts);
         io.out(
           opts.json
-            ? `${JSON.stringify({ id: opened.id, type: opened.type, status: opened.status, received: opened.received, due: opened.due })}\n`
+            ? `${JSON.stringify({ id: opened.id, type: opened.type, status: opened.status, received: opened.received, due: opened.due, code: opened.code?.via ?? null })}\n`
             : `${formatRequest(opened)}${
                 opened.code?.via === 'failed'
                   ? `the request is recorded, but its identity code could not be sent (the mail server refused it or could not be reached): send it with registre request send-code ${opened.id}`
@@ -486,6 +495,14 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       "erasure of processor data: on that controller's instruction (its id)",
     )
     .option('--grounds <text>', "objection: the DPO's compelling legitimate grounds to go on (art. 21(1))")
+    .addOption(
+      new Option(
+        '--delivery <how>',
+        'the completion letter: mail (sent, with an access package attached), letter (sent, the package handed over apart), none (not sent: the DPO answers otherwise)',
+      )
+        .choices(['mail', 'letter', 'none'])
+        .default('mail'),
+    )
     .option('--json', 'print JSON')
     .action(
       async (
@@ -496,6 +513,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
           dryRun?: boolean;
           onBehalfOf?: string;
           grounds?: string;
+          delivery?: string;
           json?: boolean;
         },
       ) => {
@@ -503,7 +521,8 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         const { formatRun } = await import('./format.js');
         const result = await runRequest(program.opts().config, parseRequestId(id), opts);
         io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatRun(result));
-        setExit(0);
+        // Carried out, but the person was not told: the command did not do all it had to.
+        setExit(result.letter?.via === 'failed' ? 1 : 0);
       },
     );
   request
@@ -525,9 +544,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
       const { parseRequestId, showRequest } = await requests();
-      const { formatRequest } = await import('./format.js');
+      const { formatRequestDetail } = await import('./format.js');
       const shown = await showRequest(program.opts().config, parseRequestId(id));
-      io.out(opts.json ? `${JSON.stringify(shown, null, 2)}\n` : formatRequest(shown));
+      io.out(opts.json ? `${JSON.stringify(shown, null, 2)}\n` : formatRequestDetail(shown));
       setExit(0);
     });
   request
@@ -545,8 +564,11 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         Number(opts.months),
         opts.reason,
       );
-      io.out(`request ${extended.id}: now due ${extended.due}\n`);
-      setExit(0);
+      const { formatLetterOutcome } = await import('./format.js');
+      io.out(
+        `request ${extended.id}: now due ${extended.due}\n${formatLetterOutcome(extended, 'extension')}`,
+      );
+      setExit(extended.letterError === undefined ? 0 : 1);
     });
   request
     .command('refuse')
@@ -556,8 +578,26 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .action(async (id: string, opts: { reason: string }) => {
       const { parseRequestId, refuseRequest } = await requests();
       const refused = await refuseRequest(program.opts().config, parseRequestId(id), opts.reason);
-      io.out(`request ${refused.id}: refused\n`);
-      setExit(0);
+      const { formatLetterOutcome } = await import('./format.js');
+      io.out(`request ${refused.id}: refused\n${formatLetterOutcome(refused, 'refusal')}`);
+      setExit(refused.letterError === undefined ? 0 : 1);
+    });
+  request
+    .command('send-letters')
+    .description(
+      'send the letters a request owes the person (a refusal, extension or completion whose send failed)',
+    )
+    .argument('<id>', 'the request')
+    .option(
+      '--email <address>',
+      "the person's address, once an erasure removed it (checked against the request)",
+    )
+    .action(async (id: string, opts: { email?: string }) => {
+      const { parseRequestId, sendLetters } = await requests();
+      const { formatLetterSent } = await import('./format.js');
+      const sent = await sendLetters(program.opts().config, parseRequestId(id), opts);
+      for (const letter of sent.letters) io.out(formatLetterSent(sent.request.id, letter));
+      setExit(sent.letters.some((l) => l.via === 'failed') ? 1 : 0);
     });
   const restriction = request.command('restriction').description('restrictions of processing (art. 18)');
   restriction

@@ -1,5 +1,5 @@
 /**
- * Messages to people (identity codes): nodemailer over SMTP when `mail.smtp` is configured, else a
+ * Messages to people (identity codes, letters about their requests): nodemailer over SMTP when `mail.smtp` is configured, else a
  * file outbox, one `.eml` file per message (the demo and the tests read it). nodemailer composes
  * the message in both cases, so the outbox holds exactly what SMTP would have sent.
  */
@@ -16,6 +16,8 @@ export interface Message {
   readonly text: string;
   /** In the outbox file's name (letters and digits, `-`): what it is, e.g. `request-12-code`. */
   readonly tag?: string;
+  /** Files attached (an access package), by path. */
+  readonly attachments?: readonly { readonly filename: string; readonly path: string }[];
 }
 
 export interface Sent {
@@ -39,7 +41,15 @@ export async function sendMail(
   from: string,
   message: Message,
 ): Promise<Sent> {
-  const envelope = { from: mail?.from ?? from, to: message.to, subject: message.subject, text: message.text };
+  const envelope = {
+    from: mail?.from ?? from,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    // One encoding whatever the language: the outbox reads the same for a French or English text.
+    textEncoding: 'quoted-printable' as const,
+    ...(message.attachments?.length ? { attachments: message.attachments.map((a) => ({ ...a })) } : {}),
+  };
   if (mail?.smtp) {
     const transport = nodemailer.createTransport(smtpUrl(mail.smtp));
     try {

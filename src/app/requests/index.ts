@@ -3,6 +3,8 @@
  * extend, refuse; and `erasure replay` after a backup is restored. Every step is an audit entry
  * with its actor and the person's keyed hash, never an address or a name.
  */
+
+export { type LetterSent, type SendLettersResult, sendLetters } from './letters.js';
 export {
   extendRequest,
   listRequests,

@@ -4,6 +4,7 @@ import { outboxFiles, removeFromOutbox, sendMail } from '../../adapters/mail/mai
 import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
+import { codeLetter } from '../../core/requests/letters.js';
 import { type RequestEvent, transition } from '../../core/requests/lifecycle.js';
 import { checkRectification } from '../../core/requests/rectification.js';
 import {
@@ -20,6 +21,7 @@ import { requireDateInput } from '../../core/retention/calendar.js';
 import type { Project } from '../project.js';
 import { todayUtc, withState } from '../stores.js';
 
+import { deliverLetter, letterContext, senderOf } from './letters.js';
 import { purposeOf, type RequestView, requireKey, requireRequest, viewOf } from './shared.js';
 
 export interface OpenOptions {
@@ -28,6 +30,8 @@ export interface OpenOptions {
   readonly received?: string;
   readonly purpose?: string;
   readonly set?: readonly string[];
+  /** The person's language, for the code and the letters (default: every language of the register). */
+  readonly lang?: string;
   readonly today?: string;
   readonly actor?: string;
 }
@@ -46,6 +50,11 @@ export async function openRequest(
   if (received > today)
     throw new RegistreError('E_USAGE', `--received ${received} is after today (${today})`);
   const details: Record<string, unknown> = {};
+  if (options.lang !== undefined) {
+    if (options.lang !== 'fr' && options.lang !== 'en')
+      throw new RegistreError('E_USAGE', `--lang ${options.lang}: fr or en`);
+    details.lang = options.lang;
+  }
   if (type === 'objection') {
     if (!options.purpose)
       throw new RegistreError('E_USAGE', 'an objection names the purpose objected to: --purpose P');
@@ -151,18 +160,12 @@ export async function sendCode(
     { kind: 'code-sent', codeHash: state.digest(`code:${row.id}:${code}`), via, actor },
     now,
   );
-  const org = project.register.organisation;
-  const from = org?.rights?.email ?? org?.dpo?.email ?? org?.contact?.email ?? 'dpo@localhost';
+  const letter = codeLetter(letterContext(project, row), code, CODE_TTL_MINUTES);
   try {
-    await sendMail(project.loaded.config.mail, project.loaded.dir, from, {
+    await sendMail(project.loaded.config.mail, project.loaded.dir, senderOf(project), {
       to: row.email,
-      subject: `Votre demande n° ${row.id} / Your request no. ${row.id}`,
-      text: [
-        `Votre code de vérification est ${code}. Il est valable ${CODE_TTL_MINUTES} minutes.`,
-        `Your verification code is ${code}. It is valid for ${CODE_TTL_MINUTES} minutes.`,
-        '',
-        `${org?.name ?? ''}`,
-      ].join('\n'),
+      subject: letter.subject,
+      text: letter.text,
       tag: `request-${row.id}-code`,
     });
   } catch (error) {
@@ -302,7 +305,7 @@ export async function extendRequest(
   options: { today?: string; actor?: string } = {},
 ): Promise<RequestView> {
   const today = options.today ?? todayUtc();
-  return withState(configFile, 'write', async (state) => {
+  return withState(configFile, 'write', async (state, project) => {
     const row = await requireRequest(state, id);
     const event = {
       kind: 'extend' as const,
@@ -314,8 +317,9 @@ export async function extendRequest(
     };
     transition(row, event, new Date()); // refused before its reason is kept
     await state.keepReason(reason);
-    await step(state, row, event);
-    return viewOf(await requireRequest(state, id), today);
+    const extended = await step(state, row, event);
+    const letter = await deliverLetter(state, project, extended, row.email ?? '', 'extension', event.actor);
+    return withLetterError(viewOf(letter.row, today), letter.sent.error);
   });
 }
 
@@ -337,11 +341,20 @@ export async function refuseRequest(
     };
     transition(row, event, new Date()); // refused before its reason is kept
     await state.keepReason(reason);
-    await step(state, row, event);
+    const refused = await step(state, row, event);
     await purgeCodes(state, project);
+    // The letter before the address may go (the person erased by another request).
+    const letter = row.email
+      ? await deliverLetter(state, project, refused, row.email, 'refusal', event.actor)
+      : undefined;
     await forgetIfErased(state, row.person);
-    return viewOf(await requireRequest(state, id), options.today ?? todayUtc());
+    const view = viewOf(await requireRequest(state, id), options.today ?? todayUtc());
+    return withLetterError(view, letter ? letter.sent.error : 'the request holds no address');
   });
+}
+
+function withLetterError(view: RequestView, error: string | undefined): RequestView {
+  return error === undefined ? view : { ...view, letterError: error };
 }
 
 /**

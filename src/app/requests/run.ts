@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { currentActor, type RequestRow } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
+import { DELIVERIES, type Delivery } from '../../core/requests/letters.js';
 import type { RequestType } from '../../core/requests/requests.js';
 import { requireDateInput } from '../../core/retention/calendar.js';
 import { openProject } from '../project.js';
@@ -11,6 +12,7 @@ import { writeAccess, writePortability } from './access.js';
 import { erase } from './erasure.js';
 import { commitGuard, NO_MORE_COMMITS } from './guard.js';
 import { runOnInstruction } from './instruction.js';
+import { sendCompletion } from './letters.js';
 import { forgetIfErased, purgeCodes, step } from './lifecycle.js';
 import { object } from './objection.js';
 import { type PersonItem, personItems, withPersonStores } from './person.js';
@@ -31,6 +33,9 @@ export async function runRequest(
   if (at > today) throw new RegistreError('E_USAGE', `--at ${at} is after today (${today})`);
   const dryRun = options.dryRun === true;
   const actor = options.actor ?? currentActor();
+  const delivery = (options.delivery ?? 'mail') as Delivery;
+  if (!DELIVERIES.includes(delivery))
+    throw new RegistreError('E_USAGE', `--delivery ${options.delivery}: one of ${DELIVERIES.join(', ')}`);
   const project = await openProject(configFile);
   const key = requireKey(project);
   const state = await openState(project, dryRun ? 'read' : 'write');
@@ -139,8 +144,14 @@ export async function runRequest(
         ...(result.rectified ? { rectified: result.rectified.length } : {}),
         ...(result.restricted ? { restricted: result.restricted.length } : {}),
       };
-      const outcome = { ...result, files: result.files?.map((f) => f.split(/[\\/]/).pop() ?? f) };
-      await step(state, current, {
+      const packaged = (type === 'access' || type === 'portability') && delivery === 'mail';
+      const outcome = {
+        ...result,
+        files: result.files?.map((f) => f.split(/[\\/]/).pop() ?? f),
+        delivery,
+        ...(packaged ? { folder: resolve(options.out as string) } : {}),
+      };
+      const done = await step(state, current, {
         kind: 'run-done',
         at,
         keys,
@@ -155,9 +166,12 @@ export async function runRequest(
         },
         actor,
       });
+      // The completion letter goes to the address read before the erasure removed it (kept in
+      // memory only); a failed one is sent again by `request send-letters ID --email …`.
+      const letter = await sendCompletion(state, project, done, email, delivery, actor, type === 'erasure');
       await forgetIfErased(state, row.person);
       await purgeCodes(state, project);
-      return result;
+      return { ...result, delivery, letter };
     });
   } finally {
     if (timer) clearInterval(timer);

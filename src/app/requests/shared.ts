@@ -3,6 +3,8 @@ import { readHmacKey } from '../../adapters/files/config-paths.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
+import { lettersOwed } from '../../core/requests/letters.js';
+import type { LetterRecord } from '../../core/requests/lifecycle.js';
 import { daysLeft, isOpen, type RequestStatus, type RequestType } from '../../core/requests/requests.js';
 import type { Project } from '../project.js';
 
@@ -28,10 +30,26 @@ export interface RequestView {
   readonly mailError?: string;
   /** When a restriction was lifted. */
   readonly lifted?: string;
+  /** The person's language, when `request open --lang` gave it. */
+  readonly lang?: 'fr' | 'en';
+  /** The letters to the person (refusal, extension, completion) and how each went. */
+  readonly letters?: readonly LetterRecord[];
+  /** The letters owed and not delivered (`request send-letters` sends them). */
+  readonly lettersOwed?: readonly LetterRecord['kind'][];
+  /** Why the letter just sent could not be (the mail server's code and a fixed text). */
+  readonly letterError?: string;
 }
 
 export function viewOf(row: RequestRow, today: string): RequestView {
-  const details = row.details as { purpose?: string; extension?: string; refused?: string; lifted?: string };
+  const details = row.details as {
+    purpose?: string;
+    extension?: string;
+    refused?: string;
+    lifted?: string;
+    lang?: 'fr' | 'en';
+    letters?: LetterRecord[];
+  };
+  const owed = lettersOwed(row);
   const left = daysLeft(row.due, today);
   const open = isOpen(row.status as RequestStatus);
   return {
@@ -51,6 +69,9 @@ export function viewOf(row: RequestRow, today: string): RequestView {
     ...(row.outcome ? { outcome: row.outcome } : {}),
     ...(row.mail ? { code: { sent: row.codes, via: row.mail } } : {}),
     ...(details.lifted ? { lifted: details.lifted } : {}),
+    ...(details.lang ? { lang: details.lang } : {}),
+    ...(details.letters?.length ? { letters: details.letters } : {}),
+    ...(owed.length ? { lettersOwed: owed } : {}),
   };
 }
 
@@ -97,6 +118,12 @@ export interface RunOptions {
   readonly onBehalfOf?: string;
   /** An objection to a purpose other than direct marketing: the DPO's compelling legitimate grounds. */
   readonly grounds?: string;
+  /**
+   * How the completion letter goes: `mail` (default; an access or portability package attached),
+   * `letter` (the letter only, the package handed over apart), `none` (no letter: the DPO
+   * answers by other means).
+   */
+  readonly delivery?: string;
   readonly today?: string;
   readonly actor?: string;
 }
@@ -143,6 +170,11 @@ export interface RunResult {
   readonly suppressed?: boolean;
   /** A run interrupted after its intent was logged, completed by this one. */
   readonly resumed?: boolean;
+  /** How the completion letter was delivered (`--delivery`); `folder`: the package's, to attach it again. */
+  readonly delivery?: 'mail' | 'letter' | 'none';
+  readonly folder?: string;
+  /** The completion letter: sent, written to the outbox, failed (and why), or none. */
+  readonly letter?: { readonly via: 'smtp' | 'outbox' | 'failed' | 'none'; readonly error?: string };
 }
 
 export const NO_DATA = 'we hold no data about you';

@@ -103,7 +103,26 @@ export type RequestEvent =
       readonly extra: Record<string, unknown>;
       readonly actor: string;
     }
-  | { readonly kind: 'lift'; readonly hold: number; readonly actor: string };
+  | { readonly kind: 'lift'; readonly hold: number; readonly actor: string }
+  /**
+   * A letter to the person (refusal, extension, completion): how it went, recorded on the request
+   * whatever its status; `none` when the DPO answers by other means (`--delivery none`).
+   */
+  | {
+      readonly kind: 'letter';
+      readonly letter: 'refusal' | 'extension' | 'completion';
+      readonly via: 'smtp' | 'outbox' | 'failed' | 'none';
+      readonly error?: string;
+      readonly actor: string;
+    };
+
+/** A letter as the request remembers it (never its address). */
+export interface LetterRecord {
+  readonly kind: 'refusal' | 'extension' | 'completion';
+  readonly via: 'smtp' | 'outbox' | 'failed' | 'none';
+  readonly at: string;
+  readonly error?: string;
+}
 
 const closed = (status: string) => !isOpen(status as RequestStatus);
 
@@ -298,6 +317,28 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
           },
         },
       };
+    case 'letter': {
+      const letters = (request.details.letters as LetterRecord[] | undefined) ?? [];
+      const record: LetterRecord = {
+        kind: event.letter,
+        via: event.via,
+        at: now.toISOString(),
+        ...(event.via === 'failed' && event.error ? { error: event.error } : {}),
+      };
+      return {
+        change: { details: { ...request.details, letters: [...letters, record] } },
+        entry:
+          event.via === 'failed'
+            ? {
+                kind: 'request.letter-failed',
+                data: { ...base, letter: event.letter, error: event.error ?? 'E_MAIL', actor: event.actor },
+              }
+            : {
+                kind: 'request.letter',
+                data: { ...base, letter: event.letter, via: event.via, actor: event.actor },
+              },
+      };
+    }
     case 'lift': {
       const hold = (request.outcome as { hold?: number } | null)?.hold;
       if (request.type !== 'restriction' || request.status !== 'done' || hold === undefined)
