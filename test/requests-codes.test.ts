@@ -429,7 +429,14 @@ describe('18.19 the address after an erasure', () => {
     db.close();
     const local = email.split('@')[0] as string;
     expect(rows.filter((r) => r.email?.includes(local) || r.details.includes(local))).toEqual([]);
-    for (const name of outbox(dir))
-      expect(readFileSync(join(dir, '.registre', 'outbox', name), 'utf8')).not.toContain(local);
+    // One exception (item 23): the erasure's completion letter, which the person must receive
+    // (art. 12(3)); the codes and the letters of the person's other requests are gone.
+    const holding = outbox(dir).filter((name) =>
+      readFileSync(join(dir, '.registre', 'outbox', name), 'utf8').includes(local),
+    );
+    expect(holding).toEqual(
+      outbox(dir).filter((n) => n.includes(`-request-${erasure.id}-letter-completion-`)),
+    );
+    expect(holding).toHaveLength(1);
   });
 });

@@ -440,7 +440,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         const opened = await openRequest(program.opts().config, opts);
         io.out(
           opts.json
-            ? `${JSON.stringify({ id: opened.id, type: opened.type, status: opened.status, received: opened.received, due: opened.due, code: opened.code?.via ?? null })}\n`
+            ? `${JSON.stringify({ id: opened.id, type: opened.type, status: opened.status, received: opened.received, due: opened.due })}\n`
             : `${formatRequest(opened)}${
                 opened.code?.via === 'failed'
                   ? `the request is recorded, but its identity code could not be sent (the mail server refused it or could not be reached): send it with registre request send-code ${opened.id}`

@@ -289,7 +289,7 @@ export function extensionLetter(ctx: LetterContext, reason: string, months: numb
             'Hello,',
             '',
             intro(ctx, 'en'),
-            `We extend the time to answer it by ${months} month(s), for the following reason:`,
+            `We extend the time to answer it by ${months} month${months > 1 ? 's' : ''}, for the following reason:`,
             '',
             `  ${reason}`,
             '',
