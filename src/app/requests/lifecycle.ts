@@ -318,7 +318,9 @@ export async function extendRequest(
     transition(row, event, new Date()); // refused before its reason is kept
     await state.keepReason(reason);
     const extended = await step(state, row, event);
-    const letter = await deliverLetter(state, project, extended, row.email ?? '', 'extension', event.actor);
+    // An open request holds its address: the letter goes to it, and is told when it cannot.
+    if (!row.email) return withLetterError(viewOf(extended, today), 'the request holds no address');
+    const letter = await deliverLetter(state, project, extended, row.email, 'extension', event.actor);
     return withLetterError(viewOf(letter.row, today), letter.sent.error);
   });
 }
