@@ -50,6 +50,11 @@ export interface SweepReport {
   readonly recovered: { readonly finished: number; readonly dropped: number };
   /** Records an erasure kept for a hold or a restriction that has ended: erased after the rules. */
   readonly afterHold?: number;
+  /**
+   * Records an erasure kept for a hold that has ended, left: not proven still that person's (the
+   * key now holds another record). Reported by the first sweep that finds them; the request shows them.
+   */
+  readonly afterHoldSkipped?: readonly { request: number; table: string; id: string; why: string }[];
 }
 
 export interface SweepCommandOptions {
@@ -236,12 +241,14 @@ export async function runSweep(
     }
     // After the rules: what an erasure kept for a hold that has ended since goes, as that erasure decided.
     let afterHold = 0;
+    let afterHoldSkipped: SweepReport['afterHoldSkipped'] = [];
     if (!dryRun && state) {
       const byId = new Map([...conns].map(([id, { conn }]) => [id, conn]));
       const after = await eraseAfterHolds(project, state, byId, archive, at, commitGuard(state, lock), {
         actor: currentActor(),
       });
       afterHold = after.erased.length;
+      afterHoldSkipped = after.skipped;
     }
     const total = lines.reduce((n, l) => n + l.count, 0);
     if (runId !== null) {
@@ -263,6 +270,7 @@ export async function runSweep(
       recovered,
       timings,
       ...(afterHold ? { afterHold } : {}),
+      ...(afterHoldSkipped.length ? { afterHoldSkipped } : {}),
     };
   } catch (error) {
     if (runId !== null && state) {

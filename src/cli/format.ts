@@ -21,7 +21,51 @@ export function formatSweep(report: SweepReport): string {
       .map((l) => `  ${l.rule.padEnd(24)} ${l.table.padEnd(24)} ${l.action.padEnd(14)} ${l.count}`),
     ...recovered,
     ...(skipped.length ? [`${skipped.length} record(s) skipped, left as they are:`, ...skipped] : []),
+    ...(report.afterHold
+      ? [`  erased ${report.afterHold} record(s) an erasure kept for a hold that has ended`]
+      : []),
+    ...afterHoldLeft(report.afterHoldSkipped ?? []),
   ].join('\n')}\n`;
+}
+
+/** Records kept for a hold that has ended, left: the key is not proven the person's any more. */
+function afterHoldLeft(left: readonly { request: number; table: string; id: string; why: string }[]): string[] {
+  return left.map(
+    (s) => `  left ${s.table} ${s.id} of erasure request ${s.request} (not that person's any more): ${s.why}`,
+  );
+}
+
+/** What `erasure replay` did and left. */
+export function formatReplay(
+  replay: {
+    readonly erasures: number;
+    readonly redone: readonly { table: string; id: string }[];
+    readonly skipped: readonly { request: number; table: string; id: string; why: string }[];
+    readonly suppressed: number;
+    readonly afterHold?: readonly { table: string; id: string }[];
+    readonly afterHoldSkipped?: readonly { request: number; table: string; id: string; why: string }[];
+    readonly notRekeyed?: number;
+  },
+  dryRun: boolean,
+): string {
+  const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+  return [
+    `${dryRun ? 'dry run: would redo' : 'redone'}: ${records(replay.redone.length)} of ${replay.erasures} past erasure(s); ${replay.suppressed} address hash(es) put back on the suppression list`,
+    ...replay.skipped.map((s) => `  left ${s.table} ${s.id} (request ${s.request}): ${s.why}`),
+    ...(replay.afterHold?.length
+      ? [
+          `${dryRun ? 'would erase' : 'erased'} ${records(replay.afterHold.length)} an erasure kept for a hold that has ended`,
+        ]
+      : []),
+    ...afterHoldLeft(replay.afterHoldSkipped ?? []),
+    ...(replay.notRekeyed
+      ? [
+          `  ${replay.notRekeyed} erasure(s) whose hash was made with a previous key and whose address did not come back: no hash put back for them`,
+        ]
+      : []),
+  ]
+    .map((l) => `${l}\n`)
+    .join('');
 }
 export function formatPlanList(list: PlanListing): string {
   const head = `${list.table} records of rule ${list.rule} that are ${list.status.join(' or ')} on ${list.at} (live store "${list.store}")`;
@@ -143,7 +187,7 @@ export function formatRequestDetail(r: RequestView): string {
     lines.push(
       `  owed to the person: ${r.lettersOwed.map((k) => `the ${k} letter`).join(', ')} (registre request send-letters ${r.id})`,
     );
-  return `${formatRequest(r)}${lines.map((l) => `${l}\n`).join('')}`;
+  return `${formatRequest(r)}${keptAfterHold(r.outcome)}${lines.map((l) => `${l}\n`).join('')}`;
 }
 
 export function formatRequest(r: RequestView): string {
@@ -158,6 +202,27 @@ export function formatRequest(r: RequestView): string {
       ? `, the identity code could not be sent${r.mailError ? ` (${r.mailError})` : ''}: send it again (request send-code ${r.id})`
       : ''
   }\n`;
+}
+
+/** What an erasure kept for a hold, once the hold ended: erased on a day, or left as not proven the person's. */
+function keptAfterHold(outcome: Record<string, unknown> | undefined): string {
+  const kept = (outcome?.kept ?? []) as {
+    table: string;
+    id: string;
+    erasedOn?: string;
+    unproven?: { on: string; why: string };
+  }[];
+  return kept
+    .flatMap((k) =>
+      k.erasedOn
+        ? [`  ${k.table} ${k.id}, kept for a hold: erased on ${k.erasedOn}, once it ended\n`]
+        : k.unproven
+          ? [
+              `  ${k.table} ${k.id}, kept for a hold: not proven erased, left on ${k.unproven.on}: ${k.unproven.why}\n`,
+            ]
+          : [],
+    )
+    .join('');
 }
 
 export function formatRequests(list: readonly RequestView[]): string {

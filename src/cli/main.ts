@@ -621,15 +621,10 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
       const { replayErasures } = await requests();
+      const { formatReplay } = await import('./format.js');
       const replay = await replayErasures(program.opts().config, { dryRun: opts.dryRun === true });
       if (opts.json) io.out(`${JSON.stringify(replay, null, 2)}\n`);
-      else {
-        io.out(
-          `${opts.dryRun ? 'dry run: would redo' : 'redone'}: ${recordCount(replay.redone.length)} of ${replay.erasures} past erasure(s); ${replay.suppressed} address hash(es) put back on the suppression list\n`,
-        );
-        for (const s of replay.skipped)
-          io.out(`  left ${s.table} ${s.id} (request ${s.request}): ${s.why}\n`);
-      }
+      else io.out(formatReplay(replay, opts.dryRun === true));
       setExit(0);
     });
 

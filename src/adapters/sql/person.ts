@@ -315,24 +315,6 @@ export function fingerprintOf(
   return mac(`registre record\u0000${table.name}\u0000${JSON.stringify(values)}`);
 }
 
-/**
- * Whether `row` is the record remembered as `remembered` (its fingerprint, under any key of the
- * ring), or, for a record remembered without one, whether its e-mail identity is the person's
- * (`person`, under any key). Neither: not proven (a key reused by someone else).
- */
-export function sameRecord(
-  ring: readonly ((text: string) => string)[],
-  table: TableMap,
-  row: Row,
-  remembered: { readonly fp?: string; readonly cols?: readonly string[] },
-  person: string,
-): boolean {
-  if (remembered.fp && remembered.cols)
-    return ring.some((mac) => fingerprintOf(mac, table, row, remembered.cols as string[]) === remembered.fp);
-  const address = identityOf(table, row);
-  return address !== null && ring.some((mac) => mac(normaliseEmail(address)) === person);
-}
-
 /** The address of a row's e-mail identity column (not hashed), or null. */
 export function identityOf(table: TableMap, row: Row): string | null {
   const identity = Object.entries(table.columns).find(([, spec]) => {

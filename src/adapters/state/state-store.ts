@@ -295,6 +295,12 @@ export interface ErasureRow {
     then?: 'delete' | 'anonymise';
     /** The day a record kept for a hold was erased, once the hold ended. */
     erasedOn?: string;
+    /**
+     * A record kept for a hold that has ended, left because it could not be proven still the
+     * person's (the key holds another record, or its parent chain leads elsewhere): what could not
+     * be proven erased, since when and why.
+     */
+    unproven?: { on: string; why: string };
     controllerId?: string;
   }[];
   /** The keyed MAC of the row, checked each time it is read. */

@@ -11,7 +11,6 @@ import {
   deleteArchived,
   rowsByKey,
   type StoreChange,
-  sameRecord,
   statusesOf,
 } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
@@ -20,6 +19,7 @@ import { archiveHolds } from '../explain.js';
 import { archiveFilesDir, foldersOf, type Project } from '../project.js';
 import type { CommitGuard } from './guard.js';
 import { ruleOf } from './person.js';
+import { prover } from './proof.js';
 
 export interface AfterHold {
   /** Records erased now that their hold has ended. */
@@ -30,7 +30,11 @@ export interface AfterHold {
     action: string;
     archived?: boolean;
   }[];
-  /** Records left: the key now holds another record. */
+  /**
+   * Records left: not proven still the person's (the key now holds another record, its parent
+   * chain leads to another person, or a record it belongs to is gone). Remembered on the erasure
+   * as `unproven` and shown by the request: what could not be proven erased.
+   */
   readonly skipped: readonly { request: number; table: string; id: string; why: string }[];
 }
 
@@ -43,19 +47,22 @@ export async function eraseAfterHolds(
   archive: Connection | undefined | null,
   at: string,
   guard: CommitGuard,
-  options: { dryRun?: boolean; actor: string },
+  options: { dryRun?: boolean; actor: string; retryUnproven?: boolean },
 ): Promise<AfterHold> {
   const erasures = await state.erasures();
+  // A record left once as not proven is reported once by the sweep; erasure replay (after a
+  // restore, which may bring it back) looks at it again.
   const waiting = erasures.flatMap((erasure) =>
     erasure.records
       .map((r, index) => ({ erasure, r, index }))
-      .filter(({ r }) => r.action === 'keep' && r.then),
+      .filter(({ r }) => r.action === 'keep' && r.then && (options.retryUnproven || !r.unproven)),
   );
   const erased: { request: number; table: string; id: string; action: string; archived?: boolean }[] = [];
   const skipped: { request: number; table: string; id: string; why: string }[] = [];
   if (waiting.length === 0) return { erased, skipped };
-  const ring = [...state.keyRing().keyed.values()];
+  const proof = prover(project.register, project.datamap, [...state.keyRing().keyed.values()], erasures);
   const done: typeof waiting = [];
+  const left: (typeof waiting[number] & { why: string })[] = [];
   for (const store of project.datamap.stores) {
     const mine = waiting.filter((w) => w.r.store === store.id);
     if (mine.length === 0) continue;
@@ -82,13 +89,10 @@ export async function eraseAfterHolds(
         const row = w.r.archived ? archRows.get(w.r.key) : liveRows.get(w.r.key);
         if (!row) continue;
         if (w.r.archived ? dataHeld(w.r.key).length > 0 : statuses.get(w.r.key) === 'held') continue;
-        if (!sameRecord(ring, table, row, w.r, w.erasure.person)) {
-          skipped.push({
-            request: w.erasure.requestId,
-            table: table.name,
-            id: w.r.key,
-            why: 'the key now holds another record',
-          });
+        const not = await proof.stillTheirs({ conn, archive, store }, table, row, w.r, w.erasure.person);
+        if (not !== null) {
+          skipped.push({ request: w.erasure.requestId, table: table.name, id: w.r.key, why: not });
+          left.push({ ...w, why: not });
           continue;
         }
         const action = w.r.archived ? 'delete' : (w.r.then as 'delete' | 'anonymise');
@@ -126,30 +130,45 @@ export async function eraseAfterHolds(
         );
     await guard.confirm(seen);
   }
-  if (options.dryRun || done.length === 0) return { erased, skipped };
-  // Remembered as erased (a restore then replays them), shown by the request, logged.
+  if (options.dryRun || done.length + left.length === 0) return { erased, skipped };
+  // Remembered as erased (a restore then replays them), or as not proven, shown by the request, logged.
   const byErasure = new Map<number, { erasure: ErasureRow; records: Remembered[] }>();
+  const entryOf = (erasure: ErasureRow) => {
+    const entry = byErasure.get(erasure.id) ?? { erasure, records: [...erasure.records] };
+    byErasure.set(erasure.id, entry);
+    return entry;
+  };
   for (const w of done) {
-    const entry = byErasure.get(w.erasure.id) ?? { erasure: w.erasure, records: [...w.erasure.records] };
-    entry.records[w.index] = {
-      ...w.r,
+    const { unproven: _was, ...r } = w.r;
+    entryOf(w.erasure).records[w.index] = {
+      ...r,
       action: w.r.archived ? 'delete' : (w.r.then as string),
       erasedOn: at,
     };
-    byErasure.set(w.erasure.id, entry);
+  }
+  for (const w of left) {
+    if (w.r.unproven?.why === w.why) continue;
+    entryOf(w.erasure).records[w.index] = { ...w.r, unproven: { on: at, why: w.why } };
   }
   for (const { erasure, records } of byErasure.values()) {
     await state.updateErasure(erasure.id, records);
     const request = await state.request(erasure.requestId);
     const now = done.filter((w) => w.erasure.id === erasure.id);
+    const notNow = left.filter((w) => w.erasure.id === erasure.id);
+    const match = (w: { r: Remembered }, k: Record<string, unknown>) => w.r.table === k.table && w.r.key === k.id;
     if (request?.outcome) {
       const outcome = request.outcome as { kept?: Record<string, unknown>[] };
       await state.updateRequest(request.id, {
         outcome: {
           ...outcome,
-          kept: (outcome.kept ?? []).map((k) =>
-            now.some((w) => w.r.table === k.table && w.r.key === k.id) ? { ...k, erasedOn: at } : k,
-          ),
+          kept: (outcome.kept ?? []).map((k) => {
+            if (now.some((w) => match(w, k))) {
+              const { unproven: _was, ...rest } = k;
+              return { ...rest, erasedOn: at };
+            }
+            const l = notNow.find((w) => match(w, k));
+            return l ? { ...k, unproven: { on: at, why: l.why } } : k;
+          }),
         },
       });
     }
@@ -157,8 +176,11 @@ export async function eraseAfterHolds(
       request: erasure.requestId,
       person: erasure.person,
       at,
-      counts: { erased: now.length },
+      counts: { erased: now.length, ...(notNow.length ? { unproven: notNow.length } : {}) },
       keys: state.digest(now.map((w) => `${w.r.table}:${w.r.key}`).join(',')),
+      ...(notNow.length
+        ? { unproven: state.digest(notNow.map((w) => `${w.r.table}:${w.r.key}`).join(',')) }
+        : {}),
       actor: options.actor,
     });
   }

@@ -4,7 +4,6 @@ import {
   applyChanges,
   rowsByKey,
   type StoreChange,
-  sameRecord,
   statusesOf,
 } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
@@ -15,6 +14,7 @@ import { foldersOf, type Project } from '../project.js';
 
 import { type CommitGuard, commitGuard } from './guard.js';
 import { withPersonStores } from './person.js';
+import { prover } from './proof.js';
 import type { Forwarded, RunResult } from './shared.js';
 /**
  * Executes, on a controller's instruction, the erasure of the records a done erasure forwarded to
@@ -53,14 +53,15 @@ export async function runOnInstruction(
   const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
   const skipped: { table: string; id: string; why: string }[] = [];
   // What the erasure remembered of each forwarded record: its fingerprint (the row as it was).
+  const erasures = await state.erasures();
   const remembered = new Map(
-    (await state.erasures())
+    erasures
       .filter((e) => e.requestId === row.id)
       .flatMap((e) => e.records.filter((r) => r.action === 'forward'))
       .map((r) => [`${r.store}.${r.table}:${r.key}`, r]),
   );
-  const ring = [...state.keyRing().keyed.values()];
-  await withPersonStores(project, false, async (conns) => {
+  const proof = prover(project.register, project.datamap, [...state.keyRing().keyed.values()], erasures);
+  await withPersonStores(project, false, async (conns, archive) => {
     const planned: { conn: Connection; store: StoreMap; changes: StoreChange[] }[] = [];
     for (const store of project.datamap.stores) {
       const conn = conns.get(store.id) as Connection;
@@ -69,17 +70,19 @@ export async function runOnInstruction(
       for (const table of store.tables) {
         const wanted = mine.filter((f) => f.store === store.id && f.table === table.name).map((f) => f.id);
         if (wanted.length === 0 || !table.record) continue;
-        // A key is acted on only while it is still the record forwarded: after a restore, the
-        // same id can be another person's.
+        // A key is acted on only while it is still the record forwarded, proven the person's (its
+        // fingerprint, then its identity or parent chain): after a restore, the same id can be
+        // another person's.
         const rows = await rowsByKey(conn, table, wanted);
-        const keys = wanted.filter((k) => {
+        const keys: string[] = [];
+        for (const k of wanted) {
           const found = rows.get(k);
-          if (!found) return false;
+          if (!found) continue;
           const r = remembered.get(`${store.id}.${table.name}:${k}`);
-          if (sameRecord(ring, table, found, r ?? {}, row.person)) return true;
-          skipped.push({ table: table.name, id: k, why: 'the key now holds another record' });
-          return false;
-        });
+          const not = await proof.stillTheirs({ conn, archive, store }, table, found, r ?? {}, row.person);
+          if (not === null) keys.push(k);
+          else skipped.push({ table: table.name, id: k, why: not });
+        }
         const held = await state.heldKeys(store.id, [table.name], at);
         const statuses = await statusesOf(conn, ctx, table, at, keys, held.byTable);
         const go = keys.filter(

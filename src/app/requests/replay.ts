@@ -8,7 +8,6 @@ import {
   identityOf,
   restoredRows,
   type StoreChange,
-  sameRecord,
   statusesOf,
 } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
@@ -23,6 +22,7 @@ import { openState, todayUtc } from '../stores.js';
 import { type AfterHold, eraseAfterHolds } from './after-hold.js';
 import { commitGuard } from './guard.js';
 import { ruleOf, withPersonStores } from './person.js';
+import { prover } from './proof.js';
 import { requireKey } from './shared.js';
 // ---------------------------------------------------------------------------------------------
 // Erasure replay
@@ -42,6 +42,8 @@ export interface ReplayResult {
   readonly suppressed: number;
   /** Records an erasure kept for a hold that has ended since: erased now. */
   readonly afterHold?: AfterHold['erased'];
+  /** Records an erasure kept for a hold that has ended, left: not proven the person's any more. */
+  readonly afterHoldSkipped?: AfterHold['skipped'];
   /**
    * Erasures whose person's hash was made with a previous key and whose address did not come
    * back: their hash cannot be made under the key in force, and no old-key hash is put back.
@@ -82,6 +84,7 @@ export async function replayErasures(
   try {
     const erasures = await state.erasures();
     const ring = [...state.keyRing().keyed.values()];
+    const proof = prover(project.register, project.datamap, ring, erasures);
     const current = (text: string) => hmacHex(key, text);
     const redone: { request: number; table: string; id: string; action: string; archived?: boolean }[] = [];
     const skipped: { request: number; table: string; id: string; why: string }[] = [];
@@ -92,6 +95,7 @@ export async function replayErasures(
     for (const e of erasures) if (e.keyId === currentId) rekeyed.set(e.id, e.person);
     let suppressed = 0;
     let afterHold: AfterHold['erased'] = [];
+    let afterHoldSkipped: AfterHold['skipped'] = [];
     await withPersonStores(project, !options.dryRun, async (conns, archive) => {
       for (const store of project.datamap.stores) {
         const conn = conns.get(store.id) as Connection;
@@ -132,8 +136,11 @@ export async function replayErasures(
             const row = back.get(r.key);
             if (!row) continue;
             const why = { request: erasure.requestId, table: table.name, id: r.key };
-            if (!sameRecord(ring, table, row, r, erasure.person)) {
-              skipped.push({ ...why, why: 'the key now holds another record' });
+            // Proven still the person's (its fingerprint, then its identity or parent chain): a key
+            // handed out again after the restore is someone else's record.
+            const not = await proof.stillTheirs({ conn, archive, store }, table, row, r, erasure.person);
+            if (not !== null) {
+              skipped.push({ ...why, why: not });
               continue;
             }
             const address = identityOf(table, row);
@@ -183,12 +190,14 @@ export async function replayErasures(
         await guard.confirm(seen);
       }
       // Records kept for a hold that has ended: erased now, with the erasure's decision.
-      afterHold = (
-        await eraseAfterHolds(project, state, conns, archive, at, guard, {
-          ...(options.dryRun ? { dryRun: true } : {}),
-          actor,
-        })
-      ).erased;
+      const after = await eraseAfterHolds(project, state, conns, archive, at, guard, {
+        ...(options.dryRun ? { dryRun: true } : {}),
+        actor,
+        // A restore may have brought back a record left before as not proven: looked at again.
+        retryUnproven: true,
+      });
+      afterHold = after.erased;
+      afterHoldSkipped = after.skipped;
       if (options.dryRun) return;
       // The suppression list of the restored copy: each person's keyed hash under the key in force.
       for (const store of project.datamap.stores) {
@@ -214,6 +223,7 @@ export async function replayErasures(
         redone: redone.length,
         skipped: skipped.length,
         ...(afterHold.length ? { afterHold: afterHold.length } : {}),
+        ...(afterHoldSkipped.length ? { afterHoldSkipped: afterHoldSkipped.length } : {}),
         keys: state.digest(redone.map((r) => `${r.archived ? 'archive:' : ''}${r.table}:${r.id}`).join(',')),
         actor,
       });
@@ -223,6 +233,7 @@ export async function replayErasures(
       skipped,
       suppressed,
       ...(afterHold.length ? { afterHold } : {}),
+      ...(afterHoldSkipped.length ? { afterHoldSkipped } : {}),
       ...(notRekeyed ? { notRekeyed } : {}),
     };
   } finally {
