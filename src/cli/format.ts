@@ -29,7 +29,9 @@ export function formatSweep(report: SweepReport): string {
 }
 
 /** Records kept for a hold that has ended, left: the key is not proven the person's any more. */
-function afterHoldLeft(left: readonly { request: number; table: string; id: string; why: string }[]): string[] {
+function afterHoldLeft(
+  left: readonly { request: number; table: string; id: string; why: string }[],
+): string[] {
   return left.map(
     (s) => `  left ${s.table} ${s.id} of erasure request ${s.request} (not that person's any more): ${s.why}`,
   );

@@ -74,3 +74,22 @@ export function redactUrl(url: string): string {
 export function urlHasSecret(url: string): boolean {
   return redactUrl(url) !== url;
 }
+
+/**
+ * A server URL as messages name it: scheme://host:port/database, nothing else (no user, no
+ * password, no parameter). The port is the scheme's default when the URL gives none.
+ */
+export function serverLabel(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() ?? '';
+  const { before, userinfo, after } = splitAuthority(url);
+  const bare = userinfo === null ? before : `${before}${after.slice(1)}`;
+  const rest = bare.slice(bare.indexOf('//') + 2);
+  const end = rest.search(/[?#]/);
+  const path = end < 0 ? rest : rest.slice(0, end);
+  const slash = path.indexOf('/');
+  const host = slash < 0 ? path : path.slice(0, slash);
+  const database = slash < 0 ? '' : path.slice(slash + 1).split('/')[0];
+  const hostPort = /:\d+$/.test(host) ? host : `${host}:${scheme.startsWith('postgres') ? 5432 : 3306}`;
+  const shown = scheme === 'postgresql' ? 'postgres' : scheme === 'mariadb' ? 'mysql' : scheme;
+  return `${shown}://${hostPort}/${database ?? ''}`;
+}

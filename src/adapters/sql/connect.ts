@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
 import { RegistreError } from '../../core/errors.js';
-import { parseStoreUrl, redactUrl } from '../../core/store-url.js';
+import { safeMessage } from '../../core/safe-message.js';
+import { parseStoreUrl, serverLabel } from '../../core/store-url.js';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from './kysely.js';
 
 // The drivers of the other databases load when a store of theirs is opened: a command on SQLite
@@ -19,7 +20,7 @@ export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 export interface Connection {
   readonly store: string;
   readonly dialect: Dialect;
-  /** The URL as it may appear in a message (password hidden). */
+  /** The store as it may appear in a message: a file's path, or scheme://host:port/database (no user, no password). */
   readonly label: string;
   // biome-ignore lint/suspicious/noExplicitAny: tables are the data map's, known only at run time
   readonly db: Kysely<any>;
@@ -62,14 +63,14 @@ export function resolveUrl(store: string, url: string, env: NodeJS.ProcessEnv = 
 }
 
 function unreachable(store: string, label: string, cause: unknown): RegistreError {
-  const reason =
-    cause instanceof Error
-      ? cause.message || (cause as NodeJS.ErrnoException).code || cause.name
-      : String(cause);
+  // The driver's code and a fixed text: a server's own message names the user (a refused login)
+  // and may quote more.
   return new RegistreError(
     'E_STORE_UNREACHABLE',
-    `store "${store}" (${label}) cannot be reached: ${reason.split('\n')[0]}`,
-    { cause },
+    `store "${store}" (${label}) cannot be reached: ${safeMessage(cause)}`,
+    {
+      cause,
+    },
   );
 }
 
@@ -155,7 +156,7 @@ export async function connect(
     const db = new Kysely({ dialect: new PostgresDialect({ pool: pglitePool(database) }) });
     return { store, dialect: 'postgres', label, db, close: () => db.destroy() };
   }
-  const label = redactUrl(url.url);
+  const label = serverLabel(url.url);
   // biome-ignore lint/suspicious/noExplicitAny: see Connection.db
   let db: Kysely<any>;
   if (url.kind === 'postgres') {

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { columnOf, isPersonal, tableOfRecord } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
-import { normaliseEmail } from '../../core/identity.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 import { fileInside, removeFile } from '../files/record-files.js';

@@ -15,6 +15,7 @@ import {
 import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
 import { RegistreError } from '../../core/errors.js';
 import type { RequestChange } from '../../core/requests/lifecycle.js';
+import { safeMessage } from '../../core/safe-message.js';
 import { parseStoreUrl } from '../../core/store-url.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/connect.js';
 import { tableNames } from '../sql/introspect.js';
@@ -307,6 +308,16 @@ export interface ErasureRow {
   readonly mac?: string | null;
 }
 
+/**
+ * Why the migration failed, in a fixed text: the migrator's own refusal of the recorded
+ * migrations, or the driver's code (never the database's message, which can quote a row).
+ */
+function migrationFailure(error: unknown): string {
+  if (error instanceof Error && /^corrupted migrations/.test(error.message) && !('code' in error))
+    return 'its record of migrations does not match this version of registre (one it does not know, or out of order: was a newer version run on it?)';
+  return safeMessage(error);
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: a row as the driver returns it
 function erasureOf(r: any): ErasureRow {
   return {
@@ -475,7 +486,7 @@ export class StateStore {
         await conn.close();
         throw new RegistreError(
           'E_STATE_MIGRATION',
-          `the state store (${conn.label}) could not be migrated: ${(error as Error).message}; nothing is lost: fix the cause and run the command again`,
+          `the state store (${conn.label}) could not be migrated: ${migrationFailure(error)}; nothing is lost: fix the cause and run the command again`,
           { cause: error },
         );
       }

@@ -62,7 +62,7 @@ export async function eraseAfterHolds(
   if (waiting.length === 0) return { erased, skipped };
   const proof = prover(project.register, project.datamap, [...state.keyRing().keyed.values()], erasures);
   const done: typeof waiting = [];
-  const left: (typeof waiting[number] & { why: string })[] = [];
+  const left: ((typeof waiting)[number] & { why: string })[] = [];
   for (const store of project.datamap.stores) {
     const mine = waiting.filter((w) => w.r.store === store.id);
     if (mine.length === 0) continue;
@@ -155,7 +155,8 @@ export async function eraseAfterHolds(
     const request = await state.request(erasure.requestId);
     const now = done.filter((w) => w.erasure.id === erasure.id);
     const notNow = left.filter((w) => w.erasure.id === erasure.id);
-    const match = (w: { r: Remembered }, k: Record<string, unknown>) => w.r.table === k.table && w.r.key === k.id;
+    const match = (w: { r: Remembered }, k: Record<string, unknown>) =>
+      w.r.table === k.table && w.r.key === k.id;
     if (request?.outcome) {
       const outcome = request.outcome as { kept?: Record<string, unknown>[] };
       await state.updateRequest(request.id, {

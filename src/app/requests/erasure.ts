@@ -201,7 +201,7 @@ export async function erase(
         if (error instanceof RegistreError) throw error;
         throw new RegistreError(
           'E_STORE_FAILED',
-          `store "${store.id}" (${conn.label}) failed during the erasure: ${safeMessage(error)}; its changes were rolled back (one transaction), the request stays verified: run it again`,
+          `store "${store.id}" (${conn.label}) failed during the erasure: ${safeMessage(error)}; its changes were rolled back (one transaction), what the stores before it committed stays; the request stays running (its intent is logged): complete it with registre request run ${row.id} once the cause is fixed`,
           { cause: error },
         );
       }

@@ -1,11 +1,6 @@
 /** An erasure's forwarded records, executed on their controller's instruction. */
 import type { Connection } from '../../adapters/sql/connect.js';
-import {
-  applyChanges,
-  rowsByKey,
-  type StoreChange,
-  statusesOf,
-} from '../../adapters/sql/person.js';
+import { applyChanges, rowsByKey, type StoreChange, statusesOf } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import type { StoreMap } from '../../core/datamap/datamap-schema.js';

@@ -29,7 +29,8 @@ export const NOT_THE_RECORD = 'the key now holds another record';
 export const ANOTHER_PERSON = "the key now holds another person's record (its parent chain leads to them)";
 export const UNPROVEN_PARENT_GONE =
   "not proven the person's: a record it belongs to is gone and no erasure of theirs removed it";
-export const UNPROVEN_NO_TRACE = "not proven the person's: no fingerprint was kept and no identity leads to them";
+export const UNPROVEN_NO_TRACE =
+  "not proven the person's: no fingerprint was kept and no identity leads to them";
 
 /** Whose a row is, by its identity or its parent chain. */
 type Owner = 'theirs' | 'another' | 'unproven' | 'none';
@@ -106,7 +107,9 @@ export function prover(
         };
         // Where the child is first: an archived order's customer is the archived one, even if a
         // live customer has taken its id since (item 7).
-        return archivedFirst ? ((await archived()) ?? (await live())) : ((await live()) ?? (await archived()));
+        return archivedFirst
+          ? ((await archived()) ?? (await live()))
+          : ((await live()) ?? (await archived()));
       })();
       cache.set(id, found);
     }
@@ -132,7 +135,10 @@ export function prover(
       if (value === null || value === undefined) continue;
       const parent = await lookUp(place, target, remote, value, archived);
       if (!parent) {
-        if (remote === target.primaryKey && remembered.get(person)?.has(`${place.store.id}.${target.name}:${String(value)}`))
+        if (
+          remote === target.primaryKey &&
+          remembered.get(person)?.has(`${place.store.id}.${target.name}:${String(value)}`)
+        )
           proven = true;
         else missing = true;
         continue;

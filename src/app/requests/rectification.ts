@@ -10,6 +10,7 @@ import { checkRectification, rectificationDecision } from '../../core/requests/r
 import type { Project } from '../project.js';
 
 import { legalObligation } from './erasure.js';
+import { testPause } from './guard.js';
 import { type PersonItem, ruleOf } from './person.js';
 import type { RunResult } from './shared.js';
 
@@ -138,6 +139,8 @@ export async function rectify(
   // store's transaction, just before its UPDATEs, and what they cover is left out.
   const lock = await state.lock(`change:request:${row.id}`, 60_000, `change of request ${row.id}`);
   try {
+    // Between the decision and the commit (tests: a restriction added here is honoured).
+    await testPause('request-before-commit');
     for (const [storeId, list] of updates) {
       const conn = conns.get(storeId) as Connection;
       const ctx = await retentionContext(conn, project.register, project.datamap);

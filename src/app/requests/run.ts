@@ -159,6 +159,8 @@ export async function runRequest(
         outcome: outcome as unknown as Record<string, unknown>,
         // The address served its purpose once the person is erased: only the keyed hash stays.
         forgetAddress: type === 'erasure',
+        // The corrected values are in the stores now: the request keeps which fields, and a keyed digest.
+        ...(type === 'rectification' ? { forgetValues: rectifiedValues(state, current) } : {}),
         resumed,
         extra: {
           ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
@@ -178,6 +180,16 @@ export async function runRequest(
     await lock?.release().catch(() => {});
     await state.close();
   }
+}
+
+/** A rectification's fields and the keyed digest of their values (sorted by field). */
+function rectifiedValues(
+  state: { digest(value: string): string },
+  row: RequestRow,
+): { fields: string[]; digest: string } {
+  const set = (row.details as { set?: Record<string, unknown> }).set ?? {};
+  const entries = Object.entries(set).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { fields: entries.map(([field]) => field), digest: state.digest(JSON.stringify(entries)) };
 }
 
 /** What the intent keeps of the planned run: the records' tables and ids, their actions. */

@@ -99,6 +99,11 @@ export type RequestEvent =
       readonly outcome: Record<string, unknown>;
       /** Whether the address is cleared (an erasure: only the keyed hash stays). */
       readonly forgetAddress: boolean;
+      /**
+       * A rectification's corrected values, once written: they leave the request, which keeps the
+       * fields and a keyed digest of the values (`digest`), logged with the entry too.
+       */
+      readonly forgetValues?: { readonly fields: readonly string[]; readonly digest: string };
       readonly resumed: boolean;
       readonly extra: Record<string, unknown>;
       readonly actor: string;
@@ -125,6 +130,15 @@ export interface LetterRecord {
 }
 
 const closed = (status: string) => !isOpen(status as RequestStatus);
+
+/** A request's details without a rectification's values: its fields and their keyed digest instead. */
+function withoutValues(
+  details: Record<string, unknown>,
+  kept: { readonly fields: readonly string[]; readonly digest: string },
+): Record<string, unknown> {
+  const { set: _values, ...rest } = details;
+  return { ...rest, fields: [...kept.fields], values: kept.digest };
+}
 
 function requireOpen(request: LifecycleRequest): void {
   if (closed(request.status))
@@ -301,6 +315,7 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
           status: 'done',
           outcome: event.outcome,
           ...(event.forgetAddress ? { email: null } : {}),
+          ...(event.forgetValues ? { details: withoutValues(request.details, event.forgetValues) } : {}),
         },
         entry: {
           kind: 'request.run',
@@ -312,6 +327,9 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
             counts: event.counts,
             keys: event.keys,
             ...(event.resumed ? { resumed: true } : {}),
+            ...(event.forgetValues
+              ? { fields: [...event.forgetValues.fields], values: event.forgetValues.digest }
+              : {}),
             ...event.extra,
             actor: event.actor,
           },
