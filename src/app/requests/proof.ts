@@ -100,9 +100,11 @@ export function prover(
         };
         const archived = async () => {
           if (!place.archive || remote !== target.primaryKey) return null;
-          const row = (await archivedRows(place.archive, place.store, target, [String(value)])).get(
-            String(value),
+          // An archive store that never archived this table has no table for it: nothing there.
+          const rows = await archivedRows(place.archive, place.store, target, [String(value)]).catch(
+            () => new Map<string, Row>(),
           );
+          const row = rows.get(String(value));
           return row ? { row, archived: true } : null;
         };
         // Where the child is first: an archived order's customer is the archived one, even if a
