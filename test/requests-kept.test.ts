@@ -27,7 +27,7 @@ import {
 import { ANOTHER_PERSON, NOT_THE_RECORD } from '../src/app/requests/proof.js';
 import { withState } from '../src/app/stores.js';
 import { runSweep } from '../src/app/sweep.js';
-import { formatReplay, formatRequest, formatSweep } from '../src/cli/format.js';
+import { formatReplay, formatRequestDetail, formatSweep } from '../src/cli/format.js';
 import { DIALECTS, type TestDatabase } from './dialects.js';
 import { AT, KEY, shop, withShop } from './shop-helpers.js';
 
@@ -303,7 +303,7 @@ describe.each(DIALECTS)("records proven still the person's (issue 18) on $name",
         .sort(),
     ).toEqual([`claims:2:${AT}`, `customers:2:${AT}`, `orders:3:${AT}`]);
     const shown = await showRequest(config, id, AT);
-    expect(formatRequest(shown)).toContain(
+    expect(formatRequestDetail(shown)).toContain(
       `orders 3, kept for a hold: not proven erased, left on ${AT}: ${ANOTHER_PERSON}`,
     );
     // Reported once by the sweep; erasure replay (after a restore) looks at them again.
@@ -350,7 +350,7 @@ describe.each(DIALECTS)("records proven still the person's (issue 18) on $name",
     expect(replay.afterHold?.map((r) => `${r.table}:${r.id}:${r.action}`)).toEqual(['orders:8:anonymise']);
     expect((await rowOf(config, 'orders', 8))?.shipping_name).toBeNull();
     const shown = await showRequest(config, id, AT);
-    expect(formatRequest(shown)).toContain(`orders 8, kept for a hold: erased on ${AT}, once it ended`);
+    expect(formatRequestDetail(shown)).toContain(`orders 8, kept for a hold: erased on ${AT}, once it ended`);
   });
 
   it('18.4 a restriction added while a rectification is between its decision and its commit: the restricted records are not rewritten', async () => {
