@@ -424,6 +424,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         "the person's language, for the code and the letters (default: the register's)",
       ).choices(['fr', 'en']),
     )
+    .option('--visitor <id>', "the visitor id of the person's browser: their web visits too")
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -433,6 +434,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
         purpose?: string;
         set?: string[];
         lang?: string;
+        visitor?: string;
         json?: boolean;
       }) => {
         const { openRequest } = await requests();

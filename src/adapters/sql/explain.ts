@@ -2,7 +2,7 @@
  * `explain`: why a record is still here, or why it is due. The record and the related records its
  * rules read are loaded, evaluated by the pure evaluator, and its holds looked up in the store.
  */
-import { columnOf, tableOfRecord } from '../../core/datamap/columns.js';
+import { columnOf, columnOfField, isAnonymisedValue, tableOfRecord } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
 import { identitySpellings, normaliseEmail, personHash } from '../../core/identity.js';
@@ -105,6 +105,8 @@ export async function explainRecord(
   const verdict = evaluateRecord(ctx.register, view, at, {
     holds,
     holdsOf: (key) => (key === view.key ? [] : manualHoldsOf(key)),
+    // As `plan` and the sweep see it: a record already anonymised as its rule wants is done.
+    isAnonymised: (record, fields) => anonymisedIn(table, record, fields),
   });
   const purposes = verdict.rules.flatMap((r) => {
     const rule = ctx.register.retention.find((x) => x.id === r.rule);
@@ -138,6 +140,22 @@ export async function explainRecord(
     purposes,
     holds: verdict.holds,
   };
+}
+
+/** Whether each of `fields` holds what its column's anonymisation leaves (the SQL of `plan`, in TypeScript). */
+export function anonymisedIn(
+  table: TableMap,
+  view: { get(field: string): unknown },
+  fields: readonly string[],
+): boolean {
+  return (
+    fields.length > 0 &&
+    fields.every((field) => {
+      const column = columnOfField(table, field) ?? field;
+      const spec = table.columns[column];
+      return isAnonymisedValue(spec === undefined ? undefined : columnOf(spec).anonymise, view.get(field));
+    })
+  );
 }
 
 export { normaliseEmail } from '../../core/identity.js';
@@ -210,6 +228,8 @@ export async function findPerson(
   email: string,
   hmacKey?: Buffer,
   archive?: Connection,
+  /** A visitor id the person gave (their browser's): the records keyed by it too (web visits). */
+  visitor?: string,
 ): Promise<PersonRecord[]> {
   const address = normaliseEmail(email);
   const seen = new Map<string, PersonRecord>();
@@ -218,6 +238,9 @@ export async function findPerson(
   for (const table of store.tables) {
     for (const [column, spec] of Object.entries(table.columns)) {
       const c = columnOf(spec);
+      // A visitor id is compared exactly, as it was set in the browser.
+      if (c.identity === 'visitor-id' && visitor !== undefined)
+        for (const row of await loadRows(conn, table.name, column, visitor)) queue.push({ table, row });
       if (c.identity !== 'email') continue;
       if (c.hashed) {
         if (!hmacKey) continue;

@@ -1177,17 +1177,20 @@ export class StateStore {
   async forgetAddress(person: string): Promise<number[]> {
     const ids: number[] = [];
     for (const row of await this.requests({ person })) {
-      const set = (row.details as { set?: Record<string, unknown> }).set;
-      const inDetails = set !== undefined && Object.values(set).some((v) => v !== '(erased)');
+      const { set, visitor } = row.details as { set?: Record<string, unknown>; visitor?: string };
+      const inSet = set !== undefined && Object.values(set).some((v) => v !== '(erased)');
+      // A visitor id identifies the person as an address does: it goes with it.
+      const inDetails = inSet || (visitor !== undefined && visitor !== '(erased)');
       if (!(row.status === 'done' || row.status === 'refused') || (row.email === null && !inDetails))
         continue;
       await this.updateRequest(row.id, {
         email: null,
-        ...(inDetails && set
+        ...(inDetails
           ? {
               details: {
                 ...row.details,
-                set: Object.fromEntries(Object.keys(set).map((k) => [k, '(erased)'])),
+                ...(inSet && set ? { set: Object.fromEntries(Object.keys(set).map((k) => [k, '(erased)'])) } : {}),
+                ...(visitor !== undefined ? { visitor: '(erased)' } : {}),
               },
             }
           : {}),

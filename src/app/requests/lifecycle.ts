@@ -32,6 +32,8 @@ export interface OpenOptions {
   readonly set?: readonly string[];
   /** The person's language, for the code and the letters (default: every language of the register). */
   readonly lang?: string;
+  /** A visitor id (the browser's cookie) whose records are the person's too: web visits. */
+  readonly visitor?: string;
   readonly today?: string;
   readonly actor?: string;
 }
@@ -55,6 +57,7 @@ export async function openRequest(
       throw new RegistreError('E_USAGE', `--lang ${options.lang}: fr or en`);
     details.lang = options.lang;
   }
+  if (options.visitor !== undefined) details.visitor = requireVisitorId(options.visitor);
   if (type === 'objection') {
     if (!options.purpose)
       throw new RegistreError('E_USAGE', 'an objection names the purpose objected to: --purpose P');
@@ -118,6 +121,17 @@ export async function openRequest(
     const view = viewOf(await requireRequest(state, opened.row.id), today);
     return sent.failure ? { ...view, mailError: sent.failure } : view;
   });
+}
+
+/** A visitor id as a browser holds it: one line of at most 200 printable characters. */
+function requireVisitorId(text: string): string {
+  const id = text.trim();
+  if (!/^[\x21-\x7e]{1,200}$/.test(id))
+    throw new RegistreError(
+      'E_USAGE',
+      '--visitor: a visitor id is the identifier the site set in the browser (1 to 200 letters, digits or signs, no space)',
+    );
+  return id;
 }
 
 /** The row's condition for its next step: still in the state it was read in. */

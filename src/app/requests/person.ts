@@ -38,6 +38,8 @@ export async function personItems(
   key: Buffer,
   conns: Map<string, Connection>,
   archive: Connection | undefined,
+  /** A visitor id the request names (`request open --visitor`): its web visits too. */
+  visitor?: string,
 ): Promise<PersonItem[]> {
   const holds = await state.holds({ at });
   const person = personHash(key, email);
@@ -50,7 +52,7 @@ export async function personItems(
     const conn = conns.get(store.id) as Connection;
     const ctx = await retentionContext(conn, project.register, project.datamap);
     const manualOf = byRecordKey(project, store.id, manual);
-    const found = (await findPerson(conn, ctx, store, email, key, archive)).filter((r) => r.table.record);
+    const found = (await findPerson(conn, ctx, store, email, key, archive, visitor)).filter((r) => r.table.record);
     // What an earlier erasure kept (invoices, held records) is no longer reached from the address
     // (the account that linked it is gone): the state store remembers it by the person's hash.
     const seen = new Set(found.map((r) => `${r.archived ? 'archive:' : ''}${r.table.name}:${r.id}`));

@@ -1,5 +1,5 @@
 /** Carrying a verified request out: the person's records found once, then the applier of its kind; the outcome logged. */
-import { resolve } from 'node:path';
+import { preparePackageFolder } from '../../adapters/files/package-files.js';
 import { currentActor, type RequestRow } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { DELIVERIES, type Delivery } from '../../core/requests/letters.js';
@@ -79,23 +79,27 @@ export async function runRequest(
     }
     if ((type === 'access' || type === 'portability') && !options.out)
       throw new RegistreError('E_USAGE', `${type}: --out DIR, where the package is written`);
+    // The package's folder is checked (and made) before anything is done: a refused --out leaves
+    // the request as it was, to be run again with another folder.
+    const folder =
+      type === 'access' || type === 'portability' ? preparePackageFolder(options.out as string, dryRun) : '';
     if (!row.email)
       throw new RegistreError('E_REQUEST_CLOSED', `request ${id} no longer holds the person's address`);
     const email = row.email;
     return await withPersonStores(project, !dryRun && type === 'erasure', async (conns, archive) => {
-      const items = await personItems(project, state, email, at, key, conns, archive);
+      const { visitor } = row.details as { visitor?: string };
+      const items = await personItems(project, state, email, at, key, conns, archive, visitor);
       const base = { request: id, type, at, dryRun, found: items.length };
       const keys = state.digest(
         items.map((i) => `${i.store.id}.${i.table.name}:${i.id}${i.archived ? '@archive' : ''}`).join(','),
       );
       const apply = async (dry: boolean): Promise<RunResult> => {
         if (type === 'access' || type === 'portability') {
-          const out = resolve(options.out as string);
           const files = dry
             ? []
             : type === 'access'
-              ? writeAccess(project.register, items, out, row, today)
-              : writePortability(project.register, items, out, row, today);
+              ? writeAccess(project, items, folder, row, today)
+              : writePortability(project.register, items, folder, row, today);
           return { ...base, dryRun: dry, files, ...(items.length ? {} : { message: NO_DATA }) };
         }
         if (type === 'erasure')

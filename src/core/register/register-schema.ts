@@ -84,6 +84,9 @@ export const FieldSpec = z.union([
     type: z.enum(FIELD_TYPES),
     values: z.array(z.string()).optional(),
     label: LocalText.optional(),
+    title: LocalText.optional().describe(
+      "the field's name as the person reads it (an access package's heading): \"Date de la commande\"",
+    ),
     category: Id.optional(),
   }),
 ]);
@@ -100,6 +103,9 @@ export const RecordType = z.strictObject({
   subjects: z.array(Id).optional(),
   fields: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), FieldSpec),
   relations: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), RelationSpec).optional(),
+  source: LocalText.optional().describe(
+    'where the data comes from when it is not collected from the person (art. 14(2)(f), 15(1)(g))',
+  ),
 });
 export type RecordType = z.infer<typeof RecordType>;
 

@@ -1,13 +1,44 @@
 /**
- * The access package as a page the person can read (art. 15), in French then in English: each
- * record with its data, why it is kept, who receives it and until when; the consents and their
- * proof; the data held on a distributor's behalf, apart.
+ * The access package as a page the person can read (art. 15), in French then in English, every
+ * label in the page's language: each record with every field of it (a secret described, never
+ * copied; a third person's data masked, art. 15(4); a file linked to its copy), why it is kept,
+ * who receives it, until when and where it comes from; the consents and their proof; the data
+ * held on a distributor's behalf, apart; the person's rights and the right to complain to the CNIL.
  */
 import { escapeHtml, htmlList, htmlPage } from '../documents/html.js';
 import { LEGAL_BASIS_LABELS } from '../documents/labels.js';
 import type { Register } from '../register/register-load.js';
-import type { Purpose } from '../register/register-schema.js';
-import { type Language, localise } from '../text.js';
+import type { Language } from '../text.js';
+
+/** A text in both languages of the package. */
+export interface Both {
+  readonly fr: string;
+  readonly en: string;
+}
+
+/** One field of a record as the package gives it. */
+export interface PackageField {
+  readonly column: string;
+  readonly title: Both;
+  /** The value (absent for a secret or a masked value). */
+  readonly value?: unknown;
+  /** A secret (a password hash, a payment token, a keyed hash): said to be stored, never copied. */
+  readonly secret?: true;
+  readonly stored?: boolean;
+  /** May describe someone else (a gift's recipient) and does: left out (art. 15(4)). */
+  readonly masked?: true;
+  /** A file column: its folder, and where its copy is in the package (null: not found). */
+  readonly folder?: string;
+  readonly file?: string | null;
+  readonly fileError?: string;
+}
+
+/** The supervisory authority: where a person complains (art. 15(1)(f), 77). */
+export const CNIL = {
+  name: "Commission nationale de l'informatique et des libertés (CNIL)",
+  address: '3 Place de Fontenoy, TSA 80715, 75334 Paris Cedex 07, France',
+  url: 'https://www.cnil.fr',
+} as const;
 
 export interface AccessPackage {
   readonly subject: { readonly request: number; readonly person: string };
@@ -17,15 +48,21 @@ export interface AccessPackage {
     readonly table: string;
     readonly id: string;
     readonly record: string | undefined;
+    readonly name: Both;
     readonly archived: boolean;
+    readonly fields: readonly PackageField[];
+    /** The values shown, by column (what `fields` shows, for a program). */
     readonly data: Record<string, unknown>;
-    readonly purposes: readonly { readonly purpose: string; readonly legalBasis: string }[];
-    readonly recipients: readonly string[];
+    readonly purposes: readonly { readonly purpose: string; readonly name: Both; readonly legalBasis: string }[];
+    readonly recipients: readonly { readonly id: string; readonly name: Both }[];
     readonly deadline: string | null;
     readonly status: string;
+    /** Where the data comes from when not from the person (art. 15(1)(g)). */
+    readonly source?: Both;
   }[];
   readonly consents: readonly {
     readonly purpose: string;
+    readonly name: Both;
     readonly table: string;
     readonly id: string;
     readonly proof: Record<string, unknown>;
@@ -36,8 +73,25 @@ export interface AccessPackage {
     readonly table: string;
     readonly id: string;
     readonly data: Record<string, unknown>;
+    readonly source?: Both;
   }[];
+  readonly rights: {
+    readonly contact: { readonly email?: string; readonly address?: Both };
+    readonly authority: typeof CNIL;
+  };
 }
+
+const STATUS: Record<string, Both> = {
+  active: { fr: 'en cours d’utilisation', en: 'in use' },
+  archive: { fr: 'archivé (accès restreint)', en: 'archived (restricted access)' },
+  due: { fr: 'à supprimer', en: 'to be deleted' },
+  held: { fr: 'conservé pour un litige ou une obligation', en: 'kept for a dispute or an obligation' },
+  restricted: { fr: 'traitement limité à votre demande', en: 'processing restricted at your request' },
+  anonymised: { fr: 'anonymisé', en: 'anonymised' },
+  invalid: { fr: 'à vérifier', en: 'to be checked' },
+};
+
+const COLON = { fr: ' : ', en: ': ' } as const;
 
 const WORDS = {
   fr: {
@@ -58,6 +112,26 @@ const WORDS = {
       'Ces données appartiennent au distributeur nommé, responsable du traitement ; nous les traitons sur ses instructions.',
     controller: 'Distributeur',
     noDeadline: 'tant que la finalité dure',
+    secret: 'enregistré sous une forme protégée ; non reproduit ici (secret)',
+    secretNone: 'aucun',
+    masked: 'masqué : peut concerner une autre personne (RGPD art. 15(4))',
+    maskedNote:
+      'Certaines données d’une commande (le destinataire d’un cadeau) concernent une autre personne : elles sont masquées, car les communiquer porterait atteinte à ses droits (RGPD art. 15(4)).',
+    file: 'copie jointe',
+    fileMissing: 'fichier introuvable',
+    source: 'Provenance',
+    sourceOwn: 'Les autres données ont été collectées auprès de vous.',
+    rights: 'Vos droits',
+    rightsList: [
+      'faire rectifier des données inexactes ou incomplètes (art. 16) ;',
+      'obtenir l’effacement de vos données (art. 17) ;',
+      'obtenir la limitation du traitement (art. 18) ;',
+      'vous opposer à un traitement fondé sur notre intérêt légitime, et à tout moment à la prospection (art. 21) ;',
+      'recevoir les données que vous nous avez fournies dans un format réutilisable (portabilité, art. 20) ;',
+      'retirer à tout moment un consentement donné, sans effet sur ce qui a été fait avant.',
+    ],
+    contact: 'Pour exercer ces droits',
+    complaint: 'Vous pouvez introduire une réclamation auprès de la',
   },
   en: {
     title: 'Your personal data',
@@ -77,14 +151,45 @@ const WORDS = {
       'This data belongs to the distributor named, its controller; we process it on its instructions.',
     controller: 'Distributor',
     noDeadline: 'while the purpose lasts',
+    secret: 'stored in a protected form; not copied here (a secret)',
+    secretNone: 'none',
+    masked: 'masked: may be about someone else (GDPR art. 15(4))',
+    maskedNote:
+      "Some data of an order (a gift's recipient) is about someone else: it is masked, as giving it would affect that person's rights (GDPR art. 15(4)).",
+    file: 'copy enclosed',
+    fileMissing: 'file not found',
+    source: 'Source',
+    sourceOwn: 'The other data was collected from you.',
+    rights: 'Your rights',
+    rightsList: [
+      'have inaccurate or incomplete data rectified (art. 16);',
+      'have your data erased (art. 17);',
+      'have the processing restricted (art. 18);',
+      'object to processing based on our legitimate interest, and at any time to direct marketing (art. 21);',
+      'receive the data you gave us in a reusable format (portability, art. 20);',
+      'withdraw a consent at any time, without affecting what was done before.',
+    ],
+    contact: 'To exercise these rights',
+    complaint: 'You can lodge a complaint with the',
   },
 } as const;
 
-function purposeName(register: Register, id: string, lang: Language): string {
-  const purpose: Purpose | undefined = register.activities
-    .flatMap((a) => a.purposes)
-    .find((p) => p.id === id);
-  return purpose ? localise(purpose.name, lang) : id;
+function fieldValue(f: PackageField, lang: Language): string {
+  const w = WORDS[lang];
+  if (f.secret) return f.stored === false ? w.secretNone : w.secret;
+  if (f.masked) return w.masked;
+  if (f.folder !== undefined && f.file !== undefined)
+    return f.file === null
+      ? `${String(f.value)} (${w.fileMissing})`
+      : `<a href="${escapeHtml(f.file)}">${escapeHtml(f.file)}</a> (${w.file})`;
+  return escapeHtml(String(f.value));
+}
+
+function fieldList(fields: readonly PackageField[], lang: Language): string {
+  const listed = fields.filter((f) => f.secret || f.masked || (f.value !== null && f.value !== undefined && f.value !== ''));
+  return listed.length
+    ? `<dl class="card">${listed.map((f) => `<dt>${escapeHtml(f.title[lang])}</dt><dd>${fieldValue(f, lang)}</dd>`).join('')}</dl>`
+    : '—';
 }
 
 function dataList(data: Record<string, unknown>): string {
@@ -94,7 +199,7 @@ function dataList(data: Record<string, unknown>): string {
     : '—';
 }
 
-function section(register: Register, pkg: AccessPackage, lang: Language): string {
+function section(pkg: AccessPackage, lang: Language): string {
   const w = WORDS[lang];
   const parts = [
     `<section lang="${lang}">`,
@@ -108,20 +213,18 @@ function section(register: Register, pkg: AccessPackage, lang: Language): string
     );
     for (const r of pkg.records)
       parts.push(
-        `<tr><td>${escapeHtml(`${r.table} ${r.id}`)}${r.archived ? `<br><span class="muted">${w.archived}</span>` : ''}</td><td>${dataList(r.data)}</td><td>${htmlList(
-          r.purposes.map(
-            (p) =>
-              `${purposeName(register, p.purpose, lang)} (${LEGAL_BASIS_LABELS[p.legalBasis]?.[lang] ?? p.legalBasis})`,
-          ),
-        )}</td><td>${htmlList([...r.recipients])}</td><td>${escapeHtml(r.deadline ?? w.noDeadline)}</td><td>${escapeHtml(r.status)}</td></tr>`,
+        `<tr><td>${escapeHtml(`${r.name[lang]} ${r.id}`)}${r.archived ? `<br><span class="muted">${w.archived}</span>` : ''}${r.source ? `<br><span class="muted">${escapeHtml(`${w.source}${COLON[lang]}${r.source[lang]}`)}</span>` : ''}</td><td>${fieldList(r.fields, lang)}</td><td>${htmlList(
+          r.purposes.map((p) => `${p.name[lang]} (${LEGAL_BASIS_LABELS[p.legalBasis]?.[lang] ?? p.legalBasis})`),
+        )}</td><td>${htmlList(r.recipients.map((x) => x.name[lang]))}</td><td>${escapeHtml(r.deadline ?? w.noDeadline)}</td><td>${escapeHtml(STATUS[r.status]?.[lang] ?? r.status)}</td></tr>`,
       );
     parts.push('</tbody></table>');
+    if (pkg.records.some((r) => r.fields.some((f) => f.masked))) parts.push(`<p>${escapeHtml(w.maskedNote)}</p>`);
   }
   if (pkg.consents.length) {
     parts.push(`<h2>${w.consents}</h2><table><tbody>`);
     for (const c of pkg.consents)
       parts.push(
-        `<tr><td>${escapeHtml(purposeName(register, c.purpose, lang))}</td><td>${escapeHtml(`${c.table} ${c.id}`)}</td><td>${dataList(c.proof)}</td></tr>`,
+        `<tr><td>${escapeHtml(c.name[lang])}</td><td>${escapeHtml(`${c.table} ${c.id}`)}</td><td>${dataList(c.proof)}</td></tr>`,
       );
     parts.push('</tbody></table>');
   }
@@ -129,10 +232,20 @@ function section(register: Register, pkg: AccessPackage, lang: Language): string
     parts.push(`<h2>${w.processor}</h2><p>${escapeHtml(w.processorIntro)}</p><table><tbody>`);
     for (const p of pkg.processor)
       parts.push(
-        `<tr><td>${w.controller}: ${escapeHtml(p.controller ?? '?')}</td><td>${escapeHtml(`${p.table} ${p.id}`)}</td><td>${dataList(p.data)}</td></tr>`,
+        `<tr><td>${w.controller}: ${escapeHtml(p.controller ?? '?')}${p.source ? `<br><span class="muted">${escapeHtml(`${w.source}${COLON[lang]}${p.source[lang]}`)}</span>` : ''}</td><td>${escapeHtml(`${p.table} ${p.id}`)}</td><td>${dataList(p.data)}</td></tr>`,
       );
     parts.push('</tbody></table>');
   }
+  if (pkg.records.some((r) => r.source) || pkg.processor.some((p) => p.source))
+    parts.push(`<p>${escapeHtml(w.sourceOwn)}</p>`);
+  const contact = pkg.rights.contact;
+  const where = [contact.email, contact.address?.[lang]].filter((x): x is string => Boolean(x));
+  parts.push(
+    `<h2>${w.rights}</h2>`,
+    htmlList(w.rightsList),
+    where.length ? `<p>${escapeHtml(`${w.contact}${COLON[lang]}${where.join(' — ')}`)}</p>` : '',
+    `<p>${escapeHtml(`${w.complaint} ${pkg.rights.authority.name}, ${pkg.rights.authority.address} (${pkg.rights.authority.url.replace('https://', '')}).`)}</p>`,
+  );
   parts.push('</section>');
   return parts.join('\n');
 }
@@ -142,6 +255,6 @@ export function accessHtml(register: Register, pkg: AccessPackage): string {
   return htmlPage(
     'fr',
     `${name} — ${WORDS.fr.title} / ${WORDS.en.title}`,
-    `${section(register, pkg, 'fr')}\n<hr class="sheet">\n${section(register, pkg, 'en')}`,
+    `${section(pkg, 'fr')}\n<hr class="sheet">\n${section(pkg, 'en')}`,
   );
 }
