@@ -5,8 +5,8 @@
  * another person's files, nor in a file an attacker planted.
  */
 import {
-  closeSync,
   chmodSync,
+  closeSync,
   constants,
   fstatSync,
   lstatSync,

@@ -1189,7 +1189,9 @@ export class StateStore {
           ? {
               details: {
                 ...row.details,
-                ...(inSet && set ? { set: Object.fromEntries(Object.keys(set).map((k) => [k, '(erased)'])) } : {}),
+                ...(inSet && set
+                  ? { set: Object.fromEntries(Object.keys(set).map((k) => [k, '(erased)'])) }
+                  : {}),
                 ...(visitor !== undefined ? { visitor: '(erased)' } : {}),
               },
             }

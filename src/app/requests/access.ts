@@ -1,6 +1,10 @@
 /** Access (art. 15) and portability (art. 20): the packages written for the person. */
 import { join } from 'node:path';
-import { preparePackageFolder, readFileInside, writePackageFile } from '../../adapters/files/package-files.js';
+import {
+  preparePackageFolder,
+  readFileInside,
+  writePackageFile,
+} from '../../adapters/files/package-files.js';
 import { otherData, personalData } from '../../adapters/sql/person.js';
 import type { RequestRow } from '../../adapters/state/state-store.js';
 import { csvCell } from '../../core/csv.js';
@@ -44,6 +48,14 @@ function titleOf(register: Register, table: TableMap, column: string): Both {
     }
   }
   return { fr: column, en: column };
+}
+
+function titlesOf(register: Register, table: TableMap): Record<string, Both> {
+  return Object.fromEntries(Object.keys(table.columns).map((c) => [c, titleOf(register, table, c)]));
+}
+
+function recordName(register: Register, table: TableMap): Both {
+  return both(table.record ? findRecord(register, table.record)?.name : undefined, table.name);
 }
 
 function shown(v: unknown): unknown {
@@ -95,7 +107,8 @@ function fieldsOf(register: Register, item: PersonItem, own: Set<string>): Packa
     const title = titleOf(register, item.table, column);
     const base = { column, title };
     const v = item.row[column];
-    if (c.secret || c.hashed) return { ...base, secret: true as const, stored: v !== null && v !== undefined };
+    if (c.secret || c.hashed)
+      return { ...base, secret: true as const, stored: v !== null && v !== undefined };
     if (c.thirdParty && mask && v !== null && v !== undefined && v !== '')
       return { ...base, masked: true as const };
     if (c.file && typeof v === 'string' && v !== '') return { ...base, value: v, folder: c.file };
@@ -136,7 +149,7 @@ export function accessPackage(
         table: i.table.name,
         id: i.id,
         record: i.table.record,
-        name: both(record?.name, i.table.name),
+        name: recordName(register, i.table),
         archived: i.archived,
         fields,
         data: Object.fromEntries(
@@ -158,9 +171,11 @@ export function accessPackage(
         .map((p) => ({
           purpose: p.purpose,
           name: both(purposeOf(register, p.purpose)?.purpose.name, p.purpose),
+          record: recordName(register, i.table),
           table: i.table.name,
           id: i.id,
           proof: otherData(i.table, i.row),
+          titles: titlesOf(register, i.table),
         })),
     ),
     processor: items
@@ -168,9 +183,11 @@ export function accessPackage(
       .map((i) => ({
         controller: i.controller?.name ?? null,
         controllerId: i.controller?.id ?? null,
+        record: recordName(register, i.table),
         table: i.table.name,
         id: i.id,
         data: personalData(i.table, i.row),
+        titles: titlesOf(register, i.table),
         ...(i.table.record && sources.has(i.table.record)
           ? { source: sources.get(i.table.record) as Both }
           : {}),
@@ -212,7 +229,9 @@ export function writeAccess(
     const item = items.filter((i) => !i.explanation.processor)[n] as PersonItem;
     const fields = record.fields.map((f) => {
       if (!('folder' in f) || typeof f.value !== 'string') return f;
-      const root = item.archived ? join(archiveFilesDir(project), item.store.id, f.folder) : folders[f.folder];
+      const root = item.archived
+        ? join(archiveFilesDir(project), item.store.id, f.folder)
+        : folders[f.folder];
       let content: Buffer | undefined;
       try {
         content = root ? readFileInside(root, f.value, f.folder) : undefined;
@@ -257,7 +276,10 @@ export function writePortability(
   const byTable = new Map<string, Record<string, unknown>[]>();
   for (const i of provided) {
     const rows = byTable.get(i.table.name) ?? [];
-    rows.push({ id: i.id, ...withoutSecrets(i.table, { ...personalData(i.table, i.row), ...otherData(i.table, i.row) }) });
+    rows.push({
+      id: i.id,
+      ...withoutSecrets(i.table, { ...personalData(i.table, i.row), ...otherData(i.table, i.row) }),
+    });
     byTable.set(i.table.name, rows);
   }
   const files = [

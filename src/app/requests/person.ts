@@ -52,7 +52,9 @@ export async function personItems(
     const conn = conns.get(store.id) as Connection;
     const ctx = await retentionContext(conn, project.register, project.datamap);
     const manualOf = byRecordKey(project, store.id, manual);
-    const found = (await findPerson(conn, ctx, store, email, key, archive, visitor)).filter((r) => r.table.record);
+    const found = (await findPerson(conn, ctx, store, email, key, archive, visitor)).filter(
+      (r) => r.table.record,
+    );
     // What an earlier erasure kept (invoices, held records) is no longer reached from the address
     // (the account that linked it is gone): the state store remembers it by the person's hash.
     const seen = new Set(found.map((r) => `${r.archived ? 'archive:' : ''}${r.table.name}:${r.id}`));

@@ -85,7 +85,7 @@ export const FieldSpec = z.union([
     values: z.array(z.string()).optional(),
     label: LocalText.optional(),
     title: LocalText.optional().describe(
-      "the field's name as the person reads it (an access package's heading): \"Date de la commande\"",
+      'the field\'s name as the person reads it (an access package\'s heading): "Date de la commande"',
     ),
     category: Id.optional(),
   }),

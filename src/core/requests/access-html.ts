@@ -53,7 +53,11 @@ export interface AccessPackage {
     readonly fields: readonly PackageField[];
     /** The values shown, by column (what `fields` shows, for a program). */
     readonly data: Record<string, unknown>;
-    readonly purposes: readonly { readonly purpose: string; readonly name: Both; readonly legalBasis: string }[];
+    readonly purposes: readonly {
+      readonly purpose: string;
+      readonly name: Both;
+      readonly legalBasis: string;
+    }[];
     readonly recipients: readonly { readonly id: string; readonly name: Both }[];
     readonly deadline: string | null;
     readonly status: string;
@@ -63,16 +67,21 @@ export interface AccessPackage {
   readonly consents: readonly {
     readonly purpose: string;
     readonly name: Both;
+    readonly record: Both;
     readonly table: string;
     readonly id: string;
     readonly proof: Record<string, unknown>;
+    /** The proof's field names in both languages. */
+    readonly titles: Record<string, Both>;
   }[];
   readonly processor: readonly {
     readonly controller: string | null;
     readonly controllerId: string | null;
+    readonly record: Both;
     readonly table: string;
     readonly id: string;
     readonly data: Record<string, unknown>;
+    readonly titles: Record<string, Both>;
     readonly source?: Both;
   }[];
   readonly rights: {
@@ -186,16 +195,18 @@ function fieldValue(f: PackageField, lang: Language): string {
 }
 
 function fieldList(fields: readonly PackageField[], lang: Language): string {
-  const listed = fields.filter((f) => f.secret || f.masked || (f.value !== null && f.value !== undefined && f.value !== ''));
+  const listed = fields.filter(
+    (f) => f.secret || f.masked || (f.value !== null && f.value !== undefined && f.value !== ''),
+  );
   return listed.length
     ? `<dl class="card">${listed.map((f) => `<dt>${escapeHtml(f.title[lang])}</dt><dd>${fieldValue(f, lang)}</dd>`).join('')}</dl>`
     : '—';
 }
 
-function dataList(data: Record<string, unknown>): string {
+function dataList(data: Record<string, unknown>, titles: Record<string, Both>, lang: Language): string {
   const entries = Object.entries(data).filter(([, v]) => v !== null && v !== undefined && v !== '');
   return entries.length
-    ? `<dl class="card">${entries.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(String(v))}</dd>`).join('')}</dl>`
+    ? `<dl class="card">${entries.map(([k, v]) => `<dt>${escapeHtml(titles[k]?.[lang] ?? k)}</dt><dd>${escapeHtml(String(v))}</dd>`).join('')}</dl>`
     : '—';
 }
 
@@ -214,17 +225,20 @@ function section(pkg: AccessPackage, lang: Language): string {
     for (const r of pkg.records)
       parts.push(
         `<tr><td>${escapeHtml(`${r.name[lang]} ${r.id}`)}${r.archived ? `<br><span class="muted">${w.archived}</span>` : ''}${r.source ? `<br><span class="muted">${escapeHtml(`${w.source}${COLON[lang]}${r.source[lang]}`)}</span>` : ''}</td><td>${fieldList(r.fields, lang)}</td><td>${htmlList(
-          r.purposes.map((p) => `${p.name[lang]} (${LEGAL_BASIS_LABELS[p.legalBasis]?.[lang] ?? p.legalBasis})`),
+          r.purposes.map(
+            (p) => `${p.name[lang]} (${LEGAL_BASIS_LABELS[p.legalBasis]?.[lang] ?? p.legalBasis})`,
+          ),
         )}</td><td>${htmlList(r.recipients.map((x) => x.name[lang]))}</td><td>${escapeHtml(r.deadline ?? w.noDeadline)}</td><td>${escapeHtml(STATUS[r.status]?.[lang] ?? r.status)}</td></tr>`,
       );
     parts.push('</tbody></table>');
-    if (pkg.records.some((r) => r.fields.some((f) => f.masked))) parts.push(`<p>${escapeHtml(w.maskedNote)}</p>`);
+    if (pkg.records.some((r) => r.fields.some((f) => f.masked)))
+      parts.push(`<p>${escapeHtml(w.maskedNote)}</p>`);
   }
   if (pkg.consents.length) {
     parts.push(`<h2>${w.consents}</h2><table><tbody>`);
     for (const c of pkg.consents)
       parts.push(
-        `<tr><td>${escapeHtml(c.name[lang])}</td><td>${escapeHtml(`${c.table} ${c.id}`)}</td><td>${dataList(c.proof)}</td></tr>`,
+        `<tr><td>${escapeHtml(c.name[lang])}</td><td>${escapeHtml(`${c.record[lang]} ${c.id}`)}</td><td>${dataList(c.proof, c.titles, lang)}</td></tr>`,
       );
     parts.push('</tbody></table>');
   }
@@ -232,7 +246,7 @@ function section(pkg: AccessPackage, lang: Language): string {
     parts.push(`<h2>${w.processor}</h2><p>${escapeHtml(w.processorIntro)}</p><table><tbody>`);
     for (const p of pkg.processor)
       parts.push(
-        `<tr><td>${w.controller}: ${escapeHtml(p.controller ?? '?')}${p.source ? `<br><span class="muted">${escapeHtml(`${w.source}${COLON[lang]}${p.source[lang]}`)}</span>` : ''}</td><td>${escapeHtml(`${p.table} ${p.id}`)}</td><td>${dataList(p.data)}</td></tr>`,
+        `<tr><td>${w.controller}${COLON[lang]}${escapeHtml(p.controller ?? '?')}${p.source ? `<br><span class="muted">${escapeHtml(`${w.source}${COLON[lang]}${p.source[lang]}`)}</span>` : ''}</td><td>${escapeHtml(`${p.record[lang]} ${p.id}`)}</td><td>${dataList(p.data, p.titles, lang)}</td></tr>`,
       );
     parts.push('</tbody></table>');
   }
