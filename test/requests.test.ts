@@ -273,7 +273,13 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
     const id = await verified('access', 'Jeanne@example.org');
     const out = join(dir, 'access-1');
     const result = await runRequest(config, id, { at: AT, out, today: AT });
-    expect(result.files?.map((f) => f.split('/').pop())).toEqual(['access.json', 'access.html']);
+    // The package, then a copy of each file its records name (issue 18 item 22).
+    expect(result.files?.map((f) => f.split('/').pop())).toEqual([
+      'access.json',
+      'access.html',
+      'ambassadors-1-video_path-jeanne.mp4',
+      'candidates-1-cv_path-jeanne.pdf',
+    ]);
     const pkg = JSON.parse(readFileSync(join(out, 'access.json'), 'utf8'));
     const listed = pkg.records
       .map(
@@ -305,7 +311,9 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
     expect(invoice.purposes.map((p: { legalBasis: string }) => p.legalBasis)).toContain('legal-obligation');
     expect(invoice.deadline).toMatch(/^20\d\d-12-31$/);
     expect(invoice.data).toHaveProperty('billing_name');
-    expect(invoice.data).not.toHaveProperty('total_cents');
+    // Every field of the person's record, its amount included (issue 18 item 22); no key.
+    expect(invoice.data).toHaveProperty('total_cents');
+    expect(invoice.data).not.toHaveProperty('customer_id');
     const text = JSON.stringify(pkg);
     for (const other of ['paul@example.org', 'claire@example.org', 'end@example.org', 'L2', 'L3', 'B3', 'B5'])
       expect(text).not.toContain(other);
