@@ -292,7 +292,9 @@ describe.each(DIALECTS)('the access package on $name', (database) => {
     const done = await runRequest(config, id, { at: AT, out: fresh, today: AT });
     expect(done.files?.length).toBeGreaterThan(1);
     for (const f of readdirSync(fresh)) expect(lstatSync(join(fresh, f)).mode & 0o777).toBe(0o600);
-    expect(readdirSync(fresh)).not.toContain('customers.csv.bak');
+    const written = readdirSync(fresh).map((f) => readFileSync(join(fresh, f), 'utf8'));
+    expect(written.join('\n')).not.toContain('someone@example.org');
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
   });
 
   it('18.20 run --out /proc/1/x fails at once, releases the request, which runs afterwards', async () => {
