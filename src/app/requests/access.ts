@@ -225,8 +225,9 @@ export function writeAccess(
   const filesDir = join(folder, 'files');
   let made = false;
   const folders = foldersOf(project);
+  const own = items.filter((i) => !i.explanation.processor);
   const records = pkg.records.map((record, n) => {
-    const item = items.filter((i) => !i.explanation.processor)[n] as PersonItem;
+    const item = own[n] as PersonItem;
     const fields = record.fields.map((f) => {
       if (!('folder' in f) || typeof f.value !== 'string') return f;
       const root = item.archived
