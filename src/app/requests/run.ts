@@ -1,4 +1,5 @@
 /** Carrying a verified request out: the person's records found once, then the applier of its kind; the outcome logged. */
+import { relative } from 'node:path';
 import { preparePackageFolder } from '../../adapters/files/package-files.js';
 import { currentActor, type RequestRow } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
@@ -151,9 +152,10 @@ export async function runRequest(
       const packaged = (type === 'access' || type === 'portability') && delivery === 'mail';
       const outcome = {
         ...result,
-        files: result.files?.map((f) => f.split(/[\\/]/).pop() ?? f),
+        // Relative to the package's folder: a copied file is in its `files/` (the letter attaches it).
+        files: result.files?.map((f) => (folder ? relative(folder, f) : (f.split(/[\\/]/).pop() ?? f))),
         delivery,
-        ...(packaged ? { folder: resolve(options.out as string) } : {}),
+        ...(packaged ? { folder } : {}),
       };
       const done = await step(state, current, {
         kind: 'run-done',
