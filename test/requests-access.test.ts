@@ -214,6 +214,7 @@ describe.each(DIALECTS)('the access package on $name', (database) => {
   };
   let html = '';
   let out = '';
+  let accessId = 0;
   const verified = async (type: string, email: string, extra: Record<string, unknown> = {}) => {
     const opened = await openRequest(config, { type, email, today: AT, ...extra });
     await verifyRequest(config, opened.id, { code: lastCode(dir) }, { today: AT });
@@ -235,6 +236,7 @@ describe.each(DIALECTS)('the access package on $name', (database) => {
     );
     await fill(config, dir);
     const id = await verified('access', 'jeanne@example.org', { visitor: 'v-jeanne-7f3a' });
+    accessId = id;
     out = join(dir, 'packages', 'jeanne');
     await runRequest(config, id, { at: AT, out, today: AT });
     pkg = JSON.parse(readFileSync(join(out, 'access.json'), 'utf8'));
@@ -455,6 +457,12 @@ describe.each(DIALECTS)('the access package on $name', (database) => {
       .join('');
     expect(everything).not.toContain('OUTSIDE-SECRET');
     expect(existsSync(join(out, 'files', 'ambassadors-1-video_path-jeanne.mp4'))).toBe(false);
+    // The completion letter attaches the copy too, from the package's files/.
+    const outbox = join(dir, '.registre', 'outbox');
+    const letters = readdirSync(outbox).filter((f) => f.includes(`-request-${accessId}-letter-`));
+    const letter = letters.map((f) => readFileSync(join(outbox, f), 'utf8')).join('\n');
+    expect(letter).toContain('filename=candidates-1-cv_path-jeanne.pdf');
+    expect(letter.replace(/\s/g, '')).toContain(Buffer.from('CV-OF-JEANNE').toString('base64'));
   });
 
   it("18.22 a request naming a visitor id reaches the web visits of that visitor, nobody else's", async () => {
