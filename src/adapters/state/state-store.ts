@@ -454,6 +454,11 @@ export interface AuditHead {
   readonly hash: string;
 }
 
+/** The log's last entry: whether it was sealed with a key tells how its head may be sealed. */
+interface LastEntry extends AuditHead {
+  readonly keyed: boolean;
+}
+
 /** The log's head as the state store keeps it: its last entry and its number of entries, sealed. */
 interface StoredHead extends AuditHead {
   readonly entries: number;
@@ -674,11 +679,17 @@ export class StateStore {
   ): Promise<AuditEntry> {
     const last = await trx
       .selectFrom('audit_log')
-      .select(['seq', 'hash', 'position'])
+      .select(['seq', 'hash', 'position', 'key_id'])
       .orderBy('position', 'desc')
       .limit(1)
       .executeTakeFirst();
-    const lastHead = last ? { seq: Number(last.seq), hash: String(last.hash) } : null;
+    const lastHead = last
+      ? {
+          seq: Number(last.seq),
+          hash: String(last.hash),
+          keyed: last.key_id !== null && last.key_id !== undefined,
+        }
+      : null;
     // The head is the entry this process wrote last: nothing was cut or added since.
     const ours =
       lastHead !== null &&
@@ -765,12 +776,22 @@ export class StateStore {
   }
 
   /**
+   * Whether the head carries the seal of a key of the ring; a head without a key only while the
+   * entry it names was itself sealed without one (before a key was configured), as the chain.
+   */
+  private headSealed(head: StoredHead, last: LastEntry | null): boolean {
+    if (head.mac.startsWith('none:') && last?.seq === head.seq && !last.keyed)
+      return head.mac === `none:${createHash('sha256').update(headText(head)).digest('hex')}`;
+    return this.sealMatches(headText(head), head.mac);
+  }
+
+  /**
    * Where the log and its head in the state store disagree (`entries`: the number of entries
    * counted, when it was).
    */
   private headProblems(
     head: StoredHead | null,
-    last: AuditHead | null,
+    last: LastEntry | null,
     entries: number | null,
   ): ChainProblem[] {
     const lastSeq = last?.seq ?? 0;
@@ -784,7 +805,7 @@ export class StateStore {
             },
           ]
         : [];
-    if (!this.sealMatches(headText(head), head.mac))
+    if (!this.headSealed(head, last))
       return [
         {
           seq: head.seq,
@@ -834,21 +855,32 @@ export class StateStore {
    * Cheap (the last entry, a count, two rows): run before anything changes data.
    */
   async checkLogWhole(): Promise<{ problems: ChainProblem[]; warnings: string[] }> {
-    const db = this.conn.db;
+    // Under the log's lock: the last entry, the count, the head and the archive store's copy are
+    // read as one moment, never across another process's entry.
+    return this.appending('audit_log', 'position', (trx) => this.checkLogWholeIn(trx));
+  }
+
+  private async checkLogWholeIn(db: AnyDb): Promise<{ problems: ChainProblem[]; warnings: string[] }> {
     const lastRow = await db
       .selectFrom('audit_log')
-      .select(['seq', 'hash'])
+      .select(['seq', 'hash', 'key_id'])
       .orderBy('position', 'desc')
       .limit(1)
       .executeTakeFirst();
-    const last = lastRow ? { seq: Number(lastRow.seq), hash: String(lastRow.hash) } : null;
+    const last = lastRow
+      ? {
+          seq: Number(lastRow.seq),
+          hash: String(lastRow.hash),
+          keyed: lastRow.key_id !== null && lastRow.key_id !== undefined,
+        }
+      : null;
     const entries = await countEntries(db);
     const head = await this.readHead(db);
     const problems = this.headProblems(head, last, entries);
     const warnings: string[] = [];
     if (!this.keys.checkpoint) return { problems, warnings };
     const checkpoint = await this.readCheckpoint();
-    const headSeq = head && this.sealMatches(headText(head), head.mac) ? head.seq : null;
+    const headSeq = head && this.headSealed(head, last) ? head.seq : null;
     if (!checkpoint) {
       if (entries)
         problems.push({
