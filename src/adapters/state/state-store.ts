@@ -805,6 +805,15 @@ export class StateStore {
             },
           ]
         : [];
+    const keyId = head.mac.slice(0, Math.max(0, head.mac.indexOf(':')));
+    if (this.hasKey && keyId !== 'none' && !this.keyRing().keyed.has(keyId))
+      return [
+        {
+          seq: head.seq,
+          problem: 'other-key',
+          message: `the checkpoint of the log head in the state store was sealed with key ${keyId}, which is not configured here: it cannot be checked`,
+        },
+      ];
     if (!this.headSealed(head, last))
       return [
         {
