@@ -427,8 +427,10 @@ describe('holds, files, return packages, audit (SQLite)', () => {
     expect(
       await tamper(`UPDATE audit_log SET data = replace(data, '"count":', '"count":1') WHERE seq = 3`),
     ).toMatchObject([{ seq: 3, problem: 'edited' }]);
+    // The chain says where; the head's number of entries says it too (issue 18, item 6).
     expect(await tamper('DELETE FROM audit_log WHERE seq = 4')).toMatchObject([
       { seq: 5, problem: 'deleted' },
+      { problem: 'deleted', message: expect.stringContaining('entries were deleted from it') },
     ]);
     expect(
       (

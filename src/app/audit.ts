@@ -1,4 +1,4 @@
-import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
+import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
 import { currentActor, holdCases, StateStore } from '../adapters/state/state-store.js';
@@ -11,7 +11,7 @@ export interface AuditVerification {
   readonly entries: number;
   /** Every place the log, its checkpoint, the holds and the runs disagree: tampering. */
   readonly problems: readonly ChainProblem[];
-  /** What weakens the proof without being tampering (no key, no checkpoint yet). */
+  /** What weakens the proof without being tampering (no key, a checkpoint copy behind). */
   readonly warnings: readonly string[];
 }
 
@@ -129,40 +129,27 @@ export async function runAuditVerify(configFile: string | undefined): Promise<Au
       warnings.push(
         `${unkeyed} entr${unkeyed === 1 ? 'y was' : 'ies were'} sealed without a key (before one was configured): anyone with write access could have rewritten ${unkeyed === 1 ? 'it' : 'them'}`,
       );
-    const last = entries[entries.length - 1];
-    const checkpoint = await state.readCheckpoint();
-    if (!checkpoint) {
-      if (entries.length)
-        warnings.push(
-          'no checkpoint of the log head was found in the archive store: a truncated tail cannot be told',
-        );
-    } else if (checkpoint.valid === null)
+    const head = await state.checkLogWhole();
+    problems.push(...head.problems);
+    warnings.push(...head.warnings);
+    if (!checkpointStore && entries.length)
       problems.push({
-        seq: checkpoint.seq,
-        problem: 'other-key',
-        message: `the checkpoint of the log head was signed with key ${checkpoint.keyId}, which is not configured here: it cannot be checked`,
-      });
-    else if (!checkpoint.valid)
-      problems.push({
-        seq: checkpoint.seq,
-        problem: 'edited',
-        message:
-          'the checkpoint of the log head in the archive store does not carry a valid key signature: it was forged',
-      });
-    else if (!last || last.seq < checkpoint.seq)
-      problems.push({
-        seq: checkpoint.seq,
+        seq: entries[entries.length - 1]?.seq ?? 0,
         problem: 'deleted',
-        message: `the log ends at entry ${last?.seq ?? 0}, but its checkpoint says entry ${checkpoint.seq} was written: the tail was deleted (truncated)`,
-      });
-    else if (entries.find((e) => e.seq === checkpoint.seq)?.hash !== checkpoint.hash)
-      problems.push({
-        seq: checkpoint.seq,
-        problem: 'edited',
-        message: `entry ${checkpoint.seq} is not the one its checkpoint recorded: the log was rewritten`,
+        message:
+          'the log has entries but there is no archive store, where the second checkpoint of its head is kept: it was removed',
       });
     problems.push(...(await crossCheck(state, entries)));
-    return { entries: entries.length, problems, warnings };
+    // What the DPO accepted (audit accept-head) stays told, as a warning with the entry that did.
+    const accepted = new Map<string, number>();
+    for (const e of entries)
+      if (e.kind === 'audit.accept-head' && Array.isArray(e.data.problems))
+        for (const p of e.data.problems as { message?: unknown }[]) accepted.set(String(p.message), e.seq);
+    const open = problems.filter((p) => !accepted.has(p.message));
+    for (const p of problems)
+      if (accepted.has(p.message))
+        warnings.push(`accepted at entry ${accepted.get(p.message)}: ${p.message}`);
+    return { entries: entries.length, problems: open, warnings };
   } finally {
     await state.close();
   }
@@ -216,5 +203,56 @@ export async function runArchiveRead(
   } finally {
     await state.close();
     await archive.close();
+  }
+}
+
+export interface AcceptHeadInput {
+  /** Why the log as it is now is the truth (what the DPO found): kept, its keyed hash logged. */
+  readonly reason: string;
+  readonly actor?: string;
+}
+
+export interface HeadAccepted {
+  /** The `audit.accept-head` entry, the new head of both checkpoints. */
+  readonly seq: number;
+  /** What was wrong with the head before (empty: it was whole, the entry only records the check). */
+  readonly problems: readonly string[];
+}
+
+/**
+ * The DPO takes the log as it is now as the truth, after investigating a broken head (a backup
+ * restored, a tail lost): an `audit.accept-head` entry records what was found and why, and both
+ * checkpoints move to it. Entries lost stay lost; what they said is told by the entry's problems.
+ */
+export async function runAuditAcceptHead(
+  configFile: string | undefined,
+  input: AcceptHeadInput,
+): Promise<HeadAccepted> {
+  if (!input.reason.trim())
+    throw new RegistreError(
+      'E_USAGE',
+      '--reason must say what was found and why the log as it is now is accepted',
+    );
+  const { problems } = await runAuditVerify(configFile);
+  const project = await openProject(configFile);
+  const key = readHmacKey(project.loaded);
+  const archive = await openArchive(project);
+  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const state = await StateStore.open(url, project.loaded.dir, {
+    ...(key ? { key } : {}),
+    previous: readPreviousKeys(project.loaded),
+    checkpoint: archive,
+    ownsCheckpoint: true,
+  });
+  try {
+    const reason = await state.keepReason(input.reason);
+    const entry = await state.acceptHead({
+      actor: input.actor ?? currentActor(),
+      reason,
+      problems: problems.map((p) => ({ seq: p.seq, problem: p.problem, message: p.message })),
+    });
+    return { seq: entry.seq, problems: problems.map((p) => p.message) };
+  } finally {
+    await state.close();
   }
 }

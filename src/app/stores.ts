@@ -17,7 +17,8 @@ export async function openArchive(project: Project, options: { create?: boolean 
 /**
  * The state store. `read`: for commands that change nothing (plan, explain, status, hold list, a
  * dry run), which work without the key. `write`: the key when one is configured (strictly), and
- * the checkpoint of the audit log's head kept in the archive store.
+ * the checkpoint of the audit log's head kept in the archive store; refused (E_LOG_BROKEN) when
+ * the log is not whole up to its checkpoints.
  */
 export async function openState(
   project: Project,
@@ -30,15 +31,20 @@ export async function openState(
   if (mode === 'read')
     return StateStore.openForReading(url, project.loaded.dir, key ? { key, previous } : { previous });
   const own = checkpoint === undefined ? await openArchive(project) : undefined;
+  let state: StateStore | undefined;
   try {
-    return await StateStore.open(url, project.loaded.dir, {
+    state = await StateStore.open(url, project.loaded.dir, {
       ...(key ? { key } : {}),
       previous,
       ...(checkpoint || own ? { checkpoint: (checkpoint ?? own) as Connection } : {}),
       ...(own ? { ownsCheckpoint: true } : {}),
     });
+    // Nothing changes data on a log that is not whole up to its checkpoint (E_LOG_BROKEN).
+    await state.assertLogWhole();
+    return state;
   } catch (error) {
-    await own?.close();
+    if (state) await state.close();
+    else await own?.close();
     throw error;
   }
 }

@@ -72,6 +72,8 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'hold release': 'registre hold release --config shop/registre.yaml 1',
   'audit verify': 'registre audit verify --config shop/registre.yaml',
   'audit export': 'registre audit export --config shop/registre.yaml --out audit.jsonl',
+  'audit accept-head':
+    'registre audit accept-head --config shop/registre.yaml --reason "state store restored from the 2026-12-01 backup"',
   status: 'registre status --config shop/registre.yaml',
   'key generate': 'registre key generate --out .registre/hmac.key',
   'key rotate': 'registre key rotate --config shop/registre.yaml --to file:.registre/hmac-2027.key',
@@ -645,6 +647,21 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
           : `audit log: ${entries} entries, chain intact\n`,
       );
       setExit(problems.length ? 1 : 0);
+    });
+  audit
+    .command('accept-head')
+    .description(
+      'after investigating a log that is not whole up to its checkpoint: record it as it is now, and let writes go on',
+    )
+    .requiredOption('--reason <text>', 'what was found, and why the log as it is now is the truth')
+    .action(async (opts: { reason: string }) => {
+      const { runAuditAcceptHead } = await import('../app/audit.js');
+      const accepted = await runAuditAcceptHead(program.opts().config, { reason: opts.reason });
+      for (const p of accepted.problems) io.out(`accepted: ${p}\n`);
+      io.err(
+        `audit log: accepted as it is at entry ${accepted.seq} (${accepted.problems.length} problem(s) recorded in it); both checkpoints moved to it\n`,
+      );
+      setExit(0);
     });
   audit
     .command('export')

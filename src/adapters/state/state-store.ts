@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import {
   type AuditEntry,
+  type ChainProblem,
   GENESIS,
   type Hasher,
   type KeyRing,
@@ -212,6 +213,28 @@ function migrations(schema: string | undefined): Record<string, Migration> {
         // The key an erasure's person hash was made with: after a key rotation, replay puts the
         // hash under the key in force on the suppression list, never an old one.
         await addColumnOnce(db, schema, 'erasures', 'key_id', 'varchar(64)');
+      },
+    },
+    '0006_audit_head': {
+      async up(db: AnyDb) {
+        // The log's head (last entry and number of entries), sealed, moved in the transaction of
+        // each entry: a tail deleted, or a log put back with an older head, is told at once.
+        await db.schema
+          .createTable('audit_head')
+          .ifNotExists()
+          .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('hash', 'varchar(64)', (c) => c.notNull())
+          .addColumn('entries', 'integer', (c) => c.notNull())
+          .addColumn('mac', 'text', (c) => c.notNull())
+          .addColumn('at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('audit_log_seq_idx')
+          .ifNotExists()
+          .on('audit_log')
+          .column('seq')
+          .execute();
       },
     },
   };
@@ -431,6 +454,35 @@ export interface AuditHead {
   readonly hash: string;
 }
 
+/** The log's last entry: whether it was sealed with a key tells how its head may be sealed. */
+interface LastEntry extends AuditHead {
+  readonly keyed: boolean;
+}
+
+/** The log's head as the state store keeps it: its last entry and its number of entries, sealed. */
+interface StoredHead extends AuditHead {
+  readonly entries: number;
+  readonly mac: string;
+}
+
+const headText = (head: { seq: number; hash: string; entries: number }) =>
+  `registre audit head\u0000${head.seq}\u0000${head.hash}\u0000${head.entries}`;
+
+async function countEntries(db: AnyDb): Promise<number> {
+  const row = await db.selectFrom('audit_log').select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** The log is not whole up to its checkpoint: what is wrong, and the way out. */
+function logBroken(problems: readonly ChainProblem[]): RegistreError {
+  const shown = problems.slice(0, 3).map((p) => p.message);
+  if (problems.length > 3) shown.push(`and ${problems.length - 3} more`);
+  return new RegistreError(
+    'E_LOG_BROKEN',
+    `the audit log is not whole up to its checkpoint (${shown.join('; ')}); nothing was changed, and nothing that changes data runs until this is resolved: run registre audit verify to see it, restore the state store from a backup, or, once the cause is known, record the log as it is with registre audit accept-head --reason TEXT`,
+  );
+}
+
 export interface StateKeys {
   /** The HMAC key in force (hmacKey). */
   readonly key?: Buffer;
@@ -465,6 +517,7 @@ export class StateStore {
   static async open(url: string, baseDir: string, keys: StateKeys = {}): Promise<StateStore> {
     const conn = await connect('state', resolveUrl('state', url), { baseDir, create: true, private: true });
     let sealing = false;
+    let seeding = false;
     if (!(await migrated(conn))) {
       // On PostgreSQL, the migrator and the migrations look in the store's own schema only: by
       // default Kysely's take a registre_migrations of any schema of the server as this one's.
@@ -480,8 +533,10 @@ export class StateStore {
         ...(schema ? { migrationTableSchema: schema } : {}),
       });
       const { error, results } = await migrator.migrateToLatest();
-      sealing =
-        results?.some((r) => r.migrationName === '0005_h1_request_mac' && r.status === 'Success') ?? false;
+      const ran = (name: string) =>
+        results?.some((r) => r.migrationName === name && r.status === 'Success') ?? false;
+      sealing = ran('0005_h1_request_mac');
+      seeding = ran('0006_audit_head');
       if (error) {
         await conn.close();
         throw new RegistreError(
@@ -494,6 +549,7 @@ export class StateStore {
     if (keys.checkpoint) await ensureCheckpointTable(keys.checkpoint);
     const store = new StateStore(conn, keys);
     if (sealing) await store.sealUnsealed();
+    if (seeding) await store.seedHead();
     return store;
   }
 
@@ -610,61 +666,335 @@ export class StateStore {
     return entry;
   }
 
-  /** The log's next entry, written in the caller's transaction (which holds the log's lock). */
-  private async appendEntry(trx: AnyDb, kind: string, data: Record<string, unknown>): Promise<AuditEntry> {
-    {
+  /**
+   * The log's next entry, written in the caller's transaction (which holds the log's lock); the
+   * log's head in the state store moves to it in the same transaction. `accept`: the DPO takes
+   * the log as it is (audit accept-head): the head is set, not compared.
+   */
+  private async appendEntry(
+    trx: AnyDb,
+    kind: string,
+    data: Record<string, unknown>,
+    accept = false,
+  ): Promise<AuditEntry> {
+    const last = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash', 'position', 'key_id'])
+      .orderBy('position', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const lastHead = last
+      ? {
+          seq: Number(last.seq),
+          hash: String(last.hash),
+          keyed: last.key_id !== null && last.key_id !== undefined,
+        }
+      : null;
+    // The head is the entry this process wrote last: nothing was cut or added since.
+    const ours =
+      lastHead !== null &&
+      this.lastHead !== null &&
+      lastHead.seq === this.lastHead.seq &&
+      lastHead.hash === this.lastHead.hash;
+    const head = ours ? this.lastHead : await this.readHead(trx);
+    if (!accept && !ours) {
+      const broken = this.headProblems(head, lastHead, null);
+      if (broken.length) throw logBroken(broken);
+      const checkpoint = await this.readCheckpoint();
+      if (checkpoint) await this.assertHeadMatches(trx, checkpoint, last);
+    }
+    const keyId = this.keyId;
+    const sealed = sealEntry(
+      {
+        seq: lastHead ? lastHead.seq + 1 : 1,
+        at: now(),
+        kind,
+        data,
+        prevHash: lastHead ? lastHead.hash : GENESIS,
+        ...(keyId ? { keyId } : {}),
+      },
+      this.hash,
+    );
+    await trx
+      .insertInto('audit_log')
+      .values({
+        position: last ? Number(last.position) + 1 : 1,
+        seq: sealed.seq,
+        at: sealed.at,
+        kind,
+        data: JSON.stringify(data),
+        prev_hash: sealed.prevHash,
+        hash: sealed.hash,
+        key_id: keyId ?? null,
+      })
+      .execute();
+    const entries = accept ? await countEntries(trx) : (head?.entries ?? 0) + 1;
+    const next = { seq: sealed.seq, hash: sealed.hash, entries };
+    const row = { ...next, mac: this.seal(headText(next)), at: now() };
+    if (head && !accept) {
+      // Only from the head read (or written) under this lock: a row changed since is not moved.
+      const moved = await trx
+        .updateTable('audit_head')
+        .set(row)
+        .where('name', '=', 'audit')
+        .where('mac', '=', head.mac)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1)
+        throw logBroken([
+          {
+            seq: head.seq,
+            problem: 'edited',
+            message: 'the checkpoint of the log head in the state store was changed outside registre',
+          },
+        ]);
+    } else {
+      await trx.deleteFrom('audit_head').where('name', '=', 'audit').execute();
+      await trx
+        .insertInto('audit_head')
+        .values({ name: 'audit', ...row })
+        .execute();
+    }
+    this.written = { ...next, mac: row.mac };
+    return sealed;
+  }
+
+  /** After an entry's transaction committed: the checkpoint in the archive store moves to it. */
+  private async appended(entry: AuditEntry, accept = false): Promise<void> {
+    if (this.written?.seq === entry.seq) this.lastHead = this.written;
+    await this.writeCheckpoint({ seq: entry.seq, hash: entry.hash }, accept);
+  }
+
+  /** The head this process wrote last (committed), and the one of the transaction under way. */
+  private lastHead: StoredHead | null = null;
+  private written: StoredHead | null = null;
+
+  private async readHead(db: AnyDb): Promise<StoredHead | null> {
+    const row = await db.selectFrom('audit_head').selectAll().where('name', '=', 'audit').executeTakeFirst();
+    return row
+      ? { seq: Number(row.seq), hash: String(row.hash), entries: Number(row.entries), mac: String(row.mac) }
+      : null;
+  }
+
+  /**
+   * Whether the head carries the seal of a key of the ring; a head without a key only while the
+   * entry it names was itself sealed without one (before a key was configured), as the chain.
+   */
+  private headSealed(head: StoredHead, last: LastEntry | null): boolean {
+    if (head.mac.startsWith('none:') && last?.seq === head.seq && !last.keyed)
+      return head.mac === `none:${createHash('sha256').update(headText(head)).digest('hex')}`;
+    return this.sealMatches(headText(head), head.mac);
+  }
+
+  /**
+   * Where the log and its head in the state store disagree (`entries`: the number of entries
+   * counted, when it was).
+   */
+  private headProblems(
+    head: StoredHead | null,
+    last: LastEntry | null,
+    entries: number | null,
+  ): ChainProblem[] {
+    const lastSeq = last?.seq ?? 0;
+    if (!head)
+      return last
+        ? [
+            {
+              seq: lastSeq,
+              problem: 'deleted',
+              message: `the log has entries (up to entry ${lastSeq}) but the state store holds no checkpoint of its head: the checkpoint was deleted, maybe with the log's tail`,
+            },
+          ]
+        : [];
+    const keyId = head.mac.slice(0, Math.max(0, head.mac.indexOf(':')));
+    if (this.hasKey && keyId !== 'none' && !this.keyRing().keyed.has(keyId))
+      return [
+        {
+          seq: head.seq,
+          problem: 'other-key',
+          message: `the checkpoint of the log head in the state store was sealed with key ${keyId}, which is not configured here: it cannot be checked`,
+        },
+      ];
+    if (!this.headSealed(head, last))
+      return [
+        {
+          seq: head.seq,
+          problem: 'edited',
+          message:
+            'the checkpoint of the log head in the state store does not carry a valid key signature: it was forged or edited',
+        },
+      ];
+    if (lastSeq < head.seq)
+      return [
+        {
+          seq: head.seq,
+          problem: 'deleted',
+          message: `the log ends at entry ${lastSeq}, but its checkpoint in the state store says entry ${head.seq} was written: the tail was deleted (truncated)`,
+        },
+      ];
+    if (lastSeq > head.seq)
+      return [
+        {
+          seq: lastSeq,
+          problem: 'inserted',
+          message: `the log goes on to entry ${lastSeq} past its checkpoint in the state store (entry ${head.seq}): entries were added outside registre`,
+        },
+      ];
+    if (last?.hash !== head.hash)
+      return [
+        {
+          seq: head.seq,
+          problem: 'edited',
+          message: `entry ${head.seq} is not the one its checkpoint in the state store recorded: the log was rewritten`,
+        },
+      ];
+    if (entries !== null && entries !== head.entries)
+      return [
+        {
+          seq: head.seq,
+          problem: entries < head.entries ? 'deleted' : 'inserted',
+          message: `the log holds ${entries} entries, its checkpoint in the state store ${head.entries}: entries were ${entries < head.entries ? 'deleted from' : 'added to'} it`,
+        },
+      ];
+    return [];
+  }
+
+  /**
+   * Whether the log is whole up to its checkpoints: its last entry and its number of entries are
+   * those of the head in the state store, and the copy in the archive store is not ahead of it.
+   * Cheap (the last entry, a count, two rows): run before anything changes data.
+   */
+  async checkLogWhole(): Promise<{ problems: ChainProblem[]; warnings: string[] }> {
+    // The archive store's copy first (it moves only after a commit, so it cannot be ahead of what
+    // is read next), then the last entry, the count and the head as one snapshot, without taking
+    // the log's lock: a sweep appending meanwhile is neither waited for nor taken for a truncation.
+    const checkpoint = this.keys.checkpoint ? await this.readCheckpoint() : undefined;
+    if (this.conn.dialect === 'sqlite')
+      return this.conn.db.transaction().execute((trx) => this.checkLogWholeIn(trx, checkpoint));
+    return this.conn.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute((trx) => this.checkLogWholeIn(trx, checkpoint));
+  }
+
+  private async checkLogWholeIn(
+    db: AnyDb,
+    checkpoint: Awaited<ReturnType<StateStore['readCheckpoint']>> | undefined,
+  ): Promise<{ problems: ChainProblem[]; warnings: string[] }> {
+    const lastRow = await db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash', 'key_id'])
+      .orderBy('position', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const last = lastRow
+      ? {
+          seq: Number(lastRow.seq),
+          hash: String(lastRow.hash),
+          keyed: lastRow.key_id !== null && lastRow.key_id !== undefined,
+        }
+      : null;
+    const entries = await countEntries(db);
+    const head = await this.readHead(db);
+    const problems = this.headProblems(head, last, entries);
+    const warnings: string[] = [];
+    if (checkpoint === undefined) return { problems, warnings };
+    const headSeq = head && this.headSealed(head, last) ? head.seq : null;
+    if (!checkpoint) {
+      if (entries)
+        problems.push({
+          seq: last?.seq ?? 0,
+          problem: 'deleted',
+          message: `the log has ${entries} entries but the archive store holds no checkpoint of its head: the checkpoint was deleted (or the archive store replaced)`,
+        });
+    } else if (checkpoint.valid === null)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'other-key',
+        message: `the checkpoint of the log head in the archive store was signed with key ${checkpoint.keyId}, which is not configured here: it cannot be checked`,
+      });
+    else if (!checkpoint.valid)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'edited',
+        message:
+          'the checkpoint of the log head in the archive store does not carry a valid key signature: it was forged',
+      });
+    else if (headSeq !== null && checkpoint.seq > headSeq)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'deleted',
+        message: `the checkpoint in the archive store says entry ${checkpoint.seq} was written, the one in the state store says entry ${headSeq}: the state store was rolled back (its log and checkpoint put back from an older copy)`,
+      });
+    else if (!last || last.seq < checkpoint.seq)
+      problems.push({
+        seq: checkpoint.seq,
+        problem: 'deleted',
+        message: `the log ends at entry ${last?.seq ?? 0}, but its checkpoint in the archive store says entry ${checkpoint.seq} was written: the tail was deleted (truncated)`,
+      });
+    else {
+      const at = await db
+        .selectFrom('audit_log')
+        .select('hash')
+        .where('seq', '=', checkpoint.seq)
+        .executeTakeFirst();
+      if (String(at?.hash) !== checkpoint.hash)
+        problems.push({
+          seq: checkpoint.seq,
+          problem: 'edited',
+          message: `entry ${checkpoint.seq} is not the one its checkpoint in the archive store recorded: the log was rewritten`,
+        });
+      else if (headSeq !== null && checkpoint.seq < headSeq)
+        warnings.push(
+          `the checkpoint in the archive store is at entry ${checkpoint.seq}, the log at entry ${headSeq}: a command stopped between its commit and the copy; the next write moves it`,
+        );
+    }
+    return { problems, warnings };
+  }
+
+  /**
+   * Refuses (E_LOG_BROKEN) when the log is not whole up to its checkpoints: nothing that changes
+   * data goes on until the DPO has looked (audit verify) and resolved it (audit accept-head).
+   */
+  async assertLogWhole(): Promise<void> {
+    const { problems } = await this.checkLogWhole();
+    // Without a key nothing can be checked against one: the command says it needs the key.
+    const found = this.hasKey ? problems : problems.filter((p) => p.problem !== 'other-key');
+    if (found.length) throw logBroken(found);
+  }
+
+  /**
+   * Takes the log as it is now as the truth (after the DPO investigated a broken head): appends
+   * `audit.accept-head` with what was found, and sets both checkpoints to it, even backwards.
+   */
+  async acceptHead(data: Record<string, unknown>): Promise<AuditEntry> {
+    const entry = await this.appending('audit_log', 'position', (trx) =>
+      this.appendEntry(trx, 'audit.accept-head', data, true),
+    );
+    await this.appended(entry, true);
+    return entry;
+  }
+
+  /**
+   * A store upgraded to the head in the state store: the head is the log's last entry, taken
+   * once, when the migration that added it runs (the archive store's copy still checks it).
+   */
+  private async seedHead(): Promise<void> {
+    await this.appending('audit_log', 'position', async (trx) => {
+      if (await this.readHead(trx)) return;
       const last = await trx
         .selectFrom('audit_log')
-        .select(['seq', 'hash', 'position'])
+        .select(['seq', 'hash'])
         .orderBy('position', 'desc')
         .limit(1)
         .executeTakeFirst();
-      // The head is the entry this process wrote last: nothing was cut or added since.
-      const ours =
-        last !== undefined &&
-        this.lastWritten !== null &&
-        Number(last.seq) === this.lastWritten.seq &&
-        String(last.hash) === this.lastWritten.hash;
-      if (!ours) {
-        const checkpoint = await this.readCheckpoint();
-        if (checkpoint) await this.assertHeadMatches(trx, checkpoint, last);
-      }
-      const keyId = this.keyId;
-      const sealed = sealEntry(
-        {
-          seq: last ? Number(last.seq) + 1 : 1,
-          at: now(),
-          kind,
-          data,
-          prevHash: last ? String(last.hash) : GENESIS,
-          ...(keyId ? { keyId } : {}),
-        },
-        this.hash,
-      );
+      if (!last) return;
+      const head = { seq: Number(last.seq), hash: String(last.hash), entries: Number(last.seq) };
       await trx
-        .insertInto('audit_log')
-        .values({
-          position: last ? Number(last.position) + 1 : 1,
-          seq: sealed.seq,
-          at: sealed.at,
-          kind,
-          data: JSON.stringify(data),
-          prev_hash: sealed.prevHash,
-          hash: sealed.hash,
-          key_id: keyId ?? null,
-        })
+        .insertInto('audit_head')
+        .values({ name: 'audit', ...head, mac: this.seal(headText(head)), at: now() })
         .execute();
-      return sealed;
-    }
+    });
   }
-
-  /** After an entry's transaction committed: the checkpoint moves to it. */
-  private async appended(entry: AuditEntry): Promise<void> {
-    await this.writeCheckpoint({ seq: entry.seq, hash: entry.hash });
-    this.lastWritten = { seq: entry.seq, hash: entry.hash };
-  }
-
-  private lastWritten: AuditHead | null = null;
 
   /** A log shorter than its checkpoint, or different at it, was truncated or rewritten: stop. */
   private async assertHeadMatches(
@@ -709,14 +1039,15 @@ export class StateStore {
     return hasher(`registre checkpoint\u0000${head.seq}\u0000${head.hash}`);
   }
 
-  private async writeCheckpoint(head: AuditHead): Promise<void> {
+  /** The copy in the archive store; only forward, unless the DPO accepted the log (`force`). */
+  private async writeCheckpoint(head: AuditHead, force = false): Promise<void> {
     const store = this.keys.checkpoint;
     if (!store) return;
     const mac = this.checkpointMac(head);
     // One statement, and only forward: a process that appended earlier must not move it back.
     const row = { name: 'audit', seq: head.seq, hash: head.hash, key_id: this.keyId ?? null, mac, at: now() };
     if (store.dialect === 'mysql') {
-      const newer = sql`seq < VALUES(seq)`;
+      const newer = force ? sql`TRUE` : sql`seq < VALUES(seq)`;
       await sql`INSERT INTO ${sql.table(CHECKPOINT_TABLE)} (name, seq, hash, key_id, mac, at)
         VALUES (${row.name}, ${row.seq}, ${row.hash}, ${row.key_id}, ${row.mac}, ${row.at})
         ON DUPLICATE KEY UPDATE hash = IF(${newer}, VALUES(hash), hash), key_id = IF(${newer}, VALUES(key_id), key_id),
@@ -728,18 +1059,18 @@ export class StateStore {
     await store.db
       .insertInto(CHECKPOINT_TABLE)
       .values(row)
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet((eb) => ({
-            seq: eb.ref('excluded.seq'),
-            hash: eb.ref('excluded.hash'),
-            key_id: eb.ref('excluded.key_id'),
-            mac: eb.ref('excluded.mac'),
-            at: eb.ref('excluded.at'),
-          }))
-          .where(sql.ref(`${CHECKPOINT_TABLE}.seq`), '<', sql.ref('excluded.seq')),
-      )
+      .onConflict((oc) => {
+        const update = oc.column('name').doUpdateSet((eb) => ({
+          seq: eb.ref('excluded.seq'),
+          hash: eb.ref('excluded.hash'),
+          key_id: eb.ref('excluded.key_id'),
+          mac: eb.ref('excluded.mac'),
+          at: eb.ref('excluded.at'),
+        }));
+        return force
+          ? update
+          : update.where(sql.ref(`${CHECKPOINT_TABLE}.seq`), '<', sql.ref('excluded.seq'));
+      })
       .execute();
   }
 
