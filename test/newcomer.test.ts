@@ -202,8 +202,11 @@ describe('a demo shop', () => {
       '--limit',
       '2',
     ]).stdout;
-    expect(text).toMatch(/^web_visits records of rule web-visits that are due on 2026-11-27/);
-    expect(text).toContain(`more: registre plan --list web-visits --after ${keys[1]}`);
+    expect(text).toMatch(/^web_visits records of rule web-visits that are due for deletion on 2026-11-27/);
+    // The next page keeps every option given (issue 18 item 27).
+    expect(text).toContain(
+      `more: registre plan --config ${config} --list web-visits --at 2026-11-27 --limit 2 --after ${keys[1]}`,
+    );
     const bad = registre(['--config', config, 'plan', '--list', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('there is no retention rule "nope"; the rules are');

@@ -3,15 +3,18 @@
  * others, explain and request show telling the whole story, hold numbers, the next page of plan
  * --list, the key reference key generate suggests.
  */
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../src/adapters/files/config-files.js';
+import { readKeyRef } from '../src/adapters/files/config-paths.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
 import { main } from '../src/cli/main.js';
 import { DIALECTS } from './dialects.js';
-import { AT, shop, withShop } from './shop-helpers.js';
+import { AT, ROOT, shop, withShop } from './shop-helpers.js';
 
 /** The command in this process: its exit code and what it printed. */
 async function cli(args: string[]) {
@@ -73,15 +76,14 @@ describe.each(DIALECTS)('18.26 hold numbers on $name', (database) => {
       expect((await state.holdCase(2))?.records.map((r) => r.key)).toEqual(['100']);
       expect((await state.auditEntries(['hold.add'])).map((e) => e.data.case)).toEqual([1, 2, 3]);
       // Hold 11 is a row of case 2, not a hold: "no hold 11", never "release hold 2".
-      const unknown = await state
-        .releaseHold(11)
-        .catch((e: unknown) => e as { code: string; message: string });
+      const failure = (e: unknown) => e as Error & { code: string };
+      const unknown = await state.releaseHold(11).then(() => null, failure);
       expect(unknown).toMatchObject({ code: 'E_NO_HOLD' });
-      expect((unknown as Error).message).toBe('no hold 11: registre hold list --all shows every hold');
+      expect(unknown?.message).toBe('no hold 11: registre hold list --all shows every hold');
       await state.releaseHold(3);
-      const again = await state.releaseHold(3).catch((e: unknown) => e as Error & { code: string });
+      const again = await state.releaseHold(3).then(() => null, failure);
       expect(again).toMatchObject({ code: 'E_NO_HOLD' });
-      expect(again.message).toMatch(/^no hold 3 in force: it was released on \d{4}-\d{2}-\d{2}$/);
+      expect(again?.message).toMatch(/^no hold 3 in force: it was released on \d{4}-\d{2}-\d{2}$/);
       // Cases 1 and 2 are untouched.
       expect((await state.holds()).map((h) => h.caseId)).toEqual([...Array(10).fill(1), 2]);
       // The next case after a released one is 4, not a reused 3.
@@ -165,5 +167,91 @@ describe('18.26 hold release by the command', () => {
     expect(list.map((h: { id: number }) => h.id)).toEqual([1]);
     expect(list[0].records).toHaveLength(rows);
     expect((await cli(['--config', config, 'audit', 'verify'])).code).toBe(0);
+  });
+});
+
+describe('18.27 plan --list, a page at a time', () => {
+  it('18.27 the next-page command keeps --config, --at, --status and --limit, and gives the next page; the header reads right for each status', async () => {
+    const { config } = await shop(30, 3);
+    const first = await cli(['--config', config, 'plan', '--at', AT, '--list', 'web-visits', '--limit', '2']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /^web_visits records of rule web-visits that are due for deletion on 2026-11-27/,
+    );
+    const keys = first.stdout
+      .split('\n')
+      .slice(2, 4)
+      .map((l) => l.split('\t')[0]);
+    const more = /^more: registre (.*)$/m.exec(first.stdout)?.[1] as string;
+    expect(more).toBe(`plan --config ${config} --list web-visits --at ${AT} --limit 2 --after ${keys[1]}`);
+    // The command printed is the next page: two more records, after the last one shown.
+    const second = await cli(more.split(' '));
+    expect(second.code, second.stderr).toBe(0);
+    const next = second.stdout
+      .split('\n')
+      .slice(2, 4)
+      .map((l) => l.split('\t')[0]);
+    expect(next).toHaveLength(2);
+    expect(Number(next[0])).toBeGreaterThan(Number(keys[1]));
+    const statuses = await cli([
+      '--config',
+      config,
+      'plan',
+      '--at',
+      AT,
+      '--list',
+      'web-visits',
+      '--status',
+      'due,archive,held',
+      '--limit',
+      '1',
+    ]);
+    expect(statuses.stdout).toMatch(
+      /^web_visits records of rule web-visits that are due for deletion or in their archive phase or held on 2026-11-27/,
+    );
+    expect(statuses.stdout).not.toContain('that are archive');
+    expect(statuses.stdout).toMatch(
+      new RegExp(
+        `^more: registre plan --config ${config} --list web-visits --at ${AT} --status due,archive,held --limit 1 --after \\S+$`,
+        'm',
+      ),
+    );
+  });
+});
+
+describe('18.28 key generate suggests the reference the configuration reads', () => {
+  const bin = join(ROOT, 'bin', 'registre.js');
+  const run = (args: string[], cwd: string) => {
+    const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('18.28 --out shop/.registre/k.key beside shop/registre.yaml suggests file:.registre/k.key, names the configuration, and that reference reads the key', async () => {
+    const work = temp();
+    const { config } = await shop(20, 2);
+    const dir = join(work, 'shop');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'registre.yaml'), readFileSync(config, 'utf8'));
+    // Found from the key's folder up (no --config given, no ./registre.yaml).
+    const found = run(['key', 'generate', '--out', 'shop/.registre/k.key'], work);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stderr).toBe(
+      'use it with "hmacKey: file:.registre/k.key" in shop/registre.yaml (its paths are relative to its folder)\n',
+    );
+    expect(statSync(join(dir, '.registre', 'k.key')).mode & 0o777).toBe(0o600);
+    // Named by --config: relative to its folder, wherever the key is written.
+    const named = run(['--config', 'shop/registre.yaml', 'key', 'generate', '--out', 'keys/k2.key'], work);
+    expect(named.stderr).toContain('"hmacKey: file:../keys/k2.key" in shop/registre.yaml');
+    // No configuration anywhere: relative to the current folder, and said so.
+    const none = run(['key', 'generate', '--out', 'k3.key'], temp());
+    expect(none.stderr).toContain(
+      '"hmacKey: file:k3.key" in a registre.yaml in this folder (no configuration found',
+    );
+    // The suggested reference is what the configuration reads: the key is the one written.
+    const reference = /hmacKey: (file:\S+)"/.exec(found.stderr)?.[1] as string;
+    const loaded = readConfig(join(dir, 'registre.yaml'));
+    expect(readKeyRef(loaded, reference, 'hmacKey').toString()).toBe(
+      readFileSync(join(dir, '.registre', 'k.key'), 'utf8').trimEnd(),
+    );
   });
 });

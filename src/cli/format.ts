@@ -4,6 +4,7 @@ import type { Forecast, Plan, PlanListing } from '../app/plan.js';
 import type { LetterSent, RequestView, RunResult } from '../app/requests/index.js';
 import type { SweepReport } from '../app/sweep.js';
 import { spreadsheetCsv } from '../core/csv.js';
+import type { RecordStatus } from '../core/retention/statuses.js';
 
 export function formatSweep(report: SweepReport): string {
   const head = `${report.dryRun ? 'dry run: would apply' : `sweep run ${report.run}: applied`} on ${report.at}: ${report.total} records`;
@@ -69,14 +70,49 @@ export function formatReplay(
     .map((l) => `${l}\n`)
     .join('');
 }
-export function formatPlanList(list: PlanListing): string {
-  const head = `${list.table} records of rule ${list.rule} that are ${list.status.join(' or ')} on ${list.at} (live store "${list.store}")`;
+/** How a status reads after "records … that are": the right words for each. */
+function statusWords(status: RecordStatus, action: PlanListing['action']): string {
+  switch (status) {
+    case 'archive':
+      // Live rows whose rule has reached its archive phase: the next sweep moves them.
+      return 'in their archive phase';
+    case 'due':
+      return action === 'delete' ? 'due for deletion' : 'due for anonymisation';
+    case 'restricted':
+      return 'restricted (art. 18)';
+    case 'invalid':
+      return 'invalid (a date or duration it reads is not one)';
+    default:
+      return status;
+  }
+}
+
+/** A word as a shell reads it back: quoted when it holds anything but plain characters. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * One page of plan --list. `config`: the --config given, repeated in the next page's command
+ * with every other option of this one (date, statuses, limit).
+ */
+export function formatPlanList(list: PlanListing, options: { config?: string } = {}): string {
+  const head = `${list.table} records of rule ${list.rule} that are ${list.status.map((s) => statusWords(s, list.action)).join(' or ')} on ${list.at} (live store "${list.store}")`;
   const rows = list.records.map((r) => `${r.key}\t${r.status}\t${r.deadline ?? 'no deadline'}`);
-  const more = list.next
-    ? [
-        `more: registre plan --list ${list.rule} --after ${list.next}${list.status.join(',') === 'due' ? '' : ` --status ${list.status.join(',')}`}`,
-      ]
-    : [];
+  const next = [
+    'registre plan',
+    ...(options.config !== undefined ? ['--config', shellWord(options.config)] : []),
+    '--list',
+    shellWord(list.rule),
+    '--at',
+    list.at,
+    ...(list.status.join(',') === 'due' ? [] : ['--status', list.status.join(',')]),
+    '--limit',
+    String(list.limit),
+    '--after',
+    shellWord(list.next ?? ''),
+  ].join(' ');
+  const more = list.next ? [`more: ${next}`] : [];
   return `${[head, ...(rows.length ? ['key\tstatus\tdeadline', ...rows] : ['none']), ...more].join('\n')}\n`;
 }
 

@@ -3,6 +3,7 @@
  * only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
 import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import type { HoldCase } from '../app/holds.js';
 import { DOCUMENT_KINDS, type DocumentKind } from '../core/documents/kinds.js';
@@ -264,7 +265,12 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
             limit: opts.limit,
             ...(opts.after !== undefined ? { after: opts.after } : {}),
           });
-          io.out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatPlanList(list));
+          const config: string | undefined = program.opts().config;
+          io.out(
+            opts.json
+              ? `${JSON.stringify(list, null, 2)}\n`
+              : formatPlanList(list, config !== undefined ? { config } : {}),
+          );
           return setExit(0);
         }
         const plan = await runPlan(program.opts().config, opts.at);
@@ -692,9 +698,14 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .requiredOption('--out <file>', 'the key file (never overwritten)')
     .action(async (opts: { out: string }) => {
       const { runKeyGenerate } = await import('../app/keys.js');
-      const { path, keyId } = runKeyGenerate(opts.out);
-      io.out(`key ${keyId} written to ${path}\n`);
-      io.err(`use it with "hmacKey: file:${opts.out}" in the configuration\n`);
+      const config: string | undefined = program.opts().config;
+      const key = runKeyGenerate(opts.out, config !== undefined ? { config } : {});
+      io.out(`key ${key.keyId} written to ${key.path}\n`);
+      io.err(
+        key.config
+          ? `use it with "hmacKey: ${key.reference}" in ${relative(process.cwd(), key.config) || key.config} (its paths are relative to its folder)\n`
+          : `use it with "hmacKey: ${key.reference}" in a registre.yaml in this folder (no configuration found; its paths are relative to its folder: give --config to name it)\n`,
+      );
       setExit(0);
     });
   key
