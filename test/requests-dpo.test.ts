@@ -255,3 +255,70 @@ describe('18.28 key generate suggests the reference the configuration reads', ()
     );
   });
 });
+
+describe('18.21 the key and the stores readable by others', () => {
+  it('18.21 a key file readable by others is refused (E_KEY_PERMISSIONS, the file and chmod 600), nothing is changed; at 0600 it is used', async () => {
+    const { config, out } = await shop(20, 4);
+    const keyFile = join(out, '.registre', 'hmac.key');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(/^hmacKey: .*$/m, 'hmacKey: file:.registre/hmac.key'),
+    );
+    const [person] = await customerEmails(config, 1);
+    const email = person?.email as string;
+    for (const mode of [0o644, 0o640, 0o604, 0o660]) {
+      chmodSync(keyFile, mode);
+      const add = await cli(['--config', config, 'hold', 'add', '--email', email, '--reason', 'case 7']);
+      expect(add.code).toBe(1);
+      expect(add.stderr).toBe(
+        `registre: hmacKey: the HMAC key file ${keyFile} can be read or written by others than its owner (mode 0${mode.toString(8)}); it is not used: run chmod 600 ${keyFile}\n`,
+      );
+      const opened = await cli(['--config', config, 'request', 'open', '--type', 'access', '--email', email]);
+      expect(opened.code).toBe(1);
+      expect(opened.stderr).toContain(`run chmod 600 ${keyFile}`);
+      expect(opened.stderr).not.toContain(email);
+      // A command that only reads refuses it too: the key is no longer the owner's secret.
+      expect((await cli(['--config', config, 'hold', 'list'])).stderr).toContain('run chmod 600');
+    }
+    chmodSync(keyFile, 0o600);
+    // Nothing was recorded while it was refused.
+    expect(JSON.parse((await cli(['--config', config, 'hold', 'list', '--json'])).stdout)).toEqual([]);
+    expect(JSON.parse((await cli(['--config', config, 'request', 'list', '--json'])).stdout)).toEqual([]);
+    const add = await cli(['--config', config, 'hold', 'add', '--email', email, '--reason', 'case 7']);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stderr).toBe('');
+  });
+
+  it('18.21 a state or archive store readable by others is used with a warning on standard error: the file, its mode and chmod, no personal data', async () => {
+    const { config, out } = await shop(20, 4);
+    const [person] = await customerEmails(config, 1);
+    const email = person?.email as string;
+    const opened = await cli(['--config', config, 'request', 'open', '--type', 'access', '--email', email]);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stderr).toBe('');
+    const state = join(out, '.registre', 'state.sqlite');
+    const archive = join(out, '.registre', 'archive.sqlite');
+    // Created readable by their owner only.
+    expect(statSync(state).mode & 0o777).toBe(0o600);
+    expect(statSync(archive).mode & 0o777).toBe(0o600);
+    chmodSync(state, 0o644);
+    chmodSync(archive, 0o640);
+    const list = await cli(['--config', config, 'request', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toHaveLength(1);
+    expect(list.stderr).toContain(
+      `warning: the state store ${state} can be read or written by others than its owner (mode 0644); it holds people's requests and the audit log: run chmod 600 ${state}\n`,
+    );
+    expect(list.stderr).toContain(
+      `warning: the archive store ${archive} can be read or written by others than its owner (mode 0640); it holds the archived records of people: run chmod 600 ${archive}\n`,
+    );
+    expect(list.stderr).not.toContain(email);
+    expect(list.stderr).not.toContain('@');
+    // The same for the commands that read and write them; none for those that do not.
+    expect((await cli(['--config', config, 'status'])).stderr).toContain(`warning: the state store ${state}`);
+    expect((await cli(['--config', config, 'validate'])).stderr).not.toContain('warning: the state store');
+    chmodSync(state, 0o600);
+    chmodSync(archive, 0o600);
+    expect((await cli(['--config', config, 'status'])).stderr).toBe('');
+  });
+});

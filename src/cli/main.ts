@@ -124,6 +124,18 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
+  // Before a command that reads the engine's own stores: a state or archive store others can
+  // read is said on standard error (the command goes on; issue 18 item 21).
+  const withoutStores = new Set(['validate', 'docs', 'import-notice', 'demo', 'schema', 'key generate']);
+  program.hook('preAction', async (_program, action) => {
+    const path =
+      action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
+    if (withoutStores.has(path)) return;
+    const { runStoreWarnings } = await import('../app/stores.js');
+    const warnings = await runStoreWarnings(program.opts().config).catch(() => []);
+    for (const w of warnings) io.err(`warning: ${w}\n`);
+  });
+
   const registerPath = async (given: string | undefined) => {
     const { registerPath: pathOf } = await registerUseCases();
     return pathOf(given, program.opts().config);
