@@ -322,9 +322,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
     .option('--json', 'print JSON')
     .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
-      const { runExplain } = await import('../app/explain.js');
+      const { explainAll, goneText } = await import('../app/explain.js');
       const { formatExplanation } = await import('./format.js');
-      const results = await runExplain(program.opts().config, {
+      const { records, gone } = await explainAll(program.opts().config, {
         at: opts.at,
         ...(opts.table !== undefined ? { table: opts.table } : {}),
         ...(opts.id !== undefined ? { id: opts.id } : {}),
@@ -332,9 +332,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       });
       if (opts.json)
         io.out(
-          `${JSON.stringify(opts.email !== undefined ? { at: opts.at, records: results } : results[0], null, 2)}\n`,
+          `${JSON.stringify(opts.email !== undefined ? { at: opts.at, records, gone } : (records[0] ?? { gone: gone[0] }), null, 2)}\n`,
         );
-      else io.out(results.map(formatExplanation).join(''));
+      else io.out(records.map(formatExplanation).join('') + gone.map((g) => `${goneText(g)}\n`).join(''));
       setExit(0);
     });
 
