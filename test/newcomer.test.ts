@@ -202,8 +202,11 @@ describe('a demo shop', () => {
       '--limit',
       '2',
     ]).stdout;
-    expect(text).toMatch(/^web_visits records of rule web-visits that are due on 2026-11-27/);
-    expect(text).toContain(`more: registre plan --list web-visits --after ${keys[1]}`);
+    expect(text).toMatch(/^web_visits records of rule web-visits that are due for deletion on 2026-11-27/);
+    // The next page keeps every option given (issue 18 item 27).
+    expect(text).toContain(
+      `more: registre plan --config ${config} --list web-visits --at 2026-11-27 --limit 2 --after ${keys[1]}`,
+    );
     const bad = registre(['--config', config, 'plan', '--list', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('there is no retention rule "nope"; the rules are');
@@ -250,7 +253,8 @@ describe('a demo shop', () => {
     const member = list[0].records[1].hold as number;
     const wrong = registre(['--config', config, 'hold', 'release', String(member)]);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain(`is held by hold ${id}, which holds ${count} records: release hold ${id}`);
+    // A row's id is no hold's number (issue 18 item 26): said so, naming no other hold.
+    expect(wrong.stderr).toContain(`no hold ${member}: registre hold list --all shows every hold`);
     const release = registre(['--config', config, 'hold', 'release', id as string]);
     expect(release.code, release.stderr).toBe(0);
     expect(release.stdout).toMatch(new RegExp(`^hold ${id} released: ${count} records\n`));

@@ -383,7 +383,7 @@ describe.each(DIALECTS)("records proven still the person's (issue 18) on $name",
           ? // One PGlite per data folder: the hold a restriction records, then its wait, without the shop.
             withState(config, 'write', async (state) => {
               const { recordHold } = await import('../src/app/holds.js');
-              const held = await recordHold(
+              const { ids: held } = await recordHold(
                 state,
                 [
                   { store: 'shop', table: 'customers', key: '5' },

@@ -313,7 +313,8 @@ describe('6. a sweep checks everything it needs before it changes anything', () 
     expect(await snapshot(config)).toEqual(before);
     for (const weak of ['', 'x', 'change-me', 'a'.repeat(40)]) {
       const file = join(readConfig(config).dir, `weak-${weak.length}.key`);
-      writeFileSync(file, weak);
+      // Readable by its owner only: refused for its weakness, not its mode (issue 18 item 21).
+      writeFileSync(file, weak, { mode: 0o600 });
       editConfig(config, (t) => `${t.replace(/^hmacKey: .*\n?/m, '')}hmacKey: file:${file}\n`);
       await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(/HMAC key/);
     }

@@ -1,12 +1,16 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
-import { readHmacKeyIfAvailable } from '../adapters/files/config-paths.js';
+import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
+import { listTables } from '../adapters/sql/introspect.js';
 import { heldArchivedKeys } from '../adapters/sql/plan.js';
+import { loadRows } from '../adapters/sql/records.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
-import type { HoldRow } from '../adapters/state/state-store.js';
+import { archiveTableName } from '../adapters/sql/sweep.js';
+import type { ErasureRow, HoldRow, StateStore } from '../adapters/state/state-store.js';
 import type { TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
+import { personHash } from '../core/identity.js';
 import type { Register } from '../core/register/register-load.js';
 import { requireRetentionDate } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
@@ -20,81 +24,366 @@ export interface ExplainOptions {
   readonly at: string;
 }
 
+/** Why a record kept by an erasure is still here: the request and the ground it was kept on. */
+export interface KeptBy {
+  readonly request: number;
+  readonly on: string;
+  /** The ground (a legal obligation, 17(3)(e) a hold, 18 a restriction, another purpose). */
+  readonly basis: string;
+}
+
+/** A record that is no longer the person's or no longer there, and what removed it. */
+export interface GoneRecord {
+  readonly store: string;
+  readonly table: string;
+  readonly id: string;
+  readonly action: 'delete' | 'anonymise';
+  readonly archived: boolean;
+  /** An erasure (its request and day), or the sweep runs that deleted records of the table. */
+  readonly by:
+    | { readonly kind: 'erasure'; readonly request: number; readonly on: string }
+    | {
+        readonly kind: 'sweep';
+        readonly runs: readonly { run: number; on: string; rule: string; count: number }[];
+      };
+}
+
+export interface ExplainResult {
+  readonly records: readonly (Explanation & { readonly keptBy?: KeptBy })[];
+  readonly gone: readonly GoneRecord[];
+}
+
+/** explain's answer as records only (a record or person with nothing left is an error). */
 export async function runExplain(
   configFile: string | undefined,
   options: ExplainOptions,
-): Promise<Explanation[]> {
+): Promise<(Explanation & { readonly keptBy?: KeptBy })[]> {
+  const { records, gone } = await explainAll(configFile, options);
+  const first = gone[0];
+  if (records.length === 0 && first) throw new RegistreError('E_GONE', goneText(first));
+  return [...records];
+}
+
+/** A gone record in one line (no personal data: a table, a key, a request, a run). */
+export function goneText(g: GoneRecord): string {
+  const what = `${g.store}.${g.table} ${g.id}${g.archived ? ' (archive)' : ''}`;
+  if (g.by.kind === 'erasure')
+    return `${what} was ${g.action === 'delete' ? 'deleted' : 'anonymised'} on ${g.by.on} by the erasure of request ${g.by.request} (art. 17); registre request show ${g.by.request} tells more`;
+  return `${what} was deleted by the sweep, in ${sweepRunsText(g)} (it was due); registre audit export lists each batch`;
+}
+
+function sweepRunsText(g: GoneRecord): string {
+  if (g.by.kind !== 'sweep') return '';
+  return g.by.runs
+    .slice(-3)
+    .map((r) => `run ${r.run} on ${r.on} (rule ${r.rule}, ${r.count} record(s))`)
+    .join(', ');
+}
+
+/**
+ * One record, or every record of one person: the live ones, the archived ones (from the archive
+ * store), those an erasure kept (with why), and those gone (erased, or deleted by a sweep) with
+ * what removed them.
+ */
+export async function explainAll(
+  configFile: string | undefined,
+  options: ExplainOptions,
+): Promise<ExplainResult> {
   const at = requireRetentionDate('--at', options.at);
   if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
     throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
   const project = await openProject(configFile, { cached: true });
   const state = await openState(project);
-  const holds = await state.holds({ at });
-  await state.close();
+  let holds: HoldRow[];
+  let erasures: ErasureRow[];
+  try {
+    holds = await state.holds({ at });
+    erasures = await state.erasures();
+  } catch (error) {
+    await state.close();
+    throw error;
+  }
   const manual = manualHolds(holds);
   const manualOf = (store: string) => byRecordKey(project, store, manual);
-  const results: Explanation[] = [];
-  if (options.table !== undefined && options.id !== undefined) {
-    const [storeId, tableName] = options.table.includes('.')
-      ? options.table.split('.')
-      : [undefined, options.table];
-    const candidates = project.datamap.stores.flatMap((store) =>
-      store.tables
-        .filter((t) => t.name === tableName && (storeId === undefined || store.id === storeId))
-        .map((table) => ({ store, table })),
-    );
-    const found = candidates[0];
-    if (!found) {
-      const known = project.datamap.stores.flatMap((s) => s.tables.map((t) => t.name)).join(', ');
-      throw new RegistreError(
-        'E_UNKNOWN_TABLE',
-        `no table "${options.table}" in the data map (tables: ${known})`,
-      );
-    }
-    await withStore(project, found.store, async (conn, ctx) => {
-      results.push(
-        await explainRecord(
-          conn,
-          ctx,
-          found.store,
-          found.table,
-          options.id as string,
-          at,
-          manualOf(found.store.id),
-        ),
-      );
-    });
-    return results;
-  }
-  const key = readHmacKeyIfAvailable(project.loaded);
-  const archive = await personArchive(project);
+  const keptBy = keptByErasure(erasures);
+  const withKept = (e: Explanation, store: string) => {
+    const kept = keptBy(store, e.table, e.id, e.store === 'archive');
+    return kept ? { ...e, keptBy: kept } : e;
+  };
+  const results: (Explanation & { keptBy?: KeptBy })[] = [];
   try {
-    for (const store of project.datamap.stores) {
-      await withStore(project, store, async (conn, ctx) => {
-        for (const record of await findPerson(conn, ctx, store, options.email as string, key, archive)) {
-          if (record.archived) {
-            const dataHeld = await archiveHolds(conn, ctx, record.table);
-            results.push(
-              archivedExplanation(project.register, record.table, record.id, record.archived, at, [
-                ...manual(store.id, record.table.name, record.id),
-                ...dataHeld(record.id),
-              ]),
-            );
+    if (options.table !== undefined && options.id !== undefined) {
+      const [storeId, tableName] = options.table.includes('.')
+        ? options.table.split('.')
+        : [undefined, options.table];
+      const candidates = project.datamap.stores.flatMap((store) =>
+        store.tables
+          .filter((t) => t.name === tableName && (storeId === undefined || store.id === storeId))
+          .map((table) => ({ store, table })),
+      );
+      const found = candidates[0];
+      if (!found) {
+        const known = project.datamap.stores.flatMap((s) => s.tables.map((t) => t.name)).join(', ');
+        throw new RegistreError(
+          'E_UNKNOWN_TABLE',
+          `no table "${options.table}" in the data map (tables: ${known})`,
+        );
+      }
+      const id = options.id;
+      const { store, table } = found;
+      const archive = await personArchive(project);
+      try {
+        return await withStore(project, store, async (conn, ctx) => {
+          const [live] = table.record ? await loadRows(conn, table.name, table.primaryKey, id) : [];
+          if (live || !table.record)
+            return {
+              records: [
+                withKept(await explainRecord(conn, ctx, store, table, id, at, manualOf(store.id)), store.id),
+              ],
+              gone: [],
+            };
+          // Not live: in the archive store (its account was archived), or gone, and why.
+          const archived = archive
+            ? await archivedRow(archive, archiveTableName(store, table), id)
+            : undefined;
+          if (archived) {
+            const dataHeld = await archiveHolds(conn, ctx, table);
+            return {
+              records: [
+                withKept(
+                  archivedExplanation(project.register, table, id, archived, at, [
+                    ...manual(store.id, table.name, id),
+                    ...dataHeld(id),
+                  ]),
+                  store.id,
+                ),
+              ],
+              gone: [],
+            };
+          }
+          const erased = goneByErasure(erasures, store.id, table.name, id);
+          if (erased) return { records: [], gone: [erased] };
+          const swept = await goneBySweep(state, store.id, table.name, id);
+          if (swept?.exact) return { records: [], gone: [swept.gone] };
+          const runs = swept ? sweepRunsText(swept.gone) : '';
+          throw new RegistreError(
+            'E_NOT_FOUND',
+            `table "${table.name}" has no record with ${table.primaryKey} = ${id}, and no erasure removed one${
+              runs
+                ? `; the sweep deleted due records of ${table.name} in ${runs}: if it existed, it was one of them (registre audit export lists each batch)`
+                : ', nor any sweep'
+            }`,
+          );
+        });
+      } finally {
+        await archive?.close();
+      }
+    }
+    const key = readHmacKeyIfAvailable(project.loaded);
+    const archive = await personArchive(project);
+    try {
+      for (const store of project.datamap.stores) {
+        await withStore(project, store, async (conn, ctx) => {
+          for (const record of await findPerson(conn, ctx, store, options.email as string, key, archive)) {
+            if (record.archived) {
+              const dataHeld = await archiveHolds(conn, ctx, record.table);
+              results.push(
+                withKept(
+                  archivedExplanation(project.register, record.table, record.id, record.archived, at, [
+                    ...manual(store.id, record.table.name, record.id),
+                    ...dataHeld(record.id),
+                  ]),
+                  store.id,
+                ),
+              );
+              continue;
+            }
+            if (record.table.record)
+              results.push(
+                withKept(
+                  await explainRecord(conn, ctx, store, record.table, record.id, at, manualOf(store.id)),
+                  store.id,
+                ),
+              );
+          }
+        });
+      }
+      // What the person's erasures kept (found no more by the address: the account is gone) and
+      // what they removed.
+      const gone: GoneRecord[] = [];
+      const hashes = personHashes(project, options.email as string, key);
+      const shown = new Set(results.map((r) => `${r.store === 'archive' ? 'a' : 'l'}:${r.table}:${r.id}`));
+      for (const erasure of erasures.filter((e) => hashes.has(e.person))) {
+        for (const r of erasure.records) {
+          const store = project.datamap.stores.find((s) => s.id === r.store);
+          const table = store?.tables.find((t) => t.name === r.table);
+          if (!store || !table) continue;
+          if (r.action === 'delete' || r.action === 'anonymise' || r.erasedOn) {
+            gone.push({
+              store: r.store,
+              table: r.table,
+              id: r.key,
+              action: r.action === 'anonymise' || r.then === 'anonymise' ? 'anonymise' : 'delete',
+              archived: r.archived === true,
+              by: { kind: 'erasure', request: erasure.requestId, on: r.erasedOn ?? erasure.at },
+            });
             continue;
           }
-          if (record.table.record)
-            results.push(
-              await explainRecord(conn, ctx, store, record.table, record.id, at, manualOf(store.id)),
-            );
+          if (r.action !== 'keep' || shown.has(`${r.archived ? 'a' : 'l'}:${r.table}:${r.key}`)) continue;
+          const explained = await withStore(project, store, async (conn, ctx) => {
+            if (r.archived) {
+              const row = archive
+                ? await archivedRow(archive, archiveTableName(store, table), r.key)
+                : undefined;
+              if (!row) return undefined;
+              const dataHeld = await archiveHolds(conn, ctx, table);
+              return archivedExplanation(project.register, table, r.key, row, at, [
+                ...manual(store.id, table.name, r.key),
+                ...dataHeld(r.key),
+              ]);
+            }
+            if (!table.record) return undefined;
+            const [live] = await loadRows(conn, table.name, table.primaryKey, r.key);
+            return live ? explainRecord(conn, ctx, store, table, r.key, at, manualOf(store.id)) : undefined;
+          });
+          if (!explained) continue;
+          shown.add(`${r.archived ? 'a' : 'l'}:${r.table}:${r.key}`);
+          results.push({
+            ...explained,
+            keptBy: { request: erasure.requestId, on: erasure.at, basis: r.basis ?? 'kept' },
+          });
         }
-      });
+      }
+      if (results.length === 0 && gone.length === 0)
+        throw new RegistreError('E_NOT_FOUND', 'no record of this person in the stores of the data map');
+      return { records: results, gone };
+    } finally {
+      await archive?.close();
     }
   } finally {
-    await archive?.close();
+    await state.close();
   }
-  if (results.length === 0)
-    throw new RegistreError('E_NOT_FOUND', 'no record of this person in the stores of the data map');
-  return results;
+}
+
+/** The archive store's row of a record (its rule, deadline and day archived), if there is one. */
+async function archivedRow(
+  archive: Connection,
+  name: string,
+  id: string,
+): Promise<{ rule: string; deadline: string; archivedAt: string } | undefined> {
+  if (!(await listTables(archive)).some((t) => t.name === name)) return undefined;
+  const row = await archive.db
+    .selectFrom(name)
+    .select(['rule', 'deadline', 'archived_at'])
+    .where('record_key', '=', id)
+    .executeTakeFirst();
+  return row
+    ? { rule: String(row.rule), deadline: String(row.deadline), archivedAt: String(row.archived_at) }
+    : undefined;
+}
+
+/** The person's keyed hash under every key of the ring (an erasure before a rotation used the old one). */
+function personHashes(project: Project, email: string, key: Buffer | undefined): Set<string> {
+  let previous: Buffer[] = [];
+  try {
+    previous = readPreviousKeys(project.loaded);
+  } catch {
+    // A key of before that cannot be read: its erasures are not found by the address.
+  }
+  return new Set([...(key ? [key] : []), ...previous].map((k) => personHash(k, email)));
+}
+
+/** The erasure that kept a record (the latest), by store, table, key and where it is. */
+function keptByErasure(erasures: readonly ErasureRow[]) {
+  const kept = new Map<string, KeptBy>();
+  for (const e of erasures)
+    for (const r of e.records)
+      if (r.action === 'keep' && !r.erasedOn)
+        kept.set(`${r.store}.${r.table}:${r.key}:${r.archived ? 'a' : 'l'}`, {
+          request: e.requestId,
+          on: e.at,
+          basis: r.basis ?? 'kept',
+        });
+  return (store: string, table: string, id: string, archived: boolean) =>
+    kept.get(`${store}.${table}:${id}:${archived ? 'a' : 'l'}`);
+}
+
+/** The latest erasure that removed a record (deleted it, or erased it once its hold ended). */
+function goneByErasure(
+  erasures: readonly ErasureRow[],
+  store: string,
+  table: string,
+  id: string,
+): GoneRecord | undefined {
+  let found: GoneRecord | undefined;
+  for (const e of erasures)
+    for (const r of e.records)
+      if (
+        r.store === store &&
+        r.table === table &&
+        r.key === id &&
+        (r.action === 'delete' || (r.action === 'keep' && r.erasedOn && r.then === 'delete'))
+      )
+        found = {
+          store,
+          table,
+          id,
+          action: 'delete',
+          archived: r.archived === true,
+          by: { kind: 'erasure', request: e.requestId, on: r.erasedOn ?? e.at },
+        };
+  return found;
+}
+
+/**
+ * A record no erasure removed: the sweep runs that deleted records of its table. The log keeps
+ * each batch's keys as one keyed hash: `exact` when a batch held that key alone (then it is
+ * known), else the runs that may have.
+ */
+async function goneBySweep(
+  state: StateStore,
+  store: string,
+  table: string,
+  id: string,
+): Promise<{ gone: GoneRecord; exact: boolean } | undefined> {
+  const entries = await state.auditEntries(['sweep.start', 'sweep.batch']);
+  // The date a run swept as of (its --at), which its batch entries do not repeat.
+  const runDates = new Map(
+    entries.filter((e) => e.kind === 'sweep.start').map((e) => [Number(e.data.run), String(e.data.at)]),
+  );
+  const batches = entries.filter(
+    (e) =>
+      e.kind === 'sweep.batch' &&
+      e.data.store === store &&
+      e.data.table === table &&
+      (e.data.action === 'delete' || e.data.action === 'archive-delete'),
+  );
+  if (batches.length === 0) return undefined;
+  // Only under a key this process holds (digestMatches says yes to a key it cannot check).
+  const ring = state.keyRing();
+  const exact = batches.filter(
+    (e) =>
+      typeof e.data.keys === 'string' &&
+      (e.keyId === undefined ? true : ring.keyed.has(e.keyId)) &&
+      state.digestMatches(id, e.data.keys, e.keyId),
+  );
+  const runs = new Map<string, { run: number; on: string; rule: string; count: number }>();
+  for (const e of exact.length ? exact : batches) {
+    const k = `${String(e.data.run)}:${String(e.data.rule)}`;
+    const r = runs.get(k) ?? {
+      run: Number(e.data.run),
+      on: runDates.get(Number(e.data.run)) ?? e.at.slice(0, 10),
+      rule: String(e.data.rule),
+      count: 0,
+    };
+    r.count += Number(e.data.count ?? 0);
+    runs.set(k, r);
+  }
+  const archived = exact.some((e) => e.data.action === 'archive-delete');
+  return {
+    gone: { store, table, id, action: 'delete', archived, by: { kind: 'sweep', runs: [...runs.values()] } },
+    exact: exact.length > 0,
+  };
 }
 
 export type { Explanation } from '../adapters/sql/explain.js';

@@ -4,7 +4,13 @@ import { findPerson } from '../adapters/sql/explain.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { loadRows } from '../adapters/sql/records.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
-import { currentActor, type HoldCase, holdCases, type StateStore } from '../adapters/state/state-store.js';
+import {
+  currentActor,
+  type HoldCase,
+  type HoldsAdded,
+  holdCases,
+  type StateStore,
+} from '../adapters/state/state-store.js';
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import { requireDateInput } from '../core/retention/calendar.js';
@@ -83,7 +89,7 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
       );
     // One keyed hash names a person everywhere (requests, erasures, the suppression list).
     const person = options.email !== undefined && key ? personHash(key, options.email) : undefined;
-    const ids = await recordHold(
+    const added = await recordHold(
       state,
       found.map((r) => ({ store: r.store, table: r.table, key: r.id })),
       {
@@ -94,10 +100,10 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
         ...(until ? { until } : {}),
       },
     );
-    const caseId = ids[0] as number;
+    const caseId = added.case;
     // Returns only once every running sweep has read these holds: no batch it commits from now
     // on touches the held records.
-    await state.waitForSweeps(Math.max(...ids));
+    await state.waitForSweeps(Math.max(...added.ids));
     // A sweep may have deleted a record between the moment it was found and the moment the hold
     // was read: say so, rather than report as held a record that is gone.
     const gone = await vanished(project, archive, found);
@@ -129,20 +135,20 @@ export async function recordHold(
     /** A restriction of processing (art. 18), added by that request. */
     restriction?: { readonly request: number };
   },
-): Promise<number[]> {
+): Promise<HoldsAdded> {
   const reasonHash = hold.reasonHash ?? (await state.keepReason(hold.reason));
   const actor = hold.actor ?? currentActor();
   const { restriction, ...rest } = hold;
   // The hold and its log entry in one transaction: a sweep checking one against the other never
   // sees the hold alone (it took it for tampering and stopped).
-  const ids = await state.addHolds(
+  return state.addHolds(
     records,
     { ...rest, reasonHash, actor, ...(restriction ? { kind: 'restriction' as const } : {}) },
     (added) => ({
-      case: added[0],
+      case: added.case,
       ...(restriction ? { kind: 'restriction', request: restriction.request } : {}),
       holds: records.map((r, i) => ({
-        hold: added[i],
+        hold: added.ids[i],
         store: r.store,
         table: r.table,
         keys: state.digest(r.key),
@@ -153,7 +159,6 @@ export async function recordHold(
       ...(hold.person ? { person: hold.person } : {}),
     }),
   );
-  return ids;
 }
 
 /** The records of `found` that are neither in their live table nor in the archive store any more. */

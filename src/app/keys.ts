@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseDocument } from 'yaml';
 import { readHmacKey, readKeyRef } from '../adapters/files/config-paths.js';
 import { writeKeyFile } from '../adapters/files/key-file.js';
@@ -8,8 +9,39 @@ import { RegistreError } from '../core/errors.js';
 import { runAuditVerify } from './audit.js';
 import { openProject } from './project.js';
 import { openArchive } from './stores.js';
-export function runKeyGenerate(out: string): { path: string; keyId: string } {
-  return writeKeyFile(out);
+export interface KeyGenerated {
+  readonly path: string;
+  readonly keyId: string;
+  /** What to write as hmacKey: the path relative to the configuration's folder (its paths are). */
+  readonly reference: string;
+  /** The configuration file the reference is for; null when none was found (then: the current folder). */
+  readonly config: string | null;
+}
+
+/**
+ * Writes a new key to `out` and says how the configuration names it. The configuration is the
+ * one given, else the nearest registre.yaml from the key's folder up to the current folder, else
+ * ./registre.yaml when it exists.
+ */
+export function runKeyGenerate(out: string, options: { config?: string; cwd?: string } = {}): KeyGenerated {
+  const cwd = options.cwd ?? process.cwd();
+  const written = writeKeyFile(resolve(cwd, out));
+  const config =
+    options.config !== undefined ? resolve(cwd, options.config) : nearestConfig(written.path, cwd);
+  const base = config === null ? cwd : dirname(config);
+  const path = relative(base, written.path).split(sep).join('/');
+  return { ...written, reference: `file:${path}`, config };
+}
+
+function nearestConfig(keyPath: string, cwd: string): string | null {
+  const inside = (dir: string) => dir === cwd || dir.startsWith(`${cwd}${sep}`);
+  for (let dir = dirname(keyPath); inside(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'registre.yaml');
+    if (existsSync(candidate)) return candidate;
+    if (dir === cwd) break;
+  }
+  const here = join(cwd, 'registre.yaml');
+  return existsSync(here) ? here : null;
 }
 
 /**

@@ -103,6 +103,10 @@ export interface PlanListing {
   readonly store: string;
   readonly table: string;
   readonly status: readonly RecordStatus[];
+  /** What the rule does to a due record. */
+  readonly action: 'delete' | 'anonymise';
+  /** Records per page. */
+  readonly limit: number;
   readonly records: readonly ListedRecord[];
   /** The key to pass as --after for the next page; null on the last page. */
   readonly next: string | null;
@@ -163,6 +167,8 @@ export async function runPlanList(
       store: store.id,
       table: table.name,
       status: status as RecordStatus[],
+      action: rule.then === undefined || rule.then === 'delete' ? 'delete' : 'anonymise',
+      limit,
       records,
       next: records.length === limit ? (records[records.length - 1]?.key ?? null) : null,
     };

@@ -1,12 +1,65 @@
-import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
-import { type Connection, connect, localStoreMissing, resolveUrl } from '../adapters/sql/connect.js';
+import {
+  type LoadedConfig,
+  readHmacKey,
+  readHmacKeyIfAvailable,
+  readPreviousKeys,
+} from '../adapters/files/config-paths.js';
+import {
+  type Connection,
+  connect,
+  localStoreMissing,
+  localStoreOpenToOthers,
+  resolveUrl,
+} from '../adapters/sql/connect.js';
 import { StateStore } from '../adapters/state/state-store.js';
 import { openProject, type Project } from './project.js';
 
 export const todayUtc = () => new Date().toISOString().slice(0, 10);
 
+const STATE_URL = 'sqlite:.registre/state.sqlite';
+const ARCHIVE_URL = 'sqlite:.registre/archive.sqlite';
+
+/**
+ * Warnings about the engine's own stores: a state or archive store (a SQLite file, a PGlite
+ * folder) that others than its owner can read. They hold requests, the audit log and archived
+ * records: said, with the fix, but the command goes on (a shared folder may be on purpose).
+ * Paths and modes only: never a row.
+ */
+export function storeWarnings(loaded: LoadedConfig): string[] {
+  const stores = [
+    {
+      name: 'state',
+      url: loaded.config.state?.url ?? STATE_URL,
+      holds: "people's requests and the audit log",
+    },
+    {
+      name: 'archive',
+      url: loaded.config.archive?.url ?? ARCHIVE_URL,
+      holds: 'the archived records of people',
+    },
+  ];
+  return stores.flatMap((store) => {
+    let open: ReturnType<typeof localStoreOpenToOthers>;
+    try {
+      open = localStoreOpenToOthers(store.name, store.url, loaded.dir);
+    } catch {
+      return []; // An unset variable, a bad URL: the command itself says so.
+    }
+    return open.map(
+      (f) =>
+        `the ${store.name} store ${f.path} can be read or written by others than its owner (mode ${f.mode.toString(8).padStart(4, '0')}); it holds ${store.holds}: run ${f.folder ? 'chmod -R go-rwx' : 'chmod 600'} ${f.path}`,
+    );
+  });
+}
+
+/** The warnings of the project's own stores (see storeWarnings), for a configuration file. */
+export async function runStoreWarnings(configFile: string | undefined): Promise<string[]> {
+  const { readConfigCached } = await import('../adapters/files/parse-cache.js');
+  return storeWarnings(await readConfigCached(configFile));
+}
+
 export async function openArchive(project: Project, options: { create?: boolean } = {}): Promise<Connection> {
-  const url = project.loaded.config.archive?.url ?? 'sqlite:.registre/archive.sqlite';
+  const url = project.loaded.config.archive?.url ?? ARCHIVE_URL;
   return connect('archive', resolveUrl('archive', url), {
     baseDir: project.loaded.dir,
     create: options.create ?? true,
@@ -25,7 +78,7 @@ export async function openState(
   mode: 'read' | 'write' = 'read',
   checkpoint?: Connection,
 ): Promise<StateStore> {
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const url = project.loaded.config.state?.url ?? STATE_URL;
   const key = mode === 'write' ? readHmacKey(project.loaded) : readHmacKeyIfAvailable(project.loaded);
   const previous = mode === 'write' ? readPreviousKeys(project.loaded) : [];
   if (mode === 'read')
@@ -53,7 +106,7 @@ export async function openState(
  * a dry run read); undefined when it was never created: reading creates nothing.
  */
 export async function personArchive(project: Project): Promise<Connection | undefined> {
-  const url = project.loaded.config.archive?.url ?? 'sqlite:.registre/archive.sqlite';
+  const url = project.loaded.config.archive?.url ?? ARCHIVE_URL;
   if (localStoreMissing('archive', url, project.loaded.dir)) return undefined;
   return openArchive(project, { create: false });
 }

@@ -1,9 +1,10 @@
 /** What the commands print: the application layer's results as terminal text. */
-import type { Explanation } from '../app/explain.js';
+import type { Explanation, KeptBy } from '../app/explain.js';
 import type { Forecast, Plan, PlanListing } from '../app/plan.js';
 import type { LetterSent, RequestView, RunResult } from '../app/requests/index.js';
 import type { SweepReport } from '../app/sweep.js';
 import { spreadsheetCsv } from '../core/csv.js';
+import type { RecordStatus } from '../core/retention/statuses.js';
 
 export function formatSweep(report: SweepReport): string {
   const head = `${report.dryRun ? 'dry run: would apply' : `sweep run ${report.run}: applied`} on ${report.at}: ${report.total} records`;
@@ -69,14 +70,49 @@ export function formatReplay(
     .map((l) => `${l}\n`)
     .join('');
 }
-export function formatPlanList(list: PlanListing): string {
-  const head = `${list.table} records of rule ${list.rule} that are ${list.status.join(' or ')} on ${list.at} (live store "${list.store}")`;
+/** How a status reads after "records … that are": the right words for each. */
+function statusWords(status: RecordStatus, action: PlanListing['action']): string {
+  switch (status) {
+    case 'archive':
+      // Live rows whose rule has reached its archive phase: the next sweep moves them.
+      return 'in their archive phase';
+    case 'due':
+      return action === 'delete' ? 'due for deletion' : 'due for anonymisation';
+    case 'restricted':
+      return 'restricted (art. 18)';
+    case 'invalid':
+      return 'invalid (a date or duration it reads is not one)';
+    default:
+      return status;
+  }
+}
+
+/** A word as a shell reads it back: quoted when it holds anything but plain characters. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * One page of plan --list. `config`: the --config given, repeated in the next page's command
+ * with every other option of this one (date, statuses, limit).
+ */
+export function formatPlanList(list: PlanListing, options: { config?: string } = {}): string {
+  const head = `${list.table} records of rule ${list.rule} that are ${list.status.map((s) => statusWords(s, list.action)).join(' or ')} on ${list.at} (live store "${list.store}")`;
   const rows = list.records.map((r) => `${r.key}\t${r.status}\t${r.deadline ?? 'no deadline'}`);
-  const more = list.next
-    ? [
-        `more: registre plan --list ${list.rule} --after ${list.next}${list.status.join(',') === 'due' ? '' : ` --status ${list.status.join(',')}`}`,
-      ]
-    : [];
+  const next = [
+    'registre plan',
+    ...(options.config !== undefined ? ['--config', shellWord(options.config)] : []),
+    '--list',
+    shellWord(list.rule),
+    '--at',
+    list.at,
+    ...(list.status.join(',') === 'due' ? [] : ['--status', list.status.join(',')]),
+    '--limit',
+    String(list.limit),
+    '--after',
+    shellWord(list.next ?? ''),
+  ].join(' ');
+  const more = list.next ? [`more: ${next}`] : [];
   return `${[head, ...(rows.length ? ['key\tstatus\tdeadline', ...rows] : ['none']), ...more].join('\n')}\n`;
 }
 
@@ -119,7 +155,7 @@ export function formatForecast(forecast: Forecast): string {
   return `records reaching their deadline, by month, from ${forecast.from} (holds aside)\n${line(header)}\n${rows.map(line).join('\n')}\n`;
 }
 
-export function formatExplanation(e: Explanation): string {
+export function formatExplanation(e: Explanation & { readonly keptBy?: KeptBy }): string {
   const head = `${e.table} ${e.id}: ${e.status}${e.deadline ? `, deadline ${e.deadline}` : ', no deadline'}${e.action ? `, then ${e.action}` : ''}${e.processor ? ' (processed on behalf of a controller)' : ''}`;
   const lines = [head];
   if (e.archiveFrom)
@@ -142,6 +178,10 @@ export function formatExplanation(e: Explanation): string {
       '  a value one of its rules reads is there but is not a valid date or duration: never due until it is corrected (registre check names the column)',
     );
   for (const h of e.holds) lines.push(`  held by ${h.hold}: ${h.reason}`);
+  if (e.keptBy)
+    lines.push(
+      `  kept by the erasure of request ${e.keptBy.request} on ${e.keptBy.on}: ${keptBasisText(e.keptBy.basis)}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -199,7 +239,10 @@ export function formatRequest(r: RequestView): string {
       : r.overdue
         ? `, ${-r.daysLeft} day(s) late`
         : `, ${r.daysLeft} day(s) left`;
-  return `request ${r.id}: ${r.type}, ${r.status}, received ${r.received}, due ${r.due}${left}${r.purpose ? `, purpose ${r.purpose}` : ''}${r.extended ? `, extended ${r.extended.months} month(s): ${r.extended.reason}` : ''}${r.refused ? `, refused: ${r.refused}` : ''}${r.lifted ? `, lifted ${r.lifted.slice(0, 10)}` : ''}${
+  const asked = r.askedBy.includes('@')
+    ? `asked by ${r.askedBy}`
+    : `asked by person ${r.askedBy.slice(0, 16)} (keyed hash)`;
+  return `request ${r.id}: ${r.type}, ${r.status}, ${asked}, received ${r.received}, due ${r.due}${left}${r.purpose ? `, purpose ${r.purpose}` : ''}${r.extended ? `, extended ${r.extended.months} month(s): ${r.extended.reason}` : ''}${r.refused ? `, refused: ${r.refused}` : ''}${r.lifted ? `, lifted ${r.lifted.slice(0, 10)}` : ''}${
     r.code?.via === 'failed'
       ? `, the identity code could not be sent${r.mailError ? ` (${r.mailError})` : ''}: send it again (request send-code ${r.id})`
       : ''
@@ -231,29 +274,56 @@ export function formatRequests(list: readonly RequestView[]): string {
   return list.length ? list.map(formatRequest).join('') : 'no request\n';
 }
 
+/** An erasure's ground for keeping a record, in words. */
+const KEPT_BASIS: Readonly<Record<string, string>> = {
+  '17(3)(b)': 'a legal obligation (art. 17(3)(b))',
+  '17(3)(e)': 'legal claims: a hold (art. 17(3)(e))',
+  '18': 'a restriction of processing (art. 18)',
+};
+
+export const keptBasisText = (basis: string) => KEPT_BASIS[basis] ?? basis;
+
+/** What a run did, or (a dry run) would do: the same lines, in the conditional. */
 export function formatRun(r: RunResult): string {
+  const verb = (done: string, would: string) => (r.dryRun ? `would ${would}` : done);
   const lines = [
-    `request ${r.request} (${r.type}) ${r.dryRun ? 'dry run on' : 'carried out on'} ${r.at}: ${r.found} record(s) found`,
+    `request ${r.request} (${r.type}) ${r.dryRun ? 'dry run on' : 'carried out on'} ${r.at}: ${r.found} record(s) found${r.dryRun ? '; nothing was changed' : ''}`,
   ];
   if (r.message) lines.push(r.message);
   if (r.resumed) lines.push('  completes a run that was interrupted after its intent was logged');
   for (const f of r.files ?? []) lines.push(`  wrote ${f}`);
   for (const e of r.erased ?? [])
     lines.push(
-      `  ${e.action === 'delete' ? 'deleted' : 'anonymised'} ${e.table} ${e.id}${e.archived ? ' (archive)' : ''}`,
+      `  ${e.action === 'delete' ? verb('deleted', 'delete') : verb('anonymised', 'anonymise')} ${e.table} ${e.id}${e.archived ? ' (archive)' : ''}`,
     );
   for (const k of r.kept ?? [])
     lines.push(
-      `  kept ${k.table} ${k.id}: ${k.basis}${k.until ? `, until ${k.until}` : ''}${k.afterHold ? ', until the hold ends' : ''}`,
+      `  ${verb('kept', 'keep')} ${k.table} ${k.id}: ${k.basis}${k.until ? `, until ${k.until}` : ''}${k.afterHold ? ', until the hold ends' : ''}`,
     );
-  for (const f of r.forwarded ?? []) lines.push(`  forwarded to ${f.controller}: ${f.table} ${f.id}`);
-  for (const x of r.rectified ?? []) lines.push(`  rectified ${x.table} ${x.id}: ${x.fields.join(', ')}`);
+  for (const f of r.forwarded ?? [])
+    lines.push(`  ${verb('forwarded', 'forward')} to ${f.controller}: ${f.table} ${f.id}`);
+  for (const x of r.rectified ?? [])
+    lines.push(`  ${verb('rectified', 'rectify')} ${x.table} ${x.id}: ${x.fields.join(', ')}`);
   for (const u of r.unchanged ?? [])
     lines.push(
-      `  unchanged ${u.table} ${u.id}${u.fields?.length ? ` (${u.fields.join(', ')})` : ''}: ${u.basis}`,
+      `  ${verb('unchanged', 'leave unchanged')} ${u.table} ${u.id}${u.fields?.length ? ` (${u.fields.join(', ')})` : ''}: ${u.basis}`,
     );
-  if (r.restricted?.length) lines.push(`  restricted: ${r.restricted.length} record(s) (hold ${r.hold})`);
-  if (r.suppressed) lines.push('  the address is on the suppression list (keyed hash)');
+  if (r.restricted?.length)
+    lines.push(
+      r.dryRun
+        ? `  would restrict: ${r.restricted.length} record(s)`
+        : `  restricted: ${r.restricted.length} record(s) (hold ${r.hold})`,
+    );
+  if (r.suppressed)
+    lines.push(
+      r.dryRun
+        ? '  would put the address on the suppression list (keyed hash)'
+        : '  the address is on the suppression list (keyed hash)',
+    );
+  if (r.objection)
+    lines.push(
+      `  ${r.dryRun ? 'would record' : 'recorded'}: the objection to ${r.objection.purpose}${r.objection.suppressionList ? ', by the suppression list' : ''} and in the audit log${r.objection.grounds ? " (with the DPO's compelling legitimate grounds: processing goes on)" : ''}`,
+    );
   if (r.letter)
     lines.push(letterLine(r.request, 'completion', r.letter.via, r.letter.error, r.type === 'erasure'));
   return `${lines.join('\n')}\n`;

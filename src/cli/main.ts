@@ -3,6 +3,7 @@
  * only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
 import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import type { HoldCase } from '../app/holds.js';
 import { DOCUMENT_KINDS, type DocumentKind } from '../core/documents/kinds.js';
@@ -124,6 +125,18 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .showHelpAfterError('(run registre --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
+
+  // Before a command that reads the engine's own stores: a state or archive store others can
+  // read is said on standard error (the command goes on; issue 18 item 21).
+  const withoutStores = new Set(['validate', 'docs', 'import-notice', 'demo', 'schema', 'key generate']);
+  program.hook('preAction', async (_program, action) => {
+    const path =
+      action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
+    if (withoutStores.has(path)) return;
+    const { runStoreWarnings } = await import('../app/stores.js');
+    const warnings = await runStoreWarnings(program.opts().config).catch(() => []);
+    for (const w of warnings) io.err(`warning: ${w}\n`);
+  });
 
   const registerPath = async (given: string | undefined) => {
     const { registerPath: pathOf } = await registerUseCases();
@@ -266,7 +279,12 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
             limit: opts.limit,
             ...(opts.after !== undefined ? { after: opts.after } : {}),
           });
-          io.out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatPlanList(list));
+          const config: string | undefined = program.opts().config;
+          io.out(
+            opts.json
+              ? `${JSON.stringify(list, null, 2)}\n`
+              : formatPlanList(list, config !== undefined ? { config } : {}),
+          );
           return setExit(0);
         }
         const plan = await runPlan(program.opts().config, opts.at);
@@ -306,9 +324,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .option('--at <date>', 'the date (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
     .option('--json', 'print JSON')
     .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
-      const { runExplain } = await import('../app/explain.js');
+      const { explainAll, goneText } = await import('../app/explain.js');
       const { formatExplanation } = await import('./format.js');
-      const results = await runExplain(program.opts().config, {
+      const { records, gone } = await explainAll(program.opts().config, {
         at: opts.at,
         ...(opts.table !== undefined ? { table: opts.table } : {}),
         ...(opts.id !== undefined ? { id: opts.id } : {}),
@@ -316,9 +334,9 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
       });
       if (opts.json)
         io.out(
-          `${JSON.stringify(opts.email !== undefined ? { at: opts.at, records: results } : results[0], null, 2)}\n`,
+          `${JSON.stringify(opts.email !== undefined ? { at: opts.at, records, gone } : (records[0] ?? { gone: gone[0] }), null, 2)}\n`,
         );
-      else io.out(results.map(formatExplanation).join(''));
+      else io.out(records.map(formatExplanation).join('') + gone.map((g) => `${goneText(g)}\n`).join(''));
       setExit(0);
     });
 
@@ -711,9 +729,14 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     .requiredOption('--out <file>', 'the key file (never overwritten)')
     .action(async (opts: { out: string }) => {
       const { runKeyGenerate } = await import('../app/keys.js');
-      const { path, keyId } = runKeyGenerate(opts.out);
-      io.out(`key ${keyId} written to ${path}\n`);
-      io.err(`use it with "hmacKey: file:${opts.out}" in the configuration\n`);
+      const config: string | undefined = program.opts().config;
+      const key = runKeyGenerate(opts.out, config !== undefined ? { config } : {});
+      io.out(`key ${key.keyId} written to ${key.path}\n`);
+      io.err(
+        key.config
+          ? `use it with "hmacKey: ${key.reference}" in ${relative(process.cwd(), key.config) || key.config} (its paths are relative to its folder)\n`
+          : `use it with "hmacKey: ${key.reference}" in a registre.yaml in this folder (no configuration found; its paths are relative to its folder: give --config to name it)\n`,
+      );
       setExit(0);
     });
   key

@@ -2,7 +2,7 @@
  * Where the configuration's register, data map and keys are, read from an already parsed
  * configuration. No schema and no YAML parser here: commands load this module cheaply.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkKeyStrength } from '../../core/audit/keys.js';
 import type { ConfigFile } from '../../core/config.js';
@@ -109,11 +109,24 @@ export function readKeyRef(
   if (ref.startsWith('file:')) {
     const path = resolve(loaded.dir, ref.slice(5));
     let bytes: Buffer;
+    let mode: number;
+    let fd: number | undefined;
     try {
-      bytes = readFileSync(path);
+      fd = openSync(path, 'r');
+      // The mode of the file read, not of a path that may change between a check and the read.
+      mode = fstatSync(fd).mode;
+      bytes = readFileSync(fd);
     } catch (cause) {
       throw new RegistreError('E_KEY_UNREADABLE', `${where}: cannot read the key file ${path}`, { cause });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
+    // Whoever reads the key can forge the audit log and undo the suppression list's hashes.
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0)
+      throw new RegistreError(
+        'E_KEY_PERMISSIONS',
+        `${where}: the HMAC key file ${path} can be read or written by others than its owner (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it is not used: run chmod 600 ${path}`,
+      );
     const text = bytes.toString('utf8');
     // A text key file ends with a newline an editor adds: it is not part of the key.
     const key = Buffer.from(text, 'utf8').equals(bytes) ? Buffer.from(text.trimEnd(), 'utf8') : bytes;

@@ -3,7 +3,7 @@
  * (in-process PostgreSQL, for tests) and MySQL/MariaDB (mysql2). The only module that knows
  * which driver is which; the dialect differences the rest needs are in `dialect.ts`.
  */
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
@@ -47,6 +47,32 @@ export function localStoreMissing(store: string, rawUrl: string, baseDir: string
   if (url.kind !== 'sqlite' && url.kind !== 'pglite') return false;
   if (url.path === null || url.path === ':memory:') return false;
   return !existsSync(resolve(baseDir, url.path));
+}
+
+/**
+ * The files of a local database (a SQLite file and its -wal and -shm, a PGlite folder) that exist
+ * and can be read or written by others than their owner, with their mode: empty for a server.
+ */
+export function localStoreOpenToOthers(
+  store: string,
+  rawUrl: string,
+  baseDir: string,
+): { path: string; mode: number; folder: boolean }[] {
+  if (process.platform === 'win32') return [];
+  const url = parseStoreUrl(store, resolveUrl(store, rawUrl));
+  if (url.kind !== 'sqlite' && url.kind !== 'pglite') return [];
+  if (url.path === null || url.path === ':memory:') return [];
+  const main = resolve(baseDir, url.path);
+  const paths = url.kind === 'sqlite' ? [main, `${main}-wal`, `${main}-shm`] : [main];
+  return paths.flatMap((path) => {
+    try {
+      const stat = statSync(path);
+      const mode = stat.mode & 0o777;
+      return mode & 0o077 ? [{ path, mode, folder: stat.isDirectory() }] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Resolves `env:NAME` against the environment. */

@@ -237,6 +237,15 @@ function migrations(schema: string | undefined): Record<string, Migration> {
           .execute();
       },
     },
+    '0007_hold_case_numbers': {
+      async up(db: AnyDb) {
+        // A hold case's number is case_id: from now on consecutive (1, 2, 3), not its first row's
+        // id. The cases of before keep the number they were shown and logged with; rows of
+        // before hold cases are each their own case, numbered by their id.
+        await db.updateTable('holds').set({ case_id: sql`id` }).where('case_id', 'is', null).execute();
+        await db.schema.createIndex('holds_case_idx').ifNotExists().on('holds').column('case_id').execute();
+      },
+    },
   };
 }
 
@@ -382,7 +391,7 @@ function requestOf(r: any): RequestRow {
 
 /**
  * A hold as people see it: one case (a reason, an end) over one record or every record of a
- * person; `id` is the id of its first row.
+ * person; `id` is its number (1, 2, 3 in the order they were added), `records[].hold` its rows' ids.
  */
 export interface HoldCase {
   readonly id: number;
@@ -419,9 +428,15 @@ export function holdCases(rows: readonly HoldRow[]): HoldCase[] {
   return [...cases.values()];
 }
 
+/** A hold case just added: its number and its rows' ids. */
+export interface HoldsAdded {
+  readonly case: number;
+  readonly ids: readonly number[];
+}
+
 export interface HoldRow {
   readonly id: number;
-  /** The hold case this row belongs to (its first row's id). */
+  /** The number of the hold case this row belongs to (the one people see and release). */
   readonly caseId: number;
   readonly store: string;
   readonly table: string;
@@ -1110,7 +1125,7 @@ export class StateStore {
 
   /**
    * Adds one hold case over `records`, all its rows in one transaction (a crash adds all or
-   * none); returns the rows' ids, the first being the case's id.
+   * none); returns the case's number (the next one: 1, 2, 3) and its rows' ids.
    */
   async addHolds(
     records: readonly { store: string; table: string; key: string }[],
@@ -1123,17 +1138,23 @@ export class StateStore {
       kind?: 'hold' | 'restriction';
     },
     /**
-     * The log entry that records it (`hold.add`, from the rows' ids), written in the same
-     * transaction: a sweep that checks the holds against the log never sees one without the other.
+     * The log entry that records it (`hold.add`, from the case's number and the rows' ids),
+     * written in the same transaction: a sweep that checks the holds against the log never sees
+     * one without the other.
      */
-    log?: (ids: readonly number[]) => Record<string, unknown>,
-  ): Promise<number[]> {
-    const { ids, entry } = await this.appending(
+    log?: (added: HoldsAdded) => Record<string, unknown>,
+  ): Promise<HoldsAdded> {
+    const { added, entry } = await this.appending(
       'holds',
       'id',
       async (trx) => {
-        const last = await trx.selectFrom('holds').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+        // Both from one statement, under the holds table's lock: two cases never share a number.
+        const last = await trx
+          .selectFrom('holds')
+          .select([sql<number>`max(id)`.as('m'), sql<number>`max(coalesce(case_id, id))`.as('c')])
+          .executeTakeFirst();
         const first = Number(last?.m ?? 0) + 1;
+        const number = Number(last?.c ?? 0) + 1;
         const created = now();
         const ids = records.map((_, i) => first + i);
         for (let i = 0; i < records.length; i += 500)
@@ -1142,7 +1163,7 @@ export class StateStore {
             .values(
               records.slice(i, i + 500).map((r, j) => ({
                 id: first + i + j,
-                case_id: first,
+                case_id: number,
                 store: r.store,
                 table_name: r.table,
                 record_key: r.key,
@@ -1157,38 +1178,31 @@ export class StateStore {
               })),
             )
             .execute();
-        return { ids, entry: log ? await this.appendEntry(trx, 'hold.add', log(ids)) : null };
+        const added = { case: number, ids };
+        return { added, entry: log ? await this.appendEntry(trx, 'hold.add', log(added)) : null };
       },
       log ? [['audit_log', 'position']] : [],
     );
     if (entry) await this.appended(entry);
-    return ids;
+    return added;
   }
 
   /** Releases a hold case: every record it holds, and logs it (`log`) in the same transaction. */
   async releaseHold(id: number, log?: (released: HoldCase) => Record<string, unknown>): Promise<HoldCase> {
     const found = await this.holdCase(id);
-    if (!found) {
-      const [member] = (await this.holds({ includeReleased: true, id })) as (HoldRow | undefined)[];
-      const of = member ? await this.holdCase(member.caseId) : undefined;
-      throw new RegistreError(
-        'E_NOT_FOUND',
-        member
-          ? `${member.store}.${member.table} ${member.key} is held by hold ${member.caseId}, which holds ${of?.records.length ?? 1} records: release hold ${member.caseId}`
-          : `there is no hold ${id}; registre hold list --all shows them`,
-      );
-    }
+    // Named by its own number only: never another hold's, whose rows' ids may be this number.
+    if (!found)
+      throw new RegistreError('E_NO_HOLD', `no hold ${id}: registre hold list --all shows every hold`);
     if (found.releasedAt)
-      throw new RegistreError('E_ALREADY_RELEASED', `hold ${id} was released on ${found.releasedAt}`);
+      throw new RegistreError(
+        'E_NO_HOLD',
+        `no hold ${id} in force: it was released on ${found.releasedAt.slice(0, 10)}`,
+      );
     const entry = await this.appending(
       'holds',
       'id',
       async (trx) => {
-        await trx
-          .updateTable('holds')
-          .set({ released_at: now() })
-          .where(sql<boolean>`coalesce(case_id, id) = ${id}`)
-          .execute();
+        await trx.updateTable('holds').set({ released_at: now() }).where('case_id', '=', id).execute();
         return log ? this.appendEntry(trx, 'hold.release', log(found)) : null;
       },
       log ? [['audit_log', 'position']] : [],
@@ -1212,8 +1226,7 @@ export class StateStore {
   ): Promise<HoldRow[]> {
     let query = this.conn.db.selectFrom('holds').selectAll().orderBy('id');
     if (options.id !== undefined) query = query.where('id', '=', options.id);
-    if (options.caseId !== undefined)
-      query = query.where(sql<boolean>`coalesce(case_id, id) = ${options.caseId}`);
+    if (options.caseId !== undefined) query = query.where('case_id', '=', options.caseId);
     if (!options.includeReleased) {
       query = query.where('released_at', 'is', null);
       if (options.at !== undefined) {

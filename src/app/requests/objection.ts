@@ -19,12 +19,17 @@ export async function object(
   dryRun: boolean,
   options: RunOptions,
   guard: CommitGuard = commitGuard(state, null),
-): Promise<Pick<RunResult, 'erased' | 'kept' | 'suppressed'>> {
+): Promise<Pick<RunResult, 'erased' | 'kept' | 'suppressed' | 'objection'>> {
   const purposeId = (row.details as { purpose?: string }).purpose as string;
   const found = purposeOf(project.register, purposeId);
   const marketing = found?.purpose.tags?.includes('direct-marketing') === true;
+  const listed = marketing && project.datamap.stores.some((s) => s.suppressionList);
+  // The objection is recorded whatever is found (the request's entry in the audit log; for
+  // direct marketing, the suppression list too): nothing to delete is no reason to forget it.
+  const objection = { purpose: purposeId, suppressionList: listed };
   // Art. 21(1): the controller may go on with compelling legitimate grounds, recorded; never for marketing (21(3)).
-  if (!marketing && options.grounds !== undefined) return { erased: [], kept: [] };
+  if (!marketing && options.grounds !== undefined)
+    return { erased: [], kept: [], objection: { ...objection, grounds: true } };
   const erased: { table: string; id: string; action: 'delete' | 'anonymise' }[] = [];
   const kept: { table: string; id: string; basis: string; until: string | null }[] = [];
   const changes = new Map<string, StoreChange[]>();
@@ -94,5 +99,5 @@ export async function object(
       });
       await guard.confirm(seen);
     }
-  return { erased, kept, suppressed: marketing };
+  return { erased, kept, suppressed: listed, objection };
 }

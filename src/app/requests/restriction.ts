@@ -22,10 +22,10 @@ export async function restrict(
   if (dryRun || own.length === 0) return { restricted };
   const reason = `restriction of processing (art. 18), request ${row.id}`;
   // A run completing an interrupted one finds the hold it added: not a second one.
-  const added = (await state.holds()).find((h) => h.kind === 'restriction' && h.reason === reason);
-  if (added) return { restricted, hold: added.caseId };
+  const before = (await state.holds()).find((h) => h.kind === 'restriction' && h.reason === reason);
+  if (before) return { restricted, hold: before.caseId };
   const records = own.map((i) => ({ store: i.store.id, table: i.table.name, key: i.id }));
-  const ids = await recordHold(state, records, {
+  const added = await recordHold(state, records, {
     reason,
     actor,
     person: row.person,
@@ -33,8 +33,8 @@ export async function restrict(
   });
   // Returns only once every running sweep and request run has read it, as hold add does: nothing
   // they commit from now on touches the restricted records.
-  await state.waitForSweeps(Math.max(...ids));
-  return { restricted, hold: ids[0] as number };
+  await state.waitForSweeps(Math.max(...added.ids));
+  return { restricted, hold: added.case };
 }
 
 /** Lifts a restriction: its records are open to their rules again. */

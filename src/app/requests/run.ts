@@ -169,6 +169,14 @@ export async function runRequest(
         ...(type === 'rectification' ? { forgetValues: rectifiedValues(state, current) } : {}),
         resumed,
         extra: {
+          ...(result.objection
+            ? {
+                objection: {
+                  purpose: result.objection.purpose,
+                  suppressionList: result.objection.suppressionList,
+                },
+              }
+            : {}),
           ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
           ...(options.grounds ? { grounds: await state.keepReason(options.grounds) } : {}),
         },

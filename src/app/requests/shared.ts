@@ -20,6 +20,11 @@ export interface RequestView {
   readonly daysLeft: number;
   readonly overdue: boolean;
   readonly person: string;
+  /**
+   * Who asked: the address, to the DPO, while the request is open; once it is closed (done,
+   * refused) or the person erased, only their keyed hash.
+   */
+  readonly askedBy: string;
   readonly purpose?: string;
   readonly extended?: { readonly months: number; readonly reason: string };
   readonly refused?: string;
@@ -61,6 +66,7 @@ export function viewOf(row: RequestRow, today: string): RequestView {
     daysLeft: left,
     overdue: open && left < 0,
     person: row.person,
+    askedBy: open && row.email ? row.email : row.person,
     ...(details.purpose ? { purpose: details.purpose } : {}),
     ...(row.extendedMonths
       ? { extended: { months: row.extendedMonths, reason: details.extension ?? '' } }
@@ -168,6 +174,13 @@ export interface RunResult {
   readonly restricted?: readonly { table: string; id: string }[];
   readonly hold?: number;
   readonly suppressed?: boolean;
+  /** An objection: recorded (the audit log; for direct marketing the suppression list), found or not. */
+  readonly objection?: {
+    readonly purpose: string;
+    readonly suppressionList: boolean;
+    /** Processing goes on, on the DPO's compelling legitimate grounds (art. 21(1)). */
+    readonly grounds?: boolean;
+  };
   /** A run interrupted after its intent was logged, completed by this one. */
   readonly resumed?: boolean;
   /** How the completion letter was delivered (`--delivery`); `folder`: the package's, to attach it again. */
