@@ -7,6 +7,8 @@ export default defineConfig({
     // Both cores: the test files are independent (each its own folders, schemas and databases).
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
+    // PGlite from a template data folder, with small buffers, reopened without a restart.
+    setupFiles: ['test/pglite-setup.ts'],
     // Honest limits for tests that open real databases (PGlite boots a PostgreSQL in WebAssembly
     // at every connection) and spawn the command, on 2 cores that may be busy with other work.
     testTimeout: 120_000,

@@ -9,8 +9,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
+import { StateStore } from '../src/adapters/state/state-store.js';
 import { runDemo } from '../src/app/demo.js';
 import { runHoldRelease } from '../src/app/holds.js';
 import {
@@ -49,16 +50,18 @@ async function project(
 }
 
 /**
- * `n` processes, each with the app loaded (dist/), calling `call` at the same moment (a file
- * says go); each one's answer: `ok`, or the error's code and message.
+ * `n` processes, each with the app loaded (dist/), calling `call` at the same moment: each says
+ * it is ready, then waits on its standard input for the start, written to all of them at once.
+ * Each one's answer: `ok`, or the error's code and message; a process that ended otherwise (killed,
+ * crashed) answers how it ended, so that a count that is off says why.
  */
 async function race(n: number, dir: string, call: string): Promise<string[]> {
-  const go = join(dir, `go-${Math.random()}`);
   const script = `
-    import { existsSync } from 'node:fs';
     const { openRequest, verifyRequest } = await import(${JSON.stringify(join(ROOT, 'dist', 'app', 'requests', 'index.js'))});
+    const start = new Promise((r) => process.stdin.once('data', r));
     process.stdout.write('ready');
-    while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 2));
+    await start;
+    process.stdin.destroy();
     try {
       await ${call};
       process.stderr.write('ok');
@@ -72,11 +75,15 @@ async function race(n: number, dir: string, call: string): Promise<string[]> {
       err += d.toString();
     });
     const ready = new Promise<void>((r) => child.stdout.once('data', () => r()));
-    const done = new Promise<string>((r) => child.on('close', () => r(err)));
-    return { ready, done };
+    const done = new Promise<string>((r) =>
+      child.on('close', (code, signal) =>
+        r(code === 0 && err !== '' ? err : `exited ${signal ?? code}: ${err}`),
+      ),
+    );
+    return { child, ready, done };
   });
   await Promise.all(children.map((c) => c.ready));
-  writeFileSync(go, '');
+  for (const c of children) c.child.stdin.write('go');
   return Promise.all(children.map((c) => c.done));
 }
 
@@ -208,6 +215,44 @@ describe('18.11 identity codes: attempts per request, new codes limited', () => 
   });
 });
 
+describe('18.12 each guess answers for itself', () => {
+  it('18.12 a wrong code whose lock by another process lands before it answers still says "wrong code"', async () => {
+    const { config, dir } = await project();
+    const opened = await openRequest(config, { type: 'access', email: 'late@example.org', today: TODAY });
+    const bad = wrong(lastCode(dir));
+    for (let i = 0; i < 3; i++)
+      await expect(verifyRequest(config, opened.id, { code: bad })).rejects.toMatchObject({
+        code: 'E_WRONG_CODE',
+      });
+    // The 4th wrong code is committed; before its command answers, another one's 5th locks the
+    // request (what 16 racing processes do now and then). The 4th still answers for itself.
+    const store = StateStore.prototype as unknown as { appended: (entry: unknown) => Promise<void> };
+    const appended = store.appended;
+    let other = true;
+    const spy = vi.spyOn(store, 'appended').mockImplementation(async function (this: unknown, entry) {
+      await appended.call(this, entry);
+      if (!other) return;
+      other = false;
+      await expect(verifyRequest(config, opened.id, { code: bad })).rejects.toMatchObject({
+        code: 'E_LOCKED',
+        message: expect.stringMatching(/^wrong code, the 5th/),
+      });
+    });
+    try {
+      await expect(verifyRequest(config, opened.id, { code: bad })).rejects.toMatchObject({
+        code: 'E_WRONG_CODE',
+        message: expect.stringMatching(/1 attempt\(s\) left/),
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(other).toBe(false);
+    const logged = kinds(join(dir, '.registre', 'state.sqlite'));
+    expect(logged.filter((k) => k === 'request.verify-failed')).toHaveLength(4);
+    expect(logged.filter((k) => k === 'request.locked')).toHaveLength(1);
+  });
+});
+
 describe.each(SHARED)('18.12 parallel guesses, the state store on $name', (database) => {
   it('18.12 16 processes guessing at once: exactly 5 wrong codes counted, one lock entry', async () => {
     const created = database.name === 'sqlite' ? undefined : await database.create();
@@ -223,8 +268,20 @@ describe.each(SHARED)('18.12 parallel guesses, the state store on $name', (datab
       const logged = await kindsOf(config, dir);
       expect(logged.filter((k) => k === 'request.verify-failed')).toHaveLength(4);
       expect(logged.filter((k) => k === 'request.locked')).toHaveLength(1);
-      expect(runs.filter((r) => r.startsWith('E_WRONG_CODE'))).toHaveLength(4);
-      expect(runs.filter((r) => r.startsWith('E_LOCKED'))).toHaveLength(12);
+      // Each process answers for its own attempt: the four counted ones "wrong code", the fifth
+      // (the lock) and the eleven refused after it "locked". No other answer.
+      expect(
+        runs.filter((r) => r.startsWith('E_WRONG_CODE')),
+        runs.join('\n'),
+      ).toHaveLength(4);
+      expect(
+        runs.filter((r) => r.startsWith('E_LOCKED')),
+        runs.join('\n'),
+      ).toHaveLength(12);
+      expect(
+        runs.filter((r) => r.startsWith('E_LOCKED: wrong code, the 5th')),
+        runs.join('\n'),
+      ).toHaveLength(1);
       expect((await showRequest(config, opened.id, TODAY)).status).toBe('locked');
     } finally {
       await created?.drop();

@@ -1453,12 +1453,21 @@ export class StateStore {
             'E_REQUEST_CHANGED',
             `request ${id} changed while this command ran (another command moved it first): nothing was done; look at it again (request show ${id})`,
           );
-        return this.appendEntry(trx, entry.kind, entry.data);
+        const logged = await this.appendEntry(trx, entry.kind, entry.data);
+        // The row as this change left it, read before the commit: read after it, it may already
+        // be another process's next step (a wrong code answered "locked" by the lock that
+        // followed it, issue 18 item 12).
+        const row = await trx
+          .selectFrom('requests')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        return { logged, row: this.checkedRequest(requestOf(row)) };
       },
       [['audit_log', 'position']],
     );
-    await this.appended(written);
-    return (await this.request(id)) as RequestRow;
+    await this.appended(written.logged);
+    return written.row;
   }
 
   /** The row after `change`, its version moved and its seal made again. */
