@@ -3,7 +3,7 @@
  * to the configuration by default, PostgreSQL when configured; versioned migrations (Kysely's
  * Migrator) are applied whenever it is opened.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import {
   type AuditEntry,
@@ -24,6 +24,15 @@ import { type Kysely, type Migration, Migrator, sql } from '../sql/kysely.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was
 type AnyDb = Kysely<any>;
+
+/** How many times a transaction ended as a deadlock victim is run again before the error is told. */
+const DEADLOCK_RETRIES = 8;
+
+/** A transaction the server rolled back to break a deadlock (MySQL/MariaDB 1213, PostgreSQL 40P01). */
+function isDeadlock(error: unknown): boolean {
+  const e = error as { code?: unknown; errno?: unknown } | null;
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === '40P01';
+}
 
 /** Adds a column unless it is there: a migration that stopped halfway can be run again. */
 async function addColumnOnce(
@@ -661,17 +670,27 @@ export class StateStore {
           throw error;
         }
       });
-    return this.conn.db.transaction().execute(async (trx) => {
-      for (const [name, column] of [[table, key] as const, ...also]) {
-        if (this.conn.dialect === 'postgres')
-          await sql`LOCK TABLE ${sql.table(name)} IN EXCLUSIVE MODE`.execute(trx);
-        else
-          await sql`SELECT ${sql.ref(column)} FROM ${sql.table(name)} ORDER BY ${sql.ref(column)} DESC LIMIT 1 FOR UPDATE`.execute(
-            trx,
-          );
+    // MySQL: two writers waiting on the last row both hold the gap after it, and the first one's
+    // insert then waits on the second: InnoDB ends one as a deadlock victim, rolled back whole.
+    // It is run again (what `f` does is all in the transaction), a few times, then told.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.conn.db.transaction().execute(async (trx) => {
+          for (const [name, column] of [[table, key] as const, ...also]) {
+            if (this.conn.dialect === 'postgres')
+              await sql`LOCK TABLE ${sql.table(name)} IN EXCLUSIVE MODE`.execute(trx);
+            else
+              await sql`SELECT ${sql.ref(column)} FROM ${sql.table(name)} ORDER BY ${sql.ref(column)} DESC LIMIT 1 FOR UPDATE`.execute(
+                trx,
+              );
+          }
+          return f(trx);
+        });
+      } catch (error) {
+        if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+        await new Promise((r) => setTimeout(r, randomInt(5, 20 * attempt)));
       }
-      return f(trx);
-    });
+    }
   }
 
   /** Appends one entry to the audit log, chained to the last one, then moves the checkpoint. */

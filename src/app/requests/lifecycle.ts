@@ -111,7 +111,7 @@ export async function openRequest(
       throw new RegistreError(
         'E_DUPLICATE',
         `request ${d.id} (${type}, received ${d.received}) of the same person is still open: this one is a duplicate${
-          d.mail === 'failed' || (d.status === 'received' && d.codes === 0)
+          d.mail === 'failed' || (d.status === 'received' && d.codes === 0 && !justOpened(d))
             ? `; its identity code could not be sent: send it again with request send-code ${d.id}`
             : ''
         }`,
@@ -121,6 +121,14 @@ export async function openRequest(
     const view = viewOf(await requireRequest(state, opened.row.id), today);
     return sent.failure ? { ...view, mailError: sent.failure } : view;
   });
+}
+
+/**
+ * Opened less than a minute ago: a request without a code yet may be one another process is
+ * opening and sending now (a code not sent after that, its process stopped before sending it).
+ */
+function justOpened(row: RequestRow, now = Date.now()): boolean {
+  return now - Date.parse(row.createdAt) < 60_000;
 }
 
 /** A visitor id as a browser holds it: one line of at most 200 printable characters. */
