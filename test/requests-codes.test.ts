@@ -299,7 +299,10 @@ describe.each(SHARED)('18.12 parallel guesses, the state store on $name', (datab
         dir,
         `openRequest(${JSON.stringify(config)}, { type: 'erasure', email: 'twice@example.org' })`,
       );
-      expect(runs.filter((r) => r === 'ok'), runs.join('\n')).toHaveLength(1);
+      expect(
+        runs.filter((r) => r === 'ok'),
+        runs.join('\n'),
+      ).toHaveLength(1);
       expect(
         runs.filter((r) => r.startsWith('E_DUPLICATE')),
         runs.join('\n'),
