@@ -4,7 +4,12 @@
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { identitySql } from '../dist/adapters/sql/dialect.js';
 import { openRequest, replayErasures, runRequest, verifyRequest } from '../dist/app/requests/index.js';
+
+// The hand-written statements compare the address as the shop's index stores it (the expression
+// of its `_norm_idx` indexes): written otherwise, they would scan every row and flatter registre.
+const norm = (column) => identitySql('sqlite', column);
 
 const [dir, peopleText, replaysText] = process.argv.slice(2);
 const people = Number(peopleText);
@@ -22,7 +27,7 @@ const pick = (count, offset) =>
   Array.from({ length: count }, (_, i) => {
     const id = 1 + ((offset + i * Math.floor(total / (count + 1))) % total);
     return db
-      .prepare('SELECT lower(trim(email)) AS e FROM customers WHERE id >= ? ORDER BY id LIMIT 1')
+      .prepare(`SELECT ${norm('email')} AS e FROM customers WHERE id >= ? ORDER BY id LIMIT 1`)
       .get(id)?.e;
   }).filter(Boolean);
 
@@ -35,13 +40,13 @@ async function verified(type, email) {
 /** The hand-written reads of one person's rows (the same tables and links as the data map). */
 const q = (text) => db.prepare(text);
 const byEmail = {
-  customers: q('SELECT * FROM customers WHERE lower(trim(email)) = ?'),
-  tickets: q('SELECT * FROM support_tickets WHERE lower(trim(email)) = ?'),
-  newsletter: q('SELECT * FROM newsletter_subscribers WHERE lower(trim(email)) = ?'),
-  prospects: q('SELECT * FROM prospects WHERE lower(trim(email)) = ?'),
-  candidates: q('SELECT * FROM candidates WHERE lower(trim(email)) = ?'),
-  ambassadors: q('SELECT * FROM ambassadors WHERE lower(trim(email)) = ?'),
-  distributor: q('SELECT * FROM distributor_orders WHERE lower(trim(end_customer_email)) = ?'),
+  customers: q(`SELECT * FROM customers WHERE ${norm('email')} = ?`),
+  tickets: q(`SELECT * FROM support_tickets WHERE ${norm('email')} = ?`),
+  newsletter: q(`SELECT * FROM newsletter_subscribers WHERE ${norm('email')} = ?`),
+  prospects: q(`SELECT * FROM prospects WHERE ${norm('email')} = ?`),
+  candidates: q(`SELECT * FROM candidates WHERE ${norm('email')} = ?`),
+  ambassadors: q(`SELECT * FROM ambassadors WHERE ${norm('email')} = ?`),
+  distributor: q(`SELECT * FROM distributor_orders WHERE ${norm('end_customer_email')} = ?`),
 };
 const inList = (table, column, ids) =>
   ids.length
@@ -93,9 +98,9 @@ function rawErase(email) {
       .map((r) => r.id);
   const list = (xs) => xs.map(() => '?').join(',');
   db.exec('BEGIN');
-  const cids = ids('SELECT id FROM customers WHERE lower(trim(email)) = ?', email);
+  const cids = ids(`SELECT id FROM customers WHERE ${norm('email')} = ?`, email);
   const oids = cids.length ? ids(`SELECT id FROM orders WHERE customer_id IN (${list(cids)})`, ...cids) : [];
-  const aids = ids('SELECT id FROM ambassadors WHERE lower(trim(email)) = ?', email);
+  const aids = ids(`SELECT id FROM ambassadors WHERE ${norm('email')} = ?`, email);
   let n = 0;
   const run = (sqlText, args) => {
     if (args.length === 0) return;
@@ -112,10 +117,10 @@ function rawErase(email) {
   run(`DELETE FROM claims WHERE resolved_at IS NOT NULL AND order_id IN (${list(oids)})`, oids);
   run(`DELETE FROM satisfaction_calls WHERE customer_id IN (${list(cids)})`, cids);
   run(`DELETE FROM support_tickets WHERE customer_id IN (${list(cids)})`, cids);
-  n += db.prepare('DELETE FROM support_tickets WHERE lower(trim(email)) = ?').run(email).changes;
+  n += db.prepare(`DELETE FROM support_tickets WHERE ${norm('email')} = ?`).run(email).changes;
   run(`DELETE FROM ambassador_shipments WHERE ambassador_id IN (${list(aids)})`, aids);
   for (const t of ['ambassadors', 'candidates', 'prospects', 'newsletter_subscribers'])
-    n += db.prepare(`DELETE FROM ${t} WHERE lower(trim(email)) = ?`).run(email).changes;
+    n += db.prepare(`DELETE FROM ${t} WHERE ${norm('email')} = ?`).run(email).changes;
   run(`DELETE FROM customers WHERE id IN (${list(cids)})`, cids);
   db.exec('COMMIT');
   return n;
