@@ -3,7 +3,12 @@
 // rows. Usage: node bench/requests-pg-worker.js DIR URL PEOPLE
 import { join } from 'node:path';
 import pg from 'pg';
+import { identitySql } from '../dist/adapters/sql/dialect.js';
 import { openRequest, runRequest, verifyRequest } from '../dist/app/requests/index.js';
+
+// The hand-written statements compare the address as the shop's index stores it (the expression
+// of its `_norm_idx` indexes): written otherwise, they would scan every row and flatter registre.
+const norm = (column) => identitySql('postgres', column);
 
 const [dir, url, peopleText] = process.argv.slice(2);
 const people = Number(peopleText);
@@ -22,7 +27,7 @@ const pick = async (count, offset) => {
     const id = 1 + ((offset + i * Math.floor(total / (count + 1))) % total);
     const [row] = await q(
       'pick',
-      'SELECT lower(trim(email)) AS e FROM customers WHERE id >= $1 ORDER BY id LIMIT 1',
+      `SELECT ${norm('email')} AS e FROM customers WHERE id >= $1 ORDER BY id LIMIT 1`,
       [id],
     );
     if (row) out.push(row.e);
@@ -38,16 +43,14 @@ async function verified(type, email) {
 
 /** The hand-written reads of one person's rows: arrays bound as one value, as a good engineer would. */
 async function rawAccess(email) {
-  const customers = await q('a1', 'SELECT * FROM customers WHERE lower(trim(email)) = $1', [email]);
+  const customers = await q('a1', `SELECT * FROM customers WHERE ${norm('email')} = $1`, [email]);
   const cids = customers.map((c) => c.id);
   const orders = await q('a2', 'SELECT * FROM orders WHERE customer_id = ANY($1)', [cids]);
   const oids = orders.map((o) => o.id);
-  const ambassadors = await q('a3', 'SELECT * FROM ambassadors WHERE lower(trim(email)) = $1', [email]);
-  const dorders = await q(
-    'a4',
-    'SELECT * FROM distributor_orders WHERE lower(trim(end_customer_email)) = $1',
-    [email],
-  );
+  const ambassadors = await q('a3', `SELECT * FROM ambassadors WHERE ${norm('email')} = $1`, [email]);
+  const dorders = await q('a4', `SELECT * FROM distributor_orders WHERE ${norm('end_customer_email')} = $1`, [
+    email,
+  ]);
   const rows = [
     customers,
     orders,
@@ -56,14 +59,14 @@ async function rawAccess(email) {
     await q('a5', 'SELECT * FROM payments WHERE order_id = ANY($1)', [oids]),
     await q('a6', 'SELECT * FROM invoices WHERE order_id = ANY($1) OR customer_id = ANY($2)', [oids, cids]),
     await q('a7', 'SELECT * FROM claims WHERE order_id = ANY($1)', [oids]),
-    await q('a8', 'SELECT * FROM support_tickets WHERE customer_id = ANY($1) OR lower(trim(email)) = $2', [
+    await q('a8', `SELECT * FROM support_tickets WHERE customer_id = ANY($1) OR ${norm('email')} = $2`, [
       cids,
       email,
     ]),
     await q('a9', 'SELECT * FROM satisfaction_calls WHERE customer_id = ANY($1)', [cids]),
-    await q('a10', 'SELECT * FROM newsletter_subscribers WHERE lower(trim(email)) = $1', [email]),
-    await q('a11', 'SELECT * FROM prospects WHERE lower(trim(email)) = $1', [email]),
-    await q('a12', 'SELECT * FROM candidates WHERE lower(trim(email)) = $1', [email]),
+    await q('a10', `SELECT * FROM newsletter_subscribers WHERE ${norm('email')} = $1`, [email]),
+    await q('a11', `SELECT * FROM prospects WHERE ${norm('email')} = $1`, [email]),
+    await q('a12', `SELECT * FROM candidates WHERE ${norm('email')} = $1`, [email]),
     await q('a13', 'SELECT * FROM ambassador_shipments WHERE ambassador_id = ANY($1)', [
       ambassadors.map((a) => a.id),
     ]),
@@ -77,7 +80,7 @@ async function rawAccess(email) {
 /** The hand-written erasure of the same person: one transaction, set-based statements. */
 async function rawErase(email) {
   await client.query('BEGIN');
-  const cids = (await q('e1', 'SELECT id FROM customers WHERE lower(trim(email)) = $1', [email])).map(
+  const cids = (await q('e1', `SELECT id FROM customers WHERE ${norm('email')} = $1`, [email])).map(
     (r) => r.id,
   );
   const oids = (await q('e2', 'SELECT id FROM orders WHERE customer_id = ANY($1)', [cids])).map((r) => r.id);
@@ -93,17 +96,17 @@ async function rawErase(email) {
   );
   await q('e5', 'DELETE FROM claims WHERE resolved_at IS NOT NULL AND order_id = ANY($1)', [oids]);
   await q('e6', 'DELETE FROM satisfaction_calls WHERE customer_id = ANY($1)', [cids]);
-  await q('e7', 'DELETE FROM support_tickets WHERE customer_id = ANY($1) OR lower(trim(email)) = $2', [
+  await q('e7', `DELETE FROM support_tickets WHERE customer_id = ANY($1) OR ${norm('email')} = $2`, [
     cids,
     email,
   ]);
   await q(
     'e8',
-    'DELETE FROM ambassador_shipments WHERE ambassador_id IN (SELECT id FROM ambassadors WHERE lower(trim(email)) = $1)',
+    `DELETE FROM ambassador_shipments WHERE ambassador_id IN (SELECT id FROM ambassadors WHERE ${norm('email')} = $1)`,
     [email],
   );
   for (const t of ['ambassadors', 'candidates', 'prospects', 'newsletter_subscribers'])
-    await q(`e9${t}`, `DELETE FROM ${t} WHERE lower(trim(email)) = $1`, [email]);
+    await q(`e9${t}`, `DELETE FROM ${t} WHERE ${norm('email')} = $1`, [email]);
   await q('e10', 'DELETE FROM customers WHERE id = ANY($1)', [cids]);
   await client.query('COMMIT');
 }

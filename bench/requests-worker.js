@@ -26,9 +26,8 @@ const total = db.prepare('SELECT count(*) AS n FROM customers').get().n;
 const pick = (count, offset) =>
   Array.from({ length: count }, (_, i) => {
     const id = 1 + ((offset + i * Math.floor(total / (count + 1))) % total);
-    return db
-      .prepare(`SELECT ${norm('email')} AS e FROM customers WHERE id >= ? ORDER BY id LIMIT 1`)
-      .get(id)?.e;
+    return db.prepare(`SELECT ${norm('email')} AS e FROM customers WHERE id >= ? ORDER BY id LIMIT 1`).get(id)
+      ?.e;
   }).filter(Boolean);
 
 async function verified(type, email) {
