@@ -5,7 +5,7 @@
  * opens (24). Real processes where processes race.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -466,6 +466,48 @@ describe('18.24 a failed send, racing opens', () => {
     expect((await verifyRequest(config, opened.id, { code: lastCode(dir) })).status).toBe('verified');
     const text = cli(['request', 'show', '--config', config, String(opened.id)], dir);
     expect((await text.done).code).toBe(0);
+  });
+});
+
+describe('18.24 a process killed between the open and the code', () => {
+  it('18.24 kill -9 before the code is sent: a reopen within the minute is a plain duplicate, later it says send-code', async () => {
+    const { config, dir } = await project();
+    const pause = mkdtempSync(join(tmpdir(), 'registre-pause-'));
+    const opening = spawn(
+      process.execPath,
+      [BIN, '--config', config, 'request', 'open', '--type', 'access', '--email', 'killed@example.org'],
+      {
+        cwd: dir,
+        env: {
+          ...process.env,
+          REGISTRE_TEST_PAUSE_AT: 'request-before-code',
+          REGISTRE_TEST_PAUSE_DIR: pause,
+        },
+      },
+    );
+    const closed = new Promise((r) => opening.on('close', r));
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(pause, 'request-before-code.paused')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(join(pause, 'request-before-code.paused'))).toBe(true);
+    opening.kill('SIGKILL');
+    await closed;
+    // Recorded, no code: within the minute, the opener may still be sending it.
+    const again = openRequest(config, { type: 'access', email: 'killed@example.org', today: TODAY });
+    await expect(again).rejects.toMatchObject({ code: 'E_DUPLICATE' });
+    await expect(again).rejects.not.toThrow(/could not be sent/);
+    // Two minutes on, nobody is: the duplicate says how to send it.
+    const inTwoMinutes = Date.now() + 120_000;
+    const later = vi.spyOn(Date, 'now').mockReturnValue(inTwoMinutes);
+    try {
+      await expect(
+        openRequest(config, { type: 'access', email: 'killed@example.org', today: TODAY }),
+      ).rejects.toThrow(/its identity code could not be sent: send it again with request send-code 1$/);
+    } finally {
+      later.mockRestore();
+    }
+    expect((await resendCode(config, 1)).code).toEqual({ sent: 1, via: 'outbox' });
+    expect((await verifyRequest(config, 1, { code: lastCode(dir) })).status).toBe('verified');
   });
 });
 

@@ -21,6 +21,7 @@ import { requireDateInput } from '../../core/retention/calendar.js';
 import type { Project } from '../project.js';
 import { todayUtc, withState } from '../stores.js';
 
+import { testPause } from './guard.js';
 import { deliverLetter, letterContext, senderOf } from './letters.js';
 import { purposeOf, type RequestView, requireKey, requireRequest, viewOf } from './shared.js';
 
@@ -117,6 +118,7 @@ export async function openRequest(
         }`,
       );
     }
+    await testPause('request-before-code');
     const sent = await sendCode(state, project, opened.row, actor);
     const view = viewOf(await requireRequest(state, opened.row.id), today);
     return sent.failure ? { ...view, mailError: sent.failure } : view;
