@@ -190,11 +190,11 @@ describe('18.11 identity codes: attempts per request, new codes limited', () => 
     await resendCode(config, opened.id, { now: later });
     const second = lastCode(dir);
     await expect(verifyRequest(config, opened.id, { code: wrong(second) })).rejects.toMatchObject({
-      code: 'E_LOCKED',
+      code: 'E_REQUEST_LOCKED',
     });
     expect((await showRequest(config, opened.id, TODAY)).status).toBe('locked');
     await expect(verifyRequest(config, opened.id, { code: second })).rejects.toMatchObject({
-      code: 'E_LOCKED',
+      code: 'E_REQUEST_LOCKED',
     });
   });
 
@@ -234,7 +234,7 @@ describe('18.12 each guess answers for itself', () => {
       if (!other) return;
       other = false;
       await expect(verifyRequest(config, opened.id, { code: bad })).rejects.toMatchObject({
-        code: 'E_LOCKED',
+        code: 'E_REQUEST_LOCKED',
         message: expect.stringMatching(/^wrong code, the 5th/),
       });
     });
@@ -275,11 +275,11 @@ describe.each(SHARED)('18.12 parallel guesses, the state store on $name', (datab
         runs.join('\n'),
       ).toHaveLength(4);
       expect(
-        runs.filter((r) => r.startsWith('E_LOCKED')),
+        runs.filter((r) => r.startsWith('E_REQUEST_LOCKED')),
         runs.join('\n'),
       ).toHaveLength(12);
       expect(
-        runs.filter((r) => r.startsWith('E_LOCKED: wrong code, the 5th')),
+        runs.filter((r) => r.startsWith('E_REQUEST_LOCKED: wrong code, the 5th')),
         runs.join('\n'),
       ).toHaveLength(1);
       expect((await showRequest(config, opened.id, TODAY)).status).toBe('locked');

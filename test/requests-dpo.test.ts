@@ -90,11 +90,11 @@ describe.each(DIALECTS)('18.26 hold numbers on $name', (database) => {
       // Hold 11 is a row of case 2, not a hold: "no hold 11", never "release hold 2".
       const failure = (e: unknown) => e as Error & { code: string };
       const unknown = await state.releaseHold(11).then(() => null, failure);
-      expect(unknown).toMatchObject({ code: 'E_NO_HOLD' });
+      expect(unknown).toMatchObject({ code: 'E_HOLD_NOT_FOUND' });
       expect(unknown?.message).toBe('no hold 11: registre hold list --all shows every hold');
       await state.releaseHold(3);
       const again = await state.releaseHold(3).then(() => null, failure);
-      expect(again).toMatchObject({ code: 'E_NO_HOLD' });
+      expect(again).toMatchObject({ code: 'E_HOLD_RELEASED' });
       expect(again?.message).toMatch(/^no hold 3 in force: it was released on \d{4}-\d{2}-\d{2}$/);
       // Cases 1 and 2 are untouched.
       expect((await state.holds()).map((h) => h.caseId)).toEqual([...Array(10).fill(1), 2]);

@@ -233,11 +233,11 @@ describe('identity verification', () => {
         `${left} attempt(s) left`,
       );
     await expect(verifyRequest(config, opened.id, { code: wrong })).rejects.toMatchObject({
-      code: 'E_LOCKED',
+      code: 'E_REQUEST_LOCKED',
     });
     // Locked: even the right code no longer opens it.
     await expect(verifyRequest(config, opened.id, { code: right })).rejects.toMatchObject({
-      code: 'E_LOCKED',
+      code: 'E_REQUEST_LOCKED',
     });
     expect((await showRequest(config, opened.id, TODAY)).status).toBe('locked');
     await expect(verifyRequest(config, opened.id, { manual: true, reason: '' })).rejects.toThrow(
@@ -259,7 +259,7 @@ describe('identity verification', () => {
     ]);
     expect(runs.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = runs.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect(['E_LOCKED', 'E_REQUEST_CLOSED']).toContain(refused.reason.code);
+    expect(['E_LOCK_HELD', 'E_REQUEST_CLOSED']).toContain(refused.reason.code);
     const log = await runAuditExport(config);
     const runsLogged = log
       .trim()

@@ -167,7 +167,7 @@ export async function explainAll(
           if (swept?.exact) return { records: [], gone: [swept.gone] };
           const runs = swept ? sweepRunsText(swept.gone) : '';
           throw new RegistreError(
-            'E_NOT_FOUND',
+            'E_RECORD_NOT_FOUND',
             `table "${table.name}" has no record with ${table.primaryKey} = ${id}, and no erasure removed one${
               runs
                 ? `; the sweep deleted due records of ${table.name} in ${runs}: if it existed, it was one of them (registre audit export lists each batch)`
@@ -255,7 +255,10 @@ export async function explainAll(
         }
       }
       if (results.length === 0 && gone.length === 0)
-        throw new RegistreError('E_NOT_FOUND', 'no record of this person in the stores of the data map');
+        throw new RegistreError(
+          'E_PERSON_NOT_FOUND',
+          'no record of this person in the stores of the data map',
+        );
       return { records: results, gone };
     } finally {
       await archive?.close();

@@ -69,7 +69,7 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
         const [row] = await loadRows(conn, table.name, table.primaryKey, options.id);
         if (!row)
           throw new RegistreError(
-            'E_NOT_FOUND',
+            'E_RECORD_NOT_FOUND',
             `table "${table.name}" has no record with ${table.primaryKey} = ${options.id}`,
           );
         found.push({
@@ -81,12 +81,9 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
       });
     }
     if (found.length === 0)
-      throw new RegistreError(
-        'E_NOT_FOUND',
-        options.email !== undefined
-          ? 'no record of this person in the stores or the archive'
-          : `no table "${options.table}" in the data map`,
-      );
+      throw options.email !== undefined
+        ? new RegistreError('E_PERSON_NOT_FOUND', 'no record of this person in the stores or the archive')
+        : new RegistreError('E_UNKNOWN_TABLE', `no table "${options.table}" in the data map`);
     // One keyed hash names a person everywhere (requests, erasures, the suppression list).
     const person = options.email !== undefined && key ? personHash(key, options.email) : undefined;
     const added = await recordHold(

@@ -56,7 +56,7 @@ export async function runKeyRotate(
 ): Promise<{ from: string; to: string; entries: number }> {
   const project = await openProject(configFile);
   if (!project.loaded.file)
-    throw new RegistreError('E_CONFIG', 'key rotate needs a configuration file to update');
+    throw new RegistreError('E_NO_CONFIG', 'key rotate needs a configuration file to update');
   const oldKey = readHmacKey(project.loaded);
   if (!oldKey) throw new RegistreError('E_NO_HMAC_KEY', 'there is no key in force (hmacKey) to rotate from');
   const newKey = readKeyRef(project.loaded, to, '--to');

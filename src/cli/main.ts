@@ -12,6 +12,7 @@ import { formatIssue, type Issue, RegisterError } from '../core/issues.js';
 import { RECORD_STATUSES } from '../core/retention/statuses.js';
 import { safeMessage } from '../core/safe-message.js';
 import type { Language } from '../core/text.js';
+import { exitCodeOf } from './exit-codes.js';
 
 // Each command loads what it needs when it runs: `--help` and light commands do not pay for
 // exceljs, faker, the database drivers or Kysely (issue 9: start-up).
@@ -877,7 +878,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     }
     if (error instanceof RegistreError) {
       io.err(`registre: ${error.message}\n`);
-      return error.code === 'E_USAGE' ? 2 : 1;
+      return exitCodeOf(error);
     }
     const verbose = argv.includes('--verbose');
     // A database's message can quote a value of a row (an address): its code and a fixed text.

@@ -27,7 +27,7 @@ export function configSource(
 ): { path: string; text: string } | null {
   const path = resolve(cwd, file ?? 'registre.yaml');
   if (!existsSync(path)) {
-    if (file) throw new RegistreError('E_CONFIG', `no configuration file at ${path}`);
+    if (file) throw new RegistreError('E_NO_CONFIG', `no configuration file at ${path}`);
     return null;
   }
   return { path, text: readFileSync(path, 'utf8') };

@@ -82,7 +82,7 @@ export async function readNoticeTable(
     bytes = readFileSync(file);
   } catch (cause) {
     throw new RegistreError(
-      'E_NOT_FOUND',
+      'E_NOTICE_UNREADABLE',
       `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`,
       {
         cause,

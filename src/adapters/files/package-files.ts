@@ -123,12 +123,12 @@ export function writePackageFile(folder: string, name: string, content: string |
     );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new RegistreError(
-      'E_OUT_EXISTS',
-      code === 'EEXIST' || code === 'ELOOP'
-        ? `${path} already exists: a package file is never written over an existing file or link`
-        : `${path} cannot be created (${code ?? 'error'})`,
-    );
+    throw code === 'EEXIST' || code === 'ELOOP'
+      ? new RegistreError(
+          'E_OUT_EXISTS',
+          `${path} already exists: a package file is never written over an existing file or link`,
+        )
+      : new RegistreError('E_OUT_CREATE', `${path} cannot be created (${code ?? 'error'})`);
   }
   try {
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
@@ -162,7 +162,7 @@ export function readFileInside(root: string, relativePath: string, folderName: s
   }
   try {
     if (!fstatSync(fd).isFile())
-      throw new RegistreError('E_FILE_READ', `a file of the folder "${folderName}" is not a regular file`);
+      throw new RegistreError('E_FILE_PATH', `a file of the folder "${folderName}" is not a regular file`);
     const chunks: Buffer[] = [];
     const buffer = Buffer.alloc(1 << 16);
     for (;;) {

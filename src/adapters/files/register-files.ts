@@ -39,11 +39,13 @@ export function readRegisterSources(path: string, cwd: string = process.cwd()): 
   try {
     stat = statSync(path);
   } catch (cause) {
-    throw new RegistreError('E_NOT_FOUND', `no register at ${path}: no such file or folder`, { cause });
+    throw new RegistreError('E_REGISTER_NOT_FOUND', `no register at ${path}: no such file or folder`, {
+      cause,
+    });
   }
   const files = stat.isDirectory() ? yamlFilesBelow(path) : [path];
   if (files.length === 0)
-    throw new RegistreError('E_NOT_FOUND', `no register at ${path}: the folder holds no .yaml file`);
+    throw new RegistreError('E_REGISTER_NOT_FOUND', `no register at ${path}: the folder holds no .yaml file`);
   let total = 0;
   return files.map((file) => {
     const name = displayName(file, cwd);

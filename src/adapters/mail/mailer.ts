@@ -31,7 +31,7 @@ function smtpUrl(value: string): string {
   const name = value.slice(4);
   const url = process.env[name];
   if (!url)
-    throw new RegistreError('E_CONFIG', `mail.smtp reads ${name} from the environment, and it is not set`);
+    throw new RegistreError('E_ENV_UNSET', `mail.smtp reads ${name} from the environment, and it is not set`);
   return url;
 }
 

@@ -98,7 +98,7 @@ export async function explainRecord(
   const view = await loadRecord(conn, ctx, recordId, id);
   if (!view)
     throw new RegistreError(
-      'E_NOT_FOUND',
+      'E_RECORD_NOT_FOUND',
       `table "${table.name}" has no record with ${table.primaryKey} = ${id}`,
     );
   const holds = [...manualHoldsOf(view.key), ...(await holdsOf(conn, ctx, table, id))];

@@ -1211,10 +1211,10 @@ export class StateStore {
     const found = await this.holdCase(id);
     // Named by its own number only: never another hold's, whose rows' ids may be this number.
     if (!found)
-      throw new RegistreError('E_NO_HOLD', `no hold ${id}: registre hold list --all shows every hold`);
+      throw new RegistreError('E_HOLD_NOT_FOUND', `no hold ${id}: registre hold list --all shows every hold`);
     if (found.releasedAt)
       throw new RegistreError(
-        'E_NO_HOLD',
+        'E_HOLD_RELEASED',
         `no hold ${id} in force: it was released on ${found.releasedAt.slice(0, 10)}`,
       );
     const entry = await this.appending(
@@ -1456,7 +1456,7 @@ export class StateStore {
       'id',
       async (trx) => {
         const raw = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
-        if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no request ${id}`);
+        if (!raw) throw new RegistreError('E_REQUEST_NOT_FOUND', `there is no request ${id}`);
         const before = this.checkedRequest(requestOf(raw));
         const after = this.changedRequest(before, change);
         const result = await trx
@@ -1524,7 +1524,7 @@ export class StateStore {
   async updateRequest(id: number, change: RequestChange): Promise<RequestRow> {
     await this.conn.db.transaction().execute(async (trx) => {
       const raw = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no request ${id}`);
+      if (!raw) throw new RegistreError('E_REQUEST_NOT_FOUND', `there is no request ${id}`);
       const before = this.checkedRequest(requestOf(raw));
       const after = this.changedRequest(before, change);
       const result = await trx
@@ -1602,7 +1602,7 @@ export class StateStore {
    */
   async updateErasure(id: number, records: ErasureRow['records']): Promise<void> {
     const raw = await this.conn.db.selectFrom('erasures').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no erasure ${id}`);
+    if (!raw) throw new RegistreError('E_ERASURE_NOT_FOUND', `there is no erasure ${id}`);
     const row = { ...erasureOf(raw), records };
     await this.conn.db
       .updateTable('erasures')
@@ -1715,7 +1715,7 @@ export class StateStore {
       const age = Date.now() - Date.parse(String(existing.heartbeat_at));
       if (age < staleAfterMs && !deadOnThisHost(String(existing.holder)))
         throw new RegistreError(
-          'E_LOCKED',
+          'E_LOCK_HELD',
           `another ${what} is running (${existing.holder}, since ${existing.acquired_at}); registre status shows it`,
         );
       await this.conn.db
@@ -1730,7 +1730,7 @@ export class StateStore {
         .values({ name, holder, acquired_at: at, heartbeat_at: at, holds_seen: 0 })
         .execute();
     } catch (cause) {
-      throw new RegistreError('E_LOCKED', `another ${what} took the lock at the same moment`, { cause });
+      throw new RegistreError('E_LOCK_HELD', `another ${what} took the lock at the same moment`, { cause });
     }
     return {
       holder,

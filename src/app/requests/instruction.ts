@@ -40,7 +40,7 @@ export async function runOnInstruction(
   if (mine.length === 0) {
     const named = [...new Set((outcome.forwarded ?? []).map((f) => `${f.controller} (${f.controllerId})`))];
     throw new RegistreError(
-      'E_NOT_FOUND',
+      'E_NOT_FORWARDED',
       `request ${row.id} forwarded nothing to controller ${controllerId}${named.length ? `; it forwarded to ${named.join(', ')}` : ''}`,
     );
   }

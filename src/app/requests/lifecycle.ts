@@ -175,7 +175,7 @@ export async function sendCode(
   actor: string,
   now = new Date(),
 ): Promise<RequestRow & { readonly failure?: string }> {
-  if (!row.email) throw new RegistreError('E_REQUEST_CLOSED', `request ${row.id} no longer holds an address`);
+  if (!row.email) throw new RegistreError('E_ADDRESS_ERASED', `request ${row.id} no longer holds an address`);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const via = project.loaded.config.mail?.smtp ? 'smtp' : 'outbox';
   const pending = await step(
@@ -294,7 +294,7 @@ export async function verifyRequest(
       const locked = after.status === 'locked';
       if (locked) await purgeCodes(state, project, now);
       throw new RegistreError(
-        locked ? 'E_LOCKED' : 'E_WRONG_CODE',
+        locked ? 'E_REQUEST_LOCKED' : 'E_WRONG_CODE',
         locked
           ? `wrong code, the ${CODE_ATTEMPTS}th: request ${id} is locked; the DPO verifies the identity by other means`
           : `wrong code for request ${id}: ${CODE_ATTEMPTS - after.attempts} attempt(s) left`,

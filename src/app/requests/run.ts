@@ -85,7 +85,7 @@ export async function runRequest(
     const folder =
       type === 'access' || type === 'portability' ? preparePackageFolder(options.out as string, dryRun) : '';
     if (!row.email)
-      throw new RegistreError('E_REQUEST_CLOSED', `request ${id} no longer holds the person's address`);
+      throw new RegistreError('E_ADDRESS_ERASED', `request ${id} no longer holds the person's address`);
     const email = row.email;
     return await withPersonStores(project, !dryRun && type === 'erasure', async (conns, archive) => {
       const { visitor } = row.details as { visitor?: string };

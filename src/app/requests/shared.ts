@@ -94,7 +94,10 @@ export function requireKey(project: Project): Buffer {
 export async function requireRequest(state: StateStore, id: number): Promise<RequestRow> {
   const row = await state.request(id);
   if (!row)
-    throw new RegistreError('E_NOT_FOUND', `there is no request ${id}; registre request list shows them`);
+    throw new RegistreError(
+      'E_REQUEST_NOT_FOUND',
+      `there is no request ${id}; registre request list shows them`,
+    );
   return row;
 }
 

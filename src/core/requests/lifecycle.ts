@@ -168,7 +168,7 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
       const next = nextCodeAllowed(request, now);
       if (next !== null)
         throw new RegistreError(
-          'E_CODE_LIMIT',
+          'E_CODE_TOO_SOON',
           `a code was sent to request ${id} less than a minute ago: the next may be sent from ${next}`,
         );
       const expires = new Date(now.getTime() + CODE_TTL_MINUTES * 60_000).toISOString();
@@ -204,7 +204,7 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
       requireOpen(request);
       if (request.status === 'locked' || request.attempts >= CODE_ATTEMPTS)
         throw new RegistreError(
-          'E_LOCKED',
+          'E_REQUEST_LOCKED',
           `request ${id} is locked after ${CODE_ATTEMPTS} wrong codes: the DPO verifies the identity by other means (request verify ${id} --manual --reason …)`,
         );
       if (request.status !== 'received')
