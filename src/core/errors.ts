@@ -266,7 +266,8 @@ export interface RegistreErrorOptions {
 export class RegistreError extends Error {
   override readonly name = 'RegistreError';
   readonly kind: ErrorKind;
-  readonly path?: readonly (string | number)[];
+  // Declared, not defined: an error with no field at fault has no `path` property at all.
+  declare readonly path?: readonly (string | number)[];
   constructor(
     readonly code: ErrorCode,
     message: string,
