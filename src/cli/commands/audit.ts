@@ -1,7 +1,8 @@
 /** The audit log (audit verify, accept-head, export) and the engine's state (status). */
 import { writeFileSync } from 'node:fs';
-import { formatStatus, printAuditVerification, printHeadAccepted } from '../format/audit.js';
 import { type Cli, jsonText } from '../shared.js';
+
+const formatting = () => import('../format/audit.js');
 
 export function registerAuditCommands({ program, io, setExit }: Cli): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
@@ -9,6 +10,7 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     .command('verify')
     .description('check the hash chain: any edited, deleted, inserted or reordered entry is reported')
     .action(async () => {
+      const { printAuditVerification } = await formatting();
       const { runAuditVerify } = await import('../../app/audit.js');
       const verification = await runAuditVerify(program.opts().config);
       printAuditVerification(io, verification);
@@ -21,6 +23,7 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     )
     .requiredOption('--reason <text>', 'what was found, and why the log as it is now is the truth')
     .action(async (opts: { reason: string }) => {
+      const { printHeadAccepted } = await formatting();
       const { runAuditAcceptHead } = await import('../../app/audit.js');
       const accepted = await runAuditAcceptHead(program.opts().config, { reason: opts.reason });
       printHeadAccepted(io, accepted);
@@ -43,6 +46,7 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     .description('the sweep lock, the last sweeps, the holds in force')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { formatStatus } = await formatting();
       const { runStatus } = await import('../../app/audit.js');
       const status = await runStatus(program.opts().config);
       io.out(opts.json ? jsonText(status) : formatStatus(status));

@@ -1,6 +1,7 @@
 /** The data map against the register and the live databases. */
-import { printCheck } from '../format/check.js';
 import type { Cli } from '../shared.js';
+
+const formatting = () => import('../format/check.js');
 
 export function registerCheckCommand({ program, io, setExit }: Cli): void {
   program
@@ -8,6 +9,7 @@ export function registerCheckCommand({ program, io, setExit }: Cli): void {
     .description('compare the data map with the register and with every live database it names')
     .option('--json', 'print the issues as JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { printCheck } = await formatting();
       const { runCheck } = await import('../../app/check.js');
       const report = await runCheck(program.opts().config);
       const errors = report.issues.filter((i) => i.severity === 'error').length;

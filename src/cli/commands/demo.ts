@@ -1,6 +1,7 @@
 /** The reference shop: demo. */
-import { printDemo } from '../format/demo.js';
 import { type Cli, today } from '../shared.js';
+
+const formatting = () => import('../format/demo.js');
 
 export function registerDemoCommand({ program, io, setExit }: Cli): void {
   program
@@ -24,6 +25,7 @@ export function registerDemoCommand({ program, io, setExit }: Cli): void {
         store?: string;
         replace?: boolean;
       }) => {
+        const { printDemo } = await formatting();
         const { runDemo } = await import('../../app/demo.js');
         const report = await runDemo({
           out: opts.out,

@@ -1,6 +1,7 @@
 /** Manual legal holds: hold add, list, release. */
-import { formatHoldAdded, formatHoldReleased, formatHolds } from '../format/holds.js';
 import { type Cli, jsonText } from '../shared.js';
+
+const formatting = () => import('../format/holds.js');
 
 export function registerHoldCommands({ program, io, setExit }: Cli): void {
   const hold = program
@@ -15,6 +16,7 @@ export function registerHoldCommands({ program, io, setExit }: Cli): void {
     .requiredOption('--reason <text>', 'why (a case reference, not a name)')
     .option('--until <date>', 'the hold ends on this date (YYYY-MM-DD)')
     .action(async (opts: { table?: string; id?: string; email?: string; reason: string; until?: string }) => {
+      const { formatHoldAdded } = await formatting();
       const { runHoldAdd } = await import('../../app/holds.js');
       const held = await runHoldAdd(program.opts().config, opts);
       io.out(formatHoldAdded(held));
@@ -26,6 +28,7 @@ export function registerHoldCommands({ program, io, setExit }: Cli): void {
     .option('--all', 'released ones too')
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
+      const { formatHolds } = await formatting();
       const { runHoldList } = await import('../../app/holds.js');
       const holds = await runHoldList(program.opts().config, opts.all === true);
       io.out(opts.json ? jsonText(holds) : formatHolds(holds));
@@ -36,6 +39,7 @@ export function registerHoldCommands({ program, io, setExit }: Cli): void {
     .description('end a hold: every record it holds is open to its rules again')
     .argument('<id>', 'the hold, as hold list shows it')
     .action(async (id: string) => {
+      const { formatHoldReleased } = await formatting();
       const { parseHoldId, runHoldRelease } = await import('../../app/holds.js');
       const held = await runHoldRelease(program.opts().config, parseHoldId(id));
       io.out(formatHoldReleased(held));

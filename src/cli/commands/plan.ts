@@ -1,13 +1,8 @@
 /** What retention has in store: plan, forecast, explain. */
 import { RECORD_STATUSES } from '../../core/retention/statuses.js';
-import {
-  forecastCsv,
-  formatExplanation,
-  formatForecast,
-  formatPlan,
-  formatPlanList,
-} from '../format/plan.js';
 import { type Cli, jsonText, today } from '../shared.js';
+
+const formatting = () => import('../format/plan.js');
 
 const planCommands = () => import('../../app/plan.js');
 
@@ -33,6 +28,7 @@ export function registerPlanCommands({ program, io, setExit }: Cli): void {
         limit: string;
         after?: string;
       }) => {
+        const { formatPlan, formatPlanList } = await formatting();
         const { runPlan, runPlanList } = await planCommands();
         if (opts.list !== undefined) {
           const list = await runPlanList(program.opts().config, {
@@ -60,6 +56,7 @@ export function registerPlanCommands({ program, io, setExit }: Cli): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action(async (opts: { from: string; months: string; json?: boolean; csv?: boolean }) => {
+      const { forecastCsv, formatForecast } = await formatting();
       const { runForecast } = await planCommands();
       const forecast = await runForecast(program.opts().config, opts.from, opts.months);
       io.out(opts.json ? jsonText(forecast) : opts.csv ? forecastCsv(forecast) : formatForecast(forecast));
@@ -75,6 +72,7 @@ export function registerPlanCommands({ program, io, setExit }: Cli): void {
     .option('--at <date>', 'the date (YYYY-MM-DD)', today())
     .option('--json', 'print JSON')
     .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
+      const { formatExplanation } = await formatting();
       const { explainAll, goneText } = await import('../../app/explain.js');
       const { records, gone } = await explainAll(program.opts().config, {
         at: opts.at,

@@ -3,13 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { DOCUMENT_KINDS, type DocumentKind } from '../../core/documents/kinds.js';
 import type { Language } from '../../core/text.js';
-import {
-  formatDraftWritten,
-  printDocuments,
-  printDocumentsRefused,
-  printValidation,
-} from '../format/register.js';
 import type { Cli } from '../shared.js';
+
+const formatting = () => import('../format/register.js');
 
 const registerUseCases = () => import('../../app/register.js');
 
@@ -26,6 +22,7 @@ export function registerRegisterCommands({ program, io, setExit }: Cli): void {
     .option('--strict', 'fail on warnings too')
     .option('--json', 'print the issues as JSON')
     .action(async (path: string | undefined, opts: { strict?: boolean; json?: boolean }) => {
+      const { printValidation } = await formatting();
       const target = await registerPath(path);
       const { validateRegister } = await registerUseCases();
       const { issues } = await validateRegister(target);
@@ -43,6 +40,7 @@ export function registerRegisterCommands({ program, io, setExit }: Cli): void {
     .addOption(new Option('--only <kind>', 'one document kind').choices([...DOCUMENT_KINDS]))
     .addOption(new Option('--lang <lang>', 'one language').choices(['fr', 'en']))
     .action(async (path: string | undefined, opts: { out: string; only?: DocumentKind; lang?: Language }) => {
+      const { printDocuments, printDocumentsRefused } = await formatting();
       const target = await registerPath(path);
       const { generateDocuments } = await registerUseCases();
       const { written, issues, missing } = await generateDocuments(target, opts.out, {
@@ -65,6 +63,7 @@ export function registerRegisterCommands({ program, io, setExit }: Cli): void {
     .argument('<file>', 'the privacy table: .txt (tab-separated), .html or .xlsx (read from its content)')
     .option('--out <file>', 'write the draft register here instead of standard output')
     .action(async (file: string, opts: { out?: string }) => {
+      const { formatDraftWritten } = await formatting();
       const { importNoticeFile } = await registerUseCases();
       const { noticeDraftYaml } = await import('../../core/register/notice-draft.js');
       const { draft, format } = await importNoticeFile(file);

@@ -1,20 +1,9 @@
 /** People's requests (request …) and past erasures (erasure replay). */
 import { Option } from 'commander';
 import { RegistreError } from '../../core/errors.js';
-import {
-  formatCodeResent,
-  formatExtended,
-  formatLetterSent,
-  formatOpened,
-  formatRefused,
-  formatReplay,
-  formatRequestDetail,
-  formatRequests,
-  formatRestrictionLifted,
-  formatRun,
-  openedJson,
-} from '../format/requests.js';
 import { type Cli, collect, jsonText } from '../shared.js';
+
+const formatting = () => import('../format/requests.js');
 
 const requests = () => import('../../app/requests/index.js');
 
@@ -53,6 +42,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
         visitor?: string;
         json?: boolean;
       }) => {
+        const { formatOpened, openedJson } = await formatting();
         const { openRequest } = await requests();
         const opened = await openRequest(program.opts().config, opts);
         io.out(opts.json ? openedJson(opened) : formatOpened(opened));
@@ -64,6 +54,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .description('send a new identity code (the last one expired)')
     .argument('<id>', 'the request')
     .action(async (id: string) => {
+      const { formatCodeResent } = await formatting();
       const { parseRequestId, resendCode } = await requests();
       const sent = await resendCode(program.opts().config, parseRequestId(id), {});
       io.out(formatCodeResent(id, sent));
@@ -122,6 +113,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
           json?: boolean;
         },
       ) => {
+        const { formatRun } = await formatting();
         const { parseRequestId, runRequest } = await requests();
         const result = await runRequest(program.opts().config, parseRequestId(id), opts);
         io.out(opts.json ? jsonText(result) : formatRun(result));
@@ -135,6 +127,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .option('--overdue', 'only the late ones')
     .option('--json', 'print JSON')
     .action(async (opts: { overdue?: boolean; json?: boolean }) => {
+      const { formatRequests } = await formatting();
       const { listRequests } = await requests();
       const list = await listRequests(program.opts().config, { overdue: opts.overdue === true });
       io.out(opts.json ? jsonText(list) : formatRequests(list));
@@ -146,6 +139,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .argument('<id>', 'the request')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
+      const { formatRequestDetail } = await formatting();
       const { parseRequestId, showRequest } = await requests();
       const shown = await showRequest(program.opts().config, parseRequestId(id));
       io.out(opts.json ? jsonText(shown) : formatRequestDetail(shown));
@@ -158,6 +152,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .requiredOption('--months <n>', '1 or 2')
     .requiredOption('--reason <text>', 'why (the person is told)')
     .action(async (id: string, opts: { months: string; reason: string }) => {
+      const { formatExtended } = await formatting();
       const { extendRequest, parseRequestId } = await requests();
       if (!/^[12]$/.test(opts.months)) throw new RegistreError('E_USAGE', `--months ${opts.months}: 1 or 2`);
       const extended = await extendRequest(
@@ -175,6 +170,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .argument('<id>', 'the request')
     .requiredOption('--reason <text>', 'why (the person is told)')
     .action(async (id: string, opts: { reason: string }) => {
+      const { formatRefused } = await formatting();
       const { parseRequestId, refuseRequest } = await requests();
       const refused = await refuseRequest(program.opts().config, parseRequestId(id), opts.reason);
       io.out(formatRefused(refused));
@@ -191,6 +187,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
       "the person's address, once an erasure removed it (checked against the request)",
     )
     .action(async (id: string, opts: { email?: string }) => {
+      const { formatLetterSent } = await formatting();
       const { parseRequestId, sendLetters } = await requests();
       const sent = await sendLetters(program.opts().config, parseRequestId(id), opts);
       for (const letter of sent.letters) io.out(formatLetterSent(sent.request.id, letter));
@@ -202,6 +199,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .description("end a restriction: the person's records are open to their rules again")
     .argument('<id>', 'the restriction request')
     .action(async (id: string) => {
+      const { formatRestrictionLifted } = await formatting();
       const { liftRestriction, parseRequestId } = await requests();
       const lifted = await liftRestriction(program.opts().config, parseRequestId(id));
       io.out(formatRestrictionLifted(lifted));
@@ -215,6 +213,7 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .option('--dry-run', 'say what it would redo, change nothing')
     .option('--json', 'print JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
+      const { formatReplay } = await formatting();
       const { replayErasures } = await requests();
       const replay = await replayErasures(program.opts().config, { dryRun: opts.dryRun === true });
       io.out(opts.json ? jsonText(replay) : formatReplay(replay, opts.dryRun === true));

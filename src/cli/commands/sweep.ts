@@ -1,7 +1,8 @@
 /** Retention enforced: sweep. */
 import { RegistreError } from '../../core/errors.js';
-import { formatSweep } from '../format/sweep.js';
 import { type Cli, jsonText, today } from '../shared.js';
+
+const formatting = () => import('../format/sweep.js');
 
 export function registerSweepCommand({ program, io, setExit }: Cli): void {
   program
@@ -16,6 +17,7 @@ export function registerSweepCommand({ program, io, setExit }: Cli): void {
     .option('--batch-size <n>', 'rows examined per batch (1 to 1,000,000; default 20,000)')
     .option('--json', 'print JSON')
     .action(async (opts: { at: string; dryRun?: boolean; batchSize?: string; json?: boolean }) => {
+      const { formatSweep } = await formatting();
       const given = opts.batchSize;
       const batchSize = given === undefined ? undefined : Number(given);
       if (given !== undefined && (!/^\d+$/.test(given) || Number(given) < 1 || Number(given) > 1_000_000))
