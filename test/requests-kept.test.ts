@@ -27,7 +27,8 @@ import {
 import { ANOTHER_PERSON, NOT_THE_RECORD } from '../src/app/requests/proof.js';
 import { withState } from '../src/app/stores.js';
 import { runSweep } from '../src/app/sweep.js';
-import { formatReplay, formatRequestDetail, formatSweep } from '../src/cli/format.js';
+import { formatReplay, formatRequestDetail } from '../src/cli/format/requests.js';
+import { formatSweep } from '../src/cli/format/sweep.js';
 import { DIALECTS, type TestDatabase } from './dialects.js';
 import { AT, KEY, shop, withShop } from './shop-helpers.js';
 

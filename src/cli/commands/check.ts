@@ -1,0 +1,19 @@
+/** The data map against the register and the live databases. */
+import type { Cli } from '../shared.js';
+
+const formatting = () => import('../format/check.js');
+
+export function registerCheckCommand({ program, io, setExit }: Cli): void {
+  program
+    .command('check')
+    .description('compare the data map with the register and with every live database it names')
+    .option('--json', 'print the issues as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { printCheck } = await formatting();
+      const { runCheck } = await import('../../app/check.js');
+      const report = await runCheck(program.opts().config);
+      const errors = report.issues.filter((i) => i.severity === 'error').length;
+      printCheck(io, report, opts.json === true);
+      setExit(errors ? 1 : 0);
+    });
+}

@@ -1,0 +1,75 @@
+/** What every command module shares: where it prints, how it sets the exit code, the examples of `--help`. */
+import type { Command } from 'commander';
+
+export interface Output {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** What a capability's commands are registered with: the program (its --config), where to print, the exit code. */
+export interface Cli {
+  readonly program: Command;
+  readonly io: Output;
+  readonly setExit: (code: number) => void;
+}
+
+/** A result as the `--json` of a command prints it. */
+export const jsonText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The default of a date option: today (UTC), as the program is built. */
+export const today = () => new Date().toISOString().slice(0, 10);
+
+/** A repeatable option's values, in order (`--set a=1 --set b=2`). */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * One example per command, printed by its `--help` and listed in the README (a test checks both).
+ * Paths are relative to a folder made by `registre demo --out shop` (its configuration is
+ * `shop/registre.yaml`).
+ */
+export const EXAMPLES: Readonly<Record<string, string>> = {
+  validate: 'registre validate registers/negomarkets --strict',
+  docs: 'registre docs --out out --lang en',
+  'import-notice': 'registre import-notice notice.html --out draft.yaml',
+  check: 'registre check --config shop/registre.yaml',
+  plan: 'registre plan --config shop/registre.yaml --list web-visits --limit 20',
+  forecast: 'registre forecast --config shop/registre.yaml --months 6',
+  explain: 'registre explain --config shop/registre.yaml --table customers --id 5',
+  sweep: 'registre sweep --config shop/registre.yaml --dry-run',
+  'hold add': 'registre hold add --config shop/registre.yaml --table orders --id 12 --reason "case 2026-118"',
+  'hold list': 'registre hold list --config shop/registre.yaml',
+  'hold release': 'registre hold release --config shop/registre.yaml 1',
+  'audit verify': 'registre audit verify --config shop/registre.yaml',
+  'audit export': 'registre audit export --config shop/registre.yaml --out audit.jsonl',
+  'audit accept-head':
+    'registre audit accept-head --config shop/registre.yaml --reason "state store restored from the 2026-12-01 backup"',
+  status: 'registre status --config shop/registre.yaml',
+  'key generate': 'registre key generate --out .registre/hmac.key',
+  'key rotate': 'registre key rotate --config shop/registre.yaml --to file:.registre/hmac-2027.key',
+  archive: 'registre archive --config shop/registre.yaml --table customers --reason "tax audit 2026"',
+  demo: 'registre demo --out shop --customers 1000',
+  schema: 'registre schema --kind datamap --out datamap.schema.json',
+  'request open':
+    'registre request open --config shop/registre.yaml --type access --email jeanne@example.org',
+  'request send-code': 'registre request send-code --config shop/registre.yaml 1',
+  'request verify': 'registre request verify --config shop/registre.yaml 1 --code 123456',
+  'request run': 'registre request run --config shop/registre.yaml 1 --out access-1',
+  'request send-letters':
+    'registre request send-letters --config shop/registre.yaml 4 --email jeanne@example.org',
+  'request list': 'registre request list --config shop/registre.yaml --overdue',
+  'request show': 'registre request show --config shop/registre.yaml 1',
+  'request extend':
+    'registre request extend --config shop/registre.yaml 1 --months 2 --reason "many records in the archive"',
+  'request refuse':
+    'registre request refuse --config shop/registre.yaml 1 --reason "manifestly unfounded: the same request every day"',
+  'request restriction lift': 'registre request restriction lift --config shop/registre.yaml 3',
+  'erasure replay': 'registre erasure replay --config shop/registre.yaml --dry-run',
+};
+
+/** Every leaf command by its path ("hold add"), for the README check and the examples. */
+export function leafCommands(command: Command, prefix = ''): { path: string; command: Command }[] {
+  return command.commands.flatMap((c) => {
+    const path = `${prefix}${c.name()}`;
+    return c.commands.length ? leafCommands(c, `${path} `) : [{ path, command: c }];
+  });
+}
