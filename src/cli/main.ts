@@ -6,7 +6,6 @@ import { Command, CommanderError, Help, type Option } from 'commander';
 import { RegistreError } from '../core/errors.js';
 import { RegisterError } from '../core/issues.js';
 import { safeMessage } from '../core/safe-message.js';
-import { exitCodeOf } from './exit-codes.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCheckCommand } from './commands/check.js';
@@ -18,6 +17,7 @@ import { registerRegisterCommands } from './commands/register.js';
 import { registerRequestCommands } from './commands/requests.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerSweepCommand } from './commands/sweep.js';
+import { exitCodeOf } from './exit-codes.js';
 import { printIssues } from './format/issues.js';
 import { type Cli, EXAMPLES, leafCommands, type Output } from './shared.js';
 
