@@ -134,12 +134,7 @@ describe('15. import-notice reads HTML and XLSX as it reads text', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('page.html (read as html) holds no table row with purposes');
-    const broken = spawnSync(process.execPath, [BIN, 'import-notice', 'nowhere.xlsx'], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    expect(broken.status).toBe(1);
-    expect(broken.stderr).toContain('cannot read nowhere.xlsx: ENOENT');
+    // A missing file (read before its format is known): cli.test.ts, registre import-notice.
   });
 });
 

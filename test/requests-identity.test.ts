@@ -195,8 +195,8 @@ describe.each(DIALECTS)('how a person is found and named on $name (issue 18)', (
     expect((await showRequest(config, opened.id, AT)).person).toBe(hold.person);
   });
 
-  it('18.17 the index check asks for serves the search', async () => {
-    if (database.name === 'mysql') return; // MariaDB has no expression indexes
+  // MariaDB has no expression indexes.
+  it.skipIf(database.name === 'mysql')('18.17 the index check asks for serves the search', async () => {
     expect((await runCheck(config)).issues.filter((i) => i.code === 'W_MISSING_INDEX')).toEqual([]);
     const plan = await withShop(config, async (conn) => {
       const query = `SELECT id FROM customers WHERE ${identitySql(conn.dialect, 'email')} IN ('élodie.martin@example.org')`;

@@ -560,7 +560,7 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
   it('stops the sweep with a clear error naming the store, and leaves no batch half-applied', async () => {
     const base = process.env.REGISTRE_TEST_POSTGRES_URL as string;
     const database = DIALECTS.find((d) => d.name === 'postgres');
-    if (!database) return;
+    if (!database) throw new Error('REGISTRE_TEST_POSTGRES_URL is set, DIALECTS should have postgres');
     const created = await database.create();
     const app = `registre_sweep_${process.pid}`;
     const url = `${created.url}&application_name=${app}`;

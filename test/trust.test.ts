@@ -855,7 +855,7 @@ describe('19-21. secrets and personal data stay out of messages', () => {
     'demo --store with a password writes env:, never the password',
     async () => {
       const database = DIALECTS.find((d) => d.name === 'postgres');
-      if (!database) return;
+      if (!database) throw new Error('REGISTRE_TEST_POSTGRES_URL is set, DIALECTS should have postgres');
       const created = await database.create();
       try {
         const out = mkdtempSync(join(tmpdir(), 'registre-secret-'));
