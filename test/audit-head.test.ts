@@ -17,15 +17,19 @@ import { readConfig } from '../src/adapters/files/config-files.js';
 import { type Connection, connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
-import { runAuditVerify } from '../src/app/audit.js';
-import { runDemo } from '../src/app/demo.js';
-import { runHoldAdd } from '../src/app/holds.js';
 import { openProject } from '../src/app/project.js';
-import { openRequest, runRequest, verifyRequest } from '../src/app/requests/index.js';
-import { runSweep } from '../src/app/sweep.js';
 import { main } from '../src/cli/main.js';
 import { DIALECTS } from './dialects.js';
 import { AT, snapshot, withShop } from './shop-helpers.js';
+import {
+  openRequest,
+  runAuditVerify,
+  runDemo,
+  runHoldAdd,
+  runRequest,
+  runSweep,
+  verifyRequest,
+} from './use-cases.js';
 
 type Row = Record<string, unknown>;
 

@@ -267,7 +267,7 @@ describe('a demo shop', () => {
 describe('a hold on a record a sweep deleted meanwhile', () => {
   it('is named as gone, not reported as held; an archived record still counts as there', async () => {
     const { config, out } = await shop(30, 5);
-    const { openArchive } = await import('../src/app/stores.js');
+    const { openArchive } = await import('./use-cases.js');
     const { vanished } = await import('../src/app/holds.js');
     const { openProject } = await import('../src/app/project.js');
     const db = new Database(join(out, 'shop.sqlite'));
@@ -277,16 +277,18 @@ describe('a hold on a record a sweep deleted meanwhile', () => {
     db.prepare('DELETE FROM web_visits WHERE id = ?').run(first?.id);
     db.close();
     const project = await openProject(config);
-    const archive = await openArchive(project);
+    const { createEngine } = await import('../src/app/engine.js');
+    const engine = createEngine({ config });
+    const archive = (await engine.archive()) as Awaited<ReturnType<typeof openArchive>>;
     try {
-      const gone = await vanished(project, archive, [
+      const gone = await vanished(engine, project, archive, [
         { store: 'shop', table: 'web_visits', id: String(first?.id), archived: false },
         { store: 'shop', table: 'web_visits', id: String(second?.id), archived: false },
         { store: 'shop', table: 'customers', id: '999999', archived: true },
       ]);
       expect(gone).toEqual([`shop.web_visits ${first?.id}`]);
     } finally {
-      await archive.close();
+      await engine.close();
     }
   });
 });

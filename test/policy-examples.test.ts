@@ -6,11 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
-import { runDemo } from '../src/app/demo.js';
-import { runExplain } from '../src/app/explain.js';
-import { runForecast, runPlan } from '../src/app/plan.js';
-import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
+import { runDemo, runExplain, runForecast, runPlan, runSweep } from './use-cases.js';
 
 const AT = '2026-11-27';
 

@@ -21,13 +21,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runDemo } from '../src/app/demo.js';
-import { runExplain } from '../src/app/explain.js';
-import { runPlanList } from '../src/app/plan.js';
-import { openRequest, runRequest, showRequest, verifyRequest } from '../src/app/requests/index.js';
 import { RegistreError } from '../src/core/errors.js';
 import { DIALECTS } from './dialects.js';
 import { ROOT, withShop } from './shop-helpers.js';
+import {
+  openRequest,
+  runDemo,
+  runExplain,
+  runPlanList,
+  runRequest,
+  showRequest,
+  verifyRequest,
+} from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'access-key-0123456789-abcdefghijklmnopqrstu';

@@ -12,20 +12,20 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { runDemo } from '../src/app/demo.js';
-import { runHoldRelease } from '../src/app/holds.js';
+import { DIALECTS } from './dialects.js';
+import { withShop } from './shop-helpers.js';
 import {
   liftRestriction,
   openRequest,
   refuseRequest,
   replayErasures,
   resendCode,
+  runDemo,
+  runHoldRelease,
   runRequest,
   showRequest,
   verifyRequest,
-} from '../src/app/requests/index.js';
-import { DIALECTS } from './dialects.js';
-import { withShop } from './shop-helpers.js';
+} from './use-cases.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'registre.js');

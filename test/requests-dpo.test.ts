@@ -21,12 +21,10 @@ import { readConfig } from '../src/adapters/files/config-files.js';
 import { readKeyRef } from '../src/adapters/files/config-paths.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { runExplain } from '../src/app/explain.js';
-import { openRequest, verifyRequest } from '../src/app/requests/index.js';
-import { runSweep } from '../src/app/sweep.js';
 import { main } from '../src/cli/main.js';
 import { DIALECTS } from './dialects.js';
 import { AT, hmac, ROOT, shop, withShop } from './shop-helpers.js';
+import { openRequest, runExplain, runSweep, verifyRequest } from './use-cases.js';
 
 /** The command in this process: its exit code and what it printed. */
 async function cli(args: string[]) {

@@ -11,12 +11,10 @@ import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
-import { runDemo } from '../src/app/demo.js';
-import { openRequest, resendCode, runRequest, verifyRequest } from '../src/app/requests/index.js';
-import { withState } from '../src/app/stores.js';
 import { safeMessage } from '../src/core/safe-message.js';
 import { DIALECTS } from './dialects.js';
 import { withShop } from './shop-helpers.js';
+import { openRequest, resendCode, runDemo, runRequest, verifyRequest, withState } from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'errors-key-0123456789-abcdefghijklmnopqrstu';

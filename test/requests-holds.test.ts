@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { runDemo } from '../src/app/demo.js';
-import { runHoldList } from '../src/app/holds.js';
 import { openProject } from '../src/app/project.js';
-import { openRequest, runRequest, verifyRequest } from '../src/app/requests/index.js';
 import { DIALECTS } from './dialects.js';
 import { ROOT, withShop } from './shop-helpers.js';
+import { openRequest, runDemo, runHoldList, runRequest, verifyRequest } from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'holds-key-0123456789-abcdefghijklmnopqrstuv';

@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitySql } from '../src/adapters/sql/dialect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
-import { runCheck } from '../src/app/check.js';
-import { runDemo } from '../src/app/demo.js';
-import { runExplain } from '../src/app/explain.js';
-import { runHoldAdd } from '../src/app/holds.js';
-import { openRequest, runRequest, showRequest, verifyRequest } from '../src/app/requests/index.js';
-import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
 import { withShop } from './shop-helpers.js';
+import {
+  openRequest,
+  runCheck,
+  runDemo,
+  runExplain,
+  runHoldAdd,
+  runRequest,
+  runSweep,
+  showRequest,
+  verifyRequest,
+} from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'identity-key-0123456789-abcdefghijklmnopqrs';

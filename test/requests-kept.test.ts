@@ -15,22 +15,23 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/adapters/sql/connect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { runAuditVerify } from '../src/app/audit.js';
-import { runHoldAdd, runHoldRelease } from '../src/app/holds.js';
-import {
-  openRequest,
-  replayErasures,
-  runRequest,
-  showRequest,
-  verifyRequest,
-} from '../src/app/requests/index.js';
 import { ANOTHER_PERSON, NOT_THE_RECORD } from '../src/app/requests/proof.js';
-import { withState } from '../src/app/stores.js';
-import { runSweep } from '../src/app/sweep.js';
 import { formatReplay, formatRequestDetail } from '../src/cli/format/requests.js';
 import { formatSweep } from '../src/cli/format/sweep.js';
 import { DIALECTS, type TestDatabase } from './dialects.js';
 import { AT, KEY, shop, withShop } from './shop-helpers.js';
+import {
+  openRequest,
+  replayErasures,
+  runAuditVerify,
+  runHoldAdd,
+  runHoldRelease,
+  runRequest,
+  runSweep,
+  showRequest,
+  verifyRequest,
+  withState,
+} from './use-cases.js';
 
 const ts = (d: string) => `${d} 10:00:00`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,17 +11,17 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDemo } from '../src/app/demo.js';
+import { main } from '../src/cli/main.js';
+import { withShop } from './shop-helpers.js';
 import {
   openRequest,
   refuseRequest,
+  runDemo,
   runRequest,
   sendLetters,
   showRequest,
   verifyRequest,
-} from '../src/app/requests/index.js';
-import { main } from '../src/cli/main.js';
-import { withShop } from './shop-helpers.js';
+} from './use-cases.js';
 
 const TODAY = '2026-11-27';
 

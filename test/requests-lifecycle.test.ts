@@ -9,18 +9,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runAuditExport } from '../src/app/audit.js';
-import { runDemo } from '../src/app/demo.js';
 import {
   extendRequest,
   liftRestriction,
   listRequests,
   openRequest,
   refuseRequest,
+  runAuditExport,
+  runDemo,
   runRequest,
   showRequest,
   verifyRequest,
-} from '../src/app/requests/index.js';
+} from './use-cases.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'registre.js');

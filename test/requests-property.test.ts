@@ -11,14 +11,21 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { retentionContext } from '../src/adapters/sql/retention-sql.js';
-import { runAuditExport, runAuditVerify } from '../src/app/audit.js';
-import { runExplain } from '../src/app/explain.js';
-import { runHoldAdd, runHoldList } from '../src/app/holds.js';
 import { openProject } from '../src/app/project.js';
-import { openRequest, replayErasures, runRequest, verifyRequest } from '../src/app/requests/index.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { DIALECTS } from './dialects.js';
 import { AT, compareVerdicts, ROOT, shopIn, snapshot, withShop } from './shop-helpers.js';
+import {
+  openRequest,
+  replayErasures,
+  runAuditExport,
+  runAuditVerify,
+  runExplain,
+  runHoldAdd,
+  runHoldList,
+  runRequest,
+  verifyRequest,
+} from './use-cases.js';
 
 const BIN = join(ROOT, 'bin', 'registre.js');
 /** The real PostgreSQL when it is set, else SQLite: PGlite runs one process at a time. */

@@ -12,11 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rectifyRows } from '../src/adapters/sql/person.js';
 import { retentionContext } from '../src/adapters/sql/retention-sql.js';
-import { runDemo } from '../src/app/demo.js';
-import { runHoldAdd } from '../src/app/holds.js';
 import { openProject } from '../src/app/project.js';
-import { liftRestriction, openRequest, runRequest, verifyRequest } from '../src/app/requests/index.js';
-import { openState } from '../src/app/stores.js';
 import type { DataMap } from '../src/core/datamap/columns.js';
 import { RegistreError } from '../src/core/errors.js';
 import {
@@ -26,6 +22,15 @@ import {
 } from '../src/core/requests/rectification.js';
 import { DIALECTS } from './dialects.js';
 import { ROOT, withShop } from './shop-helpers.js';
+import {
+  liftRestriction,
+  openRequest,
+  openState,
+  runDemo,
+  runHoldAdd,
+  runRequest,
+  verifyRequest,
+} from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'rectification-key-0123456789-abcdefghijklm';

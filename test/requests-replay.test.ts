@@ -10,22 +10,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTableName } from '../src/adapters/sql/sweep.js';
-import { runAuditVerify } from '../src/app/audit.js';
-import { runDemo } from '../src/app/demo.js';
-import { runHoldAdd, runHoldRelease } from '../src/app/holds.js';
-import { runKeyRotate } from '../src/app/keys.js';
 import { openProject } from '../src/app/project.js';
-import {
-  openRequest,
-  replayErasures,
-  runRequest,
-  showRequest,
-  verifyRequest,
-} from '../src/app/requests/index.js';
-import { openArchive } from '../src/app/stores.js';
-import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
 import { withShop } from './shop-helpers.js';
+import {
+  openArchive,
+  openRequest,
+  replayErasures,
+  runAuditVerify,
+  runDemo,
+  runHoldAdd,
+  runHoldRelease,
+  runKeyRotate,
+  runRequest,
+  runSweep,
+  showRequest,
+  verifyRequest,
+} from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'replay-key-0123456789-abcdefghijklmnopqrstu';

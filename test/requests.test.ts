@@ -9,22 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
-import { runAuditVerify } from '../src/app/audit.js';
-import { runDemo } from '../src/app/demo.js';
-import { runExplain } from '../src/app/explain.js';
-import { runPlan } from '../src/app/plan.js';
+import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
+import { DIALECTS } from './dialects.js';
+import { withShop } from './shop-helpers.js';
 import {
   liftRestriction,
   openRequest,
   replayErasures,
+  runAuditVerify,
+  runDemo,
+  runExplain,
+  runPlan,
   runRequest,
+  runSweep,
   showRequest,
   verifyRequest,
-} from '../src/app/requests/index.js';
-import { runSweep } from '../src/app/sweep.js';
-import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
-import { DIALECTS } from './dialects.js';
-import { withShop } from './shop-helpers.js';
+} from './use-cases.js';
 
 const AT = '2026-11-27';
 const KEY = 'requests-key-0123456789-abcdefghijklmnopqrs';

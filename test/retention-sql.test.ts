@@ -20,7 +20,6 @@ import {
   ruleDates,
   sweepCandidateSql,
 } from '../src/adapters/sql/retention-sql.js';
-import { runDemo } from '../src/app/demo.js';
 import { openProject } from '../src/app/project.js';
 import { parseDataMap } from '../src/core/datamap/datamap-load.js';
 import type { TableMap } from '../src/core/datamap/datamap-schema.js';
@@ -29,6 +28,7 @@ import type { RetentionRule } from '../src/core/register/register-schema.js';
 import { evaluateRule, viewOf } from '../src/core/retention/retention.js';
 import { DIALECTS } from './dialects.js';
 import { compareVerdicts } from './shop-helpers.js';
+import { runDemo } from './use-cases.js';
 
 const REGISTER = `
 organisation: { name: Test, financialYearEnd: "02-29" }

@@ -5,14 +5,11 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
-import { runAuditVerify } from '../src/app/audit.js';
 import { recordHold } from '../src/app/holds.js';
-import { runPlan } from '../src/app/plan.js';
 import { openProject } from '../src/app/project.js';
-import { openState } from '../src/app/stores.js';
-import { runSweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
 import { AT, shopIn, withShop } from './shop-helpers.js';
+import { openState, runAuditVerify, runPlan, runSweep } from './use-cases.js';
 
 describe.each(DIALECTS)('at scale on $name', (database) => {
   const drops: (() => Promise<void>)[] = [];
@@ -40,7 +37,7 @@ describe.each(DIALECTS)('at scale on $name', (database) => {
       await recordHold(
         state,
         [...held, ...fake].map((key) => ({ store: 'shop', table: 'web_visits', key })),
-        { reason: 'case 2026-33000' },
+        { reason: 'case 2026-33000', actor: 'test:suite' },
       );
     } finally {
       await state.close();

@@ -11,10 +11,10 @@ import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
-import { runDemo } from '../src/app/demo.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention/retention.js';
 import type { TestDatabase } from './dialects.js';
+import { runDemo } from './use-cases.js';
 
 export const AT = '2026-11-27';
 export const KEY = 'test-hmac-key-0123456789-abcdefghijklmnopq';

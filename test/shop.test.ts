@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/adapters/files/config-files.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
-import { runCheck } from '../src/app/check.js';
-import { runDemo } from '../src/app/demo.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { ALL_DIALECTS } from './dialects.js';
+import { runCheck, runDemo } from './use-cases.js';
 
 const AT = '2026-11-27';
 const CUSTOMERS = 150;

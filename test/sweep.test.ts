@@ -9,16 +9,13 @@ import { readConfig } from '../src/adapters/files/config-files.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { type RetentionSqlContext, retentionContext } from '../src/adapters/sql/retention-sql.js';
-import { runAuditVerify } from '../src/app/audit.js';
-import { recordHold, runHoldAdd, runHoldRelease } from '../src/app/holds.js';
-import { runPlan } from '../src/app/plan.js';
+import { recordHold } from '../src/app/holds.js';
 import { openProject } from '../src/app/project.js';
-import { withState } from '../src/app/stores.js';
-import { runSweep } from '../src/app/sweep.js';
 import type { TableMap } from '../src/core/datamap/datamap-schema.js';
 import { DIALECTS } from './dialects.js';
 
 import { AT, hmac, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
+import { runAuditVerify, runHoldAdd, runHoldRelease, runPlan, runSweep, withState } from './use-cases.js';
 
 describe.each(DIALECTS)('sweep on $name', (database) => {
   const drops: (() => Promise<void>)[] = [];
@@ -160,7 +157,9 @@ describe.each(DIALECTS)('sweep on $name, record by record', (database) => {
       }
     }
     for (const v of verdicts.values()) statuses.add(v.status);
-    await withState(config, 'write', (state) => recordHold(state, records, { reason: 'case 2026-077' }));
+    await withState(config, 'write', (state) =>
+      recordHold(state, records, { reason: 'case 2026-077', actor: 'test:suite' }),
+    );
     expect(held.size).toBeGreaterThan(12);
     // Holds from the data too (open disputes, the orders they hold and their payments and invoices).
     expect([...statuses].sort()).toEqual(expect.arrayContaining(['active', 'due', 'held']));
@@ -634,8 +633,8 @@ describe.runIf(process.env.REGISTRE_TEST_POSTGRES_URL)('a database that goes awa
 describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => {
   it('a second sweep is refused while one holds the lock, and status shows who holds it', async () => {
     const { config } = await shop(5, 6);
-    const { openState } = await import('../src/app/stores.js');
-    const { runStatus } = await import('../src/app/audit.js');
+    const { openState } = await import('./use-cases.js');
+    const { runStatus } = await import('./use-cases.js');
     const state = await openState(await openProject(config), 'write');
     const lock = await state.lock('sweep:shop');
     await expect(runSweep(config, { at: AT, today: AT })).rejects.toThrow(
@@ -679,11 +678,11 @@ describe('the lock, the status, holds by e-mail, archive reads (SQLite)', () => 
       until: '2030-01-01',
     });
     expect(ids.length).toBeGreaterThan(1);
-    const { runExplain } = await import('../src/app/explain.js');
+    const { runExplain } = await import('./use-cases.js');
     for (const record of await runExplain(config, { email, at: AT }))
       expect(record.status, `${record.table} ${record.id}`).toBe('held');
     await runSweep(config, { at: AT, today: AT });
-    const { runArchiveRead, runAuditExport } = await import('../src/app/audit.js');
+    const { runArchiveRead, runAuditExport } = await import('./use-cases.js');
     const archived = await runArchiveRead(config, 'customers', undefined, 'audit of the archive, ticket 12');
     expect(Array.isArray(archived)).toBe(true);
     const log = await runAuditExport(config);

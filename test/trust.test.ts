@@ -26,19 +26,26 @@ import { verdictQuery } from '../src/adapters/sql/plan.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { finishPendingFiles } from '../src/adapters/sql/sweep.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
-import { runArchiveRead, runAuditExport, runAuditVerify, runStatus } from '../src/app/audit.js';
-import { runCheck } from '../src/app/check.js';
-import { runExplain } from '../src/app/explain.js';
-import { runHoldAdd, runHoldList } from '../src/app/holds.js';
-import { runKeyGenerate, runKeyRotate } from '../src/app/keys.js';
-import { runPlan } from '../src/app/plan.js';
 import { openProject } from '../src/app/project.js';
-import { openState } from '../src/app/stores.js';
-import { runSweep } from '../src/app/sweep.js';
 import { safeMessage } from '../src/core/safe-message.js';
 import { redactUrl, urlHasSecret } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
 import { AT, compareVerdicts, KEY, ROOT, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
+import {
+  openState,
+  runArchiveRead,
+  runAuditExport,
+  runAuditVerify,
+  runCheck,
+  runExplain,
+  runHoldAdd,
+  runHoldList,
+  runKeyGenerate,
+  runKeyRotate,
+  runPlan,
+  runStatus,
+  runSweep,
+} from './use-cases.js';
 
 const BIN = join(ROOT, 'bin', 'registre.js');
 
@@ -859,7 +866,7 @@ describe('19-21. secrets and personal data stay out of messages', () => {
       const created = await database.create();
       try {
         const out = mkdtempSync(join(tmpdir(), 'registre-secret-'));
-        const { runDemo } = await import('../src/app/demo.js');
+        const { runDemo } = await import('./use-cases.js');
         const report = await runDemo({
           out,
           customers: 1,

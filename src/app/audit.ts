@@ -1,12 +1,14 @@
-import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
+import { z } from 'zod';
+import { readHmacKeyIfAvailable } from '../adapters/files/config-paths.js';
+import type { Connection } from '../adapters/sql/connect.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
-import { currentActor, holdCases, StateStore } from '../adapters/state/state-store.js';
+import { holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit/audit-chain.js';
 import { RegistreError } from '../core/errors.js';
-import { openProject } from './project.js';
+import type { Context, Engine } from './engine.js';
+import { parseInput } from './input.js';
 
-import { openArchive, openState, personArchive, todayUtc, withState } from './stores.js';
 export interface AuditVerification {
   readonly entries: number;
   /** Every place the log, its checkpoint, the holds and the runs disagree: tampering. */
@@ -106,17 +108,20 @@ export async function crossCheck(
   return problems;
 }
 
-export async function runAuditVerify(configFile: string | undefined): Promise<AuditVerification> {
-  const project = await openProject(configFile);
-  const checkpointStore = await personArchive(project);
+/**
+ * The audit log checked whole: each entry's hash and key, the chain, its head against both
+ * checkpoints, and the holds and runs against what the log says of them.
+ */
+export async function verifyAudit(
+  engine: Engine,
+  _input: Record<string, never>,
+  _ctx: Context,
+): Promise<AuditVerification> {
+  const project = await engine.project();
+  const checkpointStore = await engine.archive({ create: false });
   const key = readHmacKeyIfAvailable(project.loaded);
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
-  const state = await StateStore.open(url, project.loaded.dir, {
-    ...(key ? { key } : {}),
-    previous: readPreviousKeys(project.loaded),
-    ...(checkpointStore ? { checkpoint: checkpointStore, ownsCheckpoint: true } : {}),
-  });
-  try {
+  const state = await engine.state('verify');
+  {
     const entries = await state.auditEntries();
     const problems: ChainProblem[] = [...verifyAuditChain(entries, state.keyRing())];
     const warnings: string[] = [];
@@ -150,41 +155,53 @@ export async function runAuditVerify(configFile: string | undefined): Promise<Au
       if (accepted.has(p.message))
         warnings.push(`accepted at entry ${accepted.get(p.message)}: ${p.message}`);
     return { entries: entries.length, problems: open, warnings };
-  } finally {
-    await state.close();
   }
 }
 
-export async function runAuditExport(configFile: string | undefined): Promise<string> {
-  return withState(configFile, 'read', async (state) =>
-    (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join(''),
-  );
+/** The audit log, one JSON entry per line (JSON Lines). */
+export async function exportAudit(
+  engine: Engine,
+  _input: Record<string, never>,
+  _ctx: Context,
+): Promise<string> {
+  const state = await engine.state('read');
+  return (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join('');
 }
 
-export async function runStatus(configFile: string | undefined, today = todayUtc()) {
-  return withState(configFile, 'read', async (state) => ({
+/** What status shows. */
+export type Status = Awaited<ReturnType<typeof status>>;
+
+/** The locks (a sweep or a request under way, alive or dead), the last runs, the holds in force. */
+export async function status(engine: Engine, _input: Record<string, never>, _ctx: Context) {
+  const state = await engine.state('read');
+  return {
     locks: await state.locks(),
     runs: await state.runs(5),
-    holds: holdCases(await state.holds({ at: today })).length,
-  }));
+    holds: holdCases(await state.holds({ at: engine.today() })).length,
+  };
 }
 
+export const ArchiveReadInput = z.strictObject({
+  /** A table of the data map whose archived records are read. */
+  table: z.string(),
+  /** One record's key (none: every archived record of the table). */
+  id: z.string().optional(),
+  /** Why the archive is consulted: logged (its keyed hash), the words kept in the state store. */
+  reason: z.string().refine((v) => v.trim() !== '', { error: 'must say why the archive is consulted' }),
+});
+export type ArchiveReadInput = z.input<typeof ArchiveReadInput>;
+
 /** Reads archived records of a table (every read is written to the audit log, with its reason). */
-export async function runArchiveRead(
-  configFile: string | undefined,
-  table: string,
-  id: string | undefined,
-  reason: string,
-  actor = currentActor(),
-) {
-  if (!reason.trim()) throw new RegistreError('E_USAGE', '--reason must say why the archive is consulted');
-  const project = await openProject(configFile);
+export async function readArchive(engine: Engine, input: ArchiveReadInput, context: Context) {
+  const { table, id, reason } = parseInput(ArchiveReadInput, input);
+  const { actor } = context;
+  const project = await engine.project();
   const store = project.datamap.stores.find((s) => s.tables.some((t) => t.name === table));
   const tableMap = store?.tables.find((t) => t.name === table);
   if (!store || !tableMap) throw new RegistreError('E_UNKNOWN_TABLE', `no table "${table}" in the data map`);
-  const archive = await openArchive(project);
-  const state = await openState(project, 'write', archive);
-  try {
+  const archive = (await engine.archive()) as Connection;
+  const state = await engine.state('write');
+  {
     const name = archiveTableName(store, tableMap);
     const exists = (await listTables(archive)).some((t) => t.name === name);
     let query = exists ? archive.db.selectFrom(name).selectAll().orderBy('record_key') : null;
@@ -200,17 +217,16 @@ export async function runArchiveRead(
       reason: reasonHash,
     });
     return rows;
-  } finally {
-    await state.close();
-    await archive.close();
   }
 }
 
-export interface AcceptHeadInput {
+export const AcceptHeadInput = z.strictObject({
   /** Why the log as it is now is the truth (what the DPO found): kept, its keyed hash logged. */
-  readonly reason: string;
-  readonly actor?: string;
-}
+  reason: z.string().refine((v) => v.trim() !== '', {
+    error: 'must say what was found and why the log as it is now is accepted',
+  }),
+});
+export type AcceptHeadInput = z.input<typeof AcceptHeadInput>;
 
 export interface HeadAccepted {
   /** The `audit.accept-head` entry, the new head of both checkpoints. */
@@ -224,35 +240,21 @@ export interface HeadAccepted {
  * restored, a tail lost): an `audit.accept-head` entry records what was found and why, and both
  * checkpoints move to it. Entries lost stay lost; what they said is told by the entry's problems.
  */
-export async function runAuditAcceptHead(
-  configFile: string | undefined,
+export async function acceptHead(
+  engine: Engine,
   input: AcceptHeadInput,
+  context: Context,
 ): Promise<HeadAccepted> {
-  if (!input.reason.trim())
-    throw new RegistreError(
-      'E_USAGE',
-      '--reason must say what was found and why the log as it is now is accepted',
-    );
-  const { problems } = await runAuditVerify(configFile);
-  const project = await openProject(configFile);
-  const key = readHmacKey(project.loaded);
-  const archive = await openArchive(project);
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
-  const state = await StateStore.open(url, project.loaded.dir, {
-    ...(key ? { key } : {}),
-    previous: readPreviousKeys(project.loaded),
-    checkpoint: archive,
-    ownsCheckpoint: true,
+  const { reason: words } = parseInput(AcceptHeadInput, input);
+  const { problems } = await verifyAudit(engine, {}, context);
+  // Verified as it is; accepted through the store that writes (the key strictly, the archive's checkpoint).
+  await engine.reopenState();
+  const state = await engine.state('write', { whole: false });
+  const reason = await state.keepReason(words);
+  const entry = await state.acceptHead({
+    actor: context.actor,
+    reason,
+    problems: problems.map((p) => ({ seq: p.seq, problem: p.problem, message: p.message })),
   });
-  try {
-    const reason = await state.keepReason(input.reason);
-    const entry = await state.acceptHead({
-      actor: input.actor ?? currentActor(),
-      reason,
-      problems: problems.map((p) => ({ seq: p.seq, problem: p.problem, message: p.message })),
-    });
-    return { seq: entry.seq, problems: problems.map((p) => p.message) };
-  } finally {
-    await state.close();
-  }
+  return { seq: entry.seq, problems: problems.map((p) => p.message) };
 }

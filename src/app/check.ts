@@ -1,12 +1,13 @@
 /** `registre check`: the data map against the register, then against every live store. */
 import { loadDataMap, loadRegister, readConfig } from '../adapters/files/config-files.js';
 import { datamapPathOf, registerPathOf } from '../adapters/files/config-paths.js';
-import { connect, resolveUrl } from '../adapters/sql/connect.js';
+import type { Connection } from '../adapters/sql/connect.js';
 import { normalisedIndexSql, servesIdentitySearch } from '../adapters/sql/dialect.js';
 import { introspect, invalidValues } from '../adapters/sql/introspect.js';
 import { columnsToValidate, compareSchema, type InvalidValues } from '../core/datamap/schema-check.js';
 import { RegistreError } from '../core/errors.js';
 import type { Issue } from '../core/issues.js';
+import type { Context, Engine } from './engine.js';
 
 export interface CheckReport {
   readonly issues: readonly Issue[];
@@ -17,8 +18,16 @@ function storeIssue(code: string, message: string): Issue {
   return { severity: 'error', code, message, path: [] };
 }
 
-export async function runCheck(configFile: string | undefined): Promise<CheckReport> {
-  const loaded = readConfig(configFile);
+/**
+ * The register and data map with all their errors (not thrown: reported), then each store
+ * compared with the data map: its tables, columns, types, values and the index of identity search.
+ */
+export async function check(
+  engine: Engine,
+  _input: Record<string, never>,
+  ctx: Context,
+): Promise<CheckReport> {
+  const loaded = readConfig(engine.configFile);
   const { register, issues: registerIssues } = loadRegister(registerPathOf(loaded));
   const issues: Issue[] = registerIssues.filter((i) => i.severity === 'error');
   if (!register) return { issues, stores: [] };
@@ -34,7 +43,10 @@ export async function runCheck(configFile: string | undefined): Promise<CheckRep
 
   const stores: { store: string; label: string; tables: number }[] = [];
   const folders = Object.keys(loaded.config.files ?? {});
+  let done = 0;
   for (const store of datamap.stores) {
+    ctx.onProgress?.({ phase: 'check', done: done++, total: datamap.stores.length, detail: store.id });
+    ctx.signal?.throwIfAborted();
     const configured = loaded.config.stores?.[store.id];
     if (!configured) {
       issues.push(
@@ -45,9 +57,9 @@ export async function runCheck(configFile: string | undefined): Promise<CheckRep
       );
       continue;
     }
-    let conn: Awaited<ReturnType<typeof connect>>;
+    let conn: Connection;
     try {
-      conn = await connect(store.id, resolveUrl(store.id, configured.url), { baseDir: loaded.dir });
+      conn = await engine.connection(store);
     } catch (error) {
       if (error instanceof RegistreError) {
         issues.push(storeIssue(error.code, error.message));
@@ -55,7 +67,7 @@ export async function runCheck(configFile: string | undefined): Promise<CheckRep
       }
       throw error;
     }
-    try {
+    {
       const live = await introspect(conn);
       const invalid = new Map<string, InvalidValues>();
       for (const table of store.tables) {
@@ -78,9 +90,8 @@ export async function runCheck(configFile: string | undefined): Promise<CheckRep
         }),
       );
       stores.push({ store: store.id, label: conn.label, tables: live.tables.length });
-    } finally {
-      await conn.close();
     }
   }
+  ctx.onProgress?.({ phase: 'check', done, total: datamap.stores.length });
   return { issues, stores };
 }

@@ -1,25 +1,30 @@
 /** `registre demo`: generates the reference shop, its media files and a ready configuration. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
+import { z } from 'zod';
 import { writeKeyFile } from '../adapters/files/key-file.js';
 import { connect } from '../adapters/sql/connect.js';
 import { createShopIndexes, createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
 import { generateShop } from '../core/demo/generate-shop.js';
-import { RegistreError } from '../core/errors.js';
-import { requireDateInput } from '../core/retention/calendar.js';
 import { redactUrl, urlHasSecret } from '../core/store-url.js';
+import type { Context, Engine } from './engine.js';
+import { calendarDate, parseInput, wholeNumber } from './input.js';
 
-export interface DemoOptions {
-  readonly out: string;
-  readonly customers: number;
-  readonly seed: number;
-  readonly at: string;
-  readonly store?: string;
-  readonly replace?: boolean;
-  /** Show a progress bar (on a terminal). */
-  readonly progress?: boolean;
-}
+export const DemoInput = z.strictObject({
+  /** The folder the shop, its media and its configuration are written to. */
+  out: z.string().min(1),
+  /** How many customers (with their orders, visits, subscriptions…). */
+  customers: wholeNumber(0, 100_000_000),
+  /** The generator's seed: the same seed, the same shop. */
+  seed: z.number().int({ error: (issue) => `must be a whole number (got ${String(issue.input)})` }),
+  /** The day the shop's data is generated up to (default: today). */
+  at: calendarDate.optional(),
+  /** The shop's database URL (default: sqlite:shop.sqlite in `out`). */
+  store: z.string().optional(),
+  /** Drop the shop's tables first when they exist. */
+  replace: z.boolean().default(false),
+});
+export type DemoInput = z.input<typeof DemoInput>;
 
 export interface DemoReport {
   readonly rows: number;
@@ -48,15 +53,11 @@ hmacKey: file:.registre/hmac.key
 `;
 }
 
-export async function runDemo(options: DemoOptions): Promise<DemoReport> {
-  if (!Number.isInteger(options.customers) || options.customers < 0)
-    throw new RegistreError(
-      'E_USAGE',
-      `--customers must be a whole number, 0 or more (got ${options.customers})`,
-    );
-  if (!Number.isInteger(options.seed))
-    throw new RegistreError('E_USAGE', `--seed must be a whole number (got ${options.seed})`);
-  const at = requireDateInput('--at', options.at);
+/** Generates the reference shop, its media files, a key and a configuration ready to use. */
+export async function demo(engine: Engine, input: DemoInput, context: Context): Promise<DemoReport> {
+  const options = parseInput(DemoInput, input);
+  const at = options.at ?? engine.today();
+  const { onProgress, signal } = context;
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
   const storeUrl = options.store ?? 'sqlite:shop.sqlite';
@@ -65,21 +66,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const conn = await connect('shop', storeUrl, { baseDir: out, create: true, bulk: true });
   let files = 0;
   let rows = 0;
-  const bar =
-    options.progress && options.customers > 0
-      ? new cliProgress.SingleBar(
-          {
-            format:
-              'shop {bar} {percentage}% | {value}/{total} customers | {rows} rows | {eta_formatted} left',
-            hideCursor: true,
-            stream: process.stderr,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
   try {
-    await createShopSchema(conn, { replace: options.replace === true });
-    bar?.start(options.customers, 0, { rows: 0 });
+    await createShopSchema(conn, { replace: options.replace });
+    onProgress?.({ phase: 'generate', done: 0, total: options.customers, detail: '0 rows' });
     rows = await writeShop(
       conn,
       generateShop({ customers: options.customers, seed: options.seed, at }),
@@ -90,12 +79,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           writeFileSync(path, file.content);
           files++;
         }
-        bar?.update(chunk.customersDone, { rows: written });
+        onProgress?.({
+          phase: 'generate',
+          done: chunk.customersDone,
+          total: options.customers,
+          detail: `${written} rows`,
+        });
+        signal?.throwIfAborted();
       },
     );
     await createShopIndexes(conn);
   } finally {
-    bar?.stop();
     await conn.close();
   }
   // A URL with a password is a secret: the configuration names an environment variable instead.

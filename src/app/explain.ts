@@ -1,4 +1,6 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
+
+import { z } from 'zod';
 import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
@@ -12,17 +14,25 @@ import type { TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import type { Register } from '../core/register/register-load.js';
-import { requireRetentionDate } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
-import { openProject, type Project, withStore } from './project.js';
-import { openState, personArchive } from './stores.js';
+import type { Context, Engine } from './engine.js';
+import { field, parseInput, retentionDate } from './input.js';
+import type { Project } from './project.js';
 
-export interface ExplainOptions {
-  readonly table?: string;
-  readonly id?: string;
-  readonly email?: string;
-  readonly at: string;
-}
+export const ExplainInput = z
+  .strictObject({
+    at: retentionDate,
+    /** A table of the data map (`orders`, or `shop.orders`)… */
+    table: z.string().optional(),
+    /** …and a record's key in it, */
+    id: z.string().optional(),
+    /** or a person's e-mail address: every record of theirs. */
+    email: z.string().optional(),
+  })
+  .refine((i) => (i.email === undefined) !== (i.table === undefined || i.id === undefined), {
+    error: `give either ${field('table')} and ${field('id')}, or ${field('email')}`,
+  });
+export type ExplainInput = z.input<typeof ExplainInput>;
 
 /** Why a record kept by an erasure is still here: the request and the ground it was kept on. */
 export interface KeptBy {
@@ -54,11 +64,12 @@ export interface ExplainResult {
 }
 
 /** explain's answer as records only (a record or person with nothing left is an error). */
-export async function runExplain(
-  configFile: string | undefined,
-  options: ExplainOptions,
+export async function explain(
+  engine: Engine,
+  input: ExplainInput,
+  ctx: Context,
 ): Promise<(Explanation & { readonly keptBy?: KeptBy })[]> {
-  const { records, gone } = await explainAll(configFile, options);
+  const { records, gone } = await explainAll(engine, input, ctx);
   const first = gone[0];
   if (records.length === 0 && first) throw new RegistreError('E_GONE', goneText(first));
   return [...records];
@@ -85,24 +96,13 @@ function sweepRunsText(g: GoneRecord): string {
  * store), those an erasure kept (with why), and those gone (erased, or deleted by a sweep) with
  * what removed them.
  */
-export async function explainAll(
-  configFile: string | undefined,
-  options: ExplainOptions,
-): Promise<ExplainResult> {
-  const at = requireRetentionDate('--at', options.at);
-  if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
-    throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
-  const project = await openProject(configFile, { cached: true });
-  const state = await openState(project);
-  let holds: HoldRow[];
-  let erasures: ErasureRow[];
-  try {
-    holds = await state.holds({ at });
-    erasures = await state.erasures();
-  } catch (error) {
-    await state.close();
-    throw error;
-  }
+export async function explainAll(engine: Engine, input: ExplainInput, _ctx: Context): Promise<ExplainResult> {
+  const options = parseInput(ExplainInput, input);
+  const { at } = options;
+  const project = await engine.project({ cached: true });
+  const state = await engine.state('read');
+  const holds: HoldRow[] = await state.holds({ at });
+  const erasures: ErasureRow[] = await state.erasures();
   const manual = manualHolds(holds);
   const manualOf = (store: string) => byRecordKey(project, store, manual);
   const keptBy = keptByErasure(erasures);
@@ -111,7 +111,14 @@ export async function explainAll(
     return kept ? { ...e, keptBy: kept } : e;
   };
   const results: (Explanation & { keptBy?: KeptBy })[] = [];
-  try {
+  const withStore = async <T>(
+    store: Project['datamap']['stores'][number],
+    f: (conn: Connection, ctx: RetentionSqlContext) => Promise<T>,
+  ): Promise<T> => {
+    const { conn, ctx } = await engine.retention(store);
+    return f(conn, ctx);
+  };
+  {
     if (options.table !== undefined && options.id !== undefined) {
       const [storeId, tableName] = options.table.includes('.')
         ? options.table.split('.')
@@ -131,59 +138,53 @@ export async function explainAll(
       }
       const id = options.id;
       const { store, table } = found;
-      const archive = await personArchive(project);
-      try {
-        return await withStore(project, store, async (conn, ctx) => {
-          const [live] = table.record ? await loadRows(conn, table.name, table.primaryKey, id) : [];
-          if (live || !table.record)
-            return {
-              records: [
-                withKept(await explainRecord(conn, ctx, store, table, id, at, manualOf(store.id)), store.id),
-              ],
-              gone: [],
-            };
-          // Not live: in the archive store (its account was archived), or gone, and why.
-          const archived = archive
-            ? await archivedRow(archive, archiveTableName(store, table), id)
-            : undefined;
-          if (archived) {
-            const dataHeld = await archiveHolds(conn, ctx, table);
-            return {
-              records: [
-                withKept(
-                  archivedExplanation(project.register, table, id, archived, at, [
-                    ...manual(store.id, table.name, id),
-                    ...dataHeld(id),
-                  ]),
-                  store.id,
-                ),
-              ],
-              gone: [],
-            };
-          }
-          const erased = goneByErasure(erasures, store.id, table.name, id);
-          if (erased) return { records: [], gone: [erased] };
-          const swept = await goneBySweep(state, store.id, table.name, id);
-          if (swept?.exact) return { records: [], gone: [swept.gone] };
-          const runs = swept ? sweepRunsText(swept.gone) : '';
-          throw new RegistreError(
-            'E_RECORD_NOT_FOUND',
-            `table "${table.name}" has no record with ${table.primaryKey} = ${id}, and no erasure removed one${
-              runs
-                ? `; the sweep deleted due records of ${table.name} in ${runs}: if it existed, it was one of them (registre audit export lists each batch)`
-                : ', nor any sweep'
-            }`,
-          );
-        });
-      } finally {
-        await archive?.close();
-      }
+      const archive = await engine.archive({ create: false });
+      return await withStore(store, async (conn, ctx) => {
+        const [live] = table.record ? await loadRows(conn, table.name, table.primaryKey, id) : [];
+        if (live || !table.record)
+          return {
+            records: [
+              withKept(await explainRecord(conn, ctx, store, table, id, at, manualOf(store.id)), store.id),
+            ],
+            gone: [],
+          };
+        // Not live: in the archive store (its account was archived), or gone, and why.
+        const archived = archive ? await archivedRow(archive, archiveTableName(store, table), id) : undefined;
+        if (archived) {
+          const dataHeld = await archiveHolds(conn, ctx, table);
+          return {
+            records: [
+              withKept(
+                archivedExplanation(project.register, table, id, archived, at, [
+                  ...manual(store.id, table.name, id),
+                  ...dataHeld(id),
+                ]),
+                store.id,
+              ),
+            ],
+            gone: [],
+          };
+        }
+        const erased = goneByErasure(erasures, store.id, table.name, id);
+        if (erased) return { records: [], gone: [erased] };
+        const swept = await goneBySweep(state, store.id, table.name, id);
+        if (swept?.exact) return { records: [], gone: [swept.gone] };
+        const runs = swept ? sweepRunsText(swept.gone) : '';
+        throw new RegistreError(
+          'E_RECORD_NOT_FOUND',
+          `table "${table.name}" has no record with ${table.primaryKey} = ${id}, and no erasure removed one${
+            runs
+              ? `; the sweep deleted due records of ${table.name} in ${runs}: if it existed, it was one of them (registre audit export lists each batch)`
+              : ', nor any sweep'
+          }`,
+        );
+      });
     }
     const key = readHmacKeyIfAvailable(project.loaded);
-    const archive = await personArchive(project);
-    try {
+    const archive = await engine.archive({ create: false });
+    {
       for (const store of project.datamap.stores) {
-        await withStore(project, store, async (conn, ctx) => {
+        await withStore(store, async (conn, ctx) => {
           for (const record of await findPerson(conn, ctx, store, options.email as string, key, archive)) {
             if (record.archived) {
               const dataHeld = await archiveHolds(conn, ctx, record.table);
@@ -230,7 +231,7 @@ export async function explainAll(
             continue;
           }
           if (r.action !== 'keep' || shown.has(`${r.archived ? 'a' : 'l'}:${r.table}:${r.key}`)) continue;
-          const explained = await withStore(project, store, async (conn, ctx) => {
+          const explained = await withStore(store, async (conn, ctx) => {
             if (r.archived) {
               const row = archive
                 ? await archivedRow(archive, archiveTableName(store, table), r.key)
@@ -260,11 +261,7 @@ export async function explainAll(
           'no record of this person in the stores of the data map',
         );
       return { records: results, gone };
-    } finally {
-      await archive?.close();
     }
-  } finally {
-    await state.close();
   }
 }
 

@@ -1,59 +1,59 @@
+import { z } from 'zod';
 import { readHmacKey } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { findPerson } from '../adapters/sql/explain.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { loadRows } from '../adapters/sql/records.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
-import {
-  currentActor,
-  type HoldCase,
-  type HoldsAdded,
-  holdCases,
-  type StateStore,
-} from '../adapters/state/state-store.js';
+import { type HoldCase, type HoldsAdded, holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
-import { requireDateInput } from '../core/retention/calendar.js';
-import { openProject, type Project, withStore } from './project.js';
-import { openArchive, openState, todayUtc, withState } from './stores.js';
+import type { Context, Engine } from './engine.js';
+import { calendarDate, field, parseInput, positiveId } from './input.js';
+import type { Project } from './project.js';
 
-export interface HoldAddOptions {
-  readonly table?: string;
-  readonly id?: string;
-  readonly email?: string;
-  readonly reason: string;
-  readonly until?: string;
-  readonly today?: string;
-  readonly actor?: string;
-}
+export const HoldAddInput = z
+  .strictObject({
+    /** A table of the data map… */
+    table: z.string().optional(),
+    /** …and a record's key in it, */
+    id: z.string().optional(),
+    /** or a person's e-mail address: every record of theirs, as one hold. */
+    email: z.string().optional(),
+    /** Why (a dispute, a litigation, an authority's request): kept in the state store. */
+    reason: z.string().refine((v) => v.trim() !== '', { error: 'must say why' }),
+    /** The last day of the hold (none: until released). */
+    until: calendarDate.optional(),
+  })
+  .refine((i) => (i.email === undefined) !== (i.table === undefined || i.id === undefined), {
+    error: `give either ${field('table')} and ${field('id')}, or ${field('email')}`,
+  });
+export type HoldAddInput = z.input<typeof HoldAddInput>;
 
 /** Holds one record, or every record of a person (found by e-mail) as one hold. */
-export async function runHoldAdd(configFile: string | undefined, options: HoldAddOptions): Promise<HoldCase> {
-  if (!options.reason.trim()) throw new RegistreError('E_USAGE', '--reason must say why');
-  const today = options.today ?? todayUtc();
-  const until = options.until === undefined ? undefined : requireDateInput('--until', options.until);
+export async function addHold(engine: Engine, input: HoldAddInput, context: Context): Promise<HoldCase> {
+  const options = parseInput(HoldAddInput, input);
+  const today = engine.today();
+  const { until } = options;
   if (until !== undefined && until < today)
     throw new RegistreError(
       'E_USAGE',
-      `--until ${until} is already past (today is ${today}): a hold that has ended holds nothing`,
+      `${field('until')} ${until} is already past (today is ${today}): a hold that has ended holds nothing`,
+      { path: ['until'] },
     );
-  if ((options.email === undefined) === (options.table === undefined || options.id === undefined))
-    throw new RegistreError('E_USAGE', 'give either --table and --id, or --email');
-  const project = await openProject(configFile);
+  const project = await engine.project();
   // One connection to the archive store: the checkpoint and the search for archived records
   // (PGlite allows one instance per data folder).
-  const archive = await openArchive(project);
-  const state = await openState(project, 'write', archive).catch(async (error) => {
-    await archive.close();
-    throw error;
-  });
-  try {
+  const archive = (await engine.archive()) as Connection;
+  const state = await engine.state('write');
+  {
     const key = readHmacKey(project.loaded);
-    const actor = options.actor ?? currentActor();
+    const { actor } = context;
     const reasonHash = await state.keepReason(options.reason);
     const found: { store: string; table: string; id: string; archived: boolean }[] = [];
     for (const store of project.datamap.stores) {
-      await withStore(project, store, async (conn, ctx) => {
+      const { conn, ctx } = await engine.retention(store);
+      await (async () => {
         if (options.email !== undefined) {
           for (const r of await findPerson(conn, ctx, store, options.email, key, archive))
             found.push({
@@ -78,7 +78,7 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
           id: String(row[table.primaryKey]),
           archived: false,
         });
-      });
+      })();
     }
     if (found.length === 0)
       throw options.email !== undefined
@@ -103,16 +103,13 @@ export async function runHoldAdd(configFile: string | undefined, options: HoldAd
     await state.waitForSweeps(Math.max(...added.ids));
     // A sweep may have deleted a record between the moment it was found and the moment the hold
     // was read: say so, rather than report as held a record that is gone.
-    const gone = await vanished(project, archive, found);
+    const gone = await vanished(engine, project, archive, found);
     if (gone.length)
       throw new RegistreError(
         'E_HOLD_TOO_LATE',
         `hold ${caseId} is recorded, but ${gone.join(', ')} has no record any more: a running sweep deleted it before the hold took effect${gone.length < found.length ? '; the other records are held' : `; release hold ${caseId}, which holds nothing`}`,
       );
     return (await state.holdCase(caseId)) as HoldCase;
-  } finally {
-    await state.close();
-    await archive.close();
   }
 }
 
@@ -126,7 +123,7 @@ export async function recordHold(
   hold: {
     reason: string;
     reasonHash?: string;
-    actor?: string;
+    actor: string;
     person?: string;
     until?: string;
     /** A restriction of processing (art. 18), added by that request. */
@@ -134,7 +131,7 @@ export async function recordHold(
   },
 ): Promise<HoldsAdded> {
   const reasonHash = hold.reasonHash ?? (await state.keepReason(hold.reason));
-  const actor = hold.actor ?? currentActor();
+  const { actor } = hold;
   const { restriction, ...rest } = hold;
   // The hold and its log entry in one transaction: a sweep checking one against the other never
   // sees the hold alone (it took it for tampering and stopped).
@@ -160,6 +157,7 @@ export async function recordHold(
 
 /** The records of `found` that are neither in their live table nor in the archive store any more. */
 export async function vanished(
+  engine: Engine,
   project: Project,
   archive: Connection,
   found: readonly { store: string; table: string; id: string; archived: boolean }[],
@@ -169,37 +167,41 @@ export async function vanished(
   for (const store of project.datamap.stores) {
     const live = found.filter((r) => r.store === store.id && !r.archived);
     if (live.length === 0) continue;
-    await withStore(project, store, async (conn) => {
-      for (const r of live) {
-        const table = store.tables.find((t) => t.name === r.table);
-        if (!table) continue;
-        if ((await loadRows(conn, table.name, table.primaryKey, r.id)).length) continue;
-        const name = archiveTableName(store, table);
-        const archived = archiveTables.has(name)
-          ? await archive.db
-              .selectFrom(name)
-              .select('record_key')
-              .where('record_key', '=', r.id)
-              .executeTakeFirst()
-          : undefined;
-        if (!archived) gone.push(`${store.id}.${r.table} ${r.id}`);
-      }
-    });
+    const conn = await engine.store(store);
+    for (const r of live) {
+      const table = store.tables.find((t) => t.name === r.table);
+      if (!table) continue;
+      if ((await loadRows(conn, table.name, table.primaryKey, r.id)).length) continue;
+      const name = archiveTableName(store, table);
+      const archived = archiveTables.has(name)
+        ? await archive.db
+            .selectFrom(name)
+            .select('record_key')
+            .where('record_key', '=', r.id)
+            .executeTakeFirst()
+        : undefined;
+      if (!archived) gone.push(`${store.id}.${r.table} ${r.id}`);
+    }
   }
   return gone;
 }
 
-/** The holds in force on `today` (or every hold ever added), each with its records. */
-export async function runHoldList(
-  configFile: string | undefined,
-  all: boolean,
-  today = todayUtc(),
-): Promise<HoldCase[]> {
-  return withState(configFile, 'read', async (state) =>
-    holdCases(all ? await state.holds({ includeReleased: true }) : await state.holds({ at: today })),
+export const HoldListInput = z.strictObject({
+  /** Every hold ever added, released ones too (default: those in force today). */
+  all: z.boolean().default(false),
+});
+export type HoldListInput = z.input<typeof HoldListInput>;
+
+/** The holds in force today (or every hold ever added), each with its records. */
+export async function listHolds(engine: Engine, input: HoldListInput, _ctx: Context): Promise<HoldCase[]> {
+  const { all } = parseInput(HoldListInput, input);
+  const state = await engine.state('read');
+  return holdCases(
+    all ? await state.holds({ includeReleased: true }) : await state.holds({ at: engine.today() }),
   );
 }
 
+/** A hold's number as the command line gives it. */
 export function parseHoldId(text: string): number {
   const id = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(id) || id < 1)
@@ -210,13 +212,13 @@ export function parseHoldId(text: string): number {
   return id;
 }
 
+export const HoldReleaseInput = z.strictObject({ id: positiveId });
+export type HoldReleaseInput = z.input<typeof HoldReleaseInput>;
+
 /** Ends a hold: every record it holds is open to its rules again. */
-export async function runHoldRelease(
-  configFile: string | undefined,
-  id: number,
-  actor = currentActor(),
-): Promise<HoldCase> {
-  return withState(configFile, 'write', (state) => releaseHoldCase(state, id, actor));
+export async function releaseHold(engine: Engine, input: HoldReleaseInput, ctx: Context): Promise<HoldCase> {
+  const { id } = parseInput(HoldReleaseInput, input);
+  return releaseHoldCase(await engine.state('write'), id, ctx.actor);
 }
 
 /** Releases a hold case and logs it (`hold.release`, with every row it held). */

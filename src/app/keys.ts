@@ -1,14 +1,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseDocument } from 'yaml';
+import { z } from 'zod';
 import { readHmacKey, readKeyRef } from '../adapters/files/config-paths.js';
 import { writeKeyFile } from '../adapters/files/key-file.js';
-import { currentActor, StateStore } from '../adapters/state/state-store.js';
+import type { Connection } from '../adapters/sql/connect.js';
+import { StateStore } from '../adapters/state/state-store.js';
 import { keyIdOf } from '../core/audit/keys.js';
 import { RegistreError } from '../core/errors.js';
-import { runAuditVerify } from './audit.js';
-import { openProject } from './project.js';
-import { openArchive } from './stores.js';
+import { verifyAudit } from './audit.js';
+import type { Context, Engine } from './engine.js';
+import { field, parseInput } from './input.js';
+
 export interface KeyGenerated {
   readonly path: string;
   readonly keyId: string;
@@ -23,11 +26,19 @@ export interface KeyGenerated {
  * one given, else the nearest registre.yaml from the key's folder up to the current folder, else
  * ./registre.yaml when it exists.
  */
-export function runKeyGenerate(out: string, options: { config?: string; cwd?: string } = {}): KeyGenerated {
-  const cwd = options.cwd ?? process.cwd();
+export const KeyGenerateInput = z.strictObject({
+  /** Where the key is written (refused if a file is there). */
+  out: z.string().min(1),
+  /** The folder `out` is relative to (default: the process's working folder). */
+  cwd: z.string().optional(),
+});
+export type KeyGenerateInput = z.input<typeof KeyGenerateInput>;
+
+export function generateKey(engine: Engine, input: KeyGenerateInput, _ctx: Context): KeyGenerated {
+  const { out, cwd = process.cwd() } = parseInput(KeyGenerateInput, input);
   const written = writeKeyFile(resolve(cwd, out));
   const config =
-    options.config !== undefined ? resolve(cwd, options.config) : nearestConfig(written.path, cwd);
+    engine.configFile !== undefined ? resolve(cwd, engine.configFile) : nearestConfig(written.path, cwd);
   const base = config === null ? cwd : dirname(config);
   const path = relative(base, written.path).split(sep).join('/');
   return { ...written, reference: `file:${path}`, config };
@@ -49,26 +60,36 @@ function nearestConfig(keyPath: string, cwd: string): string | null {
  * sealed with the new key records the old key's id and head, signed with the old key (the link);
  * the configuration then names the new key, and keeps the old one in previousKeys.
  */
-export async function runKeyRotate(
-  configFile: string | undefined,
-  to: string,
-  actor = currentActor(),
+export const KeyRotateInput = z.strictObject({
+  /** The new key, as the configuration names a key (`file:…`, `env:…`). */
+  to: z.string().min(1),
+});
+export type KeyRotateInput = z.input<typeof KeyRotateInput>;
+
+export async function rotateKey(
+  engine: Engine,
+  input: KeyRotateInput,
+  context: Context,
 ): Promise<{ from: string; to: string; entries: number }> {
-  const project = await openProject(configFile);
+  const { to } = parseInput(KeyRotateInput, input);
+  const { actor } = context;
+  const project = await engine.project();
   if (!project.loaded.file)
     throw new RegistreError('E_NO_CONFIG', 'key rotate needs a configuration file to update');
   const oldKey = readHmacKey(project.loaded);
   if (!oldKey) throw new RegistreError('E_NO_HMAC_KEY', 'there is no key in force (hmacKey) to rotate from');
-  const newKey = readKeyRef(project.loaded, to, '--to');
+  const newKey = readKeyRef(project.loaded, to, field('to'));
   if (keyIdOf(newKey).startsWith(keyIdOf(oldKey)))
-    throw new RegistreError('E_USAGE', '--to names the key already in force');
-  const verification = await runAuditVerify(configFile);
+    throw new RegistreError('E_USAGE', `${field('to')} names the key already in force`, { path: ['to'] });
+  const verification = await verifyAudit(engine, {}, context);
   if (verification.problems.length)
     throw new RegistreError(
       'E_AUDIT_BROKEN',
       `the audit log does not verify with the key in force (${verification.problems.length} problem(s)); it is not rotated: run registre audit verify`,
     );
-  const archive = await openArchive(project);
+  // The engine's state store is keyed with the old key: closed, and opened again after.
+  await engine.reopenState();
+  const archive = (await engine.archive()) as Connection;
   const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
   const before = await StateStore.open(url, project.loaded.dir, { key: oldKey, checkpoint: archive });
   const entries = await before.auditEntries();
@@ -85,7 +106,6 @@ export async function runKeyRotate(
     key: newKey,
     previous: [oldKey],
     checkpoint: archive,
-    ownsCheckpoint: true,
   });
   try {
     await after.audit('key.rotate', { ...link, signature });

@@ -1,4 +1,6 @@
 /** `registre plan`: what each rule holds on a date, counted in the databases. */
+
+import { z } from 'zod';
 import {
   type ForecastLine,
   forecastStore,
@@ -7,17 +9,11 @@ import {
   type PlanLine,
   planStore,
 } from '../adapters/sql/plan.js';
-import { retentionContext } from '../adapters/sql/retention-sql.js';
 import { RegistreError } from '../core/errors.js';
-import {
-  addDuration,
-  LAST_DATE,
-  requireDateInput,
-  requireRetentionDate,
-} from '../core/retention/calendar.js';
+import { addDuration, LAST_DATE } from '../core/retention/calendar.js';
 import { RECORD_STATUSES, type RecordStatus } from '../core/retention/statuses.js';
-import { connectStore, openProject, type Project } from './project.js';
-import { openState, personArchive } from './stores.js';
+import type { Context, Engine } from './engine.js';
+import { calendarDate, parseInput, retentionDate, wholeNumber } from './input.js';
 
 export interface Plan {
   readonly at: string;
@@ -39,12 +35,12 @@ type KeysByStore = Map<string, Map<string, string[]>>;
  * The keys under a manual hold in force on `at`, by store then table (`held`), and those of them
  * under a restriction of processing, art. 18 (`restricted`): one read of the state store.
  */
-async function heldKeysByStore(
-  project: Project,
+export async function heldKeysByStore(
+  engine: Engine,
   at: string,
 ): Promise<{ held: KeysByStore; restricted: KeysByStore }> {
-  const state = await openState(project);
-  try {
+  const state = await engine.state('read');
+  {
     const held: KeysByStore = new Map();
     const restricted: KeysByStore = new Map();
     const add = (byStore: KeysByStore, store: string, table: string, key: string) => {
@@ -59,36 +55,30 @@ async function heldKeysByStore(
       if (h.kind === 'restriction') add(restricted, h.store, h.table, h.key);
     }
     return { held, restricted };
-  } finally {
-    await state.close();
   }
 }
 
-export async function runPlan(configFile: string | undefined, atText: string): Promise<Plan> {
-  const at = requireRetentionDate('--at', atText);
-  const project = await openProject(configFile, { cached: true });
+export const PlanInput = z.strictObject({ at: retentionDate });
+export type PlanInput = z.input<typeof PlanInput>;
+
+/** What each rule holds on a date, counted in the stores. */
+export async function plan(engine: Engine, input: PlanInput, _ctx: Context): Promise<Plan> {
+  const { at } = parseInput(PlanInput, input);
+  const project = await engine.project({ cached: true });
   const rules: PlanLine[] = [];
-  const { held: holds, restricted: restrictions } = await heldKeysByStore(project, at);
-  const archive = await personArchive(project);
-  try {
-    for (const store of project.datamap.stores) {
-      const heldKeys = holds.get(store.id) ?? new Map<string, string[]>();
-      const restrictedKeys = restrictions.get(store.id) ?? new Map<string, string[]>();
-      const conn = await connectStore(project, store);
-      try {
-        rules.push(
-          ...(await planStore(conn, project.register, project.datamap, store, at, {
-            heldKeys,
-            restrictedKeys,
-            archive: archive ?? null,
-          })),
-        );
-      } finally {
-        await conn.close();
-      }
-    }
-  } finally {
-    await archive?.close();
+  const { held: holds, restricted: restrictions } = await heldKeysByStore(engine, at);
+  const archive = await engine.archive({ create: false });
+  for (const store of project.datamap.stores) {
+    const heldKeys = holds.get(store.id) ?? new Map<string, string[]>();
+    const restrictedKeys = restrictions.get(store.id) ?? new Map<string, string[]>();
+    const conn = await engine.store(store);
+    rules.push(
+      ...(await planStore(conn, project.register, project.datamap, store, at, {
+        heldKeys,
+        restrictedKeys,
+        archive: archive ?? null,
+      })),
+    );
   }
   const totals = { active: 0, archive: 0, due: 0, held: 0, restricted: 0, anonymised: 0, invalid: 0 };
   for (const line of rules)
@@ -112,30 +102,39 @@ export interface PlanListing {
   readonly next: string | null;
 }
 
+export const PlanListInput = z.strictObject({
+  at: retentionDate,
+  /** The rule whose records are listed. */
+  rule: z.string(),
+  /** The statuses listed (default: due). */
+  status: z
+    .array(
+      z.enum(RECORD_STATUSES, {
+        error: (issue) =>
+          `must be one or more of ${RECORD_STATUSES.join(', ')}, comma-separated (got "${String(issue.input)}")`,
+      }),
+    )
+    .min(1)
+    .default(['due']),
+  /** Records per page. */
+  limit: wholeNumber(1, 100_000).default(100),
+  /** The key of the last record of the page before. */
+  after: z.string().optional(),
+});
+export type PlanListInput = z.input<typeof PlanListInput>;
+
 /** One page of the records of a rule in some statuses (default: due), for plan --list. */
-export async function runPlanList(
-  configFile: string | undefined,
-  options: { at: string; rule: string; status?: string; limit?: string; after?: string },
-): Promise<PlanListing> {
-  const at = requireRetentionDate('--at', options.at);
-  const status = (options.status ?? 'due').split(',').map((s) => s.trim());
-  for (const s of status)
-    if (!RECORD_STATUSES.includes(s as RecordStatus))
-      throw new RegistreError(
-        'E_USAGE',
-        `--status must be one or more of ${RECORD_STATUSES.join(', ')}, comma-separated (got "${s}")`,
-      );
-  const limitText = options.limit ?? '100';
-  const limit = Number(limitText);
-  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100_000)
-    throw new RegistreError('E_USAGE', `--limit must be a whole number from 1 to 100,000 (got ${limitText})`);
-  const project = await openProject(configFile, { cached: true });
+export async function planList(engine: Engine, input: PlanListInput, _ctx: Context): Promise<PlanListing> {
+  const options = parseInput(PlanListInput, input);
+  const { at, status, limit } = options;
+  const project = await engine.project({ cached: true });
   const ruleIndex = project.register.retention.findIndex((r) => r.id === options.rule);
   const rule = project.register.retention[ruleIndex];
   if (!rule)
     throw new RegistreError(
       'E_USAGE',
       `there is no retention rule "${options.rule}"; the rules are ${project.register.retention.map((r) => r.id).join(', ')}`,
+      { path: ['rule'] },
     );
   const store = project.datamap.stores.find((s) => s.tables.some((t) => t.record === rule.record));
   const table = store?.tables.find((t) => t.record === rule.record);
@@ -144,37 +143,27 @@ export async function runPlanList(
       'E_USAGE',
       `rule "${rule.id}" applies to record "${rule.record}", which no store maps`,
     );
-  const { held: holds, restricted: restrictions } = await heldKeysByStore(project, at);
-  const conn = await connectStore(project, store);
-  try {
-    const records = await listRecords(
-      conn,
-      await retentionContext(conn, project.register, project.datamap),
-      table,
-      at,
-      {
-        ruleIndex,
-        statuses: status as RecordStatus[],
-        limit,
-        heldKeys: holds.get(store.id) ?? new Map(),
-        restrictedKeys: restrictions.get(store.id) ?? new Map(),
-        ...(options.after !== undefined ? { after: options.after } : {}),
-      },
-    );
-    return {
-      at,
-      rule: rule.id,
-      store: store.id,
-      table: table.name,
-      status: status as RecordStatus[],
-      action: rule.then === undefined || rule.then === 'delete' ? 'delete' : 'anonymise',
-      limit,
-      records,
-      next: records.length === limit ? (records[records.length - 1]?.key ?? null) : null,
-    };
-  } finally {
-    await conn.close();
-  }
+  const { held: holds, restricted: restrictions } = await heldKeysByStore(engine, at);
+  const { conn, ctx } = await engine.retention(store);
+  const records = await listRecords(conn, ctx, table, at, {
+    ruleIndex,
+    statuses: status,
+    limit,
+    heldKeys: holds.get(store.id) ?? new Map(),
+    restrictedKeys: restrictions.get(store.id) ?? new Map(),
+    ...(options.after !== undefined ? { after: options.after } : {}),
+  });
+  return {
+    at,
+    rule: rule.id,
+    store: store.id,
+    table: table.name,
+    status,
+    action: rule.then === undefined || rule.then === 'delete' ? 'delete' : 'anonymise',
+    limit,
+    records,
+    next: records.length === limit ? (records[records.length - 1]?.key ?? null) : null,
+  };
 }
 
 export interface Forecast {
@@ -183,29 +172,34 @@ export interface Forecast {
   readonly rules: readonly ForecastLine[];
 }
 
-export async function runForecast(
-  configFile: string | undefined,
-  fromText: string,
-  monthsText: string,
-): Promise<Forecast> {
-  const from = requireDateInput('--from', fromText);
-  const count = Number(monthsText);
-  if (!Number.isInteger(count) || count < 1 || count > 240)
-    throw new RegistreError('E_USAGE', `--months must be a whole number from 1 to 240 (got ${monthsText})`);
+export const ForecastInput = z.strictObject({
+  /** The first month counted is this date's. */
+  from: calendarDate,
+  /** How many months. */
+  months: wholeNumber(1, 240).default(12),
+});
+export type ForecastInput = z.input<typeof ForecastInput>;
+
+/** The records each rule will make due, month by month. */
+export async function forecast(engine: Engine, input: ForecastInput, _ctx: Context): Promise<Forecast> {
+  const { from, months: count } = parseInput(ForecastInput, input);
   const first = `${from.slice(0, 7)}-01`;
   const months = Array.from({ length: count }, (_, i) =>
     (addDuration(first, { amount: i, unit: 'months' }) ?? LAST_DATE).slice(0, 7),
   );
   const until = addDuration(first, { amount: count, unit: 'months' }) ?? LAST_DATE;
-  const project = await openProject(configFile, { cached: true });
+  const project = await engine.project({ cached: true });
   const rules: ForecastLine[] = [];
-  for (const store of project.datamap.stores) {
-    const conn = await connectStore(project, store);
-    try {
-      rules.push(...(await forecastStore(conn, project.register, project.datamap, store, from, until)));
-    } finally {
-      await conn.close();
-    }
-  }
+  for (const store of project.datamap.stores)
+    rules.push(
+      ...(await forecastStore(
+        await engine.store(store),
+        project.register,
+        project.datamap,
+        store,
+        from,
+        until,
+      )),
+    );
   return { from, months, rules };
 }

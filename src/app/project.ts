@@ -4,11 +4,7 @@ import { resolve } from 'node:path';
 import { datamapPathOf, type LoadedConfig, registerPathOf } from '../adapters/files/config-paths.js';
 import { loadDataMapCached, loadRegisterCached, readConfigCached } from '../adapters/files/parse-cache.js';
 import { sourcesStamp } from '../adapters/files/register-files.js';
-import { type Connection, connect, resolveUrl } from '../adapters/sql/connect.js';
-import { tableNames } from '../adapters/sql/introspect.js';
-import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import type { DataMap } from '../core/datamap/datamap-load.js';
-import type { StoreMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { hasErrors, RegisterError } from '../core/issues.js';
 import type { Register } from '../core/register/register-load.js';
@@ -79,54 +75,6 @@ async function parseProject(loaded: LoadedConfig, cached: boolean): Promise<Proj
   if (!datamap || hasErrors(mapIssues))
     throw new RegisterError(mapIssues.filter((i) => i.severity === 'error'));
   return { loaded, register, datamap };
-}
-
-export async function connectStore(project: Project, store: StoreMap): Promise<Connection> {
-  const configured = project.loaded.config.stores?.[store.id];
-  if (!configured)
-    throw new RegistreError(
-      'E_STORE_NOT_CONFIGURED',
-      `store "${store.id}" of the data map has no URL in ${project.loaded.file ?? 'the configuration (there is no registre.yaml)'}`,
-    );
-  const conn = await connect(store.id, resolveUrl(store.id, configured.url), { baseDir: project.loaded.dir });
-  try {
-    await requireMappedTables(conn, store);
-  } catch (error) {
-    await conn.close();
-    throw error;
-  }
-  return conn;
-}
-
-/**
- * A store without the tables its data map declares is the wrong database (or an empty one): said
- * plainly, before any command reads it, rather than as the first failing query's error.
- */
-async function requireMappedTables(conn: Connection, store: StoreMap): Promise<void> {
-  const live = new Set((await tableNames(conn)).map((name) => name.toLowerCase()));
-  const missing = store.tables.map((t) => t.name).filter((name) => !live.has(name.toLowerCase()));
-  if (missing.length === 0) return;
-  const shown =
-    missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
-  throw new RegistreError(
-    'E_STORE_MISMATCH',
-    `store "${store.id}" (${conn.label}) does not match the data map: it has no table ${shown}; run registre check to compare them (is the URL the right database?)`,
-  );
-}
-
-/** Runs `f` with a connection to `store` and the SQL context of the project, then closes it. */
-export async function withStore<T>(
-  project: Project,
-  store: StoreMap,
-  f: (conn: Connection, ctx: RetentionSqlContext) => Promise<T>,
-): Promise<T> {
-  const conn = await connectStore(project, store);
-  try {
-    const { retentionContext } = await import('../adapters/sql/retention-sql.js');
-    return await f(conn, await retentionContext(conn, project.register, project.datamap));
-  } finally {
-    await conn.close();
-  }
 }
 
 /** The folders file columns are relative to, by name, as absolute paths. */

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import cliProgress from 'cli-progress';
+import { z } from 'zod';
 import {
   datamapPathOf,
   readHmacKey,
@@ -10,7 +10,7 @@ import {
 import { sourcesHash } from '../adapters/files/register-files.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { foreignKeys } from '../adapters/sql/introspect.js';
-import { retentionContext } from '../adapters/sql/retention-sql.js';
+import { planStore } from '../adapters/sql/plan.js';
 import {
   finishPendingFiles,
   type SweepLine,
@@ -18,16 +18,17 @@ import {
   type SweepTiming,
   sweepStore,
 } from '../adapters/sql/sweep.js';
-import { currentActor, type StateStore } from '../adapters/state/state-store.js';
+import type { StateStore } from '../adapters/state/state-store.js';
 import { blockingForeignKeys } from '../core/datamap/schema-check.js';
 import { RegistreError } from '../core/errors.js';
-import { requireRetentionDate } from '../core/retention/calendar.js';
 import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
-import { archiveFilesDir, connectStore, foldersOf, openProject, type Project } from './project.js';
+import { archiveFilesDir, type Context, type Engine, foldersOf } from './engine.js';
+import { field, parseInput, retentionDate, wholeNumber } from './input.js';
+import { heldKeysByStore } from './plan.js';
+import type { Project } from './project.js';
 import { eraseAfterHolds } from './requests/after-hold.js';
 import { commitGuard } from './requests/guard.js';
-import { openArchive, openState, personArchive, todayUtc } from './stores.js';
 
 /**
  * Rows a sweep examines per batch (one transaction for each rule and action in it): at 20,000, a
@@ -57,14 +58,25 @@ export interface SweepReport {
   readonly afterHoldSkipped?: readonly { request: number; table: string; id: string; why: string }[];
 }
 
-export interface SweepCommandOptions {
-  readonly at: string;
-  readonly dryRun?: boolean;
-  readonly batchSize?: number;
-  readonly progress?: boolean;
-  readonly today?: string;
-  /** How often the lock's heartbeat is sent while the sweep works (default 5 s). */
-  readonly heartbeatMs?: number;
+export const SweepInput = z.strictObject({
+  /** The day the rules are applied for: today at the latest, unless `dryRun`. */
+  at: retentionDate,
+  /** Change nothing and write nothing: what would go. */
+  dryRun: z.boolean().default(false),
+  /** Rows examined per batch (one transaction for each rule and action in it). */
+  batchSize: wholeNumber(1, 1_000_000).default(DEFAULT_BATCH_SIZE),
+  /** How often the lock's heartbeat is sent while the sweep works, in milliseconds. */
+  heartbeatMs: wholeNumber(10, 60_000).default(5000),
+});
+export type SweepInput = z.input<typeof SweepInput>;
+
+/** Stopped by the caller's signal between two batches: what was done stays applied and logged. */
+function cancelled(signal: AbortSignal): RegistreError {
+  return new RegistreError(
+    'E_CANCELLED',
+    'the sweep was stopped between two batches: the batches before stay applied and logged; the next sweep takes up the rest',
+    { cause: signal.reason },
+  );
 }
 
 function writable(path: string, what: string): void {
@@ -112,19 +124,24 @@ async function preflight(
   return key;
 }
 
-export async function runSweep(
-  configFile: string | undefined,
-  options: SweepCommandOptions,
-): Promise<SweepReport> {
-  const at = requireRetentionDate('--at', options.at);
-  const today = options.today ?? todayUtc();
-  const dryRun = options.dryRun === true;
+/**
+ * Applies the retention rules on `at`: due records deleted, anonymised or archived in set-based
+ * batches, each logged; holds and restrictions respected; files moved. Reports its progress with
+ * the real total (the due records of the plan, counted first when someone listens) and stops
+ * between batches when the context's signal is aborted.
+ */
+export async function sweep(engine: Engine, input: SweepInput, context: Context): Promise<SweepReport> {
+  const options = parseInput(SweepInput, input);
+  const { at, dryRun } = options;
+  const today = engine.today();
+  const { actor, signal, onProgress } = context;
   if (at > today && !dryRun)
     throw new RegistreError(
       'E_USAGE',
-      `--at ${at} is after today (${today}): a sweep never deletes early; a later date is allowed only with --dry-run, to see what would go`,
+      `${field('at')} ${at} is after today (${today}): a sweep never deletes early; a later date is allowed only with ${field('dryRun')}, to see what would go`,
+      { path: ['at'] },
     );
-  const project = await openProject(configFile);
+  const project = await engine.project();
   const hashes = {
     register: sourcesHash(registerPathOf(project.loaded)),
     datamap: sourcesHash(datamapPathOf(project.loaded)),
@@ -135,21 +152,14 @@ export async function runSweep(
   let lock: Awaited<ReturnType<StateStore['lock']>> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let runId: number | null = null;
-  const bar = options.progress
-    ? new cliProgress.SingleBar(
-        { format: 'sweep {bar} {value} records | {rule}', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
   try {
+    signal?.throwIfAborted();
     for (const store of project.datamap.stores)
-      conns.set(store.id, { conn: await connectStore(project, store), map: store });
+      conns.set(store.id, { conn: await engine.store(store), map: store });
     const key = dryRun ? readHmacKeyIfAvailable(project.loaded) : await preflight(project, conns);
     // A dry run writes nothing: no state or archive store is created for it.
-    archive = dryRun ? ((await personArchive(project)) ?? null) : await openArchive(project);
-    state = dryRun
-      ? await openState(project, 'read')
-      : await openState(project, 'write', archive ?? undefined);
+    archive = (await engine.archive({ create: !dryRun })) ?? null;
+    state = await engine.state(dryRun ? 'read' : 'write');
     const lockName = `sweep:${project.datamap.stores.map((s) => s.id).join(',')}`;
     let recovered = { finished: 0, dropped: 0 };
     let lockError: unknown = null;
@@ -161,7 +171,7 @@ export async function runSweep(
         beat().catch((error) => {
           lockError = error;
         });
-      }, options.heartbeatMs ?? 5000);
+      }, options.heartbeatMs);
       timer.unref();
       for (const run of await state.runs(100))
         if (run.status === 'running' || run.status === 'died') {
@@ -192,24 +202,25 @@ export async function runSweep(
       await state.audit('sweep.start', {
         run: runId,
         at,
-        actor: currentActor(),
+        actor,
         register: hashes.register,
         datamap: hashes.datamap,
         ...(recovered.finished || recovered.dropped ? { recovered } : {}),
       });
     }
-    bar?.start(0, 0, { rule: '' });
     let done = 0;
+    let total = onProgress ? await dueTotal(engine, project, at) : 0;
+    onProgress?.({ phase: 'sweep', done, total });
     const lines: SweepLine[] = [];
     const skipped: SweepSkip[] = [];
     const timings: (SweepTiming & { store: string })[] = [];
-    for (const { conn, map: store } of conns.values()) {
-      const ctx = await retentionContext(conn, project.register, project.datamap);
+    for (const { map: store } of conns.values()) {
+      const { conn, ctx } = await engine.retention(store);
       try {
         const result = await sweepStore(conn, ctx, store, state, {
           at,
           dryRun,
-          batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+          batchSize: options.batchSize,
           runId: runId ?? 0,
           hashes,
           ...(key ? { hmacKey: key } : {}),
@@ -219,12 +230,14 @@ export async function runSweep(
           archive,
           onBatch: (line, count) => {
             done += count;
-            bar?.setTotal(done);
-            bar?.update(done, { rule: `${line.rule} (${line.action})` });
+            // A rule that follows another (a customer's orders) may take more than the plan counted.
+            total = Math.max(total, done);
+            onProgress?.({ phase: 'sweep', done, total, detail: `${line.rule} (${line.action})` });
           },
           afterBatch: async (holdsSeen) => {
             if (lockError) throw lockError;
             await lock?.beat(holdsSeen);
+            if (signal?.aborted) throw cancelled(signal);
           },
         });
         lines.push(...result.lines);
@@ -245,16 +258,16 @@ export async function runSweep(
     if (!dryRun && state) {
       const byId = new Map([...conns].map(([id, { conn }]) => [id, conn]));
       const after = await eraseAfterHolds(project, state, byId, archive, at, commitGuard(state, lock), {
-        actor: currentActor(),
+        actor,
       });
       afterHold = after.erased.length;
       afterHoldSkipped = after.skipped;
     }
-    const total = lines.reduce((n, l) => n + l.count, 0);
+    const changed = lines.reduce((n, l) => n + l.count, 0);
     if (runId !== null) {
-      const entry = await state.audit('sweep.done', { run: runId, total, skipped: skipped.length });
+      const entry = await state.audit('sweep.done', { run: runId, total: changed, skipped: skipped.length });
       await state.finishRun(runId, 'done', {
-        total,
+        total: changed,
         lines,
         skipped: skipped.map((s) => ({ table: s.table, key: s.key, code: s.code })),
         head: { seq: entry.seq, hash: entry.hash },
@@ -265,7 +278,7 @@ export async function runSweep(
       run: runId,
       dryRun,
       lines,
-      total,
+      total: changed,
       skipped,
       recovered,
       timings,
@@ -291,10 +304,28 @@ export async function runSweep(
     throw error;
   } finally {
     if (timer) clearInterval(timer);
-    bar?.stop();
     await lock?.release().catch(() => {});
-    await state?.close().catch(() => {});
-    await archive?.close().catch(() => {});
-    for (const { conn } of conns.values()) await conn.close().catch(() => {});
   }
+}
+
+/** The records due on `at` by the plan (holds and restrictions left out): the sweep's total. */
+async function dueTotal(engine: Engine, project: Project, at: string): Promise<number> {
+  const { held, restricted } = await heldKeysByStore(engine, at);
+  const archive = (await engine.archive({ create: false })) ?? null;
+  let due = 0;
+  for (const store of project.datamap.stores)
+    for (const line of await planStore(
+      await engine.store(store),
+      project.register,
+      project.datamap,
+      store,
+      at,
+      {
+        heldKeys: held.get(store.id) ?? new Map(),
+        restrictedKeys: restricted.get(store.id) ?? new Map(),
+        archive,
+      },
+    ))
+      due += line.due;
+  return due;
 }

@@ -3,7 +3,7 @@
  * runs it, and is the only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
 import { Command, CommanderError, Help, type Option } from 'commander';
-import { RegistreError } from '../core/errors.js';
+import { fieldsAs, RegistreError } from '../core/errors.js';
 import { RegisterError } from '../core/issues.js';
 import { safeMessage } from '../core/safe-message.js';
 import { registerArchiveCommand } from './commands/archive.js';
@@ -19,7 +19,7 @@ import { registerSchemaCommand } from './commands/schema.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { exitCodeOf } from './exit-codes.js';
 import { printIssues } from './format/issues.js';
-import { type Cli, EXAMPLES, leafCommands, type Output } from './shared.js';
+import { type Cli, EXAMPLES, flagOf, leafCommands, type Output } from './shared.js';
 
 // Each command loads what it needs when it runs: `--help` and light commands do not pay for
 // exceljs, faker, the database drivers or Kysely (issue 9: start-up).
@@ -113,7 +113,7 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       return 1;
     }
     if (error instanceof RegistreError) {
-      io.err(`registre: ${error.message}\n`);
+      io.err(`registre: ${fieldsAs(error.message, flagOf)}\n`);
       return exitCodeOf(error);
     }
     const verbose = argv.includes('--verbose');

@@ -1,5 +1,7 @@
 /** What every command module shares: where it prints, how it sets the exit code, the examples of `--help`. */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type { Context, Engine, ProgressEvent } from '../app/engine.js';
 
 export interface Output {
   out: (text: string) => void;
@@ -18,6 +20,89 @@ export const jsonText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n
 
 /** The default of a date option: today (UTC), as the program is built. */
 export const today = () => new Date().toISOString().slice(0, 10);
+
+/** The person running the command, as the audit log names them: `os:` and their account. */
+export function cliActor(): string {
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return `os:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/**
+ * A number option as the use case takes it: a whole number when the text is one, else the text
+ * itself, which the use case's schema refuses naming the option and quoting what was given.
+ */
+export function numeric(text: string | undefined): number | string | undefined {
+  if (text === undefined) return undefined;
+  return /^\d{1,15}$/.test(text) ? Number(text) : text;
+}
+
+/** An option's name as the command line writes it: `batchSize` is `--batch-size`. */
+export const flagOf = (name: string): string =>
+  `--${(name.split('.')[0] ?? name).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Runs a command's use cases on an engine built for it, with the caller's context: the actor of
+ * the command line, a progress bar on a terminal (nothing when stderr is not one, or for `--json`),
+ * and a first Ctrl-C that stops a long use case between two batches (a second one kills).
+ */
+export async function withEngine<T>(
+  program: Command,
+  f: (engine: Engine, ctx: Context) => Promise<T>,
+  options: { progress?: boolean } = {},
+): Promise<T> {
+  const { createEngine } = await import('../app/engine.js');
+  const engine = createEngine({ config: program.opts().config });
+  const stop = new AbortController();
+  const interrupt = () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('stopping after the batch under way (Ctrl-C again to kill)\n');
+    stop.abort(new Error('interrupted'));
+  };
+  const bar = options.progress && process.stderr.isTTY === true ? await progressBar() : null;
+  process.on('SIGINT', interrupt);
+  try {
+    return await f(engine, {
+      actor: cliActor(),
+      signal: stop.signal,
+      ...(bar ? { onProgress: bar.update } : {}),
+    });
+  } finally {
+    process.off('SIGINT', interrupt);
+    bar?.stop();
+    await engine.close();
+  }
+}
+
+/** A progress bar on stderr, one per phase, drawn by cli-progress. */
+async function progressBar(): Promise<{ update: (e: ProgressEvent) => void; stop: () => void }> {
+  const { default: cliProgress } = await import('cli-progress');
+  let bar: InstanceType<typeof cliProgress.SingleBar> | null = null;
+  let phase = '';
+  return {
+    update(e) {
+      if (e.phase !== phase) {
+        bar?.stop();
+        phase = e.phase;
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${e.phase} {bar} {percentage}% | {value}/{total} | {detail}`,
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(e.total, e.done, { detail: e.detail ?? '' });
+        return;
+      }
+      bar?.setTotal(e.total);
+      bar?.update(e.done, { detail: e.detail ?? '' });
+    },
+    stop: () => bar?.stop(),
+  };
+}
 
 /** A repeatable option's values, in order (`--set a=1 --set b=2`). */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -37,6 +37,7 @@ export interface ErrorEntry {
 export const ERROR_CATALOGUE = {
   // usage
   E_USAGE: { kind: 'usage', template: 'An option or argument is missing, malformed or out of range.' },
+  E_ENGINE_CLOSED: { kind: 'usage', template: 'The engine was closed before the call: build another.' },
 
   // invalid
   E_DATE: { kind: 'invalid', template: 'A date lies beyond the calendar registre computes with.' },
@@ -249,6 +250,10 @@ export const ERROR_CATALOGUE = {
     template: 'A store failed during a sweep or an erasure; its batch was rolled back.',
   },
   E_STATE_MIGRATION: { kind: 'failed', template: 'The state store could not be migrated.' },
+  E_CANCELLED: {
+    kind: 'failed',
+    template: 'The caller stopped a long operation between two batches; what was done stays done and logged.',
+  },
   E_LOCK_LOST: { kind: 'failed', template: 'The sweep lost its lock after missed heartbeats and stopped.' },
   E_FILE_READ: { kind: 'failed', template: 'A file a record names cannot be read.' },
   E_OUT_CREATE: { kind: 'failed', template: 'The package folder or a file in it cannot be created.' },
@@ -277,4 +282,15 @@ export class RegistreError extends Error {
     this.kind = ERROR_CATALOGUE[code].kind;
     if (options?.path !== undefined) this.path = options.path;
   }
+}
+
+/** An input field as a message names it: between backquotes, written by each edge its way (fieldsAs). */
+export const field = (name: string): string => `\`${name}\``;
+
+/**
+ * A message with the input fields it names written by `write`: the CLI writes `batchSize` as
+ * `--batch-size`, the API as the field's name.
+ */
+export function fieldsAs(message: string, write: (name: string) => string): string {
+  return message.replace(/`([A-Za-z][\w.]*)`/g, (_, name: string) => write(name));
 }

@@ -9,6 +9,7 @@ export {
   extendRequest,
   listRequests,
   type OpenOptions,
+  type OpenRequestInput,
   openRequest,
   refuseRequest,
   resendCode,

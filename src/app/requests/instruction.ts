@@ -5,7 +5,9 @@ import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import type { StoreMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
-import { foldersOf, type Project } from '../project.js';
+import { type Engine, foldersOf } from '../engine.js';
+import { field } from '../input.js';
+import type { Project } from '../project.js';
 
 import { type CommitGuard, commitGuard } from './guard.js';
 import { withPersonStores } from './person.js';
@@ -16,6 +18,7 @@ import type { Forwarded, RunResult } from './shared.js';
  * it: only those, only what is still there, never a held one; logged with the controller.
  */
 export async function runOnInstruction(
+  engine: Engine,
   project: Project,
   state: StateStore,
   row: RequestRow,
@@ -28,7 +31,8 @@ export async function runOnInstruction(
   if (row.type !== 'erasure')
     throw new RegistreError(
       'E_USAGE',
-      "--on-behalf-of: only an erasure is executed on a controller's instruction",
+      `${field('onBehalfOf')}: only an erasure is executed on a controller's instruction`,
+      { path: ['onBehalfOf'] },
     );
   const outcome = (row.outcome ?? {}) as { forwarded?: Forwarded[]; instructed?: Record<string, unknown>[] };
   if (row.status !== 'done')
@@ -56,7 +60,7 @@ export async function runOnInstruction(
       .map((r) => [`${r.store}.${r.table}:${r.key}`, r]),
   );
   const proof = prover(project.register, project.datamap, [...state.keyRing().keyed.values()], erasures);
-  await withPersonStores(project, false, async (conns, archive) => {
+  await withPersonStores(engine, false, async (conns, archive) => {
     const planned: { conn: Connection; store: StoreMap; changes: StoreChange[] }[] = [];
     for (const store of project.datamap.stores) {
       const conn = conns.get(store.id) as Connection;

@@ -5,8 +5,9 @@
  * the address). A letter that could not be sent is sent again by `request send-letters`.
  */
 import { basename, join } from 'node:path';
+import { z } from 'zod';
 import { outboxFiles, removeFromOutbox, sendMail } from '../../adapters/mail/mailer.js';
-import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
+import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
 import { languagesOf } from '../../core/register/register-model.js';
@@ -24,9 +25,17 @@ import {
 import { type LetterRecord, type RequestEvent, transition } from '../../core/requests/lifecycle.js';
 import { requireEmail } from '../../core/requests/requests.js';
 import type { Language } from '../../core/text.js';
+import type { Context, Engine } from '../engine.js';
+import { field, parseInput, positiveId } from '../input.js';
 import type { Project } from '../project.js';
-import { todayUtc, withState } from '../stores.js';
-import { type RequestView, requireKey, requireRequest, viewOf } from './shared.js';
+import { type RequestView, requireKey, requireRequest, viewOf, withState } from './shared.js';
+
+export const SendLettersInput = z.strictObject({
+  id: positiveId,
+  /** The person's address, once an erasure removed it from the request (checked against their hash). */
+  email: z.string().optional(),
+});
+export type SendLettersInput = z.input<typeof SendLettersInput>;
 
 type LetterKind = LetterRecord['kind'];
 
@@ -194,12 +203,14 @@ export interface SendLettersResult {
  * against the person's keyed hash (only the person who asked receives them).
  */
 export async function sendLetters(
-  configFile: string | undefined,
-  id: number,
-  options: { email?: string; actor?: string; today?: string } = {},
+  engine: Engine,
+  input: SendLettersInput,
+  context: Context,
 ): Promise<SendLettersResult> {
-  const actor = options.actor ?? currentActor();
-  return withState(configFile, 'write', async (state, project) => {
+  const options = parseInput(SendLettersInput, input);
+  const { id } = options;
+  const { actor } = context;
+  return withState(engine, 'write', async (state, project) => {
     const key = requireKey(project);
     let row = await requireRequest(state, id);
     let to = row.email;
@@ -208,7 +219,8 @@ export async function sendLetters(
       if (personHash(key, email) !== row.person)
         throw new RegistreError(
           'E_USAGE',
-          `--email is not the address of the person who made request ${id}: its letters go only to them`,
+          `${field('email')} is not the address of the person who made request ${id}: its letters go only to them`,
+          { path: ['email'] },
         );
       to = email;
     }
@@ -221,7 +233,8 @@ export async function sendLetters(
     if (!to)
       throw new RegistreError(
         'E_USAGE',
-        `request ${id} no longer holds the address (the person is erased): give it with --email ADDRESS`,
+        `request ${id} no longer holds the address (the person is erased): give it with ${field('email')} ADDRESS`,
+        { path: ['email'] },
       );
     const letters: LetterSent[] = [];
     for (const kind of owed) {
@@ -230,6 +243,6 @@ export async function sendLetters(
       letters.push(done.sent);
     }
     if (row.email === null) await purgeLetters(state, project, row.person, row.id);
-    return { request: viewOf(row, options.today ?? todayUtc()), letters };
+    return { request: viewOf(row, engine.today()), letters };
   });
 }

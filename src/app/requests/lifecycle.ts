@@ -1,7 +1,8 @@
 /** A request's lifecycle: open, send a code, verify, extend, refuse, list and show. */
 import { randomInt } from 'node:crypto';
+import { z } from 'zod';
 import { outboxFiles, removeFromOutbox, sendMail } from '../../adapters/mail/mailer.js';
-import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
+import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
 import { codeLetter } from '../../core/requests/letters.js';
@@ -17,62 +18,72 @@ import {
   type RequestType,
   requireEmail,
 } from '../../core/requests/requests.js';
-import { requireDateInput } from '../../core/retention/calendar.js';
+import type { Context, Engine } from '../engine.js';
+import { calendarDate, field, oneOf, parseInput, positiveId, wholeNumber } from '../input.js';
 import type { Project } from '../project.js';
-import { todayUtc, withState } from '../stores.js';
-
 import { testPause } from './guard.js';
 import { deliverLetter, letterContext, senderOf } from './letters.js';
-import { purposeOf, type RequestView, requireKey, requireRequest, viewOf } from './shared.js';
+import { purposeOf, type RequestView, requireKey, requireRequest, viewOf, withState } from './shared.js';
 
-export interface OpenOptions {
-  readonly type: string;
-  readonly email: string;
-  readonly received?: string;
-  readonly purpose?: string;
-  readonly set?: readonly string[];
+export const OpenRequestInput = z.strictObject({
+  /** What the person asks (GDPR art. 15 to 21). */
+  type: oneOf(REQUEST_TYPES),
+  /** The person's address: the identity code is sent to it. */
+  email: z.string(),
+  /** The day the request was received (default: today): its deadline counts from it. */
+  received: calendarDate.optional(),
+  /** The purpose objected to (an objection), or the only purpose a restriction or erasure is about. */
+  purpose: z.string().optional(),
+  /** A rectification's corrections, `field=value` each. */
+  set: z.array(z.string()).optional(),
   /** The person's language, for the code and the letters (default: every language of the register). */
-  readonly lang?: string;
+  lang: oneOf(['fr', 'en']).optional(),
   /** A visitor id (the browser's cookie) whose records are the person's too: web visits. */
-  readonly visitor?: string;
-  readonly today?: string;
-  readonly actor?: string;
-}
+  visitor: z.string().optional(),
+});
+export type OpenRequestInput = z.input<typeof OpenRequestInput>;
+/** @deprecated the name of OpenRequestInput before the engine. */
+export type OpenOptions = OpenRequestInput;
 
 /** Opens a request and sends the identity code to the address (SMTP, or the outbox). */
 export async function openRequest(
-  configFile: string | undefined,
-  options: OpenOptions,
+  engine: Engine,
+  input: OpenRequestInput,
+  context: Context,
 ): Promise<RequestView> {
-  if (!(REQUEST_TYPES as readonly string[]).includes(options.type))
-    throw new RegistreError('E_USAGE', `--type ${options.type}: one of ${REQUEST_TYPES.join(', ')}`);
-  const type = options.type as RequestType;
+  const options = parseInput(OpenRequestInput, input);
+  const { type } = options;
   const email = requireEmail(options.email);
-  const today = options.today ?? todayUtc();
-  const received = options.received ? requireDateInput('--received', options.received) : today;
+  const today = engine.today();
+  const received = options.received ?? today;
   if (received > today)
-    throw new RegistreError('E_USAGE', `--received ${received} is after today (${today})`);
+    throw new RegistreError('E_USAGE', `${field('received')} ${received} is after today (${today})`, {
+      path: ['received'],
+    });
   const details: Record<string, unknown> = {};
-  if (options.lang !== undefined) {
-    if (options.lang !== 'fr' && options.lang !== 'en')
-      throw new RegistreError('E_USAGE', `--lang ${options.lang}: fr or en`);
-    details.lang = options.lang;
-  }
+  if (options.lang !== undefined) details.lang = options.lang;
   if (options.visitor !== undefined) details.visitor = requireVisitorId(options.visitor);
   if (type === 'objection') {
     if (!options.purpose)
-      throw new RegistreError('E_USAGE', 'an objection names the purpose objected to: --purpose P');
+      throw new RegistreError(
+        'E_USAGE',
+        `an objection names the purpose objected to: ${field('purpose')} P`,
+        {
+          path: ['purpose'],
+        },
+      );
   }
-  return withState(configFile, 'write', async (state, project) => {
+  return withState(engine, 'write', async (state, project) => {
     const key = requireKey(project);
     if (options.purpose !== undefined) {
       const found = purposeOf(project.register, options.purpose);
       if (!found)
         throw new RegistreError(
           'E_USAGE',
-          `--purpose ${options.purpose}: no such purpose in the register (${project.register.activities
+          `${field('purpose')} ${options.purpose}: no such purpose in the register (${project.register.activities
             .flatMap((a) => a.purposes.map((p) => p.id))
             .join(', ')})`,
+          { path: ['purpose'] },
         );
       const { purpose } = found;
       if (
@@ -82,14 +93,15 @@ export async function openRequest(
       )
         throw new RegistreError(
           'E_USAGE',
-          `--purpose ${purpose.id} rests on ${purpose.legalBasis}: art. 21 objection applies to legitimate interest and direct marketing; consent is withdrawn, a contract or a legal obligation is not objected to`,
+          `${field('purpose')} ${purpose.id} rests on ${purpose.legalBasis}: art. 21 objection applies to legitimate interest and direct marketing; consent is withdrawn, a contract or a legal obligation is not objected to`,
+          { path: ['purpose'] },
         );
       details.purpose = purpose.id;
     }
     if (type === 'rectification')
       details.set = checkRectification(parseSettings(options.set ?? []), project.register, project.datamap);
     const person = personHash(key, email);
-    const actor = options.actor ?? currentActor();
+    const { actor } = context;
     // The duplicate check and the insert are one transaction: racing opens open one request.
     const opened = await state.addRequest(
       {
@@ -119,7 +131,7 @@ export async function openRequest(
       );
     }
     await testPause('request-before-code');
-    const sent = await sendCode(state, project, opened.row, actor);
+    const sent = await sendCode(state, project, opened.row, actor, engine.clock.now());
     const view = viewOf(await requireRequest(state, opened.row.id), today);
     return sent.failure ? { ...view, mailError: sent.failure } : view;
   });
@@ -139,7 +151,8 @@ function requireVisitorId(text: string): string {
   if (!/^[\x21-\x7e]{1,200}$/.test(id))
     throw new RegistreError(
       'E_USAGE',
-      '--visitor: a visitor id is the identifier the site set in the browser (1 to 200 letters, digits or signs, no space)',
+      `${field('visitor')}: a visitor id is the identifier the site set in the browser (1 to 200 letters, digits or signs, no space)`,
+      { path: ['visitor'] },
     );
   return id;
 }
@@ -226,24 +239,54 @@ export async function purgeCodes(state: StateStore, project: Project, now = new 
   }
 }
 
+/** A request named by its number. */
+export const RequestIdInput = z.strictObject({ id: positiveId });
+export type RequestIdInput = z.input<typeof RequestIdInput>;
+
+/** A new identity code for a request, sent to its address. */
 export async function resendCode(
-  configFile: string | undefined,
-  id: number,
-  options: { actor?: string; now?: Date } = {},
+  engine: Engine,
+  input: RequestIdInput,
+  context: Context,
 ): Promise<RequestView> {
-  return withState(configFile, 'write', async (state, project) => {
+  const { id } = parseInput(RequestIdInput, input);
+  return withState(engine, 'write', async (state, project) => {
     requireKey(project);
     const row = await requireRequest(state, id);
-    const sent = await sendCode(state, project, row, options.actor ?? currentActor(), options.now);
+    const sent = await sendCode(state, project, row, context.actor, engine.clock.now());
     if (sent.mail === 'failed')
       throw new RegistreError(
         'E_MAIL',
         `the code of request ${id} could not be sent (${sent.failure ?? 'the mail server refused it or could not be reached'}): nothing was counted; try again with request send-code ${id}`,
       );
-    return viewOf(sent, todayUtc());
+    return viewOf(sent, engine.today());
   });
 }
 
+export const VerifyRequestInput = z
+  .strictObject({
+    id: positiveId,
+    /** The code the person received… */
+    code: z.string().optional(),
+    /** …or: the DPO checked the identity by other means… */
+    manual: z.boolean().optional(),
+    /** …and says how. */
+    reason: z.string().optional(),
+  })
+  .superRefine((i, ctx) => {
+    if ((i.code === undefined) === (i.manual !== true))
+      ctx.addIssue({
+        code: 'custom',
+        message: `give either ${field('code')} CODE or ${field('manual')} ${field('reason')} TEXT`,
+      });
+    else if (i.manual && (i.reason ?? '').trim() === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reason'],
+        message: `a manual verification says how the identity was checked: ${field('reason')} TEXT`,
+      });
+  });
+export type VerifyRequestInput = z.input<typeof VerifyRequestInput>;
 export type Verification = { readonly code: string } | { readonly manual: true; readonly reason: string };
 
 /**
@@ -253,26 +296,25 @@ export type Verification = { readonly code: string } | { readonly manual: true; 
  * entry: parallel guesses are counted one by one, five at most, one lock.
  */
 export async function verifyRequest(
-  configFile: string | undefined,
-  id: number,
-  how: Verification,
-  options: { now?: Date; actor?: string; today?: string } = {},
+  engine: Engine,
+  input: VerifyRequestInput,
+  context: Context,
 ): Promise<RequestView> {
-  const now = options.now ?? new Date();
-  const actor = options.actor ?? currentActor();
-  return withState(configFile, 'write', async (state, project) => {
+  const given = parseInput(VerifyRequestInput, input);
+  const { id } = given;
+  const how: Verification = given.manual
+    ? { manual: true, reason: given.reason ?? '' }
+    : { code: given.code ?? '' };
+  const now = engine.clock.now();
+  const { actor } = context;
+  return withState(engine, 'write', async (state, project) => {
     requireKey(project);
     if ('manual' in how) {
-      if (how.reason.trim() === '')
-        throw new RegistreError(
-          'E_USAGE',
-          'a manual verification says how the identity was checked: --reason TEXT',
-        );
       const reason = await state.keepReason(how.reason);
       const row = await requireRequest(state, id);
       await step(state, row, { kind: 'manual-verify', reason, actor }, now);
       await purgeCodes(state, project, now);
-      return viewOf(await requireRequest(state, id), options.today ?? todayUtc());
+      return viewOf(await requireRequest(state, id), engine.today());
     }
     const code = how.code.trim();
     for (let tries = 0; ; tries++) {
@@ -289,7 +331,7 @@ export async function verifyRequest(
       }
       if (after.status === 'verified') {
         await purgeCodes(state, project, now);
-        return viewOf(after, options.today ?? todayUtc());
+        return viewOf(after, engine.today());
       }
       const locked = after.status === 'locked';
       if (locked) await purgeCodes(state, project, now);
@@ -303,12 +345,21 @@ export async function verifyRequest(
   });
 }
 
+export const ListRequestsInput = z.strictObject({
+  /** Only the requests past their deadline. */
+  overdue: z.boolean().default(false),
+});
+export type ListRequestsInput = z.input<typeof ListRequestsInput>;
+
+/** The requests, overdue first, then the open ones by days left, then the closed ones. */
 export async function listRequests(
-  configFile: string | undefined,
-  options: { overdue?: boolean; today?: string } = {},
+  engine: Engine,
+  input: ListRequestsInput,
+  _ctx: Context,
 ): Promise<RequestView[]> {
-  const today = options.today ?? todayUtc();
-  return withState(configFile, 'read', async (state) => {
+  const options = parseInput(ListRequestsInput, input);
+  const today = engine.today();
+  return withState(engine, 'read', async (state) => {
     const views = (await state.requests()).map((r) => viewOf(r, today));
     const shown = options.overdue ? views.filter((v) => v.overdue) : views;
     // Overdue first, then the open ones by days left, then the closed ones.
@@ -317,19 +368,34 @@ export async function listRequests(
   });
 }
 
-export async function showRequest(configFile: string | undefined, id: number, today = todayUtc()) {
-  return withState(configFile, 'read', async (state) => viewOf(await requireRequest(state, id), today));
+/** One request, as the DPO follows it. */
+export async function showRequest(
+  engine: Engine,
+  input: RequestIdInput,
+  _ctx: Context,
+): Promise<RequestView> {
+  const { id } = parseInput(RequestIdInput, input);
+  return withState(engine, 'read', async (state) => viewOf(await requireRequest(state, id), engine.today()));
 }
 
+export const ExtendRequestInput = z.strictObject({
+  id: positiveId,
+  /** By how many months (art. 12(3): two at most). */
+  months: wholeNumber(1, 2),
+  /** Why: told to the person in the letter. */
+  reason: z.string(),
+});
+export type ExtendRequestInput = z.input<typeof ExtendRequestInput>;
+
+/** Extends a request's deadline (once, by 1 or 2 months), with its reason told to the person. */
 export async function extendRequest(
-  configFile: string | undefined,
-  id: number,
-  months: number,
-  reason: string,
-  options: { today?: string; actor?: string } = {},
+  engine: Engine,
+  input: ExtendRequestInput,
+  context: Context,
 ): Promise<RequestView> {
-  const today = options.today ?? todayUtc();
-  return withState(configFile, 'write', async (state, project) => {
+  const { id, months, reason } = parseInput(ExtendRequestInput, input);
+  const today = engine.today();
+  return withState(engine, 'write', async (state, project) => {
     const row = await requireRequest(state, id);
     const event = {
       kind: 'extend' as const,
@@ -337,11 +403,11 @@ export async function extendRequest(
       reason,
       reasonHash: state.digest(reason),
       today,
-      actor: options.actor ?? currentActor(),
+      actor: context.actor,
     };
-    transition(row, event, new Date()); // refused before its reason is kept
+    transition(row, event, engine.clock.now()); // refused before its reason is kept
     await state.keepReason(reason);
-    const extended = await step(state, row, event);
+    const extended = await step(state, row, event, engine.clock.now());
     // An open request holds its address: the letter goes to it, and is told when it cannot.
     if (!row.email) return withLetterError(viewOf(extended, today), 'the request holds no address');
     const letter = await deliverLetter(state, project, extended, row.email, 'extension', event.actor);
@@ -349,32 +415,40 @@ export async function extendRequest(
   });
 }
 
+export const RefuseRequestInput = z.strictObject({
+  id: positiveId,
+  /** Why (art. 12(4)): told to the person in the letter. */
+  reason: z.string().refine((v) => v.trim() !== '', {
+    error: `a refusal gives its reason (art. 12(4)): ${field('reason')} TEXT`,
+  }),
+});
+export type RefuseRequestInput = z.input<typeof RefuseRequestInput>;
+
+/** Refuses a request (manifestly unfounded or excessive, art. 12(5)), with its reason told to the person. */
 export async function refuseRequest(
-  configFile: string | undefined,
-  id: number,
-  reason: string,
-  options: { today?: string; actor?: string } = {},
+  engine: Engine,
+  input: RefuseRequestInput,
+  context: Context,
 ): Promise<RequestView> {
-  if (reason.trim() === '')
-    throw new RegistreError('E_USAGE', 'a refusal gives its reason (art. 12(4)): --reason TEXT');
-  return withState(configFile, 'write', async (state, project) => {
+  const { id, reason } = parseInput(RefuseRequestInput, input);
+  return withState(engine, 'write', async (state, project) => {
     const row = await requireRequest(state, id);
     const event = {
       kind: 'refuse' as const,
       reason,
       reasonHash: state.digest(reason),
-      actor: options.actor ?? currentActor(),
+      actor: context.actor,
     };
-    transition(row, event, new Date()); // refused before its reason is kept
+    transition(row, event, engine.clock.now()); // refused before its reason is kept
     await state.keepReason(reason);
-    const refused = await step(state, row, event);
+    const refused = await step(state, row, event, engine.clock.now());
     await purgeCodes(state, project);
     // The letter before the address may go (the person erased by another request).
     const letter = row.email
       ? await deliverLetter(state, project, refused, row.email, 'refusal', event.actor)
       : undefined;
     await forgetIfErased(state, row.person);
-    const view = viewOf(await requireRequest(state, id), options.today ?? todayUtc());
+    const view = viewOf(await requireRequest(state, id), engine.today());
     return withLetterError(view, letter ? letter.sent.error : 'the request holds no address');
   });
 }

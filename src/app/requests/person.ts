@@ -10,9 +10,9 @@ import type { Register } from '../../core/register/register-load.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 
 import { localise } from '../../core/text.js';
+import type { Engine } from '../engine.js';
 import { archivedExplanation, archiveHolds, byRecordKey, manualHolds } from '../explain.js';
-import { connectStore, type Project } from '../project.js';
-import { openArchive, personArchive } from '../stores.js';
+import type { Project } from '../project.js';
 import { purposeOf, type Row } from './shared.js';
 // ---------------------------------------------------------------------------------------------
 // The person's records, as `explain` sees them
@@ -122,22 +122,16 @@ export async function personItems(
   return items;
 }
 
-/** Opens the stores (and the archive when there is one) for one request, then closes them. */
+/** The engine's stores (and the archive: created when `write`, else when there is one) for one request. */
 export async function withPersonStores<T>(
-  project: Project,
+  engine: Engine,
   write: boolean,
   f: (conns: Map<string, Connection>, archive: Connection | undefined) => Promise<T>,
 ): Promise<T> {
+  const project = await engine.project({ cached: true });
   const conns = new Map<string, Connection>();
-  let archive: Connection | undefined;
-  try {
-    for (const store of project.datamap.stores) conns.set(store.id, await connectStore(project, store));
-    archive = write ? await openArchive(project) : await personArchive(project);
-    return await f(conns, archive);
-  } finally {
-    await archive?.close().catch(() => {});
-    for (const c of conns.values()) await c.close().catch(() => {});
-  }
+  for (const store of project.datamap.stores) conns.set(store.id, await engine.store(store));
+  return f(conns, await engine.archive({ create: write }));
 }
 
 export function basesOf(register: Register, item: PersonItem) {

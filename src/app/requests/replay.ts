@@ -1,4 +1,6 @@
 /** Erasure replay after a backup is restored. */
+
+import { z } from 'zod';
 import type { Connection } from '../../adapters/sql/connect.js';
 import { normaliseEmail } from '../../adapters/sql/explain.js';
 import {
@@ -12,12 +14,12 @@ import {
 } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import { addToSuppressionList } from '../../adapters/sql/sweep.js';
-import { currentActor, type ErasureRow } from '../../adapters/state/state-store.js';
+import type { ErasureRow } from '../../adapters/state/state-store.js';
 import { hmacHex, keyIdOf } from '../../core/audit/keys.js';
 import type { TableMap } from '../../core/datamap/datamap-schema.js';
+import { archiveFilesDir, type Context, type Engine, foldersOf } from '../engine.js';
 import { archiveHolds } from '../explain.js';
-import { archiveFilesDir, foldersOf, openProject } from '../project.js';
-import { openState, todayUtc } from '../stores.js';
+import { parseInput } from '../input.js';
 
 import { type AfterHold, eraseAfterHolds } from './after-hold.js';
 import { commitGuard } from './guard.js';
@@ -58,22 +60,25 @@ export interface ReplayResult {
  * the address, under any key of the ring) and not held, set-based per table. The suppression
  * list gets each person's hash under the key in force.
  */
+export const ReplayInput = z.strictObject({
+  /** Show what would be erased again; change nothing. */
+  dryRun: z.boolean().default(false),
+});
+export type ReplayInput = z.input<typeof ReplayInput>;
+
 export async function replayErasures(
-  configFile: string | undefined,
-  options: { today?: string; actor?: string; dryRun?: boolean } = {},
+  engine: Engine,
+  input: ReplayInput,
+  context: Context,
 ): Promise<ReplayResult> {
-  const at = options.today ?? todayUtc();
-  const actor = options.actor ?? currentActor();
-  const project = await openProject(configFile);
+  const options = parseInput(ReplayInput, input);
+  const at = engine.today();
+  const { actor, onProgress, signal } = context;
+  const project = await engine.project();
   const key = requireKey(project);
-  const state = await openState(project, options.dryRun ? 'read' : 'write');
+  const state = await engine.state(options.dryRun ? 'read' : 'write');
   // Registered like a request run: hold add and a restriction wait for its commits.
-  const lock = options.dryRun
-    ? null
-    : await state.lock('request:replay', 10 * 60_000, 'erasure replay').catch(async (error) => {
-        await state.close();
-        throw error;
-      });
+  const lock = options.dryRun ? null : await state.lock('request:replay', 10 * 60_000, 'erasure replay');
   const timer = lock
     ? setInterval(() => {
         lock.beat().catch(() => {});
@@ -96,8 +101,16 @@ export async function replayErasures(
     let suppressed = 0;
     let afterHold: AfterHold['erased'] = [];
     let afterHoldSkipped: AfterHold['skipped'] = [];
-    await withPersonStores(project, !options.dryRun, async (conns, archive) => {
+    await withPersonStores(engine, !options.dryRun, async (conns, archive) => {
+      let storesDone = 0;
       for (const store of project.datamap.stores) {
+        onProgress?.({
+          phase: 'replay',
+          done: storesDone++,
+          total: project.datamap.stores.length,
+          detail: store.id,
+        });
+        signal?.throwIfAborted();
         const conn = conns.get(store.id) as Connection;
         const ctx = await retentionContext(conn, project.register, project.datamap);
         // Every erased key of every erasure, by table: one look-up per table, whatever their number.
@@ -239,7 +252,6 @@ export async function replayErasures(
   } finally {
     if (timer) clearInterval(timer);
     await lock?.release().catch(() => {});
-    await state.close();
   }
 }
 

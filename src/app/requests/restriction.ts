@@ -1,13 +1,13 @@
 /** Restriction of processing (art. 18), and lifting it. */
-import { currentActor, type RequestRow, type StateStore } from '../../adapters/state/state-store.js';
+import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { transition } from '../../core/requests/lifecycle.js';
+import type { Context, Engine } from '../engine.js';
 import { recordHold, releaseHoldCase } from '../holds.js';
-import { withState } from '../stores.js';
-
-import { step } from './lifecycle.js';
+import { parseInput } from '../input.js';
+import { RequestIdInput, step } from './lifecycle.js';
 
 import type { PersonItem } from './person.js';
-import { type RunResult, requireRequest } from './shared.js';
+import { type RunResult, requireRequest, withState } from './shared.js';
 // -- restriction
 
 export async function restrict(
@@ -39,17 +39,19 @@ export async function restrict(
 
 /** Lifts a restriction: its records are open to their rules again. */
 export async function liftRestriction(
-  configFile: string | undefined,
-  id: number,
-  actor = currentActor(),
+  engine: Engine,
+  input: RequestIdInput,
+  context: Context,
 ): Promise<{ request: number; hold: number; records: number }> {
-  return withState(configFile, 'write', async (state) => {
+  const { id } = parseInput(RequestIdInput, input);
+  const { actor } = context;
+  return withState(engine, 'write', async (state) => {
     const row = await requireRequest(state, id);
     // Refused before anything is released (not a restriction in force, already lifted).
-    transition(row, { kind: 'lift', hold: 0, actor }, new Date());
+    transition(row, { kind: 'lift', hold: 0, actor }, engine.clock.now());
     const hold = (row.outcome as { hold: number }).hold;
     const released = await releaseHoldCase(state, hold, actor, { lift: true });
-    await step(state, row, { kind: 'lift', hold, actor });
+    await step(state, row, { kind: 'lift', hold, actor }, engine.clock.now());
     return { request: id, hold, records: released.records.length };
   });
 }

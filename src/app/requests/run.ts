@@ -1,13 +1,11 @@
 /** Carrying a verified request out: the person's records found once, then the applier of its kind; the outcome logged. */
 import { relative } from 'node:path';
 import { preparePackageFolder } from '../../adapters/files/package-files.js';
-import { currentActor, type RequestRow } from '../../adapters/state/state-store.js';
+import type { RequestRow } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
-import { DELIVERIES, type Delivery } from '../../core/requests/letters.js';
 import type { RequestType } from '../../core/requests/requests.js';
-import { requireDateInput } from '../../core/retention/calendar.js';
-import { openProject } from '../project.js';
-import { openState, todayUtc } from '../stores.js';
+import type { Context, Engine } from '../engine.js';
+import { field, parseInput } from '../input.js';
 
 import { writeAccess, writePortability } from './access.js';
 import { erase } from './erasure.js';
@@ -19,34 +17,29 @@ import { object } from './objection.js';
 import { type PersonItem, personItems, withPersonStores } from './person.js';
 import { rectify } from './rectification.js';
 import { restrict } from './restriction.js';
-import { NO_DATA, purposeOf, type RunOptions, type RunResult, requireKey, requireRequest } from './shared.js';
+import { NO_DATA, purposeOf, RunRequestInput, type RunResult, requireKey, requireRequest } from './shared.js';
 
 /** The kinds of request that change the stores (and re-read the holds before each commit). */
 const CHANGES = new Set(['erasure', 'objection', 'rectification']);
 
+/** Carries a verified request out (or shows what it would do), then writes its letter. */
 export async function runRequest(
-  configFile: string | undefined,
-  id: number,
-  options: RunOptions = {},
+  engine: Engine,
+  input: RunRequestInput,
+  context: Context,
 ): Promise<RunResult> {
-  const today = options.today ?? todayUtc();
-  const at = options.at ? requireDateInput('--at', options.at) : today;
-  if (at > today) throw new RegistreError('E_USAGE', `--at ${at} is after today (${today})`);
-  const dryRun = options.dryRun === true;
-  const actor = options.actor ?? currentActor();
-  const delivery = (options.delivery ?? 'mail') as Delivery;
-  if (!DELIVERIES.includes(delivery))
-    throw new RegistreError('E_USAGE', `--delivery ${options.delivery}: one of ${DELIVERIES.join(', ')}`);
-  const project = await openProject(configFile);
+  const options = parseInput(RunRequestInput, input);
+  const { id, dryRun, delivery } = options;
+  const today = engine.today();
+  const at = options.at ?? today;
+  if (at > today)
+    throw new RegistreError('E_USAGE', `${field('at')} ${at} is after today (${today})`, { path: ['at'] });
+  const { actor } = context;
+  const project = await engine.project();
   const key = requireKey(project);
-  const state = await openState(project, dryRun ? 'read' : 'write');
+  const state = await engine.state(dryRun ? 'read' : 'write');
   // One run of a request at a time, whichever process asks: the second is told, not run twice.
-  const lock = dryRun
-    ? null
-    : await state.lock(`request:${id}`, 10 * 60_000, `run of request ${id}`).catch(async (error) => {
-        await state.close();
-        throw error;
-      });
+  const lock = dryRun ? null : await state.lock(`request:${id}`, 10 * 60_000, `run of request ${id}`);
   // Beats while the run works: `hold add` and a restriction wait for a live run to confirm their holds.
   const timer = lock
     ? setInterval(() => {
@@ -61,7 +54,17 @@ export async function runRequest(
     if (lock && (options.onBehalfOf === undefined ? !CHANGES.has(row.type) : false))
       await lock.beat(NO_MORE_COMMITS);
     if (options.onBehalfOf !== undefined)
-      return await runOnInstruction(project, state, row, options.onBehalfOf, at, dryRun, actor, guard);
+      return await runOnInstruction(
+        engine,
+        project,
+        state,
+        row,
+        options.onBehalfOf,
+        at,
+        dryRun,
+        actor,
+        guard,
+      );
     if (row.status === 'done' || row.status === 'refused')
       throw new RegistreError('E_REQUEST_CLOSED', `request ${id} is already ${row.status}`);
     if (row.status !== 'verified' && row.status !== 'running')
@@ -75,11 +78,14 @@ export async function runRequest(
       if (purpose?.purpose.tags?.includes('direct-marketing'))
         throw new RegistreError(
           'E_USAGE',
-          `--grounds: request ${id} objects to ${purpose.purpose.id}, direct marketing, which stops on objection whatever the grounds (art. 21(3)): run it without --grounds`,
+          `${field('grounds')}: request ${id} objects to ${purpose.purpose.id}, direct marketing, which stops on objection whatever the grounds (art. 21(3)): run it without ${field('grounds')}`,
+          { path: ['grounds'] },
         );
     }
     if ((type === 'access' || type === 'portability') && !options.out)
-      throw new RegistreError('E_USAGE', `${type}: --out DIR, where the package is written`);
+      throw new RegistreError('E_USAGE', `${type}: ${field('out')} DIR, where the package is written`, {
+        path: ['out'],
+      });
     // The package's folder is checked (and made) before anything is done: a refused --out leaves
     // the request as it was, to be run again with another folder.
     const folder =
@@ -87,7 +93,7 @@ export async function runRequest(
     if (!row.email)
       throw new RegistreError('E_ADDRESS_ERASED', `request ${id} no longer holds the person's address`);
     const email = row.email;
-    return await withPersonStores(project, !dryRun && type === 'erasure', async (conns, archive) => {
+    return await withPersonStores(engine, !dryRun && type === 'erasure', async (conns, archive) => {
       const { visitor } = row.details as { visitor?: string };
       const items = await personItems(project, state, email, at, key, conns, archive, visitor);
       const base = { request: id, type, at, dryRun, found: items.length };
@@ -192,7 +198,6 @@ export async function runRequest(
   } finally {
     if (timer) clearInterval(timer);
     await lock?.release().catch(() => {});
-    await state.close();
   }
 }
 

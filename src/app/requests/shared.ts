@@ -1,12 +1,26 @@
 /** Shared by every part of people's requests: the view of a request, the key, the register's purposes, and the shapes of a run. */
+
+import { z } from 'zod';
 import { readHmacKey } from '../../adapters/files/config-paths.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
-import { lettersOwed } from '../../core/requests/letters.js';
+import { DELIVERIES, lettersOwed } from '../../core/requests/letters.js';
 import type { LetterRecord } from '../../core/requests/lifecycle.js';
 import { daysLeft, isOpen, type RequestStatus, type RequestType } from '../../core/requests/requests.js';
+import type { Engine } from '../engine.js';
+import { calendarDate, oneOf } from '../input.js';
 import type { Project } from '../project.js';
+
+/** Runs `f` with the engine's state store (`write`: checked whole, the key required) and project. */
+export async function withState<T>(
+  engine: Engine,
+  mode: 'read' | 'write',
+  f: (state: StateStore, project: Project) => Promise<T>,
+): Promise<T> {
+  const project = await engine.project(mode === 'read' ? { cached: true } : {});
+  return f(await engine.state(mode), project);
+}
 
 export type Row = Record<string, unknown>;
 
@@ -120,22 +134,28 @@ export function purposeOf(register: Register, id: string) {
 // ---------------------------------------------------------------------------------------------
 // Carrying a request out
 
-export interface RunOptions {
-  readonly at?: string;
-  readonly out?: string;
-  readonly dryRun?: boolean;
-  readonly onBehalfOf?: string;
+export const RunRequestInput = z.strictObject({
+  /** The request. */
+  id: z.number().int().min(1),
+  /** The day the person's records are judged on (default: today; never later). */
+  at: calendarDate.optional(),
+  /** Where an access or portability package is written. */
+  out: z.string().optional(),
+  /** Show what would be done; change nothing. */
+  dryRun: z.boolean().default(false),
+  /** Execute, on that controller's instruction, what a done erasure forwarded to it. */
+  onBehalfOf: z.string().optional(),
   /** An objection to a purpose other than direct marketing: the DPO's compelling legitimate grounds. */
-  readonly grounds?: string;
+  grounds: z.string().optional(),
   /**
    * How the completion letter goes: `mail` (default; an access or portability package attached),
    * `letter` (the letter only, the package handed over apart), `none` (no letter: the DPO
    * answers by other means).
    */
-  readonly delivery?: string;
-  readonly today?: string;
-  readonly actor?: string;
-}
+  delivery: oneOf(DELIVERIES).default('mail'),
+});
+export type RunRequestInput = z.input<typeof RunRequestInput>;
+export type RunOptions = z.output<typeof RunRequestInput>;
 
 /** A record held for a controller, reported to it with the request, executed on its instruction. */
 export interface Forwarded {

@@ -1,5 +1,5 @@
 /** The intermediate archive, read with a reason (after key in --help, so apart from audit). */
-import { type Cli, jsonText } from '../shared.js';
+import { type Cli, jsonText, withEngine } from '../shared.js';
 
 export function registerArchiveCommand({ program, io, setExit }: Cli): void {
   program
@@ -9,8 +9,8 @@ export function registerArchiveCommand({ program, io, setExit }: Cli): void {
     .option('--id <id>', 'one record')
     .requiredOption('--reason <text>', 'why the archive is consulted')
     .action(async (opts: { table: string; id?: string; reason: string }) => {
-      const { runArchiveRead } = await import('../../app/audit.js');
-      const rows = await runArchiveRead(program.opts().config, opts.table, opts.id, opts.reason);
+      const { readArchive } = await import('../../app/audit.js');
+      const rows = await withEngine(program, (engine, ctx) => readArchive(engine, opts, ctx));
       io.out(jsonText(rows));
       setExit(0);
     });

@@ -1,6 +1,6 @@
 /** The audit log (audit verify, accept-head, export) and the engine's state (status). */
 import { writeFileSync } from 'node:fs';
-import { type Cli, jsonText } from '../shared.js';
+import { type Cli, jsonText, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/audit.js');
 
@@ -11,8 +11,8 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     .description('check the hash chain: any edited, deleted, inserted or reordered entry is reported')
     .action(async () => {
       const { printAuditVerification } = await formatting();
-      const { runAuditVerify } = await import('../../app/audit.js');
-      const verification = await runAuditVerify(program.opts().config);
+      const { verifyAudit } = await import('../../app/audit.js');
+      const verification = await withEngine(program, (engine, ctx) => verifyAudit(engine, {}, ctx));
       printAuditVerification(io, verification);
       setExit(verification.problems.length ? 1 : 0);
     });
@@ -24,8 +24,10 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     .requiredOption('--reason <text>', 'what was found, and why the log as it is now is the truth')
     .action(async (opts: { reason: string }) => {
       const { printHeadAccepted } = await formatting();
-      const { runAuditAcceptHead } = await import('../../app/audit.js');
-      const accepted = await runAuditAcceptHead(program.opts().config, { reason: opts.reason });
+      const { acceptHead } = await import('../../app/audit.js');
+      const accepted = await withEngine(program, (engine, ctx) =>
+        acceptHead(engine, { reason: opts.reason }, ctx),
+      );
       printHeadAccepted(io, accepted);
       setExit(0);
     });
@@ -34,8 +36,8 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     .description('the audit log as JSON lines, for an auditor')
     .option('--out <file>', 'write to a file')
     .action(async (opts: { out?: string }) => {
-      const { runAuditExport } = await import('../../app/audit.js');
-      const text = await runAuditExport(program.opts().config);
+      const { exportAudit } = await import('../../app/audit.js');
+      const text = await withEngine(program, (engine, ctx) => exportAudit(engine, {}, ctx));
       if (opts.out) writeFileSync(opts.out, text);
       else io.out(text);
       setExit(0);
@@ -47,8 +49,8 @@ export function registerAuditCommands({ program, io, setExit }: Cli): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const { formatStatus } = await formatting();
-      const { runStatus } = await import('../../app/audit.js');
-      const status = await runStatus(program.opts().config);
+      const { status: statusOf } = await import('../../app/audit.js');
+      const status = await withEngine(program, (engine, ctx) => statusOf(engine, {}, ctx));
       io.out(opts.json ? jsonText(status) : formatStatus(status));
       setExit(0);
     });

@@ -1,5 +1,5 @@
 /** The data map against the register and the live databases. */
-import type { Cli } from '../shared.js';
+import { type Cli, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/check.js');
 
@@ -10,8 +10,10 @@ export function registerCheckCommand({ program, io, setExit }: Cli): void {
     .option('--json', 'print the issues as JSON')
     .action(async (opts: { json?: boolean }) => {
       const { printCheck } = await formatting();
-      const { runCheck } = await import('../../app/check.js');
-      const report = await runCheck(program.opts().config);
+      const { check } = await import('../../app/check.js');
+      const report = await withEngine(program, (engine, ctx) => check(engine, {}, ctx), {
+        progress: opts.json !== true,
+      });
       const errors = report.issues.filter((i) => i.severity === 'error').length;
       printCheck(io, report, opts.json === true);
       setExit(errors ? 1 : 0);

@@ -1,5 +1,5 @@
 /** The reference shop: demo. */
-import { type Cli, today } from '../shared.js';
+import { type Cli, numeric, today, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/demo.js');
 
@@ -26,16 +26,24 @@ export function registerDemoCommand({ program, io, setExit }: Cli): void {
         replace?: boolean;
       }) => {
         const { printDemo } = await formatting();
-        const { runDemo } = await import('../../app/demo.js');
-        const report = await runDemo({
-          out: opts.out,
-          customers: Number(opts.customers),
-          seed: Number(opts.seed),
-          at: opts.at,
-          ...(opts.store ? { store: opts.store } : {}),
-          ...(opts.replace ? { replace: true } : {}),
-          progress: process.stderr.isTTY === true,
-        });
+        const { demo } = await import('../../app/demo.js');
+        const report = await withEngine(
+          program,
+          (engine, ctx) =>
+            demo(
+              engine,
+              {
+                out: opts.out,
+                customers: numeric(opts.customers) as number,
+                seed: (/^-?\d{1,15}$/.test(opts.seed) ? Number(opts.seed) : opts.seed) as number,
+                at: opts.at,
+                ...(opts.store ? { store: opts.store } : {}),
+                ...(opts.replace ? { replace: true } : {}),
+              },
+              ctx,
+            ),
+          { progress: true },
+        );
         printDemo(io, report);
         setExit(0);
       },

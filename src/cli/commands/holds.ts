@@ -1,5 +1,5 @@
 /** Manual legal holds: hold add, list, release. */
-import { type Cli, jsonText } from '../shared.js';
+import { type Cli, jsonText, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/holds.js');
 
@@ -17,8 +17,8 @@ export function registerHoldCommands({ program, io, setExit }: Cli): void {
     .option('--until <date>', 'the hold ends on this date (YYYY-MM-DD)')
     .action(async (opts: { table?: string; id?: string; email?: string; reason: string; until?: string }) => {
       const { formatHoldAdded } = await formatting();
-      const { runHoldAdd } = await import('../../app/holds.js');
-      const held = await runHoldAdd(program.opts().config, opts);
+      const { addHold } = await import('../../app/holds.js');
+      const held = await withEngine(program, (engine, ctx) => addHold(engine, opts, ctx));
       io.out(formatHoldAdded(held));
       setExit(0);
     });
@@ -29,8 +29,10 @@ export function registerHoldCommands({ program, io, setExit }: Cli): void {
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
       const { formatHolds } = await formatting();
-      const { runHoldList } = await import('../../app/holds.js');
-      const holds = await runHoldList(program.opts().config, opts.all === true);
+      const { listHolds } = await import('../../app/holds.js');
+      const holds = await withEngine(program, (engine, ctx) =>
+        listHolds(engine, { all: opts.all === true }, ctx),
+      );
       io.out(opts.json ? jsonText(holds) : formatHolds(holds));
       setExit(0);
     });
@@ -40,8 +42,10 @@ export function registerHoldCommands({ program, io, setExit }: Cli): void {
     .argument('<id>', 'the hold, as hold list shows it')
     .action(async (id: string) => {
       const { formatHoldReleased } = await formatting();
-      const { parseHoldId, runHoldRelease } = await import('../../app/holds.js');
-      const held = await runHoldRelease(program.opts().config, parseHoldId(id));
+      const { parseHoldId, releaseHold } = await import('../../app/holds.js');
+      const held = await withEngine(program, (engine, ctx) =>
+        releaseHold(engine, { id: parseHoldId(id) }, ctx),
+      );
       io.out(formatHoldReleased(held));
       setExit(0);
     });

@@ -1,5 +1,5 @@
 /** The HMAC key: key generate, key rotate. */
-import type { Cli } from '../shared.js';
+import { type Cli, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/keys.js');
 
@@ -11,9 +11,10 @@ export function registerKeyCommands({ program, io, setExit }: Cli): void {
     .requiredOption('--out <file>', 'the key file (never overwritten)')
     .action(async (opts: { out: string }) => {
       const { printKeyGenerated } = await formatting();
-      const { runKeyGenerate } = await import('../../app/keys.js');
-      const config: string | undefined = program.opts().config;
-      const key = runKeyGenerate(opts.out, config !== undefined ? { config } : {});
+      const { generateKey } = await import('../../app/keys.js');
+      const key = await withEngine(program, async (engine, ctx) =>
+        generateKey(engine, { out: opts.out }, ctx),
+      );
       printKeyGenerated(io, key);
       setExit(0);
     });
@@ -23,8 +24,8 @@ export function registerKeyCommands({ program, io, setExit }: Cli): void {
     .requiredOption('--to <ref>', 'the new key: file:PATH or env:VARIABLE')
     .action(async (opts: { to: string }) => {
       const { printKeyRotated } = await formatting();
-      const { runKeyRotate } = await import('../../app/keys.js');
-      const r = await runKeyRotate(program.opts().config, opts.to);
+      const { rotateKey } = await import('../../app/keys.js');
+      const r = await withEngine(program, (engine, ctx) => rotateKey(engine, { to: opts.to }, ctx));
       printKeyRotated(io, r);
       setExit(0);
     });

@@ -1,6 +1,6 @@
 /** What retention has in store: plan, forecast, explain. */
 import { RECORD_STATUSES } from '../../core/retention/statuses.js';
-import { type Cli, jsonText, today } from '../shared.js';
+import { type Cli, jsonText, numeric, today, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/plan.js');
 
@@ -29,20 +29,27 @@ export function registerPlanCommands({ program, io, setExit }: Cli): void {
         after?: string;
       }) => {
         const { formatPlan, formatPlanList } = await formatting();
-        const { runPlan, runPlanList } = await planCommands();
+        const { plan: planOf, planList } = await planCommands();
         if (opts.list !== undefined) {
-          const list = await runPlanList(program.opts().config, {
-            at: opts.at,
-            rule: opts.list,
-            status: opts.status,
-            limit: opts.limit,
-            ...(opts.after !== undefined ? { after: opts.after } : {}),
-          });
+          const rule = opts.list;
+          const list = await withEngine(program, (engine, ctx) =>
+            planList(
+              engine,
+              {
+                at: opts.at,
+                rule,
+                status: opts.status.split(',').map((s) => s.trim()) as never,
+                limit: numeric(opts.limit) as number,
+                ...(opts.after !== undefined ? { after: opts.after } : {}),
+              },
+              ctx,
+            ),
+          );
           const config: string | undefined = program.opts().config;
           io.out(opts.json ? jsonText(list) : formatPlanList(list, config !== undefined ? { config } : {}));
           return setExit(0);
         }
-        const plan = await runPlan(program.opts().config, opts.at);
+        const plan = await withEngine(program, (engine, ctx) => planOf(engine, { at: opts.at }, ctx));
         io.out(opts.json ? jsonText(plan) : formatPlan(plan));
         setExit(0);
       },
@@ -57,8 +64,10 @@ export function registerPlanCommands({ program, io, setExit }: Cli): void {
     .option('--csv', 'print CSV')
     .action(async (opts: { from: string; months: string; json?: boolean; csv?: boolean }) => {
       const { forecastCsv, formatForecast } = await formatting();
-      const { runForecast } = await planCommands();
-      const forecast = await runForecast(program.opts().config, opts.from, opts.months);
+      const { forecast: forecastOf } = await planCommands();
+      const forecast = await withEngine(program, (engine, ctx) =>
+        forecastOf(engine, { from: opts.from, months: numeric(opts.months) as number }, ctx),
+      );
       io.out(opts.json ? jsonText(forecast) : opts.csv ? forecastCsv(forecast) : formatForecast(forecast));
       setExit(0);
     });
@@ -74,12 +83,18 @@ export function registerPlanCommands({ program, io, setExit }: Cli): void {
     .action(async (opts: { table?: string; id?: string; email?: string; at: string; json?: boolean }) => {
       const { formatExplanation } = await formatting();
       const { explainAll, goneText } = await import('../../app/explain.js');
-      const { records, gone } = await explainAll(program.opts().config, {
-        at: opts.at,
-        ...(opts.table !== undefined ? { table: opts.table } : {}),
-        ...(opts.id !== undefined ? { id: opts.id } : {}),
-        ...(opts.email !== undefined ? { email: opts.email } : {}),
-      });
+      const { records, gone } = await withEngine(program, (engine, ctx) =>
+        explainAll(
+          engine,
+          {
+            at: opts.at,
+            ...(opts.table !== undefined ? { table: opts.table } : {}),
+            ...(opts.id !== undefined ? { id: opts.id } : {}),
+            ...(opts.email !== undefined ? { email: opts.email } : {}),
+          },
+          ctx,
+        ),
+      );
       if (opts.json)
         io.out(
           jsonText(

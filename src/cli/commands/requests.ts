@@ -1,7 +1,6 @@
 /** People's requests (request …) and past erasures (erasure replay). */
 import { Option } from 'commander';
-import { RegistreError } from '../../core/errors.js';
-import { type Cli, collect, jsonText } from '../shared.js';
+import { type Cli, collect, jsonText, numeric, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/requests.js');
 
@@ -44,7 +43,8 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
       }) => {
         const { formatOpened, openedJson } = await formatting();
         const { openRequest } = await requests();
-        const opened = await openRequest(program.opts().config, opts);
+        const { json: _json, ...input } = opts;
+        const opened = await withEngine(program, (engine, ctx) => openRequest(engine, input as never, ctx));
         io.out(opts.json ? openedJson(opened) : formatOpened(opened));
         setExit(opened.code?.via === 'failed' ? 1 : 0);
       },
@@ -56,7 +56,9 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (id: string) => {
       const { formatCodeResent } = await formatting();
       const { parseRequestId, resendCode } = await requests();
-      const sent = await resendCode(program.opts().config, parseRequestId(id), {});
+      const sent = await withEngine(program, (engine, ctx) =>
+        resendCode(engine, { id: parseRequestId(id) }, ctx),
+      );
       io.out(formatCodeResent(id, sent));
       setExit(0);
     });
@@ -69,12 +71,8 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .option('--reason <text>', 'with --manual: how')
     .action(async (id: string, opts: { code?: string; manual?: boolean; reason?: string }) => {
       const { parseRequestId, verifyRequest } = await requests();
-      if ((opts.code === undefined) === (opts.manual !== true))
-        throw new RegistreError('E_USAGE', 'give either --code CODE or --manual --reason TEXT');
-      const verified = await verifyRequest(
-        program.opts().config,
-        parseRequestId(id),
-        opts.manual ? { manual: true, reason: opts.reason ?? '' } : { code: opts.code as string },
+      const verified = await withEngine(program, (engine, ctx) =>
+        verifyRequest(engine, { id: parseRequestId(id), ...opts }, ctx),
       );
       io.out(`request ${verified.id}: identity verified\n`);
       setExit(0);
@@ -115,7 +113,10 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
       ) => {
         const { formatRun } = await formatting();
         const { parseRequestId, runRequest } = await requests();
-        const result = await runRequest(program.opts().config, parseRequestId(id), opts);
+        const { json: _json, ...input } = opts;
+        const result = await withEngine(program, (engine, ctx) =>
+          runRequest(engine, { id: parseRequestId(id), ...(input as { delivery?: 'mail' }) }, ctx),
+        );
         io.out(opts.json ? jsonText(result) : formatRun(result));
         // Carried out, but the person was not told: the command did not do all it had to.
         setExit(result.letter?.via === 'failed' ? 1 : 0);
@@ -129,7 +130,9 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (opts: { overdue?: boolean; json?: boolean }) => {
       const { formatRequests } = await formatting();
       const { listRequests } = await requests();
-      const list = await listRequests(program.opts().config, { overdue: opts.overdue === true });
+      const list = await withEngine(program, (engine, ctx) =>
+        listRequests(engine, { overdue: opts.overdue === true }, ctx),
+      );
       io.out(opts.json ? jsonText(list) : formatRequests(list));
       setExit(0);
     });
@@ -141,7 +144,9 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       const { formatRequestDetail } = await formatting();
       const { parseRequestId, showRequest } = await requests();
-      const shown = await showRequest(program.opts().config, parseRequestId(id));
+      const shown = await withEngine(program, (engine, ctx) =>
+        showRequest(engine, { id: parseRequestId(id) }, ctx),
+      );
       io.out(opts.json ? jsonText(shown) : formatRequestDetail(shown));
       setExit(0);
     });
@@ -154,12 +159,12 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (id: string, opts: { months: string; reason: string }) => {
       const { formatExtended } = await formatting();
       const { extendRequest, parseRequestId } = await requests();
-      if (!/^[12]$/.test(opts.months)) throw new RegistreError('E_USAGE', `--months ${opts.months}: 1 or 2`);
-      const extended = await extendRequest(
-        program.opts().config,
-        parseRequestId(id),
-        Number(opts.months),
-        opts.reason,
+      const extended = await withEngine(program, (engine, ctx) =>
+        extendRequest(
+          engine,
+          { id: parseRequestId(id), months: numeric(opts.months) as number, reason: opts.reason },
+          ctx,
+        ),
       );
       io.out(formatExtended(extended));
       setExit(extended.letterError === undefined ? 0 : 1);
@@ -172,7 +177,9 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (id: string, opts: { reason: string }) => {
       const { formatRefused } = await formatting();
       const { parseRequestId, refuseRequest } = await requests();
-      const refused = await refuseRequest(program.opts().config, parseRequestId(id), opts.reason);
+      const refused = await withEngine(program, (engine, ctx) =>
+        refuseRequest(engine, { id: parseRequestId(id), reason: opts.reason }, ctx),
+      );
       io.out(formatRefused(refused));
       setExit(refused.letterError === undefined ? 0 : 1);
     });
@@ -189,7 +196,9 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (id: string, opts: { email?: string }) => {
       const { formatLetterSent } = await formatting();
       const { parseRequestId, sendLetters } = await requests();
-      const sent = await sendLetters(program.opts().config, parseRequestId(id), opts);
+      const sent = await withEngine(program, (engine, ctx) =>
+        sendLetters(engine, { id: parseRequestId(id), ...opts }, ctx),
+      );
       for (const letter of sent.letters) io.out(formatLetterSent(sent.request.id, letter));
       setExit(sent.letters.some((l) => l.via === 'failed') ? 1 : 0);
     });
@@ -201,7 +210,9 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (id: string) => {
       const { formatRestrictionLifted } = await formatting();
       const { liftRestriction, parseRequestId } = await requests();
-      const lifted = await liftRestriction(program.opts().config, parseRequestId(id));
+      const lifted = await withEngine(program, (engine, ctx) =>
+        liftRestriction(engine, { id: parseRequestId(id) }, ctx),
+      );
       io.out(formatRestrictionLifted(lifted));
       setExit(0);
     });
@@ -215,7 +226,11 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
       const { formatReplay } = await formatting();
       const { replayErasures } = await requests();
-      const replay = await replayErasures(program.opts().config, { dryRun: opts.dryRun === true });
+      const replay = await withEngine(
+        program,
+        (engine, ctx) => replayErasures(engine, { dryRun: opts.dryRun === true }, ctx),
+        { progress: !opts.json },
+      );
       io.out(opts.json ? jsonText(replay) : formatReplay(replay, opts.dryRun === true));
       setExit(0);
     });

@@ -1,6 +1,5 @@
 /** Retention enforced: sweep. */
-import { RegistreError } from '../../core/errors.js';
-import { type Cli, jsonText, today } from '../shared.js';
+import { type Cli, jsonText, numeric, today, withEngine } from '../shared.js';
 
 const formatting = () => import('../format/sweep.js');
 
@@ -18,20 +17,21 @@ export function registerSweepCommand({ program, io, setExit }: Cli): void {
     .option('--json', 'print JSON')
     .action(async (opts: { at: string; dryRun?: boolean; batchSize?: string; json?: boolean }) => {
       const { formatSweep } = await formatting();
-      const given = opts.batchSize;
-      const batchSize = given === undefined ? undefined : Number(given);
-      if (given !== undefined && (!/^\d+$/.test(given) || Number(given) < 1 || Number(given) > 1_000_000))
-        throw new RegistreError(
-          'E_USAGE',
-          `--batch-size must be a whole number from 1 to 1,000,000 (got ${opts.batchSize})`,
-        );
-      const { runSweep } = await import('../../app/sweep.js');
-      const report = await runSweep(program.opts().config, {
-        at: opts.at,
-        ...(batchSize === undefined ? {} : { batchSize }),
-        ...(opts.dryRun ? { dryRun: true } : {}),
-        progress: process.stderr.isTTY === true && !opts.json,
-      });
+      const { sweep } = await import('../../app/sweep.js');
+      const report = await withEngine(
+        program,
+        (engine, ctx) =>
+          sweep(
+            engine,
+            {
+              at: opts.at,
+              ...(opts.batchSize === undefined ? {} : { batchSize: numeric(opts.batchSize) as number }),
+              ...(opts.dryRun ? { dryRun: true } : {}),
+            },
+            ctx,
+          ),
+        { progress: !opts.json },
+      );
       io.out(opts.json ? jsonText(report) : formatSweep(report));
       setExit(report.skipped.length ? 1 : 0);
     });

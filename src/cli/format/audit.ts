@@ -1,5 +1,5 @@
 /** What audit verify, audit accept-head and status print. */
-import type { AuditVerification, HeadAccepted, runStatus } from '../../app/audit.js';
+import type { AuditVerification, HeadAccepted, Status } from '../../app/audit.js';
 import type { Output } from '../shared.js';
 
 export function printAuditVerification(io: Output, { entries, problems, warnings }: AuditVerification): void {
@@ -19,7 +19,7 @@ export function printHeadAccepted(io: Output, accepted: HeadAccepted): void {
   );
 }
 
-export function formatStatus(status: Awaited<ReturnType<typeof runStatus>>): string {
+export function formatStatus(status: Status): string {
   const locks = status.locks.length
     ? status.locks
         .map((l) =>

@@ -495,7 +495,7 @@ export function completionLetter(ctx: LetterContext, facts: CompletionFacts): Le
 
 /** How a request's completion letter is delivered: `none` when the DPO answers by other means. */
 export type Delivery = 'mail' | 'letter' | 'none';
-export const DELIVERIES: readonly Delivery[] = ['mail', 'letter', 'none'];
+export const DELIVERIES = ['mail', 'letter', 'none'] as const satisfies readonly Delivery[];
 
 /**
  * The letters a request owes the person and has not yet delivered (sent, or written to the

@@ -1,0 +1,385 @@
+/**
+ * The engine: what every use case works with, built once per process (the CLI builds one per
+ * command, the service one at start). It holds the project (configuration, register, data map:
+ * parsed again only when their files change), one connection per store (pooled by its driver),
+ * the state and archive stores, the retention contexts, the clock and the file folders, and
+ * releases them all with `close()`.
+ *
+ * Use cases are functions `(engine, input, context)`: a typed input (validated with its zod schema
+ * at the use case, see input.ts) and a context with the actor written to the audit log (required:
+ * a caller that forgets it does not compile), a signal to stop between batches and a progress
+ * callback. A use case never prints and never closes what the engine holds.
+ */
+import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
+import { type Connection, connect, localStoreMissing, resolveUrl } from '../adapters/sql/connect.js';
+import { tableNames } from '../adapters/sql/introspect.js';
+import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
+import { StateStore } from '../adapters/state/state-store.js';
+import { keyIdOf } from '../core/audit/keys.js';
+import type { StoreMap } from '../core/datamap/datamap-schema.js';
+import { RegistreError } from '../core/errors.js';
+import { archiveFilesDir, foldersOf, openProject, type Project } from './project.js';
+
+export { archiveFilesDir, foldersOf };
+
+/** What a long use case reports as it goes: `done` of `total` in its current phase. */
+export interface ProgressEvent {
+  /** What is under way: `sweep`, `generate`, `replay`, `check`… */
+  readonly phase: string;
+  readonly done: number;
+  /** The real total when it is known before the work (a sweep knows it from its plan). */
+  readonly total: number;
+  /** What the last step was about (a rule and its action), for a progress line. */
+  readonly detail?: string;
+}
+
+/** Who calls a use case, and how it is followed. */
+export interface Context {
+  /**
+   * Who acts, as written to the audit log: `os:alice` for the command line, the API token's name
+   * for the service. Required: nothing is ever written under an actor taken from the process.
+   */
+  readonly actor: string;
+  /** Aborted: a long use case stops cleanly between two batches (nothing half done). */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+/** The time use cases read: an instant (codes expire, locks beat) and the calendar day (deadlines). */
+export interface Clock {
+  now(): Date;
+  /** Today, UTC, YYYY-MM-DD. */
+  today(): string;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  today: () => new Date().toISOString().slice(0, 10),
+};
+
+export interface EngineOptions {
+  /** The configuration file (registre.yaml); undefined: registre.yaml in the working folder, if any. */
+  readonly config?: string | undefined;
+  /** The clock use cases read "today" and "now" from (tests set one; the service the system's). */
+  readonly clock?: Clock;
+}
+
+export interface Engine {
+  /** The configuration file this engine was built on, as given. */
+  readonly configFile: string | undefined;
+  readonly clock: Clock;
+  /** Today's date, UTC, YYYY-MM-DD, from the clock. */
+  today(): string;
+  /**
+   * The project (configuration, register, data map). `cached`: through the parse cache shared
+   * by processes (for what only reads); otherwise parsed from the files, once per change.
+   */
+  project(options?: { cached?: boolean }): Promise<Project>;
+  /**
+   * The state store. `read`: what only reads (works without the key; a store that does not exist
+   * yet reads as empty and is not created). `write`: needs the key when one is configured, keeps
+   * the checkpoint of the log's head in the archive store, and is refused (E_LOG_BROKEN) when the
+   * log is not whole up to its checkpoints, checked at every call (`{ whole: false }`: not
+   * checked, for the DPO accepting the head as it is). `verify`: as it is, for `audit verify`
+   * (the key if available, the archive's checkpoint if there is one), nothing checked.
+   */
+  state(mode?: 'read' | 'write' | 'verify', options?: { whole?: boolean }): Promise<StateStore>;
+  /** The archive store, created if needed; with `{ create: false }`, undefined when it does not exist. */
+  archive(options?: { create?: boolean }): Promise<Connection | undefined>;
+  /** The connection to a store of the data map, checked once against the data map's tables. */
+  store(store: StoreMap): Promise<Connection>;
+  /** The same connection, not checked against the data map (what `check` compares). */
+  connection(store: StoreMap): Promise<Connection>;
+  /** A store's connection with its retention SQL context (cached until the register changes). */
+  retention(store: StoreMap): Promise<{ conn: Connection; ctx: RetentionSqlContext }>;
+  /** The folders file columns are relative to, by name, as absolute paths. */
+  folders(): Promise<Record<string, string>>;
+  /**
+   * Closes the state store so that the next use case opens it again: after its key changed
+   * (`key rotate`) or its head was accepted.
+   */
+  reopenState(): Promise<void>;
+  /** Releases every connection. The engine cannot be used after. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_STATE_URL = 'sqlite:.registre/state.sqlite';
+const stateUrlOf = (project: Project) => project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
+const DEFAULT_ARCHIVE_URL = 'sqlite:.registre/archive.sqlite';
+
+/** Builds the engine. Nothing is opened until a use case needs it. */
+export function createEngine(options: EngineOptions = {}): Engine {
+  return new ProjectEngine(options.config, options.clock ?? systemClock);
+}
+
+interface OpenStore {
+  readonly url: string;
+  readonly conn: Promise<Connection>;
+  /** The check of its tables against the data map, made once. */
+  checked?: Promise<void> | undefined;
+}
+
+class ProjectEngine implements Engine {
+  private closed = false;
+  private readonly stores = new Map<string, OpenStore>();
+  private readonly contexts = new WeakMap<Connection, { register: object; ctx: RetentionSqlContext }>();
+  private archiveConn: { url: string; conn: Promise<Connection> } | undefined;
+  private writeState: { url: string; state: Promise<StateStore> } | undefined;
+  private readState: { url: string; state: Promise<StateStore> } | undefined;
+  private verifyState: { url: string; state: Promise<StateStore> } | undefined;
+  /** Stores opened for one call that must still be closed (a state store read as empty). */
+  private readonly loose = new Set<Promise<StateStore>>();
+  /** The last project given, parsed from the files and through the parse cache. */
+  private readonly lastProjects = new Map<boolean, Project>();
+
+  constructor(
+    readonly configFile: string | undefined,
+    readonly clock: Clock,
+  ) {}
+
+  today(): string {
+    return this.clock.today();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RegistreError('E_ENGINE_CLOSED', 'this engine was closed; build another');
+  }
+
+  async project(options: { cached?: boolean } = {}): Promise<Project> {
+    this.assertOpen();
+    const project = await openProject(this.configFile, options);
+    this.lastProjects.set(options.cached === true, project);
+    return project;
+  }
+
+  /** The project a store's map comes from: the SQL context must hold that very data map. */
+  private async projectOf(store: StoreMap): Promise<Project> {
+    for (const project of this.lastProjects.values())
+      if (project.datamap.stores.includes(store)) return project;
+    return this.project({ cached: true });
+  }
+
+  async archive(options: { create?: boolean } = {}): Promise<Connection | undefined> {
+    this.assertOpen();
+    const project = await this.project({ cached: true });
+    const url = project.loaded.config.archive?.url ?? DEFAULT_ARCHIVE_URL;
+    if (this.archiveConn?.url === url) return this.archiveConn.conn;
+    if (options.create === false && localStoreMissing('archive', url, project.loaded.dir)) return undefined;
+    const previous = this.archiveConn;
+    const conn = connect('archive', resolveUrl('archive', url), {
+      baseDir: project.loaded.dir,
+      create: true,
+      private: true,
+    });
+    this.archiveConn = { url, conn };
+    conn.catch(() => {
+      if (this.archiveConn?.conn === conn) this.archiveConn = undefined;
+    });
+    if (previous) await closeQuietly(previous.conn);
+    return conn;
+  }
+
+  async state(
+    mode: 'read' | 'write' | 'verify' = 'read',
+    options: { whole?: boolean } = {},
+  ): Promise<StateStore> {
+    this.assertOpen();
+    const project = await this.project({ cached: true });
+    // One store per URL and key: a key rotated (by this process or another) opens it again.
+    const keyNow = readHmacKeyIfAvailable(project.loaded);
+    const url = `${project.loaded.config.state?.url ?? DEFAULT_STATE_URL}\u0000${keyNow ? keyIdOf(keyNow) : ''}`;
+    if (mode === 'write') return this.writable(project, url, options.whole !== false);
+    if (mode === 'verify') return this.verifiable(project, url);
+    // A store opened for writing serves the readers too.
+    if (this.writeState?.url === url) return this.writeState.state;
+    if (this.readState?.url === url) return this.readState.state;
+    const key = readHmacKeyIfAvailable(project.loaded);
+    const keys = key ? { key, previous: [] } : { previous: [] };
+    const stateUrl = stateUrlOf(project);
+    if (localStoreMissing('state', stateUrl, project.loaded.dir)) {
+      // Nothing to read yet, and nothing created: an empty store for this call, closed with the engine.
+      const empty = StateStore.openForReading(stateUrl, project.loaded.dir, keys);
+      this.loose.add(empty);
+      return empty;
+    }
+    const state = StateStore.openForReading(stateUrl, project.loaded.dir, keys);
+    this.readState = { url, state };
+    state.catch(() => {
+      if (this.readState?.state === state) this.readState = undefined;
+    });
+    return state;
+  }
+
+  private async verifiable(project: Project, url: string): Promise<StateStore> {
+    if (this.writeState?.url === url) return this.writeState.state;
+    if (this.verifyState?.url === url) return this.verifyState.state;
+    const key = readHmacKeyIfAvailable(project.loaded);
+    const checkpoint = await this.archive({ create: false });
+    if (this.verifyState?.url === url) return this.verifyState.state;
+    const state = StateStore.open(stateUrlOf(project), project.loaded.dir, {
+      ...(key ? { key } : {}),
+      previous: readPreviousKeys(project.loaded),
+      ...(checkpoint ? { checkpoint } : {}),
+    });
+    this.verifyState = { url, state };
+    state.catch(() => {
+      if (this.verifyState?.state === state) this.verifyState = undefined;
+    });
+    return state;
+  }
+
+  private async writable(project: Project, url: string, whole: boolean): Promise<StateStore> {
+    if (this.writeState?.url !== url) {
+      const key = readHmacKey(project.loaded);
+      const previous = readPreviousKeys(project.loaded);
+      const checkpoint = await this.archive();
+      // Another call may have opened it meanwhile.
+      if (this.writeState?.url === url) return this.checked(await this.writeState.state, whole);
+      const opening = StateStore.open(stateUrlOf(project), project.loaded.dir, {
+        ...(key ? { key } : {}),
+        previous,
+        ...(checkpoint ? { checkpoint } : {}),
+      });
+      const old = this.writeState;
+      this.writeState = { url, state: opening };
+      opening.catch(() => {
+        if (this.writeState?.state === opening) this.writeState = undefined;
+      });
+      if (old) await closeQuietly(old.state);
+      // The readers now use this one.
+      const reader = this.readState;
+      this.readState = undefined;
+      if (reader) await closeQuietly(reader.state);
+    }
+    return this.checked(await this.writeState.state, whole);
+  }
+
+  private async checked(state: StateStore, whole: boolean): Promise<StateStore> {
+    if (!whole) return state;
+    // Nothing changes data on a log that is not whole up to its checkpoint (E_LOG_BROKEN): checked
+    // at every use case that writes, as a new process would.
+    await state.assertLogWhole();
+    return state;
+  }
+
+  async connection(store: StoreMap): Promise<Connection> {
+    return (await this.open(store)).conn;
+  }
+
+  async store(store: StoreMap): Promise<Connection> {
+    const open = await this.open(store);
+    const conn = await open.conn;
+    open.checked ??= requireMappedTables(conn, store);
+    try {
+      await open.checked;
+    } catch (error) {
+      open.checked = undefined;
+      throw error;
+    }
+    return conn;
+  }
+
+  private async open(store: StoreMap): Promise<OpenStore> {
+    this.assertOpen();
+    const project = await this.project({ cached: true });
+    const configured = project.loaded.config.stores?.[store.id];
+    if (!configured)
+      throw new RegistreError(
+        'E_STORE_NOT_CONFIGURED',
+        `store "${store.id}" of the data map has no URL in ${project.loaded.file ?? 'the configuration (there is no registre.yaml)'}`,
+      );
+    const url = resolveUrl(store.id, configured.url);
+    const open = this.stores.get(store.id);
+    if (open?.url === url) return open;
+    const conn = connect(store.id, url, { baseDir: project.loaded.dir });
+    const opened: OpenStore = { url, conn };
+    this.stores.set(store.id, opened);
+    conn.catch(() => {
+      if (this.stores.get(store.id) === opened) this.stores.delete(store.id);
+    });
+    if (open) await closeQuietly(open.conn);
+    return opened;
+  }
+
+  async retention(store: StoreMap): Promise<{ conn: Connection; ctx: RetentionSqlContext }> {
+    const conn = await this.store(store);
+    const project = await this.projectOf(store);
+    const known = this.contexts.get(conn);
+    const { retentionContext } = await import('../adapters/sql/retention-sql.js');
+    if (
+      known?.register === project.register &&
+      known.ctx.datamap === project.datamap &&
+      conn.dialect === 'sqlite'
+    )
+      return { conn, ctx: known.ctx };
+    // A server's date columns are read afresh by each operation (one catalogue query), so that a
+    // column whose type changed is not read as it was; SQLite has none to read.
+    const ctx = await retentionContext(conn, project.register, project.datamap);
+    this.contexts.set(conn, { register: project.register, ctx });
+    return { conn, ctx };
+  }
+
+  async folders(): Promise<Record<string, string>> {
+    const project = await this.project({ cached: true });
+    return foldersOf(project);
+  }
+
+  async reopenState(): Promise<void> {
+    const states = [this.writeState?.state, this.readState?.state, this.verifyState?.state];
+    this.writeState = undefined;
+    this.readState = undefined;
+    this.verifyState = undefined;
+    for (const s of states) if (s) await closeQuietly(s);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // The state store first: it may write its head's checkpoint to the archive store.
+    await this.reopenState();
+    for (const s of this.loose) await closeQuietly(s);
+    this.loose.clear();
+    for (const { conn } of this.stores.values()) await closeQuietly(conn);
+    this.stores.clear();
+    if (this.archiveConn) await closeQuietly(this.archiveConn.conn);
+    this.archiveConn = undefined;
+  }
+}
+
+async function closeQuietly(handle: Promise<{ close(): Promise<void> }>): Promise<void> {
+  try {
+    await (await handle).close();
+  } catch {
+    // It failed to open, or is already closed: nothing left to release.
+  }
+}
+
+/**
+ * A store without the tables its data map declares is the wrong database (or an empty one): said
+ * plainly, before any use case reads it, rather than as the first failing query's error.
+ */
+async function requireMappedTables(conn: Connection, store: StoreMap): Promise<void> {
+  const live = new Set((await tableNames(conn)).map((name) => name.toLowerCase()));
+  const missing = store.tables.map((t) => t.name).filter((name) => !live.has(name.toLowerCase()));
+  if (missing.length === 0) return;
+  const shown =
+    missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+  throw new RegistreError(
+    'E_STORE_MISMATCH',
+    `store "${store.id}" (${conn.label}) does not match the data map: it has no table ${shown}; run registre check to compare them (is the URL the right database?)`,
+  );
+}
+
+/** Runs `f` with an engine on `config`, then closes it: for a command, a script, a test. */
+export async function withEngine<T>(
+  config: string | undefined,
+  f: (engine: Engine) => Promise<T>,
+  options: { clock?: Clock } = {},
+): Promise<T> {
+  const engine = createEngine({ config, ...options });
+  try {
+    return await f(engine);
+  } finally {
+    await engine.close();
+  }
+}
