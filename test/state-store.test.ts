@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,43 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
       expect(verifyAuditChain(await state.auditEntries(), state.keyRing())).toEqual([]);
     } finally {
       await state.close();
+    }
+  });
+
+  it('tells a lock alive by its kind: a request run silent for 5 minutes is alive, a sweep silent as long is dead (issue 19 item 5)', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = mkdtempSync(join(tmpdir(), 'registre-state-'));
+    const state = await StateStore.open(url, dir);
+    try {
+      const silentFor = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+      for (const [name, minutes] of [
+        ['request:7', 5],
+        ['request:8', 11],
+        ['sweep:shop', 5],
+      ] as const)
+        await state.conn.db
+          .insertInto('locks')
+          .values({
+            name,
+            holder: 'another-host pid 1',
+            acquired_at: silentFor(30),
+            heartbeat_at: silentFor(minutes),
+            holds_seen: 0,
+          })
+          .execute();
+      const alive = Object.fromEntries((await state.locks()).map((l) => [l.name, l.alive]));
+      // A request run beats while it works, but may be silent in one long commit: 10 minutes.
+      expect(alive).toEqual({ 'request:7': true, 'request:8': false, 'sweep:shop': false });
+      // What status shows is what the lock does: the live run is not taken over, the dead ones are.
+      await expect(state.lock('request:7', undefined, 'run of request 7')).rejects.toThrow(
+        'another run of request 7 is running',
+      );
+      await (await state.lock('request:8', undefined, 'run of request 8')).release();
+      await (await state.lock('sweep:shop')).release();
+    } finally {
+      await state.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

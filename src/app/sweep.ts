@@ -163,7 +163,7 @@ export async function runSweep(
         });
       }, options.heartbeatMs ?? 5000);
       timer.unref();
-      for (const run of await state.runs(100))
+      for (const run of await state.unfinishedRuns())
         if (run.status === 'running' || run.status === 'died') {
           await state.finishRun(run.id, 'failed', { interrupted: true });
           await state.audit('sweep.interrupted', {
