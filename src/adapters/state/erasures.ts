@@ -1,6 +1,5 @@
 /** What each erasure removed, by key, sealed: replayed after a restore (`erasure replay`). */
 import { RegistreError } from '../../core/errors.js';
-import { sql } from '../sql/kysely.js';
 import { type ErasuresTable, now, type StateDb } from './schema.js';
 import type { Sealer } from './seal.js';
 import type { Transaction } from './transaction.js';
@@ -81,8 +80,7 @@ export class Erasures {
   async add(erasure: Omit<ErasureRow, 'id' | 'mac'>): Promise<number> {
     const keyId = this.sealer.keyId;
     return this.transaction(['erasures'], async (tx) => {
-      const last = await tx.db.selectFrom('erasures').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
-      const id = Number(last?.m ?? 0) + 1;
+      const id = await tx.nextId('erasures');
       await tx.db
         .insertInto('erasures')
         .values({

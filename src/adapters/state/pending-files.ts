@@ -1,5 +1,4 @@
 /** Files to remove (or move) once their record's deletion has committed: done after a crash too. */
-import { sql } from '../sql/kysely.js';
 import type { PendingFilesTable, StateDb } from './schema.js';
 import type { Transaction } from './transaction.js';
 
@@ -38,11 +37,7 @@ export class PendingFiles {
   async add(files: readonly Omit<PendingFile, 'id'>[]): Promise<number[]> {
     if (files.length === 0) return [];
     return this.transaction(['pending_files'], async (tx) => {
-      const last = await tx.db
-        .selectFrom('pending_files')
-        .select(sql<number>`max(id)`.as('m'))
-        .executeTakeFirst();
-      const start = Number(last?.m ?? 0) + 1;
+      const start = await tx.nextId('pending_files');
       const ids = files.map((_, i) => start + i);
       for (let i = 0; i < files.length; i += 200)
         await tx.db

@@ -201,8 +201,7 @@ export class Requests {
           .executeTakeFirst();
         if (open) return { id: Number(open.id), duplicate: true as const };
       }
-      const last = await tx.db.selectFrom('requests').select(sql<number>`max(id)`.as('m')).executeTakeFirst();
-      const next = Number(last?.m ?? 0) + 1;
+      const next = await tx.nextId('requests');
       const stamp = now();
       const row: RequestRow = {
         ...request,

@@ -1,5 +1,4 @@
 /** The sweep runs: started, finished, and those a killed sweep left running (shown as died). */
-import { sql } from '../sql/kysely.js';
 import type { Locks } from './locks.js';
 import { now, type StateDb, type SweepRunsTable } from './schema.js';
 import type { Transaction } from './transaction.js';
@@ -41,11 +40,7 @@ export class Runs {
 
   async start(at: string): Promise<number> {
     return this.transaction(['sweep_runs'], async (tx) => {
-      const last = await tx.db
-        .selectFrom('sweep_runs')
-        .select(sql<number>`max(id)`.as('m'))
-        .executeTakeFirst();
-      const id = Number(last?.m ?? 0) + 1;
+      const id = await tx.nextId('sweep_runs');
       await tx.db
         .insertInto('sweep_runs')
         .values({ id, at_date: at, started_at: now(), finished_at: null, status: 'running', summary: null })

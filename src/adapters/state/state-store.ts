@@ -221,7 +221,10 @@ export class StateStore {
     return this.write(tables, f);
   }
 
-  /** After an entry's transaction committed: the checkpoint in the archive store moves to it. */
+  /**
+   * After an entry's transaction committed: the checkpoint in the archive store moves to it. On
+   * the facade, so that a test can act between a commit and its answer (requests-codes, 18.12).
+   */
   private async appended(entry: AuditEntry, accept = false): Promise<void> {
     await this.log.appended(entry, accept);
   }

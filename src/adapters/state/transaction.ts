@@ -5,6 +5,7 @@
  * committed hands each entry it wrote to `committed` (the log's checkpoint moves to it).
  */
 import type { AuditEntry } from '../../core/audit/audit-chain.js';
+import { sql } from '../sql/kysely.js';
 import type { AuditLog } from './audit-log.js';
 import type { AppendTable, StateDb } from './schema.js';
 import type { StateDialect } from './state-dialect.js';
@@ -13,7 +14,11 @@ export interface StateTx {
   readonly db: StateDb;
   /** Appends the log's next entry in this transaction: the audit log must be among its tables. */
   audit(kind: string, data: Record<string, unknown>): Promise<AuditEntry>;
+  /** The id after the last row of `table`, one of its tables: no other writer takes it before the commit. */
+  nextId(table: IdTable): Promise<number>;
 }
+
+type IdTable = Exclude<AppendTable, 'audit_log'>;
 
 export interface TransactionOptions {
   /** The entries set the log's head as they find it (audit accept-head): it is not compared. */
@@ -47,6 +52,12 @@ export function transactions(
           const entry = await log.appendEntry(trx, kind, data, accept);
           written.push(entry);
           return entry;
+        },
+        async nextId(table) {
+          if (!tables.includes(table))
+            throw new Error(`the next id of ${table} outside its lock: the transaction must lock it`);
+          const last = await trx.selectFrom(table).select(sql<number>`max(id)`.as('m')).executeTakeFirst();
+          return Number(last?.m ?? 0) + 1;
         },
       });
     });
