@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,57 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
     }
   });
 
+  it('a store of before the seals and the head migrates: its rows sealed as they were, its head seeded, its chain whole', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = mkdtempSync(join(tmpdir(), 'registre-state-'));
+    const key = Buffer.from('state-key-0123456789abcdefghijklmnopqrstuv');
+    const first = await StateStore.open(url, dir, { key });
+    const { row } = await first.addRequest(
+      {
+        type: 'access',
+        status: 'received',
+        email: 'ada@example.org',
+        person: first.digest('ada@example.org'),
+        received: '2026-01-05',
+        due: '2026-02-05',
+        extendedMonths: 0,
+        details: { note: 'by mail' },
+      },
+      { log: (r) => ({ request: r.id }) },
+    );
+    const erasure = await first.addErasure({
+      requestId: row.id,
+      person: row.person,
+      at: '2026-01-06',
+      records: [{ store: 'shop', table: 'customers', key: '42', action: 'delete' }],
+    });
+    await first.audit('test.entry', { i: 1 });
+    const seals = {
+      request: (await first.request(row.id))?.mac,
+      erasure: (await first.erasures())[0]?.mac,
+    };
+    // As a store of 0005_h1_request_mac's time: no seals, no head, the later migrations not run.
+    await sql`UPDATE requests SET mac = NULL`.execute(first.conn.db);
+    await sql`UPDATE erasures SET mac = NULL`.execute(first.conn.db);
+    await sql`DROP TABLE audit_head`.execute(first.conn.db);
+    await sql`DELETE FROM registre_migrations WHERE name >= '0005'`.execute(first.conn.db);
+    await first.close();
+    const again = await StateStore.open(url, dir, { key });
+    try {
+      expect((await again.request(row.id))?.mac).toBe(seals.request);
+      expect((await again.erasures()).map((e) => [e.id, e.mac])).toEqual([[erasure, seals.erasure]]);
+      expect(await again.checkLogWhole()).toEqual({ problems: [], warnings: [] });
+      await again.audit('test.entry', { i: 2 });
+      const entries = await again.auditEntries();
+      expect(entries.map((e) => e.kind)).toEqual(['request.open', 'test.entry', 'test.entry']);
+      expect(verifyAuditChain(entries, again.keyRing())).toEqual([]);
+    } finally {
+      await again.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a hold and its log entry are written together: a log entry that cannot be written adds or releases nothing', async () => {
     const { url, drop } = await database.create();
     drops.push(drop);
@@ -88,6 +139,43 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
       expect(verifyAuditChain(await state.auditEntries(), state.keyRing())).toEqual([]);
     } finally {
       await state.close();
+    }
+  });
+
+  it('tells a lock alive by its kind: a request run silent for 5 minutes is alive, a sweep silent as long is dead (issue 19 item 5)', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = mkdtempSync(join(tmpdir(), 'registre-state-'));
+    const state = await StateStore.open(url, dir);
+    try {
+      const silentFor = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+      for (const [name, minutes] of [
+        ['request:7', 5],
+        ['request:8', 11],
+        ['sweep:shop', 5],
+      ] as const)
+        await state.conn.db
+          .insertInto('locks')
+          .values({
+            name,
+            holder: 'another-host pid 1',
+            acquired_at: silentFor(30),
+            heartbeat_at: silentFor(minutes),
+            holds_seen: 0,
+          })
+          .execute();
+      const alive = Object.fromEntries((await state.locks()).map((l) => [l.name, l.alive]));
+      // A request run beats while it works, but may be silent in one long commit: 10 minutes.
+      expect(alive).toEqual({ 'request:7': true, 'request:8': false, 'sweep:shop': false });
+      // What status shows is what the lock does: the live run is not taken over, the dead ones are.
+      await expect(state.lock('request:7', undefined, 'run of request 7')).rejects.toThrow(
+        'another run of request 7 is running',
+      );
+      await (await state.lock('request:8', undefined, 'run of request 8')).release();
+      await (await state.lock('sweep:shop')).release();
+    } finally {
+      await state.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

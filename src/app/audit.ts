@@ -88,7 +88,7 @@ export async function crossCheck(
       problem(entry.seq, `hold ${id} was released without a hold.release entry`);
   }
   if (only === 'holds') return problems;
-  const runs = await state.runs(1_000_000);
+  const runs = await state.allRuns();
   const runIds = new Set(runs.map((r) => r.id));
   for (const id of started)
     if (!runIds.has(id)) problem(last, `sweep run ${id} is in the log but missing from the runs table`);

@@ -173,7 +173,7 @@ export async function sweep(engine: Engine, input: SweepInput, context: Context)
         });
       }, options.heartbeatMs);
       timer.unref();
-      for (const run of await state.runs(100))
+      for (const run of await state.unfinishedRuns())
         if (run.status === 'running' || run.status === 'died') {
           await state.finishRun(run.id, 'failed', { interrupted: true });
           await state.audit('sweep.interrupted', {

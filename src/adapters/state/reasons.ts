@@ -1,0 +1,27 @@
+/** The reasons' texts (a hold's, an archive read's), kept by the keyed hash the log carries. */
+import { now, type StateDb } from './schema.js';
+import type { Sealer } from './seal.js';
+
+export class Reasons {
+  constructor(
+    private readonly db: StateDb,
+    private readonly sealer: Sealer,
+  ) {}
+
+  /** Keeps a reason's text by its keyed hash, which the log carries; returns the hash. */
+  async keep(text: string): Promise<string> {
+    const hash = this.sealer.digest(text);
+    const existing = await this.db
+      .selectFrom('reasons')
+      .select('hash')
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    if (!existing) await this.db.insertInto('reasons').values({ hash, text, created_at: now() }).execute();
+    return hash;
+  }
+
+  async all(): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('reasons').selectAll().execute();
+    return new Map(rows.map((r) => [String(r.hash), String(r.text)]));
+  }
+}
