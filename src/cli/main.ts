@@ -2,7 +2,7 @@
  * The `registre` command. Thin: parses arguments, calls the application layer (src/app), prints, and is the
  * only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import type { HoldCase } from '../app/holds.js';
@@ -18,7 +18,9 @@ import type { Language } from '../core/text.js';
 const registerUseCases = () => import('../app/register.js');
 const planCommands = () => import('../app/plan.js');
 
-const VERSION = '0.1.0';
+// The package's own package.json: two folders up from src/cli/ and from dist/cli/ alike (one small read).
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 interface Output {
   out: (text: string) => void;
