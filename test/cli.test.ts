@@ -36,10 +36,14 @@ describe('registre --help', () => {
     // A copy of the package whose package.json says another version prints that one.
     const dir = temp();
     try {
-      for (const folder of ['bin', 'dist']) cpSync(join(ROOT, folder), join(dir, folder), { recursive: true });
+      for (const folder of ['bin', 'dist'])
+        cpSync(join(ROOT, folder), join(dir, folder), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'registre', version: '9.8.7', type: 'module' }));
-      const run = spawnSync(process.execPath, [join(dir, 'bin', 'registre.js'), '--version'], { encoding: 'utf8' });
+      const copy = { name: 'registre', version: '9.8.7', type: 'module' };
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(copy));
+      const run = spawnSync(process.execPath, [join(dir, 'bin', 'registre.js'), '--version'], {
+        encoding: 'utf8',
+      });
       expect(run.stdout).toBe('9.8.7\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });

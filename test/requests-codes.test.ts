@@ -24,6 +24,7 @@ import {
   showRequest,
   verifyRequest,
 } from '../src/app/requests/index.js';
+import { DEFAULT_STATE_URL } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
 import { withShop } from './shop-helpers.js';
 
@@ -42,7 +43,7 @@ async function project(
     writeFileSync(
       config,
       readFileSync(config, 'utf8').replace(
-        'url: sqlite:.registre/state.sqlite',
+        `url: ${DEFAULT_STATE_URL}`,
         `url: ${JSON.stringify(stateUrl)}`,
       ),
     );

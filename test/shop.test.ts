@@ -9,6 +9,7 @@ import { sql } from '../src/adapters/sql/kysely.js';
 import { runCheck } from '../src/app/check.js';
 import { runDemo } from '../src/app/demo.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
+import { DEFAULT_SHOP_URL } from '../src/core/store-url.js';
 import { ALL_DIALECTS } from './dialects.js';
 
 const AT = '2026-11-27';
@@ -141,7 +142,7 @@ describe('the generator', () => {
     expect(per('claims')).toBeCloseTo(0.05, 1);
     expect(counts.distributors).toBe(20);
     expect(report.files).toBeGreaterThan(50);
-    const conn = await connect('shop', 'sqlite:shop.sqlite', { baseDir: out });
+    const conn = await connect('shop', DEFAULT_SHOP_URL, { baseDir: out });
     const one = async (q: string) =>
       Object.values((await sql.raw<Record<string, number>>(q).execute(conn.db)).rows[0] ?? {})[0];
     try {

@@ -4,6 +4,7 @@ import { archiveTableName } from '../adapters/sql/sweep.js';
 import { currentActor, holdCases, StateStore } from '../adapters/state/state-store.js';
 import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit/audit-chain.js';
 import { RegistreError } from '../core/errors.js';
+import { DEFAULT_STATE_URL } from '../core/store-url.js';
 import { openProject } from './project.js';
 
 import { openArchive, openState, personArchive, todayUtc, withState } from './stores.js';
@@ -110,7 +111,7 @@ export async function runAuditVerify(configFile: string | undefined): Promise<Au
   const project = await openProject(configFile);
   const checkpointStore = await personArchive(project);
   const key = readHmacKeyIfAvailable(project.loaded);
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const url = project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
   const state = await StateStore.open(url, project.loaded.dir, {
     ...(key ? { key } : {}),
     previous: readPreviousKeys(project.loaded),
@@ -237,7 +238,7 @@ export async function runAuditAcceptHead(
   const project = await openProject(configFile);
   const key = readHmacKey(project.loaded);
   const archive = await openArchive(project);
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const url = project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
   const state = await StateStore.open(url, project.loaded.dir, {
     ...(key ? { key } : {}),
     previous: readPreviousKeys(project.loaded),

@@ -8,7 +8,7 @@ import { createShopIndexes, createShopSchema, writeShop } from '../adapters/sql/
 import { generateShop } from '../core/demo/generate-shop.js';
 import { RegistreError } from '../core/errors.js';
 import { requireDateInput } from '../core/retention/calendar.js';
-import { redactUrl, urlHasSecret } from '../core/store-url.js';
+import { DEFAULT_SHOP_URL, DEFAULT_STATE_URL, redactUrl, urlHasSecret } from '../core/store-url.js';
 
 export interface DemoOptions {
   readonly out: string;
@@ -42,7 +42,7 @@ stores:
 files:
   media: media
 state:
-  url: sqlite:.registre/state.sqlite
+  url: ${DEFAULT_STATE_URL}
 # The key of the suppression list's hashes and of the audit log, in a file only its owner reads.
 hmacKey: file:.registre/hmac.key
 `;
@@ -59,7 +59,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const at = requireDateInput('--at', options.at);
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
-  const storeUrl = options.store ?? 'sqlite:shop.sqlite';
+  const storeUrl = options.store ?? DEFAULT_SHOP_URL;
   const hasSecret = urlHasSecret(storeUrl);
   const started = performance.now();
   const conn = await connect('shop', storeUrl, { baseDir: out, create: true, bulk: true });

@@ -6,6 +6,7 @@ import { writeKeyFile } from '../adapters/files/key-file.js';
 import { currentActor, StateStore } from '../adapters/state/state-store.js';
 import { keyIdOf } from '../core/audit/keys.js';
 import { RegistreError } from '../core/errors.js';
+import { DEFAULT_STATE_URL } from '../core/store-url.js';
 import { runAuditVerify } from './audit.js';
 import { openProject } from './project.js';
 import { openArchive } from './stores.js';
@@ -69,7 +70,7 @@ export async function runKeyRotate(
       `the audit log does not verify with the key in force (${verification.problems.length} problem(s)); it is not rotated: run registre audit verify`,
     );
   const archive = await openArchive(project);
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const url = project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
   const before = await StateStore.open(url, project.loaded.dir, { key: oldKey, checkpoint: archive });
   const entries = await before.auditEntries();
   const head = entries[entries.length - 1];

@@ -12,12 +12,10 @@ import {
   resolveUrl,
 } from '../adapters/sql/connect.js';
 import { StateStore } from '../adapters/state/state-store.js';
+import { DEFAULT_ARCHIVE_URL as ARCHIVE_URL, DEFAULT_STATE_URL as STATE_URL } from '../core/store-url.js';
 import { openProject, type Project } from './project.js';
 
 export const todayUtc = () => new Date().toISOString().slice(0, 10);
-
-const STATE_URL = 'sqlite:.registre/state.sqlite';
-const ARCHIVE_URL = 'sqlite:.registre/archive.sqlite';
 
 /**
  * Warnings about the engine's own stores: a state or archive store (a SQLite file, a PGlite

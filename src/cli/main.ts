@@ -18,9 +18,9 @@ import type { Language } from '../core/text.js';
 const registerUseCases = () => import('../app/register.js');
 const planCommands = () => import('../app/plan.js');
 
-// The package's own package.json: two folders up from src/cli/ and from dist/cli/ alike (one small read).
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+// The package's own package.json, two folders up from src/cli/ and dist/cli/ alike (one small read).
+const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
+const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
 
 interface Output {
   out: (text: string) => void;
