@@ -42,10 +42,7 @@ async function project(
   if (stateUrl)
     writeFileSync(
       config,
-      readFileSync(config, 'utf8').replace(
-        `url: ${DEFAULT_STATE_URL}`,
-        `url: ${JSON.stringify(stateUrl)}`,
-      ),
+      readFileSync(config, 'utf8').replace(`url: ${DEFAULT_STATE_URL}`, `url: ${JSON.stringify(stateUrl)}`),
     );
   return { dir, config, state: join(dir, '.registre', 'state.sqlite') };
 }
