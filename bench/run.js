@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { DEFAULT_SHOP_URL } from '../dist/core/store-url.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -44,8 +45,8 @@ async function generatorBench() {
   const customers = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
   const dir = mkdtempSync(join(tmpdir(), 'registre-bench-'));
   try {
-    const baseline = worker('baseline', 'sqlite:shop.sqlite', customers, dir);
-    const registre = worker('registre', 'sqlite:shop.sqlite', customers, dir);
+    const baseline = worker('baseline', DEFAULT_SHOP_URL, customers, dir);
+    const registre = worker('registre', DEFAULT_SHOP_URL, customers, dir);
     report('shop generator into SQLite', customers, registre, baseline);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { openProject } from '../src/app/project.js';
 import { main } from '../src/cli/main.js';
+import { DEFAULT_ARCHIVE_URL, DEFAULT_STATE_URL } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
 import { AT, snapshot, withShop } from './shop-helpers.js';
 import {
@@ -66,7 +67,7 @@ describe.each(DIALECTS)('the audit log head (issue 18 items 6, 14), state store 
     const url =
       which === 'state'
         ? (loaded.config.state?.url as string)
-        : (loaded.config.archive?.url ?? 'sqlite:.registre/archive.sqlite');
+        : (loaded.config.archive?.url ?? DEFAULT_ARCHIVE_URL);
     const conn = await connect(which, resolveUrl(which, url), { baseDir: loaded.dir });
     try {
       return await f(conn.db);
@@ -101,8 +102,8 @@ describe.each(DIALECTS)('the audit log head (issue 18 items 6, 14), state store 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `registre-audit-head-${database.name}-`));
     config = (await runDemo({ out: dir, customers: 40, seed: 18, at: AT })).config;
-    let state = 'sqlite:.registre/state.sqlite';
-    let archive = 'sqlite:.registre/archive.sqlite';
+    let state = DEFAULT_STATE_URL;
+    let archive = DEFAULT_ARCHIVE_URL;
     if (database.name === 'pglite') state = 'pglite:state-data';
     else if (database.name !== 'sqlite') {
       const [s, a] = [await database.create(), await database.create()];
@@ -115,7 +116,7 @@ describe.each(DIALECTS)('the audit log head (issue 18 items 6, 14), state store 
       `${readFileSync(config, 'utf8')
         .replace(/^hmacKey: .*$/m, 'hmacKey: env:REGISTRE_TEST_HMAC_KEY')
         .replace(
-          'url: sqlite:.registre/state.sqlite',
+          `url: ${DEFAULT_STATE_URL}`,
           `url: ${JSON.stringify(state)}`,
         )}archive:\n  url: ${JSON.stringify(archive)}\n`,
     );

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -28,6 +28,26 @@ describe('registre --help', () => {
     const { code, stderr } = registre(['sweeep']);
     expect(code).toBe(2);
     expect(stderr).toContain("unknown command 'sweeep'");
+  });
+
+  it("--version prints package.json's version, read beside the built command", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(registre(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    // A copy of the package whose package.json says another version prints that one.
+    const dir = temp();
+    try {
+      for (const folder of ['bin', 'dist'])
+        cpSync(join(ROOT, folder), join(dir, folder), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+      const copy = { name: 'registre', version: '9.8.7', type: 'module' };
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(copy));
+      const run = spawnSync(process.execPath, [join(dir, 'bin', 'registre.js'), '--version'], {
+        encoding: 'utf8',
+      });
+      expect(run.stdout).toBe('9.8.7\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
+import { DEFAULT_STATE_URL } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
 import { withShop } from './shop-helpers.js';
 import {
@@ -41,10 +42,7 @@ async function project(
   if (stateUrl)
     writeFileSync(
       config,
-      readFileSync(config, 'utf8').replace(
-        'url: sqlite:.registre/state.sqlite',
-        `url: ${JSON.stringify(stateUrl)}`,
-      ),
+      readFileSync(config, 'utf8').replace(`url: ${DEFAULT_STATE_URL}`, `url: ${JSON.stringify(stateUrl)}`),
     );
   return { dir, config, state: join(dir, '.registre', 'state.sqlite') };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/adapters/state/state-store.js';
 import { openProject } from '../src/app/project.js';
+import { DEFAULT_STATE_URL } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
 import { ROOT, withShop } from './shop-helpers.js';
 import { openRequest, runDemo, runHoldList, runRequest, verifyRequest } from './use-cases.js';
@@ -158,7 +159,7 @@ describe.each(DIALECTS)('the hold protocol of requests (issue 18) on $name', (da
   it('18.4 a restriction returns only once a running sweep has read it', async () => {
     const project = await openProject(config);
     const sweepState = await StateStore.open(
-      project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite',
+      project.loaded.config.state?.url ?? DEFAULT_STATE_URL,
       project.loaded.dir,
     );
     const sweep = await sweepState.lock('sweep:shop');

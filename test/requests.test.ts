@@ -361,7 +361,9 @@ describe.each(DIALECTS)("people's requests on $name", (database) => {
     expect(Object.keys(data)).toContain('orders');
     expect(Object.keys(data)).toContain('newsletter_subscribers');
     expect(Object.keys(data)).not.toContain('invoices');
-    expect(existsSync(join(out, 'orders.csv'))).toBe(true);
+    const orders = readFileSync(join(out, 'orders.csv'), 'utf8');
+    expect(orders.charCodeAt(0)).toBe(0xfeff);
+    expect(orders.split('\r\n')[0]).toMatch(/^\uFEFFid;/);
   });
 
   it('an erasure with an open dispute keeps the disputed order, its payment and invoice, the claim and the account (17(3)(e))', async () => {

@@ -7,6 +7,7 @@ import { readConfig } from '../src/adapters/files/config-files.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
+import { DEFAULT_SHOP_URL } from '../src/core/store-url.js';
 import { ALL_DIALECTS } from './dialects.js';
 import { runCheck, runDemo } from './use-cases.js';
 
@@ -140,7 +141,7 @@ describe('the generator', () => {
     expect(per('claims')).toBeCloseTo(0.05, 1);
     expect(counts.distributors).toBe(20);
     expect(report.files).toBeGreaterThan(50);
-    const conn = await connect('shop', 'sqlite:shop.sqlite', { baseDir: out });
+    const conn = await connect('shop', DEFAULT_SHOP_URL, { baseDir: out });
     const one = async (q: string) =>
       Object.values((await sql.raw<Record<string, number>>(q).execute(conn.db)).rows[0] ?? {})[0];
     try {

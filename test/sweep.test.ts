@@ -403,7 +403,10 @@ describe('holds, files, return packages, audit (SQLite)', () => {
     const first = join(returns, packages[0] as string);
     const names = readdirSync(first);
     expect(names.some((n) => n.endsWith('.json'))).toBe(true);
-    expect(names.some((n) => n.endsWith('.csv'))).toBe(true);
+    // The house CSV, as every CSV of registre: a byte order mark, ";" between cells, CRLF.
+    const csv = readFileSync(join(first, names.find((n) => n.endsWith('.csv')) as string), 'utf8');
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    expect(csv.split('\r\n')[0]).toContain(';end_customer_email;');
     const data = JSON.parse(
       readFileSync(join(first, names.find((n) => n.endsWith('.json')) as string), 'utf8'),
     );

@@ -665,7 +665,7 @@ describe('14. return packages, CSV cells and file modes', () => {
       .filter((f) => f.endsWith('.csv'))
       .map((f) => readFileSync(f, 'utf8'))
       .join('');
-    expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
+    expect(csv).not.toMatch(/(^|[;,])=HYPERLINK/m);
     expect(csv).toContain(`'=HYPERLINK`);
     for (const f of [...files, stateFile, join(out, '.registre', 'archive.sqlite')])
       expect((statSync(f).mode & 0o077).toString(8), f).toBe('0');

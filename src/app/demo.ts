@@ -6,7 +6,7 @@ import { writeKeyFile } from '../adapters/files/key-file.js';
 import { connect } from '../adapters/sql/connect.js';
 import { createShopIndexes, createShopSchema, writeShop } from '../adapters/sql/shop-store.js';
 import { generateShop } from '../core/demo/generate-shop.js';
-import { redactUrl, urlHasSecret } from '../core/store-url.js';
+import { DEFAULT_SHOP_URL, DEFAULT_STATE_URL, redactUrl, urlHasSecret } from '../core/store-url.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, parseInput, wholeNumber } from './input.js';
 
@@ -47,7 +47,7 @@ stores:
 files:
   media: media
 state:
-  url: sqlite:.registre/state.sqlite
+  url: ${DEFAULT_STATE_URL}
 # The key of the suppression list's hashes and of the audit log, in a file only its owner reads.
 hmacKey: file:.registre/hmac.key
 `;
@@ -60,7 +60,7 @@ export async function demo(engine: Engine, input: DemoInput, context: Context): 
   const { onProgress, signal } = context;
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
-  const storeUrl = options.store ?? 'sqlite:shop.sqlite';
+  const storeUrl = options.store ?? DEFAULT_SHOP_URL;
   const hasSecret = urlHasSecret(storeUrl);
   const started = performance.now();
   const conn = await connect('shop', storeUrl, { baseDir: out, create: true, bulk: true });

@@ -18,6 +18,7 @@ import { StateStore } from '../adapters/state/state-store.js';
 import { keyIdOf } from '../core/audit/keys.js';
 import type { StoreMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
+import { DEFAULT_ARCHIVE_URL, DEFAULT_STATE_URL } from '../core/store-url.js';
 import { archiveFilesDir, foldersOf, openProject, type Project } from './project.js';
 
 export { archiveFilesDir, foldersOf };
@@ -103,9 +104,7 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-const DEFAULT_STATE_URL = 'sqlite:.registre/state.sqlite';
 const stateUrlOf = (project: Project) => project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
-const DEFAULT_ARCHIVE_URL = 'sqlite:.registre/archive.sqlite';
 
 /** Builds the engine. Nothing is opened until a use case needs it. */
 export function createEngine(options: EngineOptions = {}): Engine {

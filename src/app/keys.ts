@@ -8,6 +8,7 @@ import type { Connection } from '../adapters/sql/connect.js';
 import { StateStore } from '../adapters/state/state-store.js';
 import { keyIdOf } from '../core/audit/keys.js';
 import { RegistreError } from '../core/errors.js';
+import { DEFAULT_STATE_URL } from '../core/store-url.js';
 import { verifyAudit } from './audit.js';
 import type { Context, Engine } from './engine.js';
 import { field, parseInput } from './input.js';
@@ -90,7 +91,7 @@ export async function rotateKey(
   // The engine's state store is keyed with the old key: closed, and opened again after.
   await engine.reopenState();
   const archive = (await engine.archive()) as Connection;
-  const url = project.loaded.config.state?.url ?? 'sqlite:.registre/state.sqlite';
+  const url = project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
   const before = await StateStore.open(url, project.loaded.dir, { key: oldKey, checkpoint: archive });
   const entries = await before.auditEntries();
   const head = entries[entries.length - 1];

@@ -1,9 +1,7 @@
 import type { LoadedConfig } from '../adapters/files/config-paths.js';
 import { localStoreOpenToOthers } from '../adapters/sql/connect.js';
+import { DEFAULT_ARCHIVE_URL as ARCHIVE_URL, DEFAULT_STATE_URL as STATE_URL } from '../core/store-url.js';
 import type { Engine } from './engine.js';
-
-const STATE_URL = 'sqlite:.registre/state.sqlite';
-const ARCHIVE_URL = 'sqlite:.registre/archive.sqlite';
 
 /**
  * Warnings about the engine's own stores: a state or archive store (a SQLite file, a PGlite

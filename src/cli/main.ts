@@ -2,6 +2,7 @@
  * The `registre` command. Thin: builds the program from the capability modules (src/cli/commands),
  * runs it, and is the only place that turns errors into exit codes (0 ok, 1 failure, 2 usage).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { fieldsAs, RegistreError } from '../core/errors.js';
 import { RegisterError } from '../core/issues.js';
@@ -26,7 +27,9 @@ import { type Cli, EXAMPLES, flagOf, leafCommands, type Output } from './shared.
 
 export { EXAMPLES, leafCommands } from './shared.js';
 
-const VERSION = '0.1.0';
+// The package's own package.json, two folders up from src/cli/ and dist/cli/ alike (one small read).
+const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
+const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
 
 const stdio: Output = {
   out: (text) => process.stdout.write(text),

@@ -16,3 +16,9 @@ export function csvCell(value: unknown): string {
 export function spreadsheetCsv(rows: readonly (readonly unknown[])[]): string {
   return `\uFEFF${rows.map((r) => r.map(csvCell).join(';')).join('\r\n')}\r\n`;
 }
+
+/** Rows of named values (a table's rows), in that format: a header of every column a row has. */
+export function recordsCsv(records: readonly Readonly<Record<string, unknown>>[]): string {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  return spreadsheetCsv([columns, ...records.map((r) => columns.map((c) => r[c]))]);
+}

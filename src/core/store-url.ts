@@ -7,6 +7,12 @@ export type StoreUrl =
   | { readonly kind: 'postgres'; readonly url: string }
   | { readonly kind: 'mysql'; readonly url: string };
 
+/** The engine's own stores when the configuration names none (SQLite files beside the configuration). */
+export const DEFAULT_STATE_URL = 'sqlite:.registre/state.sqlite';
+export const DEFAULT_ARCHIVE_URL = 'sqlite:.registre/archive.sqlite';
+/** The reference shop `registre demo` writes without `--store`. */
+export const DEFAULT_SHOP_URL = 'sqlite:shop.sqlite';
+
 export const STORE_SCHEMES = [
   'sqlite:',
   'pglite:',

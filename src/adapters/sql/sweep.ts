@@ -10,7 +10,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../../core/audit/audit-chain.js';
-import { csvCell } from '../../core/csv.js';
+import { recordsCsv } from '../../core/csv.js';
 import { columnOf, columnOfField } from '../../core/datamap/columns.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
@@ -129,11 +129,6 @@ export async function deleteByKeys(
 
 export function archiveTableName(store: StoreMap, table: TableMap): string {
   return `${store.id}__${table.name}`;
-}
-
-function csvOf(rows: readonly Row[]): string {
-  const columns = Object.keys(rows[0] ?? {});
-  return `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
 }
 
 async function nextIds(db: Db, table: string, key: string, count: number): Promise<number[]> {
@@ -332,7 +327,7 @@ async function prepareReturnPackages(
     const formats = ret.formats ?? ['json', 'csv'];
     const files: [string, string][] = [];
     if (formats.includes('json')) files.push([`${base}.json`, `${JSON.stringify(list, null, 2)}\n`]);
-    if (formats.includes('csv')) files.push([`${base}.csv`, csvOf(list)]);
+    if (formats.includes('csv')) files.push([`${base}.csv`, recordsCsv(list)]);
     for (const [path, text] of files) {
       writePrivate(`${path}.pending`, text);
       pending.push({

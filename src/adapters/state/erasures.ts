@@ -104,7 +104,7 @@ export class Erasures {
    */
   async update(id: number, records: ErasureRow['records']): Promise<void> {
     const raw = await this.db.selectFrom('erasures').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no erasure ${id}`);
+    if (!raw) throw new RegistreError('E_ERASURE_NOT_FOUND', `there is no erasure ${id}`);
     const row = { ...erasureOf(raw), records };
     await this.db
       .updateTable('erasures')

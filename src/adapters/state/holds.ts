@@ -155,10 +155,10 @@ export class Holds {
     const found = await this.holdCase(id);
     // Named by its own number only: never another hold's, whose rows' ids may be this number.
     if (!found)
-      throw new RegistreError('E_NO_HOLD', `no hold ${id}: registre hold list --all shows every hold`);
+      throw new RegistreError('E_HOLD_NOT_FOUND', `no hold ${id}: registre hold list --all shows every hold`);
     if (found.releasedAt)
       throw new RegistreError(
-        'E_NO_HOLD',
+        'E_HOLD_RELEASED',
         `no hold ${id} in force: it was released on ${found.releasedAt.slice(0, 10)}`,
       );
     await this.transaction(log ? ['holds', 'audit_log'] : ['holds'], async (tx) => {

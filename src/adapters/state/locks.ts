@@ -64,7 +64,7 @@ export class Locks {
       const age = Date.now() - Date.parse(String(existing.heartbeat_at));
       if (age < staleAfterMs && !deadOnThisHost(String(existing.holder)))
         throw new RegistreError(
-          'E_LOCKED',
+          'E_LOCK_HELD',
           `another ${what} is running (${existing.holder}, since ${existing.acquired_at}); registre status shows it`,
         );
       await this.db
@@ -79,7 +79,7 @@ export class Locks {
         .values({ name, holder, acquired_at: at, heartbeat_at: at, holds_seen: 0 })
         .execute();
     } catch (cause) {
-      throw new RegistreError('E_LOCKED', `another ${what} took the lock at the same moment`, { cause });
+      throw new RegistreError('E_LOCK_HELD', `another ${what} took the lock at the same moment`, { cause });
     }
     return {
       holder,

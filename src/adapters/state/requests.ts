@@ -160,7 +160,7 @@ export class Requests {
   /** The row of request `id` in the transaction `trx`, its seal checked. */
   private async read(trx: StateDb, id: number): Promise<RequestRow> {
     const raw = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!raw) throw new RegistreError('E_NOT_FOUND', `there is no request ${id}`);
+    if (!raw) throw new RegistreError('E_REQUEST_NOT_FOUND', `there is no request ${id}`);
     return this.checked(requestOf(raw));
   }
 

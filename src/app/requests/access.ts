@@ -7,7 +7,7 @@ import {
 } from '../../adapters/files/package-files.js';
 import { otherData, personalData } from '../../adapters/sql/person.js';
 import type { RequestRow } from '../../adapters/state/state-store.js';
-import { csvCell } from '../../core/csv.js';
+import { recordsCsv } from '../../core/csv.js';
 import { columnOf } from '../../core/datamap/columns.js';
 import type { TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
@@ -290,16 +290,7 @@ export function writePortability(
       `${JSON.stringify({ request: row.id, generated: today, data: Object.fromEntries(byTable) }, null, 2)}\n`,
     ),
   ];
-  for (const [table, rows] of byTable) {
-    const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    files.push(
-      writePackageFile(
-        folder,
-        `${table}.csv`,
-        `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`,
-      ),
-    );
-  }
+  for (const [table, rows] of byTable) files.push(writePackageFile(folder, `${table}.csv`, recordsCsv(rows)));
   return files;
 }
 

@@ -5,6 +5,7 @@ import { readHmacKey } from '../../adapters/files/config-paths.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import type { Register } from '../../core/register/register-load.js';
+import { findPurpose, type PurposeRef } from '../../core/register/register-model.js';
 import { DELIVERIES, lettersOwed } from '../../core/requests/letters.js';
 import type { LetterRecord } from '../../core/requests/lifecycle.js';
 import { daysLeft, isOpen, type RequestStatus, type RequestType } from '../../core/requests/requests.js';
@@ -124,12 +125,9 @@ export function parseRequestId(text: string): number {
   return Number(text);
 }
 
-export function purposeOf(register: Register, id: string) {
-  for (const activity of register.activities) {
-    const purpose = activity.purposes.find((p) => p.id === id);
-    if (purpose) return { activity, purpose };
-  }
-  return undefined;
+/** A purpose and its activity, by the purpose's id (the register's own look-up). */
+export function purposeOf(register: Register, id: string): PurposeRef | undefined {
+  return findPurpose(register, id);
 }
 // ---------------------------------------------------------------------------------------------
 // Carrying a request out

@@ -3,7 +3,7 @@
  * every field to a column, every relation to a join, every category declared.
  */
 
-import { hasErrors, type Issue, issueCollector, RegisterError } from '../issues.js';
+import { hasErrors, type Issue, issueCollector } from '../issues.js';
 import type { Register } from '../register/register-load.js';
 import { findRecord, isCnilCategory } from '../register/register-model.js';
 import { SourceLocator } from '../source-locator.js';
@@ -202,9 +202,4 @@ export function validateDataMap(register: Register, datamap: DataMap): Issue[] {
       );
   }
   return issues;
-}
-
-export function assertDataMap(result: DataMapResult): DataMap {
-  if (!result.datamap || hasErrors(result.issues)) throw new RegisterError(result.issues);
-  return result.datamap;
 }

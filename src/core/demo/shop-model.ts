@@ -122,9 +122,3 @@ export const SHOP_TABLES: readonly ShopTable[] = [
     'distributor_order_id',
   ),
 ];
-
-export function shopTable(name: string): ShopTable {
-  const t = SHOP_TABLES.find((x) => x.name === name);
-  if (!t) throw new RangeError(`no table ${name} in the reference shop`);
-  return t;
-}

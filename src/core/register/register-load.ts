@@ -2,7 +2,7 @@
  * Reads register files (YAML text) into one Register, keeping where each item came from so that
  * every issue, structural or semantic, points at a file, line and column.
  */
-import { hasErrors, type Issue, type IssuePath, RegisterError } from '../issues.js';
+import { hasErrors, type Issue, type IssuePath } from '../issues.js';
 import { SourceLocator } from '../source-locator.js';
 import { parseYamlSource, placeholdersIn, positionsOf, type YamlSource } from '../yaml-source.js';
 import {
@@ -126,9 +126,4 @@ export function parseRegister(sources: readonly RegisterSource[]): LoadResult {
     locate,
   };
   return { register, issues, locator: located };
-}
-
-export function assertRegister(result: LoadResult): Register {
-  if (!result.register || hasErrors(result.issues)) throw new RegisterError(result.issues);
-  return result.register;
 }

@@ -25,6 +25,7 @@ import {
   toAmount,
   toCalendarDate,
 } from './calendar.js';
+import type { RecordStatus } from './statuses.js';
 
 /** A record as the evaluator reads it: its fields and its related records, by the register's names. */
 export interface RecordView {
@@ -36,10 +37,6 @@ export interface RecordView {
   many(relation: string): readonly RecordView[];
 }
 
-/** `anonymised`: the winning rule anonymises, and the record already is: nothing left to do. */
-/** `invalid`: a value a rule reads is there but is not a date or a whole amount: never due. */
-/** `restricted`: under a restriction of processing (art. 18): kept as it is, like a hold. */
-export type RecordStatus = 'active' | 'archive' | 'due' | 'held' | 'restricted' | 'anonymised' | 'invalid';
 export type ActionKind = 'delete' | 'anonymise';
 
 export interface RuleVerdict {
