@@ -55,7 +55,19 @@ async function project(
  */
 async function race(n: number, dir: string, call: string): Promise<string[]> {
   const script = `
-    const { openRequest, verifyRequest } = await import(${JSON.stringify(join(ROOT, 'dist', 'app', 'requests', 'index.js'))});
+    const app = await import(${JSON.stringify(join(ROOT, 'dist', 'app', 'requests', 'index.js'))});
+    const { createEngine } = await import(${JSON.stringify(join(ROOT, 'dist', 'app', 'engine.js'))});
+    // One engine per process, as one command builds it.
+    const once = async (config, f) => {
+      const engine = createEngine({ config });
+      try {
+        return await f(engine, { actor: 'test:race' });
+      } finally {
+        await engine.close();
+      }
+    };
+    const openRequest = (config, input) => once(config, (e, ctx) => app.openRequest(e, input, ctx));
+    const verifyRequest = (config, id, how) => once(config, (e, ctx) => app.verifyRequest(e, { id, ...how }, ctx));
     const start = new Promise((r) => process.stdin.once('data', r));
     process.stdout.write('ready');
     await start;

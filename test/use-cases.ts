@@ -1,7 +1,7 @@
 /**
  * The use cases as the tests written before the engine call them: one engine per call on a
  * configuration file (as one command of the CLI), the day and the instant overridable (`today`,
- * `now`), the actor `test:suite` unless one is given. The tests' assertions are unchanged; the
+ * `now`), the actor the command line's unless one is given. The tests' assertions are unchanged; the
  * engine's own test (engine.test.ts) calls every use case on one engine.
  */
 import type { Connection } from '../src/adapters/sql/connect.js';
@@ -32,10 +32,11 @@ import {
 } from '../src/app/requests/index.js';
 import type { RunRequestInput } from '../src/app/requests/shared.js';
 import { type SweepInput, sweep } from '../src/app/sweep.js';
-import { flagOf } from '../src/cli/shared.js';
+import { cliActor, flagOf } from '../src/cli/shared.js';
 import { fieldsAs, RegistreError } from '../src/core/errors.js';
 
-export const TEST_ACTOR = 'test:suite';
+/** These tests stand for commands: their actor is the command line's (`os:` and the account). */
+export const TEST_ACTOR = cliActor();
 
 interface When {
   readonly today?: string | undefined;

@@ -7,7 +7,7 @@ import { holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit/audit-chain.js';
 import { RegistreError } from '../core/errors.js';
 import type { Context, Engine } from './engine.js';
-import { parseInput } from './input.js';
+import { NoInput, parseInput } from './input.js';
 
 export interface AuditVerification {
   readonly entries: number;
@@ -112,11 +112,8 @@ export async function crossCheck(
  * The audit log checked whole: each entry's hash and key, the chain, its head against both
  * checkpoints, and the holds and runs against what the log says of them.
  */
-export async function verifyAudit(
-  engine: Engine,
-  _input: Record<string, never>,
-  _ctx: Context,
-): Promise<AuditVerification> {
+export async function verifyAudit(engine: Engine, input: NoInput, _ctx: Context): Promise<AuditVerification> {
+  parseInput(NoInput, input);
   const project = await engine.project();
   const checkpointStore = await engine.archive({ create: false });
   const key = readHmacKeyIfAvailable(project.loaded);
@@ -159,11 +156,8 @@ export async function verifyAudit(
 }
 
 /** The audit log, one JSON entry per line (JSON Lines). */
-export async function exportAudit(
-  engine: Engine,
-  _input: Record<string, never>,
-  _ctx: Context,
-): Promise<string> {
+export async function exportAudit(engine: Engine, input: NoInput, _ctx: Context): Promise<string> {
+  parseInput(NoInput, input);
   const state = await engine.state('read');
   return (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join('');
 }
@@ -172,7 +166,8 @@ export async function exportAudit(
 export type Status = Awaited<ReturnType<typeof status>>;
 
 /** The locks (a sweep or a request under way, alive or dead), the last runs, the holds in force. */
-export async function status(engine: Engine, _input: Record<string, never>, _ctx: Context) {
+export async function status(engine: Engine, input: NoInput, _ctx: Context) {
+  parseInput(NoInput, input);
   const state = await engine.state('read');
   return {
     locks: await state.locks(),

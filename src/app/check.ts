@@ -8,6 +8,7 @@ import { columnsToValidate, compareSchema, type InvalidValues } from '../core/da
 import { RegistreError } from '../core/errors.js';
 import type { Issue } from '../core/issues.js';
 import type { Context, Engine } from './engine.js';
+import { NoInput, parseInput } from './input.js';
 
 export interface CheckReport {
   readonly issues: readonly Issue[];
@@ -22,11 +23,8 @@ function storeIssue(code: string, message: string): Issue {
  * The register and data map with all their errors (not thrown: reported), then each store
  * compared with the data map: its tables, columns, types, values and the index of identity search.
  */
-export async function check(
-  engine: Engine,
-  _input: Record<string, never>,
-  ctx: Context,
-): Promise<CheckReport> {
+export async function check(engine: Engine, input: NoInput, ctx: Context): Promise<CheckReport> {
+  parseInput(NoInput, input);
   const loaded = readConfig(engine.configFile);
   const { register, issues: registerIssues } = loadRegister(registerPathOf(loaded));
   const issues: Issue[] = registerIssues.filter((i) => i.severity === 'error');

@@ -1,6 +1,5 @@
 /** `registre explain`: one record, or every record of one person, with the reasons for its fate. */
 
-import { z } from 'zod';
 import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
@@ -14,25 +13,31 @@ import type { TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import type { Register } from '../core/register/register-load.js';
+import { LAST_DATE, parseDateInput } from '../core/retention/calendar.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
 import type { Context, Engine } from './engine.js';
-import { field, parseInput, retentionDate } from './input.js';
+import type { ExplainInput } from './explain-input.js';
 import type { Project } from './project.js';
 
-export const ExplainInput = z
-  .strictObject({
-    at: retentionDate,
-    /** A table of the data map (`orders`, or `shop.orders`)… */
-    table: z.string().optional(),
-    /** …and a record's key in it, */
-    id: z.string().optional(),
-    /** or a person's e-mail address: every record of theirs. */
-    email: z.string().optional(),
-  })
-  .refine((i) => (i.email === undefined) !== (i.table === undefined || i.id === undefined), {
-    error: `give either ${field('table')} and ${field('id')}, or ${field('email')}`,
-  });
-export type ExplainInput = z.input<typeof ExplainInput>;
+export type { ExplainInput } from './explain-input.js';
+
+/**
+ * The input as the command line gives it, recognised without zod: explain is the command a
+ * person's search runs, and a warm `registre explain` loads neither the YAML parser nor zod (see
+ * parse-cache.ts). Anything else goes through the schema, which says what is wrong. A property
+ * test holds that this never accepts what the schema refuses.
+ */
+export function plainExplainInput(input: unknown): input is ExplainInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return false;
+  const i = input as Record<string, unknown>;
+  if (Object.keys(i).some((k) => !['at', 'table', 'id', 'email'].includes(k))) return false;
+  if (Object.values(i).some((v) => typeof v !== 'string')) return false;
+  const at = i.at as string | undefined;
+  if (at === undefined || parseDateInput(at) !== at || at >= LAST_DATE) return false;
+  return i.email !== undefined
+    ? i.table === undefined && i.id === undefined
+    : i.table !== undefined && i.id !== undefined;
+}
 
 /** Why a record kept by an erasure is still here: the request and the ground it was kept on. */
 export interface KeptBy {
@@ -97,7 +102,9 @@ function sweepRunsText(g: GoneRecord): string {
  * what removed them.
  */
 export async function explainAll(engine: Engine, input: ExplainInput, _ctx: Context): Promise<ExplainResult> {
-  const options = parseInput(ExplainInput, input);
+  const options = plainExplainInput(input)
+    ? input
+    : (await import('./input.js')).parseInput((await import('./explain-input.js')).ExplainInput, input);
   const { at } = options;
   const project = await engine.project({ cached: true });
   const state = await engine.state('read');

@@ -40,9 +40,13 @@ export const positiveId = wholeNumber(1, Number.MAX_SAFE_INTEGER);
 /** One of `values`. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, {
-    error: (issue) => `must be one of ${values.join(', ')} (got ${shown(issue.input)})`,
+    error: (issue) => `${String(issue.input)}: one of ${values.join(', ')}`,
   });
 }
+
+/** The input of a use case that takes none. */
+export const NoInput = z.strictObject({});
+export type NoInput = z.input<typeof NoInput>;
 
 /** A text that says something (a reason, a name): not empty once trimmed. */
 export const someText = z.string().refine((v) => v.trim() !== '', { error: 'must not be empty' });

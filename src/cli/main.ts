@@ -63,8 +63,12 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     const path =
       action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
     if (withoutStores.has(path)) return;
-    const { runStoreWarnings } = await import('../app/stores.js');
-    const warnings = await runStoreWarnings(program.opts().config).catch(() => []);
+    const [{ runStoreWarnings }, { createEngine }] = await Promise.all([
+      import('../app/stores.js'),
+      import('../app/engine.js'),
+    ]);
+    // An engine that opens nothing: the warnings read the configuration and the files' modes.
+    const warnings = await runStoreWarnings(createEngine({ config: program.opts().config })).catch(() => []);
     for (const w of warnings) io.err(`warning: ${w}\n`);
   });
 

@@ -19,7 +19,7 @@ import {
   requireEmail,
 } from '../../core/requests/requests.js';
 import type { Context, Engine } from '../engine.js';
-import { calendarDate, field, oneOf, parseInput, positiveId, wholeNumber } from '../input.js';
+import { calendarDate, field, oneOf, parseInput, positiveId } from '../input.js';
 import type { Project } from '../project.js';
 import { testPause } from './guard.js';
 import { deliverLetter, letterContext, senderOf } from './letters.js';
@@ -381,7 +381,9 @@ export async function showRequest(
 export const ExtendRequestInput = z.strictObject({
   id: positiveId,
   /** By how many months (art. 12(3): two at most). */
-  months: wholeNumber(1, 2),
+  months: z
+    .number()
+    .refine((m) => m === 1 || m === 2, { error: (issue) => `${String(issue.input)}: 1 or 2` }),
   /** Why: told to the person in the letter. */
   reason: z.string(),
 });

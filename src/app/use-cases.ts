@@ -1,0 +1,88 @@
+/**
+ * Every use case of the engine, by name, with the zod schema of its input: what the CLI, the
+ * HTTP API (its routes and OpenAPI document) and the scheduler call, and what the engine's test
+ * calls one by one. `writes`: it changes the stores, the state or files (the API's `operate`
+ * scope); `long`: it reports progress and honours the context's signal.
+ */
+import type { z } from 'zod';
+import {
+  AcceptHeadInput,
+  ArchiveReadInput,
+  acceptHead,
+  exportAudit,
+  readArchive,
+  status,
+  verifyAudit,
+} from './audit.js';
+import { check } from './check.js';
+import { DemoInput, demo } from './demo.js';
+import type { Context, Engine } from './engine.js';
+import { explainAll } from './explain.js';
+import { ExplainInput } from './explain-input.js';
+import { addHold, HoldAddInput, HoldListInput, HoldReleaseInput, listHolds, releaseHold } from './holds.js';
+import { NoInput } from './input.js';
+import { generateKey, KeyGenerateInput, KeyRotateInput, rotateKey } from './keys.js';
+import { ForecastInput, forecast, PlanInput, PlanListInput, plan, planList } from './plan.js';
+import { SendLettersInput, sendLetters } from './requests/letters.js';
+import {
+  ExtendRequestInput,
+  extendRequest,
+  ListRequestsInput,
+  listRequests,
+  OpenRequestInput,
+  openRequest,
+  RefuseRequestInput,
+  RequestIdInput,
+  refuseRequest,
+  resendCode,
+  showRequest,
+  VerifyRequestInput,
+  verifyRequest,
+} from './requests/lifecycle.js';
+import { ReplayInput, replayErasures } from './requests/replay.js';
+import { liftRestriction } from './requests/restriction.js';
+import { runRequest } from './requests/run.js';
+import { RunRequestInput } from './requests/shared.js';
+import { SweepInput, sweep } from './sweep.js';
+
+export interface UseCase<S extends z.ZodType = z.ZodType, R = unknown> {
+  readonly input: S;
+  readonly run: (engine: Engine, input: z.input<S>, ctx: Context) => R | Promise<R>;
+  readonly writes: boolean;
+  readonly long?: boolean;
+}
+
+const useCase = <S extends z.ZodType, R>(u: UseCase<S, R>): UseCase<S, R> => u;
+
+export const USE_CASES = {
+  check: useCase({ input: NoInput, run: check, writes: false, long: true }),
+  plan: useCase({ input: PlanInput, run: plan, writes: false }),
+  planList: useCase({ input: PlanListInput, run: planList, writes: false }),
+  forecast: useCase({ input: ForecastInput, run: forecast, writes: false }),
+  explain: useCase({ input: ExplainInput, run: explainAll, writes: false }),
+  sweep: useCase({ input: SweepInput, run: sweep, writes: true, long: true }),
+  addHold: useCase({ input: HoldAddInput, run: addHold, writes: true }),
+  listHolds: useCase({ input: HoldListInput, run: listHolds, writes: false }),
+  releaseHold: useCase({ input: HoldReleaseInput, run: releaseHold, writes: true }),
+  verifyAudit: useCase({ input: NoInput, run: verifyAudit, writes: false }),
+  exportAudit: useCase({ input: NoInput, run: exportAudit, writes: false }),
+  acceptHead: useCase({ input: AcceptHeadInput, run: acceptHead, writes: true }),
+  status: useCase({ input: NoInput, run: status, writes: false }),
+  readArchive: useCase({ input: ArchiveReadInput, run: readArchive, writes: true }),
+  generateKey: useCase({ input: KeyGenerateInput, run: generateKey, writes: true }),
+  rotateKey: useCase({ input: KeyRotateInput, run: rotateKey, writes: true }),
+  demo: useCase({ input: DemoInput, run: demo, writes: true, long: true }),
+  openRequest: useCase({ input: OpenRequestInput, run: openRequest, writes: true }),
+  resendCode: useCase({ input: RequestIdInput, run: resendCode, writes: true }),
+  verifyRequest: useCase({ input: VerifyRequestInput, run: verifyRequest, writes: true }),
+  runRequest: useCase({ input: RunRequestInput, run: runRequest, writes: true }),
+  listRequests: useCase({ input: ListRequestsInput, run: listRequests, writes: false }),
+  showRequest: useCase({ input: RequestIdInput, run: showRequest, writes: false }),
+  extendRequest: useCase({ input: ExtendRequestInput, run: extendRequest, writes: true }),
+  refuseRequest: useCase({ input: RefuseRequestInput, run: refuseRequest, writes: true }),
+  sendLetters: useCase({ input: SendLettersInput, run: sendLetters, writes: true }),
+  liftRestriction: useCase({ input: RequestIdInput, run: liftRestriction, writes: true }),
+  replayErasures: useCase({ input: ReplayInput, run: replayErasures, writes: true, long: true }),
+} as const;
+
+export type UseCaseName = keyof typeof USE_CASES;
