@@ -100,6 +100,8 @@ export interface Engine {
    * (`key rotate`) or its head was accepted.
    */
   reopenState(): Promise<void>;
+  /** How many times each store was opened (`shop`, `state`, `archive`): once, unless a key changed. */
+  opened(): Readonly<Record<string, number>>;
   /** Releases every connection. The engine cannot be used after. */
   close(): Promise<void>;
 }
@@ -123,9 +125,9 @@ class ProjectEngine implements Engine {
   private readonly stores = new Map<string, OpenStore>();
   private readonly contexts = new WeakMap<Connection, { register: object; ctx: RetentionSqlContext }>();
   private archiveConn: { url: string; conn: Promise<Connection> } | undefined;
-  private writeState: { url: string; state: Promise<StateStore> } | undefined;
-  private readState: { url: string; state: Promise<StateStore> } | undefined;
-  private verifyState: { url: string; state: Promise<StateStore> } | undefined;
+  /** The state store, by URL and key; `writable`: opened with the key and the archive's checkpoint. */
+  private stateSlot: { slot: string; state: Promise<StateStore>; writable: boolean } | undefined;
+  private readonly openings = new Map<string, number>();
   /** Stores opened for one call that must still be closed (a state store read as empty). */
   private readonly loose = new Set<Promise<StateStore>>();
   /** The last project given, parsed from the files and through the parse cache. */
@@ -165,6 +167,7 @@ class ProjectEngine implements Engine {
     if (this.archiveConn?.url === url) return this.archiveConn.conn;
     if (options.create === false && localStoreMissing('archive', url, project.loaded.dir)) return undefined;
     const previous = this.archiveConn;
+    this.count('archive');
     const conn = connect('archive', resolveUrl('archive', url), {
       baseDir: project.loaded.dir,
       create: true,
@@ -184,73 +187,43 @@ class ProjectEngine implements Engine {
   ): Promise<StateStore> {
     this.assertOpen();
     const project = await this.project({ cached: true });
+    const whole = mode === 'write' && options.whole !== false;
     // One store per URL and key: a key rotated (by this process or another) opens it again.
     const keyNow = readHmacKeyIfAvailable(project.loaded);
-    const url = `${project.loaded.config.state?.url ?? DEFAULT_STATE_URL}\u0000${keyNow ? keyIdOf(keyNow) : ''}`;
-    if (mode === 'write') return this.writable(project, url, options.whole !== false);
-    if (mode === 'verify') return this.verifiable(project, url);
-    // A store opened for writing serves the readers too.
-    if (this.writeState?.url === url) return this.writeState.state;
-    if (this.readState?.url === url) return this.readState.state;
-    const key = readHmacKeyIfAvailable(project.loaded);
-    const keys = key ? { key, previous: [] } : { previous: [] };
+    const slot = `${stateUrlOf(project)}\u0000${keyNow ? keyIdOf(keyNow) : ''}`;
+    const open = this.stateSlot;
+    if (open?.slot === slot && (mode !== 'write' || open.writable))
+      return this.checked(await open.state, whole);
     const stateUrl = stateUrlOf(project);
-    if (localStoreMissing('state', stateUrl, project.loaded.dir)) {
+    if (mode === 'read' && open?.slot !== slot && localStoreMissing('state', stateUrl, project.loaded.dir)) {
       // Nothing to read yet, and nothing created: an empty store for this call, closed with the engine.
-      const empty = StateStore.openForReading(stateUrl, project.loaded.dir, keys);
+      const empty = StateStore.openForReading(stateUrl, project.loaded.dir, keyNow ? { key: keyNow } : {});
       this.loose.add(empty);
       return empty;
     }
-    const state = StateStore.openForReading(stateUrl, project.loaded.dir, keys);
-    this.readState = { url, state };
+    // Opened once for every use case: with the key and the archive's checkpoint when they are
+    // there (then it serves writers too), else as it can be read (reopened by the first writer).
+    const key = mode === 'write' ? readHmacKey(project.loaded) : keyNow;
+    const previous = mode === 'write' ? readPreviousKeys(project.loaded) : previousIfReadable(project);
+    const checkpoint = await this.archive(mode === 'write' ? {} : { create: false });
+    const writable = checkpoint !== undefined && keyMatches(project, key);
+    if (this.stateSlot !== open) return this.state(mode, options); // another call opened it meanwhile
+    const local = !stateUrl.startsWith('env:') && /^(sqlite|pglite):/.test(stateUrl);
+    const state =
+      mode === 'read' && !writable && !local
+        ? StateStore.openForReading(stateUrl, project.loaded.dir, { ...(key ? { key } : {}), previous })
+        : StateStore.open(stateUrl, project.loaded.dir, {
+            ...(key ? { key } : {}),
+            previous,
+            ...(checkpoint ? { checkpoint } : {}),
+          });
+    this.count('state');
+    this.stateSlot = { slot, state, writable };
     state.catch(() => {
-      if (this.readState?.state === state) this.readState = undefined;
+      if (this.stateSlot?.state === state) this.stateSlot = undefined;
     });
-    return state;
-  }
-
-  private async verifiable(project: Project, url: string): Promise<StateStore> {
-    if (this.writeState?.url === url) return this.writeState.state;
-    if (this.verifyState?.url === url) return this.verifyState.state;
-    const key = readHmacKeyIfAvailable(project.loaded);
-    const checkpoint = await this.archive({ create: false });
-    if (this.verifyState?.url === url) return this.verifyState.state;
-    const state = StateStore.open(stateUrlOf(project), project.loaded.dir, {
-      ...(key ? { key } : {}),
-      previous: readPreviousKeys(project.loaded),
-      ...(checkpoint ? { checkpoint } : {}),
-    });
-    this.verifyState = { url, state };
-    state.catch(() => {
-      if (this.verifyState?.state === state) this.verifyState = undefined;
-    });
-    return state;
-  }
-
-  private async writable(project: Project, url: string, whole: boolean): Promise<StateStore> {
-    if (this.writeState?.url !== url) {
-      const key = readHmacKey(project.loaded);
-      const previous = readPreviousKeys(project.loaded);
-      const checkpoint = await this.archive();
-      // Another call may have opened it meanwhile.
-      if (this.writeState?.url === url) return this.checked(await this.writeState.state, whole);
-      const opening = StateStore.open(stateUrlOf(project), project.loaded.dir, {
-        ...(key ? { key } : {}),
-        previous,
-        ...(checkpoint ? { checkpoint } : {}),
-      });
-      const old = this.writeState;
-      this.writeState = { url, state: opening };
-      opening.catch(() => {
-        if (this.writeState?.state === opening) this.writeState = undefined;
-      });
-      if (old) await closeQuietly(old.state);
-      // The readers now use this one.
-      const reader = this.readState;
-      this.readState = undefined;
-      if (reader) await closeQuietly(reader.state);
-    }
-    return this.checked(await this.writeState.state, whole);
+    if (open) await closeQuietly(open.state);
+    return this.checked(await state, whole);
   }
 
   private async checked(state: StateStore, whole: boolean): Promise<StateStore> {
@@ -290,6 +263,7 @@ class ProjectEngine implements Engine {
     const url = resolveUrl(store.id, configured.url);
     const open = this.stores.get(store.id);
     if (open?.url === url) return open;
+    this.count(store.id);
     const conn = connect(store.id, url, { baseDir: project.loaded.dir });
     const opened: OpenStore = { url, conn };
     this.stores.set(store.id, opened);
@@ -324,11 +298,17 @@ class ProjectEngine implements Engine {
   }
 
   async reopenState(): Promise<void> {
-    const states = [this.writeState?.state, this.readState?.state, this.verifyState?.state];
-    this.writeState = undefined;
-    this.readState = undefined;
-    this.verifyState = undefined;
-    for (const s of states) if (s) await closeQuietly(s);
+    const open = this.stateSlot;
+    this.stateSlot = undefined;
+    if (open) await closeQuietly(open.state);
+  }
+
+  opened(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.openings);
+  }
+
+  private count(store: string): void {
+    this.openings.set(store, (this.openings.get(store) ?? 0) + 1);
   }
 
   async close(): Promise<void> {
@@ -350,6 +330,25 @@ async function closeQuietly(handle: Promise<{ close(): Promise<void> }>): Promis
     await (await handle).close();
   } catch {
     // It failed to open, or is already closed: nothing left to release.
+  }
+}
+
+/** The previous keys, or none when one cannot be read (a reader goes on; a writer is refused). */
+function previousIfReadable(project: Project): Buffer[] {
+  try {
+    return readPreviousKeys(project.loaded);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `key` is the key a writer would use (the configuration's, readable, strictly). */
+function keyMatches(project: Project, key: Buffer | undefined): boolean {
+  try {
+    const strict = readHmacKey(project.loaded);
+    return strict === undefined ? key === undefined : key !== undefined && strict.equals(key);
+  } catch {
+    return false;
   }
 }
 

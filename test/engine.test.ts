@@ -1,0 +1,231 @@
+/**
+ * One engine behind every edge: built once, every use case called on it with typed inputs, twice,
+ * on SQLite and on PGlite, each store opened once; nothing left open after close(); no use case
+ * without an actor; the layers as the dependency check and this test hold them.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeKeyFile } from '../src/adapters/files/key-file.js';
+import { type Context, createEngine, type Engine, type ProgressEvent } from '../src/app/engine.js';
+import { USE_CASES } from '../src/app/use-cases.js';
+import { DIALECTS } from './dialects.js';
+import { AT, ROOT, shopIn, withShop } from './shop-helpers.js';
+
+const API: Context = { actor: 'api:engine-test' };
+
+/** The identity code in the newest code message of the outbox. */
+function lastCode(dir: string): string {
+  const outbox = join(dir, '.registre', 'outbox');
+  const file = readdirSync(outbox)
+    .filter((f) => f.includes('-code-'))
+    .sort()
+    .pop() as string;
+  return /\b(\d{6})\b/.exec(readFileSync(join(outbox, file), 'latin1'))?.[1] as string;
+}
+
+/** Every use case of USE_CASES once, in an order that lets each do its work; what each called. */
+async function everyUseCase(
+  engine: Engine,
+  dir: string,
+  round: number,
+  tick: (minutes: number) => void,
+  customer: string,
+): Promise<string[]> {
+  const called: string[] = [];
+  const call = async <N extends keyof typeof USE_CASES>(
+    name: N,
+    input: Parameters<(typeof USE_CASES)[N]['run']>[1],
+    ctx: Context = API,
+  ) => {
+    called.push(name);
+    // biome-ignore lint/suspicious/noExplicitAny: the registry's runs, each with its own input
+    return (USE_CASES[name].run as any)(engine, input, ctx);
+  };
+  const email = `person-${round}@example.org`;
+  const events: ProgressEvent[] = [];
+  expect((await call('check', {}, { ...API, onProgress: (e) => events.push(e) })).issues).toEqual([]);
+  expect(events.at(-1)).toMatchObject({ phase: 'check', done: 1, total: 1 });
+  expect((await call('plan', { at: AT })).rules.length).toBeGreaterThan(0);
+  const rule = (await call('plan', { at: AT })).rules[0].rule as string;
+  expect((await call('planList', { at: AT, rule, limit: 2 })).limit).toBe(2);
+  expect((await call('forecast', { from: AT, months: 2 })).months).toHaveLength(2);
+  await call('explain', { at: AT, table: 'customers', id: '1' });
+  const hold = await call('addHold', { table: 'customers', id: '1', reason: `case ${round}` });
+  expect((await call('listHolds', {})).map((h: { id: number }) => h.id)).toContain(hold.id);
+  await call('releaseHold', { id: hold.id });
+  const sweepEvents: ProgressEvent[] = [];
+  const swept = await call('sweep', { at: AT }, { ...API, onProgress: (e) => sweepEvents.push(e) });
+  // The total is known before the first batch: the plan's due records.
+  if (round === 1) {
+    expect(swept.total).toBeGreaterThan(0);
+    expect(sweepEvents[0]).toMatchObject({ phase: 'sweep', done: 0 });
+    expect(sweepEvents[0]?.total).toBeGreaterThan(0);
+    expect(sweepEvents.at(-1)?.done).toBe(swept.total);
+  }
+  expect((await call('status', {})).runs.length).toBeGreaterThan(0);
+  const opened = await call('openRequest', { type: 'access', email, lang: 'en' });
+  tick(2); // a new code at most once a minute
+  await call('resendCode', { id: opened.id });
+  await call('verifyRequest', { id: opened.id, code: lastCode(dir) });
+  const ran = await call('runRequest', {
+    id: opened.id,
+    out: join(dir, `access-${round}`),
+    delivery: 'none',
+  });
+  expect(ran.request).toBe(opened.id);
+  expect((await call('showRequest', { id: opened.id })).status).toBe('done');
+  const refused = await call('openRequest', { type: 'erasure', email });
+  await call('extendRequest', { id: refused.id, months: 1, reason: 'several stores' });
+  await call('refuseRequest', { id: refused.id, reason: 'manifestly unfounded' });
+  await call('sendLetters', { id: refused.id }).catch((error: { code?: string }) => {
+    // Every letter went: nothing owed is the answer.
+    expect(error.code).toBe('E_NO_LETTER');
+  });
+  const restriction = await call('openRequest', { type: 'restriction', email: customer });
+  await call('verifyRequest', { id: restriction.id, manual: true, reason: 'at the desk' });
+  await call('runRequest', { id: restriction.id, delivery: 'none' });
+  await call('liftRestriction', { id: restriction.id });
+  expect((await call('listRequests', {})).length).toBeGreaterThanOrEqual(3 * round);
+  await call('replayErasures', { dryRun: true });
+  expect(await call('readArchive', { table: 'customers', reason: 'audit' })).toBeInstanceOf(Array);
+  expect((await call('verifyAudit', {})).problems).toEqual([]);
+  await call('acceptHead', { reason: `checked, round ${round}` });
+  const key = await call('generateKey', { out: join(dir, `.registre/next-${round}.key`) });
+  await call('rotateKey', { to: key.reference });
+  expect((await call('verifyAudit', {})).problems).toEqual([]);
+  expect(await call('exportAudit', {})).toContain('"kind":"key.rotate"');
+  return called;
+}
+
+describe.each(DIALECTS.filter((d) => d.name === 'sqlite' || d.name === 'pglite'))(
+  'one engine on $name',
+  (database) => {
+    it('calls every use case twice with typed inputs, opening each store once; the log names the actor, never os:', async () => {
+      const drops: (() => Promise<void>)[] = [];
+      try {
+        const { config, out } = await shopIn(database, 12, 3, drops);
+        // The demo's configuration reads the key from the environment; a rotation needs a file.
+        writeKeyFile(join(out, '.registre', 'first.key'));
+        writeFileSync(
+          config,
+          readFileSync(config, 'utf8').replace(/^hmacKey: .*$/m, 'hmacKey: file:.registre/first.key'),
+        );
+        let now = Date.now();
+        const tick = (minutes: number) => {
+          now += minutes * 60_000;
+        };
+        const engine = createEngine({ config, clock: { now: () => new Date(now), today: () => AT } });
+        try {
+          // A customer with records, whose restriction holds something to lift.
+          const customer = await withShop(config, async (conn) =>
+            String(
+              (await conn.db.selectFrom('customers').select('email').orderBy('id', 'desc').executeTakeFirst())
+                ?.email,
+            ),
+          );
+          const first = await everyUseCase(engine, out, 1, tick, customer);
+          const second = await everyUseCase(engine, out, 2, tick, customer);
+          expect(second).toEqual(first);
+          // Every use case but the demo (which makes a project: test below) and the rule listing.
+          const all = new Set([...first, 'demo']);
+          expect([...all].sort()).toEqual(Object.keys(USE_CASES).sort());
+          // One connection per store for the engine's life; the state store once per key in force
+          // (each rotation seals with a new key) and after each accepted head.
+          expect(engine.opened()).toEqual({ shop: 1, archive: 1, state: 1 + 2 * 2 });
+          const log = (await USE_CASES.exportAudit.run(engine, {}, API)) as string;
+          const actors = log
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { data: { actor?: string } }).data.actor)
+            .filter((a) => a !== undefined);
+          expect(actors.length).toBeGreaterThan(20);
+          expect(actors.filter((a) => a !== API.actor)).toEqual([]);
+        } finally {
+          await engine.close();
+        }
+      } finally {
+        for (const drop of drops) await drop();
+      }
+    }, 300_000);
+  },
+);
+
+describe('the engine', () => {
+  it('demo writes a project through an engine that opens nothing else, and close() leaves no handle open', async () => {
+    // Timers come and go with other tests' work: the handles an engine could leave are the rest.
+    const handles = () => {
+      const n: Record<string, number> = {};
+      for (const r of process.getActiveResourcesInfo()) if (r !== 'Timeout') n[r] = (n[r] ?? 0) + 1;
+      return n;
+    };
+    const was = handles();
+    const out = mkdtempSync(join(tmpdir(), 'registre-engine-'));
+    const engine = createEngine();
+    const events: ProgressEvent[] = [];
+    const report = await USE_CASES.demo.run(
+      engine,
+      { out, customers: 5, seed: 1, at: AT },
+      { ...API, onProgress: (e) => events.push(e) },
+    );
+    expect(events.at(-1)).toMatchObject({ phase: 'generate', done: 5, total: 5 });
+    await engine.close();
+    const project = createEngine({ config: report.config });
+    const plan = await USE_CASES.plan.run(project, { at: AT }, API);
+    expect(plan.totals.active).toBeGreaterThan(0);
+    await project.close();
+    await expect(USE_CASES.plan.run(project, { at: AT }, API)).rejects.toMatchObject({
+      code: 'E_ENGINE_CLOSED',
+    });
+    for (const [kind, n] of Object.entries(handles())) expect(n, kind).toBeLessThanOrEqual(was[kind] ?? 0);
+  });
+
+  it('refuses an input its schema refuses, naming the field, before opening anything', async () => {
+    const engine = createEngine({ config: join(ROOT, 'no-such-folder', 'registre.yaml') });
+    try {
+      await expect(USE_CASES.sweep.run(engine, { at: AT, batchSize: 0 }, API)).rejects.toMatchObject({
+        code: 'E_USAGE',
+        path: ['batchSize'],
+        message: '`batchSize` must be a whole number from 1 to 1,000,000 (got 0)',
+      });
+      await expect(
+        USE_CASES.planList.run(engine, { at: '2026-02-30', rule: 'x' }, API),
+      ).rejects.toMatchObject({ path: ['at'] });
+      await expect(
+        // biome-ignore lint/suspicious/noExplicitAny: an input the types refuse, as a JSON body may hold
+        USE_CASES.plan.run(engine, { at: AT, limit: 3 } as any, API),
+      ).rejects.toMatchObject({ code: 'E_USAGE', path: ['limit'] });
+      expect(engine.opened()).toEqual({});
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a use case called without an actor does not compile', () => {
+    const engine = createEngine();
+    const call = () =>
+      // @ts-expect-error the context's actor is required: nothing is logged under the process's account
+      USE_CASES.plan.run(engine, { at: AT }, {});
+    expect(typeof call).toBe('function');
+  });
+
+  it('src/app prints nothing, reads no configuration path and takes the actor from its caller', () => {
+    const files = execFileSync('git', ['ls-files', 'src/app'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(files.length).toBeGreaterThan(20);
+    for (const file of files) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const where = relative(ROOT, join(ROOT, file));
+      expect(text, where).not.toMatch(/process\.(stdout|stderr)|console\.(log|error|warn)/);
+      // The engine is built from the configuration's path, and no use case on the project takes
+      // one; register.ts works on the files a command names (validate, docs), before any project.
+      if (!/\/(engine|project|register)\.ts$/.test(file))
+        expect(text, where).not.toMatch(/configFile: string/);
+      expect(text, where).not.toMatch(/currentActor|userInfo\(/);
+      expect(statSync(join(ROOT, file)).isFile()).toBe(true);
+    }
+  });
+});
