@@ -4,7 +4,15 @@
  * without an actor; the layers as the dependency check and this test hold them.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -227,5 +235,39 @@ describe('the engine', () => {
       expect(text, where).not.toMatch(/currentActor|userInfo\(/);
       expect(statSync(join(ROOT, file)).isFile()).toBe(true);
     }
+  });
+});
+
+describe('the library', () => {
+  it('the built package is imported by its name from another project, and plans a demo shop', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registre-library-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'registre'), 'dir');
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
+    writeFileSync(
+      join(dir, 'plan.js'),
+      `import { createEngine, demo, plan, RegistreError } from 'registre';
+const ctx = { actor: 'script:library-test' };
+const maker = createEngine();
+const { config } = await demo(maker, { out: 'shop', customers: 8, seed: 2, at: '${AT}' }, ctx);
+await maker.close();
+const engine = createEngine({ config });
+try {
+  const p = await plan(engine, { at: '${AT}' }, ctx);
+  const refused = await plan(engine, { at: 'soon' }, ctx).catch((e) => e instanceof RegistreError && e.path.join('.'));
+  process.stdout.write(JSON.stringify({ rules: p.rules.length, active: p.totals.active, refused }));
+} finally {
+  await engine.close();
+}
+`,
+    );
+    const out = JSON.parse(execFileSync(process.execPath, ['plan.js'], { cwd: dir, encoding: 'utf8' }));
+    expect(out.rules).toBeGreaterThan(5);
+    expect(out.active).toBeGreaterThan(0);
+    expect(out.refused).toBe('at');
+    // The package's entry points name files that exist (the types come with `npm run build`).
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(statSync(join(ROOT, pkg.exports['.'].import)).isFile()).toBe(true);
+    expect(pkg.main).toBe(pkg.exports['.'].import);
   });
 });

@@ -22,11 +22,22 @@ export function printHeadAccepted(io: Output, accepted: HeadAccepted): void {
 export function formatStatus(status: Status): string {
   const locks = status.locks.length
     ? status.locks
-        .map((l) =>
-          l.alive
-            ? `sweep running: ${l.holder} since ${l.acquiredAt} (last heartbeat ${l.heartbeatAt})\n`
-            : `sweep died: ${l.holder}, started ${l.acquiredAt}, silent since ${l.heartbeatAt}; the next sweep takes over and finishes its work\n`,
-        )
+        .map((l) => {
+          // A lock is named by what holds it: `sweep:shop`, `request:12`, `request:replay`.
+          const [kind, of] = l.name.split(':');
+          const what =
+            kind === 'sweep'
+              ? 'sweep'
+              : kind === 'request'
+                ? of === 'replay'
+                  ? 'erasure replay'
+                  : `run of request ${of}`
+                : l.name;
+          const next = kind === 'sweep' ? 'the next sweep' : 'the next run';
+          return l.alive
+            ? `${what} running: ${l.holder} since ${l.acquiredAt} (last heartbeat ${l.heartbeatAt})\n`
+            : `${what} died: ${l.holder}, started ${l.acquiredAt}, silent since ${l.heartbeatAt}; ${next} takes over and finishes its work\n`;
+        })
         .join('')
     : 'no sweep running\n';
   const runs = status.runs.map(
