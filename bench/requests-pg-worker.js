@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { identitySql } from '../dist/adapters/sql/dialect.js';
+import { createEngine } from '../dist/app/engine.js';
 import { openRequest, runRequest, verifyRequest } from '../dist/app/requests/index.js';
 
 // The hand-written statements compare the address as the shop's index stores it (the expression
@@ -14,6 +15,9 @@ const [dir, url, peopleText] = process.argv.slice(2);
 const people = Number(peopleText);
 const config = join(dir, 'registre.yaml');
 const at = new Date().toISOString().slice(0, 10);
+// One engine for the process, as the service holds one: the stores opened once.
+const ctx = { actor: 'bench:requests' };
+const engine = createEngine({ config });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const client = new pg.Client({ connectionString: url });
@@ -36,8 +40,8 @@ const pick = async (count, offset) => {
 };
 
 async function verified(type, email) {
-  const opened = await openRequest(config, { type, email, today: at });
-  await verifyRequest(config, opened.id, { manual: true, reason: 'bench' }, { today: at });
+  const opened = await openRequest(engine, { type, email }, ctx);
+  await verifyRequest(engine, { id: opened.id, manual: true, reason: 'bench' }, ctx);
   return opened.id;
 }
 
@@ -116,7 +120,7 @@ const rawAccessMs = [];
 for (const email of await pick(people, 7)) {
   const id = await verified('access', email);
   let start = performance.now();
-  await runRequest(config, id, { at, today: at, out: join(dir, 'bench-access', String(id)) });
+  await runRequest(engine, { id, at, out: join(dir, 'bench-access', String(id)) }, ctx);
   access.push(performance.now() - start);
   start = performance.now();
   await rawAccess(email);
@@ -129,7 +133,7 @@ for (const [i, email] of (await pick(people * 2, 13)).entries()) {
   if (i % 2 === 0) {
     const id = await verified('erasure', email);
     const begin = performance.now();
-    await runRequest(config, id, { at, today: at });
+    await runRequest(engine, { id, at }, ctx);
     erase.push(performance.now() - begin);
   } else {
     await rawErase(email);
@@ -137,6 +141,7 @@ for (const [i, email] of (await pick(people * 2, 13)).entries()) {
   }
 }
 await client.end();
+await engine.close();
 console.log(
   JSON.stringify({
     customers: total,

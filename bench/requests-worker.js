@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { identitySql } from '../dist/adapters/sql/dialect.js';
+import { createEngine } from '../dist/app/engine.js';
 import { openRequest, replayErasures, runRequest, verifyRequest } from '../dist/app/requests/index.js';
 
 // The hand-written statements compare the address as the shop's index stores it (the expression
@@ -17,6 +18,9 @@ const replays = Number(replaysText);
 const config = join(dir, 'registre.yaml');
 const shop = join(dir, 'shop.sqlite');
 const at = new Date().toISOString().slice(0, 10);
+// One engine for the process, as the service holds one: the stores opened once.
+const ctx = { actor: 'bench:requests' };
+let engine = createEngine({ config });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
 
@@ -31,8 +35,8 @@ const pick = (count, offset) =>
   }).filter(Boolean);
 
 async function verified(type, email) {
-  const opened = await openRequest(config, { type, email, today: at });
-  await verifyRequest(config, opened.id, { manual: true, reason: 'bench' }, { today: at });
+  const opened = await openRequest(engine, { type, email }, ctx);
+  await verifyRequest(engine, { id: opened.id, manual: true, reason: 'bench' }, ctx);
   return opened.id;
 }
 
@@ -136,10 +140,10 @@ for (const [i, email] of accessPeople.entries()) {
   const id = await verified('access', email);
   // The same request as a dry run first: found and explained, nothing written, no audit entry.
   let start = performance.now();
-  await runRequest(config, id, { at, today: at, dryRun: true, out: join(dir, 'bench-dry') });
+  await runRequest(engine, { id, at, dryRun: true, out: join(dir, 'bench-dry') }, ctx);
   dryAccessMs.push(performance.now() - start);
   start = performance.now();
-  const run = await runRequest(config, id, { at, today: at, out: join(dir, 'bench-access', String(i)) });
+  const run = await runRequest(engine, { id, at, out: join(dir, 'bench-access', String(i)) }, ctx);
   access.push({ ms: performance.now() - start, found: run.found });
   start = performance.now();
   rawAccess(email, join(dir, 'bench-raw', String(i)));
@@ -162,7 +166,7 @@ for (const [i, email] of erasePeople.entries()) {
   if (i % 2 === 0) {
     const id = await verified('erasure', email);
     const start = performance.now();
-    await runRequest(config, id, { at, today: at });
+    await runRequest(engine, { id, at }, ctx);
     erase.push(performance.now() - start);
   } else {
     const start = performance.now();
@@ -175,13 +179,17 @@ result.erasure = { medianMs: median(erase), p90Ms: p90(erase), rawMedianMs: medi
 // Replay: more erasures, a restore of the copy made before them, then one replay of them all.
 for (const email of pick(Math.max(0, replays - erase.length), 29)) {
   const id = await verified('erasure', email).catch(() => null);
-  if (id !== null) await runRequest(config, id, { at, today: at });
+  if (id !== null) await runRequest(engine, { id, at }, ctx);
 }
 db.close();
+// The restore replaces the shop's file: the engine lets go of it first, a new one opens the copy.
+await engine.close();
+engine = createEngine({ config });
 copyFileSync(join(dir, 'before-erasures.sqlite'), shop);
 for (const suffix of ['-wal', '-shm']) rmSync(`${shop}${suffix}`, { force: true });
 const start = performance.now();
-const replay = await replayErasures(config, { today: at });
+const replay = await replayErasures(engine, {}, ctx);
+await engine.close();
 result.replay = {
   seconds: (performance.now() - start) / 1000,
   erasures: replay.erasures,

@@ -29,9 +29,14 @@ for (const method of ['all', 'run', 'get', 'iterate']) {
     }
   };
 }
-const { runSweep } = await import('../dist/app/sweep.js');
+const { sweep } = await import('../dist/app/sweep.js');
+const { withEngine } = await import('../dist/app/engine.js');
 const start = performance.now();
-const report = await runSweep(`${dir}/registre.yaml`, { at, today: at });
+const report = await withEngine(
+  `${dir}/registre.yaml`,
+  (engine) => sweep(engine, { at }, { actor: 'bench:sweep-statements' }),
+  { clock: { now: () => new Date(), today: () => at } },
+);
 const total = performance.now() - start;
 const timed = [...stats.values()].reduce((n, s) => n + s.ms, 0);
 console.log(
