@@ -4,7 +4,7 @@
  * writes both in one transaction, on the condition that the row is still the one read (its status,
  * attempts and version): two processes never both move a request from the same state.
  */
-import { RegistreError } from '../errors.js';
+import { field as fieldRef, RegistreError } from '../errors.js';
 import { CODE_ATTEMPTS, CODE_TTL_MINUTES, extensionDue, isOpen, type RequestStatus } from './requests.js';
 
 /** Codes a request may be sent in all (the first one with `open` included), and how often. */
@@ -272,7 +272,7 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
     }
     case 'refuse':
       if (event.reason.trim() === '')
-        throw new RegistreError('E_USAGE', 'a refusal gives its reason (art. 12(4)): --reason TEXT');
+        throw new RegistreError('E_USAGE', `a refusal gives its reason (art. 12(4)): ${fieldRef('reason')} TEXT`);
       requireOpen(request);
       if (request.status === 'running')
         throw new RegistreError(

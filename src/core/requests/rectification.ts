@@ -10,7 +10,7 @@
  */
 import { columnOf, columnOfField, type DataMap, fieldOfColumn, tableOfRecord } from '../datamap/columns.js';
 import type { TableMap } from '../datamap/datamap-schema.js';
-import { RegistreError } from '../errors.js';
+import { field as fieldRef, RegistreError } from '../errors.js';
 import type { Register } from '../register/register-load.js';
 import { resolvePath } from '../register/register-model.js';
 import type { Condition } from '../register/register-schema.js';
@@ -174,7 +174,7 @@ export function checkRectification(
 ): Record<string, string> {
   const fields = Object.keys(set);
   if (fields.length === 0)
-    throw new RegistreError('E_USAGE', 'a rectification says what to correct: --set field=value');
+    throw new RegistreError('E_USAGE', `a rectification says what to correct: ${fieldRef('set')} field=value`);
   const read = fieldsRulesRead(register);
   const relations = relationColumns(register, datamap);
   const problems: string[] = [];
@@ -184,25 +184,25 @@ export function checkRectification(
     const h = holders(datamap, field, read, relations);
     if (h.length === 0) {
       problems.push(
-        `--set ${field}: no table of the data map holds such a field of a person's record; rectifiable: ${rectifiableFields(register, datamap).join(', ')}`,
+        `${fieldRef('set')} ${field}: no table of the data map holds such a field of a person's record; rectifiable: ${rectifiableFields(register, datamap).join(', ')}`,
       );
       continue;
     }
     const refused = h.filter((x) => x.refused);
     if (refused.length) {
       problems.push(
-        `--set ${field}: not rectifiable: ${refused.map((x) => `${x.table}.${x.column}: ${x.refused}`).join('; ')}`,
+        `${fieldRef('set')} ${field}: not rectifiable: ${refused.map((x) => `${x.table}.${x.column}: ${x.refused}`).join('; ')}`,
       );
       continue;
     }
     if (h.every((x) => x.thirdParty)) {
       problems.push(
-        `--set ${field}: not rectifiable by the person: ${h.map((x) => `${x.table}.${x.column}`).join(', ')} may describe someone else (a gift's recipient); that person asks for it`,
+        `${fieldRef('set')} ${field}: not rectifiable by the person: ${h.map((x) => `${x.table}.${x.column}`).join(', ')} may describe someone else (a gift's recipient); that person asks for it`,
       );
       continue;
     }
     if (value.trim() === '') {
-      problems.push(`--set ${field}: an empty value; say what the correct value is`);
+      problems.push(`${fieldRef('set')} ${field}: an empty value; say what the correct value is`);
       continue;
     }
     const email = h.some((x) => {
@@ -215,7 +215,7 @@ export function checkRectification(
       try {
         out[field] = requireEmail(value);
       } catch {
-        problems.push(`--set ${field}: the value is not an e-mail address`);
+        problems.push(`${fieldRef('set')} ${field}: the value is not an e-mail address`);
       }
       continue;
     }

@@ -2,7 +2,7 @@
  * People's requests (GDPR art. 12 and 15 to 21): their kinds, lifecycle and deadlines, and what an
  * erasure does with each record of the person. Pure: the application layer reads and writes.
  */
-import { RegistreError } from '../errors.js';
+import { field as fieldRef, RegistreError } from '../errors.js';
 import { addDuration, type CalendarDate } from '../retention/calendar.js';
 
 export const REQUEST_TYPES = [
@@ -45,7 +45,7 @@ export function extensionDue(
   if (months !== 1 && months !== 2)
     throw new RegistreError(
       'E_USAGE',
-      `--months ${months}: an extension is 1 or 2 further months (art. 12(3))`,
+      `${fieldRef('months')} ${months}: an extension is 1 or 2 further months (art. 12(3))`,
     );
   if (reason.trim() === '')
     throw new RegistreError('E_USAGE', 'an extension needs a reason: the person is told why (art. 12(3))');
@@ -112,7 +112,7 @@ export function erasureDecision(record: {
 export function requireEmail(text: string): string {
   const address = text.trim().toLowerCase();
   if (!/^[^\s@"<>,;]+@[^\s@"<>,;]+\.[a-z0-9-]{2,}$/i.test(address))
-    throw new RegistreError('E_USAGE', `--email: "${text}" is not an e-mail address`);
+    throw new RegistreError('E_USAGE', `${fieldRef('email')}: "${text}" is not an e-mail address`);
   return address;
 }
 
@@ -121,7 +121,7 @@ export function parseSettings(pairs: readonly string[]): Record<string, string> 
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new RegistreError('E_USAGE', `--set ${pair}: write field=value`);
+    if (at <= 0) throw new RegistreError('E_USAGE', `${fieldRef('set')} ${pair}: write field=value`);
     out[pair.slice(0, at).trim()] = pair.slice(at + 1);
   }
   return out;
