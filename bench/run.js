@@ -291,7 +291,7 @@ async function requestsBench() {
       `  erasure replay of ${r.replay.erasures} erasures after a restore: ${r.replay.seconds.toFixed(2)} s, ${r.replay.redone} records erased again; peak RSS ${r.maxRssMb} MB`,
     );
     console.log(
-      '  (registre opens its stores, writes the audit entries and the state for each request; the hand-written SQL reads or changes the rows only)',
+      '  (registre on one engine, as the service holds it: the stores opened once; it writes the audit entries and the state for each request; the hand-written SQL reads or changes the rows only)',
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { archiveTableName } from '../adapters/sql/sweep.js';
 import { holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit/audit-chain.js';
 import { RegistreError } from '../core/errors.js';
+import type { LockInfo, SweepRun } from '../core/retention/results.js';
 import type { Context, Engine } from './engine.js';
 import { NoInput, parseInput } from './input.js';
 
@@ -162,11 +163,15 @@ export async function exportAudit(engine: Engine, input: NoInput, _ctx: Context)
   return (await state.auditEntries()).map((e) => `${JSON.stringify(e)}\n`).join('');
 }
 
-/** What status shows. */
-export type Status = Awaited<ReturnType<typeof status>>;
+/** What status shows: the locks, the last sweep runs, how many holds are in force. */
+export interface Status {
+  readonly locks: readonly LockInfo[];
+  readonly runs: readonly SweepRun[];
+  readonly holds: number;
+}
 
 /** The locks (a sweep or a request under way, alive or dead), the last runs, the holds in force. */
-export async function status(engine: Engine, input: NoInput, _ctx: Context) {
+export async function status(engine: Engine, input: NoInput, _ctx: Context): Promise<Status> {
   parseInput(NoInput, input);
   const state = await engine.state('read');
   return {

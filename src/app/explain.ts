@@ -2,7 +2,7 @@
 
 import { readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
-import { type Explanation, explainRecord, findPerson } from '../adapters/sql/explain.js';
+import { explainRecord, findPerson } from '../adapters/sql/explain.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { heldArchivedKeys } from '../adapters/sql/plan.js';
 import { loadRows } from '../adapters/sql/records.js';
@@ -14,6 +14,7 @@ import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import type { Register } from '../core/register/register-load.js';
 import { LAST_DATE, parseDateInput } from '../core/retention/calendar.js';
+import type { Explanation } from '../core/retention/results.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
 import type { Context, Engine } from './engine.js';
 import type { ExplainInput } from './explain-input.js';
@@ -393,7 +394,7 @@ async function goneBySweep(
   };
 }
 
-export type { Explanation } from '../adapters/sql/explain.js';
+export type { Explanation } from '../core/retention/results.js';
 
 /** The manual holds and restrictions of a state store's rows, as the evaluator reads them. */
 export function manualHolds(holds: readonly HoldRow[]) {

@@ -5,9 +5,10 @@ import { findPerson } from '../adapters/sql/explain.js';
 import { listTables } from '../adapters/sql/introspect.js';
 import { loadRows } from '../adapters/sql/records.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
-import { type HoldCase, type HoldsAdded, holdCases, type StateStore } from '../adapters/state/state-store.js';
+import { type HoldsAdded, holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
+import type { HoldCase } from '../core/retention/results.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, field, parseInput, positiveId } from './input.js';
 import type { Project } from './project.js';
@@ -249,4 +250,4 @@ export async function releaseHoldCase(
     actor,
   }));
 }
-export type { HoldCase } from '../adapters/state/state-store.js';
+export type { HoldCase } from '../core/retention/results.js';

@@ -1,16 +1,10 @@
 /** `registre plan`: what each rule holds on a date, counted in the databases. */
 
 import { z } from 'zod';
-import {
-  type ForecastLine,
-  forecastStore,
-  type ListedRecord,
-  listRecords,
-  type PlanLine,
-  planStore,
-} from '../adapters/sql/plan.js';
+import { forecastStore, listRecords, planStore } from '../adapters/sql/plan.js';
 import { RegistreError } from '../core/errors.js';
 import { addDuration, LAST_DATE } from '../core/retention/calendar.js';
+import type { ForecastLine, ListedRecord, PlanLine } from '../core/retention/results.js';
 import { RECORD_STATUSES, type RecordStatus } from '../core/retention/statuses.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, parseInput, retentionDate, wholeNumber } from './input.js';

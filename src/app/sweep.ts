@@ -11,16 +11,11 @@ import { sourcesHash } from '../adapters/files/register-files.js';
 import type { Connection } from '../adapters/sql/connect.js';
 import { foreignKeys } from '../adapters/sql/introspect.js';
 import { planStore } from '../adapters/sql/plan.js';
-import {
-  finishPendingFiles,
-  type SweepLine,
-  type SweepSkip,
-  type SweepTiming,
-  sweepStore,
-} from '../adapters/sql/sweep.js';
+import { finishPendingFiles, sweepStore } from '../adapters/sql/sweep.js';
 import type { StateStore } from '../adapters/state/state-store.js';
 import { blockingForeignKeys } from '../core/datamap/schema-check.js';
 import { RegistreError } from '../core/errors.js';
+import type { SweepLine, SweepSkip, SweepTiming } from '../core/retention/results.js';
 import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
 import { archiveFilesDir, type Context, type Engine, foldersOf } from './engine.js';

@@ -8,6 +8,7 @@ import { RegistreError } from '../../core/errors.js';
 import { identitySpellings, normaliseEmail, personHash } from '../../core/identity.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { DateExpr, Keep } from '../../core/register/register-schema.js';
+import type { ExplainedPurpose, Explanation } from '../../core/retention/results.js';
 import { evaluateRecord, type HoldReason } from '../../core/retention/retention.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection, Dialect } from './connect.js';
@@ -17,28 +18,7 @@ import { sql } from './kysely.js';
 import { loadRecord, loadRows } from './records.js';
 import { holdChecks, type RetentionSqlContext } from './retention-sql.js';
 
-export interface ExplainedPurpose {
-  readonly purpose: string;
-  readonly rule: string;
-  readonly anchor: string | null;
-  readonly anchorDate: string | null;
-  readonly deadline: string | null;
-}
-
-export interface Explanation {
-  readonly store: string;
-  readonly table: string;
-  readonly id: string;
-  readonly status: RecordStatus;
-  readonly deadline: string | null;
-  readonly archiveFrom: string | null;
-  readonly action: 'delete' | 'anonymise' | null;
-  readonly rule: string | null;
-  /** True for data processed on behalf of a controller (handled on its instructions). */
-  readonly processor: boolean;
-  readonly purposes: readonly ExplainedPurpose[];
-  readonly holds: readonly HoldReason[];
-}
+export type { ExplainedPurpose, Explanation } from '../../core/retention/results.js';
 
 export function formatKeep(keep: Keep): string {
   return typeof keep === 'string'

@@ -8,6 +8,7 @@ import type { DataMap } from '../../core/datamap/datamap-load.js';
 import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import type { Register } from '../../core/register/register-load.js';
 import type { Condition, RetentionRule } from '../../core/register/register-schema.js';
+import type { ForecastLine, ListedRecord, PlanLine } from '../../core/retention/results.js';
 import { ruleInputs } from '../../core/retention/retention.js';
 import type { RecordStatus } from '../../core/retention/statuses.js';
 import type { Connection } from './connect.js';
@@ -38,20 +39,7 @@ import {
   sweepCandidateSql,
 } from './retention-sql.js';
 
-export interface PlanLine {
-  readonly rule: string;
-  readonly table: string;
-  readonly active: number;
-  readonly archive: number;
-  readonly due: number;
-  readonly held: number;
-  /** Records under a restriction of processing (art. 18): kept as they are, like held ones. */
-  readonly restricted: number;
-  /** Rows kept for statistics after their personal columns were anonymised: done. */
-  readonly anonymised: number;
-  /** Records a value of which (a date, a duration) is invalid: never due until it is corrected. */
-  readonly invalid: number;
-}
+export type { ForecastLine, ListedRecord, PlanLine } from '../../core/retention/results.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a SQL fragment of any type
 type Expr = RawBuilder<any>;
@@ -552,13 +540,6 @@ export async function planStore(
   return lines;
 }
 
-export interface ForecastLine {
-  readonly rule: string;
-  readonly table: string;
-  /** `YYYY-MM` → how many records reach their deadline in that month (holds aside). */
-  readonly months: Readonly<Record<string, number>>;
-}
-
 /** How many records reach their deadline in each month of [from, until), per rule. */
 export async function forecastStore(
   conn: Connection,
@@ -585,12 +566,6 @@ export async function forecastStore(
     }
   }
   return lines;
-}
-
-export interface ListedRecord {
-  readonly key: string;
-  readonly status: string;
-  readonly deadline: string | null;
 }
 
 /**

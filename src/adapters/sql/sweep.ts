@@ -18,6 +18,7 @@ import { personHash } from '../../core/identity.js';
 import { suppressionOf } from '../../core/register/register-model.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
 import { toCalendarDate } from '../../core/retention/calendar.js';
+import type { SweepAction, SweepLine, SweepSkip, SweepTiming } from '../../core/retention/results.js';
 import { fileInside, moveFile, removeFile } from '../files/record-files.js';
 import type { PendingFile, StateStore } from '../state/state-store.js';
 import type { Connection, Dialect } from './connect.js';
@@ -33,24 +34,7 @@ import {
 } from './plan.js';
 import { conditionSql, followedTables, type RetentionSqlContext } from './retention-sql.js';
 
-export type SweepAction = 'delete' | 'anonymise' | 'archive' | 'archive-delete';
-
-export interface SweepLine {
-  readonly rule: string;
-  readonly table: string;
-  readonly action: SweepAction;
-  count: number;
-}
-
-/** A record the sweep could not process: left as it is, named, and the sweep went on. */
-export interface SweepSkip {
-  readonly store: string;
-  readonly table: string;
-  readonly key: string;
-  readonly rule: string;
-  readonly code: string;
-  readonly reason: string;
-}
+export type { SweepAction, SweepLine, SweepSkip, SweepTiming } from '../../core/retention/results.js';
 
 export interface SweepOptions {
   readonly at: string;
@@ -456,20 +440,6 @@ function followersFirst(ctx: RetentionSqlContext, store: StoreMap): TableMap[] {
   };
   for (const table of store.tables) visit(table, new Set());
   return ordered;
-}
-
-/**
- * Where a sweep's time went, in milliseconds: per table, choosing the records (the verdict
- * queries, `rule` and `action` null); per rule and action, changing them (`write`: statements,
- * files, archive) and logging them (`audit`).
- */
-export interface SweepTiming {
-  readonly table: string;
-  readonly rule: string | null;
-  readonly action: SweepAction | null;
-  select: number;
-  write: number;
-  audit: number;
 }
 
 export interface StoreSweep {

@@ -1,8 +1,11 @@
 /** Manual holds and restrictions: cases over records, added and released with their log entry. */
 import { RegistreError } from '../../core/errors.js';
+import type { HoldCase } from '../../core/retention/results.js';
 import { sql } from '../sql/kysely.js';
 import { type HoldsTable, now, type StateDb } from './schema.js';
 import type { Transaction } from './transaction.js';
+
+export type { HoldCase } from '../../core/retention/results.js';
 
 export interface HoldRow {
   readonly id: number;
@@ -20,26 +23,6 @@ export interface HoldRow {
   readonly releasedAt: string | null;
   /** `restriction` for a restriction of processing (art. 18), else a hold. */
   readonly kind: 'hold' | 'restriction';
-}
-
-/**
- * A hold as people see it: one case (a reason, an end) over one record or every record of a
- * person; `id` is its number (1, 2, 3 in the order they were added), `records[].hold` its rows' ids.
- */
-export interface HoldCase {
-  readonly id: number;
-  readonly reason: string;
-  readonly until: string | null;
-  readonly actor: string | null;
-  readonly person: string | null;
-  readonly createdAt: string;
-  readonly releasedAt: string | null;
-  readonly records: readonly {
-    readonly hold: number;
-    readonly store: string;
-    readonly table: string;
-    readonly key: string;
-  }[];
 }
 
 /** A hold case just added: its number and its rows' ids. */

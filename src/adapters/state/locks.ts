@@ -5,7 +5,10 @@
  */
 import { hostname } from 'node:os';
 import { RegistreError } from '../../core/errors.js';
+import type { LockInfo } from '../../core/retention/results.js';
 import { type LocksTable, now, type StateDb } from './schema.js';
+
+export type { LockInfo } from '../../core/retention/results.js';
 
 /** A sweep, a rectification: a heartbeat every few seconds, dead after a minute of silence. */
 export const SWEEP_STALE_AFTER_MS = 60_000;
@@ -15,15 +18,6 @@ export const REQUEST_STALE_AFTER_MS = 10 * 60_000;
 /** How long the holder of lock `name` may stay silent before it is taken for dead: by its kind. */
 export function staleAfter(name: string): number {
   return name.startsWith('request:') ? REQUEST_STALE_AFTER_MS : SWEEP_STALE_AFTER_MS;
-}
-
-export interface LockInfo {
-  name: string;
-  holder: string;
-  acquiredAt: string;
-  heartbeatAt: string;
-  holdsSeen: number | null;
-  alive: boolean;
 }
 
 export interface HeldLock {

@@ -1,16 +1,11 @@
 /** The sweep runs: started, finished, and those a killed sweep left running (shown as died). */
+
+import type { SweepRun } from '../../core/retention/results.js';
 import type { Locks } from './locks.js';
 import { now, type StateDb, type SweepRunsTable } from './schema.js';
 import type { Transaction } from './transaction.js';
 
-export interface SweepRun {
-  id: number;
-  at: string;
-  startedAt: string;
-  finishedAt: string | null;
-  status: string;
-  summary: Record<string, unknown> | null;
-}
+export type { SweepRun } from '../../core/retention/results.js';
 
 /** `live`: whether a sweep holds its lock alive; a run still marked running without one was killed. */
 function runOf(r: SweepRunsTable, live: boolean): SweepRun {

@@ -1,6 +1,6 @@
 /** The person's records, as `explain` sees them, and the stores opened for one request. */
 import type { Connection } from '../../adapters/sql/connect.js';
-import { type Explanation, explainRecord, findPerson } from '../../adapters/sql/explain.js';
+import { explainRecord, findPerson } from '../../adapters/sql/explain.js';
 import { archivedRows, controllerOf, rowsByKey } from '../../adapters/sql/person.js';
 import { retentionContext } from '../../adapters/sql/retention-sql.js';
 import type { StateStore } from '../../adapters/state/state-store.js';
@@ -8,6 +8,7 @@ import type { StoreMap, TableMap } from '../../core/datamap/datamap-schema.js';
 import { personHash } from '../../core/identity.js';
 import type { Register } from '../../core/register/register-load.js';
 import type { RetentionRule } from '../../core/register/register-schema.js';
+import type { Explanation } from '../../core/retention/results.js';
 
 import { localise } from '../../core/text.js';
 import type { Engine } from '../engine.js';

@@ -272,7 +272,10 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
     }
     case 'refuse':
       if (event.reason.trim() === '')
-        throw new RegistreError('E_USAGE', `a refusal gives its reason (art. 12(4)): ${fieldRef('reason')} TEXT`);
+        throw new RegistreError(
+          'E_USAGE',
+          `a refusal gives its reason (art. 12(4)): ${fieldRef('reason')} TEXT`,
+        );
       requireOpen(request);
       if (request.status === 'running')
         throw new RegistreError(

@@ -174,7 +174,10 @@ export function checkRectification(
 ): Record<string, string> {
   const fields = Object.keys(set);
   if (fields.length === 0)
-    throw new RegistreError('E_USAGE', `a rectification says what to correct: ${fieldRef('set')} field=value`);
+    throw new RegistreError(
+      'E_USAGE',
+      `a rectification says what to correct: ${fieldRef('set')} field=value`,
+    );
   const read = fieldsRulesRead(register);
   const relations = relationColumns(register, datamap);
   const problems: string[] = [];
