@@ -23,6 +23,14 @@ module.exports = {
       to: { path: '^src/adapters' },
     },
     {
+      name: 'app-draws-nothing',
+      comment:
+        'a use case never prints: no progress bar nor command-line library in src/app (it reports progress through its context; the edges draw it)',
+      severity: 'error',
+      from: { path: '^src/app' },
+      to: { path: 'node_modules/(cli-progress|commander)/' },
+    },
+    {
       name: 'app-not-edges',
       severity: 'error',
       from: { path: '^src/app' },

@@ -20,7 +20,7 @@ import { writeKeyFile } from '../src/adapters/files/key-file.js';
 import { type Context, createEngine, type Engine, type ProgressEvent } from '../src/app/engine.js';
 import { USE_CASES } from '../src/app/use-cases.js';
 import { DIALECTS } from './dialects.js';
-import { AT, ROOT, shopIn, withShop } from './shop-helpers.js';
+import { AT, ROOT, shop, shopIn, withShop } from './shop-helpers.js';
 
 const API: Context = { actor: 'api:engine-test' };
 
@@ -234,6 +234,49 @@ describe('the engine', () => {
         expect(text, where).not.toMatch(/configFile: string/);
       expect(text, where).not.toMatch(/currentActor|userInfo\(/);
       expect(statSync(join(ROOT, file)).isFile()).toBe(true);
+    }
+  });
+});
+
+describe('a sweep stopped by its caller', () => {
+  it('ends between two batches: what it did stays applied and logged, the run is failed (E_CANCELLED), the next sweep does the rest', async () => {
+    const { config } = await shop(40, 4);
+    const engine = createEngine({ config, clock: { now: () => new Date(), today: () => AT } });
+    try {
+      const planned = (await USE_CASES.plan.run(engine, { at: AT }, API)).totals.due;
+      expect(planned).toBeGreaterThan(20);
+      const stop = new AbortController();
+      const seen: ProgressEvent[] = [];
+      await expect(
+        USE_CASES.sweep.run(
+          engine,
+          { at: AT, batchSize: 5 },
+          {
+            ...API,
+            signal: stop.signal,
+            onProgress: (e) => {
+              seen.push(e);
+              if (e.done > 0) stop.abort();
+            },
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'E_CANCELLED', kind: 'failed' });
+      const done = seen.at(-1)?.done ?? 0;
+      expect(done).toBeGreaterThan(0);
+      expect(done).toBeLessThan(planned);
+      const status = await USE_CASES.status.run(engine, {}, API);
+      expect(status.runs[0]?.status).toBe('failed');
+      expect(status.locks).toEqual([]);
+      const log = (await USE_CASES.exportAudit.run(engine, {}, API)) as string;
+      expect(log).toContain('"kind":"sweep.failed"');
+      expect(log).toContain('"code":"E_CANCELLED"');
+      // Nothing was lost and nothing is done twice: the next sweep takes what is left.
+      const rest = await USE_CASES.sweep.run(engine, { at: AT }, API);
+      expect(rest.total).toBeGreaterThan(0);
+      expect((await USE_CASES.plan.run(engine, { at: AT }, API)).totals.due).toBe(0);
+      expect((await USE_CASES.verifyAudit.run(engine, {}, API)).problems).toEqual([]);
+    } finally {
+      await engine.close();
     }
   });
 });
