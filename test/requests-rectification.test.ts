@@ -13,10 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rectifyRows } from '../src/adapters/sql/person.js';
 import { retentionContext } from '../src/adapters/sql/retention-sql.js';
 import { openProject } from '../src/app/project.js';
+import { flagOf } from '../src/cli/shared.js';
 import type { DataMap } from '../src/core/datamap/columns.js';
-import { RegistreError } from '../src/core/errors.js';
+import { fieldsAs, RegistreError } from '../src/core/errors.js';
 import {
-  checkRectification,
+  checkRectification as checkRectificationOf,
   rectifiableFields,
   rectificationDecision,
 } from '../src/core/requests/rectification.js';
@@ -31,6 +32,16 @@ import {
   runRequest,
   verifyRequest,
 } from './use-cases.js';
+
+/** The core's check, its messages as the command line writes them (`--set`), as these tests read them. */
+const checkRectification = (...args: Parameters<typeof checkRectificationOf>) => {
+  try {
+    return checkRectificationOf(...args);
+  } catch (error) {
+    if (error instanceof RegistreError) error.message = fieldsAs(error.message, flagOf);
+    throw error;
+  }
+};
 
 const AT = '2026-11-27';
 const KEY = 'rectification-key-0123456789-abcdefghijklm';
