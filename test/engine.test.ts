@@ -238,6 +238,31 @@ describe('the engine', () => {
   });
 });
 
+describe('many callers at once', () => {
+  it('one engine serves concurrent reads and writes: each store opened once, every hold recorded', async () => {
+    const { config } = await shop(20, 6);
+    const engine = createEngine({ config, clock: { now: () => new Date(), today: () => AT } });
+    try {
+      const results = await Promise.all([
+        ...Array.from({ length: 6 }, () => USE_CASES.plan.run(engine, { at: AT }, API)),
+        ...Array.from({ length: 6 }, (_, i) =>
+          USE_CASES.addHold.run(engine, { table: 'customers', id: String(i + 1), reason: `case ${i}` }, API),
+        ),
+        ...Array.from({ length: 4 }, () =>
+          USE_CASES.explain.run(engine, { at: AT, table: 'orders', id: '1' }, API),
+        ),
+      ]);
+      expect(results).toHaveLength(16);
+      const holds = await USE_CASES.listHolds.run(engine, {}, API);
+      expect(holds.map((h) => h.records[0]?.key).sort()).toEqual(['1', '2', '3', '4', '5', '6']);
+      expect((await USE_CASES.verifyAudit.run(engine, {}, API)).problems).toEqual([]);
+      expect(engine.opened()).toEqual({ shop: 1, archive: 1, state: 1 });
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('a sweep stopped by its caller', () => {
   it('ends between two batches: what it did stays applied and logged, the run is failed (E_CANCELLED), the next sweep does the rest', async () => {
     const { config } = await shop(40, 4);

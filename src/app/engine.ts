@@ -128,8 +128,10 @@ class ProjectEngine implements Engine {
   /** The state store, by URL and key; `writable`: opened with the key and the archive's checkpoint. */
   private stateSlot: { slot: string; state: Promise<StateStore>; writable: boolean } | undefined;
   private readonly openings = new Map<string, number>();
-  /** Stores opened for one call that must still be closed (a state store read as empty). */
-  private readonly loose = new Set<Promise<StateStore>>();
+  /** The turn of the state store's callers: openings never overlap. */
+  private stateTurn: Promise<unknown> = Promise.resolve();
+  /** The empty state store readers get while the real one does not exist yet. */
+  private emptyState: Promise<StateStore> | undefined;
   /** The last project given, parsed from the files and through the parse cache. */
   private readonly lastProjects = new Map<boolean, Project>();
 
@@ -186,6 +188,16 @@ class ProjectEngine implements Engine {
     options: { whole?: boolean } = {},
   ): Promise<StateStore> {
     this.assertOpen();
+    // One opening at a time: callers arriving meanwhile get the store it opened.
+    const turn = this.stateTurn.then(() => this.stateFor(mode, options));
+    this.stateTurn = turn.catch(() => {});
+    return turn;
+  }
+
+  private async stateFor(
+    mode: 'read' | 'write' | 'verify',
+    options: { whole?: boolean },
+  ): Promise<StateStore> {
     const project = await this.project({ cached: true });
     const whole = mode === 'write' && options.whole !== false;
     // One store per URL and key: a key rotated (by this process or another) opens it again.
@@ -196,10 +208,14 @@ class ProjectEngine implements Engine {
       return this.checked(await open.state, whole);
     const stateUrl = stateUrlOf(project);
     if (mode === 'read' && open?.slot !== slot && localStoreMissing('state', stateUrl, project.loaded.dir)) {
-      // Nothing to read yet, and nothing created: an empty store for this call, closed with the engine.
-      const empty = StateStore.openForReading(stateUrl, project.loaded.dir, keyNow ? { key: keyNow } : {});
-      this.loose.add(empty);
-      return empty;
+      // Nothing to read yet, and nothing created: one empty store (in memory) answers the readers
+      // until the first writer creates the real one; closed with the engine.
+      this.emptyState ??= StateStore.openForReading(
+        stateUrl,
+        project.loaded.dir,
+        keyNow ? { key: keyNow } : {},
+      );
+      return this.emptyState;
     }
     // Opened once for every use case: with the key and the archive's checkpoint when they are
     // there (then it serves writers too), else as it can be read (reopened by the first writer).
@@ -207,7 +223,11 @@ class ProjectEngine implements Engine {
     const previous = mode === 'write' ? readPreviousKeys(project.loaded) : previousIfReadable(project);
     const checkpoint = await this.archive(mode === 'write' ? {} : { create: false });
     const writable = checkpoint !== undefined && keyMatches(project, key);
-    if (this.stateSlot !== open) return this.state(mode, options); // another call opened it meanwhile
+    // The store it replaces is closed first: a PGlite folder takes one instance at a time (a use
+    // case still running on it fails cleanly, its transaction rolled back; this happens only when
+    // the key changes or the head is accepted, or for the first writer after readers without an archive).
+    this.stateSlot = undefined;
+    if (open) await closeQuietly(open.state);
     const local = !stateUrl.startsWith('env:') && /^(sqlite|pglite):/.test(stateUrl);
     const state =
       mode === 'read' && !writable && !local
@@ -222,7 +242,6 @@ class ProjectEngine implements Engine {
     state.catch(() => {
       if (this.stateSlot?.state === state) this.stateSlot = undefined;
     });
-    if (open) await closeQuietly(open.state);
     return this.checked(await state, whole);
   }
 
@@ -298,9 +317,13 @@ class ProjectEngine implements Engine {
   }
 
   async reopenState(): Promise<void> {
-    const open = this.stateSlot;
-    this.stateSlot = undefined;
-    if (open) await closeQuietly(open.state);
+    const turn = this.stateTurn.then(async () => {
+      const open = this.stateSlot;
+      this.stateSlot = undefined;
+      if (open) await closeQuietly(open.state);
+    });
+    this.stateTurn = turn.catch(() => {});
+    await turn;
   }
 
   opened(): Readonly<Record<string, number>> {
@@ -316,8 +339,8 @@ class ProjectEngine implements Engine {
     this.closed = true;
     // The state store first: it may write its head's checkpoint to the archive store.
     await this.reopenState();
-    for (const s of this.loose) await closeQuietly(s);
-    this.loose.clear();
+    if (this.emptyState) await closeQuietly(this.emptyState);
+    this.emptyState = undefined;
     for (const { conn } of this.stores.values()) await closeQuietly(conn);
     this.stores.clear();
     if (this.archiveConn) await closeQuietly(this.archiveConn.conn);

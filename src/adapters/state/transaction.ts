@@ -31,13 +31,40 @@ export type Transaction = <T>(
   options?: TransactionOptions,
 ) => Promise<T>;
 
+/**
+ * The writes of this process under way, from their start until their checkpoint has moved: the
+ * log's check waits for them, or it would find a committed entry whose checkpoint is not written
+ * yet (the first entries: "the checkpoint was deleted") when one engine serves several callers.
+ */
+export class WritesUnderWay {
+  private readonly running = new Set<Promise<unknown>>();
+
+  track<T>(write: Promise<T>): Promise<T> {
+    this.running.add(write);
+    const done = () => this.running.delete(write);
+    write.then(done, done);
+    return write;
+  }
+
+  /** Resolves once every write started before the call has ended, well or not. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+}
+
 export function transactions(
   db: StateDb,
   dialect: StateDialect,
   log: AuditLog,
   committed: (entry: AuditEntry, accept: boolean) => Promise<void>,
+  underWay: WritesUnderWay = new WritesUnderWay(),
 ): Transaction {
-  return async (tables, f, options = {}) => {
+  return (tables, f, options = {}) => underWay.track(write(tables, f, options));
+  async function write<T>(
+    tables: readonly AppendTable[],
+    f: (tx: StateTx) => Promise<T>,
+    options: TransactionOptions,
+  ): Promise<T> {
     const accept = options.accept === true;
     let written: AuditEntry[] = [];
     const result = await dialect.appending(db, tables, (trx) => {
@@ -63,5 +90,5 @@ export function transactions(
     });
     for (const entry of written) await committed(entry, accept);
     return result;
-  };
+  }
 }
