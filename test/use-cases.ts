@@ -34,6 +34,7 @@ import type { RunRequestInput } from '../src/app/requests/shared.js';
 import { type SweepInput, sweep } from '../src/app/sweep.js';
 import { cliActor, flagOf } from '../src/cli/shared.js';
 import { fieldsAs, RegistreError } from '../src/core/errors.js';
+import { parseSettings } from '../src/core/requests/requests.js';
 
 /** These tests stand for commands: their actor is the command line's (`os:` and the account). */
 export const TEST_ACTOR = cliActor();
@@ -195,7 +196,8 @@ export const withState = <T>(
 
 export const requestOpen = (
   config: string | undefined,
-  options: Omit<Loose<OpenRequestInput>, 'type' | 'lang'> & {
+  options: Omit<Loose<OpenRequestInput>, 'type' | 'lang' | 'set'> & {
+    set?: readonly string[];
     type: string;
     email: string;
     lang?: string;
@@ -203,8 +205,15 @@ export const requestOpen = (
     actor?: string;
   },
 ) => {
-  const { today, actor, ...input } = options;
-  return once(config, { today }, (e) => openRequest(e, defined(input) as OpenRequestInput, ctx(actor)));
+  const { today, actor, set, ...input } = options;
+  return once(config, { today }, (e) =>
+    openRequest(
+      e,
+      // `--set field=value`, as the command line parses it.
+      defined({ ...input, set: set === undefined ? undefined : parseSettings(set) }) as OpenRequestInput,
+      ctx(actor),
+    ),
+  );
 };
 
 export const requestRun = (

@@ -13,7 +13,6 @@ import {
   CODE_TTL_MINUTES,
   dueDate,
   isOpen,
-  parseSettings,
   REQUEST_TYPES,
   type RequestType,
   requireEmail,
@@ -34,8 +33,8 @@ export const OpenRequestInput = z.strictObject({
   received: calendarDate.optional(),
   /** The purpose objected to (an objection), or the only purpose a restriction or erasure is about. */
   purpose: z.string().optional(),
-  /** A rectification's corrections, `field=value` each. */
-  set: z.array(z.string()).optional(),
+  /** A rectification's corrections: the corrected value of each field. */
+  set: z.record(z.string(), z.string()).optional(),
   /** The person's language, for the code and the letters (default: every language of the register). */
   lang: oneOf(['fr', 'en']).optional(),
   /** A visitor id (the browser's cookie) whose records are the person's too: web visits. */
@@ -99,7 +98,7 @@ export async function openRequest(
       details.purpose = purpose.id;
     }
     if (type === 'rectification')
-      details.set = checkRectification(parseSettings(options.set ?? []), project.register, project.datamap);
+      details.set = checkRectification(options.set ?? {}, project.register, project.datamap);
     const person = personHash(key, email);
     const { actor } = context;
     // The duplicate check and the insert are one transaction: racing opens open one request.
@@ -209,9 +208,9 @@ export async function sendCode(
     const code = error instanceof RegistreError ? error.code : 'E_MAIL';
     // The mailer's message is safe (the server's code and a fixed text): the operator sees why.
     const failure = error instanceof RegistreError ? error.message : 'the message could not be sent';
-    return { ...(await step(state, pending, { kind: 'send-failed', error: code, actor })), failure };
+    return { ...(await step(state, pending, { kind: 'send-failed', error: code, actor }, now)), failure };
   } finally {
-    await purgeCodes(state, project);
+    await purgeCodes(state, project, now);
   }
   return pending;
 }
@@ -444,7 +443,7 @@ export async function refuseRequest(
     transition(row, event, engine.clock.now()); // refused before its reason is kept
     await state.keepReason(reason);
     const refused = await step(state, row, event, engine.clock.now());
-    await purgeCodes(state, project);
+    await purgeCodes(state, project, engine.clock.now());
     // The letter before the address may go (the person erased by another request).
     const letter = row.email
       ? await deliverLetter(state, project, refused, row.email, 'refusal', event.actor)

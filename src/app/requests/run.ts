@@ -135,14 +135,19 @@ export async function runRequest(
       const resumed = row.status === 'running';
       if (!resumed) {
         const plan = type === 'erasure' ? await apply(true) : { found: items.length };
-        current = await step(state, row, {
-          kind: 'run-started',
-          at,
-          keys,
-          found: items.length,
-          plan: planOf(plan),
-          actor,
-        });
+        current = await step(
+          state,
+          row,
+          {
+            kind: 'run-started',
+            at,
+            keys,
+            found: items.length,
+            plan: planOf(plan),
+            actor,
+          },
+          engine.clock.now(),
+        );
       }
       let result = await apply(false);
       if (resumed) result = { ...completed(current, result, items), resumed: true };
@@ -163,36 +168,41 @@ export async function runRequest(
         delivery,
         ...(packaged ? { folder } : {}),
       };
-      const done = await step(state, current, {
-        kind: 'run-done',
-        at,
-        keys,
-        counts,
-        outcome: outcome as unknown as Record<string, unknown>,
-        // The address served its purpose once the person is erased: only the keyed hash stays.
-        forgetAddress: type === 'erasure',
-        // The corrected values are in the stores now: the request keeps which fields, and a keyed digest.
-        ...(type === 'rectification' ? { forgetValues: rectifiedValues(state, current) } : {}),
-        resumed,
-        extra: {
-          ...(result.objection
-            ? {
-                objection: {
-                  purpose: result.objection.purpose,
-                  suppressionList: result.objection.suppressionList,
-                },
-              }
-            : {}),
-          ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
-          ...(options.grounds ? { grounds: await state.keepReason(options.grounds) } : {}),
+      const done = await step(
+        state,
+        current,
+        {
+          kind: 'run-done',
+          at,
+          keys,
+          counts,
+          outcome: outcome as unknown as Record<string, unknown>,
+          // The address served its purpose once the person is erased: only the keyed hash stays.
+          forgetAddress: type === 'erasure',
+          // The corrected values are in the stores now: the request keeps which fields, and a keyed digest.
+          ...(type === 'rectification' ? { forgetValues: rectifiedValues(state, current) } : {}),
+          resumed,
+          extra: {
+            ...(result.objection
+              ? {
+                  objection: {
+                    purpose: result.objection.purpose,
+                    suppressionList: result.objection.suppressionList,
+                  },
+                }
+              : {}),
+            ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
+            ...(options.grounds ? { grounds: await state.keepReason(options.grounds) } : {}),
+          },
+          actor,
         },
-        actor,
-      });
+        engine.clock.now(),
+      );
       // The completion letter goes to the address read before the erasure removed it (kept in
       // memory only); a failed one is sent again by `request send-letters ID --email …`.
       const letter = await sendCompletion(state, project, done, email, delivery, actor, type === 'erasure');
       await forgetIfErased(state, row.person);
-      await purgeCodes(state, project);
+      await purgeCodes(state, project, engine.clock.now());
       return { ...result, delivery, letter };
     });
   } finally {

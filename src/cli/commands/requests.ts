@@ -43,8 +43,12 @@ export function registerRequestCommands({ program, io, setExit }: Cli): void {
       }) => {
         const { formatOpened, openedJson } = await formatting();
         const { openRequest } = await requests();
-        const { json: _json, ...input } = opts;
-        const opened = await withEngine(program, (engine, ctx) => openRequest(engine, input as never, ctx));
+        const { json: _json, set, ...input } = opts;
+        const { parseSettings } = await import('../../core/requests/requests.js');
+        const corrections = set === undefined ? {} : { set: parseSettings(set) };
+        const opened = await withEngine(program, (engine, ctx) =>
+          openRequest(engine, { ...input, ...corrections } as never, ctx),
+        );
         io.out(opts.json ? openedJson(opened) : formatOpened(opened));
         setExit(opened.code?.via === 'failed' ? 1 : 0);
       },
