@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -257,6 +258,36 @@ describe('many callers at once', () => {
       expect(holds.map((h) => h.records[0]?.key).sort()).toEqual(['1', '2', '3', '4', '5', '6']);
       expect((await USE_CASES.verifyAudit.run(engine, {}, API)).problems).toEqual([]);
       expect(engine.opened()).toEqual({ shop: 1, archive: 1, state: 1 });
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('the mailer', () => {
+  it("is the engine's: a code and a letter go through the one given, none to the outbox", async () => {
+    const { config, out } = await shop(5, 9);
+    const sent: { to: string; subject: string; text: string }[] = [];
+    const engine = createEngine({
+      config,
+      mailer: async (_project, _from, message) => {
+        sent.push(message);
+        return { via: 'test', messageId: String(sent.length) };
+      },
+    });
+    try {
+      const opened = await USE_CASES.openRequest.run(
+        engine,
+        { type: 'access', email: 'Mail@Example.org' },
+        API,
+      );
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.to).toBe('mail@example.org');
+      const code = /\b(\d{6})\b/.exec(sent[0]?.text ?? '')?.[1] as string;
+      await USE_CASES.verifyRequest.run(engine, { id: opened.id, code }, API);
+      await USE_CASES.refuseRequest.run(engine, { id: opened.id, reason: 'not the person' }, API);
+      expect(sent).toHaveLength(2);
+      expect(existsSync(join(out, '.registre', 'outbox'))).toBe(false);
     } finally {
       await engine.close();
     }

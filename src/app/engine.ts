@@ -11,6 +11,7 @@
  * callback. A use case never prints and never closes what the engine holds.
  */
 import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
+import { type Message, type Sent, sendMail } from '../adapters/mail/mailer.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../adapters/sql/connect.js';
 import { tableNames } from '../adapters/sql/introspect.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
@@ -58,17 +59,31 @@ export const systemClock: Clock = {
   today: () => new Date().toISOString().slice(0, 10),
 };
 
+/**
+ * How the engine sends a message to a person (an identity code, a letter): by default SMTP when
+ * the configuration names a server (`mail.smtp`), else the outbox folder; a test or the service
+ * may give its own.
+ */
+export type Mailer = (project: Project, from: string, message: Message) => Promise<Sent>;
+
+const defaultMailer: Mailer = (project, from, message) =>
+  sendMail(project.loaded.config.mail, project.loaded.dir, from, message);
+
 export interface EngineOptions {
   /** The configuration file (registre.yaml); undefined: registre.yaml in the working folder, if any. */
   readonly config?: string | undefined;
   /** The clock use cases read "today" and "now" from (tests set one; the service the system's). */
   readonly clock?: Clock;
+  /** How messages to people are sent (default: SMTP or the outbox, as configured). */
+  readonly mailer?: Mailer;
 }
 
 export interface Engine {
   /** The configuration file this engine was built on, as given. */
   readonly configFile: string | undefined;
   readonly clock: Clock;
+  /** Sends a message to a person (see Mailer). */
+  readonly mailer: Mailer;
   /** Today's date, UTC, YYYY-MM-DD, from the clock. */
   today(): string;
   /**
@@ -110,7 +125,7 @@ const stateUrlOf = (project: Project) => project.loaded.config.state?.url ?? DEF
 
 /** Builds the engine. Nothing is opened until a use case needs it. */
 export function createEngine(options: EngineOptions = {}): Engine {
-  return new ProjectEngine(options.config, options.clock ?? systemClock);
+  return new ProjectEngine(options.config, options.clock ?? systemClock, options.mailer ?? defaultMailer);
 }
 
 interface OpenStore {
@@ -138,6 +153,7 @@ class ProjectEngine implements Engine {
   constructor(
     readonly configFile: string | undefined,
     readonly clock: Clock,
+    readonly mailer: Mailer,
   ) {}
 
   today(): string {

@@ -6,7 +6,7 @@
  */
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { outboxFiles, removeFromOutbox, sendMail } from '../../adapters/mail/mailer.js';
+import { outboxFiles, removeFromOutbox } from '../../adapters/mail/mailer.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
@@ -25,7 +25,7 @@ import {
 import { type LetterRecord, type RequestEvent, transition } from '../../core/requests/lifecycle.js';
 import { requireEmail } from '../../core/requests/requests.js';
 import type { Language } from '../../core/text.js';
-import type { Context, Engine } from '../engine.js';
+import type { Context, Engine, Mailer } from '../engine.js';
 import { field, parseInput, positiveId } from '../input.js';
 import type { Project } from '../project.js';
 import { type RequestView, requireKey, requireRequest, viewOf, withState } from './shared.js';
@@ -108,6 +108,7 @@ export interface LetterSent {
  * A failed send is recorded too, and not thrown: what the letter reports is already done.
  */
 export async function deliverLetter(
+  mailer: Mailer,
   state: StateStore,
   project: Project,
   row: RequestRow,
@@ -119,7 +120,7 @@ export async function deliverLetter(
   const via = project.loaded.config.mail?.smtp ? 'smtp' : 'outbox';
   let failure: { code: string; message: string } | undefined;
   try {
-    await sendMail(project.loaded.config.mail, project.loaded.dir, senderOf(project), {
+    await mailer(project, senderOf(project), {
       to,
       subject: letter.subject,
       text: letter.text,
@@ -175,6 +176,7 @@ export async function purgeLetters(
  * outbox keeps no other letter of the person.
  */
 export async function sendCompletion(
+  mailer: Mailer,
   state: StateStore,
   project: Project,
   row: RequestRow,
@@ -187,7 +189,7 @@ export async function sendCompletion(
     await recordNoLetter(state, row, actor);
     return { via: 'none' };
   }
-  const { sent } = await deliverLetter(state, project, row, to, 'completion', actor);
+  const { sent } = await deliverLetter(mailer, state, project, row, to, 'completion', actor);
   if (erased) await purgeLetters(state, project, row.person, row.id);
   return sent.error === undefined ? { via: sent.via } : { via: sent.via, error: sent.error };
 }
@@ -238,7 +240,7 @@ export async function sendLetters(
       );
     const letters: LetterSent[] = [];
     for (const kind of owed) {
-      const done = await deliverLetter(state, project, row, to, kind, actor);
+      const done = await deliverLetter(engine.mailer, state, project, row, to, kind, actor);
       row = done.row;
       letters.push(done.sent);
     }

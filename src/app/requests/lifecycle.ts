@@ -1,7 +1,7 @@
 /** A request's lifecycle: open, send a code, verify, extend, refuse, list and show. */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { outboxFiles, removeFromOutbox, sendMail } from '../../adapters/mail/mailer.js';
+import { outboxFiles, removeFromOutbox } from '../../adapters/mail/mailer.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
@@ -17,7 +17,7 @@ import {
   type RequestType,
   requireEmail,
 } from '../../core/requests/requests.js';
-import type { Context, Engine } from '../engine.js';
+import type { Context, Engine, Mailer } from '../engine.js';
 import { calendarDate, field, oneOf, parseInput, positiveId } from '../input.js';
 import type { Project } from '../project.js';
 import { testPause } from './guard.js';
@@ -130,7 +130,7 @@ export async function openRequest(
       );
     }
     await testPause('request-before-code');
-    const sent = await sendCode(state, project, opened.row, actor, engine.clock.now());
+    const sent = await sendCode(engine.mailer, state, project, opened.row, actor, engine.clock.now());
     const view = viewOf(await requireRequest(state, opened.row.id), today);
     return sent.failure ? { ...view, mailError: sent.failure } : view;
   });
@@ -181,6 +181,7 @@ export async function step(
  * codes), then sent; a failed send voids it, is not counted, and is told (`mail: failed`).
  */
 export async function sendCode(
+  mailer: Mailer,
   state: StateStore,
   project: Project,
   row: RequestRow,
@@ -198,7 +199,7 @@ export async function sendCode(
   );
   const letter = codeLetter(letterContext(project, row), code, CODE_TTL_MINUTES);
   try {
-    await sendMail(project.loaded.config.mail, project.loaded.dir, senderOf(project), {
+    await mailer(project, senderOf(project), {
       to: row.email,
       subject: letter.subject,
       text: letter.text,
@@ -252,7 +253,7 @@ export async function resendCode(
   return withState(engine, 'write', async (state, project) => {
     requireKey(project);
     const row = await requireRequest(state, id);
-    const sent = await sendCode(state, project, row, context.actor, engine.clock.now());
+    const sent = await sendCode(engine.mailer, state, project, row, context.actor, engine.clock.now());
     if (sent.mail === 'failed')
       throw new RegistreError(
         'E_MAIL',
@@ -411,7 +412,15 @@ export async function extendRequest(
     const extended = await step(state, row, event, engine.clock.now());
     // An open request holds its address: the letter goes to it, and is told when it cannot.
     if (!row.email) return withLetterError(viewOf(extended, today), 'the request holds no address');
-    const letter = await deliverLetter(state, project, extended, row.email, 'extension', event.actor);
+    const letter = await deliverLetter(
+      engine.mailer,
+      state,
+      project,
+      extended,
+      row.email,
+      'extension',
+      event.actor,
+    );
     return withLetterError(viewOf(letter.row, today), letter.sent.error);
   });
 }
@@ -446,7 +455,7 @@ export async function refuseRequest(
     await purgeCodes(state, project, engine.clock.now());
     // The letter before the address may go (the person erased by another request).
     const letter = row.email
-      ? await deliverLetter(state, project, refused, row.email, 'refusal', event.actor)
+      ? await deliverLetter(engine.mailer, state, project, refused, row.email, 'refusal', event.actor)
       : undefined;
     await forgetIfErased(state, row.person);
     const view = viewOf(await requireRequest(state, id), engine.today());

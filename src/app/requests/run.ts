@@ -200,7 +200,16 @@ export async function runRequest(
       );
       // The completion letter goes to the address read before the erasure removed it (kept in
       // memory only); a failed one is sent again by `request send-letters ID --email …`.
-      const letter = await sendCompletion(state, project, done, email, delivery, actor, type === 'erasure');
+      const letter = await sendCompletion(
+        engine.mailer,
+        state,
+        project,
+        done,
+        email,
+        delivery,
+        actor,
+        type === 'erasure',
+      );
       await forgetIfErased(state, row.person);
       await purgeCodes(state, project, engine.clock.now());
       return { ...result, delivery, letter };
