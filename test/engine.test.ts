@@ -3,7 +3,7 @@
  * on SQLite and on PGlite, each store opened once; nothing left open after close(); no use case
  * without an actor; the layers as the dependency check and this test hold them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -331,6 +331,48 @@ describe('a sweep stopped by its caller', () => {
       expect(rest.total).toBeGreaterThan(0);
       expect((await USE_CASES.plan.run(engine, { at: AT }, API)).totals.due).toBe(0);
       expect((await USE_CASES.verifyAudit.run(engine, {}, API)).problems).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('Ctrl-C on registre sweep', () => {
+  it('stops after the batch under way: exit 1, the run failed and logged, the log whole, the next sweep finishes', async () => {
+    const { config } = await shop(30, 11);
+    const pause = mkdtempSync(join(tmpdir(), 'registre-pause-'));
+    const bin = join(ROOT, 'bin', 'registre.js');
+    const child = spawn(
+      process.execPath,
+      [bin, 'sweep', '--config', config, '--at', AT, '--batch-size', '5'],
+      {
+        env: { ...process.env, REGISTRE_TEST_PAUSE_AT: 'sweep-batch', REGISTRE_TEST_PAUSE_DIR: pause },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const ended = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(pause, 'sweep-batch.paused')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(join(pause, 'sweep-batch.paused'))).toBe(true);
+    // Paused after its first batch: Ctrl-C, then let it go on.
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    writeFileSync(join(pause, 'sweep-batch.go'), '');
+    expect(await ended).toBe(1);
+    expect(stderr).toContain('stopping after the batch under way');
+    expect(stderr).toContain('the sweep was stopped between two batches');
+    const engine = createEngine({ config, clock: { now: () => new Date(), today: () => AT } });
+    try {
+      const status = await USE_CASES.status.run(engine, {}, API);
+      expect(status.runs[0]?.status).toBe('failed');
+      expect(status.locks).toEqual([]);
+      expect((await USE_CASES.verifyAudit.run(engine, {}, API)).problems).toEqual([]);
+      expect((await USE_CASES.sweep.run(engine, { at: AT }, API)).total).toBeGreaterThan(0);
+      expect((await USE_CASES.plan.run(engine, { at: AT }, API)).totals.due).toBe(0);
     } finally {
       await engine.close();
     }

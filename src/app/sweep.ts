@@ -23,7 +23,7 @@ import { field, parseInput, retentionDate, wholeNumber } from './input.js';
 import { heldKeysByStore } from './plan.js';
 import type { Project } from './project.js';
 import { eraseAfterHolds } from './requests/after-hold.js';
-import { commitGuard } from './requests/guard.js';
+import { commitGuard, testPause } from './requests/guard.js';
 
 /**
  * Rows a sweep examines per batch (one transaction for each rule and action in it): at 20,000, a
@@ -232,6 +232,7 @@ export async function sweep(engine: Engine, input: SweepInput, context: Context)
           afterBatch: async (holdsSeen) => {
             if (lockError) throw lockError;
             await lock?.beat(holdsSeen);
+            await testPause('sweep-batch');
             if (signal?.aborted) throw cancelled(signal);
           },
         });
