@@ -131,7 +131,7 @@ describe('15. import-notice reads HTML and XLSX as it reads text', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('page.html (read as html) holds no table row with purposes');
-    // A missing file (read before its format is known): cli.test.ts, registre import-notice.
+    // A missing file (read before its format is known): below, registre import-notice.
   });
 });
 
