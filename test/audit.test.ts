@@ -1,3 +1,7 @@
+/**
+ * The audit log on the state store: a tampered, truncated or emptied log is found, and a sweep then
+ * refuses; digests are keyed.
+ */
 import { createHmac } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * The README's quick tour, run command after command as it is written (with `npx registre`
+ * being this checkout's command), in an empty folder, as a newcomer would.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

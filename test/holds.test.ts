@@ -3,16 +3,23 @@
  * by e-mail, ended holds, and holds at random moments of a concurrent sweep.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from '../src/adapters/sql/kysely.js';
+import { StateStore } from '../src/adapters/state/state-store.js';
 import { openProject } from '../src/app/project.js';
+import { DIALECTS } from './dialects.js';
 import {
   AT,
   auditCount,
   BIN,
+  cli,
   compareVerdicts,
+  customerEmails,
   exists,
   registre,
   shop,
@@ -23,6 +30,8 @@ import {
   withShop,
 } from './shop-helpers.js';
 import { runExplain, runHoldAdd, runHoldList, runPlan, runStatus, runSweep } from './use-cases.js';
+
+const temp = () => mkdtempSync(join(tmpdir(), 'registre-dpo-'));
 
 describe('1. holds added while a sweep runs (a second process)', () => {
   it('no batch committed after hold add returns touches the held records', async () => {
@@ -298,4 +307,127 @@ describe('property: holds at random moments of a concurrent sweep, random dates,
       { numRuns: 4, seed: 2026 },
     );
   }, 300_000);
+});
+
+describe.each(DIALECTS)('18.26 hold numbers on $name', (database) => {
+  const drops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const d of drops) await d();
+  });
+
+  it('18.26 each hold case has its own number (1, 2, 3), not its first row id; an unknown or released one is "no hold N" and names no other hold', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = temp();
+    const state = await StateStore.open(url, dir, {
+      key: Buffer.from('dpo-key-0123456789abcdefghijklmnopqrstuvw'),
+    });
+    try {
+      const records = (n: number, from: number) =>
+        Array.from({ length: n }, (_, i) => ({ store: 'shop', table: 'orders', key: String(from + i) }));
+      const log = (added: { case: number; ids: readonly number[] }) => ({
+        case: added.case,
+        holds: added.ids,
+      });
+      const first = await state.addHolds(records(10, 1), { reason: 'case A' }, log);
+      const second = await state.addHolds(records(1, 100), { reason: 'case B' }, log);
+      const third = await state.addHolds(records(3, 200), { reason: 'case C' }, log);
+      // Before: 1, 11, 12 (the first row's id). Now each case its own number.
+      expect([first.case, second.case, third.case]).toEqual([1, 2, 3]);
+      expect(second.ids).toEqual([11]);
+      expect((await state.holdCase(2))?.records.map((r) => r.key)).toEqual(['100']);
+      expect((await state.auditEntries(['hold.add'])).map((e) => e.data.case)).toEqual([1, 2, 3]);
+      // Hold 11 is a row of case 2, not a hold: "no hold 11", never "release hold 2".
+      const failure = (e: unknown) => e as Error & { code: string };
+      const unknown = await state.releaseHold(11).then(() => null, failure);
+      expect(unknown).toMatchObject({ code: 'E_HOLD_NOT_FOUND' });
+      expect(unknown?.message).toBe('no hold 11: registre hold list --all shows every hold');
+      await state.releaseHold(3);
+      const again = await state.releaseHold(3).then(() => null, failure);
+      expect(again).toMatchObject({ code: 'E_HOLD_RELEASED' });
+      expect(again?.message).toMatch(/^no hold 3 in force: it was released on \d{4}-\d{2}-\d{2}$/);
+      // Cases 1 and 2 are untouched.
+      expect((await state.holds()).map((h) => h.caseId)).toEqual([...Array(10).fill(1), 2]);
+      // The next case after a released one is 4, not a reused 3.
+      expect((await state.addHolds(records(1, 300), { reason: 'case D' })).case).toBe(4);
+    } finally {
+      await state.close();
+    }
+  });
+
+  it('18.26 0007_hold_case_numbers: a store of before keeps the numbers it showed, and numbers the rows of before hold cases by their id', async () => {
+    const { url, drop } = await database.create();
+    drops.push(drop);
+    const dir = temp();
+    const state = await StateStore.open(url, dir);
+    await state.addHolds([{ store: 'shop', table: 'orders', key: '1' }], { reason: 'old row' });
+    await state.addHolds(
+      [
+        { store: 'shop', table: 'orders', key: '2' },
+        { store: 'shop', table: 'orders', key: '3' },
+      ],
+      { reason: 'old case' },
+    );
+    // As a store of before left them: a row without a case, a case named by its first row's id.
+    await sql`UPDATE holds SET case_id = NULL WHERE id = 1`.execute(state.conn.db);
+    await sql`UPDATE holds SET case_id = 2 WHERE id IN (2, 3)`.execute(state.conn.db);
+    await sql`DELETE FROM registre_migrations WHERE name = '0007_hold_case_numbers'`.execute(state.conn.db);
+    await state.close();
+    const again = await StateStore.open(url, dir);
+    try {
+      expect((await again.holds()).map((h) => [h.id, h.caseId])).toEqual([
+        [1, 1],
+        [2, 2],
+        [3, 2],
+      ]);
+      expect(
+        (await again.addHolds([{ store: 'shop', table: 'orders', key: '4' }], { reason: 'new' })).case,
+      ).toBe(3);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('18.26 hold release by the command', () => {
+  it('18.26 hold release of a row id, an unknown number or a released hold says "no hold N", exit 1, and releases nothing', async () => {
+    const { config } = await shop(30, 3);
+    const [a, b] = await customerEmails(config, 2);
+    const add = await cli([
+      '--config',
+      config,
+      'hold',
+      'add',
+      '--email',
+      a?.email as string,
+      '--reason',
+      'case 1',
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toMatch(/^hold 1: \d+ records held/);
+    const rows = Number(/^hold 1: (\d+) records/.exec(add.stdout)?.[1]);
+    expect(rows).toBeGreaterThan(2);
+    const next = await cli([
+      '--config',
+      config,
+      'hold',
+      'add',
+      '--email',
+      b?.email as string,
+      '--reason',
+      'case 2',
+    ]);
+    expect(next.stdout).toMatch(/^hold 2: /);
+    const row = await cli(['--config', config, 'hold', 'release', '3']);
+    expect(row.code).toBe(1);
+    expect(row.stderr).toBe('registre: no hold 3: registre hold list --all shows every hold\n');
+    expect((await cli(['--config', config, 'hold', 'release', '2'])).code).toBe(0);
+    const released = await cli(['--config', config, 'hold', 'release', '2']);
+    expect(released.code).toBe(1);
+    expect(released.stderr).toMatch(/^registre: no hold 2 in force: it was released on /);
+    const list = JSON.parse((await cli(['--config', config, 'hold', 'list', '--json'])).stdout);
+    expect(list.map((h: { id: number }) => h.id)).toEqual([1]);
+    expect(list[0].records).toHaveLength(rows);
+    expect((await cli(['--config', config, 'audit', 'verify'])).code).toBe(0);
+  });
 });

@@ -1,3 +1,7 @@
+/**
+ * Finding a person by e-mail address (src/adapters/sql/person.ts): normalised on both sides, archived
+ * accounts followed, and the index the search needs.
+ */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { DIALECTS } from './dialects.js';

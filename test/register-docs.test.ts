@@ -1,3 +1,7 @@
+/**
+ * registre docs: the notice, the art. 30 records and the DPV export, and what it says of a text
+ * without English.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

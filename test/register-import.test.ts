@@ -1,3 +1,7 @@
+/**
+ * import-notice reads the table as websites publish it (HTML) and as DPOs keep it (XLSX), and
+ * loses no sentence of a retention cell (issue 10, items 15 and 16).
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * registre validate: the bundled register, errors with their place, warnings, and input that is
+ * no register at all.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

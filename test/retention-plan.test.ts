@@ -1,10 +1,14 @@
+/**
+ * registre plan: counts per rule and table, plan --list a page at a time, invalid values counted
+ * and never printed.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { DIALECTS } from './dialects.js';
-import { AT, registre, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
+import { AT, cli, registre, shop, shopIn, snapshot, withShop } from './shop-helpers.js';
 import { runCheck, runPlan, runSweep } from './use-cases.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'registre-test-'));
@@ -154,4 +158,53 @@ describe.each(DIALECTS)('19. a text date column holding an address, on $name', (
     await runSweep(config, { at: AT, today: AT });
     expect((await snapshot(config)).get('web_visits:3')).toBe(before.get('web_visits:3'));
   }, 180_000);
+});
+
+describe('18.27 plan --list, a page at a time', () => {
+  it('18.27 the next-page command keeps --config, --at, --status and --limit, and gives the next page; the header reads right for each status', async () => {
+    const { config } = await shop(30, 3);
+    const first = await cli(['--config', config, 'plan', '--at', AT, '--list', 'web-visits', '--limit', '2']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /^web_visits records of rule web-visits that are due for deletion on 2026-11-27/,
+    );
+    const keys = first.stdout
+      .split('\n')
+      .slice(2, 4)
+      .map((l) => l.split('\t')[0]);
+    const more = /^more: registre (.*)$/m.exec(first.stdout)?.[1] as string;
+    expect(more).toBe(`plan --config ${config} --list web-visits --at ${AT} --limit 2 --after ${keys[1]}`);
+    // The command printed is the next page: two more records, after the last one shown.
+    const second = await cli(more.split(' '));
+    expect(second.code, second.stderr).toBe(0);
+    const next = second.stdout
+      .split('\n')
+      .slice(2, 4)
+      .map((l) => l.split('\t')[0]);
+    expect(next).toHaveLength(2);
+    expect(Number(next[0])).toBeGreaterThan(Number(keys[1]));
+    const statuses = await cli([
+      '--config',
+      config,
+      'plan',
+      '--at',
+      AT,
+      '--list',
+      'web-visits',
+      '--status',
+      'due,archive,held',
+      '--limit',
+      '1',
+    ]);
+    expect(statuses.stdout).toMatch(
+      /^web_visits records of rule web-visits that are due for deletion or in their archive phase or held on 2026-11-27/,
+    );
+    expect(statuses.stdout).not.toContain('that are archive');
+    expect(statuses.stdout).toMatch(
+      new RegExp(
+        `^more: registre plan --config ${config} --list web-visits --at ${AT} --status due,archive,held --limit 1 --after \\S+$`,
+        'm',
+      ),
+    );
+  });
 });

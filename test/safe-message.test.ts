@@ -1,3 +1,6 @@
+/**
+ * Secrets and personal data stay out of messages (src/core/safe-message.ts, src/core/store-url.ts).
+ */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

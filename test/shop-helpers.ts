@@ -1,3 +1,4 @@
+/** A generated reference shop, its configuration, and ways to look at its rows, for the SQL tests. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
 import { openProject } from '../src/app/project.js';
+import { main } from '../src/cli/main.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention/retention.js';
 import type { TestDatabase } from './dialects.js';
@@ -241,4 +243,33 @@ export function customRegister(config: string, file: string, edit: (text: string
   if (after === before) throw new Error('the register edit changed nothing');
   writeFileSync(path, after);
   editConfig(config, (t) => t.replace('register: bundled:negomarkets', 'register: register'));
+}
+
+/** The command in this process: its exit code and what it printed. */
+export async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+export async function customerEmails(config: string, n: number): Promise<{ id: number; email: string }[]> {
+  return withShop(config, async (conn) =>
+    (
+      await conn.db
+        .selectFrom('customers')
+        .select(['id', 'email'])
+        .where('closed_at', 'is', null)
+        .orderBy('id')
+        .limit(n)
+        .execute()
+    ).map((r) => ({ id: Number(r.id), email: String(r.email) })),
+  );
 }

@@ -1,3 +1,7 @@
+/**
+ * The archive a sweep fills: no copy of a live record, no one lost, the previous layout rebuilt,
+ * archived records keep their files.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';

@@ -1,3 +1,7 @@
+/**
+ * The files a sweep removes and the return packages it writes: a row that cannot be processed is
+ * skipped and named, files never leave their folder, each record is returned exactly once.
+ */
 import {
   existsSync,
   mkdtempSync,

@@ -1,3 +1,7 @@
+/**
+ * What a sweep checks before it changes anything: the date, the key, the returns folder, foreign
+ * keys, the lock.
+ */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
