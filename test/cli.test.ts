@@ -1,14 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ExcelJS from 'exceljs';
-import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AT, shop } from './shop-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'registre.js');
-const SEED = join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt');
 
 function registre(args: string[], cwd = ROOT) {
   const run = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
@@ -48,137 +56,6 @@ describe('registre --help', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('registre validate', () => {
-  it('the bundled register is valid, and is the default outside a configured folder', () => {
-    // Valid; its warnings are the placeholders and the categories NOTES.md leaves to the DPO.
-    const bundled = registre(['validate', 'registers/negomarkets']);
-    expect(bundled.code).toBe(0);
-    const codes = new Set(
-      bundled.stdout
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ')[1]),
-    );
-    expect([...codes].sort()).toEqual(['W_CATEGORY_NOT_HELD', 'W_PLACEHOLDER']);
-    const { code, stderr } = registre(['validate'], temp());
-    expect(code).toBe(0);
-    expect(stderr).toMatch(/0 errors, \d+ warnings — valid/);
-  });
-
-  it('reports an error with file, line, column and code, and exits 1', () => {
-    const dir = temp();
-    const text = readFileSync(join(ROOT, 'registers/negomarkets/newsletter.yaml'), 'utf8').replace(
-      'legalBasis: consent',
-      'legalBasis: consentment',
-    );
-    const folder = join(dir, 'reg');
-    spawnSync('cp', ['-r', join(ROOT, 'registers/negomarkets'), folder]);
-    writeFileSync(join(folder, 'newsletter.yaml'), text);
-    const { code, stdout } = registre(['validate', 'reg'], dir);
-    expect(code).toBe(1);
-    expect(stdout).toMatch(
-      /^reg\/newsletter\.yaml:\d+:21 E_UNKNOWN_LEGAL_BASIS purpose "newsletter-sending" has legal basis "consentment"; expected one of consent, /m,
-    );
-  });
-
-  it('warnings pass, unless --strict; --json prints them for machines', () => {
-    const dir = temp();
-    expect(registre(['import-notice', SEED, '--out', 'draft.yaml'], dir).code).toBe(0);
-    expect(registre(['validate', 'draft.yaml'], dir).code).toBe(0);
-    expect(registre(['validate', 'draft.yaml', '--strict'], dir).code).toBe(1);
-    const json = JSON.parse(registre(['validate', 'draft.yaml', '--json'], dir).stdout);
-    expect(json).toMatchObject({ valid: true, errors: 0 });
-    expect(json.issues[0]).toMatchObject({ severity: 'warning', file: 'draft.yaml' });
-    expect(json.issues[0].line).toBeGreaterThan(0);
-  });
-
-  it('a path that does not exist is one clear line, no stack', () => {
-    const { code, stderr } = registre(['validate', 'nowhere']);
-    expect(code).toBe(1);
-    expect(stderr.trim()).toMatch(/^registre: no register at .*nowhere: no such file or folder$/);
-  });
-
-  it('the configuration file names the register', () => {
-    const dir = temp();
-    writeFileSync(join(dir, 'registre.yaml'), 'register: mine.yaml\n');
-    writeFileSync(join(dir, 'mine.yaml'), 'organisation: { name: X }\nactivities: nope\n');
-    const { code, stdout } = registre(['validate'], dir);
-    expect(code).toBe(1);
-    expect(stdout).toContain('mine.yaml:2:13 E_TYPE');
-  });
-});
-
-describe('registre docs', () => {
-  it('writes the notice, the art. 30 records and the DPV export', async () => {
-    const dir = temp();
-    const { code, stderr } = registre(['docs', '--out', dir]);
-    expect(stderr).toContain('15 documents written');
-    expect(code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual([
-      'art30-controller.en.csv',
-      'art30-controller.en.html',
-      'art30-controller.fr.csv',
-      'art30-controller.fr.html',
-      'art30-processor.en.csv',
-      'art30-processor.en.html',
-      'art30-processor.fr.csv',
-      'art30-processor.fr.html',
-      'art30.en.xlsx',
-      'art30.fr.xlsx',
-      'privacy-notice.en.html',
-      'privacy-notice.en.md',
-      'privacy-notice.fr.html',
-      'privacy-notice.fr.md',
-      'register.dpv.jsonld',
-    ]);
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(join(dir, 'art30.fr.xlsx'));
-    const names = workbook.worksheets.map((w) => w.name);
-    expect(names[0]).toBe('RT Fiche commune');
-    expect(names).toContain('T-04 Inscription à la newslette');
-    expect(names).toContain('ST Fiche commune');
-    expect(workbook.getWorksheet('RT Fiche commune')?.getCell('A1').value).toBe(
-      'Registre des activités de traitement de NEGOMARKETS (article 30.1 du RGPD)',
-    );
-  });
-
-  it('one document kind and one language at a time', () => {
-    const dir = temp();
-    expect(registre(['docs', '--out', dir, '--only', 'notice', '--lang', 'en']).code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['privacy-notice.en.html', 'privacy-notice.en.md']);
-    expect(registre(['docs', '--out', dir, '--only', 'pdf']).code).toBe(2);
-  });
-
-  it('an invalid register writes nothing', () => {
-    const dir = temp();
-    writeFileSync(
-      join(dir, 'bad.yaml'),
-      'organisation: { name: X }\nretention: [{ id: r, record: nope, purposes: [p], anchor: a }]\n',
-    );
-    const { code, stdout, stderr } = registre(['docs', 'bad.yaml', '--out', 'out'], dir);
-    expect(code).toBe(1);
-    expect(stdout).toContain('E_UNKNOWN_PURPOSE');
-    expect(stderr).toContain('no document written');
-    expect(readdirSync(dir)).toEqual(['bad.yaml']);
-  });
-});
-
-describe('registre import-notice', () => {
-  it('prints a draft register on standard output', () => {
-    const { code, stdout } = registre(['import-notice', SEED]);
-    expect(code).toBe(0);
-    const draft = parse(stdout);
-    expect(draft.activities).toHaveLength(6);
-    expect(draft.retention.length).toBeGreaterThan(5);
-  });
-
-  it('a missing file is a clear error', () => {
-    const { code, stderr } = registre(['import-notice', 'missing.txt']);
-    expect(code).toBe(1);
-    expect(stderr.trim()).toBe('registre: cannot read missing.txt: ENOENT');
   });
 });
 
@@ -259,55 +136,102 @@ describe('registre demo and registre check', () => {
   });
 });
 
-describe('registre plan', () => {
-  it('counts per rule and table, in the JSON shape, and the counts add up to the rows', () => {
-    const dir = temp();
-    expect(
-      registre(['demo', '--out', '.', '--customers', '200', '--seed', '2', '--at', '2026-11-27'], dir).code,
-    ).toBe(0);
-    const { code, stdout } = registre(['plan', '--at', '2026-11-27', '--json'], dir);
-    expect(code).toBe(0);
-    const plan = JSON.parse(stdout);
-    expect(plan.at).toBe('2026-11-27');
-    expect(plan.rules[0]).toEqual({
-      rule: 'web-visits',
-      table: 'web_visits',
-      active: expect.any(Number),
-      archive: 0,
-      due: expect.any(Number),
-      held: 0,
-      restricted: 0,
-      anonymised: 0,
-      invalid: 0,
-    });
-    const visits = plan.rules[0].active + plan.rules[0].due;
-    expect(visits).toBe(2000);
-    const sum = (k: string) =>
-      plan.rules.reduce((n: number, l: Record<string, number>) => n + (l[k] ?? 0), 0);
-    expect(plan.totals).toEqual({
-      active: sum('active'),
-      archive: sum('archive'),
-      due: sum('due'),
-      held: sum('held'),
-      restricted: sum('restricted'),
-      anonymised: sum('anonymised'),
-      invalid: sum('invalid'),
-    });
-    expect(plan.totals.held).toBeGreaterThanOrEqual(0);
-    const text = registre(['plan', '--at', '2026-11-27'], dir).stdout;
-    expect(text).toMatch(
-      /^plan on 2026-11-27\nrule +table +active +archive +due +held +restricted +anonymised +invalid\nweb-visits +web_visits +\d+ +0 +\d+ +0 +0 +0 +0\n/,
-    );
+describe('2, 3. dates are parsed strictly; a sweep never runs ahead of today', () => {
+  it('every date option refuses what is not YYYY-MM-DD, with exit 2 and the expected form', async () => {
+    const { config } = await shop(20, 5);
+    for (const args of [
+      ['hold', 'add', '--table', 'web_visits', '--id', '1', '--reason', 'x', '--until', '12/31/2027'],
+      ['plan', '--at', '12'],
+      ['plan', '--at', '2026'],
+      ['plan', '--at', '2026-02-30 00:00'],
+      ['sweep', '--dry-run', '--at', '+010000-01-01'],
+      ['explain', '--table', 'web_visits', '--id', '1', '--at', '27/11/2026'],
+      ['forecast', '--from', '2026-11'],
+    ]) {
+      const { code, stderr } = registre([...args, '--config', config]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toContain('must be a date written YYYY-MM-DD');
+    }
+    const release = registre(['hold', 'release', 'abc', '--config', config]);
+    expect(release.code).toBe(2);
+    expect(release.stderr).not.toContain('NaN');
+  });
+});
+
+describe('a demo shop', () => {
+  let config: string;
+  let out: string;
+  beforeAll(async () => {
+    ({ config, out } = await shop(150, 3));
   });
 
-  it('a bad date is a usage error; a register with errors is listed, not a stack', () => {
+  it("5. a store without the data map's tables: says so and points at check (exit 1)", () => {
     const dir = temp();
-    expect(registre(['plan', '--at', '27/11/2026'], dir)).toMatchObject({ code: 2 });
-    writeFileSync(join(dir, 'registre.yaml'), 'register: bad.yaml\n');
-    writeFileSync(join(dir, 'bad.yaml'), 'organisation: { name: X }\nactivities: nope\n');
-    const { code, stdout, stderr } = registre(['plan'], dir);
-    expect(code).toBe(1);
-    expect(stdout).toContain('bad.yaml:2:13 E_TYPE');
-    expect(stderr).toContain('has errors');
+    writeFileSync(join(dir, 'empty.sqlite'), '');
+    writeFileSync(
+      join(dir, 'registre.yaml'),
+      'register: bundled:negomarkets\ndatamap: bundled:negomarkets\nstores:\n  shop:\n    url: sqlite:empty.sqlite\n',
+    );
+    for (const args of [['plan'], ['explain', '--table', 'customers', '--id', '1'], ['sweep', '--dry-run']]) {
+      const { code, stderr } = registre(args, dir);
+      expect(code, args.join(' ')).toBe(1);
+      expect(stderr).toMatch(
+        /store "shop" \(sqlite:empty\.sqlite\) does not match the data map: it has no table web_visits, .* and \d+ more; run registre check/,
+      );
+      expect(stderr).not.toContain('unexpected error');
+    }
+  });
+
+  it('4. the demo writes a configuration a sweep can use: a key file of its own (0600), named by hmacKey', () => {
+    const dir = temp();
+    expect(registre(['demo', '--out', 'shop', '--customers', '5'], dir).code).toBe(0);
+    const text = readFileSync(join(dir, 'shop', 'registre.yaml'), 'utf8');
+    expect(text).toMatch(/^hmacKey: file:\.registre\/hmac\.key$/m);
+    expect((statSync(join(dir, 'shop', '.registre', 'hmac.key')).mode & 0o777).toString(8)).toBe('600');
+    const sweep = registre(['sweep', '--config', 'shop/registre.yaml'], dir);
+    expect(sweep.code, sweep.stderr).toBe(0);
+  });
+
+  it('6. usage errors exit 2 with the expected form, everywhere', () => {
+    for (const [args, message] of [
+      [
+        ['hold', 'add', '--table', 'customers', '--id', '1', '--reason', 'x', '--until', '31/01/2027'],
+        '--until must be a date written YYYY-MM-DD, a real calendar day with a four-digit year (got "31/01/2027")',
+      ],
+      [['plan', '--at', '27/11/2026'], '--at must be a date written YYYY-MM-DD'],
+      [['hold', 'release', 'abc'], 'a hold is named by its number, as hold list shows it (got "abc")'],
+      [['sweep', '--at', '2030-01-01'], 'a later date is allowed only with --dry-run'],
+      [['sweep', '--batch-size', '0'], '--batch-size must be a whole number from 1 to 1,000,000'],
+      [['sweep', '--batch-size', '1000001'], '--batch-size must be a whole number from 1 to 1,000,000'],
+      [['sweep', '--batch-size', '2e4'], '--batch-size must be a whole number from 1 to 1,000,000'],
+      [['plan', '--list', 'web-visits', '--limit', 'ten'], '--limit must be a whole number'],
+      [['hold', 'add', '--table', 'customers', '--reason', 'x'], 'give either --table and --id, or --email'],
+    ] as const) {
+      const { code, stderr } = registre(['--config', config, ...args]);
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(2);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toContain('unexpected error');
+    }
+  });
+
+  it('8. a dry run, plan, explain, status and hold list create no state or archive store', () => {
+    const registreDir = join(out, '.registre');
+    const before = readdirSync(registreDir).sort();
+    expect(before.some((f) => f.endsWith('.sqlite'))).toBe(false);
+    for (const args of [
+      ['sweep', '--dry-run', '--at', AT],
+      ['plan', '--at', AT],
+      ['explain', '--table', 'customers', '--id', '1', '--at', AT],
+      ['status'],
+      ['hold', 'list'],
+      ['plan', '--list', 'web-visits', '--at', AT],
+    ]) {
+      const { code, stderr } = registre(['--config', config, ...args]);
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(0);
+    }
+    const nobody = registre(['--config', config, 'explain', '--email', 'nobody@example.org', '--at', AT]);
+    expect(nobody.stderr).toContain('no record of this person');
+    expect(readdirSync(registreDir).sort()).toEqual(before);
+    expect(existsSync(join(out, 'returns'))).toBe(false);
   });
 });

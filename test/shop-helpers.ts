@@ -1,9 +1,10 @@
 /** A generated reference shop, its configuration, and ways to look at its rows, for the SQL tests. */
-
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { readConfig } from '../src/adapters/files/config-files.js';
 import type { Connection } from '../src/adapters/sql/connect.js';
 import { connect, resolveUrl } from '../src/adapters/sql/connect.js';
@@ -11,6 +12,8 @@ import { sql } from '../src/adapters/sql/kysely.js';
 import { verdictQuery } from '../src/adapters/sql/plan.js';
 import { loadRecord, viewOfRow } from '../src/adapters/sql/records.js';
 import type { RetentionSqlContext } from '../src/adapters/sql/retention-sql.js';
+import { openProject } from '../src/app/project.js';
+import { main } from '../src/cli/main.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { collectHolds, evaluateRecord, type HoldReason } from '../src/core/retention/retention.js';
 import type { TestDatabase } from './dialects.js';
@@ -163,4 +166,110 @@ export async function compareVerdicts(
     }
   }
   return out;
+}
+
+export const BIN = join(ROOT, 'bin', 'registre.js');
+
+export function registre(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env) {
+  const run = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The records of a shop and their status on `at`, by table, computed in SQL. */
+export async function verdicts(config: string, at = AT) {
+  const project = await openProject(config);
+  return withShop(config, async (conn) => {
+    const ctx: RetentionSqlContext = {
+      register: project.register,
+      datamap: project.datamap,
+      dialect: conn.dialect,
+    };
+    const all: { table: string; id: string; status: string }[] = [];
+    for (const table of project.datamap.stores[0]?.tables ?? []) {
+      if (!project.register.retention.some((r) => r.record === table.record)) continue;
+      const { rows } = await sql<{ k: unknown; status: string }>`${verdictQuery(ctx, table, at)}`.execute(
+        conn.db,
+      );
+      for (const r of rows) all.push({ table: table.name, id: String(r.k), status: r.status });
+    }
+    return all;
+  });
+}
+
+export const exists = (config: string, table: string, id: string | number) =>
+  withShop(
+    config,
+    async (conn) =>
+      (await conn.db.selectFrom(table).select('id').where('id', '=', Number(id)).execute()).length === 1,
+  );
+
+/** Runs `registre sweep` in a second process; resolves with its exit code. */
+export function sweepProcess(
+  config: string,
+  args: string[] = [],
+): { child: ChildProcess; done: Promise<number> } {
+  const child = spawn(process.execPath, [BIN, 'sweep', '--at', AT, '--config', config, ...args], {
+    stdio: 'ignore',
+    env: process.env,
+  });
+  return { child, done: new Promise((r) => child.once('exit', (code) => r(code ?? -1))) };
+}
+
+export function auditCount(stateFile: string, kind: string): number {
+  if (!existsSync(stateFile)) return 0;
+  const db = new Database(stateFile, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM audit_log WHERE kind = ?').get(kind) as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function editConfig(config: string, edit: (text: string) => string): void {
+  writeFileSync(config, edit(readFileSync(config, 'utf8')));
+}
+
+/** A copy of the bundled register, edited, that the configuration then names. */
+export function customRegister(config: string, file: string, edit: (text: string) => string): void {
+  const dir = join(readConfig(config).dir, 'register');
+  cpSync(join(ROOT, 'registers', 'negomarkets'), dir, { recursive: true });
+  const path = join(dir, file);
+  const before = readFileSync(path, 'utf8');
+  const after = edit(before);
+  if (after === before) throw new Error('the register edit changed nothing');
+  writeFileSync(path, after);
+  editConfig(config, (t) => t.replace('register: bundled:negomarkets', 'register: register'));
+}
+
+/** The command in this process: its exit code and what it printed. */
+export async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+export async function customerEmails(config: string, n: number): Promise<{ id: number; email: string }[]> {
+  return withShop(config, async (conn) =>
+    (
+      await conn.db
+        .selectFrom('customers')
+        .select(['id', 'email'])
+        .where('closed_at', 'is', null)
+        .orderBy('id')
+        .limit(n)
+        .execute()
+    ).map((r) => ({ id: Number(r.id), email: String(r.email) })),
+  );
 }

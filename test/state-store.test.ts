@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { StateStore } from '../src/adapters/state/state-store.js';
@@ -236,5 +237,23 @@ describe.each(ALL_DIALECTS)('the state store on $name', (database) => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('22, 23. robustness', () => {
+  it('a state store whose first migration stopped halfway opens and completes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registre-half-'));
+    const db = new Database(join(dir, 'state.sqlite'));
+    db.exec(
+      'CREATE TABLE audit_log (position integer primary key, seq integer not null, at varchar(32) not null, kind varchar(64) not null, data text not null, prev_hash varchar(64) not null, hash varchar(64) not null)',
+    );
+    db.exec(
+      'CREATE TABLE holds (id integer primary key, store varchar(128) not null, table_name varchar(128) not null, record_key varchar(128) not null, person varchar(64), reason text not null, until varchar(10), created_at varchar(32) not null, released_at varchar(32))',
+    );
+    db.close();
+    const state = await StateStore.open('sqlite:state.sqlite', dir);
+    await state.audit('test', {});
+    expect(await state.holds()).toEqual([]);
+    await state.close();
   });
 });

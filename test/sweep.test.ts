@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
@@ -411,40 +410,6 @@ describe('holds, files, return packages, audit (SQLite)', () => {
       readFileSync(join(first, names.find((n) => n.endsWith('.json')) as string), 'utf8'),
     );
     expect(data[0]).toHaveProperty('end_customer_email');
-  });
-
-  it('audit verify finds an edited, a deleted, a reordered and an inserted entry in the state store', async () => {
-    const { config } = await shop(20, 2);
-    await runSweep(config, { at: AT, today: AT, batchSize: 10 });
-    const state = join(readConfig(config).dir, '.registre', 'state.sqlite');
-    const tamper = async (statement: string) => {
-      const copy = mkdtempSync(join(tmpdir(), 'registre-tamper-'));
-      cpSync(readConfig(config).dir, copy, { recursive: true });
-      const db = new Database(join(copy, '.registre', 'state.sqlite'));
-      db.exec(statement);
-      db.close();
-      return (await runAuditVerify(join(copy, 'registre.yaml'))).problems;
-    };
-    expect(existsSync(state)).toBe(true);
-    expect(
-      await tamper(`UPDATE audit_log SET data = replace(data, '"count":', '"count":1') WHERE seq = 3`),
-    ).toMatchObject([{ seq: 3, problem: 'edited' }]);
-    // The chain says where; the head's number of entries says it too (issue 18, item 6).
-    expect(await tamper('DELETE FROM audit_log WHERE seq = 4')).toMatchObject([
-      { seq: 5, problem: 'deleted' },
-      { problem: 'deleted', message: expect.stringContaining('entries were deleted from it') },
-    ]);
-    expect(
-      (
-        await tamper(
-          'UPDATE audit_log SET position = -position WHERE seq IN (5, 6); UPDATE audit_log SET position = CASE seq WHEN 5 THEN 6 ELSE 5 END WHERE seq IN (5, 6)',
-        )
-      ).map((p) => p.problem),
-    ).toContain('reordered');
-    const inserted = await tamper(
-      `UPDATE audit_log SET position = -position - 1 WHERE position >= 3; UPDATE audit_log SET position = -position WHERE position < 0; INSERT INTO audit_log (position, seq, at, kind, data, prev_hash, hash) SELECT 3, 3, at, kind, data, prev_hash, hash FROM audit_log WHERE seq = 2`,
-    );
-    expect(inserted.map((p) => p.problem)).toContain('inserted');
   });
 });
 

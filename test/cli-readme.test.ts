@@ -6,9 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './shop-helpers.js';
+import { buildProgram, EXAMPLES, leafCommands } from '../src/cli/main.js';
+import { ROOT, registre } from './shop-helpers.js';
 
 const BIN = join(ROOT, 'bin', 'registre.js');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -81,4 +83,48 @@ describe('the README quick tour', () => {
       }
     },
   );
+});
+
+describe('1. every command is documented, with an example', () => {
+  const program = buildProgram({ out: () => {}, err: () => {} }, () => {});
+  const commands = leafCommands(program);
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(
+    readme.indexOf('## The CLI'),
+    readme.indexOf('\n## ', readme.indexOf('## The CLI') + 5),
+  );
+
+  it('the README lists every command of the program, each with its example', () => {
+    expect(commands.length).toBeGreaterThanOrEqual(19);
+    for (const { path } of commands) {
+      expect(table, `README row of "registre ${path}"`).toContain(`\`registre ${path}`);
+      const example = EXAMPLES[path];
+      expect(example, `example of "registre ${path}"`).toBeDefined();
+      expect(table, `README example of "registre ${path}"`).toContain(example as string);
+    }
+    expect(Object.keys(EXAMPLES).sort()).toEqual(commands.map((c) => c.path).sort());
+  });
+
+  it("a subcommand's help shows --config, marks required options and gives the example", () => {
+    const { code, stdout } = registre(['hold', 'add', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('--config <file>');
+    expect(stdout).toMatch(/--reason <text> +why .*\(required\)/);
+    expect(stdout).not.toMatch(/--until <date>.*\(required\)/);
+    expect(stdout).toContain(`Example:\n  ${EXAMPLES['hold add']}`);
+  });
+
+  it('every example parses: its command and options exist', () => {
+    for (const [path, example] of Object.entries(EXAMPLES)) {
+      const parsed = buildProgram({ out: () => {}, err: () => {} }, () => {});
+      // Parse only: replace every action by a no-op.
+      for (const { command } of leafCommands(parsed)) command.action(() => {});
+      const args = [...example.matchAll(/"[^"]*"|\S+/g)].map((m) => m[0].replace(/^"|"$/g, '')).slice(1);
+      expect(() => parsed.parse(args, { from: 'user' }), `${path}: ${example}`).not.toThrow();
+    }
+  });
+
+  it('the program is a commander Command (the README check reads the real one)', () => {
+    expect(program).toBeInstanceOf(Command);
+  });
 });

@@ -11,9 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readNoticeTable } from '../src/adapters/files/notice-files.js';
 import { importNotice, splitRetention } from '../src/core/register/import-notice.js';
-import { ROOT } from './shop-helpers.js';
+import { ROOT, registre } from './shop-helpers.js';
 
 const SEED = readFileSync(join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt'), 'utf8');
+const SEED_FILE = join(ROOT, 'test', 'fixtures', 'negomarkets-notice.txt');
 const BIN = join(ROOT, 'bin', 'registre.js');
 const temp = () => mkdtempSync(join(tmpdir(), 'registre-import-'));
 
@@ -134,7 +135,7 @@ describe('15. import-notice reads HTML and XLSX as it reads text', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('page.html (read as html) holds no table row with purposes');
-    // A missing file (read before its format is known): cli.test.ts, registre import-notice.
+    // A missing file (read before its format is known): below, registre import-notice.
   });
 });
 
@@ -183,5 +184,21 @@ describe('16. no sentence of a retention cell is lost', () => {
   it('an abbreviation or a number does not cut a sentence', () => {
     expect(splitRetention('5 ans (art. 2224 du Code civil) après la livraison.')).toHaveLength(1);
     expect(splitRetention('Kept 2.5 years. Then deleted.')).toEqual(['Kept 2.5 years.', 'Then deleted.']);
+  });
+});
+
+describe('registre import-notice', () => {
+  it('prints a draft register on standard output', () => {
+    const { code, stdout } = registre(['import-notice', SEED_FILE]);
+    expect(code).toBe(0);
+    const draft = parse(stdout);
+    expect(draft.activities).toHaveLength(6);
+    expect(draft.retention.length).toBeGreaterThan(5);
+  });
+
+  it('a missing file is a clear error', () => {
+    const { code, stderr } = registre(['import-notice', 'missing.txt']);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('registre: cannot read missing.txt: ENOENT');
   });
 });

@@ -3,12 +3,13 @@
  * (32,766) and batches larger than that, on every dialect.
  */
 
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { recordHold } from '../src/app/holds.js';
 import { openProject } from '../src/app/project.js';
 import { DIALECTS } from './dialects.js';
-import { AT, shopIn, withShop } from './shop-helpers.js';
+import { AT, BIN, shop, shopIn, withShop } from './shop-helpers.js';
 import { openState, runAuditVerify, runPlan, runSweep } from './use-cases.js';
 
 describe.each(DIALECTS)('at scale on $name', (database) => {
@@ -58,5 +59,20 @@ describe.each(DIALECTS)('at scale on $name', (database) => {
     );
     expect(left).toEqual(held);
     expect((await runAuditVerify(config)).problems).toEqual([]);
+  }, 180_000);
+});
+
+describe('22, 23. robustness', () => {
+  it('a batch larger than the parameter limit works; output into a closed pipe ends quietly', async () => {
+    const { config } = await shop(3500, 28);
+    const due = (await runPlan(config, AT)).rules.find((l) => l.rule === 'web-visits')?.due ?? 0;
+    expect(due).toBeGreaterThan(1000);
+    const report = await runSweep(config, { at: AT, today: AT, batchSize: 40_000 });
+    expect(report.lines.find((l) => l.rule === 'web-visits')?.count).toBe(due);
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" schema | head -c 10`], {
+      encoding: 'utf8',
+    });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
   }, 180_000);
 });
