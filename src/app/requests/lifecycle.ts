@@ -14,7 +14,6 @@ import {
   dueDate,
   isOpen,
   REQUEST_TYPES,
-  type RequestType,
   requireEmail,
 } from '../../core/requests/requests.js';
 import type { Context, Engine, Mailer } from '../engine.js';
