@@ -8,7 +8,7 @@ import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/au
 import { RegistreError } from '../core/errors.js';
 import type { LockInfo, SweepRun } from '../core/retention/results.js';
 import type { Context, Engine } from './engine.js';
-import { NoInput, parseInput } from './input.js';
+import { NoInput, parseInput, saying } from './input.js';
 
 export interface AuditVerification {
   readonly entries: number;
@@ -187,7 +187,7 @@ export const ArchiveReadInput = z.strictObject({
   /** One record's key (none: every archived record of the table). */
   id: z.string().optional(),
   /** Why the archive is consulted: logged (its keyed hash), the words kept in the state store. */
-  reason: z.string().refine((v) => v.trim() !== '', { error: 'must say why the archive is consulted' }),
+  reason: saying('must say why the archive is consulted'),
 });
 export type ArchiveReadInput = z.input<typeof ArchiveReadInput>;
 
@@ -222,9 +222,7 @@ export async function readArchive(engine: Engine, input: ArchiveReadInput, conte
 
 export const AcceptHeadInput = z.strictObject({
   /** Why the log as it is now is the truth (what the DPO found): kept, its keyed hash logged. */
-  reason: z.string().refine((v) => v.trim() !== '', {
-    error: 'must say what was found and why the log as it is now is accepted',
-  }),
+  reason: saying('must say what was found and why the log as it is now is accepted'),
 });
 export type AcceptHeadInput = z.input<typeof AcceptHeadInput>;
 

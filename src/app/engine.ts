@@ -108,8 +108,6 @@ export interface Engine {
   connection(store: StoreMap): Promise<Connection>;
   /** A store's connection with its retention SQL context (cached until the register changes). */
   retention(store: StoreMap): Promise<{ conn: Connection; ctx: RetentionSqlContext }>;
-  /** The folders file columns are relative to, by name, as absolute paths. */
-  folders(): Promise<Record<string, string>>;
   /**
    * Closes the state store so that the next use case opens it again: after its key changed
    * (`key rotate`) or its head was accepted.
@@ -204,24 +202,20 @@ class ProjectEngine implements Engine {
     options: { whole?: boolean } = {},
   ): Promise<StateStore> {
     this.assertOpen();
-    // One opening at a time: callers arriving meanwhile get the store it opened.
-    const turn = this.stateTurn.then(() => this.stateFor(mode, options));
+    // One opening at a time: callers arriving meanwhile get the store it opened. The log's check
+    // of a writer runs after its turn: readers never wait for it.
+    const turn = this.stateTurn.then(() => this.stateFor(mode));
     this.stateTurn = turn.catch(() => {});
-    return turn;
+    return this.checked(await turn, mode === 'write' && options.whole !== false);
   }
 
-  private async stateFor(
-    mode: 'read' | 'write' | 'verify',
-    options: { whole?: boolean },
-  ): Promise<StateStore> {
+  private async stateFor(mode: 'read' | 'write' | 'verify'): Promise<StateStore> {
     const project = await this.project({ cached: true });
-    const whole = mode === 'write' && options.whole !== false;
     // One store per URL and key: a key rotated (by this process or another) opens it again.
     const keyNow = readHmacKeyIfAvailable(project.loaded);
     const slot = `${stateUrlOf(project)}\u0000${keyNow ? keyIdOf(keyNow) : ''}`;
     const open = this.stateSlot;
-    if (open?.slot === slot && (mode !== 'write' || open.writable))
-      return this.checked(await open.state, whole);
+    if (open?.slot === slot && (mode !== 'write' || open.writable)) return open.state;
     const stateUrl = stateUrlOf(project);
     if (mode === 'read' && open?.slot !== slot && localStoreMissing('state', stateUrl, project.loaded.dir)) {
       // Nothing to read yet, and nothing created: one empty store (in memory) answers the readers
@@ -258,7 +252,7 @@ class ProjectEngine implements Engine {
     state.catch(() => {
       if (this.stateSlot?.state === state) this.stateSlot = undefined;
     });
-    return this.checked(await state, whole);
+    return state;
   }
 
   private async checked(state: StateStore, whole: boolean): Promise<StateStore> {
@@ -325,11 +319,6 @@ class ProjectEngine implements Engine {
     const ctx = await retentionContext(conn, project.register, project.datamap);
     this.contexts.set(conn, { register: project.register, ctx });
     return { conn, ctx };
-  }
-
-  async folders(): Promise<Record<string, string>> {
-    const project = await this.project({ cached: true });
-    return foldersOf(project);
   }
 
   async reopenState(): Promise<void> {

@@ -10,7 +10,7 @@ import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import type { HoldCase } from '../core/retention/results.js';
 import type { Context, Engine } from './engine.js';
-import { calendarDate, field, parseInput, positiveId } from './input.js';
+import { calendarDate, field, parseInput, positiveId, saying } from './input.js';
 import type { Project } from './project.js';
 
 export const HoldAddInput = z
@@ -22,7 +22,7 @@ export const HoldAddInput = z
     /** or a person's e-mail address: every record of theirs, as one hold. */
     email: z.string().optional(),
     /** Why (a dispute, a litigation, an authority's request): kept in the state store. */
-    reason: z.string().refine((v) => v.trim() !== '', { error: 'must say why' }),
+    reason: saying('must say why'),
     /** The last day of the hold (none: until released). */
     until: calendarDate.optional(),
   })

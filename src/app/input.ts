@@ -48,10 +48,10 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 export const NoInput = z.strictObject({});
 export type NoInput = z.input<typeof NoInput>;
 
-/** A text that says something (a reason, a name): not empty once trimmed. */
-export const someText = z.string().refine((v) => v.trim() !== '', { error: 'must not be empty' });
-
 export { field, fieldsAs } from '../core/errors.js';
+
+/** A text that says something (a reason): refused with `error` when empty once trimmed. */
+export const saying = (error: string) => z.string().refine((v) => v.trim() !== '', { error });
 
 /**
  * The input, parsed by its schema; the first problem refused as E_USAGE naming its field: the

@@ -262,7 +262,7 @@ export async function findPerson(
       if (!relation.many) continue;
       const binding = table.relations?.[rel];
       const target = tableOfRecord(ctx.datamap, relation.to);
-      if (!binding || !target || target.store !== store) continue;
+      if (!binding || !target || target.store.id !== store.id) continue;
       for (const child of await loadRows(conn, target.table.name, binding.remote, row[binding.local]))
         queue.push({ table: target.table, row: child });
     }

@@ -17,7 +17,7 @@ import {
   requireEmail,
 } from '../../core/requests/requests.js';
 import type { Context, Engine, Mailer } from '../engine.js';
-import { calendarDate, field, oneOf, parseInput, positiveId } from '../input.js';
+import { calendarDate, field, oneOf, parseInput, positiveId, saying } from '../input.js';
 import type { Project } from '../project.js';
 import { testPause } from './guard.js';
 import { deliverLetter, letterContext, senderOf } from './letters.js';
@@ -427,9 +427,7 @@ export async function extendRequest(
 export const RefuseRequestInput = z.strictObject({
   id: positiveId,
   /** Why (art. 12(4)): told to the person in the letter. */
-  reason: z.string().refine((v) => v.trim() !== '', {
-    error: `a refusal gives its reason (art. 12(4)): ${field('reason')} TEXT`,
-  }),
+  reason: saying(`a refusal gives its reason (art. 12(4)): ${field('reason')} TEXT`),
 });
 export type RefuseRequestInput = z.input<typeof RefuseRequestInput>;
 

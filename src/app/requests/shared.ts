@@ -10,7 +10,7 @@ import { DELIVERIES, lettersOwed } from '../../core/requests/letters.js';
 import type { LetterRecord } from '../../core/requests/lifecycle.js';
 import { daysLeft, isOpen, type RequestStatus, type RequestType } from '../../core/requests/requests.js';
 import type { Engine } from '../engine.js';
-import { calendarDate, oneOf } from '../input.js';
+import { calendarDate, oneOf, positiveId } from '../input.js';
 import type { Project } from '../project.js';
 
 /** Runs `f` with the engine's state store (`write`: checked whole, the key required) and project. */
@@ -134,7 +134,7 @@ export function purposeOf(register: Register, id: string): PurposeRef | undefine
 
 export const RunRequestInput = z.strictObject({
   /** The request. */
-  id: z.number().int().min(1),
+  id: positiveId,
   /** The day the person's records are judged on (default: today; never later). */
   at: calendarDate.optional(),
   /** Where an access or portability package is written. */
