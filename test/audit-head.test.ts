@@ -9,7 +9,7 @@
  * case needs (PGlite boots a PostgreSQL at every connection: the state store is PGlite there,
  * the archive store stays SQLite; with a PostgreSQL server, the server replaces PGlite).
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { openProject } from '../src/app/project.js';
 import { main } from '../src/cli/main.js';
 import { DEFAULT_ARCHIVE_URL, DEFAULT_STATE_URL } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { AT, snapshot, withShop } from './shop-helpers.js';
 import {
   openRequest,
@@ -46,14 +47,6 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
     },
   });
   return { code, out, err };
-}
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
 }
 
 describe.each(DIALECTS)('the audit log head (issue 18 items 6, 14), state store on $name', (database) => {

@@ -8,7 +8,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   statSync,
   symlinkSync,
@@ -21,19 +20,10 @@ import { writeKeyFile } from '../src/adapters/files/key-file.js';
 import { type Context, createEngine, type Engine, type ProgressEvent } from '../src/app/engine.js';
 import { USE_CASES } from '../src/app/use-cases.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { AT, ROOT, shop, shopIn, withShop } from './shop-helpers.js';
 
 const API: Context = { actor: 'api:engine-test' };
-
-/** The identity code in the newest code message of the outbox. */
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const file = readdirSync(outbox)
-    .filter((f) => f.includes('-code-'))
-    .sort()
-    .pop() as string;
-  return /\b(\d{6})\b/.exec(readFileSync(join(outbox, file), 'latin1'))?.[1] as string;
-}
 
 /** Every use case of USE_CASES once, in an order that lets each do its work; what each called. */
 async function everyUseCase(

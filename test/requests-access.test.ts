@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { RegistreError } from '../src/core/errors.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { ROOT, withShop } from './shop-helpers.js';
 import {
   openRequest,
@@ -188,14 +189,6 @@ async function fill(config: string, dir: string): Promise<void> {
       },
     ]);
   });
-}
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
 }
 
 async function refused(p: Promise<unknown>): Promise<RegistreError> {

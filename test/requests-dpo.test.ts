@@ -3,21 +3,12 @@
  * numbers: holds.test.ts; the next page of plan --list: retention-plan.test.ts; keys and stores
  * readable by others, the key reference key generate suggests: keys.test.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lastCode } from './outbox.js';
 import { AT, cli, hmac, shop, withShop } from './shop-helpers.js';
 import { openRequest, runExplain, runSweep, verifyRequest } from './use-cases.js';
-
-/** The code in the newest message of the outbox. */
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
-}
 
 describe('18.25 explain and requests tell the DPO the whole story', () => {
   let config = '';

@@ -4,7 +4,7 @@
  * are reduced to their code and a fixed text in output, messages and the audit log.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { safeMessage } from '../src/core/safe-message.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { withShop } from './shop-helpers.js';
 import { openRequest, resendCode, runDemo, runRequest, verifyRequest, withState } from './use-cases.js';
 
@@ -44,14 +45,6 @@ async function project(store?: string, extra = '') {
 
 const auditText = (config: string) =>
   withState(config, 'read', async (state) => JSON.stringify(await state.auditEntries()));
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
-}
 
 describe('18.18 an SMTP server that refuses the recipient', () => {
   let server: SMTPServer;

@@ -5,7 +5,7 @@
  * before each commit; a restriction waits for running sweeps and request runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { StateStore } from '../src/adapters/state/state-store.js';
 import { openProject } from '../src/app/project.js';
 import { DEFAULT_STATE_URL } from '../src/core/store-url.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { ROOT, withShop } from './shop-helpers.js';
 import { openRequest, runDemo, runHoldList, runRequest, verifyRequest } from './use-cases.js';
 
@@ -46,14 +47,6 @@ async function ids(config: string, table: string): Promise<number[]> {
   return withShop(config, async (conn) =>
     (await conn.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => Number(r.id)),
   );
-}
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
 }
 
 describe.each(DIALECTS)('the hold protocol of requests (issue 18) on $name', (database) => {

@@ -5,13 +5,14 @@
  * customer, and the suppression list entry of an unsubscribed address renewed, not expired.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitySql } from '../src/adapters/sql/dialect.js';
 import { sql } from '../src/adapters/sql/kysely.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { withShop } from './shop-helpers.js';
 import {
   openRequest,
@@ -30,14 +31,6 @@ const KEY = 'identity-key-0123456789-abcdefghijklmnopqrs';
 const hmac = (email: string) => createHmac('sha256', KEY).update(email).digest('hex');
 const ts = (d: string) => `${d} 10:00:00`;
 const day = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v)).slice(0, 10);
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
-}
 
 const customer = (id: number, email: string, created: string) => ({
   id,

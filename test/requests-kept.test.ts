@@ -8,7 +8,7 @@
  * rectification leaves in the state store, and connection errors. On every dialect.
  */
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { ANOTHER_PERSON, NOT_THE_RECORD } from '../src/app/requests/proof.js';
 import { formatReplay, formatRequestDetail } from '../src/cli/format/requests.js';
 import { formatSweep } from '../src/cli/format/sweep.js';
 import { DIALECTS, type TestDatabase } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { AT, KEY, shop, withShop } from './shop-helpers.js';
 import {
   openRequest,
@@ -37,14 +38,6 @@ const ts = (d: string) => `${d} 10:00:00`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Row = Record<string, unknown>;
 type Conn = Parameters<Parameters<typeof withShop>[1]>[0];
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
-}
 
 /**
  * Inserts `row` under the key the database hands out next after a restore: SQLite gives

@@ -6,7 +6,7 @@
  * and every change is in the log.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { retentionContext } from '../src/adapters/sql/retention-sql.js';
 import { openProject } from '../src/app/project.js';
 import { SHOP_TABLES } from '../src/core/demo/shop-model.js';
 import { DIALECTS } from './dialects.js';
+import { newestCode } from './outbox.js';
 import { AT, compareVerdicts, ROOT, shopIn, snapshot, withShop } from './shop-helpers.js';
 import {
   openRequest,
@@ -68,21 +69,6 @@ function cli(args: readonly string[], cwd: string): Promise<{ status: number | n
     });
     child.on('close', (status) => done({ status, stderr }));
   });
-}
-
-function newestCode(dir: string): string | undefined {
-  const outbox = join(dir, '.registre', 'outbox');
-  let names: string[];
-  try {
-    names = readdirSync(outbox).sort();
-  } catch {
-    return undefined;
-  }
-  for (const name of names.reverse()) {
-    const match = /code[^0-9]*(\d{6})/i.exec(readFileSync(join(outbox, name), 'utf8'));
-    if (match) return match[1];
-  }
-  return undefined;
 }
 
 describe.each(DATABASES)('random request sequences on $name', (database) => {

@@ -6,7 +6,7 @@
  * honoured when it commits.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import {
   rectificationDecision,
 } from '../src/core/requests/rectification.js';
 import { DIALECTS } from './dialects.js';
+import { lastCode } from './outbox.js';
 import { ROOT, withShop } from './shop-helpers.js';
 import {
   liftRestriction,
@@ -160,14 +161,6 @@ async function row(config: string, table: string, id: number): Promise<Record<st
         unknown
       >,
   );
-}
-
-function lastCode(dir: string): string {
-  const outbox = join(dir, '.registre', 'outbox');
-  const newest = readdirSync(outbox).sort().pop() as string;
-  const match = /verification code is (\d{6})/.exec(readFileSync(join(outbox, newest), 'utf8'));
-  if (!match) throw new Error('no code in the outbox');
-  return match[1] as string;
 }
 
 async function refusal(promise: Promise<unknown>): Promise<RegistreError> {
