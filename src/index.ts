@@ -23,6 +23,24 @@ export {
   verifyAudit,
 } from './app/audit.js';
 export { type CheckReport, check } from './app/check.js';
+export {
+  type CheckConsentInput,
+  type ConsentImported,
+  type ConsentProof,
+  type ConsentRecorded,
+  type ConsentStatus,
+  type ConsentStatusLine,
+  type ConsentSubjectInput,
+  checkConsent,
+  consentProof,
+  consentStatus,
+  type ImportConsentsInput,
+  importConsents,
+  type RecordConsentInput,
+  recordConsent,
+  type WithdrawConsentInput,
+  withdrawConsent,
+} from './app/consent.js';
 export { type DemoInput, type DemoReport, demo } from './app/demo.js';
 export {
   type Clock,

@@ -15,6 +15,19 @@ import {
   verifyAudit,
 } from './audit.js';
 import { check } from './check.js';
+import {
+  CheckConsentInput,
+  ConsentSubjectInput,
+  checkConsent,
+  consentProof,
+  consentStatus,
+  ImportConsentsInput,
+  importConsents,
+  RecordConsentInput,
+  recordConsent,
+  WithdrawConsentInput,
+  withdrawConsent,
+} from './consent.js';
 import { DemoInput, demo } from './demo.js';
 import type { Context, Engine } from './engine.js';
 import { explainAll } from './explain.js';
@@ -83,6 +96,12 @@ export const USE_CASES = {
   sendLetters: useCase({ input: SendLettersInput, run: sendLetters, writes: true }),
   liftRestriction: useCase({ input: RequestIdInput, run: liftRestriction, writes: true }),
   replayErasures: useCase({ input: ReplayInput, run: replayErasures, writes: true, long: true }),
+  recordConsent: useCase({ input: RecordConsentInput, run: recordConsent, writes: true }),
+  importConsents: useCase({ input: ImportConsentsInput, run: importConsents, writes: true, long: true }),
+  consentStatus: useCase({ input: ConsentSubjectInput, run: consentStatus, writes: false }),
+  checkConsent: useCase({ input: CheckConsentInput, run: checkConsent, writes: false }),
+  consentProof: useCase({ input: ConsentSubjectInput, run: consentProof, writes: false }),
+  withdrawConsent: useCase({ input: WithdrawConsentInput, run: withdrawConsent, writes: true }),
 } as const;
 
 export type UseCaseName = keyof typeof USE_CASES;

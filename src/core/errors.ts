@@ -137,6 +137,15 @@ export const ERROR_CATALOGUE = {
   E_HOLD_NOT_FOUND: { kind: 'not-found', template: 'There is no hold with that number.' },
   E_UNKNOWN_TABLE: { kind: 'not-found', template: 'The data map has no table of that name.' },
   E_RECORD_NOT_FOUND: { kind: 'not-found', template: 'The table has no row with that primary key.' },
+  E_CONSENT_PURPOSE: {
+    kind: 'invalid',
+    template: 'A consent names a purpose the register does not have, or one not based on consent.',
+  },
+  E_CONSENT_EVENT: {
+    kind: 'invalid',
+    template:
+      'A consent event (one line of an import) is malformed: the message says which field, and where.',
+  },
   E_PERSON_NOT_FOUND: { kind: 'not-found', template: 'No store holds a record of that person.' },
   E_GONE: {
     kind: 'not-found',

@@ -156,7 +156,7 @@ export function normalisedIdentity(dialect: Dialect, column: string) {
  * The rows of `table` whose `column` holds `address` (normalised): looked up by the spellings an
  * index finds (`identitySpellings`), then checked exactly against the normalisation in TypeScript.
  */
-async function rowsOfAddress(
+export async function rowsOfAddress(
   conn: Connection,
   table: string,
   column: string,

@@ -109,6 +109,25 @@ export interface ErasuresTable {
   key_id: string | null;
 }
 
+export interface ConsentEventsTable {
+  id: number;
+  event: number;
+  subject_kind: string;
+  subject: string;
+  purpose: string;
+  choice: string;
+  at: string;
+  notice_version: string;
+  notice_sha256: string;
+  source: string;
+  consent_id: string;
+  language: string | null;
+  recorded_at: string;
+  actor: string;
+  key_id: string | null;
+  mac: string;
+}
+
 export interface StateDatabase {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
@@ -119,12 +138,20 @@ export interface StateDatabase {
   pending_files: PendingFilesTable;
   requests: RequestsTable;
   erasures: ErasuresTable;
+  consent_events: ConsentEventsTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;
 
 /** The tables a write appends to (the next id, the next position): each locked for it. */
-export type AppendTable = 'audit_log' | 'holds' | 'sweep_runs' | 'pending_files' | 'requests' | 'erasures';
+export type AppendTable =
+  | 'audit_log'
+  | 'holds'
+  | 'sweep_runs'
+  | 'pending_files'
+  | 'requests'
+  | 'erasures'
+  | 'consent_events';
 
 /** The column that orders an appended table: its last row is the one locked. */
 export const APPEND_KEY: Record<AppendTable, 'position' | 'id'> = {
@@ -134,6 +161,7 @@ export const APPEND_KEY: Record<AppendTable, 'position' | 'id'> = {
   pending_files: 'id',
   requests: 'id',
   erasures: 'id',
+  consent_events: 'id',
 };
 
 /** The checkpoint of the log's head, kept outside the state store (in the archive store). */

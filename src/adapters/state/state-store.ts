@@ -15,6 +15,7 @@ import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/
 import { tableNames } from '../sql/introspect.js';
 import { type Kysely, Migrator, sql } from '../sql/kysely.js';
 import { AuditLog, type Checkpoint, ensureCheckpointTable, logBroken } from './audit-log.js';
+import { Consents } from './consents.js';
 import { type ErasureRow, Erasures } from './erasures.js';
 import { type HoldCase, type HoldRow, Holds, type HoldsAdded, type NewHold } from './holds.js';
 import { type HeldLock, type LockInfo, Locks } from './locks.js';
@@ -29,6 +30,7 @@ import { stateDialect } from './state-dialect.js';
 import { type StateTx, type Transaction, transactions, WritesUnderWay } from './transaction.js';
 
 export type { AuditHead } from './audit-log.js';
+export type { ConsentsAppended, NewConsentEvent } from './consents.js';
 export type { ErasureRow } from './erasures.js';
 export { type HoldCase, type HoldRow, type HoldsAdded, holdCases } from './holds.js';
 export type { PendingFile } from './pending-files.js';
@@ -84,6 +86,8 @@ export class StateStore {
   private readonly lockRows: Locks;
   private readonly runRows: Runs;
   private readonly files: PendingFiles;
+  /** The consent ledger. */
+  readonly consents: Consents;
 
   private constructor(
     readonly conn: Connection,
@@ -115,6 +119,7 @@ export class StateStore {
     this.lockRows = new Locks(db);
     this.runRows = new Runs(db, this.write, this.lockRows);
     this.files = new PendingFiles(db, this.write);
+    this.consents = new Consents(db, this.write, this.sealer);
   }
 
   /** Opens (creating it if needed) and migrates the state store. */

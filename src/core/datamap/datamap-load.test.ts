@@ -28,7 +28,7 @@ describe('the data map against its register', () => {
     expect(
       check(edit('orders: { local: id, remote: customer_id }', 'orders: { local: id, remote: client_id }')),
     ).toEqual([
-      '54:40 E_UNKNOWN_COLUMN table "shop.customers": relation "orders" joins on orders.client_id, which that table does not have',
+      '56:40 E_UNKNOWN_COLUMN table "shop.customers": relation "orders" joins on orders.client_id, which that table does not have',
     ]);
   });
 
@@ -79,8 +79,8 @@ describe('the data map against its register', () => {
         ),
       ),
     ).toEqual([
-      '27:18 E_IDENTITY_WITHOUT_CATEGORY column "shop.prospects.email" identifies a person; give it its data category',
-      '28:35 E_UNKNOWN_REFERENCE column "shop.prospects.first_name": data category "contact" is not declared in the register',
+      '29:18 E_IDENTITY_WITHOUT_CATEGORY column "shop.prospects.email" identifies a person; give it its data category',
+      '30:35 E_UNKNOWN_REFERENCE column "shop.prospects.first_name": data category "contact" is not declared in the register',
     ]);
   });
 

@@ -66,6 +66,25 @@ export function validateDataMap(register: Register, datamap: DataMap): Issue[] {
           `table "${where}": primary key "${table.primaryKey}" is not among its columns`,
         );
       for (const [name, spec] of Object.entries(table.columns)) checkColumn(table, where, name, spec);
+      if (table.consent) {
+        const subject = table.columns[table.consent.subject];
+        const identity = subject === undefined ? undefined : columnOf(subject).identity;
+        if (identity !== 'email' && identity !== 'visitor-id')
+          error(
+            'E_CONSENT_SUBJECT',
+            table,
+            ['consent', 'subject'],
+            `table "${where}": the consent subject "${table.consent.subject}" must be a column with identity email or visitor-id`,
+          );
+        for (const column of Object.keys(table.consent.withdrawn ?? {}))
+          if (table.columns[column] === undefined)
+            error(
+              'E_UNKNOWN_COLUMN',
+              table,
+              ['consent', 'withdrawn', column],
+              `table "${where}": consent.withdrawn sets "${column}", which is not among its columns`,
+            );
+      }
       if (table.record === undefined) {
         const personal = Object.entries(table.columns).filter(([, s]) => columnOf(s).category !== undefined);
         if (personal.length)

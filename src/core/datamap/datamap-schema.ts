@@ -59,6 +59,25 @@ export const RelationBinding = z.strictObject({
   remote: Name.describe('the column of the related table it equals'),
 });
 
+/**
+ * Binds a table's records to the consent ledger: the column that names the consent's subject (a
+ * visitor id, or an address), and what a withdrawal or refusal changes in the row (the effects the
+ * policy lists: `unsubscribed_at` set, `talent_pool_consent` cleared). A record whose rules' purposes
+ * are all consent-based is due at once when its subject's consent is refused, withdrawn or expired.
+ */
+export const ConsentBinding = z
+  .strictObject({
+    subject: Name.describe('the column naming the consent subject: a visitor id or an e-mail address'),
+    withdrawn: z
+      .record(Name, z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .optional()
+      .describe(
+        'columns set when the subject withdraws or refuses consent for a purpose of the rules on this table; the value `$date` is the day of the choice',
+      ),
+  })
+  .describe("the consent ledger's subject of this table's records, and the effects of a withdrawal");
+export type ConsentBinding = z.infer<typeof ConsentBinding>;
+
 export const TableMap = z.strictObject({
   name: Name,
   record: Id.optional().describe(
@@ -67,6 +86,7 @@ export const TableMap = z.strictObject({
   primaryKey: Name,
   columns: z.record(Name, ColumnSpec),
   relations: z.record(z.string(), RelationBinding).optional(),
+  consent: ConsentBinding.optional(),
 });
 export type TableMap = z.infer<typeof TableMap>;
 

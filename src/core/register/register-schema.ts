@@ -196,6 +196,16 @@ export const Purpose = z.strictObject({
   legalBasis: z.enum(LEGAL_BASES),
   legitimateInterest: LocalText.optional(),
   withdrawal: LocalText.optional().describe('how a person withdraws consent'),
+  consent: z
+    .strictObject({
+      expires: z
+        .string()
+        .describe(
+          'how long a consent for this purpose counts before it must be asked again ("6 months", "13 months", or "never"); default: 13 months for audience statistics (tag statistics), 6 months for a choice made on a banner, never for one made on a form or imported',
+        ),
+    })
+    .optional()
+    .describe('the consent ledger: how long a given consent counts (only for a purpose based on consent)'),
   dataCategories: z.array(Id).optional(),
   tags: z
     .array(z.enum(['talent-pool', 'direct-marketing', 'suppression-list', 'security', 'statistics']))

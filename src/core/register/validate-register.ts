@@ -253,6 +253,23 @@ export function validateRegister(register: Register): Issue[] {
           ['id'],
           `purpose "${purpose.id}" (activity "${activity.id}") has no retention rule: how long its data is kept is undefined`,
         );
+      if (purpose.consent && purpose.legalBasis !== 'consent')
+        error(
+          'E_CONSENT_NOT_CONSENT',
+          purpose,
+          ['consent'],
+          `purpose "${purpose.id}" sets how long a consent counts, but rests on ${purpose.legalBasis}, not consent`,
+        );
+      if (purpose.consent && purpose.consent.expires.trim() !== 'never') {
+        const parsed = parseDuration(purpose.consent.expires);
+        if (!parsed.ok)
+          error(
+            parsed.code,
+            purpose,
+            ['consent', 'expires'],
+            `purpose "${purpose.id}": consent.expires "${purpose.consent.expires}" ${DURATION_MESSAGES[parsed.code]}, or "never"`,
+          );
+      }
       if (purpose.legalBasis === 'consent' && !purpose.withdrawal && activity.role === 'controller')
         warn(
           'W_CONSENT_WITHOUT_WITHDRAWAL',

@@ -17,6 +17,7 @@ import { requestMacMigration } from './0005-h1-request-mac.js';
 import { erasureKeyMigration } from './0005-h4-erasure-key.js';
 import { auditHeadMigration } from './0006-audit-head.js';
 import { holdCaseNumbersMigration } from './0007-hold-case-numbers.js';
+import { consentMigration } from './0008-consent.js';
 
 /** After it runs, the rows of before are sealed. */
 export const REQUEST_MAC_MIGRATION = '0005_h1_request_mac';
@@ -33,5 +34,6 @@ export function migrations(schema: string | undefined): Record<string, Migration
     '0005_h4_erasure_key': erasureKeyMigration(schema),
     [AUDIT_HEAD_MIGRATION]: auditHeadMigration(),
     '0007_hold_case_numbers': holdCaseNumbersMigration(),
+    '0008_consent': consentMigration(),
   };
 }
