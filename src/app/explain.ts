@@ -9,13 +9,15 @@ import { loadRows } from '../adapters/sql/records.js';
 import type { RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import { archiveTableName } from '../adapters/sql/sweep.js';
 import type { ErasureRow, HoldRow, StateStore } from '../adapters/state/state-store.js';
-import type { TableMap } from '../core/datamap/datamap-schema.js';
+import { gatedRules } from '../core/consent/gate.js';
+import type { StoreMap, TableMap } from '../core/datamap/datamap-schema.js';
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import type { Register } from '../core/register/register-load.js';
 import { LAST_DATE, parseDateInput } from '../core/retention/calendar.js';
 import type { Explanation } from '../core/retention/results.js';
 import { type HoldReason, heldStatus } from '../core/retention/retention.js';
+import { consentLossOf } from './consent-gate.js';
 import type { Context, Engine } from './engine.js';
 import type { ExplainInput } from './explain-input.js';
 import type { Project } from './project.js';
@@ -119,6 +121,12 @@ export async function explainAll(engine: Engine, input: ExplainInput, _ctx: Cont
     return kept ? { ...e, keptBy: kept } : e;
   };
   const results: (Explanation & { keptBy?: KeptBy })[] = [];
+  // A consent-based rule's record: whether its subject lost the consent, from the ledger.
+  const lossOf = async (conn: Connection, store: StoreMap, table: TableMap, id: string) => {
+    if (!gatedRules(project.register, store).some((g) => g.table.name === table.name)) return undefined;
+    const [row] = await loadRows(conn, table.name, table.primaryKey, id);
+    return row ? consentLossOf(project, state, store, table, row, at) : undefined;
+  };
   const withStore = async <T>(
     store: Project['datamap']['stores'][number],
     f: (conn: Connection, ctx: RetentionSqlContext) => Promise<T>,
@@ -152,7 +160,19 @@ export async function explainAll(engine: Engine, input: ExplainInput, _ctx: Cont
         if (live || !table.record)
           return {
             records: [
-              withKept(await explainRecord(conn, ctx, store, table, id, at, manualOf(store.id)), store.id),
+              withKept(
+                await explainRecord(
+                  conn,
+                  ctx,
+                  store,
+                  table,
+                  id,
+                  at,
+                  manualOf(store.id),
+                  await lossOf(conn, store, table, id),
+                ),
+                store.id,
+              ),
             ],
             gone: [],
           };
@@ -210,7 +230,16 @@ export async function explainAll(engine: Engine, input: ExplainInput, _ctx: Cont
             if (record.table.record)
               results.push(
                 withKept(
-                  await explainRecord(conn, ctx, store, record.table, record.id, at, manualOf(store.id)),
+                  await explainRecord(
+                    conn,
+                    ctx,
+                    store,
+                    record.table,
+                    record.id,
+                    at,
+                    manualOf(store.id),
+                    await lossOf(conn, store, record.table, record.id),
+                  ),
                   store.id,
                 ),
               );
@@ -253,7 +282,18 @@ export async function explainAll(engine: Engine, input: ExplainInput, _ctx: Cont
             }
             if (!table.record) return undefined;
             const [live] = await loadRows(conn, table.name, table.primaryKey, r.key);
-            return live ? explainRecord(conn, ctx, store, table, r.key, at, manualOf(store.id)) : undefined;
+            return live
+              ? explainRecord(
+                  conn,
+                  ctx,
+                  store,
+                  table,
+                  r.key,
+                  at,
+                  manualOf(store.id),
+                  await lossOf(conn, store, table, r.key),
+                )
+              : undefined;
           });
           if (!explained) continue;
           shown.add(`${r.archived ? 'a' : 'l'}:${r.table}:${r.key}`);

@@ -6,6 +6,7 @@ import { RegistreError } from '../core/errors.js';
 import { addDuration, LAST_DATE } from '../core/retention/calendar.js';
 import type { ForecastLine, ListedRecord, PlanLine } from '../core/retention/results.js';
 import { RECORD_STATUSES, type RecordStatus } from '../core/retention/statuses.js';
+import { withConsentGate } from './consent-gate.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, parseInput, retentionDate, wholeNumber } from './input.js';
 
@@ -65,13 +66,15 @@ export async function plan(engine: Engine, input: PlanInput, _ctx: Context): Pro
   for (const store of project.datamap.stores) {
     const heldKeys = holds.get(store.id) ?? new Map<string, string[]>();
     const restrictedKeys = restrictions.get(store.id) ?? new Map<string, string[]>();
-    const conn = await engine.store(store);
     rules.push(
-      ...(await planStore(conn, project.register, project.datamap, store, at, {
-        heldKeys,
-        restrictedKeys,
-        archive: archive ?? null,
-      })),
+      ...(await withConsentGate(engine, store, at, (conn, ctx) =>
+        planStore(conn, project.register, project.datamap, store, at, {
+          heldKeys,
+          restrictedKeys,
+          archive: archive ?? null,
+          ...(ctx.consent ? { consent: ctx.consent } : {}),
+        }),
+      )),
     );
   }
   const totals = { active: 0, archive: 0, due: 0, held: 0, restricted: 0, anonymised: 0, invalid: 0 };
@@ -138,15 +141,16 @@ export async function planList(engine: Engine, input: PlanListInput, _ctx: Conte
       `rule "${rule.id}" applies to record "${rule.record}", which no store maps`,
     );
   const { held: holds, restricted: restrictions } = await heldKeysByStore(engine, at);
-  const { conn, ctx } = await engine.retention(store);
-  const records = await listRecords(conn, ctx, table, at, {
-    ruleIndex,
-    statuses: status,
-    limit,
-    heldKeys: holds.get(store.id) ?? new Map(),
-    restrictedKeys: restrictions.get(store.id) ?? new Map(),
-    ...(options.after !== undefined ? { after: options.after } : {}),
-  });
+  const records = await withConsentGate(engine, store, at, (conn, ctx) =>
+    listRecords(conn, ctx, table, at, {
+      ruleIndex,
+      statuses: status,
+      limit,
+      heldKeys: holds.get(store.id) ?? new Map(),
+      restrictedKeys: restrictions.get(store.id) ?? new Map(),
+      ...(options.after !== undefined ? { after: options.after } : {}),
+    }),
+  );
   return {
     at,
     rule: rule.id,

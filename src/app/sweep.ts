@@ -18,6 +18,7 @@ import { RegistreError } from '../core/errors.js';
 import type { SweepLine, SweepSkip, SweepTiming } from '../core/retention/results.js';
 import { safeMessage } from '../core/safe-message.js';
 import { crossCheck } from './audit.js';
+import { withConsentGate } from './consent-gate.js';
 import { archiveFilesDir, type Context, type Engine, foldersOf } from './engine.js';
 import { field, parseInput, retentionDate, wholeNumber } from './input.js';
 import { heldKeysByStore } from './plan.js';
@@ -209,33 +210,36 @@ export async function sweep(engine: Engine, input: SweepInput, context: Context)
     const lines: SweepLine[] = [];
     const skipped: SweepSkip[] = [];
     const timings: (SweepTiming & { store: string })[] = [];
+    const open = state;
     for (const { map: store } of conns.values()) {
-      const { conn, ctx } = await engine.retention(store);
+      const { conn } = await engine.retention(store);
       try {
-        const result = await sweepStore(conn, ctx, store, state, {
-          at,
-          dryRun,
-          batchSize: options.batchSize,
-          runId: runId ?? 0,
-          hashes,
-          ...(key ? { hmacKey: key } : {}),
-          folders: foldersOf(project),
-          returnsDir: resolve(project.loaded.dir, project.loaded.config.returns ?? 'returns'),
-          archiveFilesDir: archiveFilesDir(project),
-          archive,
-          onBatch: (line, count) => {
-            done += count;
-            // A rule that follows another (a customer's orders) may take more than the plan counted.
-            total = Math.max(total, done);
-            onProgress?.({ phase: 'sweep', done, total, detail: `${line.rule} (${line.action})` });
-          },
-          afterBatch: async (holdsSeen) => {
-            if (lockError) throw lockError;
-            await lock?.beat(holdsSeen);
-            await testPause('sweep-batch');
-            if (signal?.aborted) throw cancelled(signal);
-          },
-        });
+        const result = await withConsentGate(engine, store, at, (conn, ctx) =>
+          sweepStore(conn, ctx, store, open, {
+            at,
+            dryRun,
+            batchSize: options.batchSize,
+            runId: runId ?? 0,
+            hashes,
+            ...(key ? { hmacKey: key } : {}),
+            folders: foldersOf(project),
+            returnsDir: resolve(project.loaded.dir, project.loaded.config.returns ?? 'returns'),
+            archiveFilesDir: archiveFilesDir(project),
+            archive,
+            onBatch: (line, count) => {
+              done += count;
+              // A rule that follows another (a customer's orders) may take more than the plan counted.
+              total = Math.max(total, done);
+              onProgress?.({ phase: 'sweep', done, total, detail: `${line.rule} (${line.action})` });
+            },
+            afterBatch: async (holdsSeen) => {
+              if (lockError) throw lockError;
+              await lock?.beat(holdsSeen);
+              await testPause('sweep-batch');
+              if (signal?.aborted) throw cancelled(signal);
+            },
+          }),
+        );
         lines.push(...result.lines);
         skipped.push(...result.skipped);
         timings.push(...result.timings.map((t) => ({ ...t, store: store.id })));
@@ -310,17 +314,13 @@ async function dueTotal(engine: Engine, project: Project, at: string): Promise<n
   const archive = (await engine.archive({ create: false })) ?? null;
   let due = 0;
   for (const store of project.datamap.stores)
-    for (const line of await planStore(
-      await engine.store(store),
-      project.register,
-      project.datamap,
-      store,
-      at,
-      {
+    for (const line of await withConsentGate(engine, store, at, (conn, ctx) =>
+      planStore(conn, project.register, project.datamap, store, at, {
         heldKeys: held.get(store.id) ?? new Map(),
         restrictedKeys: restricted.get(store.id) ?? new Map(),
         archive,
-      },
+        ...(ctx.consent ? { consent: ctx.consent } : {}),
+      }),
     ))
       due += line.due;
   return due;

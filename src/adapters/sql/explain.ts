@@ -9,7 +9,7 @@ import { identitySpellings, normaliseEmail, personHash } from '../../core/identi
 import { findRecord } from '../../core/register/register-model.js';
 import type { DateExpr, Keep } from '../../core/register/register-schema.js';
 import type { Explanation } from '../../core/retention/results.js';
-import { evaluateRecord, type HoldReason } from '../../core/retention/retention.js';
+import { type EvaluateOptions, evaluateRecord, type HoldReason } from '../../core/retention/retention.js';
 import type { Connection, Dialect } from './connect.js';
 import { identitySql } from './dialect.js';
 import { listTables } from './introspect.js';
@@ -68,6 +68,8 @@ export async function explainRecord(
   at: string,
   /** Manual holds by record key (`record:key`): this record's, and those of what it follows. */
   manualHoldsOf: (recordKey: string) => readonly HoldReason[] = () => [],
+  /** For a consent-based rule: whether the record's subject lost the consent (the ledger). */
+  consentLost?: EvaluateOptions['consentLost'],
 ): Promise<Explanation> {
   const recordId = table.record;
   if (!recordId)
@@ -87,6 +89,7 @@ export async function explainRecord(
     holdsOf: (key) => (key === view.key ? [] : manualHoldsOf(key)),
     // As `plan` and the sweep see it: a record already anonymised as its rule wants is done.
     isAnonymised: (record, fields) => anonymisedIn(table, record, fields),
+    ...(consentLost ? { consentLost } : {}),
   });
   const purposes = verdict.rules.flatMap((r) => {
     const rule = ctx.register.retention.find((x) => x.id === r.rule);
@@ -102,6 +105,7 @@ export async function explainRecord(
       anchor,
       anchorDate: r.anchorDate,
       deadline: r.deadline,
+      ...(r.noConsent ? { reason: 'no consent' as const, consent: r.noConsent } : {}),
     }));
   });
   const processor = ctx.register.activities.some(

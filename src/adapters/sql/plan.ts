@@ -16,6 +16,7 @@ import { anonymisedColumnSql, dateLiteral, dateText, fence, inKeys, nullDate } f
 import { listTables } from './introspect.js';
 import { type RawBuilder, sql } from './kysely.js';
 import {
+  type ConsentGateContext,
   cheapDate,
   combineRules,
   conditionSql,
@@ -459,6 +460,8 @@ export interface PlanOptions {
   readonly restrictedKeys?: ReadonlyMap<string, readonly string[]>;
   /** The archive store: its records count as in archive (or due, past their archive deadline). */
   readonly archive?: Connection | null;
+  /** The consent ledger's verdicts in the store (withConsentGate): gated rules' records due at once. */
+  readonly consent?: ConsentGateContext;
 }
 
 export async function planStore(
@@ -469,7 +472,10 @@ export async function planStore(
   at: string,
   options: PlanOptions = {},
 ): Promise<PlanLine[]> {
-  const ctx = await retentionContext(conn, register, datamap);
+  const ctx: RetentionSqlContext = {
+    ...(await retentionContext(conn, register, datamap)),
+    ...(options.consent ? { consent: options.consent } : {}),
+  };
   const lines: PlanLine[] = [];
   const archiveTables = options.archive
     ? new Set((await listTables(options.archive)).map((t) => t.name))
@@ -524,7 +530,9 @@ export async function planStore(
     for (const [index, rule] of register.retention.entries()) {
       if (rule.record !== table.record || rule.todo !== undefined) continue;
       const c = counts.get(index) ?? {};
+      const noConsent = await lostConsentCount(conn, ctx, table, rule, at);
       lines.push({
+        ...(noConsent === undefined ? {} : { noConsent }),
         rule: rule.id,
         table: table.name,
         active: c.active ?? 0,
@@ -538,6 +546,32 @@ export async function planStore(
     }
   }
   return lines;
+}
+
+/**
+ * Of a consent-gated rule's records, how many lost their consent on `at` or before (due at once,
+ * unless held): undefined for a rule the ledger does not gate in this evaluation.
+ */
+async function lostConsentCount(
+  conn: Connection,
+  ctx: RetentionSqlContext,
+  table: TableMap,
+  rule: RetentionRule,
+  at: string,
+): Promise<number | undefined> {
+  const gated = ctx.consent?.rules.get(rule.id);
+  if (!ctx.consent || !gated) return undefined;
+  const value = sql.ref(`t.${gated.column}`);
+  const match = gated.byKey
+    ? sql`CAST(${value} AS ${sql.raw(ctx.dialect === 'mysql' ? 'CHAR' : 'TEXT')})`
+    : value;
+  const { rows } = await sql<{ n: number | string }>`
+    SELECT COUNT(*) AS n FROM ${sql.table(table.name)} t
+    WHERE ${conditionSql(ctx, rule.record, 't', rule.where)}
+      AND EXISTS (SELECT 1 FROM ${sql.table(ctx.consent.table)} cg WHERE cg.rule = ${rule.id} AND cg.k = ${match} AND cg.ended <= ${at})`.execute(
+    conn.db,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** How many records reach their deadline in each month of [from, until), per rule. */

@@ -71,6 +71,49 @@ export interface RetentionSqlContext {
    * MySQL most of its time otherwise.
    */
   readonly dateColumns?: ReadonlySet<string>;
+  /**
+   * The consent ledger's verdicts for this evaluation (see consent-gate.ts): a table of the store
+   * holding, per consent-based rule, the subjects (a visitor id) or records (a key) whose consent
+   * was lost and the day it was; such a rule's active phase ends that day.
+   */
+  readonly consent?: ConsentGateContext;
+}
+
+export interface ConsentGateContext {
+  /** The gate table's name in the store (one per evaluation). */
+  readonly table: string;
+  /** The gated rules by id: the column the gate's `k` meets (a visitor id), or the record's key. */
+  readonly rules: ReadonlyMap<string, { readonly column: string; readonly byKey: boolean }>;
+}
+
+/** The value of the row at `alias` that the gate's `k` holds for `rule`, or null when the rule is not gated. */
+function gateMatch(ctx: RetentionSqlContext, rule: RetentionRule, alias: string): Expr | null {
+  const gated = ctx.consent?.rules.get(rule.id);
+  if (!gated) return null;
+  const value = sql.ref(`${alias}.${gated.column}`);
+  if (!gated.byKey) return value;
+  return sql`CAST(${value} AS ${sql.raw(ctx.dialect === 'mysql' ? 'CHAR' : 'TEXT')})`;
+}
+
+/** The day the consent of a gated rule's record was lost (NULL: not lost), as a date. */
+function consentEnd(ctx: RetentionSqlContext, rule: RetentionRule, alias: string): Expr | null {
+  const match = gateMatch(ctx, rule, alias);
+  if (!match || !ctx.consent) return null;
+  const ended = sql`(SELECT cg.ended FROM ${sql.table(ctx.consent.table)} cg WHERE cg.rule = ${rule.id} AND cg.k = ${match})`;
+  if (ctx.dialect === 'sqlite') return ended;
+  return sql`CAST(${ended} AS DATE)`;
+}
+
+/** Whether a gated rule's record lost its consent on `at` or before (null when the rule is not gated). */
+function consentEndedBy(
+  ctx: RetentionSqlContext,
+  rule: RetentionRule,
+  alias: string,
+  at: CalendarDate,
+): Expr | null {
+  const match = gateMatch(ctx, rule, alias);
+  if (!match || !ctx.consent) return null;
+  return sql`EXISTS (SELECT 1 FROM ${sql.table(ctx.consent.table)} cg WHERE cg.rule = ${rule.id} AND cg.k = ${match} AND cg.ended <= ${at})`;
 }
 
 /** The SQL context of a connection: the register, the data map, and the store's native date columns. */
@@ -433,6 +476,8 @@ export function ruleDates(
     ends.push(kept ?? nullDate(ctx.dialect));
   }
   for (const u of rule.until ?? []) ends.push(dateExpr(ctx, rule.record, alias, u));
+  const lost = consentEnd(ctx, rule, alias);
+  if (lost) ends.push(lost);
   const activeEnd = ends.length ? least(ctx.dialect, ends) : nullDate(ctx.dialect);
   if (!rule.archive || anchor === null)
     return { activeEnd, deadline: rule.archive ? nullDate(ctx.dialect) : activeEnd };
@@ -582,6 +627,8 @@ export function ruleStatusConditions(
   }
   for (const u of rule.until ?? [])
     ends.push(atMost(typeof u === 'string' ? u : dateExpr(ctx, rule.record, alias, u), at));
+  const lost = consentEndedBy(ctx, rule, alias, at);
+  if (lost) ends.push(lost);
   const ended = ends.length ? sql`(${sql.join(ends, sql` OR `)})` : sql`1 = 0`;
   if (!rule.archive || anchor === null) return { due: ended, archive: null };
   // With an archive: due once both phases are over; in archive when the active one is and the
@@ -967,6 +1014,8 @@ export function sweepCandidateSql(
       const ends: (Expr | null)[] = [];
       if (rule.anchor !== undefined) ends.push(keptWithin(ctx, recordId, alias, rule.anchor, rule.keep, at));
       for (const u of rule.until ?? []) ends.push(dateWithin(ctx, recordId, alias, u, at));
+      const lost = consentEndedBy(ctx, rule, alias, at);
+      if (lost) ends.push(lost);
       if (ends.some((e) => e === UNKNOWN)) continue;
       const ended = ends.length ? sql`(${sql.join(ends as Expr[], sql` OR `)})` : sql`1 = 0`;
       const conditional = rule.where !== undefined && Object.keys(rule.where).length > 0;

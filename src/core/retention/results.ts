@@ -19,6 +19,11 @@ export interface PlanLine {
   readonly anonymised: number;
   /** Records a value of which (a date, a duration) is invalid: never due until it is corrected. */
   readonly invalid: number;
+  /**
+   * A consent-based rule: of its records, those whose subject's consent was refused, withdrawn or
+   * expired on the day (due at once, unless held), by the consent ledger. Absent when none lost it.
+   */
+  readonly noConsent?: number;
 }
 
 export interface ForecastLine {
@@ -40,6 +45,9 @@ export interface ExplainedPurpose {
   readonly anchor: string | null;
   readonly anchorDate: string | null;
   readonly deadline: string | null;
+  /** `no consent`: the subject's consent ended (the ledger's event that decided it), so did the rule. */
+  readonly reason?: 'no consent';
+  readonly consent?: { readonly ended: string; readonly event: number; readonly state: string };
 }
 
 export interface Explanation {

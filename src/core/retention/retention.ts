@@ -49,6 +49,15 @@ export interface RuleVerdict {
   readonly action: ActionKind;
   /** A value it reads is invalid (see hasInvalidInput). */
   readonly invalid?: boolean;
+  /** Its consent was lost (refused, withdrawn, expired): the record is due from that day. */
+  readonly noConsent?: ConsentLoss;
+}
+
+/** A consent-based rule's record whose subject no longer consents: the day, and the ledger event that decided it. */
+export interface ConsentLoss {
+  readonly ended: CalendarDate;
+  readonly event: number;
+  readonly state: string;
 }
 
 export interface HoldReason {
@@ -85,6 +94,8 @@ export interface EvaluateOptions {
   readonly holdsOf?: (key: string) => readonly HoldReason[];
   /** Whether these fields of the record are already anonymised (the data map knows how they are). */
   readonly isAnonymised?: (view: RecordView, fields: readonly string[]) => boolean;
+  /** For a consent-based rule: whether the record's subject lost the consent, from the ledger. */
+  readonly consentLost?: (rule: RetentionRule, view: RecordView) => ConsentLoss | undefined;
 }
 
 function financialYearEndOf(register: Register): string {
@@ -255,8 +266,12 @@ export function evaluateRule(
   if (rule.anchor !== undefined)
     ends.push(anchorDate === null || keep === null ? null : addDuration(anchorDate, keep));
   for (const u of rule.until ?? []) ends.push(evaluateDate(register, view, u));
+  // A lost consent ends the rule's active phase on its day, as another end condition would.
+  const lost = options.consentLost?.(rule, view);
+  if (lost) ends.push(lost.ended);
   const activeEnd = earliestDate(ends);
-  if (!rule.archive) return { ...base, anchorDate, activeEnd, deadline: activeEnd };
+  const consent = lost && activeEnd === lost.ended ? { noConsent: lost } : {};
+  if (!rule.archive) return { ...base, ...consent, anchorDate, activeEnd, deadline: activeEnd };
   const archive = parseDuration(rule.archive.keep);
   const archiveEnd = anchorDate !== null && archive.ok ? addDuration(anchorDate, archive.duration) : null;
   // No archive end (past 9999-12-31): no deadline, as SQL gives.
