@@ -88,6 +88,29 @@ async function everyUseCase(
   await call('runRequest', { id: restriction.id, delivery: 'none' });
   await call('liftRestriction', { id: restriction.id });
   expect((await call('listRequests', {})).length).toBeGreaterThanOrEqual(3 * round);
+  const notice = { version: `v${round}`, sha256: 'a'.repeat(64) };
+  // The engine's day is AT (its instant is the real one): the choices are made on that day.
+  const chosen = `${AT}T10:0${round}:00Z`;
+  const visitor = `visitor-${round}`;
+  await call('recordConsent', {
+    visitor,
+    purposes: ['audience-statistics'],
+    choice: 'given',
+    notice,
+    at: chosen,
+  });
+  const lines = join(dir, `consents-${round}.jsonl`);
+  writeFileSync(
+    lines,
+    `${JSON.stringify({ email, purposes: ['newsletter-sending'], choice: 'given', notice })}\n`,
+  );
+  expect((await call('importConsents', { file: lines })).events).toBe(1);
+  expect((await call('checkConsent', { visitor, purpose: 'audience-statistics' })).current).toBe(true);
+  expect((await call('consentStatus', { email })).purposes.length).toBeGreaterThan(0);
+  expect((await call('withdrawConsent', { visitor, at: chosen.replace(':00Z', ':30Z') })).purposes).toEqual([
+    'audience-statistics',
+  ]);
+  expect((await call('consentProof', { visitor })).events).toHaveLength(2);
   await call('replayErasures', { dryRun: true });
   expect(await call('readArchive', { table: 'customers', reason: 'audit' })).toBeInstanceOf(Array);
   expect((await call('verifyAudit', {})).problems).toEqual([]);
