@@ -10,6 +10,7 @@
  * a caller that forgets it does not compile), a signal to stop between batches and a progress
  * callback. A use case never prints and never closes what the engine holds.
  */
+import { statSync } from 'node:fs';
 import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import { type Message, type Sent, sendMail } from '../adapters/mail/mailer.js';
 import { type Connection, connect, localStoreMissing, resolveUrl } from '../adapters/sql/connect.js';
@@ -99,7 +100,10 @@ export interface Engine {
    * checked, for the DPO accepting the head as it is). `verify`: as it is, for `audit verify`
    * (the key if available, the archive's checkpoint if there is one), nothing checked.
    */
-  state(mode?: 'read' | 'write' | 'verify', options?: { whole?: boolean }): Promise<StateStore>;
+  state(
+    mode?: 'read' | 'write' | 'verify',
+    options?: { whole?: boolean; wholeWithinMs?: number },
+  ): Promise<StateStore>;
   /** The archive store, created if needed; with `{ create: false }`, undefined when it does not exist. */
   archive(options?: { create?: boolean }): Promise<Connection | undefined>;
   /** The connection to a store of the data map, checked once against the data map's tables. */
@@ -145,6 +149,10 @@ class ProjectEngine implements Engine {
   private stateTurn: Promise<unknown> = Promise.resolve();
   /** The empty state store readers get while the real one does not exist yet. */
   private emptyState: Promise<StateStore> | undefined;
+  /** The last time this engine found the log whole, and on which store (see state's wholeWithinMs). */
+  private lastWholeCheck: { state: StateStore; at: number } | undefined;
+  /** The projects opened in this turn of the event loop (see project()). */
+  private readonly projectsThisTurn = new Map<boolean, { stamp: string; project: Promise<Project> }>();
   /** The last project given, parsed from the files and through the parse cache. */
   private readonly lastProjects = new Map<boolean, Project>();
 
@@ -164,9 +172,21 @@ class ProjectEngine implements Engine {
 
   async project(options: { cached?: boolean } = {}): Promise<Project> {
     this.assertOpen();
-    const project = await openProject(this.configFile, options);
-    this.lastProjects.set(options.cached === true, project);
-    return project;
+    // Within one turn of the event loop the files are checked once: a use case that asks for the
+    // project, then for the state store (which asks again), pays the stat calls once.
+    // A use case that rewrites the configuration (key rotate) is seen at once: the memo holds
+    // only while the configuration file's stamp is the same.
+    const cached = options.cached === true;
+    const stamp = configStamp(this.configFile);
+    const inTurn = this.projectsThisTurn.get(cached);
+    if (inTurn && inTurn.stamp === stamp) return inTurn.project;
+    const opening = openProject(this.configFile, options).then((project) => {
+      this.lastProjects.set(cached, project);
+      return project;
+    });
+    this.projectsThisTurn.set(cached, { stamp, project: opening });
+    setImmediate(() => this.projectsThisTurn.delete(cached));
+    return opening;
   }
 
   /** The project a store's map comes from: the SQL context must hold that very data map. */
@@ -199,14 +219,22 @@ class ProjectEngine implements Engine {
 
   async state(
     mode: 'read' | 'write' | 'verify' = 'read',
-    options: { whole?: boolean } = {},
+    options: {
+      whole?: boolean;
+      /**
+       * A writer of many small events (the consent ledger): the log's whole check is skipped when
+       * this engine made it on the same store less than this many milliseconds ago (each append
+       * still checks the head it chains to; the count of entries is what is left out).
+       */
+      wholeWithinMs?: number;
+    } = {},
   ): Promise<StateStore> {
     this.assertOpen();
     // One opening at a time: callers arriving meanwhile get the store it opened. The log's check
     // of a writer runs after its turn: readers never wait for it.
     const turn = this.stateTurn.then(() => this.stateFor(mode));
     this.stateTurn = turn.catch(() => {});
-    return this.checked(await turn, mode === 'write' && options.whole !== false);
+    return this.checked(await turn, mode === 'write' && options.whole !== false, options.wholeWithinMs ?? 0);
   }
 
   private async stateFor(mode: 'read' | 'write' | 'verify'): Promise<StateStore> {
@@ -255,11 +283,14 @@ class ProjectEngine implements Engine {
     return state;
   }
 
-  private async checked(state: StateStore, whole: boolean): Promise<StateStore> {
+  private async checked(state: StateStore, whole: boolean, withinMs: number): Promise<StateStore> {
     if (!whole) return state;
+    const last = this.lastWholeCheck;
+    if (withinMs > 0 && last?.state === state && Date.now() - last.at < withinMs) return state;
     // Nothing changes data on a log that is not whole up to its checkpoint (E_LOG_BROKEN): checked
     // at every use case that writes, as a new process would.
     await state.assertLogWhole();
+    this.lastWholeCheck = { state, at: Date.now() };
     return state;
   }
 
@@ -407,5 +438,16 @@ export async function withEngine<T>(
     return await f(engine);
   } finally {
     await engine.close();
+  }
+}
+
+/** The configuration file's size, time and inode (nothing when there is none): one stat call. */
+function configStamp(file: string | undefined): string {
+  if (file === undefined) return '';
+  try {
+    const st = statSync(file, { bigint: true });
+    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+  } catch {
+    return 'missing';
   }
 }
