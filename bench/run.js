@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark, each printing its ratio against the raw-SQL baseline measured
+// `npm run bench`: every benchmark, each printing its ratio against the hand-written baseline measured
 // on the same data in the same run. Sizes: BENCH_CUSTOMERS (SQLite), BENCH_PG_CUSTOMERS (PostgreSQL,
 // when REGISTRE_BENCH_POSTGRES_URL or REGISTRE_TEST_POSTGRES_URL is set).
 import { execFileSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DEFAULT_SHOP_URL } from '../dist/core/store-url.js';
+import { suppressionBench } from './suppression.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -402,3 +403,4 @@ if (!only || only === 'startup') await startupBench();
 if (!only || only === 'generate') await generatorBench();
 if (!only || only === 'retention') await retentionBench();
 if (!only || only === 'requests') await requestsBench();
+if (!only || only === 'suppression') await suppressionBench();

@@ -104,6 +104,17 @@ export {
   showRequest,
   verifyRequest,
 } from './app/requests/index.js';
+export {
+  addSuppression,
+  checkSuppression,
+  type FilterMailingInput,
+  filterMailing,
+  type MailingFiltered,
+  type SuppressionAdded,
+  type SuppressionAddInput,
+  type SuppressionChecked,
+  type SuppressionCheckInput,
+} from './app/suppression.js';
 export { type SweepInput, type SweepReport, sweep } from './app/sweep.js';
 export { USE_CASES, type UseCase, type UseCaseName } from './app/use-cases.js';
 export {

@@ -112,6 +112,27 @@ async function everyUseCase(
   ]);
   expect((await call('consentProof', { visitor })).events).toHaveLength(2);
   await call('replayErasures', { dryRun: true });
+  const listed = `listed-${round}@example.org`;
+  expect((await call('addSuppression', { email: listed })).added).toBe(true);
+  expect(await call('checkSuppression', { email: listed })).toMatchObject({
+    listed: true,
+    underPreviousKey: false,
+  });
+  // Round 2 runs after round 1's rotation: round 1's address is found under the previous key.
+  expect(await call('checkSuppression', { email: 'listed-1@example.org' })).toMatchObject({
+    listed: true,
+    underPreviousKey: round === 2,
+  });
+  writeFileSync(join(dir, `mailing-${round}.csv`), `email\n${listed}\nkept@example.org\n`);
+  const filterEvents: ProgressEvent[] = [];
+  expect(
+    await call(
+      'filterMailing',
+      { file: join(dir, `mailing-${round}.csv`), out: join(dir, `mailing-${round}-clean.csv`) },
+      { ...API, onProgress: (e) => filterEvents.push(e) },
+    ),
+  ).toMatchObject({ rows: 2, kept: 1, removed: 1, invalid: 0 });
+  expect(filterEvents.at(-1)).toMatchObject({ phase: 'filter', done: filterEvents.at(-1)?.total });
   expect(await call('readArchive', { table: 'customers', reason: 'audit' })).toBeInstanceOf(Array);
   expect((await call('verifyAudit', {})).problems).toEqual([]);
   await call('acceptHead', { reason: `checked, round ${round}` });

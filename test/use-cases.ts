@@ -31,6 +31,14 @@ import {
   verifyRequest,
 } from '../src/app/requests/index.js';
 import type { RunRequestInput } from '../src/app/requests/shared.js';
+import {
+  addSuppression,
+  checkSuppression,
+  type FilterMailingInput,
+  filterMailing,
+  type SuppressionAddInput,
+  type SuppressionCheckInput,
+} from '../src/app/suppression.js';
 import { type SweepInput, sweep } from '../src/app/sweep.js';
 import { cliActor, flagOf } from '../src/cli/shared.js';
 import { fieldsAs, RegistreError } from '../src/core/errors.js';
@@ -290,6 +298,20 @@ export const requestReplay = (
   once(config, { today: options.today }, (e) =>
     replayErasures(e, { dryRun: options.dryRun === true }, ctx(options.actor)),
   );
+
+export const runSuppressionAdd = (
+  config: string | undefined,
+  input: SuppressionAddInput & { today?: string; actor?: string },
+) => {
+  const { today, actor, ...rest } = input;
+  return once(config, { today }, (e) => addSuppression(e, defined(rest), ctx(actor)));
+};
+
+export const runSuppressionCheck = (config: string | undefined, input: SuppressionCheckInput) =>
+  once(config, {}, (e) => checkSuppression(e, defined(input), ctx()));
+
+export const runFilterMailing = (config: string | undefined, input: FilterMailingInput) =>
+  once(config, {}, (e) => filterMailing(e, defined(input), ctx()));
 
 export const requestLift = (config: string | undefined, id: number, actor?: string) =>
   once(config, {}, (e) => liftRestriction(e, { id }, ctx(actor)));

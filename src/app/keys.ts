@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { readHmacKey, readKeyRef } from '../adapters/files/config-paths.js';
 import { writeKeyFile } from '../adapters/files/key-file.js';
 import type { Connection } from '../adapters/sql/connect.js';
+import { suppressionSummary } from '../adapters/sql/suppression.js';
 import { StateStore } from '../adapters/state/state-store.js';
 import { keyIdOf } from '../core/audit/keys.js';
 import { RegistreError } from '../core/errors.js';
@@ -67,11 +68,29 @@ export const KeyRotateInput = z.strictObject({
 });
 export type KeyRotateInput = z.input<typeof KeyRotateInput>;
 
+/** A suppression list at a rotation: every entry was made with a key now in previousKeys. */
+export interface ListAtRotation {
+  readonly store: string;
+  /** How many entries it holds; null when the store could not be read (the rotation is done all the same). */
+  readonly entries: number | null;
+  /** The day of the newest entry: the old key stays needed until that one has expired. */
+  readonly newest: string | null;
+}
+
+export interface KeyRotated {
+  readonly from: string;
+  readonly to: string;
+  /** Entries of the audit log moved to the new key. */
+  readonly entries: number;
+  /** The suppression lists of the data map, whose hashes stay those of the old key. */
+  readonly suppressionLists: readonly ListAtRotation[];
+}
+
 export async function rotateKey(
   engine: Engine,
   input: KeyRotateInput,
   context: Context,
-): Promise<{ from: string; to: string; entries: number }> {
+): Promise<KeyRotated> {
   const { to } = parseInput(KeyRotateInput, input);
   const { actor } = context;
   const project = await engine.project();
@@ -122,5 +141,20 @@ export async function rotateKey(
   doc.set('previousKeys', [...(previous ?? []), project.loaded.config.hmacKey as string]);
   doc.set('hmacKey', to);
   writeFileSync(file, doc.toString());
-  return { from: link.from, to: link.to, entries: entries.length };
+  // The suppression lists keep the old key's hashes (registre has no address to hash again):
+  // said with their size, so that the DPO knows how long the old key stays needed.
+  const suppressionLists: ListAtRotation[] = [];
+  for (const store of project.datamap.stores) {
+    if (!store.suppressionList) continue;
+    const summary = await engine
+      .store(store)
+      .then((conn) => suppressionSummary(conn, store))
+      .catch(() => null);
+    suppressionLists.push({
+      store: store.id,
+      entries: summary?.entries ?? null,
+      newest: summary?.newest ?? null,
+    });
+  }
+  return { from: link.from, to: link.to, entries: entries.length, suppressionLists };
 }

@@ -5,6 +5,7 @@ import {
   datamapPathOf,
   readHmacKey,
   readHmacKeyIfAvailable,
+  readPreviousKeys,
   registerPathOf,
 } from '../adapters/files/config-paths.js';
 import { sourcesHash } from '../adapters/files/register-files.js';
@@ -222,6 +223,7 @@ export async function sweep(engine: Engine, input: SweepInput, context: Context)
             runId: runId ?? 0,
             hashes,
             ...(key ? { hmacKey: key } : {}),
+            previousKeys: dryRun ? [] : readPreviousKeys(project.loaded),
             folders: foldersOf(project),
             returnsDir: resolve(project.loaded.dir, project.loaded.config.returns ?? 'returns'),
             archiveFilesDir: archiveFilesDir(project),

@@ -56,6 +56,14 @@ import { ReplayInput, replayErasures } from './requests/replay.js';
 import { liftRestriction } from './requests/restriction.js';
 import { runRequest } from './requests/run.js';
 import { RunRequestInput } from './requests/shared.js';
+import {
+  addSuppression,
+  checkSuppression,
+  FilterMailingInput,
+  filterMailing,
+  SuppressionAddInput,
+  SuppressionCheckInput,
+} from './suppression.js';
 import { SweepInput, sweep } from './sweep.js';
 
 export interface UseCase<S extends z.ZodType = z.ZodType, R = unknown> {
@@ -102,6 +110,9 @@ export const USE_CASES = {
   checkConsent: useCase({ input: CheckConsentInput, run: checkConsent, writes: false }),
   consentProof: useCase({ input: ConsentSubjectInput, run: consentProof, writes: false }),
   withdrawConsent: useCase({ input: WithdrawConsentInput, run: withdrawConsent, writes: true }),
+  addSuppression: useCase({ input: SuppressionAddInput, run: addSuppression, writes: true }),
+  checkSuppression: useCase({ input: SuppressionCheckInput, run: checkSuppression, writes: false }),
+  filterMailing: useCase({ input: FilterMailingInput, run: filterMailing, writes: true, long: true }),
 } as const;
 
 export type UseCaseName = keyof typeof USE_CASES;

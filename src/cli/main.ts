@@ -17,6 +17,7 @@ import { registerPlanCommands } from './commands/plan.js';
 import { registerRegisterCommands } from './commands/register.js';
 import { registerRequestCommands } from './commands/requests.js';
 import { registerSchemaCommand } from './commands/schema.js';
+import { registerSuppressionCommands } from './commands/suppression.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { exitCodeOf } from './exit-codes.js';
 import { printIssues } from './format/issues.js';
@@ -81,6 +82,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     registerSweepCommand,
     registerHoldCommands,
     registerRequestCommands,
+    registerSuppressionCommands,
     registerAuditCommands,
     registerKeyCommands,
     registerArchiveCommand,

@@ -149,6 +149,11 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
     'registre request refuse --config shop/registre.yaml 1 --reason "manifestly unfounded: the same request every day"',
   'request restriction lift': 'registre request restriction lift --config shop/registre.yaml 3',
   'erasure replay': 'registre erasure replay --config shop/registre.yaml --dry-run',
+  'suppression add':
+    'registre suppression add --config shop/registre.yaml --email jeanne@example.org --reason unsubscribe',
+  'suppression check': 'registre suppression check --config shop/registre.yaml --email jeanne@example.org',
+  'suppression filter':
+    'registre suppression filter --config shop/registre.yaml mailing.csv --out mailing-clean.csv',
 };
 
 /** Every leaf command by its path ("hold add"), for the README check and the examples. */

@@ -60,6 +60,14 @@ export const ERROR_CATALOGUE = {
     template: 'The table named is bound to no register record, so no rule applies to it.',
   },
   E_OUT_NAME: { kind: 'invalid', template: 'A package file name is a path, not one name.' },
+  E_CSV_COLUMN: {
+    kind: 'invalid',
+    template: 'The CSV file has no column of the name given, or more than one.',
+  },
+  E_CSV_RECORD: {
+    kind: 'invalid',
+    template: 'A record of the CSV file is longer than registre reads (a quote left open).',
+  },
 
   // misconfigured
   E_CONFIG: {
@@ -132,6 +140,10 @@ export const ERROR_CATALOGUE = {
     kind: 'not-found',
     template: 'The notice file given cannot be read (it is missing or not readable).',
   },
+  E_CSV_UNREADABLE: {
+    kind: 'not-found',
+    template: 'The CSV file given cannot be read (it is missing, a folder or not readable).',
+  },
   E_REQUEST_NOT_FOUND: { kind: 'not-found', template: 'There is no request with that number.' },
   E_ERASURE_NOT_FOUND: { kind: 'not-found', template: 'There is no erasure with that number.' },
   E_HOLD_NOT_FOUND: { kind: 'not-found', template: 'There is no hold with that number.' },
@@ -185,7 +197,10 @@ export const ERROR_CATALOGUE = {
     template: 'A key file already exists at that path: a key is never overwritten.',
   },
   E_DEMO_EXISTS: { kind: 'conflict', template: "The store already has the reference shop's tables." },
-  E_OUT_EXISTS: { kind: 'conflict', template: 'A package file already exists: it is never written over.' },
+  E_OUT_EXISTS: {
+    kind: 'conflict',
+    template: 'An output file (a package file, a filtered list) already exists: it is never written over.',
+  },
   E_OUT_FILE: { kind: 'conflict', template: 'The output folder, or one above it, is a file.' },
   E_OUT_NOT_EMPTY: { kind: 'conflict', template: 'The output folder already holds files.' },
 
@@ -265,7 +280,10 @@ export const ERROR_CATALOGUE = {
   },
   E_LOCK_LOST: { kind: 'failed', template: 'The sweep lost its lock after missed heartbeats and stopped.' },
   E_FILE_READ: { kind: 'failed', template: 'A file a record names cannot be read.' },
-  E_OUT_CREATE: { kind: 'failed', template: 'The package folder or a file in it cannot be created.' },
+  E_OUT_CREATE: {
+    kind: 'failed',
+    template: 'An output folder or file (a package, a filtered list) cannot be created.',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -36,6 +36,36 @@ export function personHash(key: Buffer, email: string): string {
   return hmacHex(key, normaliseEmail(email));
 }
 
+/**
+ * The keyed hashes of an address under the keys of before a rotation, each mapped to `current`
+ * (its hash under the key in force): what the suppression list looks up and re-keys.
+ */
+export function previousHashes(
+  previousKeys: readonly Buffer[],
+  email: string,
+  current: string,
+): Map<string, string> {
+  const address = normaliseEmail(email);
+  return new Map(previousKeys.map((key) => [hmacHex(key, address), current]));
+}
+
+/**
+ * Whether a text, trimmed, is an e-mail address as a mailing list holds one: one `@` with text on
+ * both sides, and no space, angle bracket, quote, comma or semicolon (`Jean <j@x.fr>` or two
+ * addresses in one cell are not one address).
+ */
+export function looksLikeAddress(text: string): boolean {
+  return addressOf(text) !== undefined;
+}
+
+const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+$/u;
+
+/** The normalised address (`normaliseEmail`) of a text that is one address (`looksLikeAddress`), else undefined. */
+export function addressOf(text: string): string | undefined {
+  const trimmed = trimIdentity(text);
+  return ADDRESS.test(trimmed) ? trimmed.toLowerCase() : undefined;
+}
+
 /** Lower-cases ASCII letters only, as SQLite's `lower()` and PostgreSQL's under the "C" collation do. */
 export function asciiLower(text: string): string {
   return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());

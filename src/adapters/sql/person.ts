@@ -136,7 +136,13 @@ export async function applyChanges(
   options: {
     readonly state: StateStore;
     readonly folders: Readonly<Record<string, string>>;
-    readonly suppress?: { readonly hashes: readonly string[]; readonly at: string; readonly reason: string };
+    readonly suppress?: {
+      readonly hashes: readonly string[];
+      readonly at: string;
+      readonly reason: string;
+      /** The same people's hashes under previous keys (see addToSuppressionList). */
+      readonly previous?: ReadonlyMap<string, string>;
+    };
   },
 ): Promise<void> {
   const pending: Omit<PendingFile, 'id'>[] = [];
@@ -188,6 +194,7 @@ export async function applyChanges(
         await addToSuppressionList(trx, conn.dialect, store, options.suppress.hashes, {
           at: options.suppress.at,
           reason: options.suppress.reason,
+          ...(options.suppress.previous ? { previous: options.suppress.previous } : {}),
         });
     });
   } catch (error) {

@@ -43,6 +43,8 @@ export interface SweepOptions {
   readonly runId: number;
   readonly hashes: { readonly register: string; readonly datamap: string };
   readonly hmacKey?: Buffer;
+  /** The keys of before a rotation: suppression-list entries made with them are found and re-keyed. */
+  readonly previousKeys?: readonly Buffer[];
   /** Absolute folders file columns are relative to, by name. */
   readonly folders: Readonly<Record<string, string>>;
   /** Where return packages for controllers are written. */
@@ -149,6 +151,7 @@ async function suppress(
       `rule "${rule.id}" needs the HMAC key (hmacKey in the configuration) to fill the suppression list`,
     );
   const column = columnOfField(table, suppression.field) ?? suppression.field;
+  const previousKeys = options.previousKeys ?? [];
   const asked = (suppression.when ?? []).map((f) => columnOfField(table, f) ?? f);
   const rows = await selectByKeys(trx, dialect, table, keys, [...new Set([column, ...asked])]);
   // Only the people who asked (rule 13): a record whose period simply ran out is not listed.
@@ -160,16 +163,46 @@ async function suppress(
         }),
       )
     : rows;
+  const addresses = listed
+    .map((r) => r[column])
+    .filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  // Each address under the previous keys too: one listed before a rotation is re-keyed, not listed twice.
+  const previous = new Map<string, string>();
+  if (previousKeys.length)
+    for (const address of addresses) {
+      const current = personHash(key, address);
+      for (const old of previousKeys) previous.set(personHash(old, address), current);
+    }
   await addToSuppressionList(
     trx,
     dialect,
     store,
-    listed
-      .map((r) => r[column])
-      .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
-      .map((v) => personHash(key, v)),
-    { at: options.at, reason: 'unsubscribe' },
+    addresses.map((v) => personHash(key, v)),
+    { at: options.at, reason: 'unsubscribe', previous },
   );
+}
+
+/** How hashes go on a suppression list. */
+export interface SuppressionOptions {
+  /** The date of the entries added or renewed (YYYY-MM-DD). */
+  readonly at: string;
+  /** What goes in the list's reason column, when the data map names one. */
+  readonly reason: string;
+  /**
+   * The same people's hashes under the previous keys (hash under a previous key → hash under the
+   * key in force): an entry found under a previous key is re-keyed, not listed a second time.
+   */
+  readonly previous?: ReadonlyMap<string, string>;
+}
+
+/** What putting hashes on a suppression list did (hashes under the key in force). */
+export interface SuppressionWrite {
+  /** New entries. */
+  readonly added: string[];
+  /** Entries found under a previous key, rewritten to the key in force (date and reason kept, then renewed). */
+  readonly rekeyed: string[];
+  /** Entries already there (re-keyed ones included): dated `at` if they were older. */
+  readonly listed: string[];
 }
 
 /**
@@ -182,8 +215,24 @@ export async function addToSuppressionList(
   dialect: Dialect,
   store: StoreMap,
   hashList: readonly string[],
-  options: { at: string; reason: string },
+  options: SuppressionOptions,
 ): Promise<string[]> {
+  return (await putOnSuppressionList(trx, dialect, store, hashList, options)).added;
+}
+
+/**
+ * addToSuppressionList, saying what it did. Each hash is looked up under the key in force and,
+ * through `options.previous`, under every previous key: an entry of a previous key takes the
+ * hash of the key in force (its date and reason kept; a second entry of the same person, under
+ * another key, is removed), so that a person is listed once whatever the key they were listed with.
+ */
+export async function putOnSuppressionList(
+  trx: Db,
+  dialect: Dialect,
+  store: StoreMap,
+  hashList: readonly string[],
+  options: SuppressionOptions,
+): Promise<SuppressionWrite> {
   const list = store.suppressionList;
   if (!list)
     throw new RegistreError(
@@ -191,15 +240,53 @@ export async function addToSuppressionList(
       `store "${store.id}" declares no suppression list (suppressionList in the data map)`,
     );
   const hashes = [...new Set(hashList)];
-  if (hashes.length === 0) return [];
-  const existing = new Set<string>();
-  for (const part of chunks(hashes, keysPerStatement(dialect)))
+  if (hashes.length === 0) return { added: [], rekeyed: [], listed: [] };
+  const wanted = new Set(hashes);
+  const previous = [...(options.previous ?? new Map<string, string>())].filter(
+    ([old, current]) => wanted.has(current) && !wanted.has(old),
+  );
+  const found = new Set<string>();
+  for (const part of chunks([...hashes, ...previous.map(([old]) => old)], keysPerStatement(dialect)))
     for (const r of await trx
       .selectFrom(list.table)
       .select(sql.ref(list.column).as('h'))
       .where(inKeys(dialect, sql.ref(list.column), part))
       .execute())
-      existing.add(String((r as { h: unknown }).h));
+      found.add(String((r as { h: unknown }).h));
+  const existing = new Set(hashes.filter((h) => found.has(h)));
+  // Entries of a previous key: re-keyed, or removed when the person is listed under the key in force.
+  const rekey: [string, string][] = [];
+  const duplicates: string[] = [];
+  for (const [old, current] of previous) {
+    if (!found.has(old)) continue;
+    if (existing.has(current)) duplicates.push(old);
+    else {
+      rekey.push([old, current]);
+      existing.add(current);
+    }
+  }
+  for (const part of chunks(rekey, 300))
+    await trx
+      .updateTable(list.table)
+      .set({
+        [list.column]: sql`CASE ${sql.ref(list.column)} ${sql.join(
+          part.map(([old, current]) => sql`WHEN ${old} THEN ${current}`),
+          sql` `,
+        )} END`,
+      })
+      .where(
+        inKeys(
+          dialect,
+          sql.ref(list.column),
+          part.map(([old]) => old),
+        ),
+      )
+      .execute();
+  for (const part of chunks(duplicates, keysPerStatement(dialect)))
+    await trx
+      .deleteFrom(list.table)
+      .where(inKeys(dialect, sql.ref(list.column), part))
+      .execute();
   // The sweep's date, not the clock: the same sweep gives the same rows, however often it is run.
   const stamp = `${options.at} 00:00:00`;
   // An address already listed gets its entry dated today: an older one would expire under the
@@ -213,8 +300,10 @@ export async function addToSuppressionList(
         .where(inKeys(dialect, sql.ref(list.column), part))
         .where(sql.ref(timestamp), '<', stamp)
         .execute();
+  const listed = [...existing];
+  const rekeyed = rekey.map(([, current]) => current);
   const missing = hashes.filter((h) => !existing.has(h));
-  if (missing.length === 0) return [];
+  if (missing.length === 0) return { added: [], rekeyed, listed };
   const listTable = store.tables.find((t) => t.name === list.table);
   const ids = listTable ? await nextIds(trx, list.table, listTable.primaryKey, missing.length) : [];
   for (const part of chunks(
@@ -233,7 +322,7 @@ export async function addToSuppressionList(
         })),
       )
       .execute();
-  return missing;
+  return { added: missing, rekeyed, listed };
 }
 
 /** The assignments that anonymise a record as its rule says (column → SQL). */

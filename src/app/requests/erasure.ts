@@ -20,6 +20,7 @@ import { archiveFilesDir, foldersOf, type Project } from '../project.js';
 import { type CommitGuard, commitGuard } from './guard.js';
 import { basesOf, type PersonItem, ruleOf } from './person.js';
 import type { Forwarded, RunResult } from './shared.js';
+import { rekeying } from './shared.js';
 // -- erasure
 
 export function legalObligation(register: Register, item: PersonItem): boolean {
@@ -195,7 +196,9 @@ export async function erase(
         await applyChanges(conn, store, changes, {
           state,
           folders: foldersOf(project),
-          ...(store.suppressionList ? { suppress: { hashes: [row.person], at, reason: 'erasure' } } : {}),
+          ...(store.suppressionList
+            ? { suppress: { hashes: [row.person], at, reason: 'erasure', previous: rekeying(project, row) } }
+            : {}),
         });
       } catch (error) {
         if (error instanceof RegistreError) throw error;

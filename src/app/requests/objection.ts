@@ -6,7 +6,7 @@ import { foldersOf, type Project } from '../project.js';
 
 import { type CommitGuard, commitGuard } from './guard.js';
 import { basesOf, type PersonItem } from './person.js';
-import { purposeOf, type RunOptions, type RunResult } from './shared.js';
+import { purposeOf, type RunOptions, type RunResult, rekeying } from './shared.js';
 // -- objection
 
 export async function object(
@@ -94,7 +94,7 @@ export async function object(
         state,
         folders: foldersOf(project),
         ...(marketing && store.suppressionList
-          ? { suppress: { hashes: [row.person], at, reason: 'objection' } }
+          ? { suppress: { hashes: [row.person], at, reason: 'objection', previous: rekeying(project, row) } }
           : {}),
       });
       await guard.confirm(seen);

@@ -98,6 +98,9 @@ export async function replayErasures(
     const rekeyed = new Map<number, string>();
     const currentId = keyIdOf(key);
     for (const e of erasures) if (e.keyId === currentId) rekeyed.set(e.id, e.person);
+    // And under the keys of before a rotation, for a restored suppression list listing it under one.
+    const older = [...state.keyRing().keyed].filter(([id]) => id !== currentId).map(([, hash]) => hash);
+    const previousOf = new Map<number, Map<string, string>>();
     let suppressed = 0;
     let afterHold: AfterHold['erased'] = [];
     let afterHoldSkipped: AfterHold['skipped'] = [];
@@ -157,7 +160,12 @@ export async function replayErasures(
               continue;
             }
             const address = identityOf(table, row);
-            if (address !== null) rekeyed.set(erasure.id, current(normaliseEmail(address)));
+            if (address !== null) {
+              const normalised = normaliseEmail(address);
+              const hash = current(normalised);
+              rekeyed.set(erasure.id, hash);
+              previousOf.set(erasure.id, new Map(older.map((h) => [h(normalised), hash])));
+            }
             const status = kinds.has(`${table.name}:${r.key}`)
               ? kinds.get(`${table.name}:${r.key}`) === 'restriction'
                 ? 'restricted'
@@ -223,6 +231,7 @@ export async function replayErasures(
             const added = await addToSuppressionList(trx, conn.dialect, store, [hash], {
               at: erasure.at,
               reason: 'erasure',
+              previous: previousOf.get(erasure.id) ?? new Map(),
             });
             suppressed += added.length;
           }

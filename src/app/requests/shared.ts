@@ -1,9 +1,10 @@
 /** Shared by every part of people's requests: the view of a request, the key, the register's purposes, and the shapes of a run. */
 
 import { z } from 'zod';
-import { readHmacKey } from '../../adapters/files/config-paths.js';
+import { readHmacKey, readPreviousKeys } from '../../adapters/files/config-paths.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
+import { previousHashes } from '../../core/identity.js';
 import type { Register } from '../../core/register/register-load.js';
 import { findPurpose, type PurposeRef } from '../../core/register/register-model.js';
 import { DELIVERIES, lettersOwed } from '../../core/requests/letters.js';
@@ -104,6 +105,14 @@ export function requireKey(project: Project): Buffer {
       'requests refer to people by a keyed hash: set hmacKey in the configuration (registre key generate)',
     );
   return key;
+}
+
+/**
+ * The person's hashes under the keys of before a rotation, for the suppression list: an address
+ * listed before the rotation is re-keyed rather than listed twice (none once the address is gone).
+ */
+export function rekeying(project: Project, row: RequestRow): Map<string, string> {
+  return row.email ? previousHashes(readPreviousKeys(project.loaded), row.email, row.person) : new Map();
 }
 
 export async function requireRequest(state: StateStore, id: number): Promise<RequestRow> {
