@@ -153,6 +153,7 @@ class ProjectEngine implements Engine {
   private lastWholeCheck: { state: StateStore; at: number } | undefined;
   /** The projects opened in this turn of the event loop (see project()). */
   private readonly projectsThisTurn = new Map<boolean, { stamp: string; project: Promise<Project> }>();
+  private turnEnd: NodeJS.Immediate | undefined;
   /** The last project given, parsed from the files and through the parse cache. */
   private readonly lastProjects = new Map<boolean, Project>();
 
@@ -185,7 +186,10 @@ class ProjectEngine implements Engine {
       return project;
     });
     this.projectsThisTurn.set(cached, { stamp, project: opening });
-    setImmediate(() => this.projectsThisTurn.delete(cached));
+    this.turnEnd ??= setImmediate(() => {
+      this.turnEnd = undefined;
+      this.projectsThisTurn.clear();
+    });
     return opening;
   }
 
@@ -373,6 +377,9 @@ class ProjectEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.turnEnd) clearImmediate(this.turnEnd);
+    this.turnEnd = undefined;
+    this.projectsThisTurn.clear();
     // The state store first: it may write its head's checkpoint to the archive store.
     await this.reopenState();
     if (this.emptyState) await closeQuietly(this.emptyState);
