@@ -5,7 +5,7 @@
  * with its field and nothing recorded, an import that reports bad lines and keeps the rest.
  */
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAudit, verifyAudit } from '../src/app/audit.js';
@@ -18,6 +18,7 @@ import {
   withdrawConsent,
 } from '../src/app/consent.js';
 import { type Context, createEngine, type Engine } from '../src/app/engine.js';
+import { openRequest, runRequest, verifyRequest } from '../src/app/requests/index.js';
 import { DIALECTS } from './dialects.js';
 import { AT, shopIn, withShop } from './shop-helpers.js';
 
@@ -229,6 +230,63 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite' || d.name === 'pglite' 
       ).toBe('refused');
       const missing = await error(importConsents(engine, { file: join(dir, 'nope.jsonl') }, API));
       expect(missing).toMatchObject({ code: 'E_FILE_READ' });
+    });
+
+    it('lists the person’s consents with their proof in the access package: by address and by the visitor id the request names', async () => {
+      const visitor = 'v-access-1';
+      await recordConsent(
+        engine,
+        {
+          visitor,
+          purposes: ['audience-statistics'],
+          choice: 'given',
+          notice: NOTICE,
+          at: '2026-05-05T10:00:00Z',
+          source: 'banner',
+          consentId: 'cc-access',
+        },
+        API,
+      );
+      await recordConsent(
+        engine,
+        {
+          email: subscriber,
+          purposes: ['newsletter-sending'],
+          choice: 'given',
+          notice: { version: 'form-2', sha256: 'd'.repeat(64) },
+          at: '2026-11-21T10:00:00Z',
+          source: 'form',
+        },
+        API,
+      );
+      const opened = await openRequest(engine, { type: 'access', email: subscriber, visitor }, API);
+      await verifyRequest(
+        engine,
+        { id: opened.id, manual: true, reason: 'identity card seen at the desk' },
+        API,
+      );
+      const out = join(dir, `access-${opened.id}`);
+      await runRequest(engine, { id: opened.id, out, delivery: 'none' }, API);
+      const pkg = JSON.parse(readFileSync(join(out, 'access.json'), 'utf8')) as {
+        ledger: {
+          purpose: string;
+          choice: string;
+          subject: string;
+          notice: { version: string; sha256: string };
+        }[];
+      };
+      expect(pkg.ledger.map((e) => [e.subject, e.purpose, e.choice, e.notice.version])).toEqual(
+        expect.arrayContaining([
+          ['visitor', 'audience-statistics', 'given', NOTICE.version],
+          ['email', 'newsletter-sending', 'given', 'form-2'],
+          ['email', 'newsletter-sending', 'withdrawn', NOTICE.version],
+        ]),
+      );
+      const html = readFileSync(join(out, 'access.html'), 'utf8');
+      expect(html).toContain(NOTICE.sha256);
+      expect(html).toContain('d'.repeat(64));
+      // Another visitor's choices are not there.
+      expect(JSON.stringify(pkg)).not.toContain('v-state-1');
     });
   },
 );

@@ -7,6 +7,7 @@ import {
 } from '../../adapters/files/package-files.js';
 import { otherData, personalData } from '../../adapters/sql/person.js';
 import type { RequestRow } from '../../adapters/state/state-store.js';
+import type { ConsentEvent } from '../../core/consent/consent.js';
 import { recordsCsv } from '../../core/csv.js';
 import { columnOf } from '../../core/datamap/columns.js';
 import type { TableMap } from '../../core/datamap/datamap-schema.js';
@@ -123,11 +124,15 @@ function recipientsOf(register: Register, item: PersonItem): { id: string; name:
   return [...ids].map((id) => ({ id, name: both(register.recipients.find((r) => r.id === id)?.name, id) }));
 }
 
+/** A consent event of the person, and under which of the request's identifiers it was found. */
+export type LedgerEvent = ConsentEvent;
+
 export function accessPackage(
   register: Register,
   items: readonly PersonItem[],
   row: RequestRow,
   generated: string,
+  ledger: readonly LedgerEvent[] = [],
 ): AccessPackage {
   const own = items.filter((i) => !i.explanation.processor);
   const mine = ownValues(own);
@@ -178,6 +183,18 @@ export function accessPackage(
           titles: titlesOf(register, i.table),
         })),
     ),
+    ledger: ledger.map((e) => ({
+      event: e.event,
+      purpose: e.purpose,
+      name: both(purposeOf(register, e.purpose)?.purpose.name, e.purpose),
+      choice: e.choice,
+      at: e.at,
+      notice: e.notice,
+      source: e.source,
+      consentId: e.consentId,
+      language: e.language,
+      subject: e.subject.kind,
+    })),
     processor: items
       .filter((i) => i.explanation.processor)
       .map((i) => ({
@@ -218,9 +235,10 @@ export function writeAccess(
   folder: string,
   row: RequestRow,
   today: string,
+  ledger: readonly LedgerEvent[] = [],
 ): string[] {
   const register = project.register;
-  const pkg = accessPackage(register, items, row, today);
+  const pkg = accessPackage(register, items, row, today, ledger);
   const written: string[] = [];
   const filesDir = join(folder, 'files');
   let made = false;

@@ -1,8 +1,10 @@
 /** Carrying a verified request out: the person's records found once, then the applier of its kind; the outcome logged. */
 import { relative } from 'node:path';
+import { readPreviousKeys } from '../../adapters/files/config-paths.js';
 import { preparePackageFolder } from '../../adapters/files/package-files.js';
 import type { RequestRow } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
+import { personHash } from '../../core/identity.js';
 import type { RequestType } from '../../core/requests/requests.js';
 import type { Context, Engine } from '../engine.js';
 import { field, parseInput } from '../input.js';
@@ -102,12 +104,25 @@ export async function runRequest(
       );
       const apply = async (dry: boolean): Promise<RunResult> => {
         if (type === 'access' || type === 'portability') {
+          // The consent ledger's events of the person: under their address (every key it may be
+          // hashed with) and the visitor id the request names.
+          const ledger =
+            type === 'access'
+              ? [
+                  ...(await state.consents.ofSubjects(
+                    'email',
+                    [key, ...readPreviousKeys(project.loaded)].map((k) => personHash(k, email)),
+                  )),
+                  ...(visitor ? await state.consents.ofSubjects('visitor', [visitor]) : []),
+                ]
+              : [];
           const files = dry
             ? []
             : type === 'access'
-              ? writeAccess(project, items, folder, row, today)
+              ? writeAccess(project, items, folder, row, today, ledger)
               : writePortability(project.register, items, folder, row, today);
-          return { ...base, dryRun: dry, files, ...(items.length ? {} : { message: NO_DATA }) };
+          const found = items.length + ledger.length;
+          return { ...base, dryRun: dry, files, ...(found ? {} : { message: NO_DATA }) };
         }
         if (type === 'erasure')
           return {

@@ -40,6 +40,12 @@ export const CNIL = {
   url: 'https://www.cnil.fr',
 } as const;
 
+const CHOICES: Record<string, Record<'fr' | 'en', string>> = {
+  given: { fr: 'donné', en: 'given' },
+  refused: { fr: 'refusé', en: 'refused' },
+  withdrawn: { fr: 'retiré', en: 'withdrawn' },
+};
+
 export interface AccessPackage {
   readonly subject: { readonly request: number; readonly person: string };
   readonly generated: string;
@@ -73,6 +79,23 @@ export interface AccessPackage {
     readonly proof: Record<string, unknown>;
     /** The proof's field names in both languages. */
     readonly titles: Record<string, Both>;
+  }[];
+  /**
+   * The consent ledger's events of the person (their address, and the visitor id the request
+   * names): each choice with the notice version and the SHA-256 of the text shown.
+   */
+  readonly ledger?: readonly {
+    readonly event: number;
+    readonly purpose: string;
+    readonly name: Both;
+    readonly choice: string;
+    readonly at: string;
+    readonly notice: { readonly version: string; readonly sha256: string };
+    readonly source: string;
+    readonly consentId: string;
+    readonly language: string | null;
+    /** `email` or `visitor`: which of the request's identifiers it was recorded under. */
+    readonly subject: string;
   }[];
   readonly processor: readonly {
     readonly controller: string | null;
@@ -116,6 +139,8 @@ const WORDS = {
     status: 'Statut',
     archived: 'archive intermédiaire',
     consents: 'Vos consentements et leur preuve',
+    ledger: 'Vos choix enregistrés (registre des consentements)',
+    ledgerHead: ['Date', 'Finalité', 'Choix', 'Texte affiché (version, empreinte SHA-256)', 'Source'],
     processor: 'Données traitées pour le compte de nos distributeurs',
     processorIntro:
       'Ces données appartiennent au distributeur nommé, responsable du traitement ; nous les traitons sur ses instructions.',
@@ -155,6 +180,8 @@ const WORDS = {
     status: 'Status',
     archived: 'intermediate archive',
     consents: 'Your consents and their proof',
+    ledger: 'Your recorded choices (consent ledger)',
+    ledgerHead: ['Date', 'Purpose', 'Choice', 'Text shown (version, SHA-256)', 'Source'],
     processor: "Data processed on our distributors' behalf",
     processorIntro:
       'This data belongs to the distributor named, its controller; we process it on its instructions.',
@@ -239,6 +266,16 @@ function section(pkg: AccessPackage, lang: Language): string {
     for (const c of pkg.consents)
       parts.push(
         `<tr><td>${escapeHtml(c.name[lang])}</td><td>${escapeHtml(`${c.record[lang]} ${c.id}`)}</td><td>${dataList(c.proof, c.titles, lang)}</td></tr>`,
+      );
+    parts.push('</tbody></table>');
+  }
+  if (pkg.ledger?.length) {
+    parts.push(
+      `<h2>${w.ledger}</h2><table><thead><tr>${w.ledgerHead.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`,
+    );
+    for (const e of pkg.ledger)
+      parts.push(
+        `<tr><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.name[lang])}</td><td>${escapeHtml(CHOICES[e.choice]?.[lang] ?? e.choice)}</td><td>${escapeHtml(e.notice.version)}<br><code>${escapeHtml(e.notice.sha256)}</code></td><td>${escapeHtml(`${e.source} · ${e.consentId}`)}</td></tr>`,
       );
     parts.push('</tbody></table>');
   }
