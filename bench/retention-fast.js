@@ -435,3 +435,24 @@ export async function fastPlan(db, at) {
     await db.exec(`DROP ${kind === 'mysql' ? 'TEMPORARY ' : ''}TABLE IF EXISTS ${t}`);
   return lines;
 }
+
+/**
+ * The consent ledger's deletes by hand (SQLite): the state store attached, the latest choice of
+ * each visitor for audience statistics on `at` (a refusal, a withdrawal, or a consent given 13
+ * months ago or more: expired), their visits deleted in one statement. Returns the rows deleted.
+ */
+export async function fastConsentDeletes(db, stateFile, at) {
+  if (db.kind !== 'sqlite') throw new Error('the consent baseline is written for SQLite');
+  const next = addDays(at, 1);
+  await db.exec(`ATTACH DATABASE '${stateFile}' AS st`);
+  const deleted = await db.run(
+    `DELETE FROM web_visits WHERE visitor_id IN (
+       SELECT subject FROM (
+         SELECT subject, choice, at, ROW_NUMBER() OVER (PARTITION BY subject ORDER BY at DESC, id DESC) AS rn
+         FROM st.consent_events
+         WHERE subject_kind = 'visitor' AND purpose = 'audience-statistics' AND at < '${next}T00:00:00.000Z'
+       ) WHERE rn = 1 AND (choice <> 'given' OR substr(at, 1, 10) < '${cutoff(at, 13)}'))`,
+  );
+  await db.exec('DETACH DATABASE st');
+  return deleted;
+}

@@ -14,7 +14,7 @@ import { withEngine } from '../dist/app/engine.js';
 import { plan as planOf } from '../dist/app/plan.js';
 import { sweep } from '../dist/app/sweep.js';
 import { openClient } from './clients.js';
-import { fastCount, fastPlan, fastSweep } from './retention-fast.js';
+import { fastConsentDeletes, fastCount, fastPlan, fastSweep } from './retention-fast.js';
 
 const [mode, dir, at] = process.argv.slice(2);
 const config = join(dir, 'registre.yaml');
@@ -159,12 +159,19 @@ if (mode === 'plan') {
     total: report.total,
     timings: { select: sum('select'), write: sum('write'), audit: sum('audit'), rows },
   });
-} else if (mode === 'fast-sweep') {
+} else if (mode === 'fast-sweep' || mode === 'fast-sweep-consent') {
   const db = await openClient(storeUrl, dir);
   await fastArchive(db);
   const key = readFileSync(join(dir, '.registre', 'hmac.key'), 'utf8').trimEnd();
   // Closing is timed too (SQLite checkpoints its log then), as registre's sweep closes its stores.
   const [seconds, done] = await time(async () => {
+    // With the consent ledger (SQLite): the visitors whose latest audience-statistics choice of
+    // `at` or before is a refusal or a withdrawal, or a consent given 13 months ago or more, lose
+    // their visits; one statement over the state store attached.
+    const lost =
+      mode === 'fast-sweep-consent'
+        ? await fastConsentDeletes(db, join(dir, '.registre', 'state.sqlite'), at)
+        : 0;
     const done = await fastSweep(db, {
       at,
       key,
@@ -172,7 +179,7 @@ if (mode === 'plan') {
       returnsDir: join(dir, 'returns'),
     });
     await db.close();
-    return done;
+    return { ...done, total: done.total + lost, consentDeleted: lost };
   });
   Object.assign(result, { seconds, ...done });
 } else if (mode === 'digest') {

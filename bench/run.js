@@ -2,7 +2,7 @@
 // on the same data in the same run. Sizes: BENCH_CUSTOMERS (SQLite), BENCH_PG_CUSTOMERS (PostgreSQL,
 // when REGISTRE_BENCH_POSTGRES_URL or REGISTRE_TEST_POSTGRES_URL is set).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -228,6 +228,86 @@ async function retentionOn(title, kind, serverUrl, customers) {
   }
 }
 
+/**
+ * Consent-gated retention (issue 20): a shop where a share of the visitors (BENCH_CONSENT_WITHDRAWN,
+ * 10%) gave their audience-statistics consent and withdrew it; registre's sweep (the ledger's
+ * verdicts brought to the store in bulk) against the fastest hand-written SQL doing the same
+ * deletes (the state store attached, one statement over the latest choices, then every rule), on two
+ * copies of one shop, compared row for row. SQLite; BENCH_CONSENT_CUSTOMERS (1,000,000).
+ */
+async function consentSweepBench() {
+  const customers = Number(process.env.BENCH_CONSENT_CUSTOMERS ?? 1_000_000);
+  const share = Number(process.env.BENCH_CONSENT_WITHDRAWN ?? 0.1);
+  const at = '2026-11-27';
+  console.log(
+    `\nconsent-gated sweep on SQLite: ${customers.toLocaleString('en')} customers, ${Math.round(share * 100)}% of the visitors withdrawn, at ${at}`,
+  );
+  const a = await benchShop('sqlite', null, 'registre_bench_consent', customers, at);
+  let b;
+  try {
+    const Database = (await import('better-sqlite3')).default;
+    const shopDb = new Database(join(a.dir, 'shop.sqlite'), { readonly: true });
+    const visitors = shopDb
+      .prepare('SELECT DISTINCT visitor_id FROM web_visits ORDER BY visitor_id')
+      .pluck()
+      .all();
+    const visits = shopDb.prepare('SELECT COUNT(*) FROM web_visits').pluck().get();
+    shopDb.close();
+    const every = Math.max(1, Math.round(1 / share));
+    const chosen = visitors.filter((_, i) => i % every === 0);
+    const notice = { version: 'banner-2026', sha256: 'e'.repeat(64) };
+    const file = join(a.dir, 'consents.jsonl');
+    const lines = [];
+    for (const visitor of chosen) {
+      const base = {
+        visitor,
+        purposes: ['audience-statistics'],
+        notice,
+        source: 'banner',
+        consentId: `cc-${visitor}`,
+      };
+      lines.push(JSON.stringify({ ...base, choice: 'given', at: '2026-01-10T10:00:00Z' }));
+      lines.push(JSON.stringify({ ...base, choice: 'withdrawn', at: '2026-11-20T18:00:00Z' }));
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const imported = JSON.parse(
+      execFileSync(process.execPath, [join(here, 'consent-worker.js'), a.dir, file], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop(),
+    );
+    console.log(
+      `  ledger: ${chosen.length.toLocaleString('en')} of ${visitors.length.toLocaleString('en')} visitors (${visits.toLocaleString('en')} visits) gave then withdrew: ${imported.events.toLocaleString('en')} events imported in ${imported.seconds.toFixed(2)} s (${Math.round(imported.events / imported.seconds).toLocaleString('en')} events/s through importConsents)`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'registre-bench-consent-b-'));
+    cpSync(a.dir, dir, { recursive: true });
+    b = { dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    if (retentionWorker('digest', a.dir, at).digest !== retentionWorker('digest', b.dir, at).digest)
+      throw new Error('the two copies of the shop differ before the sweep');
+    const sweep = retentionWorker('sweep', a.dir, at);
+    const fast = retentionWorker('fast-sweep-consent', b.dir, at);
+    console.log(
+      `  sweep           ${sweep.seconds.toFixed(2)} s, peak RSS ${sweep.maxRssMb} MB (every rule; the ledger's verdicts read, sealed rows checked, one gate table in the store)`,
+    );
+    console.log(
+      `  hand-written    ${fast.seconds.toFixed(2)} s, peak RSS ${fast.maxRssMb} MB (${fast.consentDeleted.toLocaleString('en')} visits deleted for want of consent in one statement over the attached ledger, then every rule)`,
+    );
+    console.log(`  ratio sweep / hand-written: ${(sweep.seconds / fast.seconds).toFixed(2)}`);
+    const left = retentionWorker('digest', a.dir, at);
+    const right = retentionWorker('digest', b.dir, at);
+    const differ = Object.keys(left.tables).filter((t) => left.tables[t] !== right.tables[t]);
+    if (left.archive !== right.archive) differ.push('archive');
+    console.log(
+      differ.length
+        ? `  !! the sweep and the hand-written SQL left different data: ${differ.join(', ')}`
+        : '  both left exactly the same rows (every table compared row by row, and the archive)',
+    );
+  } finally {
+    await a.drop();
+    await b?.drop();
+  }
+}
+
 /** BENCH_DIALECTS=sqlite,postgres,mysql: which databases (default: SQLite, and each one whose URL is set). */
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres,mysql').split(',');
 
@@ -404,3 +484,4 @@ if (!only || only === 'generate') await generatorBench();
 if (!only || only === 'retention') await retentionBench();
 if (!only || only === 'requests') await requestsBench();
 if (!only || only === 'suppression') await suppressionBench();
+if (!only || only === 'consent-sweep') await consentSweepBench();

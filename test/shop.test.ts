@@ -229,6 +229,6 @@ describe('bad input', () => {
     expect(issues.map((i) => [i.code, i.message])).toEqual([
       ['E_MISSING_COLUMN', 'column "shop.customers.login_email" is in the data map but not in the database'],
     ]);
-    expect(issues[0]).toMatchObject({ file: join(out, 'map.yaml'), line: 42 });
+    expect(issues[0]).toMatchObject({ file: join(out, 'map.yaml'), line: 44 });
   });
 });

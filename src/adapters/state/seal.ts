@@ -21,7 +21,13 @@ export interface StateKeys {
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export class Sealer {
-  constructor(readonly keys: StateKeys) {}
+  /** The keys' ids and the ring, made once: a key's id is itself an HMAC, and rows are sealed by the thousand. */
+  private ring: KeyRing | undefined;
+  private readonly keyIdInForce: string | undefined;
+
+  constructor(readonly keys: StateKeys) {
+    this.keyIdInForce = keys.key ? keyIdOf(keys.key) : undefined;
+  }
 
   /** The hasher of new entries: HMAC with the key in force, plain SHA-256 without one. */
   get hash(): Hasher {
@@ -30,7 +36,7 @@ export class Sealer {
   }
 
   get keyId(): string | undefined {
-    return this.keys.key ? keyIdOf(this.keys.key) : undefined;
+    return this.keyIdInForce;
   }
 
   get hasKey(): boolean {
@@ -39,10 +45,12 @@ export class Sealer {
 
   /** Every key the log can be checked with. */
   keyRing(): KeyRing {
+    if (this.ring) return this.ring;
     const keyed = new Map<string, Hasher>();
     for (const key of [...(this.keys.previous ?? []), ...(this.keys.key ? [this.keys.key] : [])])
       keyed.set(keyIdOf(key), (text) => hmacHex(key, text));
-    return { keyed, unkeyed: sha256 };
+    this.ring = { keyed, unkeyed: sha256 };
+    return this.ring;
   }
 
   /** A keyed hash that stands for a value in the log (see `StateStore.digest`). */
@@ -61,7 +69,7 @@ export class Sealer {
   seal(text: string): string {
     const key = this.keys.key;
     if (!key) return `none:${sha256(text)}`;
-    return `${keyIdOf(key)}:${hmacHex(key, text)}`;
+    return `${this.keyIdInForce}:${hmacHex(key, text)}`;
   }
 
   /**

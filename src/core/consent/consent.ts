@@ -56,13 +56,27 @@ export interface ConsentEvent {
 const AUDIENCE_EXPIRY: Duration = { amount: 13, unit: 'months' };
 const BANNER_EXPIRY: Duration = { amount: 6, unit: 'months' };
 
-/** The consent-based purposes of the register, by id. */
-export function consentPurposes(register: Register): Map<string, Purpose> {
-  const out = new Map<string, Purpose>();
+const purposesOf = new WeakMap<Register, { consent: Map<string, Purpose>; all: Map<string, Purpose> }>();
+
+/** The register's purposes by id, all and those based on consent (made once per register). */
+function purposeMaps(register: Register): { consent: Map<string, Purpose>; all: Map<string, Purpose> } {
+  const known = purposesOf.get(register);
+  if (known) return known;
+  const all = new Map<string, Purpose>();
+  const consent = new Map<string, Purpose>();
   for (const activity of register.activities)
-    for (const purpose of activity.purposes)
-      if (purpose.legalBasis === 'consent') out.set(purpose.id, purpose);
-  return out;
+    for (const purpose of activity.purposes) {
+      all.set(purpose.id, purpose);
+      if (purpose.legalBasis === 'consent') consent.set(purpose.id, purpose);
+    }
+  const maps = { consent, all };
+  purposesOf.set(register, maps);
+  return maps;
+}
+
+/** The consent-based purposes of the register, by id. */
+export function consentPurposes(register: Register): ReadonlyMap<string, Purpose> {
+  return purposeMaps(register).consent;
 }
 
 /**
@@ -70,20 +84,19 @@ export function consentPurposes(register: Register): Map<string, Purpose> {
  * (E_CONSENT_PURPOSE, naming it and the purposes that can be asked).
  */
 export function checkConsentPurposes(register: Register, purposes: readonly string[]): string[] {
-  const known = consentPurposes(register);
-  const all = new Map(register.activities.flatMap((a) => a.purposes.map((p) => [p.id, p] as const)));
-  const list = [...known.keys()].join(', ') || 'none';
+  const { consent: known, all } = purposeMaps(register);
+  const list = () => [...known.keys()].join(', ') || 'none';
   for (const id of purposes) {
     const purpose = all.get(id);
     if (!purpose)
       throw new RegistreError(
         'E_CONSENT_PURPOSE',
-        `purpose "${id}" is not in the register; the purposes based on consent are: ${list}`,
+        `purpose "${id}" is not in the register; the purposes based on consent are: ${list()}`,
       );
     if (purpose.legalBasis !== 'consent')
       throw new RegistreError(
         'E_CONSENT_PURPOSE',
-        `purpose "${id}" rests on ${purpose.legalBasis}, not consent: no consent is asked for it; the purposes based on consent are: ${list}`,
+        `purpose "${id}" rests on ${purpose.legalBasis}, not consent: no consent is asked for it; the purposes based on consent are: ${list()}`,
       );
   }
   return [...new Set(purposes)];
