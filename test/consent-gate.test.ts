@@ -16,7 +16,7 @@ import { addHold } from '../src/app/holds.js';
 import { plan } from '../src/app/plan.js';
 import { sweep } from '../src/app/sweep.js';
 import { DIALECTS } from './dialects.js';
-import { AT, shopIn } from './shop-helpers.js';
+import { AT, shopIn, stateInShopServer } from './shop-helpers.js';
 
 const API: Context = { actor: 'api:consent-gate-test' };
 const NOTICE = { version: 'banner-1', sha256: createHash('sha256').update('banner text').digest('hex') };
@@ -36,6 +36,8 @@ describe.each(DIALECTS)('consent-gated retention on $name', (database) => {
   let visits: Visit[] = [];
   beforeAll(async () => {
     ({ out: dir, config } = await shopIn(database, 40, 5, drops));
+    // On a server, the ledger is there too: its verdicts' SQL runs on that dialect.
+    stateInShopServer(config);
     engine = createEngine({ config, clock: { now: () => NOW, today: () => AT } });
     visits = await onShop(async (conn) =>
       (await conn.db.selectFrom('web_visits').select(['id', 'visitor_id', 'occurred_at']).execute()).map(

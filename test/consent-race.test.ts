@@ -2,7 +2,8 @@
  * Issue 20: eight writers at once never duplicate or lose a consent event. Eight processes (the
  * built package, each its own engine and connection) record their own events and the same shared
  * ones (a banner that posts twice, through two servers); the ledger then holds each event exactly
- * once, and the audit log is whole. On SQLite (one file, eight processes) and on PostgreSQL.
+ * once, and the audit log is whole. On SQLite (one file, eight processes), and on PostgreSQL and
+ * MariaDB when their URLs are set (the ledger in the server).
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/app/audit.js';
 import { type Context, createEngine } from '../src/app/engine.js';
 import { DIALECTS } from './dialects.js';
-import { ROOT, shopIn } from './shop-helpers.js';
+import { ROOT, shopIn, stateInShopServer } from './shop-helpers.js';
 
 const WRITERS = 8;
 const OWN = 25;
@@ -51,7 +52,7 @@ function writer(config: string, n: number): Promise<{ code: number | null; stder
   });
 }
 
-describe.each(DIALECTS.filter((d) => d.name === 'sqlite' || d.name === 'postgres'))(
+describe.each(DIALECTS.filter((d) => d.name === 'sqlite' || d.name === 'postgres' || d.name === 'mysql'))(
   'eight consent writers on $name',
   (database) => {
     const drops: (() => Promise<void>)[] = [];
@@ -64,6 +65,8 @@ describe.each(DIALECTS.filter((d) => d.name === 'sqlite' || d.name === 'postgres
     it('record every event exactly once, and leave the audit log whole', async () => {
       const { out, config } = await shopIn(database, 5, 2, drops);
       dirs.push(out);
+      // On PostgreSQL the ledger itself is there: its lock and its unique index are the server's.
+      expect(stateInShopServer(config)).toBe(database.name === 'postgres' || database.name === 'mysql');
       // The state store exists before the race (as a running service's does).
       const first = createEngine({ config });
       await first.state('write');

@@ -61,6 +61,19 @@ export async function shopIn(
   return made;
 }
 
+/**
+ * Puts the state store (the audit log, the requests, the consent ledger) in the shop's own server
+ * database (PostgreSQL, MariaDB), so that its SQL runs there too; SQLite and PGlite shops keep it
+ * in SQLite. Returns whether it moved.
+ */
+export function stateInShopServer(config: string): boolean {
+  const text = readFileSync(config, 'utf8');
+  const url = /^ {2}shop:\n {4}url: (.*)$/m.exec(text)?.[1];
+  if (!url || !/^"?(postgres|mysql)/.test(url)) return false;
+  writeFileSync(config, text.replace(/^state:\n {2}url: .*$/m, `state:\n  url: ${url}`));
+  return true;
+}
+
 export async function withShop<T>(
   config: string,
   f: (conn: Awaited<ReturnType<typeof connect>>) => Promise<T>,

@@ -4,6 +4,7 @@
  * snapshot, which schema the store lives in, and how the checkpoint moves only forward.
  */
 import { randomInt } from 'node:crypto';
+import { RegistreError } from '../../core/errors.js';
 import type { Dialect } from '../sql/connect.js';
 import { type Kysely, sql } from '../sql/kysely.js';
 import {
@@ -111,22 +112,46 @@ const postgres: StateDialect = {
 };
 
 /**
- * MySQL/MariaDB: the last row and the gap after it. Two writers waiting on the last row both hold
- * the gap after it, and the first one's insert then waits on the second: InnoDB ends one as a
- * deadlock victim, which is run again.
+ * MySQL/MariaDB: writers take turns on a named lock of the database (GET_LOCK), then lock the last
+ * row of each table they append to. Locking the last rows alone deadlocked: two writers waiting
+ * on an empty table's last row both hold the gap after it, and each one's insert then waits on the
+ * other's; with eight writers the deadlock victims' retries deadlocked again. The named lock is
+ * the session's, released after the commit (or the rollback), on the same connection.
  */
 const mysql: StateDialect = {
   currentSchema: async () => undefined,
   appending: (db, tables, f) =>
     retryingDeadlocks(() =>
-      db.transaction().execute(async (trx) => {
-        for (const table of tables) {
-          const key = sql.ref(APPEND_KEY[table]);
-          await sql`SELECT ${key} FROM ${sql.table(table)} ORDER BY ${key} DESC LIMIT 1 FOR UPDATE`.execute(
-            trx,
+      db.connection().execute(async (conn) => {
+        const { rows } = await sql<{
+          ok: number | null;
+        }>`SELECT GET_LOCK(CONCAT('registre-append:', DATABASE()), 60) AS ok`.execute(conn);
+        if (Number(rows[0]?.ok) !== 1)
+          throw new RegistreError(
+            'E_LOCK_HELD',
+            'another writer kept the state store for a minute; nothing was written',
           );
+        try {
+          await sql`START TRANSACTION`.execute(conn);
+          try {
+            for (const table of tables) {
+              const key = sql.ref(APPEND_KEY[table]);
+              await sql`SELECT ${key} FROM ${sql.table(table)} ORDER BY ${key} DESC LIMIT 1 FOR UPDATE`.execute(
+                conn,
+              );
+            }
+            const result = await f(conn);
+            await sql`COMMIT`.execute(conn);
+            return result;
+          } catch (error) {
+            await sql`ROLLBACK`.execute(conn).catch(() => {});
+            throw error;
+          }
+        } finally {
+          await sql`SELECT RELEASE_LOCK(CONCAT('registre-append:', DATABASE()))`
+            .execute(conn)
+            .catch(() => {});
         }
-        return f(trx);
       }),
     ),
   snapshot: serverSnapshot,

@@ -27,7 +27,8 @@ export const consentMigration = (): Migration => ({
       .addColumn('recorded_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('actor', 'varchar(255)', (c) => c.notNull())
       .addColumn('key_id', 'varchar(16)')
-      .addColumn('mac', 'varchar(64)', (c) => c.notNull())
+      // A seal is the key's id, a colon and an HMAC: 81 characters.
+      .addColumn('mac', 'varchar(128)', (c) => c.notNull())
       .execute();
     await db.schema
       .createIndex('consent_events_once_idx')
