@@ -65,14 +65,27 @@ export function consentPurposes(register: Register): Map<string, Purpose> {
   return out;
 }
 
+/** Every purpose of a register by id, and the list of those based on consent: once per register (an import checks each line). */
+const purposeIndexes = new WeakMap<Register, { all: Map<string, Purpose>; list: string }>();
+
+function purposeIndex(register: Register): { all: Map<string, Purpose>; list: string } {
+  let index = purposeIndexes.get(register);
+  if (!index) {
+    index = {
+      all: new Map(register.activities.flatMap((a) => a.purposes.map((p) => [p.id, p] as const))),
+      list: [...consentPurposes(register).keys()].join(', ') || 'none',
+    };
+    purposeIndexes.set(register, index);
+  }
+  return index;
+}
+
 /**
  * The purposes of an event, checked against the register: each must exist and rest on consent
  * (E_CONSENT_PURPOSE, naming it and the purposes that can be asked).
  */
 export function checkConsentPurposes(register: Register, purposes: readonly string[]): string[] {
-  const known = consentPurposes(register);
-  const all = new Map(register.activities.flatMap((a) => a.purposes.map((p) => [p.id, p] as const)));
-  const list = [...known.keys()].join(', ') || 'none';
+  const { all, list } = purposeIndex(register);
   for (const id of purposes) {
     const purpose = all.get(id);
     if (!purpose)
