@@ -478,6 +478,11 @@ async function startupBench() {
   }
 }
 
+/** Consent events through the application API, in batches and one by one (bench/consent.js). */
+function consentBench() {
+  execFileSync(process.execPath, [join(here, 'consent.js')], { stdio: 'inherit' });
+}
+
 const only = process.argv[2];
 if (!only || only === 'startup') await startupBench();
 if (!only || only === 'generate') await generatorBench();
@@ -485,3 +490,4 @@ if (!only || only === 'retention') await retentionBench();
 if (!only || only === 'requests') await requestsBench();
 if (!only || only === 'suppression') await suppressionBench();
 if (!only || only === 'consent-sweep') await consentSweepBench();
+if (!only || only === 'consent') consentBench();

@@ -19,3 +19,10 @@ export const EXIT_CODES = {
 export function exitCodeOf(error: RegistreError): number {
   return EXIT_CODES[error.kind];
 }
+
+/**
+ * Outcomes that are not errors but that a script must tell apart from success: `consent check`
+ * when the consent does not count (refused, withdrawn, expired or none), distinct from 1 (an
+ * error) and 2 (a wrong call).
+ */
+export const NO_CURRENT_CONSENT = 3;

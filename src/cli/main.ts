@@ -10,6 +10,7 @@ import { safeMessage } from '../core/safe-message.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerConsentCommands } from './commands/consent.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerHoldCommands } from './commands/holds.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -83,6 +84,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     registerHoldCommands,
     registerRequestCommands,
     registerSuppressionCommands,
+    registerConsentCommands,
     registerAuditCommands,
     registerKeyCommands,
     registerArchiveCommand,

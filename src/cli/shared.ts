@@ -2,6 +2,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Context, Engine, ProgressEvent } from '../app/engine.js';
+import { field, fieldsAs, RegistreError } from '../core/errors.js';
 
 export interface Output {
   out: (text: string) => void;
@@ -42,6 +43,32 @@ export function numeric(text: string | undefined): number | string | undefined {
 /** An option's name as the command line writes it: `batchSize` is `--batch-size`. */
 export const flagOf = (name: string): string =>
   `--${(name.split('.')[0] ?? name).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Runs `f`; an input error that names a field the command's options spell otherwise names the
+ * option instead (`{ purposes: 'purpose', 'notice.sha256': 'noticeSha256' }`: `--purpose`,
+ * `--notice-sha256`). A field is matched whole, then by its first part (`purposes.0`).
+ */
+export async function withOptionNames<T>(
+  names: Readonly<Record<string, string>>,
+  f: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await f();
+  } catch (error) {
+    if (!(error instanceof RegistreError)) throw error;
+    const rename = (name: string) => names[name] ?? names[name.split('.')[0] ?? name] ?? name;
+    const renamed = new RegistreError(
+      error.code,
+      fieldsAs(error.message, (name) => field(rename(name))),
+      {
+        cause: error,
+        ...(error.path ? { path: [rename(error.path.join('.'))] } : {}),
+      },
+    );
+    throw renamed;
+  }
+}
 
 /**
  * Runs a command's use cases on an engine built for it, with the caller's context: the actor of
@@ -88,7 +115,11 @@ async function progressBar(): Promise<{ update: (e: ProgressEvent) => void; stop
         phase = e.phase;
         bar = new cliProgress.SingleBar(
           {
-            format: `${e.phase} {bar} {percentage}% | {value}/{total} | {detail}`,
+            // A total of 0: not known before the work (an import's lines), only the count is drawn.
+            format:
+              e.total > 0
+                ? `${e.phase} {bar} {percentage}% | {value}/{total} | {detail}`
+                : `${e.phase}: {value} so far {detail}`,
             hideCursor: true,
             stream: process.stderr,
           },
@@ -154,6 +185,15 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'suppression check': 'registre suppression check --config shop/registre.yaml --email jeanne@example.org',
   'suppression filter':
     'registre suppression filter --config shop/registre.yaml mailing.csv --out mailing-clean.csv',
+  'consent record':
+    'registre consent record --config shop/registre.yaml --visitor v-8f3a --purpose audience-statistics --choice given --notice-version 3 --notice-file banner-3.txt --source banner',
+  'consent import': 'registre consent import --config shop/registre.yaml consents.jsonl',
+  'consent status': 'registre consent status --config shop/registre.yaml --email jeanne@example.org',
+  'consent check':
+    'registre consent check --config shop/registre.yaml --email jeanne@example.org --purpose newsletter-sending',
+  'consent proof':
+    'registre consent proof --config shop/registre.yaml --visitor v-8f3a --html proof-v-8f3a.html',
+  'consent withdraw': 'registre consent withdraw --config shop/registre.yaml --email jeanne@example.org',
 };
 
 /** Every leaf command by its path ("hold add"), for the README check and the examples. */
