@@ -2,9 +2,10 @@
  * The consent ledger's verdicts brought to a store in bulk, for one evaluation (a plan, a sweep):
  * a table of the store (`registre_consent_<time>_<random>`) with, per gated rule, the subjects or
  * records whose consent was lost and the day; the rules' SQL meets it by index, never one query per
- * subject. A real table, not a temporary one: a pool's connections all see it, and MySQL cannot
- * read a temporary table twice in one statement. Dropped after the evaluation; one left by a
- * process that was killed is dropped by the next evaluation a day later.
+ * subject. On a server a real table, not a temporary one: a pool's connections all see it, and
+ * MySQL cannot read a temporary table twice in one statement (SQLite, one connection, takes a
+ * temporary one). Dropped after the evaluation; one left by a process that was killed is dropped
+ * by the next evaluation a day later.
  */
 import { randomBytes } from 'node:crypto';
 import type { Connection } from './connect.js';
@@ -29,10 +30,14 @@ export async function openGate(
   rows: readonly GateRow[],
   now = Date.now(),
 ): Promise<{ readonly table: string; close(): Promise<void> }> {
-  await dropStale(conn, now);
+  // SQLite: one connection, so a temporary table (nothing written to the shop's file, a dry run
+  // stays one); a server: a real table, which every connection of the pool sees.
+  const temporary = conn.dialect === 'sqlite';
+  if (!temporary) await dropStale(conn, now);
   const table = `${PREFIX}${now.toString(36)}_${randomBytes(4).toString('hex')}`;
-  await conn.db.schema
-    .createTable(table)
+  let create = conn.db.schema.createTable(table);
+  if (temporary) create = create.temporary();
+  await create
     .addColumn('rule', 'varchar(64)', (c) => c.notNull())
     // Compared exactly (a visitor id is case-sensitive), whatever the shop's collation: on MySQL a
     // binary string, which a column of any character set and collation meets without a conflict.
