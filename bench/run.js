@@ -279,11 +279,11 @@ async function consentSweepBench() {
     console.log(
       `  ledger: ${chosen.length.toLocaleString('en')} of ${visitors.length.toLocaleString('en')} visitors (${visits.toLocaleString('en')} visits) gave then withdrew: ${imported.events.toLocaleString('en')} events imported in ${imported.seconds.toFixed(2)} s (${Math.round(imported.events / imported.seconds).toLocaleString('en')} events/s through importConsents)`,
     );
+    // A copy of the folder, files and all: the same shop and ledger on both sides (at a million
+    // customers a digest of every row takes minutes: it is taken after the sweeps only).
     const dir = mkdtempSync(join(tmpdir(), 'registre-bench-consent-b-'));
     cpSync(a.dir, dir, { recursive: true });
     b = { dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    if (retentionWorker('digest', a.dir, at).digest !== retentionWorker('digest', b.dir, at).digest)
-      throw new Error('the two copies of the shop differ before the sweep');
     const sweep = retentionWorker('sweep', a.dir, at);
     const fast = retentionWorker('fast-sweep-consent', b.dir, at);
     console.log(
