@@ -2,7 +2,7 @@
  * Where the configuration's register, data map and keys are, read from an already parsed
  * configuration. No schema and no YAML parser here: commands load this module cheaply.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkKeyStrength } from '../../core/audit/keys.js';
 import type { ConfigFile } from '../../core/config.js';
@@ -108,6 +108,11 @@ export function readKeyRef(
   }
   if (ref.startsWith('file:')) {
     const path = resolve(loaded.dir, ref.slice(5));
+    // A key read before, from a file unchanged since (size, time, inode, mode): one stat call, not a
+    // read and its checks again (a service reads the key at every write).
+    const stamp = keyFileStamp(path);
+    const known = stamp === undefined ? undefined : keyFiles.get(path);
+    if (known && known.stamp === stamp) return known.key;
     let bytes: Buffer;
     let mode: number;
     let fd: number | undefined;
@@ -130,10 +135,24 @@ export function readKeyRef(
     const text = bytes.toString('utf8');
     // A text key file ends with a newline an editor adds: it is not part of the key.
     const key = Buffer.from(text, 'utf8').equals(bytes) ? Buffer.from(text.trimEnd(), 'utf8') : bytes;
-    return checkKeyStrength(key, `${where} (${path})`);
+    checkKeyStrength(key, `${where} (${path})`);
+    if (stamp !== undefined) keyFiles.set(path, { stamp, key });
+    return key;
   }
   throw new RegistreError(
     'E_CONFIG',
     `${where} must be env:VARIABLE or file:PATH; the key itself never sits in the configuration`,
   );
+}
+
+/** Key files read, by path, with the stamp of the file they were read from. */
+const keyFiles = new Map<string, { stamp: string; key: Buffer }>();
+
+function keyFileStamp(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.mode}`;
+  } catch {
+    return undefined;
+  }
 }
