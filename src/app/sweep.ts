@@ -243,7 +243,7 @@ export async function sweep(engine: Engine, input: SweepInput, context: Context)
           }),
         );
         lines.push(...result.lines);
-        skipped.push(...result.skipped);
+        for (const skip of result.skipped) skipped.push(skip);
         timings.push(...result.timings.map((t) => ({ ...t, store: store.id })));
       } catch (error) {
         if (error instanceof RegistreError) throw error;

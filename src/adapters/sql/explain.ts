@@ -170,7 +170,9 @@ export async function rowsOfAddress(
   const rows: Record<string, unknown>[] = [];
   if (spellings === undefined)
     // Too many spellings (many non-ASCII letters): the whole column is read.
-    rows.push(...((await conn.db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[]));
+    // Row by row: a whole table spread into push() overflows the stack past some 100,000 rows.
+    for (const row of (await conn.db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[])
+      rows.push(row);
   else
     for (let i = 0; i < spellings.length; i += 256)
       rows.push(

@@ -1026,7 +1026,8 @@ async function applyGroup(
   const archive = options.archive;
   const archiveName = archiveTableName(store, table);
   if (action === 'delete')
-    pending.push(...(await prepareReturnPackages(conn.db, ctx, store, table, rule, keys, options)));
+    for (const file of await prepareReturnPackages(conn.db, ctx, store, table, rule, keys, options))
+      pending.push(file);
   const pendingIds = await state.addPendingFiles(pending);
   try {
     if (action === 'archive' && archive) {
