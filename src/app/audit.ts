@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { readHmacKeyIfAvailable } from '../adapters/files/config-paths.js';
 import type { Connection } from '../adapters/sql/connect.js';
@@ -105,6 +106,65 @@ export async function crossCheck(
           `sweep run ${run.id} ended at entry ${head.seq}, which the log ${at ? 'holds with another hash (rewritten)' : 'no longer holds (truncated)'}`,
         );
     }
+  }
+  problems.push(...(await consentCrossCheck(state, entries)));
+  return problems;
+}
+
+/**
+ * The consent ledger against the log: each row's seal; each `consent.record` entry's rows (its
+ * range, their number and the digest of their seals) all there and unchanged; no row that no entry
+ * recorded. A row deleted, edited or added by hand is found, even one no verdict reads.
+ */
+async function consentCrossCheck(state: StateStore, entries: readonly AuditEntry[]): Promise<ChainProblem[]> {
+  const problems: ChainProblem[] = [];
+  const last = entries[entries.length - 1]?.seq ?? 0;
+  const batches = entries
+    .filter((e) => e.kind === 'consent.record')
+    .map((e) => ({
+      entry: e,
+      first: Number(e.data.first),
+      last: Number(e.data.last),
+      rows: Number(e.data.rows),
+      digest: String(e.data.digest),
+      seen: 0,
+      hash: createHash('sha256'),
+    }))
+    .sort((a, b) => a.first - b.first);
+  let b = 0;
+  for await (const row of state.consents.sealedRows()) {
+    if (!row.sealed)
+      problems.push({
+        seq: last,
+        problem: 'edited',
+        message: `consent event row ${row.id} does not match its seal: it was changed outside registre`,
+      });
+    while (b < batches.length && (batches[b] as (typeof batches)[number]).last < row.id) b++;
+    const batch = batches[b];
+    if (!batch || row.id < batch.first) {
+      problems.push({
+        seq: last,
+        problem: 'edited',
+        message: `consent event row ${row.id} is in the ledger but no consent.record entry of the log recorded it: it was added outside registre`,
+      });
+      continue;
+    }
+    batch.seen++;
+    batch.hash.update(row.mac);
+  }
+  for (const batch of batches) {
+    if (batch.seen !== batch.rows)
+      problems.push({
+        seq: batch.entry.seq,
+        problem: 'deleted',
+        message: `consent entry ${batch.entry.seq} recorded ${batch.rows} row(s) (${batch.first} to ${batch.last}); the ledger holds ${batch.seen} of them: rows were deleted`,
+      });
+    else if (batch.hash.digest('hex') !== batch.digest)
+      problems.push({
+        seq: batch.entry.seq,
+        problem: 'edited',
+        message: `consent entry ${batch.entry.seq}: the rows ${batch.first} to ${batch.last} are not the ones recorded (their seals differ): the ledger was edited`,
+      });
   }
   return problems;
 }

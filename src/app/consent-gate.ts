@@ -10,7 +10,8 @@ import type { Connection } from '../adapters/sql/connect.js';
 import { type GateRow, openGate } from '../adapters/sql/consent-gate.js';
 import type { ConsentGateContext, RetentionSqlContext } from '../adapters/sql/retention-sql.js';
 import type { StateStore } from '../adapters/state/state-store.js';
-import { type GatedRule, gatedRules, type LostConsent, lostConsents } from '../core/consent/gate.js';
+import type { ConsentEvent } from '../core/consent/consent.js';
+import { type GatedRule, gatedRules, lostConsents } from '../core/consent/gate.js';
 import type { StoreMap, TableMap } from '../core/datamap/datamap-schema.js';
 import { personHash } from '../core/identity.js';
 import type { RetentionRule } from '../core/register/register-schema.js';
@@ -27,19 +28,37 @@ function keysOf(project: Project): Buffer[] {
   return [...(key ? [key] : []), ...readPreviousKeys(project.loaded)];
 }
 
-/** The gate's rows of one rule: lost subjects met by visitor id, or by the key of each record of a lost address. */
+/**
+ * The gate's rows of one rule, from the latest event of each subject and purpose: a visitor's
+ * lost consent met by their visitor id; an address's by the key of each record, its events under
+ * every key it may be hashed with taken together (one person: a consent given again after a key
+ * rotation overtakes a withdrawal recorded under the old key).
+ */
 async function gateRowsOf(
   conn: Connection,
   project: Project,
   gated: GatedRule,
-  lost: readonly LostConsent[],
+  latest: readonly ConsentEvent[],
+  at: string,
 ): Promise<GateRow[]> {
-  if (lost.length === 0) return [];
+  const register = project.register;
   if (gated.kind === 'visitor')
-    return lost.map((l) => ({ rule: gated.rule.id, k: l.subject, ended: l.ended, event: l.event }));
+    return lostConsents(register, gated.rule, latest, at).map((l) => ({
+      rule: gated.rule.id,
+      k: l.subject,
+      ended: l.ended,
+      event: l.event,
+    }));
+  // Only when some address lost the consent is the table read and hashed.
+  if (lostConsents(register, gated.rule, latest, at).length === 0) return [];
   const keys = keysOf(project);
   if (keys.length === 0) return [];
-  const byHash = new Map(lost.map((l) => [l.subject, l]));
+  const byHash = new Map<string, ConsentEvent[]>();
+  for (const e of latest) {
+    const list = byHash.get(e.subject.id) ?? [];
+    list.push(e);
+    byHash.set(e.subject.id, list);
+  }
   const table = gated.table;
   const out: GateRow[] = [];
   let after: unknown;
@@ -53,18 +72,21 @@ async function gateRowsOf(
     const rows = (await query.execute()) as { k: unknown; s: unknown }[];
     for (const r of rows) {
       if (typeof r.s !== 'string') continue;
-      for (const key of keys) {
-        const hit = byHash.get(personHash(key, r.s));
-        if (hit) {
-          out.push({ rule: gated.rule.id, k: String(r.k), ended: hit.ended, event: hit.event });
-          break;
-        }
-      }
+      const events: ConsentEvent[] = [];
+      for (const key of keys) for (const e of byHash.get(personHash(key, r.s)) ?? []) events.push(e);
+      if (events.length === 0) continue;
+      const [lost] = lostConsents(register, gated.rule, asOneSubject(events), at);
+      if (lost) out.push({ rule: gated.rule.id, k: String(r.k), ended: lost.ended, event: lost.event });
     }
     if (rows.length < HASH_PAGE) break;
     after = rows[rows.length - 1]?.k;
   }
   return out;
+}
+
+/** One person's events under several ids (an address under several keys), as one subject's. */
+function asOneSubject(events: readonly ConsentEvent[]): ConsentEvent[] {
+  return events.map((e) => ({ ...e, subject: { kind: e.subject.kind, id: 'subject' } }));
 }
 
 /**
@@ -87,8 +109,7 @@ export async function withConsentGate<T>(
   for (const g of gated) {
     const latest = await state.consents.latest(g.kind, g.rule.purposes ?? [], at);
     // One by one: a spread of 200,000 rows into push() overflows the stack (a million customers).
-    for (const row of await gateRowsOf(conn, project, g, lostConsents(ctx.register, g.rule, latest, at)))
-      rows.push(row);
+    for (const row of await gateRowsOf(conn, project, g, latest, at)) rows.push(row);
   }
   if (rows.length === 0) return f(conn, ctx);
   const gate = await openGate(conn, rows);
@@ -131,8 +152,7 @@ export async function consentLossOf(
     if (ids.length === 0) continue;
     const events = await state.consents.ofSubjects(g.kind, ids);
     // As the ledger's latest per purpose of `at` or before sees them (one subject: under any key).
-    const latest = events.map((e) => ({ ...e, subject: { kind: e.subject.kind, id: 'subject' } }));
-    const [lost] = lostConsents(project.register, g.rule, latest, at);
+    const [lost] = lostConsents(project.register, g.rule, asOneSubject(events), at);
     if (lost) found.set(g.rule.id, { ended: lost.ended, event: lost.event, state: lost.state });
   }
   return (rule) => found.get(rule.id);

@@ -133,7 +133,7 @@ export class StateStore {
       const schema = await stateDialect(conn.dialect).currentSchema(conn.db as StateDb);
       const migrator = new Migrator({
         db: conn.db,
-        provider: { getMigrations: async () => migrations(schema) },
+        provider: { getMigrations: async () => migrations(schema, conn.dialect) },
         migrationTableName: 'registre_migrations',
         migrationLockTableName: 'registre_migrations_lock',
         ...(schema ? { migrationTableSchema: schema } : {}),

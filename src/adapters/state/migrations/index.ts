@@ -8,6 +8,7 @@
  * `schema`: on PostgreSQL, the schema the store lives in (the first of its search_path), where a
  * column is looked for: another schema of the same server may hold a store of its own.
  */
+import type { Dialect } from '../../sql/connect.js';
 import type { Migration } from '../../sql/kysely.js';
 import { stateMigration } from './0001-state.js';
 import { trustMigration } from './0002-trust.js';
@@ -24,7 +25,7 @@ export const REQUEST_MAC_MIGRATION = '0005_h1_request_mac';
 /** After it runs, the log's head is seeded from its last entry. */
 export const AUDIT_HEAD_MIGRATION = '0006_audit_head';
 
-export function migrations(schema: string | undefined): Record<string, Migration> {
+export function migrations(schema: string | undefined, dialect?: Dialect): Record<string, Migration> {
   return {
     '0001_state': stateMigration(),
     '0002_trust': trustMigration(schema),
@@ -34,6 +35,6 @@ export function migrations(schema: string | undefined): Record<string, Migration
     '0005_h4_erasure_key': erasureKeyMigration(schema),
     [AUDIT_HEAD_MIGRATION]: auditHeadMigration(),
     '0007_hold_case_numbers': holdCaseNumbersMigration(),
-    '0008_consent': consentMigration(),
+    '0008_consent': consentMigration(dialect),
   };
 }
