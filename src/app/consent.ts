@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { readHmacKey, readHmacKeyIfAvailable, readPreviousKeys } from '../adapters/files/config-paths.js';
 import { applyConsentEffects, type ConsentEffect, effectTables } from '../adapters/sql/consent-effects.js';
+import { loadRows } from '../adapters/sql/records.js';
 import type { NewConsentEvent, StateStore } from '../adapters/state/state-store.js';
 import {
   CONSENT_CHOICES,
@@ -26,7 +27,9 @@ import {
   VISITOR_ID,
 } from '../core/consent/consent.js';
 import { field, RegistreError } from '../core/errors.js';
-import { personHash } from '../core/identity.js';
+import { addressOf, personHash } from '../core/identity.js';
+import { parseDateInput } from '../core/retention/calendar.js';
+import type { HoldCase } from '../core/retention/results.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, oneOf, parseInput } from './input.js';
 import type { Project } from './project.js';
@@ -71,9 +74,13 @@ const isoTime = z
   .string()
   .refine(
     (v) =>
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) &&
+      /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/.test(
+        v,
+      ) &&
+      // A real calendar day (2026-02-30 is refused, not moved to March).
+      parseDateInput(v.slice(0, 10)) === v.slice(0, 10) &&
       !Number.isNaN(Date.parse(v)),
-    { error: 'must be an ISO 8601 time with its offset, e.g. 2026-12-05T10:00:00Z' },
+    { error: 'must be an ISO 8601 time with its offset on a real day, e.g. 2026-12-05T10:00:00Z' },
   )
   .transform((v) => new Date(v).toISOString());
 
@@ -257,47 +264,98 @@ function newEvent(
 }
 
 /**
- * The effects of the refusals and withdrawals among `events` on the records of each address (the
- * data map's `consent.withdrawn`), each with its audit entry. A visitor's records need none: they
- * are due at once (the sweep's verdicts read the ledger).
+ * What the refusals and withdrawals of each address change in its records (the data map's
+ * `consent.withdrawn`), each table with its audit entry: for the purposes whose latest choice in
+ * the ledger today is a refusal or a withdrawal (a newer consent, or an older withdrawal arriving
+ * late, changes nothing), dated by that choice. Applied again whenever the person's withdrawal is
+ * sent again (a replay, a withdrawal run again): the effects are idempotent, and one that failed
+ * (a store away) is applied then. A visitor's records need none: they are due at once (the
+ * sweep's verdicts read the ledger).
  */
 async function effectsOf(
   engine: Engine,
   project: Project,
   state: StateStore,
-  ended: readonly { address: string; person: string; purposes: readonly string[]; day: string }[],
+  people: readonly Subjects[],
   actor: string,
 ): Promise<ConsentEffect[]> {
   const out: ConsentEffect[] = [];
-  for (const e of ended)
-    for (const store of project.datamap.stores) {
-      if (!store.tables.some((t) => t.consent?.withdrawn)) continue;
-      const { conn, ctx } = await engine.retention(store);
-      const tables = effectTables(ctx, store, e.purposes).map((t) => t.name);
-      if (tables.length === 0) continue;
-      const { byTable: heldByTable } = await state.heldKeys(store.id, tables, engine.today());
-      const effects = await applyConsentEffects(conn, ctx, store, {
-        address: e.address,
-        purposes: e.purposes,
-        day: e.day,
-        at: engine.today(),
-        heldByTable,
-      });
-      for (const effect of effects) {
-        await state.audit('consent.effect', {
-          person: e.person,
-          purposes: e.purposes,
-          store: store.id,
-          table: effect.table,
-          changed: effect.changed,
-          kept: effect.kept,
-          set: effect.columns,
-          actor,
-        });
-        out.push(effect);
-      }
+  const today = engine.today();
+  const purposes = [...consentPurposes(project.register).values()];
+  for (const person of people) {
+    if (person.address === undefined) continue;
+    const events = await state.consents.ofSubjects('email', person.ids);
+    const byDay = new Map<string, string[]>();
+    for (const purpose of purposes) {
+      const now = purposeState(purpose, events, today);
+      if ((now.state !== 'refused' && now.state !== 'withdrawn') || !now.event) continue;
+      const day = now.event.at.slice(0, 10);
+      byDay.set(day, [...(byDay.get(day) ?? []), purpose.id]);
     }
+    for (const [day, ended] of byDay)
+      for (const store of project.datamap.stores) {
+        if (!store.tables.some((t) => t.consent?.withdrawn)) continue;
+        const { conn, ctx } = await engine.retention(store);
+        const tables = effectTables(ctx, store, ended).map((t) => t.name);
+        if (tables.length === 0) continue;
+        const { byTable: heldByTable } = await state.heldKeys(store.id, tables, today);
+        const effects = await applyConsentEffects(conn, ctx, store, {
+          address: person.address,
+          purposes: ended,
+          day,
+          at: today,
+          heldByTable,
+        });
+        for (const effect of effects) {
+          // Only what changed, or what a hold kept, is logged: a replay that changes nothing writes nothing.
+          if (effect.changed.length === 0 && effect.kept.length === 0) continue;
+          await state.audit('consent.effect', {
+            person: person.subject.id,
+            purposes: ended,
+            store: store.id,
+            table: effect.table,
+            changed: effect.changed,
+            kept: effect.kept,
+            set: effect.columns,
+            actor,
+          });
+          out.push(effect);
+        }
+      }
+  }
   return out;
+}
+
+/**
+ * After a hold is released: the withdrawal effects its records were kept from, applied now (the
+ * records of a table with `consent.withdrawn` effects, by the address in their subject column).
+ */
+export async function effectsAfterHold(
+  engine: Engine,
+  state: StateStore,
+  released: HoldCase,
+  actor: string,
+): Promise<ConsentEffect[]> {
+  const project = await engine.project({ cached: true });
+  const keys = [readHmacKeyIfAvailable(project.loaded), ...readPreviousKeys(project.loaded)].filter(
+    (k): k is Buffer => k !== undefined,
+  );
+  const [key] = keys;
+  if (!key) return [];
+  const people = new Map<string, Subjects>();
+  for (const record of released.records) {
+    const store = project.datamap.stores.find((s) => s.id === record.store);
+    const table = store?.tables.find((t) => t.name === record.table);
+    if (!store || !table?.consent?.withdrawn) continue;
+    const conn = await engine.store(store);
+    const [row] = await loadRows(conn, table.name, table.primaryKey, record.key);
+    const value = row?.[table.consent.subject];
+    const address = typeof value === 'string' ? addressOf(value) : undefined;
+    if (address === undefined) continue;
+    const ids = keys.map((k) => personHash(k, address));
+    people.set(ids[0] as string, { subject: { kind: 'email', id: ids[0] as string }, ids, address });
+  }
+  return people.size ? effectsOf(engine, project, state, [...people.values()], actor) : [];
 }
 
 /** Records one choice (given, refused or withdrawn) of one subject for one or several purposes. */
@@ -313,15 +371,11 @@ export async function recordConsent(
   const event = newEvent(subjects.subject, { ...parsed, purposes }, engine.clock.now(), 'api');
   const state = await engine.state('write', { wholeWithinMs: WHOLE_WITHIN_MS });
   const appended = await state.consents.append([event], context.actor, engine.clock.now().toISOString());
+  // A refusal or a withdrawal (a replay too: its effects may not have been applied) changes the
+  // address's records as the ledger now stands.
   const effects =
-    event.choice !== 'given' && subjects.address !== undefined && appended.rows > 0
-      ? await effectsOf(
-          engine,
-          project,
-          state,
-          [{ address: subjects.address, person: subjects.subject.id, purposes, day: event.at.slice(0, 10) }],
-          context.actor,
-        )
+    event.choice !== 'given' && subjects.address !== undefined
+      ? await effectsOf(engine, project, state, [subjects], context.actor)
       : [];
   return { ...appended, effects };
 }
@@ -341,7 +395,8 @@ export async function importConsents(
   const state = await engine.state('write', { wholeWithinMs: WHOLE_WITHIN_MS });
   const now = engine.clock.now();
   const refused: { line: number; error: string }[] = [];
-  const ended: { address: string; person: string; purposes: string[]; day: string }[] = [];
+  /** The addresses with a refusal or a withdrawal in the file: their records' effects once all is recorded. */
+  const ended = new Map<string, Subjects>();
   let batch: NewConsentEvent[] = [];
   let lines = 0;
   let events = 0;
@@ -368,10 +423,15 @@ export async function importConsents(
   } catch {
     throw new RegistreError('E_FILE_READ', `${file}: cannot be read (no such file, or not readable)`);
   }
-  for await (const text of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const read of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
     lines++;
+    // A byte order mark opens the first line of a file some editors write.
+    const text = lines === 1 && read.startsWith('\uFEFF') ? read.slice(1) : read;
     if (text.trim() === '') continue;
     try {
+      // Bytes that are not UTF-8 were read as U+FFFD: an address would be hashed mangled.
+      if (text.includes('\uFFFD'))
+        throw new RegistreError('E_CONSENT_EVENT', 'not valid UTF-8 (the file must be written in UTF-8)');
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -384,12 +444,7 @@ export async function importConsents(
       const event = newEvent(subjects.subject, { ...line, purposes }, now, 'banner');
       batch.push(event);
       if (event.choice !== 'given' && subjects.address !== undefined)
-        ended.push({
-          address: subjects.address,
-          person: subjects.subject.id,
-          purposes,
-          day: event.at.slice(0, 10),
-        });
+        ended.set(subjects.subject.id, subjects);
     } catch (error) {
       if (!(error instanceof RegistreError) || error.kind === 'misconfigured') throw error;
       refused.push({ line: lines, error: error.message });
@@ -405,7 +460,7 @@ export async function importConsents(
     }
   }
   await flush();
-  const effects = await effectsOf(engine, project, state, ended, context.actor);
+  const effects = await effectsOf(engine, project, state, [...ended.values()], context.actor);
   return { lines, events, rows, duplicates, refused, effects };
 }
 
@@ -500,8 +555,18 @@ export async function withdrawConsent(
   const today = engine.today();
   const named = parsed.purposes ? checkConsentPurposes(project.register, parsed.purposes) : undefined;
   const states = [...consentPurposes(project.register).values()].map((p) => purposeState(p, events, today));
-  const purposes = named ?? states.filter((s) => s.state === 'given').map((s) => s.purpose);
-  if (purposes.length === 0) return { events: [], rows: 0, duplicates: 0, effects: [], purposes };
+  // Every purpose given; none given (a consent from before the ledger, or by a form that did not
+  // post it): every purpose not already refused or withdrawn, so that the withdrawal is on record
+  // and changes the records; all of them withdrawn already: nothing recorded, the effects applied
+  // again (one that failed before is applied now).
+  const given = states.filter((s) => s.state === 'given').map((s) => s.purpose);
+  const open = states.filter((s) => s.state !== 'refused' && s.state !== 'withdrawn').map((s) => s.purpose);
+  const purposes = named ?? (given.length ? given : open);
+  if (purposes.length === 0) {
+    const state = await engine.state('write', { wholeWithinMs: WHOLE_WITHIN_MS });
+    const effects = await effectsOf(engine, project, state, [subjects], context.actor);
+    return { events: [], rows: 0, duplicates: 0, effects, purposes };
+  }
   // Grouped by the notice of the consent withdrawn: one event per notice (usually one).
   const byNotice = new Map<string, { notice: { version: string; sha256: string }; purposes: string[] }>();
   for (const purpose of purposes) {
@@ -531,16 +596,6 @@ export async function withdrawConsent(
   );
   const state = await engine.state('write', { wholeWithinMs: WHOLE_WITHIN_MS });
   const appended = await state.consents.append(batch, context.actor, now.toISOString(), { withdrawal: true });
-  const day = (batch[0]?.at ?? now.toISOString()).slice(0, 10);
-  const effects =
-    subjects.address !== undefined
-      ? await effectsOf(
-          engine,
-          project,
-          state,
-          [{ address: subjects.address, person: subjects.subject.id, purposes, day }],
-          context.actor,
-        )
-      : [];
+  const effects = await effectsOf(engine, project, state, [subjects], context.actor);
   return { ...appended, effects, purposes };
 }

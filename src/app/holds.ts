@@ -9,6 +9,7 @@ import { type HoldsAdded, holdCases, type StateStore } from '../adapters/state/s
 import { RegistreError } from '../core/errors.js';
 import { personHash } from '../core/identity.js';
 import type { HoldCase } from '../core/retention/results.js';
+import { effectsAfterHold } from './consent.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, field, parseInput, positiveId, saying } from './input.js';
 import type { Project } from './project.js';
@@ -219,7 +220,12 @@ export type HoldReleaseInput = z.input<typeof HoldReleaseInput>;
 /** Ends a hold: every record it holds is open to its rules again. */
 export async function releaseHold(engine: Engine, input: HoldReleaseInput, ctx: Context): Promise<HoldCase> {
   const { id } = parseInput(HoldReleaseInput, input);
-  return releaseHoldCase(await engine.state('write'), id, ctx.actor);
+  const state = await engine.state('write');
+  const released = await releaseHoldCase(state, id, ctx.actor);
+  // A withdrawal's effects the hold kept from its records are applied now (a subscriber who
+  // withdrew while held is unsubscribed once the hold ends).
+  await effectsAfterHold(engine, state, released, ctx.actor);
+  return released;
 }
 
 /** Releases a hold case and logs it (`hold.release`, with every row it held). */

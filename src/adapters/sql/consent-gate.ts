@@ -7,7 +7,8 @@
  * temporary one). Dropped after the evaluation; one left by a process that was killed is dropped
  * by the next evaluation a day later.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Connection } from './connect.js';
 import { listTables } from './introspect.js';
 import { sql } from './kysely.js';
@@ -34,7 +35,10 @@ export async function openGate(
   // stays one); a server: a real table, which every connection of the pool sees.
   const temporary = conn.dialect === 'sqlite';
   if (!temporary) await dropStale(conn, now);
-  const table = `${PREFIX}${now.toString(36)}_${randomBytes(4).toString('hex')}`;
+  // Its name says when and by which process of which machine: a table of a process that is gone
+  // (killed mid-sweep) is dropped by the next evaluation on that machine at once, another machine's
+  // once a day old.
+  const table = `${PREFIX}${now.toString(36)}_${HOST}_${process.pid.toString(36)}_${randomBytes(3).toString('hex')}`;
   let create = conn.db.schema.createTable(table);
   if (temporary) create = create.temporary();
   await create
@@ -69,11 +73,26 @@ export async function openGate(
   };
 }
 
+/** This machine, in a gate's name: a short hash of its host name. */
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
+
+/** Whether process `pid` of this machine is still running. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function dropStale(conn: Connection, now: number): Promise<void> {
   for (const t of await listTables(conn)) {
     if (!t.name.startsWith(PREFIX)) continue;
-    const born = Number.parseInt(t.name.slice(PREFIX.length).split('_')[0] ?? '', 36);
-    if (Number.isFinite(born) && now - born > STALE_MS)
+    const [time, host, pid] = t.name.slice(PREFIX.length).split('_');
+    const born = Number.parseInt(time ?? '', 36);
+    const gone = host === HOST && pid !== undefined && !running(Number.parseInt(pid, 36));
+    if (gone || (Number.isFinite(born) && now - born > STALE_MS))
       await conn.db.schema
         .dropTable(t.name)
         .ifExists()

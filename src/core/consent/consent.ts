@@ -10,7 +10,7 @@
  * data's own rules apply, nothing is deleted for want of a ledger entry).
  */
 import { field, RegistreError } from '../errors.js';
-import { normaliseEmail } from '../identity.js';
+import { addressOf } from '../identity.js';
 import type { Register } from '../register/register-load.js';
 import type { Purpose } from '../register/register-schema.js';
 import { addDuration, type CalendarDate, type Duration, parseDuration } from '../retention/calendar.js';
@@ -182,8 +182,8 @@ export const VISITOR_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** An address as the ledger compares it (normalised); refused, without quoting it, when it cannot be one. */
 export function consentAddress(email: string, path: readonly (string | number)[] = ['email']): string {
-  const address = normaliseEmail(email);
-  if (!/^[^\s@]+@[^\s@]+$/.test(address))
+  const address = addressOf(email);
+  if (address === undefined)
     throw new RegistreError('E_USAGE', `${field(String(path.at(-1)))}: not an e-mail address`, {
       path: [...path],
     });
