@@ -108,7 +108,7 @@ async function heldTables(db, prefix) {
 }
 
 /** The statements and the steps between them, in the order registre's sweep visits the tables. */
-export async function fastSweep(db, { at, key, mediaDir, returnsDir }) {
+export async function fastSweep(db, { at, key, mediaDir, returnsDir, visitsAlso }) {
   const { temp, kind } = dialectOf(db.kind);
   const next = addDays(at, 1);
   const c = (months) => `'${cutoff(at, months)}'`;
@@ -121,7 +121,8 @@ export async function fastSweep(db, { at, key, mediaDir, returnsDir }) {
   await db.begin();
   const tempTable = await heldTables(db, '');
 
-  await run(`DELETE FROM web_visits WHERE occurred_at < ${c(13)}`);
+  // With the consent ledger: the visits of visitors without consent too, in the same pass.
+  await run(`DELETE FROM web_visits WHERE occurred_at < ${c(13)}${visitsAlso ? ` OR ${visitsAlso}` : ''}`);
   await run(
     `DELETE FROM prospects WHERE collected_at < ${c(36)} AND (last_contact_at IS NULL OR last_contact_at < ${c(36)})`,
   );
@@ -437,22 +438,23 @@ export async function fastPlan(db, at) {
 }
 
 /**
- * The consent ledger's deletes by hand (SQLite): the state store attached, the latest choice of
- * each visitor for audience statistics on `at` (a refusal, a withdrawal, or a consent given 13
- * months ago or more: expired), their visits deleted in one statement. Returns the rows deleted.
+ * The consent ledger by hand (SQLite): the state store attached, the visitors whose latest
+ * audience-statistics choice on `at` is a refusal, a withdrawal, or a consent given 13 months ago
+ * or more (expired), in an indexed temporary table; returns the condition that adds their visits
+ * to fastSweep's one DELETE of web_visits.
  */
-export async function fastConsentDeletes(db, stateFile, at) {
+export async function fastConsentVisitors(db, stateFile, at) {
   if (db.kind !== 'sqlite') throw new Error('the consent baseline is written for SQLite');
   const next = addDays(at, 1);
   await db.exec(`ATTACH DATABASE '${stateFile}' AS st`);
-  const deleted = await db.run(
-    `DELETE FROM web_visits WHERE visitor_id IN (
-       SELECT subject FROM (
-         SELECT subject, choice, at, ROW_NUMBER() OVER (PARTITION BY subject ORDER BY at DESC, id DESC) AS rn
-         FROM st.consent_events
-         WHERE subject_kind = 'visitor' AND purpose = 'audience-statistics' AND at < '${next}T00:00:00.000Z'
-       ) WHERE rn = 1 AND (choice <> 'given' OR substr(at, 1, 10) < '${cutoff(at, 13)}'))`,
+  await db.exec(
+    `CREATE TEMP TABLE lost_visitors (v TEXT PRIMARY KEY) WITHOUT ROWID;
+     INSERT INTO lost_visitors SELECT subject FROM (
+       SELECT subject, choice, at, ROW_NUMBER() OVER (PARTITION BY subject ORDER BY at DESC, id DESC) AS rn
+       FROM st.consent_events
+       WHERE subject_kind = 'visitor' AND purpose = 'audience-statistics' AND at < '${next}T00:00:00.000Z'
+     ) WHERE rn = 1 AND (choice <> 'given' OR substr(at, 1, 10) < '${cutoff(at, 13)}');
+     DETACH DATABASE st;`,
   );
-  await db.exec('DETACH DATABASE st');
-  return deleted;
+  return 'visitor_id IN (SELECT v FROM lost_visitors)';
 }

@@ -14,7 +14,7 @@ import { withEngine } from '../dist/app/engine.js';
 import { plan as planOf } from '../dist/app/plan.js';
 import { sweep } from '../dist/app/sweep.js';
 import { openClient } from './clients.js';
-import { fastConsentDeletes, fastCount, fastPlan, fastSweep } from './retention-fast.js';
+import { fastConsentVisitors, fastCount, fastPlan, fastSweep } from './retention-fast.js';
 
 const [mode, dir, at] = process.argv.slice(2);
 const config = join(dir, 'registre.yaml');
@@ -165,21 +165,21 @@ if (mode === 'plan') {
   const key = readFileSync(join(dir, '.registre', 'hmac.key'), 'utf8').trimEnd();
   // Closing is timed too (SQLite checkpoints its log then), as registre's sweep closes its stores.
   const [seconds, done] = await time(async () => {
-    // With the consent ledger (SQLite): the visitors whose latest audience-statistics choice of
-    // `at` or before is a refusal or a withdrawal, or a consent given 13 months ago or more, lose
-    // their visits; one statement over the state store attached.
-    const lost =
+    // With the consent ledger (SQLite): the visitors without consent on `at`, their visits in the
+    // same DELETE as those past 13 months.
+    const visitsAlso =
       mode === 'fast-sweep-consent'
-        ? await fastConsentDeletes(db, join(dir, '.registre', 'state.sqlite'), at)
-        : 0;
+        ? await fastConsentVisitors(db, join(dir, '.registre', 'state.sqlite'), at)
+        : undefined;
     const done = await fastSweep(db, {
       at,
       key,
       mediaDir: join(dir, 'media'),
       returnsDir: join(dir, 'returns'),
+      visitsAlso,
     });
     await db.close();
-    return { ...done, total: done.total + lost, consentDeleted: lost };
+    return done;
   });
   Object.assign(result, { seconds, ...done });
 } else if (mode === 'digest') {
