@@ -267,6 +267,13 @@ describe('the README banner snippets, posted to the collector and imported', () 
     tarteaucitron.state = { matomo: false, youtube: true };
     browser.dispatch('tac.consent_updated');
     await until(() => browser.posted.length === 2, 'the withdrawal');
+    // The snippet notes what it sent once the POST has answered: the next page reads that note.
+    await until(
+      () =>
+        (JSON.parse(browser.storage.get('registre-consent') ?? '{}') as { sent?: Record<string, string> })
+          .sent?.['audience-statistics'] === 'withdrawn',
+      'the withdrawal noted',
+    );
 
     const saved = JSON.parse(browser.storage.get('registre-consent') ?? '{}') as { id: string };
     tacConsentId = saved.id;
