@@ -20,6 +20,7 @@ import {
   cheapDate,
   combineRules,
   conditionSql,
+  consentEndedBy,
   dateExpr,
   fieldDate,
   fieldValue,
@@ -559,18 +560,12 @@ async function lostConsentCount(
   rule: RetentionRule,
   at: string,
 ): Promise<number | undefined> {
-  const gated = ctx.consent?.rules.get(rule.id);
-  if (!ctx.consent || !gated) return undefined;
-  const value = sql.ref(`t.${gated.column}`);
-  const match = gated.byKey
-    ? sql`CAST(${value} AS ${sql.raw(ctx.dialect === 'mysql' ? 'CHAR' : 'TEXT')})`
-    : value;
+  // The gate's own condition (retention-sql's consentEndedBy), not a second copy of it.
+  const lost = consentEndedBy(ctx, rule, 't', at);
+  if (!lost) return undefined;
   const { rows } = await sql<{ n: number | string }>`
     SELECT COUNT(*) AS n FROM ${sql.table(table.name)} t
-    WHERE ${conditionSql(ctx, rule.record, 't', rule.where)}
-      AND EXISTS (SELECT 1 FROM ${sql.table(ctx.consent.table)} cg WHERE cg.rule = ${rule.id} AND cg.k = ${match} AND cg.ended <= ${at})`.execute(
-    conn.db,
-  );
+    WHERE ${conditionSql(ctx, rule.record, 't', rule.where)} AND ${lost}`.execute(conn.db);
   return Number(rows[0]?.n ?? 0);
 }
 

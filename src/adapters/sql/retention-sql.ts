@@ -105,7 +105,7 @@ function consentEnd(ctx: RetentionSqlContext, rule: RetentionRule, alias: string
 }
 
 /** Whether a gated rule's record lost its consent on `at` or before (null when the rule is not gated). */
-function consentEndedBy(
+export function consentEndedBy(
   ctx: RetentionSqlContext,
   rule: RetentionRule,
   alias: string,
