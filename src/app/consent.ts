@@ -404,7 +404,7 @@ export async function importConsents(
   let duplicates = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const appended = await state.consents.append(batch, context.actor, new Date().toISOString(), {
+    const appended = await state.consents.append(batch, context.actor, engine.clock.now().toISOString(), {
       import: true,
     });
     events += appended.events.length;
