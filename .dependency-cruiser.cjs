@@ -19,7 +19,7 @@ module.exports = {
       comment:
         'the CLI (and later the HTTP API and the console) only parse, call src/app and print: no adapter, so a use case is written once',
       severity: 'error',
-      from: { path: '^src/(cli|http|ui)' },
+      from: { path: '^src/(cli|http|ui|service)' },
       to: { path: '^src/adapters' },
     },
     {
@@ -34,13 +34,13 @@ module.exports = {
       name: 'app-not-edges',
       severity: 'error',
       from: { path: '^src/app' },
-      to: { path: '^src/(cli|http|ui)' },
+      to: { path: '^src/(cli|http|ui|service)' },
     },
     {
       name: 'adapters-not-edges',
       severity: 'error',
       from: { path: '^src/adapters' },
-      to: { path: '^src/(app|cli|http|ui)' },
+      to: { path: '^src/(app|cli|http|ui|service)' },
     },
   ],
   options: {

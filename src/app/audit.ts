@@ -316,3 +316,9 @@ export async function acceptHead(
   });
   return { seq: entry.seq, problems: problems.map((p) => p.message) };
 }
+
+/** The last `limit` sweep runs, newest first (the service's metrics). */
+export async function sweepRuns(engine: Engine, limit: number): Promise<SweepRun[]> {
+  const state = await engine.state('read');
+  return state.runs(limit);
+}

@@ -65,6 +65,7 @@ import {
   SuppressionCheckInput,
 } from './suppression.js';
 import { SweepInput, sweep } from './sweep.js';
+import { CreateTokenInput, createToken, listTokens, revokeToken, TokenNameInput } from './tokens.js';
 
 export interface UseCase<S extends z.ZodType = z.ZodType, R = unknown> {
   readonly input: S;
@@ -113,6 +114,9 @@ export const USE_CASES = {
   addSuppression: useCase({ input: SuppressionAddInput, run: addSuppression, writes: true }),
   checkSuppression: useCase({ input: SuppressionCheckInput, run: checkSuppression, writes: false }),
   filterMailing: useCase({ input: FilterMailingInput, run: filterMailing, writes: true, long: true }),
+  createToken: useCase({ input: CreateTokenInput, run: createToken, writes: true }),
+  listTokens: useCase({ input: NoInput, run: listTokens, writes: false }),
+  revokeToken: useCase({ input: TokenNameInput, run: revokeToken, writes: true }),
 } as const;
 
 export type UseCaseName = keyof typeof USE_CASES;

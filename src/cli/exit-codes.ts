@@ -10,6 +10,8 @@ export const EXIT_CODES = {
   locked: 1,
   busy: 1,
   'rate-limited': 1,
+  'too-large': 1,
+  unauthenticated: 1,
   forbidden: 1,
   tampered: 1,
   unavailable: 1,

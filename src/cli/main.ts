@@ -18,6 +18,7 @@ import { registerPlanCommands } from './commands/plan.js';
 import { registerRegisterCommands } from './commands/register.js';
 import { registerRequestCommands } from './commands/requests.js';
 import { registerSchemaCommand } from './commands/schema.js';
+import { registerServeCommands } from './commands/serve.js';
 import { registerSuppressionCommands } from './commands/suppression.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -89,6 +90,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     registerKeyCommands,
     registerArchiveCommand,
     registerDemoCommand,
+    registerServeCommands,
     registerSchemaCommand,
   ])
     register(cli);

@@ -185,6 +185,10 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'suppression check': 'registre suppression check --config shop/registre.yaml --email jeanne@example.org',
   'suppression filter':
     'registre suppression filter --config shop/registre.yaml mailing.csv --out mailing-clean.csv',
+  serve: 'registre serve --config shop/registre.yaml --port 8080',
+  'token create': 'registre token create --config shop/registre.yaml site --scope operate',
+  'token list': 'registre token list --config shop/registre.yaml',
+  'token revoke': 'registre token revoke --config shop/registre.yaml site',
   'consent record':
     'registre consent record --config shop/registre.yaml --visitor v-8f3a --purpose audience-statistics --choice given --notice-version 3 --notice-file banner-3.txt --source banner',
   'consent import': 'registre consent import --config shop/registre.yaml consents.jsonl',

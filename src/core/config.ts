@@ -41,6 +41,47 @@ export const ConfigFile = z.strictObject({
     })
     .optional()
     .describe('how identity codes reach people: SMTP when configured, else a file outbox'),
+  service: z
+    .strictObject({
+      origins: z
+        .array(
+          z
+            .string()
+            .regex(/^https?:\/\/[^/\s]+$/, { error: 'must be an origin: https://host[:port], no path' }),
+        )
+        .optional()
+        .describe("the web origins (the site's) allowed to call the public endpoints from a browser"),
+      trustProxy: z
+        .boolean()
+        .optional()
+        .describe(
+          "behind a reverse proxy: a client is told by X-Forwarded-For's last address (default false)",
+        ),
+      limits: z
+        .strictObject({
+          perClient: z
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe('public calls per minute from one client (default 120)'),
+          perAddress: z
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe('requests opened or verified per hour for one address (default 5)'),
+          bodyBytes: z
+            .number()
+            .int()
+            .min(1024)
+            .optional()
+            .describe('the largest body read, in bytes (default 65536)'),
+        })
+        .optional(),
+    })
+    .optional()
+    .describe('registre serve: the HTTP API and the request page'),
   previousKeys: z
     .array(z.string())
     .optional()

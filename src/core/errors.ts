@@ -15,6 +15,8 @@ export const ERROR_KINDS = {
   locked: 'what the call names is locked until someone acts (a request after its wrong codes)',
   busy: 'another process holds what the call needs (a sweep, a request run); it may succeed once that one ends',
   'rate-limited': 'the call comes too soon after the last one; it may succeed at the time the message says',
+  'too-large': 'the call hands in more than the service reads (a body over its limit)',
+  unauthenticated: 'the call to the service carries no token, or one that is unknown or revoked',
   forbidden: 'a rule refuses the call whatever the state: identity not proven, an unsafe path, the law',
   tampered: 'the state or the audit log no longer proves itself: it was changed outside registre',
   unavailable: 'a store or the mail server cannot be reached or refused; nothing was done',
@@ -132,6 +134,8 @@ export const ERROR_CATALOGUE = {
 
   // not-found
   E_NO_CONFIG: { kind: 'not-found', template: 'There is no configuration file where the command needs one.' },
+  E_TOKEN_UNKNOWN: { kind: 'not-found', template: 'No live API token has the name given.' },
+  E_ROUTE: { kind: 'not-found', template: 'The service has no endpoint at the path and method called.' },
   E_REGISTER_NOT_FOUND: {
     kind: 'not-found',
     template: 'There is no register (no file, or no .yaml file in the folder) at the path given.',
@@ -166,6 +170,7 @@ export const ERROR_CATALOGUE = {
   E_NOT_FORWARDED: { kind: 'not-found', template: 'The erasure forwarded nothing to the controller named.' },
 
   // conflict
+  E_TOKEN_EXISTS: { kind: 'conflict', template: 'A live API token already has the name given.' },
   E_REQUEST_STATE: { kind: 'conflict', template: "The request's status does not allow this step." },
   E_REQUEST_CLOSED: { kind: 'conflict', template: 'The request is already done or refused.' },
   E_REQUEST_CHANGED: {
@@ -228,7 +233,31 @@ export const ERROR_CATALOGUE = {
     template: 'A code was sent to the request less than a minute ago.',
   },
 
+  E_RATE_LIMITED: {
+    kind: 'rate-limited',
+    template: 'The service was called more times than its limit allows in a window (per client or address).',
+  },
+
+  // too-large
+  E_BODY_TOO_LARGE: { kind: 'too-large', template: "A call's body is larger than the service reads." },
+
+  // unauthenticated
+  E_TOKEN_MISSING: {
+    kind: 'unauthenticated',
+    template: 'The call carries no API token (Authorization: Bearer …).',
+  },
+  E_TOKEN_INVALID: { kind: 'unauthenticated', template: 'The API token is unknown or revoked.' },
+
   // forbidden
+  E_SCOPE: {
+    kind: 'forbidden',
+    template:
+      "The API token's scope does not allow the call (read, operate, admin), or it is limited to one controller.",
+  },
+  E_ORIGIN: {
+    kind: 'forbidden',
+    template: 'The call comes from a web origin the configuration does not allow.',
+  },
   E_NOT_VERIFIED: {
     kind: 'forbidden',
     template: "The person's identity is not verified: nothing is done before it is.",
@@ -292,6 +321,8 @@ export interface RegistreErrorOptions {
   readonly cause?: unknown;
   /** The input field at fault (`['limit']`): the CLI prints it as `--limit`, the API as `limit`. */
   readonly path?: readonly (string | number)[];
+  /** When a refused call may come again, in seconds (a rate limit: the API's Retry-After). */
+  readonly retryAfter?: number;
 }
 
 /** An expected failure with a catalogued code, translated to an exit or status code at the edges by its kind. */
@@ -300,6 +331,7 @@ export class RegistreError extends Error {
   readonly kind: ErrorKind;
   // Declared, not defined: an error with no field at fault has no `path` property at all.
   declare readonly path?: readonly (string | number)[];
+  declare readonly retryAfter?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -308,6 +340,7 @@ export class RegistreError extends Error {
     super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.kind = ERROR_CATALOGUE[code].kind;
     if (options?.path !== undefined) this.path = options.path;
+    if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
   }
 }
 

@@ -20,6 +20,8 @@ export const HTTP_STATUSES = {
   locked: 423,
   busy: 409,
   'rate-limited': 429,
+  'too-large': 413,
+  unauthenticated: 401,
   forbidden: 403,
   tampered: 500,
   unavailable: 503,

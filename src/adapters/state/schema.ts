@@ -128,6 +128,25 @@ export interface ConsentEventsTable {
   mac: string;
 }
 
+export interface ApiTokensTable {
+  id: number;
+  name: string;
+  hash: string;
+  scope: string;
+  controller_id: string | null;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  mac: string;
+}
+
+export interface RateLimitsTable {
+  k: string;
+  window_start: number;
+  hits: number;
+}
+
 export interface StateDatabase {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
@@ -139,6 +158,8 @@ export interface StateDatabase {
   requests: RequestsTable;
   erasures: ErasuresTable;
   consent_events: ConsentEventsTable;
+  api_tokens: ApiTokensTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;
@@ -151,7 +172,8 @@ export type AppendTable =
   | 'pending_files'
   | 'requests'
   | 'erasures'
-  | 'consent_events';
+  | 'consent_events'
+  | 'api_tokens';
 
 /** The column that orders an appended table: its last row is the one locked. */
 export const APPEND_KEY: Record<AppendTable, 'position' | 'id'> = {
@@ -162,6 +184,7 @@ export const APPEND_KEY: Record<AppendTable, 'position' | 'id'> = {
   requests: 'id',
   erasures: 'id',
   consent_events: 'id',
+  api_tokens: 'id',
 };
 
 /** The checkpoint of the log's head, kept outside the state store (in the archive store). */

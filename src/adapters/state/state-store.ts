@@ -27,6 +27,7 @@ import { Runs, type SweepRun } from './runs.js';
 import type { AppendTable, CheckpointDatabase, StateDb } from './schema.js';
 import { Sealer, type StateKeys } from './seal.js';
 import { stateDialect } from './state-dialect.js';
+import { RateLimits, Tokens } from './tokens.js';
 import { type StateTx, type Transaction, transactions, WritesUnderWay } from './transaction.js';
 
 export type { AuditHead } from './audit-log.js';
@@ -37,6 +38,7 @@ export type { PendingFile } from './pending-files.js';
 export type { RequestRow } from './requests.js';
 export type { StateDatabase } from './schema.js';
 export type { StateKeys } from './seal.js';
+export type { TokenRow } from './tokens.js';
 export type { StateTx } from './transaction.js';
 
 /**
@@ -88,6 +90,10 @@ export class StateStore {
   private readonly files: PendingFiles;
   /** The consent ledger. */
   readonly consents: Consents;
+  /** The service's API tokens. */
+  readonly tokens: Tokens;
+  /** The service's rate-limit windows, shared by its processes. */
+  readonly rateLimits: RateLimits;
 
   private constructor(
     readonly conn: Connection,
@@ -120,6 +126,8 @@ export class StateStore {
     this.runRows = new Runs(db, this.write, this.lockRows);
     this.files = new PendingFiles(db, this.write);
     this.consents = new Consents(db, this.write, this.sealer);
+    this.tokens = new Tokens(db, this.write, this.sealer);
+    this.rateLimits = new RateLimits(db, conn.dialect);
   }
 
   /** Opens (creating it if needed) and migrates the state store. */

@@ -1,0 +1,250 @@
+/**
+ * The API's endpoints, one line each: a method and path, the use case it calls (its zod schema is
+ * the input, validated by the use case and documented in the OpenAPI document), the scope a token
+ * needs, and what a token limited to one controller (a distributor) may do with it.
+ */
+import type { UseCaseName } from '../app/use-cases.js';
+
+export type Access = 'read' | 'operate' | 'admin';
+
+/**
+ * What a distributor's token may do on an endpoint: nothing (the default), list or read the
+ * requests forwarded to it (only what it was forwarded), run an erasure on its own instruction,
+ * or explain a record it is the controller of.
+ */
+export type ControllerAccess = 'requests' | 'instruction' | 'explain';
+
+export interface Route {
+  readonly method: 'get' | 'post' | 'delete';
+  /** OpenAPI's form: `/api/requests/{id}`. */
+  readonly path: string;
+  readonly useCase: UseCaseName;
+  readonly access: Access;
+  readonly summary: string;
+  readonly tag: string;
+  /** Inputs given today's date when the call leaves them out. */
+  readonly today?: readonly string[];
+  readonly controller?: ControllerAccess;
+}
+
+const r = (
+  method: Route['method'],
+  path: string,
+  useCase: UseCaseName,
+  access: Access,
+  tag: string,
+  summary: string,
+  extra: Partial<Pick<Route, 'today' | 'controller'>> = {},
+): Route => ({ method, path, useCase, access, tag, summary, ...extra });
+
+export const ADMIN_ROUTES: readonly Route[] = [
+  r(
+    'get',
+    '/api/status',
+    'status',
+    'read',
+    'audit',
+    'The state store, the audit log and the last sweeps, at a glance.',
+  ),
+  r('post', '/api/check', 'check', 'read', 'retention', 'Compares the data map with the live databases.'),
+  r(
+    'get',
+    '/api/plan',
+    'plan',
+    'read',
+    'retention',
+    'What the rules make due on a day, per rule (default today).',
+    {
+      today: ['at'],
+    },
+  ),
+  r(
+    'get',
+    '/api/plan/records',
+    'planList',
+    'read',
+    'retention',
+    'The records of one rule in a status, on a day.',
+    {
+      today: ['at'],
+    },
+  ),
+  r(
+    'get',
+    '/api/forecast',
+    'forecast',
+    'read',
+    'retention',
+    'The records each rule will make due, month by month.',
+    {
+      today: ['from'],
+    },
+  ),
+  r(
+    'get',
+    '/api/explain',
+    'explain',
+    'read',
+    'retention',
+    'Why a record, or every record of a person, is kept or due.',
+    {
+      today: ['at'],
+      controller: 'explain',
+    },
+  ),
+  r(
+    'post',
+    '/api/sweeps',
+    'sweep',
+    'operate',
+    'retention',
+    'Runs a sweep (or its dry run) for a day (default today).',
+    {
+      today: ['at'],
+    },
+  ),
+  r('get', '/api/holds', 'listHolds', 'read', 'holds', 'The holds in force (or all).'),
+  r('post', '/api/holds', 'addHold', 'operate', 'holds', 'Holds a record, or every record of a person.'),
+  r('delete', '/api/holds/{id}', 'releaseHold', 'operate', 'holds', 'Releases a hold.'),
+  r('get', '/api/requests', 'listRequests', 'read', 'requests', "People's requests, overdue first.", {
+    controller: 'requests',
+  }),
+  r(
+    'post',
+    '/api/requests',
+    'openRequest',
+    'operate',
+    'requests',
+    "Opens a request on a person's behalf; sends the identity code.",
+  ),
+  r('get', '/api/requests/{id}', 'showRequest', 'read', 'requests', 'One request.', {
+    controller: 'requests',
+  }),
+  r('post', '/api/requests/{id}/code', 'resendCode', 'operate', 'requests', 'Sends a new identity code.'),
+  r(
+    'post',
+    '/api/requests/{id}/verify',
+    'verifyRequest',
+    'operate',
+    'requests',
+    "Verifies the person's identity.",
+  ),
+  r(
+    'post',
+    '/api/requests/{id}/run',
+    'runRequest',
+    'operate',
+    'requests',
+    'Runs a verified request (or, for a distributor, its own instruction).',
+    {
+      controller: 'instruction',
+    },
+  ),
+  r(
+    'post',
+    '/api/requests/{id}/extend',
+    'extendRequest',
+    'operate',
+    'requests',
+    'Extends the deadline (art. 12(3)), with its reason.',
+  ),
+  r(
+    'post',
+    '/api/requests/{id}/refuse',
+    'refuseRequest',
+    'operate',
+    'requests',
+    'Refuses a request (art. 12(5)), with its reason.',
+  ),
+  r(
+    'post',
+    '/api/requests/{id}/lift-restriction',
+    'liftRestriction',
+    'operate',
+    'requests',
+    'Lifts a restriction of processing.',
+  ),
+  r(
+    'post',
+    '/api/consents',
+    'recordConsent',
+    'operate',
+    'consents',
+    'Records a consent event (given, refused, withdrawn).',
+  ),
+  r(
+    'post',
+    '/api/consents/withdraw',
+    'withdrawConsent',
+    'operate',
+    'consents',
+    "Withdraws a subject's consent, for some purposes or all.",
+  ),
+  r(
+    'get',
+    '/api/consents/status',
+    'consentStatus',
+    'read',
+    'consents',
+    "A subject's consent, purpose by purpose.",
+  ),
+  r(
+    'get',
+    '/api/consents/check',
+    'checkConsent',
+    'read',
+    'consents',
+    'Whether a consent is current for a purpose.',
+  ),
+  r(
+    'get',
+    '/api/consents/proof',
+    'consentProof',
+    'read',
+    'consents',
+    "A subject's consent events, with the notice each was given under.",
+  ),
+  r(
+    'post',
+    '/api/suppression',
+    'addSuppression',
+    'operate',
+    'suppression',
+    'Puts an address on the suppression list.',
+  ),
+  r(
+    'get',
+    '/api/suppression/check',
+    'checkSuppression',
+    'read',
+    'suppression',
+    'Whether an address is on the suppression list.',
+  ),
+  r(
+    'get',
+    '/api/audit/verify',
+    'verifyAudit',
+    'read',
+    'audit',
+    'Verifies the audit log against its checkpoint.',
+  ),
+  r('get', '/api/audit/export', 'exportAudit', 'read', 'audit', 'The audit log, every entry.'),
+  r(
+    'post',
+    '/api/audit/accept-head',
+    'acceptHead',
+    'admin',
+    'audit',
+    'Accepts the log as it is now (the DPO, after investigating).',
+  ),
+  r('get', '/api/tokens', 'listTokens', 'admin', 'tokens', 'The API tokens (names, scopes; never a secret).'),
+  r(
+    'post',
+    '/api/tokens',
+    'createToken',
+    'admin',
+    'tokens',
+    'Creates a token; its secret is in the answer, once.',
+  ),
+  r('delete', '/api/tokens/{name}', 'revokeToken', 'admin', 'tokens', 'Revokes a token.'),
+];

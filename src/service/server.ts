@@ -1,0 +1,166 @@
+/**
+ * `registre serve`: one engine, the HTTP API over it (and the scheduler), health and metrics, and
+ * a clean stop: on SIGTERM or Ctrl-C it stops accepting calls, asks a long use case under way to
+ * stop between two batches (the engine's signal), waits for the calls under way, closes the engine.
+ */
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { type Clock, createEngine, type Engine, type Mailer } from '../app/engine.js';
+import { readiness } from '../app/health.js';
+import { createToken, liveTokenCount } from '../app/tokens.js';
+import { safeMessage } from '../core/safe-message.js';
+import { buildApi, type Log } from '../http/app.js';
+import { createMetrics } from './metrics.js';
+
+export interface ServeOptions {
+  /** The configuration file; undefined: ./registre.yaml, or the demo shop made on first start. */
+  readonly config?: string | undefined;
+  readonly host?: string;
+  readonly port?: number;
+  readonly log?: Log;
+  readonly clock?: Clock;
+  readonly mailer?: Mailer;
+  /** Where the demo shop is made when there is no configuration (default ./demo-shop). */
+  readonly demoDir?: string;
+  /** Start the scheduler (default true). */
+  readonly schedule?: boolean;
+}
+
+export interface Service {
+  readonly engine: Engine;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** The admin token made on this start (the first one), shown once; undefined when tokens existed. */
+  readonly adminToken: string | undefined;
+  readonly config: string;
+  /** Whether the demo shop was generated on this start. */
+  readonly demo: boolean;
+  stop(): Promise<void>;
+}
+
+export const jsonLog: Log = (entry) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+
+const SYSTEM = { actor: 'system:serve' };
+
+/** Starts the service; resolves once it listens. */
+export async function startService(options: ServeOptions = {}): Promise<Service> {
+  const log = options.log ?? jsonLog;
+  let config = options.config;
+  let demo = false;
+  if (config === undefined && !existsSync('registre.yaml')) {
+    const dir = resolve(options.demoDir ?? 'demo-shop');
+    config = resolve(dir, 'registre.yaml');
+    if (!existsSync(config)) {
+      log({ level: 'info', msg: 'no registre.yaml here: generating the demo shop', dir });
+      const maker = createEngine({ config: undefined, ...(options.clock ? { clock: options.clock } : {}) });
+      try {
+        const { demo: makeDemo } = await import('../app/demo.js');
+        await makeDemo(maker, { out: dir, customers: 1000, seed: 1 }, SYSTEM);
+      } finally {
+        await maker.close();
+      }
+      demo = true;
+    }
+  }
+  const engine = createEngine({
+    config,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.mailer ? { mailer: options.mailer } : {}),
+  });
+  const stopping = new AbortController();
+  let adminToken: string | undefined;
+  try {
+    if ((await liveTokenCount(engine)) === 0)
+      adminToken = (await createToken(engine, { name: 'admin', scope: 'admin' }, SYSTEM)).token;
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const metrics = createMetrics(engine);
+  const scheduler =
+    options.schedule === false ? undefined : await startSchedulerIfAny(engine, log, stopping.signal);
+  const app = await buildApi(engine, {
+    log,
+    signal: stopping.signal,
+    onResponse: metrics.observe,
+    clientOf: (c) => {
+      try {
+        return getConnInfo(c).remote.address;
+      } catch {
+        return undefined;
+      }
+    },
+    extend(api) {
+      api.get('/healthz', (c) => c.json({ status: 'alive' }));
+      api.get('/readyz', async (c) => {
+        const ready = await readiness(engine);
+        return c.json(ready, ready.ready ? 200 : 503);
+      });
+      api.get('/metrics', async (c) => {
+        const { authenticate, scopeAllows } = await import('../app/tokens.js');
+        const caller = await authenticate(
+          engine,
+          /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1],
+        );
+        if (!scopeAllows(caller.scope, 'read') || caller.controllerId !== null)
+          return c.json(
+            { error: { code: 'E_SCOPE', message: 'metrics need a read token of the company' } },
+            403,
+          );
+        return c.body(await metrics.registry.metrics(), 200, {
+          'content-type': metrics.registry.contentType,
+        });
+      });
+    },
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8080;
+  const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolveServer(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log({ level: 'info', msg: 'listening', url, config: config ?? resolve('registre.yaml') });
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      log({ level: 'info', msg: 'stopping' });
+      stopping.abort(new Error('the service is stopping'));
+      await new Promise<void>((done) => server.close(() => done()));
+      await scheduler?.stop();
+      await engine.close();
+      log({ level: 'info', msg: 'stopped' });
+    })();
+    return stopped;
+  };
+  return { engine, url, adminToken, config: config ?? resolve('registre.yaml'), demo, stop };
+}
+
+/** The scheduler, when this build has one (see scheduler.ts). */
+async function startSchedulerIfAny(
+  engine: Engine,
+  log: Log,
+  signal: AbortSignal,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  try {
+    const path = './scheduler.js';
+    const module = (await import(path).catch(() => undefined)) as
+      | {
+          startScheduler?: (
+            e: Engine,
+            o: { log: Log; signal?: AbortSignal },
+          ) => Promise<{ stop(): Promise<void> }>;
+        }
+      | undefined;
+    return await module?.startScheduler?.(engine, { log, signal });
+  } catch (error) {
+    log({ level: 'error', msg: 'the scheduler did not start', error: safeMessage(error) });
+    return undefined;
+  }
+}
