@@ -29,14 +29,17 @@ export function registerServeCommands({ program, io, setExit }: Cli): void {
         log: (entry) =>
           process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`),
       });
+      // One write: a script reading stderr finds the address and the token together.
       io.err(
-        `registre serves ${service.url} (the API at ${service.url}/api, its document at ${service.url}/docs)\n`,
+        [
+          `registre serves ${service.url} (the API at ${service.url}/api, its document at ${service.url}/docs, the request page at ${service.url}/request)`,
+          ...(service.demo ? ['  on the demo shop generated in ./demo-shop (registre.yaml there)'] : []),
+          service.adminToken
+            ? `  admin token (shown once, stored hashed): ${service.adminToken}\n  try: curl -H "Authorization: Bearer ${service.adminToken}" ${service.url}/api/plan`
+            : '  its tokens were made before: `registre token create NAME --scope read|operate|admin` makes another',
+          '',
+        ].join('\n'),
       );
-      if (service.demo) io.err('  on the demo shop generated in ./demo-shop (registre.yaml there)\n');
-      if (service.adminToken)
-        io.err(
-          `  admin token (shown once, stored hashed): ${service.adminToken}\n  try: curl -H "Authorization: Bearer ${service.adminToken}" ${service.url}/api/plan\n`,
-        );
       await new Promise<void>((done) => {
         const stop = () => {
           process.off('SIGINT', stop);
