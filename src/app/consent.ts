@@ -4,6 +4,7 @@
  * proof of every event, and a withdrawal as easy as the consent was to give (art. 7(3)), whose
  * effects the data map lists are applied at once to the records of an address.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
@@ -30,6 +31,7 @@ import { field, RegistreError } from '../core/errors.js';
 import { addressOf, personHash } from '../core/identity.js';
 import { parseDateInput } from '../core/retention/calendar.js';
 import type { HoldCase } from '../core/retention/results.js';
+import { appendGrouped } from './consent-commit.js';
 import type { Context, Engine } from './engine.js';
 import { calendarDate, oneOf, parseInput } from './input.js';
 import type { Project } from './project.js';
@@ -370,7 +372,7 @@ export async function recordConsent(
   const subjects = subjectOf(project, parsed, true);
   const event = newEvent(subjects.subject, { ...parsed, purposes }, engine.clock.now(), 'api');
   const state = await engine.state('write', { wholeWithinMs: WHOLE_WITHIN_MS });
-  const appended = await state.consents.append([event], context.actor, engine.clock.now().toISOString());
+  const appended = await appendGrouped(state, context.actor, event, () => engine.clock.now().toISOString());
   // A refusal or a withdrawal (a replay too: its effects may not have been applied) changes the
   // address's records as the ledger now stands.
   const effects =

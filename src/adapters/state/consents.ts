@@ -22,6 +22,8 @@ export interface ConsentsAppended {
   readonly events: readonly number[];
   readonly rows: number;
   readonly duplicates: number;
+  /** For each event given, in order: its number (null: every purpose of it was there already), its rows and duplicates. */
+  readonly each: readonly { readonly event: number | null; readonly rows: number; readonly duplicates: number }[];
 }
 
 type Row = Omit<ConsentEventsTable, 'mac'>;
@@ -80,7 +82,7 @@ export class Consents {
     recordedAt: string,
     log: Record<string, unknown> = {},
   ): Promise<ConsentsAppended> {
-    if (events.length === 0) return { events: [], rows: 0, duplicates: 0 };
+    if (events.length === 0) return { events: [], rows: 0, duplicates: 0, each: [] };
     const keyId = this.sealer.keyId ?? null;
     return this.write(['consent_events', 'audit_log'], async (tx) => {
       const there = await this.existing(tx.db, events);
@@ -89,6 +91,7 @@ export class Consents {
       const numbers: number[] = [];
       let duplicates = 0;
       const seen = new Set<string>();
+      const each: { event: number | null; rows: number; duplicates: number }[] = [];
       for (const e of events) {
         const fresh = e.purposes.filter((p) => {
           const key = onceKey(e.subject.kind, e.subject.id, p, e.at, e.choice, e.consentId);
@@ -97,6 +100,7 @@ export class Consents {
           return true;
         });
         duplicates += e.purposes.length - fresh.length;
+        each.push({ event: fresh.length ? id : null, rows: fresh.length, duplicates: e.purposes.length - fresh.length });
         if (fresh.length === 0) continue;
         const event = id;
         numbers.push(event);
@@ -140,7 +144,7 @@ export class Consents {
           actor,
         });
       }
-      return { events: numbers, rows: rows.length, duplicates };
+      return { events: numbers, rows: rows.length, duplicates, each };
     });
   }
 
