@@ -56,6 +56,7 @@ import { ReplayInput, replayErasures } from './requests/replay.js';
 import { liftRestriction } from './requests/restriction.js';
 import { runRequest } from './requests/run.js';
 import { RunRequestInput } from './requests/shared.js';
+import { ListScheduledRunsInput, listScheduledRuns, RunScheduledInput, runScheduled } from './scheduled.js';
 import {
   addSuppression,
   checkSuppression,
@@ -113,6 +114,8 @@ export const USE_CASES = {
   addSuppression: useCase({ input: SuppressionAddInput, run: addSuppression, writes: true }),
   checkSuppression: useCase({ input: SuppressionCheckInput, run: checkSuppression, writes: false }),
   filterMailing: useCase({ input: FilterMailingInput, run: filterMailing, writes: true, long: true }),
+  runScheduled: useCase({ input: RunScheduledInput, run: runScheduled, writes: true, long: true }),
+  listScheduledRuns: useCase({ input: ListScheduledRunsInput, run: listScheduledRuns, writes: false }),
 } as const;
 
 export type UseCaseName = keyof typeof USE_CASES;

@@ -128,6 +128,20 @@ export interface ConsentEventsTable {
   mac: string;
 }
 
+export interface ScheduledRunsTable {
+  run_key: string;
+  job: string;
+  day: string;
+  status: string;
+  holder: string;
+  attempts: number;
+  claimed_at: string;
+  heartbeat_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  summary: string | null;
+}
+
 export interface StateDatabase {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
@@ -139,6 +153,7 @@ export interface StateDatabase {
   requests: RequestsTable;
   erasures: ErasuresTable;
   consent_events: ConsentEventsTable;
+  scheduled_runs: ScheduledRunsTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;

@@ -19,6 +19,7 @@ import { erasureKeyMigration } from './0005-h4-erasure-key.js';
 import { auditHeadMigration } from './0006-audit-head.js';
 import { holdCaseNumbersMigration } from './0007-hold-case-numbers.js';
 import { consentMigration } from './0008-consent.js';
+import { scheduledRunsMigration } from './0009-scheduled-runs.js';
 
 /** After it runs, the rows of before are sealed. */
 export const REQUEST_MAC_MIGRATION = '0005_h1_request_mac';
@@ -36,5 +37,6 @@ export function migrations(schema: string | undefined, dialect?: Dialect): Recor
     [AUDIT_HEAD_MIGRATION]: auditHeadMigration(),
     '0007_hold_case_numbers': holdCaseNumbersMigration(),
     '0008_consent': consentMigration(dialect),
+    '0009_scheduled_runs': scheduledRunsMigration(),
   };
 }
