@@ -14,7 +14,7 @@ import { createEngine } from '../src/app/engine.js';
 import { dayIn, listScheduledRuns, schedulerSettings } from '../src/app/scheduled.js';
 import { bossSchemaOf } from '../src/service/scheduler.js';
 import { DIALECTS } from './dialects.js';
-import { editConfig, ROOT, shopIn, sleep, stateInShopServer } from './shop-helpers.js';
+import { editConfig, ROOT, shopIn, sleep, stateInShopServer, until } from './shop-helpers.js';
 
 const CTX = { actor: 'test:scheduler' };
 const BASE = process.env.REGISTRE_TEST_POSTGRES_URL;
@@ -65,16 +65,6 @@ function service(config: string, env: NodeJS.ProcessEnv = {}): Service {
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, events, exited, stderr: () => stderr };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await f();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 async function stopAll(services: readonly Service[]): Promise<void> {

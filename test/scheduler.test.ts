@@ -5,6 +5,7 @@
  * and when the audit log does not verify; the reminders list requests by id, never by address.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { type Clock, createEngine } from '../src/app/engine.js';
 import { openRequest } from '../src/app/requests/lifecycle.js';
 import { dayIn, listScheduledRuns, runScheduled } from '../src/app/scheduled.js';
 import { startScheduler } from '../src/service/scheduler.js';
-import { auditCount, editConfig, shop, sleep } from './shop-helpers.js';
+import { auditCount, editConfig, shop, sleep, until } from './shop-helpers.js';
 
 const CTX = { actor: 'test:scheduler' };
 const DAY_MS = 86_400_000;
@@ -39,16 +40,6 @@ function outbox(dir: string, tag: RegExp): string[] {
     return [];
   }
   return names.filter((n) => tag.test(n)).map((n) => readFileSync(join(folder, n), 'utf8'));
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await f();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 describe('the scheduler on SQLite', () => {
@@ -156,6 +147,39 @@ describe('the scheduler on SQLite', () => {
       expect(runs.find((r) => r.key === 'sweep:2026-11-22')).toMatchObject({
         status: 'failed',
         alive: false,
+      });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('takes over a run whose process died, and leaves alone one whose process beats', async () => {
+    const { out, config } = await shop(10, 5);
+    dirs.push(out);
+    const engine = createEngine({ config });
+    try {
+      expect(await runScheduled(engine, { job: 'check', day: '2026-11-20' }, CTX)).toMatchObject({
+        outcome: 'done',
+      });
+      const at = new Date().toISOString();
+      const state = new Database(join(out, '.registre', 'state.sqlite'));
+      const claim = state.prepare(
+        "INSERT INTO scheduled_runs VALUES (?, 'sweep', ?, 'running', ?, 1, ?, ?, ?, NULL, NULL)",
+      );
+      claim.run('sweep:2026-11-24', '2026-11-24', `${hostname()} pid ${process.pid} #alive`, at, at, at);
+      claim.run('sweep:2026-11-25', '2026-11-25', `${hostname()} pid 2147483646 #killed`, at, at, at);
+      state.close();
+      expect(await runScheduled(engine, { job: 'sweep', day: '2026-11-24' }, CTX)).toMatchObject({
+        outcome: 'busy',
+        status: 'running',
+      });
+      const taken = await runScheduled(engine, { job: 'sweep', day: '2026-11-25' }, CTX);
+      expect(taken).toMatchObject({ outcome: 'done', attempts: 2 });
+      expect(
+        (await listScheduledRuns(engine, {}, CTX)).find((r) => r.key === 'sweep:2026-11-24'),
+      ).toMatchObject({
+        status: 'running',
+        alive: true,
       });
     } finally {
       await engine.close();

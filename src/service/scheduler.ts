@@ -115,21 +115,30 @@ export async function startScheduler(engine: Engine, options: SchedulerOptions):
       message: error instanceof RegistreError ? error.message : safeMessage(error),
     });
 
+  /** The run keys this process is running or watching (embedded): a tick meanwhile adds nothing. */
+  const watching = new Set<string>();
+
   /** Embedded: runs the job for `day`; while another process holds it alive, looks again after the lease. */
-  const runEmbedded = async (job: ScheduledJob, day: string): Promise<void> => {
-    if (stopping.signal.aborted) return;
+  const runEmbedded = async (job: ScheduledJob, day: string, again = false): Promise<void> => {
+    const key = `${job}:${day}`;
+    if (stopping.signal.aborted || (watching.has(key) && !again)) return;
+    watching.add(key);
     let result: ScheduledRunResult;
     try {
       result = await runScheduled(engine, { job, day, leaseMs }, ctx);
     } catch (error) {
+      watching.delete(key);
       failure(job, error);
       return;
     }
     report(result);
-    if (result.outcome !== 'busy' || stopping.signal.aborted) return;
+    if (result.outcome !== 'busy' || stopping.signal.aborted) {
+      watching.delete(key);
+      return;
+    }
     const timer = setTimeout(() => {
       timers.delete(timer);
-      void track(runEmbedded(job, day));
+      void track(runEmbedded(job, day, true));
     }, leaseMs);
     timer.unref();
     timers.add(timer);
