@@ -4,12 +4,12 @@ module.exports = {
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     {
       name: 'core-is-pure',
-      comment: 'src/core imports nothing from adapters, cli, http or ui, and no node: I/O module',
+      comment: 'src/core imports nothing from adapters, cli, http, ui or service, and no node: I/O module',
       severity: 'error',
       from: { path: '^src/core' },
       to: {
         path: [
-          '^src/(adapters|cli|http|ui)',
+          '^src/(adapters|cli|http|ui|service)',
           '^(node:)?(fs|fs/promises|child_process|net|http|https|process)$',
         ],
       },
@@ -17,7 +17,7 @@ module.exports = {
     {
       name: 'edges-call-the-application',
       comment:
-        'the CLI (and later the HTTP API and the console) only parse, call src/app and print: no adapter, so a use case is written once',
+        'the CLI, the HTTP API, the console and the service (its scheduler) only parse, call src/app and print or serve: no adapter, so a use case is written once',
       severity: 'error',
       from: { path: '^src/(cli|http|ui|service)' },
       to: { path: '^src/adapters' },

@@ -105,6 +105,20 @@ export {
   verifyRequest,
 } from './app/requests/index.js';
 export {
+  alertsTo,
+  dayIn,
+  type ListScheduledRunsInput,
+  listScheduledRuns,
+  type RunScheduledInput,
+  runScheduled,
+  SCHEDULED_JOBS,
+  type ScheduledJob,
+  type ScheduledRunResult,
+  type ScheduledRunView,
+  type SchedulerSettings,
+  schedulerSettings,
+} from './app/scheduled.js';
+export {
   addSuppression,
   checkSuppression,
   type FilterMailingInput,

@@ -133,6 +133,14 @@ async function everyUseCase(
     ),
   ).toMatchObject({ rows: 2, kept: 1, removed: 1, invalid: 0 });
   expect(filterEvents.at(-1)).toMatchObject({ phase: 'filter', done: filterEvents.at(-1)?.total });
+  const day = `2026-11-0${round}`;
+  expect(await call('runScheduled', { job: 'reminders', day })).toMatchObject({
+    key: `reminders:${day}`,
+    outcome: 'done',
+  });
+  expect((await call('listScheduledRuns', {})).map((r: { key: string }) => r.key)).toContain(
+    `reminders:${day}`,
+  );
   expect(await call('readArchive', { table: 'customers', reason: 'audit' })).toBeInstanceOf(Array);
   expect((await call('verifyAudit', {})).problems).toEqual([]);
   await call('acceptHead', { reason: `checked, round ${round}` });

@@ -190,6 +190,21 @@ export function registre(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = pr
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What `f` finds, once it finds something (asked every 200 ms); an error after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await f();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
 /** The records of a shop and their status on `at`, by table, computed in SQL. */
 export async function verdicts(config: string, at = AT) {
   const project = await openProject(config);

@@ -56,6 +56,7 @@ import { ReplayInput, replayErasures } from './requests/replay.js';
 import { liftRestriction } from './requests/restriction.js';
 import { runRequest } from './requests/run.js';
 import { RunRequestInput } from './requests/shared.js';
+import { ListScheduledRunsInput, listScheduledRuns, RunScheduledInput, runScheduled } from './scheduled.js';
 import {
   addSuppression,
   checkSuppression,
@@ -117,6 +118,8 @@ export const USE_CASES = {
   createToken: useCase({ input: CreateTokenInput, run: createToken, writes: true }),
   listTokens: useCase({ input: NoInput, run: listTokens, writes: false }),
   revokeToken: useCase({ input: TokenNameInput, run: revokeToken, writes: true }),
+  runScheduled: useCase({ input: RunScheduledInput, run: runScheduled, writes: true, long: true }),
+  listScheduledRuns: useCase({ input: ListScheduledRunsInput, run: listScheduledRuns, writes: false }),
 } as const;
 
 export type UseCaseName = keyof typeof USE_CASES;

@@ -1,6 +1,46 @@
 /** The configuration file (`registre.yaml`): which register, data map and stores; never a secret. */
 import { z } from 'zod';
 
+/** A cron pattern as croner reads it: five fields (minute to weekday), or six with the seconds first. */
+const cron = z.string().refine((p) => /^\S+(\s+\S+){4,5}$/.test(p.trim()), {
+  error: (issue) =>
+    `${String(issue.input)}: a cron pattern of 5 fields (minute hour day month weekday) or 6 (seconds first)`,
+});
+
+/** Whether the runtime knows `zone` as an IANA time zone (Europe/Paris, UTC). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** When the service runs its daily jobs (`registre serve`); every field has a default. */
+export const ScheduleConfig = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: the service runs no scheduled job'),
+  sweep: cron.default('0 3 * * *').describe('when the daily sweep runs (cron, in timeZone)'),
+  check: cron
+    .default('30 3 * * *')
+    .describe('when the daily check runs: the stores against the data map, and the audit log verified'),
+  reminders: cron
+    .default('0 8 * * *')
+    .describe('when the DPO is sent the requests due within 7 days and the overdue ones'),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, {
+      error: (issue) => `${String(issue.input)}: not an IANA time zone (Europe/Paris, UTC)`,
+    })
+    .default('Europe/Paris')
+    .describe('the IANA time zone of the patterns, and of the day a run is for'),
+  alertsTo: z
+    .string()
+    .optional()
+    .describe("where alerts and reminders are sent (default the register's DPO contact)"),
+});
+export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
+
 export const ConfigFile = z.strictObject({
   $schema: z.string().optional(),
   register: z.string().optional().describe('a register file or folder, or "bundled:negomarkets"'),
@@ -88,5 +128,13 @@ export const ConfigFile = z.strictObject({
     .describe(
       'keys in use before a rotation (env:VARIABLE or file:PATH): the audit entries they sealed stay checkable',
     ),
+  schedule: ScheduleConfig.optional().describe(
+    'the daily sweep, check and reminders of the service (registre serve)',
+  ),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
+
+/** The schedule in force: the configuration's, every field it leaves out at its default. */
+export function scheduleOf(config: ConfigFile): ScheduleConfig {
+  return config.schedule ?? ScheduleConfig.parse({});
+}

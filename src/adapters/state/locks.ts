@@ -132,8 +132,9 @@ export class Locks {
   }
 }
 
-function deadOnThisHost(holder: string): boolean {
-  return holder.startsWith(`${hostname()} pid `) && !alive(Number(holder.split('pid ')[1]));
+/** Whether `holder` (`HOST pid N`, maybe followed by more) names a process of this host that is gone. */
+export function deadOnThisHost(holder: string): boolean {
+  return holder.startsWith(`${hostname()} pid `) && !alive(Number(/ pid (\d+)/.exec(holder)?.[1]));
 }
 
 function alive(pid: number): boolean {

@@ -147,6 +147,20 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export interface ScheduledRunsTable {
+  run_key: string;
+  job: string;
+  day: string;
+  status: string;
+  holder: string;
+  attempts: number;
+  claimed_at: string;
+  heartbeat_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  summary: string | null;
+}
+
 export interface StateDatabase {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
@@ -160,6 +174,7 @@ export interface StateDatabase {
   consent_events: ConsentEventsTable;
   api_tokens: ApiTokensTable;
   rate_limits: RateLimitsTable;
+  scheduled_runs: ScheduledRunsTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;

@@ -24,6 +24,7 @@ import { type PendingFile, PendingFiles } from './pending-files.js';
 import { Reasons } from './reasons.js';
 import { type NewRequest, type RequestRow, Requests } from './requests.js';
 import { Runs, type SweepRun } from './runs.js';
+import { type RunClaim, type ScheduledRunRow, ScheduledRuns } from './scheduled-runs.js';
 import type { AppendTable, CheckpointDatabase, StateDb } from './schema.js';
 import { Sealer, type StateKeys } from './seal.js';
 import { stateDialect } from './state-dialect.js';
@@ -36,6 +37,13 @@ export type { ErasureRow } from './erasures.js';
 export { type HoldCase, type HoldRow, type HoldsAdded, holdCases } from './holds.js';
 export type { PendingFile } from './pending-files.js';
 export type { RequestRow } from './requests.js';
+export {
+  claimAlive,
+  type HeldRun,
+  type RunClaim,
+  type ScheduledRunRow,
+  type ScheduledRunStatus,
+} from './scheduled-runs.js';
 export type { StateDatabase } from './schema.js';
 export type { StateKeys } from './seal.js';
 export type { TokenRow } from './tokens.js';
@@ -88,6 +96,7 @@ export class StateStore {
   private readonly lockRows: Locks;
   private readonly runRows: Runs;
   private readonly files: PendingFiles;
+  private readonly scheduled: ScheduledRuns;
   /** The consent ledger. */
   readonly consents: Consents;
   /** The service's API tokens. */
@@ -125,6 +134,7 @@ export class StateStore {
     this.lockRows = new Locks(db);
     this.runRows = new Runs(db, this.write, this.lockRows);
     this.files = new PendingFiles(db, this.write);
+    this.scheduled = new ScheduledRuns(db, this.write);
     this.consents = new Consents(db, this.write, this.sealer);
     this.tokens = new Tokens(db, this.write, this.sealer);
     this.rateLimits = new RateLimits(db, conn.dialect);
@@ -481,6 +491,24 @@ export class StateStore {
   /** The runs never finished, newest first: running, or `died` when no live sweep holds the lock. */
   async unfinishedRuns(): Promise<SweepRun[]> {
     return this.runRows.list({ unfinished: true });
+  }
+
+  /**
+   * Claims the scheduled run `key` (`sweep:2026-11-27`) for this process: once, whichever process
+   * asks first; a claim not beaten for `leaseMs` (its process killed) is taken over.
+   */
+  async claimScheduledRun(key: string, job: string, day: string, leaseMs: number): Promise<RunClaim> {
+    return this.scheduled.claim(key, job, day, leaseMs);
+  }
+
+  /** One scheduled run by its key. */
+  async scheduledRun(key: string): Promise<ScheduledRunRow | undefined> {
+    return this.scheduled.get(key);
+  }
+
+  /** The scheduled runs, newest day first. */
+  async scheduledRuns(options: { job?: string; limit?: number } = {}): Promise<ScheduledRunRow[]> {
+    return this.scheduled.list(options);
   }
 
   /** Records files to remove (or move) once their record's deletion has committed. */

@@ -19,6 +19,7 @@ import { erasureKeyMigration } from './0005-h4-erasure-key.js';
 import { auditHeadMigration } from './0006-audit-head.js';
 import { holdCaseNumbersMigration } from './0007-hold-case-numbers.js';
 import { consentMigration } from './0008-consent.js';
+import { scheduledRunsMigration } from './0009-scheduled-runs.js';
 import { serviceMigration } from './0010-service.js';
 
 /** After it runs, the rows of before are sealed. */
@@ -37,6 +38,7 @@ export function migrations(schema: string | undefined, dialect?: Dialect): Recor
     [AUDIT_HEAD_MIGRATION]: auditHeadMigration(),
     '0007_hold_case_numbers': holdCaseNumbersMigration(),
     '0008_consent': consentMigration(dialect),
+    '0009_scheduled_runs': scheduledRunsMigration(),
     '0010_service': serviceMigration(),
   };
 }
