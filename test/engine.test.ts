@@ -141,6 +141,10 @@ async function everyUseCase(
   expect((await call('listScheduledRuns', {})).map((r: { key: string }) => r.key)).toContain(
     `reminders:${day}`,
   );
+  const made = await call('createToken', { name: `site-${round}`, scope: 'operate' });
+  expect(made.token).toMatch(/^rgt_/);
+  expect((await call('listTokens', {})).map((t: { name: string }) => t.name)).toContain(`site-${round}`);
+  expect(await call('revokeToken', { name: `site-${round}` })).toMatchObject({ name: `site-${round}` });
   expect(await call('readArchive', { table: 'customers', reason: 'audit' })).toBeInstanceOf(Array);
   expect((await call('verifyAudit', {})).problems).toEqual([]);
   await call('acceptHead', { reason: `checked, round ${round}` });

@@ -237,6 +237,22 @@ export const ADMIN_ROUTES: readonly Route[] = [
     'audit',
     'Accepts the log as it is now (the DPO, after investigating).',
   ),
+  r(
+    'get',
+    '/api/schedule/runs',
+    'listScheduledRuns',
+    'read',
+    'schedule',
+    'The scheduled runs (sweep, check, reminders), newest first.',
+  ),
+  r(
+    'post',
+    '/api/schedule/runs',
+    'runScheduled',
+    'operate',
+    'schedule',
+    'Runs a scheduled job now, for a day (once per day: a run already done is not run again).',
+  ),
   r('get', '/api/tokens', 'listTokens', 'admin', 'tokens', 'The API tokens (names, scopes; never a secret).'),
   r(
     'post',

@@ -14,6 +14,7 @@ import { createToken, liveTokenCount } from '../app/tokens.js';
 import { safeMessage } from '../core/safe-message.js';
 import { buildApi, type Log } from '../http/app.js';
 import { createMetrics } from './metrics.js';
+import { startScheduler } from './scheduler.js';
 
 export interface ServeOptions {
   /** The configuration file; undefined: ./registre.yaml, or the demo shop made on first start. */
@@ -142,23 +143,14 @@ export async function startService(options: ServeOptions = {}): Promise<Service>
   return { engine, url, adminToken, config: config ?? resolve('registre.yaml'), demo, stop };
 }
 
-/** The scheduler, when this build has one (see scheduler.ts). */
+/** The scheduler; a failure to start it is logged, and the API serves all the same. */
 async function startSchedulerIfAny(
   engine: Engine,
   log: Log,
   signal: AbortSignal,
 ): Promise<{ stop(): Promise<void> } | undefined> {
   try {
-    const path = './scheduler.js';
-    const module = (await import(path).catch(() => undefined)) as
-      | {
-          startScheduler?: (
-            e: Engine,
-            o: { log: Log; signal?: AbortSignal },
-          ) => Promise<{ stop(): Promise<void> }>;
-        }
-      | undefined;
-    return await module?.startScheduler?.(engine, { log, signal });
+    return await startScheduler(engine, { log, signal });
   } catch (error) {
     log({ level: 'error', msg: 'the scheduler did not start', error: safeMessage(error) });
     return undefined;

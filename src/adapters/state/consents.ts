@@ -23,7 +23,11 @@ export interface ConsentsAppended {
   readonly rows: number;
   readonly duplicates: number;
   /** For each event given, in order: its number (null: every purpose of it was there already), its rows and duplicates. */
-  readonly each: readonly { readonly event: number | null; readonly rows: number; readonly duplicates: number }[];
+  readonly each: readonly {
+    readonly event: number | null;
+    readonly rows: number;
+    readonly duplicates: number;
+  }[];
 }
 
 type Row = Omit<ConsentEventsTable, 'mac'>;
@@ -100,7 +104,11 @@ export class Consents {
           return true;
         });
         duplicates += e.purposes.length - fresh.length;
-        each.push({ event: fresh.length ? id : null, rows: fresh.length, duplicates: e.purposes.length - fresh.length });
+        each.push({
+          event: fresh.length ? id : null,
+          rows: fresh.length,
+          duplicates: e.purposes.length - fresh.length,
+        });
         if (fresh.length === 0) continue;
         const event = id;
         numbers.push(event);
