@@ -483,6 +483,11 @@ function consentBench() {
   execFileSync(process.execPath, [join(here, 'consent.js')], { stdio: 'inherit' });
 }
 
+/** The service over HTTP: consent events with autocannon, plan, forecast and explain (bench/service.js). */
+function serviceBench(part) {
+  execFileSync(process.execPath, [join(here, 'service.js'), ...(part ? [part] : [])], { stdio: 'inherit' });
+}
+
 const only = process.argv[2];
 if (!only || only === 'startup') await startupBench();
 if (!only || only === 'generate') await generatorBench();
@@ -491,3 +496,6 @@ if (!only || only === 'requests') await requestsBench();
 if (!only || only === 'suppression') await suppressionBench();
 if (!only || only === 'consent-sweep') await consentSweepBench();
 if (!only || only === 'consent') consentBench();
+if (!only || only === 'service') serviceBench();
+if (only === 'service-consent') serviceBench('consent');
+if (only === 'service-queries') serviceBench('queries');

@@ -51,6 +51,13 @@ async function everyUseCase(
   const rule = (await call('plan', { at: AT })).rules[0].rule as string;
   expect((await call('planList', { at: AT, rule, limit: 2 })).limit).toBe(2);
   expect((await call('forecast', { from: AT, months: 2 })).months).toHaveLength(2);
+  // Today's figures: counted once, then served with the time they were counted (fresh counts again).
+  const counted = await call('planFigures', { fresh: true });
+  expect(counted.figures.cached).toBe(false);
+  const kept = await call('planFigures', {});
+  expect(kept.figures).toEqual({ cached: true, computedAt: counted.figures.computedAt });
+  expect(kept.totals).toEqual(counted.totals);
+  expect((await call('forecastFigures', { months: 3 })).months).toHaveLength(3);
   await call('explain', { at: AT, table: 'customers', id: '1' });
   const hold = await call('addHold', { table: 'customers', id: '1', reason: `case ${round}` });
   expect((await call('listHolds', {})).map((h: { id: number }) => h.id)).toContain(hold.id);

@@ -20,6 +20,7 @@ import { DEFAULT_STATE_URL, parseStoreUrl, type StoreUrl } from '../core/store-u
 import { verifyAudit } from './audit.js';
 import { check } from './check.js';
 import type { Context, Engine } from './engine.js';
+import { refreshFigures } from './figures.js';
 import { calendarDate, oneOf, parseInput, wholeNumber } from './input.js';
 import type { Project } from './project.js';
 import { senderOf } from './requests/letters.js';
@@ -97,6 +98,8 @@ const runSweep: JobRunner = async (engine, _project, day, ctx) => {
   const at = [day, today].sort()[0] ?? today;
   try {
     const report = await sweep(engine, { at }, ctx);
+    // The day's figures as the sweep left them, for the API (a failure here fails no sweep).
+    await refreshFigures(engine, { actor: ctx.actor }).catch(() => undefined);
     const skipped = report.skipped.length;
     const byTable = new Map<string, number>();
     for (const s of report.skipped)

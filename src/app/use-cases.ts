@@ -32,6 +32,7 @@ import { DemoInput, demo } from './demo.js';
 import type { Context, Engine } from './engine.js';
 import { explainAll } from './explain.js';
 import { ExplainInput } from './explain-input.js';
+import { ForecastFiguresInput, forecastFigures, PlanFiguresInput, planFigures } from './figures.js';
 import { addHold, HoldAddInput, HoldListInput, HoldReleaseInput, listHolds, releaseHold } from './holds.js';
 import { NoInput } from './input.js';
 import { generateKey, KeyGenerateInput, KeyRotateInput, rotateKey } from './keys.js';
@@ -82,6 +83,8 @@ export const USE_CASES = {
   plan: useCase({ input: PlanInput, run: plan, writes: false }),
   planList: useCase({ input: PlanListInput, run: planList, writes: false }),
   forecast: useCase({ input: ForecastInput, run: forecast, writes: false }),
+  planFigures: useCase({ input: PlanFiguresInput, run: planFigures, writes: false }),
+  forecastFigures: useCase({ input: ForecastFiguresInput, run: forecastFigures, writes: false }),
   explain: useCase({ input: ExplainInput, run: explainAll, writes: false }),
   sweep: useCase({ input: SweepInput, run: sweep, writes: true, long: true }),
   addHold: useCase({ input: HoldAddInput, run: addHold, writes: true }),

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Clock, createEngine, type Engine, type Mailer } from '../app/engine.js';
+import { forecastFigures, planFigures } from '../app/figures.js';
 import { readiness } from '../app/health.js';
 import { createToken, liveTokenCount } from '../app/tokens.js';
 import { safeMessage } from '../core/safe-message.js';
@@ -127,6 +128,12 @@ export async function startService(options: ServeOptions = {}): Promise<Service>
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log({ level: 'info', msg: 'listening', url, config: config ?? resolve('registre.yaml') });
+  // Today's figures counted in the background when none are kept, so that the first plan asked
+  // for does not wait for a large shop to be counted.
+  void (async () => {
+    await planFigures(engine, {}, SYSTEM);
+    await forecastFigures(engine, {}, SYSTEM);
+  })().catch((error) => log({ level: 'warn', msg: 'figures not counted', error: safeMessage(error) }));
 
   let stopped: Promise<void> | undefined;
   const stop = () => {

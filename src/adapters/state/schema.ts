@@ -147,6 +147,13 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export interface FiguresTable {
+  name: string;
+  at: string;
+  computed_at: string;
+  body: string;
+}
+
 export interface ScheduledRunsTable {
   run_key: string;
   job: string;
@@ -175,6 +182,7 @@ export interface StateDatabase {
   api_tokens: ApiTokensTable;
   rate_limits: RateLimitsTable;
   scheduled_runs: ScheduledRunsTable;
+  figures: FiguresTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;

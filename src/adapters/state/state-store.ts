@@ -28,7 +28,7 @@ import { type RunClaim, type ScheduledRunRow, ScheduledRuns } from './scheduled-
 import type { AppendTable, CheckpointDatabase, StateDb } from './schema.js';
 import { Sealer, type StateKeys } from './seal.js';
 import { stateDialect } from './state-dialect.js';
-import { RateLimits, Tokens } from './tokens.js';
+import { Figures, RateLimits, Tokens } from './tokens.js';
 import { type StateTx, type Transaction, transactions, WritesUnderWay } from './transaction.js';
 
 export type { AuditHead } from './audit-log.js';
@@ -103,6 +103,8 @@ export class StateStore {
   readonly tokens: Tokens;
   /** The service's rate-limit windows, shared by its processes. */
   readonly rateLimits: RateLimits;
+  /** The last plan's and forecast's figures, with their date. */
+  readonly figures: Figures;
 
   private constructor(
     readonly conn: Connection,
@@ -138,6 +140,7 @@ export class StateStore {
     this.consents = new Consents(db, this.write, this.sealer);
     this.tokens = new Tokens(db, this.write, this.sealer);
     this.rateLimits = new RateLimits(db, conn.dialect);
+    this.figures = new Figures(db);
   }
 
   /** Opens (creating it if needed) and migrates the state store. */

@@ -208,3 +208,29 @@ export class RateLimits {
     return { hits: Number(r?.hits ?? 1), resetAt: Number(r?.window_start ?? start) + windowMs };
   }
 }
+
+/**
+ * The last figures of a plan or a forecast for a day (one row per name, replaced), so that the
+ * API answers a large shop's plan at once, with the time they were counted.
+ */
+export class Figures {
+  constructor(private readonly db: StateDb) {}
+
+  async get(name: string): Promise<{ at: string; computedAt: string; body: unknown } | undefined> {
+    const r = await this.db.selectFrom('figures').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!r) return undefined;
+    try {
+      return { at: r.at, computedAt: r.computed_at, body: JSON.parse(r.body) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(name: string, at: string, computedAt: string, body: unknown): Promise<void> {
+    const text = JSON.stringify(body);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('figures').where('name', '=', name).execute();
+      await trx.insertInto('figures').values({ name, at, computed_at: computedAt, body: text }).execute();
+    });
+  }
+}

@@ -5,7 +5,8 @@ import type { MigrationDb } from './columns.js';
  * What the service keeps: its API tokens (each stored as the SHA-256 of its secret, never the
  * secret; sealed, so a scope raised by hand in the database is refused), and the windows of its
  * rate limits, shared by every process on the same store (a key is a keyed hash: never an
- * address or a network address in clear).
+ * address or a network address in clear); and the figures a plan or a forecast last gave for a
+ * day (the API serves them with their date instead of counting a large shop again for each call).
  */
 export const serviceMigration = (): Migration => ({
   async up(db: MigrationDb) {
@@ -42,6 +43,14 @@ export const serviceMigration = (): Migration => ({
       .addColumn('k', 'varchar(128)', (c) => c.primaryKey())
       .addColumn('window_start', 'bigint', (c) => c.notNull())
       .addColumn('hits', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('figures')
+      .ifNotExists()
+      .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+      .addColumn('at', 'varchar(10)', (c) => c.notNull())
+      .addColumn('computed_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
       .execute();
     // Old windows are swept by their start.
     await db.schema
