@@ -106,11 +106,19 @@ export function publicRoutes(app: OpenAPIHono<Env>, engine: Engine, settings: Se
   doc(
     'post',
     '/api/public/consents',
-    "Records a visitor's or a person's consent choice (the cookie banner, a form).",
+    "Records a visitor's consent choice from the cookie banner (a visitor id; an address's choice goes through POST /api/consents with a token).",
     USE_CASES.recordConsent.input,
   );
   app.post('/api/public/consents', async (c) => {
     const input = await json(c, USE_CASES.recordConsent.input);
+    // A browser proves nothing about an address: a choice about an address (a form's) is sent by
+    // the site's own server, with a token (POST /api/consents). Here, a visitor id only.
+    if (input.email !== undefined)
+      throw new RegistreError(
+        'E_USAGE',
+        "email: the public endpoint records a visitor's choice (visitor); a choice about an address is sent by the site's server with a token (POST /api/consents)",
+        { path: ['email'] },
+      );
     if (input.source !== undefined && input.source !== 'banner' && input.source !== 'form')
       throw new RegistreError(
         'E_USAGE',

@@ -162,12 +162,15 @@ export class Tokens {
 }
 
 /**
- * Fixed windows of rate limits in the state store: one statement counts a hit and tells the
- * window's count, atomically, whichever process serves the call (several behind a balancer share
- * their limits). `key` is already a keyed hash.
+ * Fixed windows of rate limits. On a database server, in the state store: one statement counts a
+ * hit and tells the window's count, atomically, whichever process serves the call (several behind
+ * a balancer share their limits). On SQLite (one process: the embedded default), in this
+ * process's memory: a commit per call would make every public call wait for the disk, and the
+ * windows only matter for the minute or the hour they last. `key` is already a keyed hash.
  */
 export class RateLimits {
   private lastSweep = 0;
+  private readonly windows = new Map<string, { start: number; hits: number }>();
 
   constructor(
     private readonly db: StateDb,
@@ -176,6 +179,7 @@ export class RateLimits {
 
   async hit(key: string, windowMs: number, nowMs: number): Promise<{ hits: number; resetAt: number }> {
     const start = nowMs - (nowMs % windowMs);
+    if (this.dialect === 'sqlite') return this.inMemory(key, start, windowMs, nowMs);
     if (nowMs - this.lastSweep > 60_000) {
       this.lastSweep = nowMs;
       // Windows that ended more than an hour ago count for nothing.
@@ -206,6 +210,17 @@ export class RateLimits {
       RETURNING hits, window_start`.execute(this.db);
     const r = rows[0];
     return { hits: Number(r?.hits ?? 1), resetAt: Number(r?.window_start ?? start) + windowMs };
+  }
+
+  private inMemory(key: string, start: number, windowMs: number, nowMs: number) {
+    if (nowMs - this.lastSweep > 60_000) {
+      this.lastSweep = nowMs;
+      for (const [k, w] of this.windows) if (w.start < nowMs - 3_600_000 - windowMs) this.windows.delete(k);
+    }
+    const w = this.windows.get(key);
+    const hits = w && w.start >= start ? w.hits + 1 : 1;
+    this.windows.set(key, { start, hits });
+    return { hits, resetAt: start + windowMs };
   }
 }
 
