@@ -956,7 +956,7 @@ describe('the public endpoints', () => {
           body: { type: 'access', email, set: {} },
         }),
       ),
-    ).toMatchObject({ status: 400 });
+    ).toMatchObject({ status: 400, code: 'E_USAGE', field: 'set' });
   });
 
   it("the code's limits apply: five wrong codes lock the request, the right one is then refused", async () => {
