@@ -172,6 +172,8 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
       },
       crossOriginResourcePolicy: 'same-origin',
       referrerPolicy: 'no-referrer',
+      // The pages (/request, /docs) set their own CSP: the strict one is for what sets none.
+      overwrite: false,
     }),
   );
   app.use(

@@ -8,6 +8,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import type { Engine } from '../app/engine.js';
+import { parseInput } from '../app/input.js';
 import { hitRateLimit } from '../app/tokens.js';
 import { USE_CASES } from '../app/use-cases.js';
 import { RegistreError } from '../core/errors.js';
@@ -49,7 +50,7 @@ export const PUBLIC_ROUTES = [
 
 /** Opens a request from the public: limited per address; answers only its number and deadline. */
 export async function openPublic(engine: Engine, settings: ServiceSettings, body: Record<string, unknown>) {
-  const input = parse(PublicOpenInput, body);
+  const input = parseInput(PublicOpenInput, body);
   await hitRateLimit(engine, 'address', normaliseEmail(input.email), settings.perAddress, 3_600_000);
   const view = (await call(engine, 'openRequest', input, PUBLIC_ACTOR)) as {
     id: number;
@@ -62,7 +63,7 @@ export async function openPublic(engine: Engine, settings: ServiceSettings, body
 
 /** Verifies a request from the public: the code is tried only when the address is the request's. */
 export async function verifyPublic(engine: Engine, settings: ServiceSettings, body: Record<string, unknown>) {
-  const input = parse(PublicVerifyInput, body);
+  const input = parseInput(PublicVerifyInput, body);
   await hitRateLimit(engine, 'address', normaliseEmail(input.email), settings.perAddress * 4, 3_600_000);
   const wrong = () => new RegistreError('E_WRONG_CODE', 'the code does not match this request and address');
   let request: { askedBy: string; status: string };
@@ -81,20 +82,6 @@ export async function verifyPublic(engine: Engine, settings: ServiceSettings, bo
     due: string;
   };
   return { id: view.id, status: view.status, due: view.due };
-}
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.map(String) ?? [];
-  throw new RegistreError(
-    'E_USAGE',
-    `${path.length ? `${path.join('.')}: ` : ''}${issue?.message ?? 'invalid input'}`,
-    {
-      path,
-    },
-  );
 }
 
 const json = async (c: HonoContext, schema: z.ZodType) => inputOf(c, schema);
@@ -143,7 +130,7 @@ export function publicRoutes(app: OpenAPIHono<Env>, engine: Engine, settings: Se
     PublicCheckInput,
   );
   app.get('/api/public/consents/check', async (c) => {
-    const input = parse(PublicCheckInput, await json(c, PublicCheckInput));
+    const input = parseInput(PublicCheckInput, await json(c, PublicCheckInput));
     const result = (await call(engine, 'checkConsent', input, PUBLIC_ACTOR)) as {
       current: boolean;
       state: string;

@@ -98,8 +98,9 @@ export async function inputOf(c: HonoContext, schema: z.ZodType): Promise<Record
   } else {
     for (const [key, values] of Object.entries(c.req.queries())) input[key] = convert(key, values);
   }
+  // Hono's param() is decoded already: decoding it again made `%25` a URIError (a 500).
   for (const [key, value] of Object.entries(c.req.param() as Record<string, string>))
-    input[key] = convert(key, [decodeURIComponent(value)]);
+    input[key] = convert(key, [value]);
   return input;
 }
 
