@@ -441,6 +441,28 @@ describe('bodies, input and routes', () => {
 });
 
 describe('every admin endpoint', () => {
+  it('the scheduled runs: one run now, then listed; the same day again is not run twice', async () => {
+    const day = '2026-11-03';
+    const ran = await json(
+      await call('POST', '/api/schedule/runs', { token: tokens.operate, body: { job: 'reminders', day } }),
+    );
+    expect(ran).toMatchObject({ key: `reminders:${day}`, outcome: 'done' });
+    const again = await json(
+      await call('POST', '/api/schedule/runs', { token: tokens.operate, body: { job: 'reminders', day } }),
+    );
+    expect(again).toMatchObject({ key: `reminders:${day}`, outcome: 'finished' });
+    const runs = await json(await call('GET', '/api/schedule/runs?job=reminders', { token: tokens.read }));
+    expect((runs as { key: string }[]).map((r) => r.key)).toContain(`reminders:${day}`);
+    expect(
+      await failure(
+        await call('POST', '/api/schedule/runs', { token: tokens.operate, body: { job: 'coffee' } }),
+      ),
+    ).toMatchObject({ status: 400, field: 'job' });
+    expect(
+      await failure(await call('GET', '/api/schedule/runs?limit=zero', { token: tokens.read })),
+    ).toMatchObject({ status: 400, field: 'limit' });
+  });
+
   it('status, check, plan, plan records, forecast', async () => {
     const status = await json(await call('GET', '/api/status', { token: tokens.read }));
     expect(status).toHaveProperty('runs');
