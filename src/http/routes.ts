@@ -50,13 +50,10 @@ export const ADMIN_ROUTES: readonly Route[] = [
   r(
     'get',
     '/api/plan',
-    'plan',
+    'planFigures',
     'read',
     'retention',
-    'What the rules make due on a day, per rule (default today).',
-    {
-      today: ['at'],
-    },
+    "What each rule holds on a day (default today: today's figures, with the time they were counted; fresh=true counts again).",
   ),
   r(
     'get',
@@ -72,13 +69,10 @@ export const ADMIN_ROUTES: readonly Route[] = [
   r(
     'get',
     '/api/forecast',
-    'forecast',
+    'forecastFigures',
     'read',
     'retention',
-    'The records each rule will make due, month by month.',
-    {
-      today: ['from'],
-    },
+    "The records each rule will make due, month by month (this month's figures kept; fresh=true counts again).",
   ),
   r(
     'get',
