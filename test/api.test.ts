@@ -618,15 +618,47 @@ describe('every admin endpoint', () => {
     });
     expect((await json(verifiedAnswer)).status).toBe('verified');
 
-    const ran = await call('POST', `/api/requests/${id}/run`, {
+    // A caller never names a server path: the service writes the package in its own folder.
+    expect(
+      await failure(
+        await call('POST', `/api/requests/${id}/run`, {
+          token: tokens.operate,
+          body: { delivery: 'none', out: join(out, 'access-api') },
+        }),
+      ),
+    ).toMatchObject({ status: 400, field: 'out' });
+    expect(
+      await failure(await call('GET', `/api/requests/${id}/package`, { token: tokens.operate })),
+    ).toMatchObject({ status: 404, code: 'E_NO_PACKAGE' });
+    const dry = await call('POST', `/api/requests/${id}/run`, {
       token: tokens.operate,
-      body: { delivery: 'none', dryRun: true, out: join(out, 'access-api') },
+      body: { delivery: 'none', dryRun: true },
     });
-    expect(ran.status).toBe(200);
-    expect((await json(ran)).request).toBe(id);
-
+    expect(dry.status).toBe(200);
+    expect((await json(dry)).request).toBe(id);
     const shown = await json(await call('GET', `/api/requests/${id}`, { token: tokens.read }));
     expect(shown).toMatchObject({ id, type: 'access', status: 'verified' });
+    const ran = await call('POST', `/api/requests/${id}/run`, {
+      token: tokens.operate,
+      body: { delivery: 'none' },
+    });
+    expect(ran.status).toBe(200);
+    const files = await json(await call('GET', `/api/requests/${id}/package`, { token: tokens.operate }));
+    expect(files.files.map((f: { name: string }) => f.name)).toEqual(
+      expect.arrayContaining(['access.json', 'access.html']),
+    );
+    expect((await call('GET', `/api/requests/${id}/package`, { token: tokens.read })).status).toBe(403);
+    const downloaded = await call('GET', `/api/requests/${id}/package/access.json`, {
+      token: tokens.operate,
+    });
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get('content-disposition')).toContain('access.json');
+    expect(JSON.parse(await downloaded.text())).toHaveProperty('subject');
+    for (const name of ['..%2Fregistre.yaml', '..%2F..%2Fregistre.yaml', 'nothing.txt'])
+      expect(
+        (await call('GET', `/api/requests/${id}/package/${name}`, { token: tokens.operate })).status,
+        name,
+      ).toBeGreaterThanOrEqual(400);
     expect(await failure(await call('GET', '/api/requests/99999', { token: tokens.read }))).toMatchObject({
       status: 404,
       code: 'E_REQUEST_NOT_FOUND',

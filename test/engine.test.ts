@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeKeyFile } from '../src/adapters/files/key-file.js';
 import { type Context, createEngine, type Engine, type ProgressEvent } from '../src/app/engine.js';
+import { newPackageFolder } from '../src/app/requests/packages.js';
 import { USE_CASES } from '../src/app/use-cases.js';
 import { DIALECTS } from './dialects.js';
 import { lastCode } from './outbox.js';
@@ -78,10 +79,15 @@ async function everyUseCase(
   await call('verifyRequest', { id: opened.id, code: lastCode(dir) });
   const ran = await call('runRequest', {
     id: opened.id,
-    out: join(dir, `access-${round}`),
+    out: await newPackageFolder(engine, opened.id),
     delivery: 'none',
   });
   expect(ran.request).toBe(opened.id);
+  const packaged = await call('listPackage', { id: opened.id });
+  expect(packaged.files.map((f: { name: string }) => f.name)).toContain('access.json');
+  expect(
+    JSON.parse(String((await call('readPackageFile', { id: opened.id, name: 'access.json' })).content)),
+  ).toHaveProperty('subject');
   expect((await call('showRequest', { id: opened.id })).status).toBe('done');
   const refused = await call('openRequest', { type: 'erasure', email });
   await call('extendRequest', { id: refused.id, months: 1, reason: 'several stores' });

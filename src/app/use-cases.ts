@@ -53,6 +53,7 @@ import {
   VerifyRequestInput,
   verifyRequest,
 } from './requests/lifecycle.js';
+import { listPackage, PackageFileInput, PackageInput, readPackageFile } from './requests/packages.js';
 import { ReplayInput, replayErasures } from './requests/replay.js';
 import { liftRestriction } from './requests/restriction.js';
 import { runRequest } from './requests/run.js';
@@ -102,6 +103,8 @@ export const USE_CASES = {
   resendCode: useCase({ input: RequestIdInput, run: resendCode, writes: true }),
   verifyRequest: useCase({ input: VerifyRequestInput, run: verifyRequest, writes: true }),
   runRequest: useCase({ input: RunRequestInput, run: runRequest, writes: true }),
+  listPackage: useCase({ input: PackageInput, run: listPackage, writes: false }),
+  readPackageFile: useCase({ input: PackageFileInput, run: readPackageFile, writes: false }),
   listRequests: useCase({ input: ListRequestsInput, run: listRequests, writes: false }),
   showRequest: useCase({ input: RequestIdInput, run: showRequest, writes: false }),
   extendRequest: useCase({ input: ExtendRequestInput, run: extendRequest, writes: true }),

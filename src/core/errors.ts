@@ -134,6 +134,7 @@ export const ERROR_CATALOGUE = {
 
   // not-found
   E_NO_CONFIG: { kind: 'not-found', template: 'There is no configuration file where the command needs one.' },
+  E_NO_PACKAGE: { kind: 'not-found', template: 'The request has no package, or its package no such file.' },
   E_TOKEN_UNKNOWN: { kind: 'not-found', template: 'No live API token has the name given.' },
   E_ROUTE: { kind: 'not-found', template: 'The service has no endpoint at the path and method called.' },
   E_REGISTER_NOT_FOUND: {

@@ -14,6 +14,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import { controllerOfRecord, forwardedTo } from '../app/controller.js';
 import type { Engine } from '../app/engine.js';
+import { newPackageFolder } from '../app/requests/packages.js';
 import { authenticate, type Caller, hitRateLimit, scopeAllows } from '../app/tokens.js';
 import { USE_CASES } from '../app/use-cases.js';
 import { RegistreError } from '../core/errors.js';
@@ -242,12 +243,38 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
       const input = await inputOf(c, schema);
       for (const key of route.today ?? []) if (input[key] === undefined) input[key] = engine.today();
       const caller = c.get('caller');
+      // A package is written where the service keeps them, never where a caller says.
+      if (route.useCase === 'runRequest' && caller.controllerId === null) {
+        if (input.out !== undefined)
+          throw new RegistreError(
+            'E_USAGE',
+            'out: the service writes a package in its own folder; read it with GET /api/requests/{id}/package',
+            { path: ['out'] },
+          );
+        if (typeof input.id === 'number') input.out = await newPackageFolder(engine, input.id);
+      }
       const result =
         caller.controllerId !== null
           ? await asController(engine, route, caller, input, options.signal)
           : await call(engine, route.useCase, input, caller.actor, options.signal);
       if (typeof result === 'string')
         return c.body(result, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+      if (route.useCase === 'readPackageFile') {
+        const file = result as { name: string; content: Buffer };
+        const type = file.name.endsWith('.json')
+          ? 'application/json'
+          : file.name.endsWith('.html')
+            ? 'text/html; charset=utf-8'
+            : file.name.endsWith('.csv')
+              ? 'text/csv; charset=utf-8'
+              : 'application/octet-stream';
+        const base = file.name.split('/').pop() ?? 'file';
+        return c.body(new Uint8Array(file.content), 200, {
+          'content-type': type,
+          'content-disposition': `attachment; filename="${base.replace(/[^\w.-]/g, '_')}"`,
+          'cache-control': 'no-store',
+        });
+      }
       return c.json(result ?? null);
     });
   }

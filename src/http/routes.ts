@@ -135,6 +135,22 @@ export const ADMIN_ROUTES: readonly Route[] = [
     },
   ),
   r(
+    'get',
+    '/api/requests/{id}/package',
+    'listPackage',
+    'operate',
+    'requests',
+    "The files of an access or portability request's package, as its last run wrote them.",
+  ),
+  r(
+    'get',
+    '/api/requests/{id}/package/{name}',
+    'readPackageFile',
+    'operate',
+    'requests',
+    "One file of the request's package (access.json, access.html, a table's CSV, a record's file).",
+  ),
+  r(
     'post',
     '/api/requests/{id}/extend',
     'extendRequest',

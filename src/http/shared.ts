@@ -105,7 +105,9 @@ export async function inputOf(c: HonoContext, schema: z.ZodType): Promise<Record
 }
 
 /** Hono's form of an OpenAPI path: `/api/requests/{id}` is `/api/requests/:id`. */
-export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+export const honoPath = (path: string) =>
+  // A file's name at the end of a path may hold folders (`files/photo.jpg`): it takes the rest.
+  path.replace(/\{name\}$/, ':name{.+}').replace(/\{(\w+)\}/g, ':$1');
 
 const ANSWER = z.unknown().describe("the use case's result (see the error catalogue for failures)");
 const ERROR = z
