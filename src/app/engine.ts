@@ -123,6 +123,9 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** How long a project read through the parse cache is taken without checking its files again. */
+export const PROJECT_RECHECK_MS = 1000;
+
 const stateUrlOf = (project: Project) => project.loaded.config.state?.url ?? DEFAULT_STATE_URL;
 
 /** Builds the engine. Nothing is opened until a use case needs it. */
@@ -154,6 +157,8 @@ class ProjectEngine implements Engine {
   /** The projects opened in this turn of the event loop (see project()). */
   private readonly projectsThisTurn = new Map<boolean, { stamp: string; project: Promise<Project> }>();
   private turnEnd: NodeJS.Immediate | undefined;
+  /** The last project read through the parse cache, when its files were checked, and the configuration's stamp then. */
+  private recentCached: { stamp: string; at: number; project: Promise<Project> } | undefined;
   /** The last project given, parsed from the files and through the parse cache. */
   private readonly lastProjects = new Map<boolean, Project>();
 
@@ -181,8 +186,15 @@ class ProjectEngine implements Engine {
     const stamp = configStamp(this.configFile);
     const inTurn = this.projectsThisTurn.get(cached);
     if (inTurn && inTurn.stamp === stamp) return inTurn.project;
+    // What only reads (and the service's many small calls, each in a turn of its own) takes the
+    // project checked less than PROJECT_RECHECK_MS ago: a register's file edited meanwhile is
+    // seen within that time; the configuration file's own change at once.
+    const recent = this.recentCached;
+    if (cached && recent && recent.stamp === stamp && Date.now() - recent.at < PROJECT_RECHECK_MS)
+      return recent.project;
     const opening = openProject(this.configFile, options).then((project) => {
       this.lastProjects.set(cached, project);
+      if (cached) this.recentCached = { stamp, at: Date.now(), project: Promise.resolve(project) };
       return project;
     });
     this.projectsThisTurn.set(cached, { stamp, project: opening });
