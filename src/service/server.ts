@@ -140,7 +140,11 @@ export async function startService(options: ServeOptions = {}): Promise<Service>
     stopped ??= (async () => {
       log({ level: 'info', msg: 'stopping' });
       stopping.abort(new Error('the service is stopping'));
-      await new Promise<void>((done) => server.close(() => done()));
+      // No new call is taken; idle keep-alive connections are closed now, busy ones when their
+      // call is answered (a long sweep stops between two batches through the signal).
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      await closed;
       await scheduler?.stop();
       await engine.close();
       log({ level: 'info', msg: 'stopped' });
