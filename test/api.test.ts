@@ -463,6 +463,39 @@ describe('every admin endpoint', () => {
     ).toMatchObject({ status: 400, field: 'limit' });
   });
 
+  it('the register and its documents', async () => {
+    const shown = await json(await call('GET', '/api/register', { token: tokens.read }));
+    expect(shown.issues.filter((i: { severity: string }) => i.severity === 'error')).toEqual([]);
+    expect(shown.register.retention.length).toBeGreaterThan(5);
+    expect(await failure(await call('GET', '/api/register?x=1', { token: tokens.read }))).toMatchObject({
+      status: 400,
+    });
+    const { names } = await json(await call('GET', '/api/documents', { token: tokens.read }));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'privacy-notice.fr.html',
+        'art30-processor.en.csv',
+        'art30.fr.xlsx',
+        'register.dpv.jsonld',
+      ]),
+    );
+    expect(await failure(await call('GET', '/api/documents?lang=fr', { token: tokens.read }))).toMatchObject({
+      status: 400,
+    });
+    const notice = await call('GET', '/api/documents/privacy-notice.en.html', { token: tokens.read });
+    expect(notice.status).toBe(200);
+    expect(notice.headers.get('content-type')).toContain('text/html');
+    expect(await notice.text()).toContain('<html lang="en"');
+    const xlsx = await call('GET', '/api/documents/art30.fr.xlsx', { token: tokens.read });
+    expect(new Uint8Array(await xlsx.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0x50, 0x4b]));
+    expect(
+      await failure(await call('GET', '/api/documents/secrets.txt', { token: tokens.read })),
+    ).toMatchObject({
+      status: 404,
+      code: 'E_NO_DOCUMENT',
+    });
+  });
+
   it('status, check, plan, plan records, forecast', async () => {
     const status = await json(await call('GET', '/api/status', { token: tokens.read }));
     expect(status).toHaveProperty('runs');

@@ -52,6 +52,9 @@ async function everyUseCase(
   const rule = (await call('plan', { at: AT })).rules[0].rule as string;
   expect((await call('planList', { at: AT, rule, limit: 2 })).limit).toBe(2);
   expect((await call('forecast', { from: AT, months: 2 })).months).toHaveLength(2);
+  expect((await call('showRegister', {})).register.retention.length).toBeGreaterThan(5);
+  expect((await call('listDocuments', {})).names).toContain('register.dpv.jsonld');
+  expect(String((await call('makeDocument', { name: 'privacy-notice.fr.md' })).content)).toContain('#');
   // Today's figures: counted once, then served with the time they were counted (fresh counts again).
   const counted = await call('planFigures', { fresh: true });
   expect(counted.figures.cached).toBe(false);

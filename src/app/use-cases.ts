@@ -29,6 +29,7 @@ import {
   withdrawConsent,
 } from './consent.js';
 import { DemoInput, demo } from './demo.js';
+import { DocumentInput, listDocuments, makeDocument, showRegister } from './documents.js';
 import type { Context, Engine } from './engine.js';
 import { explainAll } from './explain.js';
 import { ExplainInput } from './explain-input.js';
@@ -81,6 +82,9 @@ const useCase = <S extends z.ZodType, R>(u: UseCase<S, R>): UseCase<S, R> => u;
 
 export const USE_CASES = {
   check: useCase({ input: NoInput, run: check, writes: false, long: true }),
+  showRegister: useCase({ input: NoInput, run: showRegister, writes: false }),
+  listDocuments: useCase({ input: NoInput, run: listDocuments, writes: false }),
+  makeDocument: useCase({ input: DocumentInput, run: makeDocument, writes: false }),
   plan: useCase({ input: PlanInput, run: plan, writes: false }),
   planList: useCase({ input: PlanListInput, run: planList, writes: false }),
   forecast: useCase({ input: ForecastInput, run: forecast, writes: false }),

@@ -72,6 +72,10 @@ export const ERROR_CATALOGUE = {
   },
 
   // misconfigured
+  E_REGISTER_INVALID: {
+    kind: 'misconfigured',
+    template: 'The register has errors: no document is made from it.',
+  },
   E_CONFIG: {
     kind: 'misconfigured',
     template: 'The configuration file is not valid or lacks what the command needs.',
@@ -134,6 +138,7 @@ export const ERROR_CATALOGUE = {
 
   // not-found
   E_NO_CONFIG: { kind: 'not-found', template: 'There is no configuration file where the command needs one.' },
+  E_NO_DOCUMENT: { kind: 'not-found', template: 'No document of the register has the name given.' },
   E_NO_PACKAGE: { kind: 'not-found', template: 'The request has no package, or its package no such file.' },
   E_TOKEN_UNKNOWN: { kind: 'not-found', template: 'No live API token has the name given.' },
   E_ROUTE: { kind: 'not-found', template: 'The service has no endpoint at the path and method called.' },

@@ -259,17 +259,24 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
           : await call(engine, route.useCase, input, caller.actor, options.signal);
       if (typeof result === 'string')
         return c.body(result, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-      if (route.useCase === 'readPackageFile') {
-        const file = result as { name: string; content: Buffer };
+      if (route.useCase === 'readPackageFile' || route.useCase === 'makeDocument') {
+        const file = result as { name: string; content: Buffer | string };
         const type = file.name.endsWith('.json')
           ? 'application/json'
           : file.name.endsWith('.html')
             ? 'text/html; charset=utf-8'
             : file.name.endsWith('.csv')
               ? 'text/csv; charset=utf-8'
-              : 'application/octet-stream';
+              : file.name.endsWith('.md')
+                ? 'text/markdown; charset=utf-8'
+                : file.name.endsWith('.jsonld')
+                  ? 'application/ld+json'
+                  : file.name.endsWith('.xlsx')
+                    ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+                    : 'application/octet-stream';
         const base = file.name.split('/').pop() ?? 'file';
-        return c.body(new Uint8Array(file.content), 200, {
+        const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+        return c.body(new Uint8Array(bytes), 200, {
           'content-type': type,
           'content-disposition': `attachment; filename="${base.replace(/[^\w.-]/g, '_')}"`,
           'cache-control': 'no-store',

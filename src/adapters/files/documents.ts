@@ -51,3 +51,22 @@ export async function writeDocuments(
   if (wants('dpv')) write('register.dpv.jsonld', `${JSON.stringify(buildDpv(register), null, 2)}\n`);
   return written;
 }
+
+/** The documents of a register, by file name (as `registre docs` writes them), each made on demand. */
+export function documentMakers(register: Register): Map<string, () => Promise<string | Buffer>> {
+  const makers = new Map<string, () => Promise<string | Buffer>>();
+  for (const lang of ['fr', 'en'] as const) {
+    makers.set(`privacy-notice.${lang}.md`, async () => renderNoticeMarkdown(buildNotice(register, lang)));
+    makers.set(`privacy-notice.${lang}.html`, async () => renderNoticeHtml(buildNotice(register, lang)));
+    const records = (['controller', 'processor'] as const)
+      .map((kind) => buildArt30(register, kind, lang))
+      .filter((r) => r.activities.length > 0);
+    for (const record of records) {
+      makers.set(`art30-${record.kind}.${lang}.html`, async () => renderArt30Html(record));
+      makers.set(`art30-${record.kind}.${lang}.csv`, async () => renderArt30Csv(record));
+    }
+    if (records.length) makers.set(`art30.${lang}.xlsx`, () => renderArt30Xlsx(records));
+  }
+  makers.set('register.dpv.jsonld', async () => `${JSON.stringify(buildDpv(register), null, 2)}\n`);
+  return makers;
+}
