@@ -255,6 +255,9 @@ async function retentionOn(title, kind, serverUrl, customers) {
       console.log(
         `    ${row.table.padEnd(24)} ${(row.rule ?? '(choosing)').padEnd(26)} ${(row.action ?? '').padEnd(10)} ${ms(row.select + row.write + row.audit)}`,
       );
+    console.log("  the hand-written SQL's slowest statements:");
+    for (const [spent, text] of (fast.statements ?? []).slice(0, Number(process.env.BENCH_TIMING_ROWS ?? 8)))
+      console.log(`    ${ms(spent).padStart(8)}  ${text.slice(0, 96)}`);
   } finally {
     await a.drop();
     await b?.drop();
