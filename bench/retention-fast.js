@@ -74,8 +74,12 @@ function endedCustomers(kind, at, notHeld) {
     '(SELECT max(s.created_at) FROM support_tickets s WHERE s.customer_id = c.id)',
   );
   const two = `'${cutoff(at, 24)}'`;
+  // Two years without activity: no order and no ticket since the cut-off either (an anti-join on
+  // their indexes keeps the latest-of-five for the customers who are past it, a third of them).
   return `SELECT c.id, ${anchor} AS anchor, c.closed_at FROM customers c
-     WHERE (c.closed_at < '${addDays(at, 1)}' OR (c.created_at < ${two} AND (c.last_login_at IS NULL OR c.last_login_at < ${two})))
+     WHERE (c.closed_at < '${addDays(at, 1)}' OR (c.created_at < ${two} AND (c.last_login_at IS NULL OR c.last_login_at < ${two})
+         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.placed_at >= ${two})
+         AND NOT EXISTS (SELECT 1 FROM support_tickets s WHERE s.customer_id = c.id AND s.created_at >= ${two})))
        AND ${notHeld}`;
 }
 
@@ -134,24 +138,38 @@ export async function fastSweep(db, { at, key, mediaDir, returnsDir, visitsAlso 
     endedCustomers(db.kind, at, 'NOT EXISTS (SELECT 1 FROM held_customers h WHERE h.id = c.id)'),
   );
   // Past the 5 years: deleted. Past the 2 years (or closed): into the archive, then deleted.
-  const toArchive = await db.all(
-    `SELECT c.id, c.email, c.first_name, c.last_name, c.created_at, c.closed_at, e.anchor FROM customers c JOIN ended e ON e.id = c.id
-     WHERE e.anchor >= ${c(60)} AND (e.anchor < ${c(24)} OR e.closed_at < '${next}')`,
-  );
-  await db.insert(
-    'archive_customers',
-    ['record_key', 'rule', 'deadline', 'email', 'first_name', 'last_name', 'created_at', 'closed_at'],
-    toArchive.map((r) => [
-      String(r.id),
-      'customer-accounts',
-      addMonths(dateText(r.anchor), 60),
-      r.email,
-      r.first_name,
-      r.last_name,
-      dateText(r.created_at),
-      dateText(r.closed_at),
-    ]),
-  );
+  const entering = `FROM customers c JOIN ended e ON e.id = c.id WHERE e.anchor >= ${c(60)} AND (e.anchor < ${c(24)} OR e.closed_at < '${next}')`;
+  let archived = 0;
+  if (kind === 'postgres') {
+    // The archive on the same server: one INSERT … SELECT, the deadline (the end of the
+    // relationship + 5 years, clamped to the month's end as PostgreSQL's interval is) and the
+    // texts (as JavaScript's toISOString writes them) computed there.
+    const iso = (x) => `to_char(${x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    archived = await db.run(
+      `INSERT INTO archive_customers (record_key, rule, deadline, email, first_name, last_name, created_at, closed_at)
+       SELECT c.id::text, 'customer-accounts', to_char((e.anchor AT TIME ZONE 'UTC')::date + interval '60 months', 'YYYY-MM-DD'),
+              c.email, c.first_name, c.last_name, ${iso('c.created_at')}, ${iso('c.closed_at')} ${entering}`,
+    );
+  } else {
+    const toArchive = await db.all(
+      `SELECT c.id, c.email, c.first_name, c.last_name, c.created_at, c.closed_at, e.anchor ${entering}`,
+    );
+    await db.insert(
+      'archive_customers',
+      ['record_key', 'rule', 'deadline', 'email', 'first_name', 'last_name', 'created_at', 'closed_at'],
+      toArchive.map((r) => [
+        String(r.id),
+        'customer-accounts',
+        addMonths(dateText(r.anchor), 60),
+        r.email,
+        r.first_name,
+        r.last_name,
+        dateText(r.created_at),
+        dateText(r.closed_at),
+      ]),
+    );
+    archived = toArchive.length;
+  }
   await run(
     `DELETE FROM customers WHERE id IN (SELECT id FROM ended WHERE anchor < ${c(24)} OR closed_at < '${next}')`,
   );
@@ -253,7 +271,7 @@ export async function fastSweep(db, { at, key, mediaDir, returnsDir, visitsAlso 
   for (const path of unlinkLater) rmSync(path, { force: true });
   for (const t of ['held_orders', 'held_customers', 'held_dorders', 'ended', 'dorders_due', 'new_hashes'])
     await db.exec(`DROP ${kind === 'mysql' ? 'TEMPORARY ' : ''}TABLE IF EXISTS ${t}`);
-  return { total: touched, archived: toArchive.length, returned: returns.length };
+  return { total: touched, archived, returned: returns.length };
 }
 
 const dateText = (v) =>

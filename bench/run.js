@@ -2,7 +2,7 @@
 // on the same data in the same run. Sizes: BENCH_CUSTOMERS (SQLite), BENCH_PG_CUSTOMERS (PostgreSQL,
 // when REGISTRE_BENCH_POSTGRES_URL or REGISTRE_TEST_POSTGRES_URL is set).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -84,16 +84,20 @@ async function benchShop(kind, serverUrl, name, customers, at) {
   const dir = mkdtempSync(join(tmpdir(), `registre-bench-${name}-`));
   let store;
   let drop = async () => {};
+  // On PostgreSQL the engine's state and archive stores are schemas of the same server, as a
+  // PostgreSQL shop keeps them (several processes share them): `${name}_state`, `${name}_archive`.
+  const own = kind === 'postgres' ? [name, `${name}_state`, `${name}_archive`] : [];
   if (kind === 'postgres') {
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE; CREATE SCHEMA ${name}`);
+    for (const schema of own)
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
     await admin.end();
     store = withSearchPath(serverUrl, name);
     drop = async () => {
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      for (const schema of own) await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await c.end();
     };
   } else if (kind === 'mysql') {
@@ -130,6 +134,23 @@ async function benchShop(kind, serverUrl, name, customers, at) {
     { stdio: 'ignore' },
   );
   mkdirSync(join(dir, '.registre'), { recursive: true });
+  if (kind === 'postgres') {
+    const config = join(dir, 'registre.yaml');
+    const text = readFileSync(config, 'utf8').replace(
+      /^state:\n {2}url: .*$/m,
+      `state:\n  url: ${JSON.stringify(withSearchPath(serverUrl, `${name}_state`))}`,
+    );
+    writeFileSync(
+      config,
+      `${text}archive:\n  url: ${JSON.stringify(withSearchPath(serverUrl, `${name}_archive`))}\n`,
+    );
+    // Fresh statistics and visibility maps for both sides, as a shop that has lived has them.
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    const { rows } = await c.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [name]);
+    for (const { tablename } of rows) await c.query(`VACUUM ANALYZE ${name}."${tablename}"`);
+    await c.end();
+  }
   return {
     dir,
     drop: async () => {
@@ -148,9 +169,11 @@ const ms = (x) => `${(x / 1000).toFixed(2)} s`;
  */
 async function retentionOn(title, kind, serverUrl, customers) {
   const at = '2026-11-27';
+  // BENCH_SCHEMA: the prefix of the schemas (databases on MySQL) of the two copies of the shop.
+  const prefix = process.env.BENCH_SCHEMA ?? 'registre_bench';
   const repeat = Number(process.env.BENCH_REPEAT ?? 3);
   console.log(`\nretention on ${title}: ${customers.toLocaleString('en')} customers, at ${at}`);
-  const a = await benchShop(kind, serverUrl, 'registre_bench_a', customers, at);
+  const a = await benchShop(kind, serverUrl, `${prefix}_a`, customers, at);
   let b;
   try {
     if (kind === 'sqlite') {
@@ -158,7 +181,7 @@ async function retentionOn(title, kind, serverUrl, customers) {
       cpSync(a.dir, dir, { recursive: true });
       b = { dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
     } else {
-      b = await benchShop(kind, serverUrl, 'registre_bench_b', customers, at);
+      b = await benchShop(kind, serverUrl, `${prefix}_b`, customers, at);
       // One key for both: the suppression list's keyed hashes must be the same.
       cpSync(join(a.dir, '.registre', 'hmac.key'), join(b.dir, '.registre', 'hmac.key'));
     }
@@ -194,7 +217,17 @@ async function retentionOn(title, kind, serverUrl, customers) {
     const before = retentionWorker('digest', a.dir, at);
     if (before.digest !== retentionWorker('digest', b.dir, at).digest)
       throw new Error('the two copies of the shop differ before the sweep');
+    // Each side starts with no dirty pages of the other's (or of the generator's) left to write.
+    const checkpoint = async () => {
+      if (kind !== 'postgres') return;
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query('CHECKPOINT');
+      await c.end();
+    };
+    await checkpoint();
     const sweep = retentionWorker('sweep', a.dir, at);
+    await checkpoint();
     const fast = retentionWorker('fast-sweep', b.dir, at);
     console.log(
       `  sweep           ${sweep.seconds.toFixed(2)} s, ${sweep.total.toLocaleString('en')} records, peak RSS ${sweep.maxRssMb} MB (batches, audit log, holds, suppression list, files, return packages)`,
@@ -222,6 +255,9 @@ async function retentionOn(title, kind, serverUrl, customers) {
       console.log(
         `    ${row.table.padEnd(24)} ${(row.rule ?? '(choosing)').padEnd(26)} ${(row.action ?? '').padEnd(10)} ${ms(row.select + row.write + row.audit)}`,
       );
+    console.log("  the hand-written SQL's slowest statements:");
+    for (const [spent, text] of (fast.statements ?? []).slice(0, Number(process.env.BENCH_TIMING_ROWS ?? 8)))
+      console.log(`    ${ms(spent).padStart(8)}  ${text.slice(0, 96)}`);
   } finally {
     await a.drop();
     await b?.drop();

@@ -377,7 +377,7 @@ function statusParts(
       return c.archive ? sql`CASE WHEN ${c.due} THEN ${none} WHEN ${c.archive} THEN ${r.deadline} END` : none;
     }),
   };
-  return { levels, columns };
+  return { levels, columns, each };
 }
 
 /** A row's status from its flags and phase (the columns statusParts computes, by name). */
@@ -423,12 +423,27 @@ export function statusPredicate(
   return freshAliases(() => {
     const parts = statusParts(plain, table, at, options, alias);
     if (!parts?.levels.flat) return null;
-    const { levels, columns } = parts;
+    const { levels, each } = parts;
+    const position = each.findIndex((r) => r.index === ruleIndex);
+    const rule = each[position];
+    if (!rule?.conditions) return null;
+    // The status query's CASE (the first rule that applies; restricted, held, invalid,
+    // anonymised, then the phase) as a conjunction of the same conditions, each NULL taken as
+    // false as CASE takes it: the database then tests the cheap ones (the dates) first and the
+    // costly ones (a hold from the data, a subquery) only on the rows that pass them, where the
+    // CASE tested the hold on every row.
+    const yes = (e: Expr) => sql`COALESCE((${e}), FALSE)`;
+    const no = (e: Expr) => sql`NOT COALESCE((${e}), FALSE)`;
     return sql.join(
       [
         ...levels.filters,
-        sql`${columns.rule_index} = ${sql.lit(ruleIndex)}`,
-        sql`${statusOf((name) => columns[name])} = 'due'`,
+        ...each.slice(0, position).map((r) => no(r.applies)),
+        yes(rule.applies),
+        ...(levels.restrictedExpr ? [no(levels.restrictedExpr)] : []),
+        no(levels.heldExpr),
+        ...(levels.invalid.length ? [no(sql.join(levels.invalid, sql` OR `))] : []),
+        ...(rule.done ? [no(rule.done)] : []),
+        yes(rule.conditions.due),
       ],
       sql` AND `,
     );

@@ -13,7 +13,10 @@ export function registerSweepCommand({ program, io, setExit }: Cli): void {
       today(),
     )
     .option('--dry-run', 'count what would be done, change nothing')
-    .option('--batch-size <n>', 'rows examined per batch (1 to 1,000,000; default 20,000)')
+    .option(
+      '--batch-size <n>',
+      'rows examined per batch (1 to 1,000,000; default 20,000, 100,000 on PostgreSQL)',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { at: string; dryRun?: boolean; batchSize?: string; json?: boolean }) => {
       const { formatSweep } = await formatting();
