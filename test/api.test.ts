@@ -910,7 +910,25 @@ describe('the public endpoints', () => {
           },
         }),
       ),
-    ).toMatchObject({ status: 400, field: 'source' });
+    ).toMatchObject({
+      status: 400,
+      field: 'source',
+      message: 'La demande envoyée est incomplète ou mal formée.',
+    });
+    // An address is not taken here: not told as an address to correct.
+    expect(
+      await failure(
+        await call('POST', '/api/public/consents?lang=en', {
+          client: '203.0.113.10',
+          body: {
+            email: 'x@example.org',
+            purposes: ['audience-statistics'],
+            choice: 'given',
+            notice: NOTICE,
+          },
+        }),
+      ),
+    ).toMatchObject({ status: 400, field: 'email', message: 'What was sent is incomplete or malformed.' });
     expect(
       await failure(
         await call('GET', `/api/public/consents/check?visitor=${visitor}`, { client: '203.0.113.10' }),

@@ -205,7 +205,8 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
     if (error instanceof RegistreError) {
       if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
       if (isRequestPage(c)) return requestPageFailure(c, error, lang);
-      const body = publicCall(c) ? publicErrorBody(error, lang) : errorBody(error);
+      const byField = c.req.path.startsWith('/api/public/requests');
+      const body = publicCall(c) ? publicErrorBody(error, lang, byField) : errorBody(error);
       return c.json(body, httpStatusOf(error) as 400);
     }
     log({ level: 'error', msg: 'unexpected error', route: c.req.routePath, error: safeMessage(error) });

@@ -78,21 +78,24 @@ const CODES: Partial<Readonly<Record<ErrorCode, Text>>> = {
   },
 };
 
-/** The fixed sentence a person is told for `error`. */
-export function publicMessage(error: RegistreError, lang: Lang): string {
+/**
+ * The fixed sentence a person is told for `error`; `byField`: an E_USAGE says what to fix in the
+ * request forms' fields (a consent call, made by the site's script, is told it is malformed).
+ */
+export function publicMessage(error: RegistreError, lang: Lang, byField = true): string {
   if (error.code === 'E_USAGE') {
     const name = error.path?.[0];
-    return (typeof name === 'string' ? FIELDS[name] : undefined)?.[lang] ?? MALFORMED[lang];
+    return (byField && typeof name === 'string' ? FIELDS[name] : undefined)?.[lang] ?? MALFORMED[lang];
   }
   return (CODES[error.code] ?? GENERIC)[lang];
 }
 
 /** The JSON body of a public call's failure: the code and the field, with the fixed sentence. */
-export function publicErrorBody(error: RegistreError, lang: Lang) {
+export function publicErrorBody(error: RegistreError, lang: Lang, byField = true) {
   return {
     error: {
       code: error.code,
-      message: publicMessage(error, lang),
+      message: publicMessage(error, lang, byField),
       ...(error.path ? { field: error.path.join('.') } : {}),
     },
   };
