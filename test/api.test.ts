@@ -618,12 +618,11 @@ describe('every admin endpoint', () => {
         await call('POST', '/api/requests', { token: tokens.operate, body: { type: 'access', email } }),
       ),
     ).toMatchObject({ status: 409, code: 'E_DUPLICATE' });
-    expect(
-      await failure(await call('POST', `/api/requests/${id}/code`, { token: tokens.operate })),
-    ).toMatchObject({
-      status: 429,
-      code: 'E_CODE_TOO_SOON',
-    });
+    const tooSoon = await call('POST', `/api/requests/${id}/code`, { token: tokens.operate });
+    expect(await failure(tooSoon)).toMatchObject({ status: 429, code: 'E_CODE_TOO_SOON' });
+    // When the next code may go: within the minute.
+    expect(Number(tooSoon.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(tooSoon.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     tick(2 * 60_000);
     const first = lastCode(out);
     expect((await call('POST', `/api/requests/${id}/code`, { token: tokens.operate })).status).toBe(200);
@@ -944,7 +943,25 @@ describe('the public endpoints', () => {
           },
         }),
       ),
-    ).toMatchObject({ status: 400, field: 'source' });
+    ).toMatchObject({
+      status: 400,
+      field: 'source',
+      message: 'La demande envoyée est incomplète ou mal formée.',
+    });
+    // An address is not taken here: not told as an address to correct.
+    expect(
+      await failure(
+        await call('POST', '/api/public/consents?lang=en', {
+          client: '203.0.113.10',
+          body: {
+            email: 'x@example.org',
+            purposes: ['audience-statistics'],
+            choice: 'given',
+            notice: NOTICE,
+          },
+        }),
+      ),
+    ).toMatchObject({ status: 400, field: 'email', message: 'What was sent is incomplete or malformed.' });
     expect(
       await failure(
         await call('GET', `/api/public/consents/check?visitor=${visitor}`, { client: '203.0.113.10' }),
@@ -977,6 +994,8 @@ describe('the public endpoints', () => {
     });
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    // The site's script may read Retry-After.
+    expect(invalid.headers.get('access-control-expose-headers')).toBe('Retry-After');
     const refused = await preflight('https://evil.example');
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     const posted = await call('POST', '/api/public/consents', {
@@ -986,6 +1005,11 @@ describe('the public endpoints', () => {
     });
     expect(posted.headers.get('access-control-allow-origin')).toBeNull();
     expect(await failure(posted)).toMatchObject({ status: 403, code: 'E_ORIGIN' });
+    // Logged and counted under its endpoint's pattern, though the middleware refused it.
+    expect(lines.findLast((l) => l.msg === 'call')).toMatchObject({
+      status: 403,
+      route: '/api/public/consents',
+    });
     const check = await json(
       await call('GET', '/api/public/consents/check?visitor=v-evil&purpose=audience-statistics', {
         client: '203.0.113.11',
@@ -994,7 +1018,22 @@ describe('the public endpoints', () => {
     expect(check.current).toBe(false);
   });
 
-  it('open a request and verify it: a wrong address is a wrong code not counted against the request', async () => {
+  /** The code messages in the outbox (a code no longer usable is purged from it). */
+  const codeFiles = () => {
+    try {
+      return readdirSync(join(out, '.registre', 'outbox'))
+        .filter((n) => /-request-\d+-code-/.test(n))
+        .sort();
+    } catch {
+      return [];
+    }
+  };
+  const statusOf = async (email: string) =>
+    (await json(await call('GET', '/api/requests', { token: tokens.read }))).filter(
+      (r: { askedBy: string }) => r.askedBy === email,
+    );
+
+  it('open a request and verify it by address and code, with no request number; a wrong address is a wrong code counting nothing', async () => {
     const email = 'public-person@example.org';
     secrets.push(email);
     const client = '203.0.113.12';
@@ -1003,34 +1042,31 @@ describe('the public endpoints', () => {
       body: { type: 'access', email, lang: 'en' },
     });
     expect(opened.status).toBe(200);
-    const view = await json(opened);
-    expect(Object.keys(view).sort()).toEqual(['due', 'id', 'status', 'type']);
-    expect(JSON.stringify(view)).not.toContain('@');
+    expect(await json(opened)).toEqual({ status: 'accepted' });
     const code = lastCode(out);
     // More wrong-address tries than a request allows wrong codes: none counted against it.
     for (let i = 0; i < 6; i++)
       expect(
         await failure(
-          await call('POST', `/api/public/requests/${view.id}/verify`, {
+          await call('POST', '/api/public/requests/verify', {
             client,
             body: { email: 'stranger@example.org', code },
           }),
         ),
       ).toMatchObject({ status: 403, code: 'E_WRONG_CODE' });
-    // An unknown request number answers the same.
-    expect(
-      await failure(
-        await call('POST', '/api/public/requests/99999/verify', {
-          client: '203.0.113.13',
-          body: { email, code },
-        }),
-      ),
-    ).toMatchObject({ status: 403, code: 'E_WRONG_CODE' });
-    const done = await call('POST', `/api/public/requests/${view.id}/verify`, {
+    const [row] = await statusOf(email);
+    expect(row).toMatchObject({ status: 'received' });
+    const shown = await json(await call('GET', `/api/requests/${row.id}`, { token: tokens.read }));
+    expect(shown.status).toBe('received');
+    const done = await call('POST', '/api/public/requests/verify', {
       client,
-      body: { email: email.toUpperCase(), code },
+      body: { email: email.toUpperCase(), code: ` ${code} ` },
     });
-    expect(await json(done)).toEqual({ id: view.id, status: 'verified', due: view.due });
+    expect(await json(done)).toEqual({ id: row.id, type: 'access', status: 'verified', due: row.due });
+    // The number is not a way in any more.
+    expect(
+      (await call('POST', `/api/public/requests/${row.id}/verify`, { client, body: { email, code } })).status,
+    ).toBe(404);
     expect(
       await failure(
         await call('POST', '/api/public/requests', { client: '203.0.113.13', body: { type: 'access' } }),
@@ -1046,28 +1082,198 @@ describe('the public endpoints', () => {
     ).toMatchObject({ status: 400, code: 'E_USAGE', field: 'set' });
   });
 
-  it("the code's limits apply: five wrong codes lock the request, the right one is then refused", async () => {
+  it('an expired code is not the end: a new code by address, or the same request opened again, and the request is verified', async () => {
+    const email = 'expired@example.org';
+    secrets.push(email);
+    const client = '203.0.113.15';
+    expect(
+      (await call('POST', '/api/public/requests', { client, body: { type: 'erasure', email } })).status,
+    ).toBe(200);
+    const first = lastCode(out);
+    tick(16 * 60_000);
+    expect(
+      await failure(
+        await call('POST', '/api/public/requests/verify', { client, body: { email, code: first } }),
+      ),
+    ).toMatchObject({ status: 403, code: 'E_CODE_EXPIRED' });
+    // Opening it again is not a duplicate: a new code for the open request.
+    const again = await call('POST', '/api/public/requests', { client, body: { type: 'erasure', email } });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toEqual({ status: 'accepted' });
+    const second = lastCode(out);
+    expect(second).not.toBe(first);
+    expect(await statusOf(email)).toHaveLength(1);
+    // Within the minute, another code is refused, with when to come back.
+    const soon = await call('POST', '/api/public/requests/code', { client, body: { email } });
+    expect(await failure(soon)).toMatchObject({ status: 429, code: 'E_CODE_TOO_SOON' });
+    expect(Number(soon.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Past the hour: the address's window of opens and codes starts again.
+    tick(61 * 60_000);
+    const code = await call('POST', '/api/public/requests/code', {
+      client,
+      body: { email, type: 'erasure' },
+    });
+    expect(await json(code)).toEqual({ status: 'accepted' });
+    const third = lastCode(out);
+    expect(third).not.toBe(second);
+    const done = await json(
+      await call('POST', '/api/public/requests/verify', {
+        client,
+        body: { email, code: third, type: 'erasure' },
+      }),
+    );
+    expect(done).toMatchObject({ type: 'erasure', status: 'verified' });
+  });
+
+  it('answers the same whether the address has an open request or not: no number, no date, no duplicate', async () => {
+    const known = 'known@example.org';
+    const unknown = 'unknown@example.org';
+    secrets.push(known, unknown);
+    const ask = (email: string, client: string) =>
+      call('POST', '/api/public/requests', { client, body: { type: 'access', email } });
+    expect((await ask(known, '203.0.113.16')).status).toBe(200);
+    tick(61_000);
+    const [again, fresh] = [await ask(known, '203.0.113.17'), await ask(unknown, '203.0.113.17')];
+    expect(again.status).toBe(fresh.status);
+    const [againBody, freshBody] = [await json(again), await json(fresh)];
+    expect(againBody).toEqual(freshBody);
+    expect(JSON.stringify(againBody)).not.toMatch(/\d/);
+    expect(await statusOf(known)).toHaveLength(1);
+    // A code asked for an address with no request: the same answer, and no message sent (past
+    // the hour, so that both addresses start a window of opens and codes).
+    tick(61 * 60_000);
+    const nobody = 'nobody@example.org';
+    secrets.push(nobody);
+    const before = codeFiles();
+    const [forKnown, forNobody] = [
+      await call('POST', '/api/public/requests/code', { client: '203.0.113.18', body: { email: known } }),
+      await call('POST', '/api/public/requests/code', { client: '203.0.113.18', body: { email: nobody } }),
+    ];
+    expect(forKnown.status).toBe(200);
+    expect(forNobody.status).toBe(200);
+    expect(await json(forKnown)).toEqual(await json(forNobody));
+    // One message: the known address's new code; none to the address with no request.
+    expect(codeFiles().filter((f) => !before.includes(f))).toHaveLength(1);
+    // Asked again within the minute: the same refusal for both.
+    const [soonKnown, soonNobody] = [
+      await failure(
+        await call('POST', '/api/public/requests/code', { client: '203.0.113.18', body: { email: known } }),
+      ),
+      await failure(
+        await call('POST', '/api/public/requests/code', { client: '203.0.113.18', body: { email: nobody } }),
+      ),
+    ];
+    expect(soonKnown).toEqual(soonNobody);
+    expect(soonKnown).toMatchObject({ status: 429, code: 'E_CODE_TOO_SOON' });
+    // A code tried on an address with no request: the same wrong code as a wrong one.
+    const [wrongKnown, wrongNobody] = [
+      await failure(
+        await call('POST', '/api/public/requests/verify', {
+          client: '203.0.113.18',
+          body: { email: known, code: '1234567' },
+        }),
+      ),
+      await failure(
+        await call('POST', '/api/public/requests/verify', {
+          client: '203.0.113.18',
+          body: { email: nobody, code: '1234567' },
+        }),
+      ),
+    ];
+    expect(wrongKnown).toEqual(wrongNobody);
+  });
+
+  it('a refusal is a fixed sentence in French by default, in English by lang, ?lang= or Accept-Language, with no CLI hint', async () => {
+    const email = 'lingua@example.org';
+    secrets.push(email);
+    const client = '203.0.113.19';
+    const verify = (options: {
+      body?: Record<string, unknown>;
+      path?: string;
+      headers?: Record<string, string>;
+    }) =>
+      call('POST', options.path ?? '/api/public/requests/verify', {
+        client,
+        body: { email, code: '000000', ...options.body },
+        ...(options.headers ? { headers: options.headers } : {}),
+      });
+    const fr = await failure(await verify({}));
+    expect(fr).toMatchObject({ status: 403, code: 'E_WRONG_CODE' });
+    expect(fr.message).toBe('Ce code ne correspond pas. Vérifiez le dernier code reçu et réessayez.');
+    const en = await failure(await verify({ body: { lang: 'en' } }));
+    expect(en.message).toBe('This code does not match. Check the latest code you received and try again.');
+    expect((await failure(await verify({ path: '/api/public/requests/verify?lang=en' }))).message).toBe(
+      en.message,
+    );
+    expect((await failure(await verify({ headers: { 'accept-language': 'en-GB,en;q=0.9' } }))).message).toBe(
+      en.message,
+    );
+    const usage = await failure(
+      await call('POST', '/api/public/requests', {
+        client,
+        body: { type: 'access', email: 'not an address' },
+      }),
+    );
+    expect(usage).toEqual({
+      status: 400,
+      code: 'E_USAGE',
+      field: 'email',
+      message: 'Indiquez une adresse électronique valide.',
+    });
+    const type = await failure(
+      await call('POST', '/api/public/requests?lang=en', { client, body: { type: 'gossip', email } }),
+    );
+    expect(type).toMatchObject({ field: 'type', message: 'Choose the kind of your request.' });
+    const origin = await failure(
+      await call('POST', '/api/public/requests/verify', {
+        client,
+        headers: { origin: 'https://evil.example' },
+        body: { email, code: '000000' },
+      }),
+    );
+    expect(origin).toMatchObject({ status: 403, code: 'E_ORIGIN' });
+    expect(origin.message).toBe('Ce site n’est pas autorisé à envoyer cette demande.');
+    const large = await failure(
+      await call('POST', '/api/public/requests', {
+        client,
+        body: { type: 'access', email, visitor: 'x'.repeat(LIMITS.bodyBytes) },
+      }),
+    );
+    expect(large).toMatchObject({
+      status: 413,
+      code: 'E_BODY_TOO_LARGE',
+      message: 'Ce qui a été envoyé est trop volumineux.',
+    });
+    for (const message of [fr, en, usage, type, origin, large].map((e) => e.message))
+      expect(message).not.toMatch(/registre|request (verify|list|send-code)|--|`/);
+    // An admin endpoint keeps its own message.
+    expect(
+      (
+        await failure(
+          await call('POST', '/api/requests', { token: tokens.operate, body: { type: 'gossip', email } }),
+        )
+      ).message,
+    ).toContain('gossip');
+  });
+
+  it("the code's limits apply: five wrong codes lock the request; the right one then finds nothing to verify", async () => {
     const email = 'guesser@example.org';
     secrets.push(email);
     const client = '203.0.113.14';
-    const { id } = await json(
-      await call('POST', '/api/public/requests', { client, body: { type: 'access', email } }),
-    );
+    expect(
+      (await call('POST', '/api/public/requests', { client, body: { type: 'access', email } })).status,
+    ).toBe(200);
     const code = lastCode(out);
     const wrong = code === '000000' ? '111111' : '000000';
     const guess = (c: string) =>
-      call('POST', `/api/public/requests/${id}/verify`, { client, body: { email, code: c } });
+      call('POST', '/api/public/requests/verify', { client, body: { email, code: c } });
     for (let i = 0; i < 4; i++)
       expect(await failure(await guess(wrong))).toMatchObject({ status: 403, code: 'E_WRONG_CODE' });
     // The fifth wrong code locks it; the right one comes too late.
     expect(await failure(await guess(wrong))).toMatchObject({ status: 423, code: 'E_REQUEST_LOCKED' });
-    expect(await failure(await guess(code))).toMatchObject({ status: 423, code: 'E_REQUEST_LOCKED' });
-    expect(
-      await failure(await call('POST', '/api/public/requests/abc/verify', { client, body: { email, code } })),
-    ).toMatchObject({ status: 400, field: 'id' });
-    expect((await json(await call('GET', `/api/requests/${id}`, { token: tokens.read }))).status).toBe(
-      'locked',
-    );
+    expect(await failure(await guess(code))).toMatchObject({ status: 403, code: 'E_WRONG_CODE' });
+    const [row] = await statusOf(email);
+    expect(row.status).toBe('locked');
   });
 
   it('429 past the per-client limit, with Retry-After; another client is still served, and the next minute too', async () => {
@@ -1077,6 +1283,10 @@ describe('the public endpoints', () => {
     for (let i = 0; i < LIMITS.perClient; i++) expect((await check(client)).status).toBe(200);
     const limited = await check(client);
     expect(await failure(limited)).toMatchObject({ status: 429, code: 'E_RATE_LIMITED' });
+    expect(lines.findLast((l) => l.msg === 'call')).toMatchObject({
+      status: 429,
+      route: '/api/public/consents/check',
+    });
     const retry = Number(limited.headers.get('retry-after'));
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(60);
@@ -1088,9 +1298,10 @@ describe('the public endpoints', () => {
   it('429 past the per-address limit on opening requests, whatever the client and the spelling', async () => {
     const email = 'often@example.org';
     secrets.push(email);
-    // Each of another kind: a second request of the same kind is a duplicate.
+    // Each of another kind, a minute apart (one code a minute per address).
     const types = ['access', 'erasure', 'portability', 'restriction'];
     for (let i = 0; i < LIMITS.perAddress; i++) {
+      tick(61_000);
       const opened = await call('POST', '/api/public/requests', {
         client: `203.0.113.${30 + i}`,
         body: { type: types[i], email: i % 2 ? email.toUpperCase() : email },
@@ -1140,7 +1351,7 @@ describe('the request page', () => {
     expect(html).toContain('<link rel="stylesheet" href="/request.css">');
   });
 
-  it('opens a request, then verifies it with the code, without a line of script', async () => {
+  it('opens a request, asks for a new code, then verifies it with the code, by address, without a line of script', async () => {
     const email = 'page-person@example.org';
     secrets.push(email);
     const client = '203.0.113.50';
@@ -1148,25 +1359,48 @@ describe('the request page', () => {
     expect(codePage.status).toBe(200);
     const html = await codePage.text();
     expect(html).toContain('Enter the code you received');
-    const id = /name="id" value="(\d+)"/.exec(html)?.[1] as string;
-    expect(id).toMatch(/^\d+$/);
-    const code = lastCode(out);
+    // No request number anywhere: the address and the type are what the page carries.
+    expect(html).not.toMatch(/name="id"|no\. \d/);
+    expect(html).toContain(`name="email" value="${email}"`);
+    expect(html).toContain('name="type" value="erasure"');
+    expect(html).toMatch(
+      /<form method="post" action="\/request\/code\?lang=en"[^>]*>[\s\S]*Send me a new code/,
+    );
+    const first = lastCode(out);
 
     const wrong = await call('POST', '/request/verify?lang=en', {
       client,
-      ...form({ id, email, code: code === '000000' ? '111111' : '000000' }),
+      ...form({ email, type: 'erasure', code: first === '000000' ? '111111' : '000000' }),
     });
     expect(wrong.status).toBe(403);
-    expect(await wrong.text()).toMatch(/role="alert"[\s\S]*name="code"/);
+    const wrongPage = await wrong.text();
+    expect(wrongPage).toMatch(/role="alert"[\s\S]*name="code"/);
+    expect(wrongPage).toContain('This code does not match.');
+    expect(wrongPage).not.toMatch(/attempt\(s\)|request \d/);
+
+    // A new code at once is refused, in French on the French page, with when to come back.
+    const soon = await call('POST', '/request/code?lang=fr', { client, ...form({ email, type: 'erasure' }) });
+    expect(soon.status).toBe(429);
+    expect(Number(soon.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await soon.text()).toContain('Attendez une minute');
+    tick(61_000);
+    const again = await call('POST', '/request/code?lang=en', {
+      client,
+      ...form({ email, type: 'erasure' }),
+    });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('a new code was just sent');
+    const code = lastCode(out);
+    expect(code).not.toBe(first);
 
     const done = await call('POST', '/request/verify?lang=en', {
       client,
-      ...form({ id, email, code: ` ${code} ` }),
+      ...form({ email, type: 'erasure', code: ` ${code} ` }),
     });
     expect(done.status).toBe(200);
     const page = await done.text();
     expect(page).toContain('Request verified');
-    expect(page).toContain(`no. ${id} is verified`);
+    const id = /no\. (\d+) is verified/.exec(page)?.[1];
     expect((await json(await call('GET', `/api/requests/${id}`, { token: tokens.read }))).status).toBe(
       'verified',
     );
@@ -1183,6 +1417,23 @@ describe('the request page', () => {
     expect(html).toContain('role="alert"');
     expect(html).not.toContain('<b>x</b>');
     expect(html).toContain('&quot;&gt;&lt;b&gt;x&lt;/b&gt;');
+    // A fixed French sentence for the field, not the internal English message.
+    expect(html).toContain('Choisissez le type de votre demande.');
+    expect(html).not.toContain('one of access');
+  });
+
+  it('opening the same request again on the page is not a duplicate: the code page again, nothing told', async () => {
+    const email = 'page-twice@example.org';
+    secrets.push(email);
+    const client = '203.0.113.52';
+    tick(61_000);
+    expect((await call('POST', '/request', { client, ...form({ type: 'access', email }) })).status).toBe(200);
+    tick(61_000);
+    const again = await call('POST', '/request', { client, ...form({ type: 'access', email }) });
+    expect(again.status).toBe(200);
+    const html = await again.text();
+    expect(html).toContain('Saisissez le code reçu');
+    expect(html).not.toMatch(/E_DUPLICATE|déjà|already|\d{4}-\d{2}-\d{2}/);
   });
 });
 

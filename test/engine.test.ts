@@ -92,6 +92,17 @@ async function everyUseCase(
     JSON.parse(String((await call('readPackageFile', { id: opened.id, name: 'access.json' })).content)),
   ).toHaveProperty('subject');
   expect((await call('showRequest', { id: opened.id })).status).toBe('done');
+  // By address alone (the public flow): the same answer opened or not, a new code, verified by it.
+  const asker = `asker-${round}@example.org`;
+  expect(await call('askRequest', { type: 'portability', email: asker, lang: 'en' })).toEqual({
+    status: 'accepted',
+  });
+  tick(2);
+  expect(await call('sendCodeByAddress', { email: asker })).toEqual({ status: 'accepted' });
+  expect(await call('verifyByAddress', { email: asker, code: lastCode(dir) })).toMatchObject({
+    type: 'portability',
+    status: 'verified',
+  });
   const refused = await call('openRequest', { type: 'erasure', email });
   await call('extendRequest', { id: refused.id, months: 1, reason: 'several stores' });
   await call('refuseRequest', { id: refused.id, reason: 'manifestly unfounded' });

@@ -38,6 +38,14 @@ import { addHold, HoldAddInput, HoldListInput, HoldReleaseInput, listHolds, rele
 import { NoInput } from './input.js';
 import { generateKey, KeyGenerateInput, KeyRotateInput, rotateKey } from './keys.js';
 import { ForecastInput, forecast, PlanInput, PlanListInput, plan, planList } from './plan.js';
+import {
+  AskRequestInput,
+  askRequest,
+  CodeByAddressInput,
+  sendCodeByAddress,
+  VerifyByAddressInput,
+  verifyByAddress,
+} from './requests/by-address.js';
 import { SendLettersInput, sendLetters } from './requests/letters.js';
 import {
   ExtendRequestInput,
@@ -106,6 +114,9 @@ export const USE_CASES = {
   openRequest: useCase({ input: OpenRequestInput, run: openRequest, writes: true }),
   resendCode: useCase({ input: RequestIdInput, run: resendCode, writes: true }),
   verifyRequest: useCase({ input: VerifyRequestInput, run: verifyRequest, writes: true }),
+  askRequest: useCase({ input: AskRequestInput, run: askRequest, writes: true }),
+  sendCodeByAddress: useCase({ input: CodeByAddressInput, run: sendCodeByAddress, writes: true }),
+  verifyByAddress: useCase({ input: VerifyByAddressInput, run: verifyByAddress, writes: true }),
   runRequest: useCase({ input: RunRequestInput, run: runRequest, writes: true }),
   listPackage: useCase({ input: PackageInput, run: listPackage, writes: false }),
   readPackageFile: useCase({ input: PackageFileInput, run: readPackageFile, writes: false }),

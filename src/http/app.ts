@@ -10,6 +10,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context as HonoContext, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { matchedRoutes } from 'hono/route';
+import { METHOD_NAME_ALL } from 'hono/router';
 import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import { controllerOfRecord, forwardedTo } from '../app/controller.js';
@@ -20,7 +22,8 @@ import { USE_CASES } from '../app/use-cases.js';
 import { RegistreError } from '../core/errors.js';
 import { safeMessage } from '../core/safe-message.js';
 import { publicRoutes } from './public.js';
-import { requestPage } from './request-page.js';
+import { langOf, publicErrorBody, publicInternal } from './public-messages.js';
+import { isRequestPage, requestPage, requestPageFailure } from './request-page.js';
 import { ADMIN_ROUTES, type Route } from './routes.js';
 import {
   call,
@@ -149,7 +152,10 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
-    const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
+    // The handler's pattern, also when a middleware refused the call before it (429, 403 origin).
+    const handler = matchedRoutes(c).findLast((r) => r.method !== METHOD_NAME_ALL);
+    const route =
+      handler?.path ?? (c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched');
     options.onResponse?.(route, c.req.method, c.res.status, seconds);
     const caller = c.get('caller');
     log({
@@ -191,14 +197,23 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
     await next();
   });
 
+  // What a person meets (the public endpoints, the request page) is said in their language,
+  // with a fixed sentence; an admin's caller gets the internal message.
+  const publicCall = (c: HonoContext) => c.req.path.startsWith('/api/public/');
   app.onError((error, c) => {
+    const lang = c.get('lang') ?? langOf(c);
     if (error instanceof RegistreError) {
       if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
-      return c.json(errorBody(error), httpStatusOf(error) as 400);
+      if (isRequestPage(c)) return requestPageFailure(c, error, lang);
+      const byField = c.req.path.startsWith('/api/public/requests');
+      const body = publicCall(c) ? publicErrorBody(error, lang, byField) : errorBody(error);
+      return c.json(body, httpStatusOf(error) as 400);
     }
     log({ level: 'error', msg: 'unexpected error', route: c.req.routePath, error: safeMessage(error) });
     return c.json(
-      { error: { code: 'E_INTERNAL', message: 'the service failed on this call; see its log' } },
+      publicCall(c) || isRequestPage(c)
+        ? publicInternal(lang)
+        : { error: { code: 'E_INTERNAL', message: 'the service failed on this call; see its log' } },
       500,
     );
   });
@@ -219,10 +234,13 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
       origin: (origin) => (allowed.has(origin) ? origin : null),
       allowMethods: ['GET', 'POST'],
       allowHeaders: ['Content-Type'],
+      // The site's script reads when to come back after a 429.
+      exposeHeaders: ['Retry-After'],
       maxAge: 600,
     }),
   );
   app.use('/api/public/*', async (c, next) => {
+    c.set('lang', langOf(c));
     const origin = c.req.header('origin');
     if (origin !== undefined && !allowed.has(origin))
       throw new RegistreError(

@@ -1,8 +1,9 @@
 /**
  * What the company's website calls without a token: record a consent event, check a visitor's
- * consent, open a request and verify it with the e-mailed code; and the page, in French and
- * English, where a person does the last two with a plain HTML form (no script needed). Every
- * call is counted against its client (per minute) and, for a request, its address (per hour).
+ * consent, open a request, ask for a new code and verify a request with the e-mailed code, by
+ * address and code alone. Every call is counted against its client (per minute) and, for a
+ * request, its address (per hour). A refusal says a fixed sentence in the caller's language
+ * (public-messages.ts), never the internal message.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context as HonoContext } from 'hono';
@@ -13,28 +14,11 @@ import { hitRateLimit } from '../app/tokens.js';
 import { USE_CASES } from '../app/use-cases.js';
 import { RegistreError } from '../core/errors.js';
 import { normaliseEmail } from '../core/identity.js';
-import { REQUEST_TYPES } from '../core/requests/requests.js';
+import { langOf } from './public-messages.js';
 import { call, document, type Env, inputOf, type ServiceSettings } from './shared.js';
 
 /** The actor the audit log names for what the website sends. */
 export const PUBLIC_ACTOR = 'public:website';
-
-export const PublicOpenInput = z.strictObject({
-  type: z.enum(REQUEST_TYPES),
-  email: z.string().min(3).max(254),
-  lang: z.enum(['fr', 'en']).optional(),
-  /** The visitor id of the browser (its web visits are the person's too). */
-  visitor: z.string().max(128).optional(),
-  /** An objection's or a restriction's purpose. */
-  purpose: z.string().max(64).optional(),
-});
-
-export const PublicVerifyInput = z.strictObject({
-  id: z.number().int().min(1),
-  /** The address the request was opened with: a code is tried only on the request of that address. */
-  email: z.string().min(3).max(254),
-  code: z.string().min(1).max(16),
-});
 
 export const PublicCheckInput = z.strictObject({
   visitor: z.string().min(1).max(128),
@@ -45,46 +29,40 @@ export const PUBLIC_ROUTES = [
   '/api/public/consents',
   '/api/public/consents/check',
   '/api/public/requests',
-  '/api/public/requests/{id}/verify',
+  '/api/public/requests/code',
+  '/api/public/requests/verify',
 ] as const;
 
-/** Opens a request from the public: limited per address; answers only its number and deadline. */
+/** The address a body names, for its per-address limit (a missing one is refused by the use case). */
+const addressIn = (body: Record<string, unknown>) =>
+  typeof body.email === 'string' ? normaliseEmail(body.email) : '';
+
+/** Opens a request, or sends a new code for the one of its type open: the same answer either way. */
 export async function openPublic(engine: Engine, settings: ServiceSettings, body: Record<string, unknown>) {
-  const input = parseInput(PublicOpenInput, body);
-  await hitRateLimit(engine, 'address', normaliseEmail(input.email), settings.perAddress, 3_600_000);
-  const view = (await call(engine, 'openRequest', input, PUBLIC_ACTOR)) as {
-    id: number;
-    type: string;
-    status: string;
-    due: string;
-  };
-  return { id: view.id, type: view.type, status: view.status, due: view.due };
+  await hitRateLimit(engine, 'address', addressIn(body), settings.perAddress, 3_600_000);
+  return USE_CASES.askRequest.run(engine, body as z.input<typeof USE_CASES.askRequest.input>, {
+    actor: PUBLIC_ACTOR,
+  });
 }
 
-/** Verifies a request from the public: the code is tried only when the address is the request's. */
+/** A new code for the address's requests awaiting verification: the same answer when it has none. */
+export async function codePublic(engine: Engine, settings: ServiceSettings, body: Record<string, unknown>) {
+  await hitRateLimit(engine, 'address', addressIn(body), settings.perAddress, 3_600_000);
+  return USE_CASES.sendCodeByAddress.run(engine, body as z.input<typeof USE_CASES.sendCodeByAddress.input>, {
+    actor: PUBLIC_ACTOR,
+  });
+}
+
+/** Verifies the address's request whose code is the one given. */
 export async function verifyPublic(engine: Engine, settings: ServiceSettings, body: Record<string, unknown>) {
-  const input = parseInput(PublicVerifyInput, body);
-  await hitRateLimit(engine, 'address', normaliseEmail(input.email), settings.perAddress * 4, 3_600_000);
-  const wrong = () => new RegistreError('E_WRONG_CODE', 'the code does not match this request and address');
-  let request: { askedBy: string; status: string };
-  try {
-    request = (await call(engine, 'showRequest', { id: input.id }, PUBLIC_ACTOR)) as typeof request;
-  } catch (error) {
-    if (error instanceof RegistreError && error.code === 'E_REQUEST_NOT_FOUND') throw wrong();
-    throw error;
-  }
-  // Another address's request: refused as a wrong code, and not counted against that request
-  // (a stranger cannot lock someone's request by trying codes on its number).
-  if (normaliseEmail(request.askedBy) !== normaliseEmail(input.email)) throw wrong();
-  const view = (await call(engine, 'verifyRequest', { id: input.id, code: input.code }, PUBLIC_ACTOR)) as {
-    id: number;
-    status: string;
-    due: string;
-  };
-  return { id: view.id, status: view.status, due: view.due };
+  // Its own window: a person typing codes does not use up the opens and codes of the hour.
+  await hitRateLimit(engine, 'address-verify', addressIn(body), settings.perAddress * 4, 3_600_000);
+  return USE_CASES.verifyByAddress.run(engine, body as z.input<typeof USE_CASES.verifyByAddress.input>, {
+    actor: PUBLIC_ACTOR,
+  });
 }
 
-const json = async (c: HonoContext, schema: z.ZodType) => inputOf(c, schema);
+const json = async (c: HonoContext<Env>, schema: z.ZodType) => inputOf(c, schema);
 
 export function publicRoutes(app: OpenAPIHono<Env>, engine: Engine, settings: ServiceSettings): void {
   const doc = (method: 'get' | 'post', path: string, summary: string, schema: z.ZodType) =>
@@ -138,23 +116,38 @@ export function publicRoutes(app: OpenAPIHono<Env>, engine: Engine, settings: Se
     return c.json({ current: result.current, state: result.state });
   });
 
-  doc(
-    'post',
-    '/api/public/requests',
-    'Opens a request; the identity code is e-mailed to the address.',
-    PublicOpenInput,
-  );
-  app.post('/api/public/requests', async (c) =>
-    c.json(await openPublic(engine, settings, await json(c, PublicOpenInput))),
-  );
+  /** The body, its `lang` taken as the language of a refusal. */
+  const body = async (c: HonoContext<Env>, schema: z.ZodType) => {
+    const input = await json(c, schema);
+    c.set('lang', langOf(c, input));
+    return input;
+  };
 
-  doc(
-    'post',
-    '/api/public/requests/{id}/verify',
-    'Verifies a request with the code e-mailed to its address.',
-    PublicVerifyInput,
-  );
-  app.post('/api/public/requests/:id/verify', async (c) =>
-    c.json(await verifyPublic(engine, settings, await json(c, PublicVerifyInput))),
-  );
+  const steps = [
+    {
+      path: '/api/public/requests',
+      summary:
+        'Opens a request and e-mails the identity code to the address; when one of that type is open and awaits verification, a new code is sent for it instead. The answer is the same in every case: `{ "status": "accepted" }`.',
+      schema: USE_CASES.askRequest.input,
+      run: openPublic,
+    },
+    {
+      path: '/api/public/requests/code',
+      summary:
+        'Sends a new code for each request of the address awaiting verification (of `type` when given). The answer is the same whether there is one or not: `{ "status": "accepted" }`.',
+      schema: USE_CASES.sendCodeByAddress.input,
+      run: codePublic,
+    },
+    {
+      path: '/api/public/requests/verify',
+      summary:
+        "Verifies the address's request whose code is the one e-mailed: its number, type, status and deadline. A wrong code counts against the address's requests awaiting verification; an address with none gets the same E_WRONG_CODE.",
+      schema: USE_CASES.verifyByAddress.input,
+      run: verifyPublic,
+    },
+  ] as const;
+  for (const step of steps) {
+    doc('post', step.path, step.summary, step.schema);
+    app.post(step.path, async (c) => c.json(await step.run(engine, settings, await body(c, step.schema))));
+  }
 }

@@ -1,21 +1,24 @@
 /**
  * The page where a person opens a request and enters the code e-mailed to them: plain HTML forms
  * (no script), French or English (`?lang=`, else the browser's Accept-Language), its own small
- * style sheet (the CSP lets in nothing else). A company links to it from its notice.
+ * style sheet (the CSP lets in nothing else). A company links to it from its notice. The person
+ * needs no request number: the code page carries the address and the type, and asks for the code
+ * or a new one; a refusal is a fixed sentence in the page's language (public-messages.ts).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context as HonoContext } from 'hono';
 import type { Engine } from '../app/engine.js';
 import { hitRateLimit } from '../app/tokens.js';
 import { escapeHtml } from '../core/documents/html.js';
-import { fieldsAs, RegistreError } from '../core/errors.js';
+import { RegistreError } from '../core/errors.js';
 import { longDate } from '../core/requests/letters.js';
-import { REQUEST_TYPES, type RequestType } from '../core/requests/requests.js';
-import { openPublic, verifyPublic } from './public.js';
+import { CODE_TTL_MINUTES, REQUEST_TYPES, type RequestType } from '../core/requests/requests.js';
+import { codePublic, openPublic, verifyPublic } from './public.js';
+import { type Lang, langOf, publicMessage } from './public-messages.js';
 import type { Env, ServiceSettings } from './shared.js';
 import { httpStatusOf } from './status.js';
 
-type Lang = 'fr' | 'en';
+export { langOf };
 
 const TEXT = {
   fr: {
@@ -26,8 +29,10 @@ const TEXT = {
     email: 'Votre adresse électronique',
     send: 'Envoyer le code',
     codeTitle: 'Saisissez le code reçu',
-    codeIntro: (n: number) =>
-      `Votre demande n° ${n} est enregistrée. Nous avons envoyé un code à votre adresse : saisissez-le ci-dessous. Il est valable une heure.`,
+    codeIntro: `Nous avons envoyé un code à l’adresse indiquée : saisissez-le ci-dessous. Il est valable ${CODE_TTL_MINUTES} minutes.`,
+    resent:
+      'Si une demande attend sa vérification pour cette adresse, un nouveau code vient d’y être envoyé.',
+    again: 'M’envoyer un nouveau code',
     code: 'Code reçu par courriel',
     verify: 'Vérifier',
     doneTitle: 'Demande vérifiée',
@@ -52,8 +57,9 @@ const TEXT = {
     email: 'Your e-mail address',
     send: 'Send the code',
     codeTitle: 'Enter the code you received',
-    codeIntro: (n: number) =>
-      `Your request no. ${n} is recorded. We sent a code to your address: enter it below. It is valid for one hour.`,
+    codeIntro: `We sent a code to the address you gave: enter it below. It is valid for ${CODE_TTL_MINUTES} minutes.`,
+    resent: 'If a request awaits verification for this address, a new code was just sent to it.',
+    again: 'Send me a new code',
     code: 'Code received by e-mail',
     verify: 'Verify',
     doneTitle: 'Request verified',
@@ -71,17 +77,6 @@ const TEXT = {
     } satisfies Record<RequestType, string>,
   },
 } as const;
-
-/** The page's language: `?lang=`, else the first of Accept-Language that is French or English; French by default. */
-export function langOf(c: HonoContext): Lang {
-  const asked = c.req.query('lang');
-  if (asked === 'fr' || asked === 'en') return asked;
-  for (const part of (c.req.header('accept-language') ?? '').split(',')) {
-    const tag = part.trim().slice(0, 2).toLowerCase();
-    if (tag === 'fr' || tag === 'en') return tag;
-  }
-  return 'fr';
-}
 
 function page(lang: Lang, title: string, body: string): string {
   const t = TEXT[lang];
@@ -123,21 +118,37 @@ ${options}
 </form>`;
 }
 
-function codeForm(lang: Lang, id: number, email: string): string {
+/** What the code page carries from the open form: the address and the type, never a request number. */
+interface Asked {
+  readonly email: string;
+  readonly type: string;
+}
+
+function hidden(asked: Asked): string {
+  const type = (REQUEST_TYPES as readonly string[]).includes(asked.type) ? asked.type : '';
+  return `<input type="hidden" name="email" value="${escapeHtml(asked.email)}">${
+    type ? `\n<input type="hidden" name="type" value="${type}">` : ''
+  }`;
+}
+
+function codeForm(lang: Lang, asked: Asked, intro: string): string {
   const t = TEXT[lang];
-  return `<p>${escapeHtml(t.codeIntro(id))}</p>
+  return `<p role="status">${escapeHtml(intro)}</p>
 <form method="post" action="/request/verify?lang=${lang}">
-<input type="hidden" name="id" value="${id}">
-<input type="hidden" name="email" value="${escapeHtml(email)}">
+${hidden(asked)}
 <label for="code">${t.code}</label>
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="16">
 <button type="submit">${t.verify}</button>
+</form>
+<form method="post" action="/request/code?lang=${lang}" class="again">
+${hidden(asked)}
+<button type="submit">${t.again}</button>
 </form>`;
 }
 
 function errorBlock(lang: Lang, error: RegistreError): string {
   return `<div role="alert" class="error"><p><strong>${TEXT[lang].error}</strong></p><p>${escapeHtml(
-    fieldsAs(error.message, (name) => name),
+    publicMessage(error, lang),
   )}</p></div>`;
 }
 
@@ -149,17 +160,28 @@ button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;background:#0b4f8a
 button:focus,input:focus,select:focus,a:focus{outline:3px solid #e8a200;outline-offset:2px}
 .error{border-left:4px solid #b00020;padding:.25rem 1rem;background:#fdecee}
 .lang{text-align:right}
-a{color:#0b4f8a}`;
+a{color:#0b4f8a}
+.again button{background:#fff;color:#0b4f8a;border:1px solid #0b4f8a}`;
+
+const CSP =
+  "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function html(c: HonoContext, body: string, status = 200) {
+  c.header('Content-Security-Policy', CSP);
+  c.header('Cache-Control', 'no-store');
+  return c.html(body, status as 200);
+}
+
+/** Whether a call is one of the page's forms. */
+export const isRequestPage = (c: HonoContext) =>
+  c.req.path === '/request' || c.req.path.startsWith('/request/');
+
+/** A refusal before the page's handler ran (a body over the limit): the open form, with the reason. */
+export function requestPageFailure(c: HonoContext, error: RegistreError, lang: Lang) {
+  return html(c, page(lang, TEXT[lang].title, errorBlock(lang, error) + openForm(lang)), httpStatusOf(error));
+}
 
 export function requestPage(app: OpenAPIHono<Env>, engine: Engine, settings: ServiceSettings): void {
-  const html = (c: HonoContext, body: string, status = 200) => {
-    c.header(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
-    c.header('Cache-Control', 'no-store');
-    return c.html(body, status as 200);
-  };
   const fields = async (c: HonoContext) => {
     const body = await c.req.parseBody();
     return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as Record<
@@ -167,10 +189,14 @@ export function requestPage(app: OpenAPIHono<Env>, engine: Engine, settings: Ser
       string
     >;
   };
-  const failed = (error: unknown) => {
+  const failed = (c: HonoContext, error: unknown) => {
     if (!(error instanceof RegistreError)) throw error;
+    if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
     return error;
   };
+  const asked = (form: Record<string, string>): Asked => ({ email: form.email ?? '', type: form.type ?? '' });
+  /** The type the code page carries, when it is one (an empty one asks about every type). */
+  const typeOf = (form: Record<string, string>) => (form.type ? { type: form.type } : {});
 
   app.get('/request.css', (c) =>
     c.body(CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=3600' }),
@@ -184,10 +210,10 @@ export function requestPage(app: OpenAPIHono<Env>, engine: Engine, settings: Ser
     const form = await fields(c);
     try {
       await hitRateLimit(engine, 'client', c.get('client'), settings.perClient, 60_000);
-      const opened = await openPublic(engine, settings, { type: form.type, email: form.email, lang });
-      return html(c, page(lang, TEXT[lang].codeTitle, codeForm(lang, opened.id, form.email ?? '')));
+      await openPublic(engine, settings, { type: form.type, email: form.email, lang });
+      return html(c, page(lang, TEXT[lang].codeTitle, codeForm(lang, asked(form), TEXT[lang].codeIntro)));
     } catch (error) {
-      const e = failed(error);
+      const e = failed(c, error);
       return html(
         c,
         page(
@@ -199,32 +225,31 @@ export function requestPage(app: OpenAPIHono<Env>, engine: Engine, settings: Ser
       );
     }
   });
-  app.post('/request/verify', async (c) => {
-    const lang = langOf(c);
-    const form = await fields(c);
-    const id = /^\d{1,15}$/.test(form.id ?? '') ? Number(form.id) : 0;
-    try {
-      await hitRateLimit(engine, 'client', c.get('client'), settings.perClient, 60_000);
-      const verified = await verifyPublic(engine, settings, {
-        id,
-        email: form.email,
-        code: (form.code ?? '').trim(),
-      });
-      return html(
-        c,
-        page(
-          lang,
-          TEXT[lang].doneTitle,
-          `<p role="status">${escapeHtml(TEXT[lang].done(verified.id, verified.due))}</p>`,
-        ),
-      );
-    } catch (error) {
-      const e = failed(error);
-      return html(
-        c,
-        page(lang, TEXT[lang].codeTitle, errorBlock(lang, e) + codeForm(lang, id, form.email ?? '')),
-        httpStatusOf(e),
-      );
-    }
+  /** A step of the code page: the page it answers, or the code page again with the reason. */
+  const codeStep = (path: string, answer: (lang: Lang, form: Record<string, string>) => Promise<string>) =>
+    app.post(path, async (c) => {
+      const lang = langOf(c);
+      const form = await fields(c);
+      try {
+        await hitRateLimit(engine, 'client', c.get('client'), settings.perClient, 60_000);
+        return html(c, await answer(lang, form));
+      } catch (error) {
+        const e = failed(c, error);
+        const again = codeForm(lang, asked(form), TEXT[lang].codeIntro);
+        return html(c, page(lang, TEXT[lang].codeTitle, errorBlock(lang, e) + again), httpStatusOf(e));
+      }
+    });
+  codeStep('/request/code', async (lang, form) => {
+    await codePublic(engine, settings, { email: form.email, ...typeOf(form) });
+    return page(lang, TEXT[lang].codeTitle, codeForm(lang, asked(form), TEXT[lang].resent));
+  });
+  codeStep('/request/verify', async (lang, form) => {
+    const verified = await verifyPublic(engine, settings, {
+      email: form.email,
+      code: (form.code ?? '').trim(),
+      ...typeOf(form),
+    });
+    const done = TEXT[lang].done(verified.id, verified.due);
+    return page(lang, TEXT[lang].doneTitle, `<p role="status">${escapeHtml(done)}</p>`);
   });
 }

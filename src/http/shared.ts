@@ -6,13 +6,15 @@ import type { Context, Engine } from '../app/engine.js';
 import type { Caller } from '../app/tokens.js';
 import { USE_CASES, type UseCaseName } from '../app/use-cases.js';
 import { fieldsAs, RegistreError } from '../core/errors.js';
+import type { Lang } from './public-messages.js';
 import type { Route } from './routes.js';
 
 /** A structured log line (JSON); never an address, a token or a query string. */
 export type Log = (entry: Record<string, unknown>) => void;
 
 export interface Env {
-  Variables: { caller: Caller; client: string };
+  /** `lang`: the language a public call's refusal is said in, once its body is read. */
+  Variables: { caller: Caller; client: string; lang: Lang | undefined };
 }
 
 export interface ServiceSettings {

@@ -36,7 +36,7 @@ export type { ConsentsAppended, NewConsentEvent } from './consents.js';
 export type { ErasureRow } from './erasures.js';
 export { type HoldCase, type HoldRow, type HoldsAdded, holdCases } from './holds.js';
 export type { PendingFile } from './pending-files.js';
-export type { RequestRow } from './requests.js';
+export type { NewRequest, RequestRow } from './requests.js';
 export {
   claimAlive,
   type HeldRun,

@@ -4,6 +4,16 @@
  * with its actor and the person's keyed hash, never an address or a name.
  */
 
+export {
+  type AskRequestInput,
+  askRequest,
+  type CodeAsked,
+  type CodeByAddressInput,
+  sendCodeByAddress,
+  type VerifiedByAddress,
+  type VerifyByAddressInput,
+  verifyByAddress,
+} from './by-address.js';
 export { type LetterSent, type SendLettersResult, sendLetters } from './letters.js';
 export {
   extendRequest,

@@ -2,7 +2,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { outboxFiles, removeFromOutbox } from '../../adapters/mail/mailer.js';
-import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
+import type { NewRequest, RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
 import { codeLetter } from '../../core/requests/letters.js';
@@ -50,9 +50,35 @@ export async function openRequest(
   context: Context,
 ): Promise<RequestView> {
   const options = parseInput(OpenRequestInput, input);
+  const today = engine.today();
+  return withState(engine, 'write', async (state, project) => {
+    const opened = await addRequest(state, prepareOpen(project, options, today), context.actor);
+    if (opened.duplicate) {
+      const d = opened.row;
+      throw new RegistreError(
+        'E_DUPLICATE',
+        `request ${d.id} (${d.type}, received ${d.received}) of the same person is still open: this one is a duplicate${
+          d.mail === 'failed' || (d.status === 'received' && d.codes === 0 && !justOpened(d))
+            ? `; its identity code could not be sent: send it again with request send-code ${d.id}`
+            : ''
+        }`,
+      );
+    }
+    await testPause('request-before-code');
+    const sent = await sendCode(engine.mailer, state, project, opened.row, context.actor, engine.clock.now());
+    const view = viewOf(await requireRequest(state, opened.row.id), today);
+    return sent.failure ? { ...view, mailError: sent.failure } : view;
+  });
+}
+
+/** A request as it will be added, every field of `options` checked first (E_USAGE naming it). */
+export function prepareOpen(
+  project: Project,
+  options: z.output<typeof OpenRequestInput>,
+  today: string,
+): NewRequest {
   const { type } = options;
   const email = requireEmail(options.email);
-  const today = engine.today();
   const received = options.received ?? today;
   if (received > today)
     throw new RegistreError('E_USAGE', `${field('received')} ${received} is after today (${today})`, {
@@ -61,77 +87,57 @@ export async function openRequest(
   const details: Record<string, unknown> = {};
   if (options.lang !== undefined) details.lang = options.lang;
   if (options.visitor !== undefined) details.visitor = requireVisitorId(options.visitor);
-  if (type === 'objection') {
-    if (!options.purpose)
+  if (type === 'objection' && !options.purpose)
+    throw new RegistreError('E_USAGE', `an objection names the purpose objected to: ${field('purpose')} P`, {
+      path: ['purpose'],
+    });
+  const key = requireKey(project);
+  if (options.purpose !== undefined) {
+    const found = purposeOf(project.register, options.purpose);
+    if (!found)
       throw new RegistreError(
         'E_USAGE',
-        `an objection names the purpose objected to: ${field('purpose')} P`,
-        {
-          path: ['purpose'],
-        },
+        `${field('purpose')} ${options.purpose}: no such purpose in the register (${project.register.activities
+          .flatMap((a) => a.purposes.map((p) => p.id))
+          .join(', ')})`,
+        { path: ['purpose'] },
       );
-  }
-  return withState(engine, 'write', async (state, project) => {
-    const key = requireKey(project);
-    if (options.purpose !== undefined) {
-      const found = purposeOf(project.register, options.purpose);
-      if (!found)
-        throw new RegistreError(
-          'E_USAGE',
-          `${field('purpose')} ${options.purpose}: no such purpose in the register (${project.register.activities
-            .flatMap((a) => a.purposes.map((p) => p.id))
-            .join(', ')})`,
-          { path: ['purpose'] },
-        );
-      const { purpose } = found;
-      if (
-        type === 'objection' &&
-        purpose.legalBasis !== 'legitimate-interest' &&
-        !purpose.tags?.includes('direct-marketing')
-      )
-        throw new RegistreError(
-          'E_USAGE',
-          `${field('purpose')} ${purpose.id} rests on ${purpose.legalBasis}: art. 21 objection applies to legitimate interest and direct marketing; consent is withdrawn, a contract or a legal obligation is not objected to`,
-          { path: ['purpose'] },
-        );
-      details.purpose = purpose.id;
-    }
-    if (type === 'rectification')
-      details.set = checkRectification(options.set ?? {}, project.register, project.datamap);
-    const person = personHash(key, email);
-    const { actor } = context;
-    // The duplicate check and the insert are one transaction: racing opens open one request.
-    const opened = await state.addRequest(
-      {
-        type,
-        status: 'received',
-        email,
-        person,
-        received,
-        due: dueDate(received),
-        extendedMonths: 0,
-        details,
-      },
-      {
-        unlessOpen: true,
-        log: (r) => ({ request: r.id, type, person, received, due: r.due, actor }),
-      },
-    );
-    if (opened.duplicate) {
-      const d = opened.row;
+    const { purpose } = found;
+    if (
+      type === 'objection' &&
+      purpose.legalBasis !== 'legitimate-interest' &&
+      !purpose.tags?.includes('direct-marketing')
+    )
       throw new RegistreError(
-        'E_DUPLICATE',
-        `request ${d.id} (${type}, received ${d.received}) of the same person is still open: this one is a duplicate${
-          d.mail === 'failed' || (d.status === 'received' && d.codes === 0 && !justOpened(d))
-            ? `; its identity code could not be sent: send it again with request send-code ${d.id}`
-            : ''
-        }`,
+        'E_USAGE',
+        `${field('purpose')} ${purpose.id} rests on ${purpose.legalBasis}: art. 21 objection applies to legitimate interest and direct marketing; consent is withdrawn, a contract or a legal obligation is not objected to`,
+        { path: ['purpose'] },
       );
-    }
-    await testPause('request-before-code');
-    const sent = await sendCode(engine.mailer, state, project, opened.row, actor, engine.clock.now());
-    const view = viewOf(await requireRequest(state, opened.row.id), today);
-    return sent.failure ? { ...view, mailError: sent.failure } : view;
+    details.purpose = purpose.id;
+  }
+  if (type === 'rectification')
+    details.set = checkRectification(options.set ?? {}, project.register, project.datamap);
+  return {
+    type,
+    status: 'received',
+    email,
+    person: personHash(key, email),
+    received,
+    due: dueDate(received),
+    extendedMonths: 0,
+    details,
+  };
+}
+
+/**
+ * Adds a prepared request with its `request.open` entry, unless the person has one of its type
+ * open: the check and the insert are one transaction, so racing opens open one request.
+ */
+export function addRequest(state: StateStore, request: NewRequest, actor: string) {
+  const { type, person, received } = request;
+  return state.addRequest(request, {
+    unlessOpen: true,
+    log: (r) => ({ request: r.id, type, person, received, due: r.due, actor }),
   });
 }
 
@@ -315,33 +321,47 @@ export async function verifyRequest(
       await purgeCodes(state, project, now);
       return viewOf(await requireRequest(state, id), engine.today());
     }
-    const code = how.code.trim();
-    for (let tries = 0; ; tries++) {
-      const row = await requireRequest(state, id);
-      const matches =
-        /^\d{6}$/.test(code) && row.codeHash !== null && state.digest(`code:${id}:${code}`) === row.codeHash;
-      let after: RequestRow;
-      try {
-        after = await step(state, row, { kind: 'code', matches, actor }, now);
-      } catch (error) {
-        // Another attempt was counted first: this one is counted against the row as it now is.
-        if (error instanceof RegistreError && error.code === 'E_REQUEST_CHANGED' && tries < 100) continue;
-        throw error;
-      }
-      if (after.status === 'verified') {
-        await purgeCodes(state, project, now);
-        return viewOf(after, engine.today());
-      }
-      const locked = after.status === 'locked';
-      if (locked) await purgeCodes(state, project, now);
-      throw new RegistreError(
-        locked ? 'E_REQUEST_LOCKED' : 'E_WRONG_CODE',
-        locked
-          ? `wrong code, the ${CODE_ATTEMPTS}th: request ${id} is locked; the DPO verifies the identity by other means`
-          : `wrong code for request ${id}: ${CODE_ATTEMPTS - after.attempts} attempt(s) left`,
-      );
-    }
+    return viewOf(await tryCode(state, project, id, how.code.trim(), actor, now), engine.today());
   });
+}
+
+/**
+ * Tries `code` on request `id`: its row once verified, else E_WRONG_CODE (counted) or
+ * E_REQUEST_LOCKED (the attempt that locked it). An attempt another process counted first is
+ * counted against the row as it now is.
+ */
+export async function tryCode(
+  state: StateStore,
+  project: Project,
+  id: number,
+  code: string,
+  actor: string,
+  now: Date,
+): Promise<RequestRow> {
+  for (let tries = 0; ; tries++) {
+    const row = await requireRequest(state, id);
+    const matches =
+      /^\d{6}$/.test(code) && row.codeHash !== null && state.digest(`code:${id}:${code}`) === row.codeHash;
+    let after: RequestRow;
+    try {
+      after = await step(state, row, { kind: 'code', matches, actor }, now);
+    } catch (error) {
+      if (error instanceof RegistreError && error.code === 'E_REQUEST_CHANGED' && tries < 100) continue;
+      throw error;
+    }
+    if (after.status === 'verified') {
+      await purgeCodes(state, project, now);
+      return after;
+    }
+    const locked = after.status === 'locked';
+    if (locked) await purgeCodes(state, project, now);
+    throw new RegistreError(
+      locked ? 'E_REQUEST_LOCKED' : 'E_WRONG_CODE',
+      locked
+        ? `wrong code, the ${CODE_ATTEMPTS}th: request ${id} is locked; the DPO verifies the identity by other means`
+        : `wrong code for request ${id}: ${CODE_ATTEMPTS - after.attempts} attempt(s) left`,
+    );
+  }
 }
 
 export const ListRequestsInput = z.strictObject({

@@ -170,6 +170,7 @@ export function transition(request: LifecycleRequest, event: RequestEvent, now: 
         throw new RegistreError(
           'E_CODE_TOO_SOON',
           `a code was sent to request ${id} less than a minute ago: the next may be sent from ${next}`,
+          { retryAfter: Math.max(1, Math.ceil((Date.parse(next) - now.getTime()) / 1000)) },
         );
       const expires = new Date(now.getTime() + CODE_TTL_MINUTES * 60_000).toISOString();
       // The attempts are the request's, not the code's: a new code does not give new guesses.
