@@ -1,6 +1,6 @@
 /**
- * Issue 21, the scheduler on a PostgreSQL state store (pg-boss): two service processes (the built
- * package, each its own engine and scheduler) scheduled at the same second run one sweep between
+ * Issue 21, the scheduler on a PostgreSQL state store (pg-boss): two `registre serve` processes
+ * (each its own engine, API and scheduler) scheduled at the same second run one sweep between
  * them; when the one running it is killed (SIGKILL) in the middle of the sweep, the other takes
  * the day's run over and finishes it. Only with REGISTRE_TEST_POSTGRES_URL (a real server).
  */
@@ -14,31 +14,12 @@ import { createEngine } from '../src/app/engine.js';
 import { dayIn, listScheduledRuns, schedulerSettings } from '../src/app/scheduled.js';
 import { bossSchemaOf } from '../src/service/scheduler.js';
 import { DIALECTS } from './dialects.js';
-import { editConfig, ROOT, shopIn, sleep, stateInShopServer, until } from './shop-helpers.js';
+import { BIN, editConfig, shopIn, sleep, stateInShopServer, until } from './shop-helpers.js';
 
 const CTX = { actor: 'test:scheduler' };
 const BASE = process.env.REGISTRE_TEST_POSTGRES_URL;
-const EVERY_SECOND = `schedule:\n  sweep: "* * * * * *"\n  check: "0 0 1 1 *"\n  reminders: "0 0 1 1 *"\n  timeZone: Europe/Paris\n`;
-
-/** One `registre serve` as far as the scheduler goes: an engine, its scheduler, stopped on SIGTERM. */
-const SERVICE = `
-import { createEngine } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
-import { startScheduler } from ${JSON.stringify(join(ROOT, 'dist', 'service', 'scheduler.js'))};
-const [config] = process.argv.slice(1);
-const engine = createEngine({ config });
-const scheduler = await startScheduler(engine, {
-  log: (e) => process.stdout.write(JSON.stringify({ pid: process.pid, ...e }) + '\\n'),
-  leaseMs: 3000,
-  stopTimeoutMs: 5000,
-  boss: { expireInSeconds: 4, maintenanceIntervalSeconds: 1, pollingIntervalSeconds: 1, retryDelaySeconds: 1 },
-});
-process.stdout.write(JSON.stringify({ pid: process.pid, event: 'ready' }) + '\\n');
-process.once('SIGTERM', async () => {
-  await scheduler.stop();
-  await engine.close();
-  process.exit(0);
-});
-`;
+// Every second, and a run whose process died is taken over after 3 s (lease, pg-boss's expiry).
+const EVERY_SECOND = `schedule:\n  sweep: "* * * * * *"\n  check: "0 0 1 1 *"\n  reminders: "0 0 1 1 *"\n  timeZone: Europe/Paris\n  takeoverSeconds: 3\n`;
 
 interface Service {
   readonly child: ChildProcess;
@@ -47,8 +28,9 @@ interface Service {
   stderr(): string;
 }
 
+/** `registre serve` on a free port, its JSON log lines collected. */
 function service(config: string, env: NodeJS.ProcessEnv = {}): Service {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SERVICE, config], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
     env: { ...process.env, ...env },
   });
   const events: Record<string, unknown>[] = [];
@@ -58,7 +40,8 @@ function service(config: string, env: NodeJS.ProcessEnv = {}): Service {
     buffered += String(d);
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines)
+      if (line.trim()) events.push({ pid: child.pid, ...(JSON.parse(line) as Record<string, unknown>) });
   });
   child.stderr?.on('data', (d) => {
     stderr += String(d);
@@ -132,7 +115,7 @@ describe.skipIf(!BASE || !DIALECTS.some((d) => d.name === 'postgres'))(
       const services = [service(config), service(config)];
       try {
         await until('both services ready', () =>
-          services.every((s) => s.events.some((e) => e.event === 'ready')) ? true : undefined,
+          services.every((s) => s.events.some((e) => e.msg === 'listening')) ? true : undefined,
         );
         const engine = createEngine({ config });
         try {

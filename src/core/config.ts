@@ -38,6 +38,15 @@ export const ScheduleConfig = z.strictObject({
     .string()
     .optional()
     .describe("where alerts and reminders are sent (default the register's DPO contact)"),
+  takeoverSeconds: z
+    .number()
+    .int()
+    .min(2)
+    .max(86_400)
+    .optional()
+    .describe(
+      "how soon another process takes over a run whose process died (its claim's lease; on PostgreSQL, the queue job's expiry too). Default: a minute's lease, pg-boss's expiry 15 minutes. Keep it above the longest sweep on PostgreSQL, or pg-boss retries a sweep still running (found busy, logged)",
+    ),
 });
 export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
 

@@ -83,7 +83,20 @@ export async function startScheduler(engine: Engine, options: SchedulerOptions):
   const { log } = options;
   const settings = await schedulerSettings(engine);
   const { schedule } = settings;
-  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  // The configuration's takeover time sets the lease and pg-boss's timings; a caller's own win.
+  const takeover = schedule.takeoverSeconds;
+  const leaseMs = options.leaseMs ?? (takeover ? takeover * 1000 : DEFAULT_LEASE_MS);
+  const step = takeover ? Math.max(1, Math.ceil(takeover / 3)) : undefined;
+  const timings: BossTimings =
+    options.boss ??
+    (takeover && step
+      ? {
+          expireInSeconds: takeover + 1,
+          maintenanceIntervalSeconds: step,
+          pollingIntervalSeconds: Math.min(2, step),
+          retryDelaySeconds: step,
+        }
+      : {});
   const stopping = new AbortController();
   const ctx: Context = { actor: options.actor ?? 'scheduler', signal: stopping.signal };
   const crons = new Map<ScheduledJob, Cron>();
@@ -159,7 +172,6 @@ export async function startScheduler(engine: Engine, options: SchedulerOptions):
   };
 
   if (mode === 'pg-boss' && schedule.enabled) {
-    const timings = options.boss ?? {};
     const retryDelay = timings.retryDelaySeconds ?? Math.ceil(leaseMs / 1000);
     // Enough retries to outlast a long sweep another process runs (each look is a retry).
     const retryLimit = 1000;

@@ -12,6 +12,7 @@ import { type Clock, createEngine, type Engine, type Mailer } from '../app/engin
 import { forecastFigures, planFigures } from '../app/figures.js';
 import { readiness } from '../app/health.js';
 import { createToken, liveTokenCount } from '../app/tokens.js';
+import { RegistreError } from '../core/errors.js';
 import { safeMessage } from '../core/safe-message.js';
 import { buildApi, type Log } from '../http/app.js';
 import { createMetrics } from './metrics.js';
@@ -77,7 +78,14 @@ export async function startService(options: ServeOptions = {}): Promise<Service>
   let adminToken: string | undefined;
   try {
     if ((await liveTokenCount(engine)) === 0)
-      adminToken = (await createToken(engine, { name: 'admin', scope: 'admin' }, SYSTEM)).token;
+      adminToken = await createToken(engine, { name: 'admin', scope: 'admin' }, SYSTEM).then(
+        (made) => made.token,
+        (error: unknown) => {
+          // Another process starting on the same store made it first: its token is the one.
+          if (error instanceof RegistreError && error.code === 'E_TOKEN_EXISTS') return undefined;
+          throw error;
+        },
+      );
   } catch (error) {
     await engine.close();
     throw error;
