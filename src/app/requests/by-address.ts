@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { readPreviousKeys } from '../../adapters/files/config-paths.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
-import { normaliseEmail, personHash, previousHashes } from '../../core/identity.js';
+import { mailboxKey, personHash, previousHashes } from '../../core/identity.js';
 import { CODE_INTERVAL_SECONDS } from '../../core/requests/lifecycle.js';
 import { REQUEST_TYPES, requireEmail } from '../../core/requests/requests.js';
 import type { Context, Engine } from '../engine.js';
@@ -83,7 +83,7 @@ function addressOf(text: string): string {
  */
 async function codeGate(engine: Engine, address: string): Promise<void> {
   try {
-    await hitRateLimit(engine, 'code', normaliseEmail(address), 1, CODE_INTERVAL_SECONDS * 1000);
+    await hitRateLimit(engine, 'code', mailboxKey(address), 1, CODE_INTERVAL_SECONDS * 1000);
   } catch (error) {
     if (!(error instanceof RegistreError && error.code === 'E_RATE_LIMITED')) throw error;
     throw new RegistreError(
