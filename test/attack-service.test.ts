@@ -233,6 +233,15 @@ describe('tokens', () => {
   });
 });
 
+describe('not fixed yet', () => {
+  it.todo(
+    'a revoked token whose row is put back as it was before its revocation (its old seal with it) is refused: the seal binds the row, not its place in time; the audit log has the token.revoke',
+  );
+  it.todo(
+    'POST /api/public/requests/code takes as long for an address with a request awaiting verification as for one without (a code is mailed only for the first: the answer is the same, its time is not)',
+  );
+});
+
 describe('sweeps', () => {
   it('two sweeps started at once: one runs, the other is told the sweep is busy; nothing done twice', async () => {
     const [a, b] = await Promise.all([
