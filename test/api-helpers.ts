@@ -42,3 +42,14 @@ export function expectCleanLogs(lines: readonly Record<string, unknown>[], secre
       if (typeof value === 'string' && value.startsWith('/')) expect(value).not.toContain('?');
   }
 }
+
+/** A clock a test moves on by hand (`tick`), from now. */
+export function handClock() {
+  let now = Date.now();
+  return {
+    clock: { now: () => new Date(now), today: () => new Date(now).toISOString().slice(0, 10) },
+    tick: (ms: number) => {
+      now += ms;
+    },
+  };
+}

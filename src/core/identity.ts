@@ -31,6 +31,26 @@ export function normaliseEmail(email: string): string {
   return trimIdentity(email).toLowerCase();
 }
 
+/**
+ * The mailbox an address reaches, as the key a limit counts it under (never hashed as a person):
+ * NFKC, lower case, and the domain in its ASCII form without a trailing dot. `ana@exämple.org` and
+ * `ana@xn--exmple-cua.org` are one mailbox to a mail server (as `ana@ｅxample.org` is under IDNA's
+ * mapping); counted as typed, each spelling had the per-address limit of its own.
+ */
+export function mailboxKey(email: string): string {
+  const text = normaliseEmail(email).normalize('NFKC').toLowerCase();
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const domain = text.slice(at + 1).replace(/\.+$/, '');
+  let ascii = domain;
+  try {
+    ascii = new URL(`http://${domain}`).hostname.replace(/\.+$/, '');
+  } catch {
+    ascii = domain;
+  }
+  return `${text.slice(0, at)}@${ascii}`;
+}
+
 /** The keyed hash that stands for a person: HMAC-SHA-256 of the normalised address. */
 export function personHash(key: Buffer, email: string): string {
   return hmacHex(key, normaliseEmail(email));

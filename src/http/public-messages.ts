@@ -48,8 +48,8 @@ const GENERIC: Text = {
 
 const CODES: Partial<Readonly<Record<ErrorCode, Text>>> = {
   E_WRONG_CODE: {
-    fr: 'Ce code ne correspond pas. Vérifiez le dernier code reçu et réessayez.',
-    en: 'This code does not match. Check the latest code you received and try again.',
+    fr: 'Ce code ne correspond pas. Vérifiez le dernier code reçu et réessayez. Au cinquième code erroné, la demande est bloquée : contactez-nous alors pour vérifier votre identité autrement.',
+    en: 'This code does not match. Check the latest code you received and try again. After the fifth wrong code the request is locked: then contact us to check your identity another way.',
   },
   E_CODE_EXPIRED: {
     fr: 'Ce code a expiré. Demandez un nouveau code.',

@@ -13,7 +13,7 @@ import { parseInput } from '../app/input.js';
 import { hitRateLimit } from '../app/tokens.js';
 import { USE_CASES } from '../app/use-cases.js';
 import { RegistreError } from '../core/errors.js';
-import { normaliseEmail } from '../core/identity.js';
+import { mailboxKey } from '../core/identity.js';
 import { langOf } from './public-messages.js';
 import { call, document, type Env, inputOf, type ServiceSettings } from './shared.js';
 
@@ -35,7 +35,7 @@ export const PUBLIC_ROUTES = [
 
 /** The address a body names, for its per-address limit (a missing one is refused by the use case). */
 const addressIn = (body: Record<string, unknown>) =>
-  typeof body.email === 'string' ? normaliseEmail(body.email) : '';
+  typeof body.email === 'string' ? mailboxKey(body.email) : '';
 
 /** Opens a request, or sends a new code for the one of its type open: the same answer either way. */
 export async function openPublic(engine: Engine, settings: ServiceSettings, body: Record<string, unknown>) {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { readPreviousKeys } from '../../adapters/files/config-paths.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
-import { normaliseEmail, personHash, previousHashes } from '../../core/identity.js';
+import { mailboxKey, personHash, previousHashes } from '../../core/identity.js';
 import { CODE_INTERVAL_SECONDS } from '../../core/requests/lifecycle.js';
 import { REQUEST_TYPES, requireEmail } from '../../core/requests/requests.js';
 import type { Context, Engine } from '../engine.js';
@@ -83,7 +83,7 @@ function addressOf(text: string): string {
  */
 async function codeGate(engine: Engine, address: string): Promise<void> {
   try {
-    await hitRateLimit(engine, 'code', normaliseEmail(address), 1, CODE_INTERVAL_SECONDS * 1000);
+    await hitRateLimit(engine, 'code', mailboxKey(address), 1, CODE_INTERVAL_SECONDS * 1000);
   } catch (error) {
     if (!(error instanceof RegistreError && error.code === 'E_RATE_LIMITED')) throw error;
     throw new RegistreError(
@@ -163,7 +163,7 @@ export async function sendCodeByAddress(
 
 /**
  * Verifies the address's request awaiting verification whose code is `code`. A code that matches
- * none counts as a wrong one against each of them (the fifth locks it: E_REQUEST_LOCKED); an
+ * none counts as a wrong one against each of them (the fifth locks it, told as a wrong code too); an
  * address with none gets the same E_WRONG_CODE, nothing counted.
  */
 export async function verifyByAddress(
@@ -186,30 +186,30 @@ export async function verifyByAddress(
       const row = await tryCode(state, project, matching.id, code, context.actor, now);
       return { id: row.id, type: row.type, status: row.status, due: row.due };
     }
-    let locked = false;
     for (const row of rows) {
       try {
         await tryCode(state, project, row.id, code, context.actor, now);
       } catch (error) {
         if (!(error instanceof RegistreError)) throw error;
-        if (error.code === 'E_REQUEST_LOCKED') locked = true;
-        // A request without a live code (expired, void) counts nothing: the answer stays the same.
-        else if (
-          !['E_WRONG_CODE', 'E_CODE_EXPIRED', 'E_NO_CODE', 'E_REQUEST_STATE', 'E_REQUEST_CLOSED'].includes(
-            error.code,
-          )
+        // A request without a live code (expired, void) counts nothing, and the attempt that locks
+        // one is told as any wrong code: a 423 answered only for an address with a request awaiting
+        // verification told a stranger, in five calls, that the address had one.
+        if (
+          ![
+            'E_WRONG_CODE',
+            'E_REQUEST_LOCKED',
+            'E_CODE_EXPIRED',
+            'E_NO_CODE',
+            'E_REQUEST_STATE',
+            'E_REQUEST_CLOSED',
+          ].includes(error.code)
         )
           throw error;
       }
     }
-    throw locked
-      ? new RegistreError(
-          'E_REQUEST_LOCKED',
-          'wrong code: a request of this address is now locked; the DPO verifies the identity by other means',
-        )
-      : new RegistreError(
-          'E_WRONG_CODE',
-          'the code matches no request of this address awaiting verification',
-        );
+    throw new RegistreError(
+      'E_WRONG_CODE',
+      'the code matches no request of this address awaiting verification (the fifth wrong code locks a request)',
+    );
   });
 }

@@ -3,8 +3,8 @@
  * names a server path): a new folder for each run under the project's `.registre/packages`, only
  * its owner's (0700), and how the package is read back: its files listed, one downloaded by name.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { RegistreError } from '../../core/errors.js';
 import type { Context, Engine } from '../engine.js';
@@ -81,13 +81,20 @@ export async function readPackageFile(
     });
   const folder = await lastFolder(engine, id);
   const path = join(folder, ...parts);
-  let stats: ReturnType<typeof lstatSync> | undefined;
+  const missing = () => new RegistreError('E_NO_PACKAGE', `request ${id}'s package has no file ${name}`);
+  // lstat looks at the last name only: a link planted as a folder on the way (`up/registre.yaml`)
+  // would be followed. The file's real path must lie in the real folder of the packages.
+  let real: string;
   try {
-    stats = lstatSync(path);
+    if (!lstatSync(path).isFile()) throw missing();
+    real = realpathSync(path);
+    if (
+      !real.startsWith(realpathSync(folder) + sep) ||
+      !real.startsWith(realpathSync(await packagesDir(engine)) + sep)
+    )
+      throw missing();
   } catch {
-    stats = undefined;
+    throw missing();
   }
-  if (!stats?.isFile())
-    throw new RegistreError('E_NO_PACKAGE', `request ${id}'s package has no file ${name}`);
-  return { name, content: readFileSync(path) };
+  return { name, content: readFileSync(real) };
 }
