@@ -8,6 +8,7 @@ import { holdCases, type StateStore } from '../adapters/state/state-store.js';
 import { type AuditEntry, type ChainProblem, verifyAuditChain } from '../core/audit/audit-chain.js';
 import { RegistreError } from '../core/errors.js';
 import type { LockInfo, SweepRun } from '../core/retention/results.js';
+import { safeMessage } from '../core/safe-message.js';
 import type { Context, Engine } from './engine.js';
 import { NoInput, parseInput, saying } from './input.js';
 
@@ -108,6 +109,7 @@ export async function crossCheck(
     }
   }
   problems.push(...(await consentCrossCheck(state, entries)));
+  problems.push(...(await tokenCrossCheck(state, entries)));
   return problems;
 }
 
@@ -321,4 +323,57 @@ export async function acceptHead(
 export async function sweepRuns(engine: Engine, limit: number): Promise<SweepRun[]> {
   const state = await engine.state('read');
   return state.runs(limit);
+}
+
+/**
+ * The API tokens against the log: each token row has its token.create entry (same name and
+ * scope), and a token the log revoked is revoked in the table. A row put back as it was before
+ * its revocation (its seal is its own, the row unchanged) is found here: the log has the revoke.
+ */
+async function tokenCrossCheck(state: StateStore, entries: readonly AuditEntry[]): Promise<ChainProblem[]> {
+  const problems: ChainProblem[] = [];
+  const last = entries[entries.length - 1]?.seq ?? 0;
+  const created = new Map<number, AuditEntry>();
+  const revoked = new Map<number, AuditEntry>();
+  for (const e of entries) {
+    if (e.kind === 'token.create') created.set(Number(e.data.token), e);
+    if (e.kind === 'token.revoke') revoked.set(Number(e.data.token), e);
+  }
+  let rows: Awaited<ReturnType<StateStore['tokens']['list']>>;
+  try {
+    rows = await state.tokens.list();
+  } catch (error) {
+    return [{ seq: last, problem: 'edited', message: safeMessage(error) }];
+  }
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const row of rows) {
+    const entry = created.get(row.id);
+    if (!entry)
+      problems.push({
+        seq: last,
+        problem: 'deleted',
+        message: `API token ${row.id} ("${row.name}") is in the tokens table but its token.create entry is not in the log`,
+      });
+    else if (entry.data.name !== row.name || entry.data.scope !== row.scope)
+      problems.push({
+        seq: entry.seq,
+        problem: 'edited',
+        message: `API token ${row.id} is "${row.name}" (${row.scope}) in the table, "${String(entry.data.name)}" (${String(entry.data.scope)}) in the log: the table was edited`,
+      });
+    const revoke = revoked.get(row.id);
+    if (revoke && row.revokedAt === null)
+      problems.push({
+        seq: revoke.seq,
+        problem: 'edited',
+        message: `API token ${row.id} ("${row.name}") was revoked at entry ${revoke.seq} but is live in the tokens table: its row was put back; revoke it again and find who restored it`,
+      });
+  }
+  for (const [id, entry] of created)
+    if (!byId.has(id))
+      problems.push({
+        seq: entry.seq,
+        problem: 'deleted',
+        message: `API token ${id} of entry ${entry.seq} is missing from the tokens table`,
+      });
+  return problems;
 }
