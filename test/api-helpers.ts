@@ -51,5 +51,12 @@ export function handClock() {
     tick: (ms: number) => {
       now += ms;
     },
+    /**
+     * To a second past the next hour: the rate limits' windows are fixed (per minute, per
+     * hour), so a test that moves the clock across a window's end would see its counts reset.
+     */
+    toNextHour: () => {
+      now += 3_600_000 - (now % 3_600_000) + 1_000;
+    },
   };
 }
