@@ -78,6 +78,7 @@ describe('registre serve over a socket', () => {
       const text = await metrics.text();
       expect(text).toContain('# TYPE registre_http_requests_total counter');
       expect(text).toMatch(/^registre_requests_open 1$/m);
+      expect(text).toMatch(/^registre_requests_overdue 0$/m);
       expect(text).toContain('route="/api/requests/:id",method="GET",status="200"');
       expect(text).not.toContain(`/api/requests/${id}"`);
 

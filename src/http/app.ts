@@ -141,6 +141,27 @@ function clientAddress(c: HonoContext, settings: ServiceSettings, options: ApiOp
   return options.clientOf?.(c) ?? 'unknown';
 }
 
+/** The type a file is sent with, by its extension. */
+const FILE_TYPES: Readonly<Record<string, string>> = {
+  json: 'application/json',
+  html: 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  jsonld: 'application/ld+json',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+/** A file as a download: its type, a safe name, never cached. */
+function download(c: HonoContext, file: { name: string; content: Buffer | string }): Response {
+  const base = file.name.split('/').pop() ?? 'file';
+  const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+  return c.body(new Uint8Array(bytes), 200, {
+    'content-type': FILE_TYPES[base.split('.').pop() ?? ''] ?? 'application/octet-stream',
+    'content-disposition': `attachment; filename="${base.replace(/[^\w.-]/g, '_')}"`,
+    'cache-control': 'no-store',
+  });
+}
+
 /** The API over `engine`. */
 export async function buildApi(engine: Engine, options: ApiOptions = {}): Promise<OpenAPIHono<Env>> {
   const settings = await serviceSettings(engine);
@@ -262,7 +283,7 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
       for (const key of route.today ?? []) if (input[key] === undefined) input[key] = engine.today();
       const caller = c.get('caller');
       // A package is written where the service keeps them, never where a caller says.
-      if (route.useCase === 'runRequest' && caller.controllerId === null) {
+      if (route.package && caller.controllerId === null) {
         if (input.out !== undefined)
           throw new RegistreError(
             'E_USAGE',
@@ -277,29 +298,7 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
           : await call(engine, route.useCase, input, caller.actor, options.signal);
       if (typeof result === 'string')
         return c.body(result, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-      if (route.useCase === 'readPackageFile' || route.useCase === 'makeDocument') {
-        const file = result as { name: string; content: Buffer | string };
-        const type = file.name.endsWith('.json')
-          ? 'application/json'
-          : file.name.endsWith('.html')
-            ? 'text/html; charset=utf-8'
-            : file.name.endsWith('.csv')
-              ? 'text/csv; charset=utf-8'
-              : file.name.endsWith('.md')
-                ? 'text/markdown; charset=utf-8'
-                : file.name.endsWith('.jsonld')
-                  ? 'application/ld+json'
-                  : file.name.endsWith('.xlsx')
-                    ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
-                    : 'application/octet-stream';
-        const base = file.name.split('/').pop() ?? 'file';
-        const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-        return c.body(new Uint8Array(bytes), 200, {
-          'content-type': type,
-          'content-disposition': `attachment; filename="${base.replace(/[^\w.-]/g, '_')}"`,
-          'cache-control': 'no-store',
-        });
-      }
+      if (route.file) return download(c, result as { name: string; content: Buffer | string });
       return c.json(result ?? null);
     });
   }

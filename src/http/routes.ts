@@ -25,6 +25,10 @@ export interface Route {
   /** Inputs given today's date when the call leaves them out. */
   readonly today?: readonly string[];
   readonly controller?: ControllerAccess;
+  /** The answer is a file (`{ name, content }`), sent as a download of its type. */
+  readonly file?: true;
+  /** A package the use case writes goes to a new folder of the service's (`out`), never one a caller names. */
+  readonly package?: true;
 }
 
 const r = (
@@ -34,7 +38,7 @@ const r = (
   access: Access,
   tag: string,
   summary: string,
-  extra: Partial<Pick<Route, 'today' | 'controller'>> = {},
+  extra: Partial<Pick<Route, 'today' | 'controller' | 'file' | 'package'>> = {},
 ): Route => ({ method, path, useCase, access, tag, summary, ...extra });
 
 export const ADMIN_ROUTES: readonly Route[] = [
@@ -69,6 +73,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     'read',
     'register',
     'One document, made now from the register: privacy-notice.fr.html, art30-controller.en.csv, art30.fr.xlsx, register.dpv.jsonld…',
+    { file: true },
   ),
   r('post', '/api/check', 'check', 'read', 'retention', 'Compares the data map with the live databases.'),
   r(
@@ -154,9 +159,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     'operate',
     'requests',
     'Runs a verified request (or, for a distributor, its own instruction).',
-    {
-      controller: 'instruction',
-    },
+    { controller: 'instruction', package: true },
   ),
   r(
     'get',
@@ -173,6 +176,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     'operate',
     'requests',
     "One file of the request's package (access.json, access.html, a table's CSV, a record's file).",
+    { file: true },
   ),
   r(
     'post',
