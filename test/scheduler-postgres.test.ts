@@ -114,9 +114,12 @@ describe.skipIf(!BASE || !DIALECTS.some((d) => d.name === 'postgres'))(
       const day = dayIn('Europe/Paris', new Date());
       const services = [service(config), service(config)];
       try {
-        await until('both services ready', () =>
-          services.every((s) => s.events.some((e) => e.msg === 'listening')) ? true : undefined,
-        );
+        await until('both services ready', () => {
+          // A service that ended says why (its stderr), rather than a wait that times out.
+          const ended = services.find((s) => s.child.exitCode !== null);
+          if (ended) throw new Error(`a service exited ${ended.child.exitCode}: ${ended.stderr()}`);
+          return services.every((s) => s.events.some((e) => e.msg === 'listening')) ? true : undefined;
+        });
         const engine = createEngine({ config });
         try {
           await until('the sweep run done', async () =>

@@ -159,7 +159,11 @@ export class StateStore {
         migrationLockTableName: 'registre_migrations_lock',
         ...(schema ? { migrationTableSchema: schema } : {}),
       });
-      const { error, results } = await migrator.migrateToLatest();
+      // Kysely's migrator looks for its tables in the catalogue of every schema of the server:
+      // a schema another application drops meanwhile fails it (3F000). Its steps run again.
+      let { error, results } = await migrator.migrateToLatest();
+      for (let again = 0; again < 3 && (error as { code?: unknown } | undefined)?.code === '3F000'; again++)
+        ({ error, results } = await migrator.migrateToLatest());
       const ran = (name: string) =>
         results?.some((r) => r.migrationName === name && r.status === 'Success') ?? false;
       sealing = ran(REQUEST_MAC_MIGRATION);

@@ -1,4 +1,4 @@
-import type { Kysely } from '../../sql/kysely.js';
+import { type Kysely, sql } from '../../sql/kysely.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a migration sees the schema as it was, not as it is
 export type MigrationDb = Kysely<any>;
@@ -14,8 +14,20 @@ export async function addColumnOnce(
   column: string,
   type: 'text' | 'integer' | 'varchar(16)' | 'varchar(64)',
 ): Promise<void> {
-  const tables = await db.introspection.getTables();
-  const found = tables.find((t) => t.name === table && (schema === undefined || t.schema === schema));
-  if (found?.columns.some((c) => c.name === column)) return;
+  if (schema !== undefined) {
+    // PostgreSQL: the store's own schema in the catalogue. Kysely's introspection reads every
+    // schema of the server and fails (3F000) when another one is dropped meanwhile (see listTables).
+    const { rows } = await sql<{ n: number }>`
+      SELECT 1 AS n FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+      JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+      WHERE ns.nspname = ${schema} AND c.relname = ${table} AND a.attname = ${column} AND NOT a.attisdropped`.execute(
+      db,
+    );
+    if (rows.length > 0) return;
+  } else {
+    const tables = await db.introspection.getTables();
+    if (tables.find((t) => t.name === table)?.columns.some((c) => c.name === column)) return;
+  }
   await db.schema.alterTable(table).addColumn(column, type).execute();
 }
