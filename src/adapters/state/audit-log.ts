@@ -256,8 +256,17 @@ export class AuditLog {
     // The archive store's copy first (it moves only after a commit, so it cannot be ahead of what
     // is read next), then the last entry, the count and the head as one snapshot, without taking
     // the log's lock: a sweep appending meanwhile is neither waited for nor taken for a truncation.
-    const checkpoint = this.checkpoint ? await this.readCheckpoint() : undefined;
-    return this.dialect.snapshot(this.db, (trx) => this.checkLogWholeIn(trx, checkpoint));
+    let checkpoint = this.checkpoint ? await this.readCheckpoint() : undefined;
+    let result = await this.dialect.snapshot(this.db, (trx) => this.checkLogWholeIn(trx, checkpoint));
+    // No checkpoint yet beside a log that has entries: another process may have committed the
+    // log's first entry and not yet written its checkpoint (another store, another transaction).
+    // It is looked for again for two seconds before the log is taken for broken.
+    for (let wait = 0; wait < 10 && checkpoint === null && result.problems.length > 0; wait++) {
+      await new Promise((r) => setTimeout(r, 200));
+      checkpoint = await this.readCheckpoint();
+      result = await this.dialect.snapshot(this.db, (trx) => this.checkLogWholeIn(trx, checkpoint));
+    }
+    return result;
   }
 
   private async checkLogWholeIn(
