@@ -502,6 +502,12 @@ describe('every admin endpoint', () => {
     expect(await failure(await call('GET', '/api/status?x=1', { token: tokens.read }))).toMatchObject({
       status: 400,
     });
+    const overview = await json(await call('GET', '/api/overview', { token: tokens.read }));
+    expect(overview.forecast.months).toHaveLength(12);
+    expect(typeof overview.pastDeadline.total).toBe('number');
+    expect(await failure(await call('GET', '/api/overview?x=1', { token: tokens.read }))).toMatchObject({
+      status: 400,
+    });
 
     const checked = await call('POST', '/api/check', { token: tokens.read });
     expect(checked.status).toBe(200);

@@ -76,6 +76,10 @@ async function everyUseCase(
     expect(sweepEvents.at(-1)?.done).toBe(swept.total);
   }
   expect((await call('status', {})).runs.length).toBeGreaterThan(0);
+  const seen = await call('overview', {});
+  expect(seen.sweeps.last?.id).toBe(swept.run);
+  expect(seen.pastDeadline.total).toBe((await call('planFigures', {})).totals.due);
+  expect(seen.forecast.months).toHaveLength(12);
   const opened = await call('openRequest', { type: 'access', email, lang: 'en' });
   tick(2); // a new code at most once a minute
   await call('resendCode', { id: opened.id });

@@ -37,6 +37,7 @@ import { ForecastFiguresInput, forecastFigures, PlanFiguresInput, planFigures } 
 import { addHold, HoldAddInput, HoldListInput, HoldReleaseInput, listHolds, releaseHold } from './holds.js';
 import { NoInput } from './input.js';
 import { generateKey, KeyGenerateInput, KeyRotateInput, rotateKey } from './keys.js';
+import { overview } from './overview.js';
 import { ForecastInput, forecast, PlanInput, PlanListInput, plan, planList } from './plan.js';
 import {
   AskRequestInput,
@@ -107,6 +108,7 @@ export const USE_CASES = {
   exportAudit: useCase({ input: NoInput, run: exportAudit, writes: false }),
   acceptHead: useCase({ input: AcceptHeadInput, run: acceptHead, writes: true }),
   status: useCase({ input: NoInput, run: status, writes: false }),
+  overview: useCase({ input: NoInput, run: overview, writes: false }),
   readArchive: useCase({ input: ArchiveReadInput, run: readArchive, writes: true }),
   generateKey: useCase({ input: KeyGenerateInput, run: generateKey, writes: true }),
   rotateKey: useCase({ input: KeyRotateInput, run: rotateKey, writes: true }),

@@ -21,6 +21,8 @@ import { authenticate, type Caller, hitRateLimit, scopeAllows } from '../app/tok
 import { USE_CASES } from '../app/use-cases.js';
 import { RegistreError } from '../core/errors.js';
 import { safeMessage } from '../core/safe-message.js';
+import { buildConsole } from '../ui/console.js';
+import { CONSOLE_PAGES } from '../ui/pages/index.js';
 import { publicRoutes } from './public.js';
 import { langOf, publicErrorBody, publicInternal } from './public-messages.js';
 import { isRequestPage, requestPage, requestPageFailure } from './request-page.js';
@@ -302,6 +304,15 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
       return c.json(result ?? null);
     });
   }
+
+  // The DPO's console: pages over the same engine, signed in with a token.
+  app.route(
+    '/console',
+    buildConsole(engine, CONSOLE_PAGES, {
+      log,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
 
   options.extend?.(app);
 

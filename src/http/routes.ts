@@ -52,6 +52,14 @@ export const ADMIN_ROUTES: readonly Route[] = [
   ),
   r(
     'get',
+    '/api/overview',
+    'overview',
+    'read',
+    'audit',
+    "What the DPO reads first: records past their deadline, the next months' deletions, open requests, the last and next sweep, the last check, the holds.",
+  ),
+  r(
+    'get',
     '/api/register',
     'showRegister',
     'read',

@@ -147,6 +147,15 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export interface ConsoleSessionsTable {
+  hash: string;
+  token_id: number;
+  csrf: string;
+  created_at: string;
+  expires_at: string;
+  mac: string;
+}
+
 export interface FiguresTable {
   name: string;
   at: string;
@@ -183,6 +192,7 @@ export interface StateDatabase {
   rate_limits: RateLimitsTable;
   scheduled_runs: ScheduledRunsTable;
   figures: FiguresTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;

@@ -27,6 +27,7 @@ import { Runs, type SweepRun } from './runs.js';
 import { type RunClaim, type ScheduledRunRow, ScheduledRuns } from './scheduled-runs.js';
 import type { AppendTable, CheckpointDatabase, StateDb } from './schema.js';
 import { Sealer, type StateKeys } from './seal.js';
+import { Sessions } from './sessions.js';
 import { stateDialect } from './state-dialect.js';
 import { Figures, RateLimits, Tokens } from './tokens.js';
 import { type StateTx, type Transaction, transactions, WritesUnderWay } from './transaction.js';
@@ -101,6 +102,8 @@ export class StateStore {
   readonly consents: Consents;
   /** The service's API tokens. */
   readonly tokens: Tokens;
+  /** The console's sessions, each opened with a token. */
+  readonly sessions: Sessions;
   /** The service's rate-limit windows, shared by its processes. */
   readonly rateLimits: RateLimits;
   /** The last plan's and forecast's figures, with their date. */
@@ -139,6 +142,7 @@ export class StateStore {
     this.scheduled = new ScheduledRuns(db, this.write);
     this.consents = new Consents(db, this.write, this.sealer);
     this.tokens = new Tokens(db, this.write, this.sealer);
+    this.sessions = new Sessions(db, this.write, this.sealer);
     this.rateLimits = new RateLimits(db, conn.dialect);
     this.figures = new Figures(db);
   }

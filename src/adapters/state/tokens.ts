@@ -124,6 +124,17 @@ export class Tokens {
     return r ? rowOf(this.checked(r)) : undefined;
   }
 
+  /** The live token of that id, its seal checked; undefined when revoked or unknown. */
+  async liveById(id: number): Promise<TokenRow | undefined> {
+    const r = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return r ? rowOf(this.checked(r)) : undefined;
+  }
+
   /** How many live tokens there are (the service makes its first admin token when none). */
   async liveCount(): Promise<number> {
     const r = await this.db

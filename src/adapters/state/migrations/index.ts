@@ -21,6 +21,7 @@ import { holdCaseNumbersMigration } from './0007-hold-case-numbers.js';
 import { consentMigration } from './0008-consent.js';
 import { scheduledRunsMigration } from './0009-scheduled-runs.js';
 import { serviceMigration } from './0010-service.js';
+import { consoleMigration } from './0011-console.js';
 
 /** After it runs, the rows of before are sealed. */
 export const REQUEST_MAC_MIGRATION = '0005_h1_request_mac';
@@ -40,5 +41,6 @@ export function migrations(schema: string | undefined, dialect?: Dialect): Recor
     '0008_consent': consentMigration(dialect),
     '0009_scheduled_runs': scheduledRunsMigration(),
     '0010_service': serviceMigration(),
+    '0011_console': consoleMigration(),
   };
 }

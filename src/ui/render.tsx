@@ -1,0 +1,116 @@
+/**
+ * What every console page shares: its Hono types, how it renders in the frame, how it calls a use
+ * case as its session's token, how an error or a form is read.
+ */
+import type { Hono, Context as HonoContext } from 'hono';
+import type { z } from 'zod';
+import type { Engine } from '../app/engine.js';
+import type { Session } from '../app/sessions.js';
+import { type Scope, scopeAllows } from '../app/tokens.js';
+import { USE_CASES, type UseCaseName } from '../app/use-cases.js';
+import { RegistreError } from '../core/errors.js';
+import type { Log } from '../http/shared.js';
+import { httpStatusOf } from '../http/status.js';
+import { COMMON, ERROR_KINDS, type Lang } from './i18n.js';
+import { Layout, type Notice, type PageProps } from './layout.js';
+
+export interface UiEnv {
+  Variables: {
+    session: Session;
+    uiLang: Lang;
+    client: string;
+  };
+}
+export type Ui = Hono<UiEnv>;
+export type UiContext = HonoContext<UiEnv>;
+
+export const SESSION_COOKIE = 'registre_session';
+
+/** What a page module adds to the console: its routes, over the engine. */
+export type ConsolePages = (ui: Ui, engine: Engine, options: ConsoleOptions) => void;
+
+export interface ConsoleOptions {
+  readonly log?: Log;
+  /** Long use cases stop between batches when this is aborted (the service's shutdown). */
+  readonly signal?: AbortSignal;
+}
+
+/** The page's language. */
+export const langOf = (c: UiContext): Lang => c.get('uiLang');
+
+/** Renders a page of the session in the frame. */
+export function render(
+  c: UiContext,
+  props: Omit<PageProps, 'lang' | 'session' | 'path'>,
+  status: 200 | 400 | 403 | 404 | 409 | 423 | 429 | 500 | 503 = 200,
+): Response {
+  const session = c.get('session');
+  const html = (
+    <Layout
+      {...props}
+      lang={langOf(c)}
+      path={c.req.path}
+      {...(session ? { session: { caller: session.caller, csrf: session.csrf } } : {})}
+    />
+  );
+  return c.html(String(html), status, { 'cache-control': 'no-store' });
+}
+
+/** Refuses an action the session's token may not take (its scope is below `needed`). */
+export function need(c: UiContext, needed: Scope): void {
+  const { caller } = c.get('session');
+  if (!scopeAllows(caller.scope, needed))
+    throw new RegistreError('E_SCOPE', `this token's scope is ${caller.scope}; this action needs ${needed}`);
+}
+
+type Result<N extends UseCaseName> = Awaited<ReturnType<(typeof USE_CASES)[N]['run']>>;
+
+/**
+ * Runs a use case as the session's token, its scope checked against what the use case does
+ * (reading needs `read`, changing anything `operate`).
+ */
+export async function use<N extends UseCaseName>(
+  c: UiContext,
+  engine: Engine,
+  name: N,
+  input: z.input<(typeof USE_CASES)[N]['input']>,
+  signal?: AbortSignal,
+): Promise<Result<N>> {
+  const useCase = USE_CASES[name] as unknown as {
+    run: (e: Engine, i: unknown, ctx: { actor: string; signal?: AbortSignal }) => Promise<Result<N>>;
+    writes: boolean;
+    long?: boolean;
+  };
+  need(c, useCase.writes ? 'operate' : 'read');
+  const { actor } = c.get('session').caller;
+  return useCase.run(engine, input, { actor, ...(signal && useCase.long ? { signal } : {}) });
+}
+
+/** The notice an error shows: its kind in the page's language, its detail as the catalogue says it. */
+export function failure(c: UiContext, error: unknown): Notice {
+  const lang = langOf(c);
+  if (error instanceof RegistreError)
+    return {
+      kind: 'error',
+      title: `${COMMON[lang].error} — ${ERROR_KINDS[error.kind][lang]}`,
+      detail: `${error.message} (${error.code})`,
+    };
+  return { kind: 'error', title: COMMON[lang].error };
+}
+
+/** The status an error's page is answered with. */
+export const statusOf = (error: unknown) =>
+  (error instanceof RegistreError ? httpStatusOf(error) : 500) as 400 | 404 | 409 | 500;
+
+/** A form's fields as texts (a repeated field: its last value); files are ignored. */
+export async function formOf(c: UiContext): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body))
+    if (typeof value === 'string' && key !== '_csrf') fields[key] = value;
+  return fields;
+}
+
+/** After an action: back to a page (GET), saying what was done (`done` is a key the page words). */
+export const backTo = (c: UiContext, path: string, done?: string) =>
+  c.redirect(done ? `${path}${path.includes('?') ? '&' : '?'}done=${encodeURIComponent(done)}` : path, 303);

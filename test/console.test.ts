@@ -1,0 +1,194 @@
+/**
+ * The console in a real browser: sign in with a token, the dashboard read, the language switched,
+ * signed out; the session cookie HttpOnly and SameSite; a form without the session's CSRF secret
+ * or from another origin refused; every page accessible (axe-core).
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ConsoleService,
+  consoleService,
+  cspWatch,
+  expectAccessible,
+  HAS_CHROMIUM,
+  launch,
+  screenshot,
+  signIn,
+} from './console-helpers.js';
+
+let service: ConsoleService;
+
+beforeAll(async () => {
+  service = await consoleService();
+});
+afterAll(async () => {
+  await service?.close();
+});
+
+describe('without a browser (HTTP)', () => {
+  it('a console page without a session sends to the sign-in page; an unknown token is refused there', async () => {
+    const page = await fetch(`${service.url}/console`, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/console/login?next=%2Fconsole');
+    const login = await fetch(`${service.url}/console/login?lang=en`);
+    expect(login.status).toBe(200);
+    const csp = login.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const refused = await fetch(`${service.url}/console/login?lang=en`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url },
+      body: 'token=rgt_nothing',
+      redirect: 'manual',
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('set-cookie') ?? '').not.toContain('registre_session');
+    expect(await refused.text()).toContain('Sign-in refused');
+  });
+
+  it('a sign-in from another origin is refused; the session cookie is HttpOnly and SameSite=Strict', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const elsewhere = await fetch(`${service.url}/console/login`, {
+      method: 'POST',
+      headers: { ...form, origin: 'https://evil.example' },
+      body: `token=${service.tokens.operate}`,
+      redirect: 'manual',
+    });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.headers.get('set-cookie')).toBeNull();
+    const signed = await fetch(`${service.url}/console/login`, {
+      method: 'POST',
+      headers: { ...form, origin: service.url },
+      body: `token=${service.tokens.operate}&next=//evil.example/`,
+      redirect: 'manual',
+    });
+    expect(signed.status).toBe(303);
+    expect(signed.headers.get('location')).toBe('/console');
+    const cookie = signed.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^registre_session=[\w-]{43};/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    expect(cookie).toMatch(/Path=\/console/);
+    const session = cookie.split(';')[0] as string;
+    const dashboard = await fetch(`${service.url}/console`, { headers: { cookie: session } });
+    expect(dashboard.status).toBe(200);
+    // A write without the session's CSRF secret, or from another origin, is refused.
+    const noSecret = await fetch(`${service.url}/console/audit/verify`, {
+      method: 'POST',
+      headers: { ...form, cookie: session, origin: service.url },
+      body: '',
+    });
+    expect(noSecret.status).toBe(403);
+    const html = await dashboard.text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] as string;
+    expect(csrf).toBeTruthy();
+    const crossSite = await fetch(`${service.url}/console/audit/verify`, {
+      method: 'POST',
+      headers: { ...form, cookie: session, origin: 'https://evil.example' },
+      body: `_csrf=${csrf}`,
+    });
+    expect(crossSite.status).toBe(403);
+    const verified = await fetch(`${service.url}/console/audit/verify`, {
+      method: 'POST',
+      headers: { ...form, cookie: session, origin: service.url, 'hx-request': 'true' },
+      body: `_csrf=${csrf}`,
+    });
+    expect(verified.status).toBe(200);
+    expect(await verified.text()).toMatch(/journal est intègre|log is whole/);
+    // Signed out: the same cookie no longer opens a page.
+    await fetch(`${service.url}/console/logout`, {
+      method: 'POST',
+      headers: { ...form, cookie: session, origin: service.url },
+      body: `_csrf=${csrf}`,
+      redirect: 'manual',
+    });
+    const after = await fetch(`${service.url}/console`, { headers: { cookie: session }, redirect: 'manual' });
+    expect(after.status).toBe(303);
+  });
+
+  it('a revoked token ends its sessions', async () => {
+    const made = await fetch(`${service.url}/api/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${service.tokens.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'short-lived', scope: 'read' }),
+    });
+    const { token } = (await made.json()) as { token: string };
+    const signed = await fetch(`${service.url}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url },
+      body: `token=${token}`,
+      redirect: 'manual',
+    });
+    const session = (signed.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect((await fetch(`${service.url}/console`, { headers: { cookie: session } })).status).toBe(200);
+    await fetch(`${service.url}/api/tokens/short-lived`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${service.tokens.admin}` },
+    });
+    expect(
+      (await fetch(`${service.url}/console`, { headers: { cookie: session }, redirect: 'manual' })).status,
+    ).toBe(303);
+  });
+});
+
+describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let refused: string[];
+
+  beforeAll(async () => {
+    browser = await launch();
+    context = await browser.newContext({ locale: 'en-GB' });
+    page = await context.newPage();
+    refused = cspWatch(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('signs in with a token and reads the dashboard', async () => {
+    await signIn(page, service.url, service.tokens.operate);
+    await expect.poll(() => page.title()).toContain('Dashboard');
+    const past = page.locator('[data-figure="past-deadline"]');
+    const plan = await service.engine.project(); // the service's own engine counts the same shop
+    expect(plan).toBeTruthy();
+    expect(Number((await past.textContent())?.replace(/\D/g, ''))).toBeGreaterThanOrEqual(0);
+    await expect.poll(() => page.getByRole('img', { name: /Deletions to come/ }).count()).toBe(1);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('table', { name: /Deletions to come/ })
+          .locator('tbody tr')
+          .count(),
+      )
+      .toBe(12);
+    await screenshot(page, 'dashboard-en');
+    await expectAccessible(page, 'dashboard');
+  });
+
+  it('verifies the audit log from the dashboard through htmx, without a reload', async () => {
+    await page.getByRole('button', { name: 'Verify now' }).click();
+    await expect.poll(() => page.locator('#chain-now').textContent()).toMatch(/The log is whole/);
+    expect(refused).toEqual([]);
+  });
+
+  it('switches to French and stays in French', async () => {
+    await page.getByRole('link', { name: 'Français' }).click();
+    await expect.poll(() => page.title()).toContain('Tableau de bord');
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    await page.goto(`${service.url}/console`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    await screenshot(page, 'dashboard-fr');
+    await expectAccessible(page, 'tableau de bord');
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.waitForURL(/\/console\/login/);
+    await expectAccessible(page, 'sign-in page');
+    await page.goto(`${service.url}/console`);
+    expect(page.url()).toContain('/console/login');
+  });
+});
