@@ -3,8 +3,10 @@
  * signed out; the session cookie HttpOnly and SameSite; a form without the session's CSRF secret
  * or from another origin refused; every page accessible (axe-core).
  */
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USE_CASES } from '../src/app/use-cases.js';
 import {
   type ConsoleService,
   consoleService,
@@ -15,6 +17,8 @@ import {
   screenshot,
   signIn,
 } from './console-helpers.js';
+
+const TEST = { actor: 'test:console' };
 
 let service: ConsoleService;
 
@@ -152,9 +156,8 @@ describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
     await signIn(page, service.url, service.tokens.operate);
     await expect.poll(() => page.title()).toContain('Dashboard');
     const past = page.locator('[data-figure="past-deadline"]');
-    const plan = await service.engine.project(); // the service's own engine counts the same shop
-    expect(plan).toBeTruthy();
-    expect(Number((await past.textContent())?.replace(/\D/g, ''))).toBeGreaterThanOrEqual(0);
+    const plan = await USE_CASES.planFigures.run(service.engine, {}, TEST);
+    expect(Number((await past.textContent())?.replace(/\D/g, ''))).toBe(plan.totals.due);
     await expect.poll(() => page.getByRole('img', { name: /Deletions to come/ }).count()).toBe(1);
     await expect
       .poll(() =>
@@ -175,6 +178,7 @@ describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
   });
 
   it('switches to French and stays in French', async () => {
+    await page.goto(`${service.url}/console`);
     await page.getByRole('link', { name: 'Français' }).click();
     await expect.poll(() => page.title()).toContain('Tableau de bord');
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');
@@ -182,6 +186,29 @@ describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');
     await screenshot(page, 'dashboard-fr');
     await expectAccessible(page, 'tableau de bord');
+  });
+
+  it('the register: its activities and rules in words, its documents viewed and downloaded', async () => {
+    await page.goto(`${service.url}/console/register?lang=en`);
+    const { register } = await USE_CASES.showRegister.run(service.engine, {}, TEST);
+    const { names } = await USE_CASES.listDocuments.run(service.engine, {}, TEST);
+    expect(await page.locator('main section h3').count()).toBe(register?.activities.length);
+    for (const name of names) expect(await page.locator(`a[download="${name}"]`).count()).toBe(1);
+    await expectAccessible(page, 'register');
+    await screenshot(page, 'register-en');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a[download="art30.en.xlsx"]').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('art30.en.xlsx');
+    const bytes = readFileSync((await download.path()) as string);
+    expect(bytes.subarray(0, 2).toString()).toBe('PK');
+    const view = await page.request.get(`${service.url}/console/documents/privacy-notice.en.html?view=1`);
+    expect(view.headers()['content-disposition']).toMatch(/^inline/);
+    expect(await view.text()).toContain(register?.organisation.name as string);
+    await page.goto(`${service.url}/console/register?lang=fr`);
+    await expectAccessible(page, 'registre');
+    await page.goto(`${service.url}/console?lang=fr`);
   });
 
   it('signs out', async () => {

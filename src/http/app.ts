@@ -36,6 +36,7 @@ import {
   inputOf,
   type Log,
   type ServiceSettings,
+  sendFile,
   serviceSettings,
 } from './shared.js';
 import { httpStatusOf } from './status.js';
@@ -141,27 +142,6 @@ function clientAddress(c: HonoContext, settings: ServiceSettings, options: ApiOp
     if (last) return last;
   }
   return options.clientOf?.(c) ?? 'unknown';
-}
-
-/** The type a file is sent with, by its extension. */
-const FILE_TYPES: Readonly<Record<string, string>> = {
-  json: 'application/json',
-  html: 'text/html; charset=utf-8',
-  csv: 'text/csv; charset=utf-8',
-  md: 'text/markdown; charset=utf-8',
-  jsonld: 'application/ld+json',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-};
-
-/** A file as a download: its type, a safe name, never cached. */
-function download(c: HonoContext, file: { name: string; content: Buffer | string }): Response {
-  const base = file.name.split('/').pop() ?? 'file';
-  const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-  return c.body(new Uint8Array(bytes), 200, {
-    'content-type': FILE_TYPES[base.split('.').pop() ?? ''] ?? 'application/octet-stream',
-    'content-disposition': `attachment; filename="${base.replace(/[^\w.-]/g, '_')}"`,
-    'cache-control': 'no-store',
-  });
 }
 
 /** The API over `engine`. */
@@ -300,7 +280,7 @@ export async function buildApi(engine: Engine, options: ApiOptions = {}): Promis
           : await call(engine, route.useCase, input, caller.actor, options.signal);
       if (typeof result === 'string')
         return c.body(result, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-      if (route.file) return download(c, result as { name: string; content: Buffer | string });
+      if (route.file) return sendFile(c, result as { name: string; content: Buffer | string });
       return c.json(result ?? null);
     });
   }

@@ -194,3 +194,33 @@ export async function call<N extends UseCaseName>(
   };
   return useCase.run(engine, input, { actor, ...(signal && useCase.long ? { signal } : {}) });
 }
+
+/** The type a file is sent with, by its extension. */
+const FILE_TYPES: Readonly<Record<string, string>> = {
+  json: 'application/json',
+  html: 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  jsonld: 'application/ld+json',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  pdf: 'application/pdf',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+/**
+ * A file as an answer (the API's downloads, the console's documents and packages): its type by
+ * its extension, a safe name, never cached; downloaded, or shown in the browser (`inline`).
+ */
+export function sendFile(
+  c: HonoContext,
+  file: { readonly name: string; readonly content: Buffer | string },
+  disposition: 'inline' | 'attachment' = 'attachment',
+): Response {
+  const base = file.name.split('/').pop() ?? 'file';
+  const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+  return c.body(new Uint8Array(bytes), 200, {
+    'content-type': FILE_TYPES[base.split('.').pop() ?? ''] ?? 'application/octet-stream',
+    'content-disposition': `${disposition}; filename="${base.replace(/[^\w.-]/g, '_')}"`,
+    'cache-control': 'no-store',
+  });
+}

@@ -1,5 +1,6 @@
 /** Every page of the console, in the menu's order. */
 import type { ConsolePages } from '../render.js';
 import { dashboardPages } from './dashboard.js';
+import { registerPages } from './register.js';
 
-export const CONSOLE_PAGES: readonly ConsolePages[] = [dashboardPages];
+export const CONSOLE_PAGES: readonly ConsolePages[] = [dashboardPages, registerPages];
