@@ -4,6 +4,7 @@
  * or from another origin refused; every page accessible (axe-core).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USE_CASES } from '../src/app/use-cases.js';
@@ -22,8 +23,29 @@ const TEST = { actor: 'test:console' };
 
 let service: ConsoleService;
 
+let overdue: number;
+let hold: number;
+
 beforeAll(async () => {
   service = await consoleService();
+  // Something to read on the dashboard: a request received five weeks ago (overdue), one of
+  // today, a hold in force.
+  const received = new Date(Date.now() - 35 * 86_400_000).toISOString().slice(0, 10);
+  overdue = (
+    await USE_CASES.openRequest.run(
+      service.engine,
+      { type: 'erasure', email: 'late@example.org', received, lang: 'en' },
+      TEST,
+    )
+  ).id;
+  await USE_CASES.openRequest.run(
+    service.engine,
+    { type: 'access', email: 'new@example.org', lang: 'fr' },
+    TEST,
+  );
+  hold = (
+    await USE_CASES.addHold.run(service.engine, { table: 'customers', id: '1', reason: 'dispute D-12' }, TEST)
+  ).id;
 });
 afterAll(async () => {
   await service?.close();
@@ -167,7 +189,22 @@ describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
           .count(),
       )
       .toBe(12);
+    // Open requests, the overdue one first; the hold.
+    const rows = page.getByRole('table').filter({ hasText: 'Days left' }).locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().textContent()).toContain(`#${overdue}`);
+    expect(await rows.first().getAttribute('class')).toBe('bad');
+    expect(await page.locator('[data-figure="open-requests"]').textContent()).toBe('2');
+    expect(await page.getByRole('table').filter({ hasText: 'dispute D-12' }).textContent()).toContain(
+      `#${hold}`,
+    );
     await screenshot(page, 'dashboard-en');
+    if (process.env.REGISTRE_WRITE_DOCS === '1')
+      await page.screenshot({
+        path: join(import.meta.dirname, '..', 'docs', 'console-dashboard.png'),
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 1280, height: 1040 },
+      });
     await expectAccessible(page, 'dashboard');
   });
 

@@ -7,6 +7,8 @@ import { type Lang, number } from './i18n.js';
 
 export interface Bar {
   readonly label: string;
+  /** A second line under the label (the year, under January and the first month). */
+  readonly sub?: string;
   /** The label as said in full (the table's row header, the bar's title). */
   readonly long: string;
   readonly value: number;
@@ -69,9 +71,14 @@ export function BarChart(props: {
               <rect class="bar" x={x} y={TOP + plotH - h} width={slot * 0.7} height={h}>
                 <title>{`${b.long} — ${number(b.value, lang)}`}</title>
               </rect>
-              <text x={x + slot * 0.35} y={HEIGHT - BOTTOM + 16} text-anchor="middle">
+              <text x={x + slot * 0.35} y={HEIGHT - BOTTOM + 15} text-anchor="middle">
                 {b.label}
               </text>
+              {b.sub ? (
+                <text x={x + slot * 0.35} y={HEIGHT - BOTTOM + 29} text-anchor="middle">
+                  {b.sub}
+                </text>
+              ) : null}
             </g>
           );
         })}

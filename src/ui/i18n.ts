@@ -43,15 +43,27 @@ export function moment(iso: string, lang: Lang): string {
   return time ? `${day(iso, lang)}, ${time} UTC` : day(iso, lang);
 }
 
-/** "décembre 2026" / "Dec 2026" for a `YYYY-MM` month (the chart's axis). */
-export function month(yearMonth: string, lang: Lang, short = false): string {
+/** "décembre 2026" / "December 2026" for a `YYYY-MM` month. */
+export function month(yearMonth: string, lang: Lang): string {
   const [y, m] = yearMonth.split('-').map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, 1));
   return date.toLocaleDateString(lang === 'fr' ? 'fr-FR' : 'en-GB', {
-    month: short ? 'short' : 'long',
+    month: 'long',
     year: 'numeric',
     timeZone: 'UTC',
   });
+}
+
+/** A month's short name alone: "déc.", "Dec". */
+export function monthName(yearMonth: string, lang: Lang): string {
+  const [y, m] = yearMonth.split('-').map(Number);
+  return new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, 1)).toLocaleDateString(
+    lang === 'fr' ? 'fr-FR' : 'en-GB',
+    {
+      month: 'short',
+      timeZone: 'UTC',
+    },
+  );
 }
 
 /** The words every page shares: the menu, the session, the notices. */

@@ -34,7 +34,7 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--panel); }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .8rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(12.5rem, 1fr)); gap: .8rem; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; background: var(--bg); }
 .card h2 { margin: 0 0 .4rem; font-size: 1rem; }
 .card .big { font-size: 2rem; font-weight: 700; margin: 0; }
@@ -66,6 +66,7 @@ button.link { background: none; border: none; padding: 0; text-decoration: under
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: .4rem 0 1rem; }
 dl.facts dt { font-weight: 600; color: var(--muted); }
 dl.facts dd { margin: 0; }
+.chart { margin: 0; }
 .chart svg { max-width: 100%; height: auto; }
 .chart .bar { fill: var(--accent); }
 .chart .axis { stroke: #6b7480; }

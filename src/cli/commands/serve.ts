@@ -33,6 +33,7 @@ export function registerServeCommands({ program, io, setExit }: Cli): void {
       io.err(
         [
           `registre serves ${service.url} (the API at ${service.url}/api, its document at ${service.url}/docs, the request page at ${service.url}/request)`,
+          `  the DPO's console: ${service.url}/console (sign in with a token)`,
           ...(service.demo ? ['  on the demo shop generated in ./demo-shop (registre.yaml there)'] : []),
           service.adminToken
             ? `  admin token (shown once, stored hashed): ${service.adminToken}\n  try: curl -H "Authorization: Bearer ${service.adminToken}" ${service.url}/api/plan`

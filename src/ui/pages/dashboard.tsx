@@ -7,7 +7,16 @@
 import type { AuditVerification } from '../../app/audit.js';
 import type { Overview } from '../../app/overview.js';
 import { BarChart } from '../chart.js';
-import { day, type Lang, moment, month, number, REQUEST_STATUS_TEXT, REQUEST_TYPE_TEXT } from '../i18n.js';
+import {
+  day,
+  type Lang,
+  moment,
+  month,
+  monthName,
+  number,
+  REQUEST_STATUS_TEXT,
+  REQUEST_TYPE_TEXT,
+} from '../i18n.js';
 import { Csrf, NoticeBox } from '../layout.js';
 import { type ConsolePages, langOf, render, type UiContext, use } from '../render.js';
 import { Table } from '../table.js';
@@ -219,16 +228,6 @@ function Dashboard({ o, lang, csrf }: { o: Overview; lang: Lang; csrf: string })
         </section>
       </div>
 
-      {o.pastDeadline.rules.length > 0 ? (
-        <>
-          <h2>{`${t.pastDeadline} — ${t.byRule}`}</h2>
-          <Table
-            columns={[{ label: t.rule }, { label: t.table }, { label: t.records, numeric: true }]}
-            rows={o.pastDeadline.rules.map((r) => [r.rule, r.table, number(r.due, lang)])}
-          />
-        </>
-      ) : null}
-
       <h2>{t.forecast}</h2>
       <BarChart
         id="forecast"
@@ -237,8 +236,9 @@ function Dashboard({ o, lang, csrf }: { o: Overview; lang: Lang; csrf: string })
         description={t.forecastDesc(number(total, lang))}
         labelHeader={t.month}
         valueHeader={t.records}
-        bars={o.forecast.months.map((m) => ({
-          label: month(m.month, lang, true),
+        bars={o.forecast.months.map((m, i) => ({
+          label: monthName(m.month, lang),
+          ...(i === 0 || m.month.endsWith('-01') ? { sub: m.month.slice(0, 4) } : {}),
           long: month(m.month, lang),
           value: m.records,
         }))}
@@ -269,6 +269,16 @@ function Dashboard({ o, lang, csrf }: { o: Overview; lang: Lang; csrf: string })
           ])}
         />
       )}
+
+      {o.pastDeadline.rules.length > 0 ? (
+        <>
+          <h2>{`${t.pastDeadline} — ${t.byRule}`}</h2>
+          <Table
+            columns={[{ label: t.rule }, { label: t.table }, { label: t.records, numeric: true }]}
+            rows={o.pastDeadline.rules.map((r) => [r.rule, r.table, number(r.due, lang)])}
+          />
+        </>
+      ) : null}
 
       <h2>{t.holdsTitle}</h2>
       {o.holds.length === 0 ? (
