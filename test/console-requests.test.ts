@@ -59,6 +59,42 @@ const FOCUSED = `(() => { const el = document.activeElement; const style = getCo
 /** A six-digit code that is not `code`. */
 const wrong = (code: string) => (code === '000000' ? '111111' : '000000');
 
+describe('without a browser (HTTP)', () => {
+  it('the list and a screen answer in well under 300 ms; an unknown package file is a 404', async () => {
+    const id = await open('access', (people[0] as { email: string }).email, 'en');
+    const signed = await fetch(`${service.url}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url },
+      body: `token=${service.tokens.read}`,
+      redirect: 'manual',
+    });
+    const cookie = (signed.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const timed = async (path: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        const answer = await fetch(`${service.url}${path}`, { headers: { cookie } });
+        await answer.text();
+        times.push(performance.now() - start);
+        expect(answer.status).toBe(200);
+      }
+      return times.sort((a, b) => a - b)[2] as number;
+    };
+    const list = await timed('/console/requests');
+    const screen = await timed(`/console/requests/${id}`);
+    console.info(
+      `console requests: list ${list.toFixed(1)} ms, screen ${screen.toFixed(1)} ms (median of 5)`,
+    );
+    expect(list).toBeLessThan(300);
+    expect(screen).toBeLessThan(300);
+    const missing = await fetch(`${service.url}/console/requests/${id}/package/access.json`, {
+      headers: { cookie },
+    });
+    expect(missing.status).toBe(404);
+    await USE_CASES.refuseRequest.run(service.engine, { id, reason: 'a test of the timings' }, TEST);
+  });
+});
+
 describe.skipIf(!HAS_CHROMIUM)('the requests in Chromium', () => {
   let browser: Browser;
   let page: Page;
@@ -140,6 +176,32 @@ describe.skipIf(!HAS_CHROMIUM)('the requests in Chromium', () => {
       400,
     );
     expect(refusedByCsp).toEqual([]);
+  });
+
+  it('a refused form is shown again with its reason (400) and what was typed', async () => {
+    const person = people[3] as { email: string };
+    await page.goto(`${service.url}/console/requests`);
+    await page.getByLabel('Type').selectOption('rectification');
+    await page.getByLabel("The person's e-mail address").fill(person.email);
+    await page.getByLabel("A rectification's corrections: one field=value a line").fill('last_name Martin');
+    const answer = page.waitForResponse(
+      (r) => r.url().endsWith('/console/requests') && r.request().method() === 'POST',
+    );
+    await page.getByRole('button', { name: 'Open the request' }).click();
+    expect((await answer).status()).toBe(400);
+    expect(await page.getByRole('alert').textContent()).toContain('each line is field=value');
+    expect(await page.getByLabel("The person's e-mail address").inputValue()).toBe(person.email);
+    expect(await page.getByLabel('Type').inputValue()).toBe('rectification');
+    await page.getByLabel("A rectification's corrections: one field=value a line").fill('last_name=Martin');
+    await page.getByRole('button', { name: 'Open the request' }).click();
+    await page.waitForURL(/\/console\/requests\/\d+\?done=opened$/);
+    const id = Number(/requests\/(\d+)/.exec(page.url())?.[1]);
+    expect(await show(id)).toMatchObject({
+      type: 'rectification',
+      status: 'received',
+      askedBy: person.email,
+    });
+    await USE_CASES.refuseRequest.run(service.engine, { id, reason: 'opened by a test' }, TEST);
   });
 
   it('the list: open requests first, the overdue one marked, closed ones after', async () => {
