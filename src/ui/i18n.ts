@@ -149,6 +149,28 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, Text>> = {
   failed: { fr: 'L’opération a échoué en cours de route.', en: 'The operation failed part way.' },
 };
 
+/** The columns of a table of requests (the dashboard's, the requests page's). */
+export const REQUEST_WORDS = {
+  fr: {
+    number: 'N°',
+    type: 'Type',
+    received: 'Reçue le',
+    due: 'Échéance',
+    daysLeft: 'Jours restants',
+    status: 'État',
+    late: (n: number) => `en retard de ${n} j`,
+  },
+  en: {
+    number: 'No.',
+    type: 'Type',
+    received: 'Received',
+    due: 'Due',
+    daysLeft: 'Days left',
+    status: 'Status',
+    late: (n: number) => `${n} day(s) late`,
+  },
+} as const;
+
 /** What each kind of request is called. */
 export const REQUEST_TYPE_TEXT: Readonly<Record<RequestType, Text>> = {
   access: { fr: 'Accès (art. 15)', en: 'Access (art. 15)' },

@@ -49,6 +49,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .notice p { margin: .2rem 0; }
 form.inline { display: inline; }
 form.stack { display: grid; gap: .4rem; max-width: 34rem; margin: .6rem 0 1rem; }
+form.stack > input, form.stack > select, form.stack > textarea { min-width: 0; max-width: 100%; }
+code.hash { overflow-wrap: anywhere; }
 form.row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: .6rem 0 1rem; }
 label { font-weight: 600; }
 .hint { color: var(--muted); font-size: .9rem; margin: 0; }

@@ -16,6 +16,7 @@ import {
   number,
   REQUEST_STATUS_TEXT,
   REQUEST_TYPE_TEXT,
+  REQUEST_WORDS,
 } from '../i18n.js';
 import { Csrf, NoticeBox } from '../layout.js';
 import { type ConsolePages, langOf, render, type UiContext, use } from '../render.js';
@@ -23,6 +24,7 @@ import { Table } from '../table.js';
 
 const TEXT = {
   fr: {
+    ...REQUEST_WORDS.fr,
     title: 'Tableau de bord',
     pastDeadline: 'Données au-delà de leur durée de conservation',
     pastNone: 'Aucune : chaque durée promise est tenue.',
@@ -57,13 +59,6 @@ const TEXT = {
     month: 'Mois',
     requestsTitle: 'Demandes ouvertes, les plus urgentes d’abord',
     noRequests: 'Aucune demande ouverte.',
-    number: 'N°',
-    type: 'Type',
-    received: 'Reçue le',
-    due: 'Échéance',
-    daysLeft: 'Jours restants',
-    status: 'État',
-    late: (n: number) => `en retard de ${n} j`,
     holdsTitle: 'Gels en vigueur',
     noHolds: 'Aucun gel en vigueur.',
     reason: 'Motif',
@@ -75,6 +70,7 @@ const TEXT = {
     running: 'en cours',
   },
   en: {
+    ...REQUEST_WORDS.en,
     title: 'Dashboard',
     pastDeadline: 'Records past their retention deadline',
     pastNone: 'None: every promised period is kept.',
@@ -108,13 +104,6 @@ const TEXT = {
     month: 'Month',
     requestsTitle: 'Open requests, the most urgent first',
     noRequests: 'No open request.',
-    number: 'No.',
-    type: 'Type',
-    received: 'Received',
-    due: 'Due',
-    daysLeft: 'Days left',
-    status: 'Status',
-    late: (n: number) => `${n} day(s) late`,
     holdsTitle: 'Holds in force',
     noHolds: 'No hold in force.',
     reason: 'Reason',

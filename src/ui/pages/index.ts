@@ -2,5 +2,6 @@
 import type { ConsolePages } from '../render.js';
 import { dashboardPages } from './dashboard.js';
 import { registerPages } from './register.js';
+import { requestsPages } from './requests.js';
 
-export const CONSOLE_PAGES: readonly ConsolePages[] = [dashboardPages, registerPages];
+export const CONSOLE_PAGES: readonly ConsolePages[] = [dashboardPages, registerPages, requestsPages];
