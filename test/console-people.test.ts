@@ -99,7 +99,18 @@ describe.skipIf(!HAS_CHROMIUM)('people and consents in Chromium', () => {
   });
 
   it('places a hold on the person from their page, read back with its reason and actor, then releases it', async () => {
+    // An end already past is refused (400), shown on the page with what was typed.
     await page.locator('#hold-reason').fill(REASON);
+    await page.locator('#hold-until').fill('2001-01-01');
+    const [refusal] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/console/people/hold')),
+      page.getByRole('button', { name: 'Place the hold' }).click(),
+    ]);
+    expect(refusal.status()).toBe(400);
+    await page.getByRole('alert').filter({ hasText: 'already past' }).waitFor();
+    expect(await page.locator('#hold-reason').inputValue()).toBe(REASON);
+    expect(await page.locator('#records').count()).toBe(1);
+    await page.locator('#hold-until').fill('');
     await Promise.all([
       page.waitForLoadState('load'),
       page.getByRole('button', { name: 'Place the hold' }).click(),
@@ -140,6 +151,26 @@ describe.skipIf(!HAS_CHROMIUM)('people and consents in Chromium', () => {
       false,
     );
     expect(await page.locator(`#holds [data-hold="${hold?.id}"]`).count()).toBe(0);
+    // One record only: the hold holds that record, nothing else of the person.
+    const options = page.locator('#hold-target option');
+    const value = (await options.nth(1).getAttribute('value')) as string;
+    await page.locator('#hold-target').selectOption(value);
+    await page.locator('#hold-reason').fill('one record only');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Place the hold' }).click(),
+    ]);
+    await page.getByRole('status').filter({ hasText: 'is in force on 1 record(s)' }).waitFor();
+    const one = (await USE_CASES.listHolds.run(service.engine, {}, TEST)).find(
+      (h) => h.reason === 'one record only',
+    );
+    expect(one?.records.map((r) => `${r.table}:${r.key}`)).toEqual([value]);
+    expect(await page.locator('#records [data-status="held"]').count()).toBe(1);
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: `Release hold no. ${one?.id}` }).click(),
+    ]);
+    await page.getByRole('status').filter({ hasText: 'is released' }).waitFor();
   });
 
   it('an unknown address is answered plainly: no record, not an error page', async () => {
@@ -266,6 +297,19 @@ describe.skipIf(!HAS_CHROMIUM)('people and consents in Chromium', () => {
       .toMatch(/is on the suppression list since .* \(unsubscribed\)/);
     expect(navigations).toBe(0);
     await expectAccessible(page, 'consents, an address checked');
+    // Not an address: 400 on the page; through htmx, the refusal shown in place.
+    const csrf = (await page.locator('input[name="_csrf"]').first().getAttribute('value')) as string;
+    const bad = await page.request.post(`${service.url}/console/consents/suppression/check`, {
+      form: { _csrf: csrf, email: 'not-an-address' },
+    });
+    expect(bad.status()).toBe(400);
+    expect(await bad.text()).toContain('must be one e-mail address');
+    const badHtmx = await page.request.post(`${service.url}/console/consents/suppression/check`, {
+      form: { _csrf: csrf, email: 'not-an-address' },
+      headers: { 'hx-request': 'true' },
+    });
+    expect(badHtmx.status()).toBe(200);
+    expect(await badHtmx.text()).toMatch(/^<div class="notice error" role="alert">/);
     await page.goto(`${service.url}/console/consents?lang=fr`);
     await page.locator('#consent-subject-input').fill(customer);
     await Promise.all([

@@ -41,7 +41,7 @@ const TEXT = {
       'Envoyé dans le corps du formulaire : ni dans l’adresse de la page, ni dans les journaux du service.',
     show: 'Afficher l’historique',
     subjectIs: (kind: string, id: string) =>
-      kind === 'email' ? `Registre sous l’empreinte (HMAC) ${id}.` : `Visiteur ${id}.`,
+      kind === 'email' ? `Enregistrée sous l’empreinte à clé (HMAC) ${id}.` : `Visiteur ${id}.`,
     drawn: (at: string) => `Preuve établie le ${at}.`,
     statesToday: (on: string) => `État de chaque finalité au ${on}`,
     purpose: 'Finalité',
