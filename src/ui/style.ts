@@ -74,6 +74,11 @@ dl.facts dd { margin: 0; }
 .chart .axis { stroke: #6b7480; }
 .chart text { fill: var(--ink); font-size: 12px; }
 .muted { color: var(--muted); }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+.field { display: grid; gap: .2rem; }
+fieldset { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .8rem; }
+label.choice { font-weight: 400; display: block; }
+code.hash { word-break: break-all; font-size: .8rem; }
 .htmx-indicator { opacity: 0; }
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
 .doc-frame { border: 1px solid var(--line); padding: 1rem; background: #fff; max-height: 40rem; overflow: auto; }

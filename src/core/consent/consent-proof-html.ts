@@ -26,7 +26,8 @@ export interface ConsentProofView {
   readonly on: string;
 }
 
-const STATES: Record<ConsentState, Record<Language, string>> = {
+/** What each state of a consent is called (the console says it so too). */
+export const CONSENT_STATE_WORDS: Record<ConsentState, Record<Language, string>> = {
   given: { fr: 'donné', en: 'given' },
   refused: { fr: 'refusé', en: 'refused' },
   withdrawn: { fr: 'retiré', en: 'withdrawn' },
@@ -34,7 +35,8 @@ const STATES: Record<ConsentState, Record<Language, string>> = {
   none: { fr: 'aucun choix enregistré', en: 'no choice recorded' },
 };
 
-const SOURCES: Record<ConsentSource, Record<Language, string>> = {
+/** Where a choice was made. */
+export const CONSENT_SOURCE_WORDS: Record<ConsentSource, Record<Language, string>> = {
   banner: { fr: 'bandeau cookies', en: 'cookie banner' },
   form: { fr: 'formulaire', en: 'form' },
   import: { fr: 'import', en: 'import' },
@@ -127,7 +129,7 @@ function section(register: Register, proof: ConsentProofView, lang: Language): s
     `<table><thead><tr><th>${w.purpose}</th><th>${w.stateCol}</th><th>${w.since}</th><th>${w.expires}</th><th>${w.event}</th></tr></thead><tbody>`,
     ...proof.status.map(
       (s) =>
-        `<tr><td>${purposeCell(s.purpose)}</td><td>${escapeHtml(STATES[s.state][lang])}</td><td>${escapeHtml(s.since ?? '—')}</td><td>${escapeHtml(s.expires ?? (s.state === 'given' ? w.never : '—'))}</td><td>${s.event === null ? '—' : escapeHtml(String(s.event))}</td></tr>`,
+        `<tr><td>${purposeCell(s.purpose)}</td><td>${escapeHtml(CONSENT_STATE_WORDS[s.state][lang])}</td><td>${escapeHtml(s.since ?? '—')}</td><td>${escapeHtml(s.expires ?? (s.state === 'given' ? w.never : '—'))}</td><td>${s.event === null ? '—' : escapeHtml(String(s.event))}</td></tr>`,
     ),
     '</tbody></table>',
     `<h2>${escapeHtml(w.events)}</h2>`,
@@ -139,7 +141,7 @@ function section(register: Register, proof: ConsentProofView, lang: Language): s
     );
     for (const e of proof.events)
       parts.push(
-        `<tr><td>${escapeHtml(String(e.event))}</td><td>${escapeHtml(time(e.at))}</td><td>${purposeCell(e.purpose)}</td><td>${escapeHtml(STATES[e.choice][lang])}</td><td>${code(e.notice.version)}</td><td>${code(e.notice.sha256)}</td><td>${escapeHtml(SOURCES[e.source]?.[lang] ?? e.source)}</td><td>${code(e.consentId)}</td><td>${escapeHtml(e.language ?? '—')}</td><td>${escapeHtml(time(e.recordedAt))}</td><td>${code(e.actor)}</td></tr>`,
+        `<tr><td>${escapeHtml(String(e.event))}</td><td>${escapeHtml(time(e.at))}</td><td>${purposeCell(e.purpose)}</td><td>${escapeHtml(CONSENT_STATE_WORDS[e.choice][lang])}</td><td>${code(e.notice.version)}</td><td>${code(e.notice.sha256)}</td><td>${escapeHtml(CONSENT_SOURCE_WORDS[e.source]?.[lang] ?? e.source)}</td><td>${code(e.consentId)}</td><td>${escapeHtml(e.language ?? '—')}</td><td>${escapeHtml(time(e.recordedAt))}</td><td>${code(e.actor)}</td></tr>`,
       );
     parts.push('</tbody></table>');
   }

@@ -1,7 +1,15 @@
 /** Every page of the console, in the menu's order. */
 import type { ConsolePages } from '../render.js';
+import { consentsPages } from './consents.js';
 import { dashboardPages } from './dashboard.js';
+import { peoplePages } from './people.js';
 import { registerPages } from './register.js';
 import { requestsPages } from './requests.js';
 
-export const CONSOLE_PAGES: readonly ConsolePages[] = [dashboardPages, registerPages, requestsPages];
+export const CONSOLE_PAGES: readonly ConsolePages[] = [
+  dashboardPages,
+  registerPages,
+  requestsPages,
+  peoplePages,
+  consentsPages,
+];
