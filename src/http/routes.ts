@@ -281,7 +281,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     'inspectionReport',
     'read',
     'audit',
-    "The inspection report of a period (default the last twelve months): the controller, the sweeps and what each changed by rule, the requests with their dates and outcomes, the holds, the key rotations, the tokens and sign-ins, and the audit log verified now against its checkpoint.",
+    'The inspection report of a period (default the last twelve months): the controller, the sweeps and what each changed by rule, the requests with their dates and outcomes, the holds, the key rotations, the tokens and sign-ins, and the audit log verified now against its checkpoint.',
   ),
   r(
     'post',

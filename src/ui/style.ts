@@ -71,6 +71,8 @@ dl.facts dd { margin: 0; }
 .chart .axis { stroke: #6b7480; }
 .chart text { fill: var(--ink); font-size: 12px; }
 .muted { color: var(--muted); }
+ul.plain { margin: 0; padding-left: 1rem; }
+code.hash { word-break: break-all; }
 .htmx-indicator { opacity: 0; }
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
 .doc-frame { border: 1px solid var(--line); padding: 1rem; background: #fff; max-height: 40rem; overflow: auto; }

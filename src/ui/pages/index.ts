@@ -2,5 +2,12 @@
 import type { ConsolePages } from '../render.js';
 import { dashboardPages } from './dashboard.js';
 import { registerPages } from './register.js';
+import { reportPages } from './report.js';
+import { sweepsPages } from './sweeps.js';
 
-export const CONSOLE_PAGES: readonly ConsolePages[] = [dashboardPages, registerPages];
+export const CONSOLE_PAGES: readonly ConsolePages[] = [
+  dashboardPages,
+  registerPages,
+  sweepsPages,
+  reportPages,
+];
