@@ -508,6 +508,19 @@ describe('every admin endpoint', () => {
     expect(await failure(await call('GET', '/api/overview?x=1', { token: tokens.read }))).toMatchObject({
       status: 400,
     });
+    const runs = await json(await call('GET', '/api/status?runs=2', { token: tokens.read }));
+    expect(runs.runs.length).toBeLessThanOrEqual(2);
+    const report = await json(await call('GET', '/api/report', { token: tokens.read }));
+    expect(report.chain.whole).toBe(true);
+    expect(report.chain.checkpoint.seq).toBeGreaterThan(0);
+    expect(report.period.to).toBe(engine.today());
+    expect(JSON.stringify(report)).not.toMatch(/@/);
+    expect(
+      await failure(await call('GET', '/api/report?from=2026-05-01&to=2026-04-01', { token: tokens.read })),
+    ).toMatchObject({ status: 400, code: 'E_USAGE', field: 'from' });
+    expect(
+      await failure(await call('GET', '/api/report?from=2026-02-30', { token: tokens.read })),
+    ).toMatchObject({ status: 400, field: 'from' });
 
     const checked = await call('POST', '/api/check', { token: tokens.read });
     expect(checked.status).toBe(200);

@@ -182,7 +182,25 @@ async function everyUseCase(
   const key = await call('generateKey', { out: join(dir, `.registre/next-${round}.key`) });
   await call('rotateKey', { to: key.reference });
   expect((await call('verifyAudit', {})).problems).toEqual([]);
-  expect(await call('exportAudit', {})).toContain('"kind":"key.rotate"');
+  const exported = (await call('exportAudit', {})) as string;
+  expect(exported).toContain('"kind":"key.rotate"');
+  // The inspection report from the engine's day (AT; the entries carry the real instant, later):
+  // this round's sweep, requests, hold and rotation.
+  const report = await call('inspectionReport', { from: AT, to: '2099-12-31' });
+  expect(report.period).toEqual({ from: AT, to: '2099-12-31' });
+  const sweptRun = report.sweeps.find((s: { run: number }) => s.run === swept.run);
+  expect(sweptRun?.total).toBe(swept.total);
+  expect(report.requests.map((r: { id: number }) => r.id)).toEqual(
+    expect.arrayContaining([opened.id, refused.id, restriction.id]),
+  );
+  expect(report.requests.find((r: { id: number }) => r.id === refused.id)?.status).toBe('refused');
+  expect(report.holds.map((h: { id: number }) => h.id)).toContain(hold.id);
+  expect(report.keyRotations).toHaveLength(round);
+  const last = JSON.parse(exported.trim().split('\n').at(-1) as string);
+  expect(report.chain).toMatchObject({ whole: true, checkpoint: { seq: last.seq, hash: last.hash } });
+  await expect(call('inspectionReport', { from: '2026-12-01', to: '2026-01-01' })).rejects.toMatchObject({
+    code: 'E_USAGE',
+  });
   return called;
 }
 

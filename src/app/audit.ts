@@ -10,7 +10,7 @@ import { RegistreError } from '../core/errors.js';
 import type { LockInfo, SweepRun } from '../core/retention/results.js';
 import { safeMessage } from '../core/safe-message.js';
 import type { Context, Engine } from './engine.js';
-import { NoInput, parseInput, saying } from './input.js';
+import { NoInput, parseInput, saying, wholeNumber } from './input.js';
 
 export interface AuditVerification {
   readonly entries: number;
@@ -232,13 +232,19 @@ export interface Status {
   readonly holds: number;
 }
 
+export const StatusInput = z.strictObject({
+  /** How many of the last sweep runs (newest first). */
+  runs: wholeNumber(1, 1000).default(5),
+});
+export type StatusInput = z.input<typeof StatusInput>;
+
 /** The locks (a sweep or a request under way, alive or dead), the last runs, the holds in force. */
-export async function status(engine: Engine, input: NoInput, _ctx: Context): Promise<Status> {
-  parseInput(NoInput, input);
+export async function status(engine: Engine, input: StatusInput, _ctx: Context): Promise<Status> {
+  const { runs } = parseInput(StatusInput, input);
   const state = await engine.state('read');
   return {
     locks: await state.locks(),
-    runs: await state.runs(5),
+    runs: await state.runs(runs),
     holds: holdCases(await state.holds({ at: engine.today() })).length,
   };
 }

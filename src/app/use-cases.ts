@@ -11,6 +11,7 @@ import {
   acceptHead,
   exportAudit,
   readArchive,
+  StatusInput,
   status,
   verifyAudit,
 } from './audit.js';
@@ -39,6 +40,7 @@ import { NoInput } from './input.js';
 import { generateKey, KeyGenerateInput, KeyRotateInput, rotateKey } from './keys.js';
 import { overview } from './overview.js';
 import { ForecastInput, forecast, PlanInput, PlanListInput, plan, planList } from './plan.js';
+import { InspectionReportInput, inspectionReport } from './report.js';
 import {
   AskRequestInput,
   askRequest,
@@ -107,8 +109,9 @@ export const USE_CASES = {
   verifyAudit: useCase({ input: NoInput, run: verifyAudit, writes: false }),
   exportAudit: useCase({ input: NoInput, run: exportAudit, writes: false }),
   acceptHead: useCase({ input: AcceptHeadInput, run: acceptHead, writes: true }),
-  status: useCase({ input: NoInput, run: status, writes: false }),
+  status: useCase({ input: StatusInput, run: status, writes: false }),
   overview: useCase({ input: NoInput, run: overview, writes: false }),
+  inspectionReport: useCase({ input: InspectionReportInput, run: inspectionReport, writes: false }),
   readArchive: useCase({ input: ArchiveReadInput, run: readArchive, writes: true }),
   generateKey: useCase({ input: KeyGenerateInput, run: generateKey, writes: true }),
   rotateKey: useCase({ input: KeyRotateInput, run: rotateKey, writes: true }),

@@ -276,6 +276,14 @@ export const ADMIN_ROUTES: readonly Route[] = [
   ),
   r('get', '/api/audit/export', 'exportAudit', 'read', 'audit', 'The audit log, every entry.'),
   r(
+    'get',
+    '/api/report',
+    'inspectionReport',
+    'read',
+    'audit',
+    'The inspection report of a period (default the last twelve months): the controller, the sweeps and what each changed by rule, the requests with their dates and outcomes, the holds, the key rotations, the tokens and sign-ins, and the audit log verified now against its checkpoint.',
+  ),
+  r(
     'post',
     '/api/audit/accept-head',
     'acceptHead',

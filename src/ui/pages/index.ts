@@ -4,12 +4,16 @@ import { consentsPages } from './consents.js';
 import { dashboardPages } from './dashboard.js';
 import { peoplePages } from './people.js';
 import { registerPages } from './register.js';
+import { reportPages } from './report.js';
 import { requestsPages } from './requests.js';
+import { sweepsPages } from './sweeps.js';
 
 export const CONSOLE_PAGES: readonly ConsolePages[] = [
   dashboardPages,
   registerPages,
   requestsPages,
   peoplePages,
+  sweepsPages,
+  reportPages,
   consentsPages,
 ];
