@@ -296,6 +296,12 @@ async function consolePages() {
 const CONSOLE_PAGES = (email) => [
   ['dashboard', 'GET', '/console'],
   ['register', 'GET', '/console/register'],
+  ['requests', 'GET', '/console/requests'],
+  ['a person (search)', 'POST', '/console/people', { email }],
+  ['sweeps and audit', 'GET', '/console/sweeps'],
+  ['inspection report (12 months)', 'GET', '/console/report?lang=en'],
+  ["a person's consents", 'POST', '/console/consents', { kind: 'email', subject: email }],
+  ['suppression check', 'POST', '/console/consents/suppression/check', { email }],
 ];
 
 const only = process.argv[2];
