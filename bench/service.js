@@ -71,7 +71,7 @@ function project(customers, state) {
 function serve(dir, reused = false) {
   // A shop served before has its tokens: the bench makes one of its own.
   const made = reused
-    ? /"token":"(rgt_[^"]+)"/.exec(
+    ? /"token":\s*"(rgt_[^"]+)"/.exec(
         execFileSync(
           process.execPath,
           [
