@@ -114,3 +114,13 @@ export async function formOf(c: UiContext): Promise<Record<string, string>> {
 /** After an action: back to a page (GET), saying what was done (`done` is a key the page words). */
 export const backTo = (c: UiContext, path: string, done?: string) =>
   c.redirect(done ? `${path}${path.includes('?') ? '&' : '?'}done=${encodeURIComponent(done)}` : path, 303);
+
+/**
+ * The notice `?done=` asks for: the page's word for that action; none for any other value (an
+ * object's own key such as `constructor` is not an action, and a link cannot show an empty notice).
+ */
+export function doneNotice(c: UiContext, words: Readonly<Record<string, string>>): Notice | undefined {
+  const done = c.req.query('done');
+  const title = done !== undefined && Object.hasOwn(words, done) ? words[done] : undefined;
+  return title ? { kind: 'done', title } : undefined;
+}
