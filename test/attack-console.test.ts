@@ -591,3 +591,31 @@ describe('after every call', () => {
     expectCleanLogs(lines, secrets);
   });
 });
+
+describe('malformed bodies', () => {
+  it('a broken form is a 400, not a failure of the service', async () => {
+    const { cookie, csrf } = await signIn(tokens.operate);
+    const statuses: number[] = [];
+    for (const [type, body] of [
+      ['multipart/form-data; boundary=x', 'garbage'],
+      ['multipart/form-data', `--x\r\ncontent-disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--x--`],
+      ['application/x-www-form-urlencoded', `_csrf=${csrf}&email=%E0%A4%A&reason=%`],
+      ['application/json', JSON.stringify({ _csrf: csrf, email: customer })],
+    ] as const) {
+      const response = await app.request('/console/people', {
+        method: 'POST',
+        headers: {
+          host: HOST,
+          origin: SELF,
+          cookie: `registre_session=${cookie}`,
+          'content-type': type,
+          'x-forwarded-for': '198.51.100.50',
+        },
+        body,
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([400, 400, 200, 403]);
+    expect(lines.filter((l) => l.msg === 'unexpected error')).toEqual([]);
+  });
+});

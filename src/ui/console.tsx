@@ -19,6 +19,7 @@ import { COMMON, consoleLang, LANG_COOKIE } from './i18n.js';
 import { NoticeBox } from './layout.js';
 import { loginPage } from './pages/login.js';
 import {
+  bodyOf,
   type ConsoleOptions,
   type ConsolePages,
   failure,
@@ -149,7 +150,7 @@ export function buildConsole(
     c.set('session', session);
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       if (!sameOrigin(c)) throw refuseOrigin();
-      const sent = c.req.header('x-csrf-token') ?? String((await c.req.parseBody())._csrf ?? '');
+      const sent = c.req.header('x-csrf-token') ?? String((await bodyOf(c))._csrf ?? '');
       if (!sameSecret(sent, session.csrf))
         throw new RegistreError(
           'E_ORIGIN',

@@ -102,9 +102,18 @@ export function failure(c: UiContext, error: unknown): Notice {
 export const statusOf = (error: unknown) =>
   (error instanceof RegistreError ? httpStatusOf(error) : 500) as 400 | 404 | 409 | 500;
 
+/** The form sent (parsed once); a body that cannot be read as a form is the sender's (400). */
+export async function bodyOf(c: UiContext): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw new RegistreError('E_USAGE', 'the form sent cannot be read: send it again from the console');
+  }
+}
+
 /** A form's fields as texts (a repeated field: its last value); files are ignored. */
 export async function formOf(c: UiContext): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await bodyOf(c);
   const fields: Record<string, string> = {};
   for (const [key, value] of Object.entries(body))
     if (typeof value === 'string' && key !== '_csrf') fields[key] = value;
