@@ -234,6 +234,11 @@ describe('sessions', () => {
       expect(response.status, guess).toBe(303);
       expect(response.headers.get('location'), guess).toMatch(/^\/console\/login\?next=/);
     }
+    // htmx without a session: told where to sign in, nothing else.
+    const htmx = await call('POST', '/console/audit/verify', { form: {}, headers: { 'hx-request': 'true' } });
+    expect(htmx.status).toBe(401);
+    expect(htmx.headers.get('hx-redirect')).toBe('/console/login?next=%2Fconsole');
+    expect(await htmx.text()).toBe('');
     // An id set before sign-in (a planted cookie) is replaced, not kept.
     const fixed = 'F'.repeat(43);
     const login = await call('POST', '/console/login', {
@@ -617,5 +622,22 @@ describe('malformed bodies', () => {
     }
     expect(statuses).toEqual([400, 400, 200, 403]);
     expect(lines.filter((l) => l.msg === 'unexpected error')).toEqual([]);
+  });
+});
+
+describe('assets', () => {
+  it('only the console’s own files are served, with their type, not sniffed; an object’s key is not a file', async () => {
+    const page = await (await call('GET', '/console/login')).text();
+    const assets = [...page.matchAll(/(?:href|src)="(\/console\/assets\/[^"]+)"/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(assets.length).toBe(2);
+    for (const asset of assets) {
+      const response = await call('GET', asset);
+      expect(response.status, asset).toBe(200);
+      expect(response.headers.get('x-content-type-options'), asset).toBe('nosniff');
+    }
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', '..%2F..%2Fpackage.json'])
+      expect((await call('GET', `/console/assets/${name}`)).status, name).toBe(404);
   });
 });

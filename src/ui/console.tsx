@@ -91,7 +91,9 @@ export function buildConsole(
   });
 
   ui.get('/assets/:name', (c) => {
-    const file = ASSET_FILES[c.req.param('name')];
+    const name = c.req.param('name');
+    // Own keys only: /assets/constructor is no file (Object's would be found, and fail).
+    const file = Object.hasOwn(ASSET_FILES, name) ? ASSET_FILES[name] : undefined;
     if (!file) return c.text('not found', 404);
     return c.body(file.body, 200, {
       'content-type': file.type,
