@@ -641,3 +641,26 @@ describe('assets', () => {
       expect((await call('GET', `/console/assets/${name}`)).status, name).toBe(404);
   });
 });
+
+describe('a hurried operator', () => {
+  it('a refusal sent twice at once (a double click) is done once: one audit entry, the other told', async () => {
+    const [, , , , , , seventh] = await customerEmails(config, 7);
+    const email = seventh?.email as string;
+    secrets.push(email);
+    const opened = await USE_CASES.openRequest.run(engine, { type: 'erasure', email }, SYSTEM);
+    const { cookie, csrf } = await signIn(tokens.operate);
+    const mark = await auditCount();
+    const form = { _csrf: csrf, reason: 'manifestly unfounded: the same request sent every day' };
+    const answers = await Promise.all(
+      [1, 2].map(() => call('POST', `/console/requests/${opened.id}/refuse`, { cookie, form })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 409]);
+    const entries = (await USE_CASES.exportAudit.run(engine, {}, SYSTEM)).trim().split('\n').slice(mark);
+    expect(entries.filter((e) => e.includes('"request.refuse')).length).toBe(1);
+    // Its reason's text is kept once (the two wrote it at once: neither fails for it).
+    expect(
+      [...(await (await engine.state('read')).reasons()).values()].filter((t) => t === form.reason),
+    ).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'unexpected error')).toEqual([]);
+  });
+});
