@@ -3,7 +3,8 @@
  * what an outsider or a hurried operator tries against its forms (CSRF, origins), its sessions
  * (signed out, revoked, expired, tampered, guessed, fixed), its sign-in (open redirects, rate
  * limit, what a wrong token learns), its pages (stored values escaped), its downloads (paths,
- * links, types), a read token's writes and where addresses may leak (URLs, log, audit log).
+ * links, types), a read token's writes, where addresses may leak (URLs, log, audit log), broken
+ * forms, the static files' names, and a refusal sent twice at once.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
