@@ -19,6 +19,7 @@ import { COMMON, consoleLang, LANG_COOKIE } from './i18n.js';
 import { NoticeBox } from './layout.js';
 import { loginPage } from './pages/login.js';
 import {
+  bodyOf,
   type ConsoleOptions,
   type ConsolePages,
   failure,
@@ -90,7 +91,9 @@ export function buildConsole(
   });
 
   ui.get('/assets/:name', (c) => {
-    const file = ASSET_FILES[c.req.param('name')];
+    const name = c.req.param('name');
+    // Own keys only: /assets/constructor is no file (Object's would be found, and fail).
+    const file = Object.hasOwn(ASSET_FILES, name) ? ASSET_FILES[name] : undefined;
     if (!file) return c.text('not found', 404);
     return c.body(file.body, 200, {
       'content-type': file.type,
@@ -149,7 +152,7 @@ export function buildConsole(
     c.set('session', session);
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       if (!sameOrigin(c)) throw refuseOrigin();
-      const sent = c.req.header('x-csrf-token') ?? String((await c.req.parseBody())._csrf ?? '');
+      const sent = c.req.header('x-csrf-token') ?? String((await bodyOf(c))._csrf ?? '');
       if (!sameSecret(sent, session.csrf))
         throw new RegistreError(
           'E_ORIGIN',

@@ -102,9 +102,18 @@ export function failure(c: UiContext, error: unknown): Notice {
 export const statusOf = (error: unknown) =>
   (error instanceof RegistreError ? httpStatusOf(error) : 500) as 400 | 404 | 409 | 500;
 
+/** The form sent (parsed once); a body that cannot be read as a form is the sender's (400). */
+export async function bodyOf(c: UiContext): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw new RegistreError('E_USAGE', 'the form sent cannot be read: send it again from the console');
+  }
+}
+
 /** A form's fields as texts (a repeated field: its last value); files are ignored. */
 export async function formOf(c: UiContext): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await bodyOf(c);
   const fields: Record<string, string> = {};
   for (const [key, value] of Object.entries(body))
     if (typeof value === 'string' && key !== '_csrf') fields[key] = value;
@@ -114,3 +123,13 @@ export async function formOf(c: UiContext): Promise<Record<string, string>> {
 /** After an action: back to a page (GET), saying what was done (`done` is a key the page words). */
 export const backTo = (c: UiContext, path: string, done?: string) =>
   c.redirect(done ? `${path}${path.includes('?') ? '&' : '?'}done=${encodeURIComponent(done)}` : path, 303);
+
+/**
+ * The notice `?done=` asks for: the page's word for that action; none for any other value (an
+ * object's own key such as `constructor` is not an action, and a link cannot show an empty notice).
+ */
+export function doneNotice(c: UiContext, words: Readonly<Record<string, string>>): Notice | undefined {
+  const done = c.req.query('done');
+  const title = done !== undefined && Object.hasOwn(words, done) ? words[done] : undefined;
+  return title ? { kind: 'done', title } : undefined;
+}

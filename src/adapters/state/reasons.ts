@@ -16,7 +16,19 @@ export class Reasons {
       .select('hash')
       .where('hash', '=', hash)
       .executeTakeFirst();
-    if (!existing) await this.db.insertInto('reasons').values({ hash, text, created_at: now() }).execute();
+    if (existing) return hash;
+    try {
+      await this.db.insertInto('reasons').values({ hash, text, created_at: now() }).execute();
+    } catch (error) {
+      // Another call kept the same text between the look and the insert (a form sent twice at
+      // once, two requests refused for the same reason): it is kept, which is all that is asked.
+      const kept = await this.db
+        .selectFrom('reasons')
+        .select('hash')
+        .where('hash', '=', hash)
+        .executeTakeFirst();
+      if (!kept) throw error;
+    }
     return hash;
   }
 

@@ -18,7 +18,16 @@ import { sendFile } from '../../http/shared.js';
 import { AddressField, refusal } from '../fields.js';
 import { day, type Lang, moment, number, type Text } from '../i18n.js';
 import { Csrf, type Notice, NoticeBox } from '../layout.js';
-import { backTo, type ConsolePages, formOf, langOf, render, type UiContext, use } from '../render.js';
+import {
+  backTo,
+  type ConsolePages,
+  doneNotice,
+  formOf,
+  langOf,
+  render,
+  type UiContext,
+  use,
+} from '../render.js';
 import { Table } from '../table.js';
 
 const REASON_TEXT: Readonly<Record<string, Text>> = {
@@ -362,11 +371,7 @@ export const consentsPages: ConsolePages = (ui, engine) => {
     );
   };
 
-  ui.get('/consents', (c) => {
-    const done = c.req.query('done');
-    const title = done ? TEXT[langOf(c)].done[done] : undefined;
-    return page(c, {}, { notice: title ? { kind: 'done', title } : undefined });
-  });
+  ui.get('/consents', (c) => page(c, {}, { notice: doneNotice(c, TEXT[langOf(c)].done) }));
 
   const subjectOf = async (c: UiContext) => {
     const form = await formOf(c);

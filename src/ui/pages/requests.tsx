@@ -25,6 +25,7 @@ import { Csrf, type Notice } from '../layout.js';
 import {
   backTo,
   type ConsolePages,
+  doneNotice,
   failure,
   formOf,
   langOf,
@@ -808,13 +809,12 @@ export const requestsPages: ConsolePages = (ui, engine) => {
     const t = TEXT[lang];
     const views = await use(c, engine, 'listRequests', {});
     const activities = await purposesOf(c, engine, lang);
-    const done = c.req.query('done');
     return render(
       c,
       {
         title: t.title,
         current: 'requests',
-        notice: notice ?? (done && t.done[done] ? { kind: 'done', title: t.done[done] } : undefined),
+        notice: notice ?? doneNotice(c, t.done),
         children: (
           <>
             <RequestList views={views} lang={lang} />
@@ -851,9 +851,7 @@ export const requestsPages: ConsolePages = (ui, engine) => {
       } catch (error) {
         if (!(error instanceof RegistreError) || error.code !== 'E_NO_PACKAGE') throw error;
       }
-    const done = c.req.query('done');
-    const notice =
-      state.notice ?? (done && t.done[done] ? { kind: 'done' as const, title: t.done[done] } : undefined);
+    const notice = state.notice ?? doneNotice(c, t.done);
     return render(
       c,
       {
