@@ -309,6 +309,11 @@ export function positionsOf(parsed: ParsedFile): Positions {
 const PLACEHOLDER =
   /\[[^\]]*(?:à compléter|a completer|à préciser|to complete|to be completed|to fill in)[^\]]*\]|\b(?:TODO|TBD|FIXME|XXX)\b|lorem ipsum|[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.example\b/i;
 
+/** Whether a text still holds a placeholder (the same test `validate` applies to the files). */
+export function hasPlaceholder(text: string): boolean {
+  return PLACEHOLDER.test(text);
+}
+
 /**
  * Every scalar of a file that still holds a placeholder, with its position; the values of keys
  * in `skipKeys` are left out (a rule's `todo` is reported on its own).

@@ -15,7 +15,7 @@ import {
 import type { Activity, Contact, RetentionRule } from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
-import { escapeHtml, htmlList, htmlPage } from './html.js';
+import { draftBannerHtml, escapeHtml, htmlList, htmlPage } from './html.js';
 import {
   CNIL_CATEGORY_LABELS,
   LEGAL_BASIS_LABELS,
@@ -24,6 +24,7 @@ import {
   SAFEGUARD_LABELS,
   SECURITY_LABELS,
 } from './labels.js';
+import { DRAFT_BANNER, formatDate, holdsPlaceholder, lowerFirst, typesetAll } from './typography.js';
 
 export type Pair = readonly [string, string];
 
@@ -69,11 +70,14 @@ export interface Art30Record {
     readonly updated: string;
   }[];
   readonly sections: readonly Art30Section[];
+  /** The record still holds a placeholder: it is printed under a DRAFT banner. */
+  readonly draft: boolean;
 }
 
 const T = {
   fr: {
     colon: ' : ',
+    semicolon: ' ; ',
     controllerTitle: (org: string) => `Registre des activités de traitement de ${org} (article 30.1 du RGPD)`,
     processorTitle: (org: string) =>
       `Registre des catégories d'activités de traitement de ${org}, sous-traitant (article 30.2 du RGPD)`,
@@ -115,9 +119,11 @@ const T = {
     actingFor: 'Responsable pour le compte duquel le sous-traitant agit',
     none: '—',
     noRule: 'Aucun enregistrement déclaré ne porte cette catégorie',
+    seeFiner: 'Voir les catégories détaillées ci-dessous',
   },
   en: {
     colon: ': ',
+    semicolon: '; ',
     controllerTitle: (org: string) => `${org} record of processing activities (GDPR article 30(1))`,
     processorTitle: (org: string) =>
       `${org} record of categories of processing activities as a processor (GDPR article 30(2))`,
@@ -159,6 +165,7 @@ const T = {
     actingFor: 'Controller on whose behalf the processor acts',
     none: '—',
     noRule: 'No declared record holds this category',
+    seeFiner: 'See the detailed categories below',
   },
 } as const;
 
@@ -167,9 +174,12 @@ export function art30Labels(lang: Language): Art30Labels {
   return T[lang];
 }
 
-function contactLine(c: Contact | undefined, lang: Language): string {
+/** A contact in one line; a name that only repeats the row's label ("Délégué à la protection des données") is left out. */
+function contactLine(c: Contact | undefined, lang: Language, rowLabel?: string): string {
   if (!c) return '';
-  return [localise(c.name, lang), c.email, c.phone, localise(c.address, lang)].filter(Boolean).join(', ');
+  const name = localise(c.name, lang);
+  const repeats = rowLabel !== undefined && name.trim().toLowerCase() === rowLabel.trim().toLowerCase();
+  return [repeats ? '' : name, c.email, c.phone, localise(c.address, lang)].filter(Boolean).join(', ');
 }
 
 function rulesOf(register: Register, activity: Activity): RetentionRule[] {
@@ -185,21 +195,32 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
     const finer = isCnilCategory(c)
       ? register.dataCategories
           .filter((d) => d.parent === c && activity.dataCategories.includes(d.id))
-          .map((d) => localise(d.name, lang))
+          .map((d, i) => (i === 0 ? localise(d.name, lang) : lowerFirst(localise(d.name, lang))))
       : [localise(register.dataCategories.find((d) => d.id === c)?.description ?? '', lang)].filter(Boolean);
+    // A general category whose finer ones have rows of their own prints only the rules no finer
+    // row prints: the same period is not said twice (under "Identité" and under "Nom, prénom").
+    const finerIds = isCnilCategory(c)
+      ? register.dataCategories.filter((d) => d.parent === c && activity.dataCategories.includes(d.id))
+      : [];
     const retention = rules
       .filter((r) => {
         const record = findRecord(register, r.record);
-        return record ? recordCategories(register, record).has(c) : false;
+        if (!record) return false;
+        const held = recordCategories(register, record);
+        return held.has(c) && !finerIds.some((d) => held.has(d.id));
       })
-      .map(
-        (r) =>
-          `${localise(findRecord(register, r.record)?.name, lang)}${t.colon}${describeRule(register, r, lang)}`,
-      );
+      .map((r) => {
+        const scope = localise(r.scope, lang);
+        return `${localise(findRecord(register, r.record)?.name, lang)}${scope ? ` (${scope})` : ''}${t.colon}${describeRule(register, r, lang)}`;
+      });
     const name = isCnilCategory(c)
       ? label(CNIL_CATEGORY_LABELS, c, lang)
       : localise(register.dataCategories.find((d) => d.id === c)?.name, lang);
-    return { category: name, description: finer.join(' ; '), retention: retention.join('\n') || t.noRule };
+    return {
+      category: name,
+      description: finer.join(t.semicolon),
+      retention: retention.join('\n') || (finerIds.length ? t.seeFiner : t.noRule),
+    };
   });
   const recipientsByKind = (['internal', 'processor', 'third-party', 'authority'] as const)
     .map(
@@ -218,7 +239,7 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
       activity.role === 'processor' ? t.processor : t.controller,
       [org.name, contactLine(org.contact, lang)].filter(Boolean).join(', '),
     ],
-    [t.dpo, contactLine(org.dpo, lang) || t.none],
+    [t.dpo, contactLine(org.dpo, lang, t.dpo) || t.none],
     [t.representative, contactLine(org.representative, lang) || t.none],
   ];
   if (activity.role === 'processor')
@@ -235,8 +256,8 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
     description: [
       [t.ref, activity.ref ?? activity.id],
       [t.name, localise(activity.name, lang)],
-      [t.created, activity.createdAt ?? t.none],
-      [t.updated, activity.updatedAt ?? t.none],
+      [t.created, activity.createdAt ? formatDate(activity.createdAt, lang) : t.none],
+      [t.updated, activity.updatedAt ? formatDate(activity.updatedAt, lang) : t.none],
       ...(activity.description ? [[t.description, localise(activity.description, lang)] as const] : []),
     ],
     actors,
@@ -275,7 +296,7 @@ export function buildArt30(
     [t.address, localise(org.address, lang) || t.none],
     [t.registration, localise(org.registration, lang) || t.none],
     [t.contact, contactLine(org.contact, lang) || t.none],
-    [t.dpo, contactLine(org.dpo, lang) || t.none],
+    [t.dpo, contactLine(org.dpo, lang, t.dpo) || t.none],
     [t.representative, contactLine(org.representative, lang) || t.none],
   ];
   const sections: Art30Section[] =
@@ -299,7 +320,7 @@ export function buildArt30(
               .map((a) => sheetOf(register, a, lang)),
           }))
           .filter((s) => s.sheets.length > 0);
-  return {
+  const record: Omit<Art30Record, 'draft'> = {
     lang,
     kind,
     title: kind === 'controller' ? t.controllerTitle(org.name) : t.processorTitle(org.name),
@@ -307,11 +328,12 @@ export function buildArt30(
     activities: activities.map((a) => ({
       ref: a.ref ?? a.id,
       name: localise(a.name, lang),
-      created: a.createdAt ?? '',
-      updated: a.updatedAt ?? '',
+      created: a.createdAt ? formatDate(a.createdAt, lang) : '',
+      updated: a.updatedAt ? formatDate(a.updatedAt, lang) : '',
     })),
     sections,
   };
+  return { ...typesetAll(record, lang), draft: holdsPlaceholder(record) };
 }
 
 const cell = (text: string) => escapeHtml(text).replaceAll('\n', '<br>');
@@ -362,8 +384,9 @@ function sheetHtml(sheet: Art30Sheet, t: Art30Labels): string {
 }
 
 export function renderArt30Html(record: Art30Record): string {
-  const t = T[record.lang];
+  const t = typesetAll(T[record.lang], record.lang);
   const body = [
+    ...(record.draft ? [draftBannerHtml(record.lang)] : []),
     `<h1>${cell(record.title)}</h1>`,
     `<h2>${cell(t.common)}</h2>`,
     card(record.common),
@@ -385,7 +408,7 @@ export function renderArt30Html(record: Art30Record): string {
 
 /** One row per activity and data category: the register flattened for a spreadsheet (as French Excel opens it). */
 export function renderArt30Csv(record: Art30Record): string {
-  const t = T[record.lang];
+  const t = typesetAll(T[record.lang], record.lang);
   const header = [
     t.ref,
     t.name,
@@ -412,12 +435,13 @@ export function renderArt30Csv(record: Art30Record): string {
           c.category,
           c.description,
           c.retention,
-          s.recipients.map(([k, v]) => `${k}: ${v}`).join('\n'),
+          s.recipients.map(([k, v]) => `${k}${t.colon}${v}`).join('\n'),
           s.transfers.map((x) => `${x.recipient} (${x.country}, ${x.safeguard})`).join('\n') || t.noTransfer,
-          s.security.map(([k, v]) => `${k}: ${v}`).join('\n'),
+          s.security.map(([k, v]) => `${k}${t.colon}${v}`).join('\n'),
         ]);
       }
     }
   }
-  return spreadsheetCsv([header, ...rows]);
+  // A draft says so on its first line, above the header, where a reader of the sheet sees it.
+  return spreadsheetCsv([...(record.draft ? [[DRAFT_BANNER[record.lang]]] : []), header, ...rows]);
 }

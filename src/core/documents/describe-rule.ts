@@ -114,7 +114,7 @@ export function describeDate(
   if ('max' in expr) return ordinal(fieldLabel(register, record, expr.max, lang), 'last', lang);
   if ('min' in expr) return ordinal(fieldLabel(register, record, expr.min, lang), 'first', lang);
   if ('financialYearEnd' in expr)
-    return `${lang === 'fr' ? "la clôture de l'exercice de " : 'the end of the financial year of '}${describeDate(register, record, expr.financialYearEnd, lang)}`;
+    return `${lang === 'fr' ? "la clôture de l'exercice comptable au cours duquel intervient " : 'the end of the financial year that includes '}${describeDate(register, record, expr.financialYearEnd, lang)}`;
   return `${describeKeep(register, record, expr.add, lang)} ${lang === 'fr' ? 'après' : 'after'} ${describeDate(register, record, expr.from, lang)}`;
 }
 

@@ -60,7 +60,7 @@ describe('rule descriptions', () => {
 
   it.each([
     ['web-visits', 'fr', '13 mois à compter de la date de la visite ; puis suppression.'],
-    ['invoices', 'en', "10 years from the end of the financial year of the invoice's issue; then deletion."],
+    ['invoices', 'en', "10 years from the end of the financial year that includes the invoice's issue; then deletion."],
     ['newsletter-subscribers', 'en', 'whichever comes first'],
     [
       'distributor-orders',
@@ -85,13 +85,15 @@ describe('the art. 30 records', () => {
       basis: 'Obligation légale',
     });
     const billing = crm?.categories.find((c) => c.category === 'Données de facturation');
-    expect(billing?.retention).toContain("Factures : 10 ans à compter de la clôture de l'exercice");
+    expect(billing?.retention).toContain(
+      'Factures : 10 ans à compter de la clôture de l’exercice comptable au cours duquel intervient l’émission de la facture',
+    );
     expect(crm?.security.length).toBeGreaterThan(0);
   });
 
   it('the processor record has one section per controller acted for', () => {
     const record = buildArt30(register, 'processor', 'en');
-    expect(record.sections.map((s) => s.title)).toEqual(["NEGOMARKETS's distributors"]);
+    expect(record.sections.map((s) => s.title)).toEqual(['NEGOMARKETS’s distributors']);
     expect(record.sections[0]?.sheets.map((s) => s.ref)).toEqual(['ST-01']);
     expect(record.sections[0]?.details.map(([k]) => k)).toContain('Documented instructions');
   });
@@ -106,7 +108,10 @@ describe('the art. 30 records', () => {
     const rows = csv.split(/\r\n(?=T-\d)/);
     expect(rows).toHaveLength(categories + 1);
     // As French Excel opens it: a UTF-8 byte order mark, ";" between cells.
-    expect(csv.startsWith('\uFEFFRéf.;Activité;')).toBe(true);
+    // The bundled register still holds placeholders: the sheet says DRAFT above its header.
+    expect(record.draft).toBe(true);
+    expect(csv.split('\r\n')[0]).toContain('BROUILLON');
+    expect(csv.split('\r\n')[1]?.startsWith('Réf.;Activité;')).toBe(true);
   });
 });
 

@@ -1,4 +1,7 @@
 /** Small helpers to write standalone, printable HTML documents. */
+import type { Language } from '../text.js';
+import { DRAFT_BANNER } from './typography.js';
+
 export function escapeHtml(text: string): string {
   return text
     .replaceAll('&', '&amp;')
@@ -24,6 +27,7 @@ const STYLE = `
   dl.card dd { margin: 0; }
   .muted { color: #5d6880; font-size: .9em; }
   .sheet { page-break-before: always; }
+  .draft { border: 3px solid #a61b1b; color: #a61b1b; background: #fff4f4; font-weight: 700; padding: .6rem .9rem; }
   footer { margin-top: 3rem; font-size: .85em; color: #5d6880; border-top: 1px solid #d4dae5; padding-top: .6rem; }
   @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
 `;
@@ -48,4 +52,9 @@ export function htmlList(items: readonly string[]): string {
   if (items.length === 0) return '—';
   if (items.length === 1) return escapeHtml(items[0] ?? '');
   return `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
+}
+
+/** The DRAFT banner of a document that still holds a placeholder, shown on screen and in print. */
+export function draftBannerHtml(lang: Language): string {
+  return `<p class="draft" role="note">${escapeHtml(DRAFT_BANNER[lang])}</p>`;
 }

@@ -13,7 +13,7 @@ import type { Activity, AutomatedDecisions } from '../register/register-schema.j
 import { CNIL_CATEGORIES, type LegalBasis } from '../register/vocabulary.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
-import { escapeHtml, htmlList, htmlPage } from './html.js';
+import { draftBannerHtml, escapeHtml, htmlList, htmlPage } from './html.js';
 import {
   CNIL_CATEGORY_LABELS,
   LEGAL_BASIS_LABELS,
@@ -21,6 +21,14 @@ import {
   RECIPIENT_KIND_LABELS,
   SAFEGUARD_LABELS,
 } from './labels.js';
+import {
+  DRAFT_BANNER,
+  formatDate,
+  holdsPlaceholder,
+  lowerFirst,
+  sentence,
+  typesetAll,
+} from './typography.js';
 
 export interface NoticeRow {
   readonly basis: LegalBasis;
@@ -56,6 +64,8 @@ export interface Notice {
   readonly rights: readonly string[];
   readonly exercise: readonly string[];
   readonly updated: string;
+  /** The notice still holds a placeholder: it is printed under a DRAFT banner. */
+  readonly draft: boolean;
 }
 
 const T = {
@@ -65,7 +75,9 @@ const T = {
     title: (org: string) => `Politique de protection des données personnelles de ${org}`,
     intro: (org: string) =>
       `${org} traite des données personnelles vous concernant. Cette page dit lesquelles, pourquoi, sur quel fondement juridique et combien de temps elles sont conservées.`,
-    controller: (org: string) => `${org} est responsable de ces traitements.`,
+    controller: (org: string, form?: string, address?: string, registration?: string) =>
+      `${org}${form ? `, ${form}` : ''}${address ? ` dont le siège est situé ${address}` : ''}${registration ? ` (immatriculation : ${registration})` : ''}, est responsable de ces traitements.`,
+    contact: (email: string) => `Vous pouvez nous joindre à l'adresse ${email}.`,
     dpo: (email: string) =>
       `Vous pouvez joindre notre délégué à la protection des données à l'adresse ${email}.`,
     processorIntro: (org: string) =>
@@ -106,7 +118,9 @@ const T = {
       "Nous vérifions votre identité par tout moyen proportionné (par exemple une demande envoyée depuis l'adresse e-mail de votre compte). Nous ne demandons une pièce d'identité qu'en cas de doute raisonnable, et la supprimons dès la demande traitée.",
     processorRights:
       "Pour les données que nous traitons pour le compte d'un distributeur, nous transmettons votre demande au distributeur concerné, responsable du traitement, et l'aidons à y répondre.",
-    withdrawal: 'Pour retirer votre consentement :',
+    withdrawal:
+      "Vous pouvez retirer votre consentement à tout moment, aussi simplement que vous l'avez donné :",
+    withdrawalFor: (purpose: string, how: string) => `consentement donné pour ${purpose} : ${how}`,
     provisionTitle: 'Devez-vous fournir ces données ?',
     requirement: {
       statutory: 'Leur fourniture est une obligation légale.',
@@ -126,7 +140,9 @@ const T = {
     title: (org: string) => `${org} privacy notice`,
     intro: (org: string) =>
       `${org} processes personal data about you. This page says which data, why, on which legal basis and for how long it is kept.`,
-    controller: (org: string) => `${org} is the controller of this processing.`,
+    controller: (org: string, form?: string, address?: string, registration?: string) =>
+      `${org}${form ? `, ${form}` : ''}${address ? `, registered office ${address}` : ''}${registration ? ` (registration: ${registration})` : ''}, is the controller of this processing.`,
+    contact: (email: string) => `You can reach us at ${email}.`,
     dpo: (email: string) => `You can reach our data protection officer at ${email}.`,
     processorIntro: (org: string) =>
       `In the course of its work, ${org} acts as a "processor" on behalf of its distributors:`,
@@ -161,7 +177,8 @@ const T = {
       "We check your identity by any proportionate means (for example a request sent from your account's e-mail address). We ask for an identity document only where there is a reasonable doubt, and delete it as soon as the request is handled.",
     processorRights:
       'For data we process on behalf of a distributor, we pass your request on to that distributor, who is the controller, and help it answer.',
-    withdrawal: 'To withdraw your consent:',
+    withdrawal: 'You can withdraw your consent at any time, as easily as you gave it:',
+    withdrawalFor: (purpose: string, how: string) => `consent for us to ${purpose}: ${how}`,
     provisionTitle: 'Must you provide this data?',
     requirement: {
       statutory: 'Providing it is required by law.',
@@ -187,7 +204,8 @@ function categoriesOf(
   const details = activity.dataCategories
     .filter((c) => !isCnilCategory(c))
     .map((c) => localise(register.dataCategories.find((d) => d.id === c)?.name, lang))
-    .filter(Boolean);
+    .filter(Boolean)
+    .map(lowerFirst);
   return { cnil, details };
 }
 
@@ -207,16 +225,20 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
     }
     (row.purposes as string[]).push(localise(purpose.name, lang));
     if (purpose.legitimateInterest)
-      (row.interests as string[]).push(localise(purpose.legitimateInterest, lang));
+      (row.interests as string[]).push(sentence(localise(purpose.legitimateInterest, lang), lang));
     for (const rule of rulesForPurpose(register, purpose.id)) {
-      const text = rule.text ? localise(rule.text, lang) : describeRule(register, rule, lang);
+      const scope = localise(rule.scope, lang);
+      const described = rule.text
+        ? localise(rule.text, lang)
+        : `${scope ? `${scope}${T[lang].colon}` : ''}${describeRule(register, rule, lang)}`;
+      const text = sentence(described, lang);
       if (!row.retention.includes(text)) (row.retention as string[]).push(text);
     }
   }
   const { cnil, details } = categoriesOf(register, activity, lang);
   const t = T[lang];
   const provision = activity.provision
-    ? `${t.requirement[activity.provision.requirement]} ${localise(activity.provision.consequences, lang)}`
+    ? `${t.requirement[activity.provision.requirement]} ${sentence(localise(activity.provision.consequences, lang), lang)}`
     : null;
   // The organisation's statement is printed once for the whole notice; an activity's own here.
   const automated = automatedStatement(activity.automatedDecisions, lang);
@@ -255,7 +277,16 @@ function withoutRepeats(texts: readonly string[]): string[] {
 export function buildNotice(register: Register, lang: Language): Notice {
   const org = register.organisation;
   const t = T[lang];
-  const intro = [t.intro(org.name), t.controller(org.name)];
+  const intro = [
+    t.intro(org.name),
+    t.controller(
+      org.name,
+      org.legalForm,
+      localise(org.address, lang) || undefined,
+      localise(org.registration, lang) || undefined,
+    ),
+  ];
+  if (org.contact?.email && org.contact.email !== org.dpo?.email) intro.push(t.contact(org.contact.email));
   if (org.dpo?.email) intro.push(t.dpo(org.dpo.email));
   const used = new Set(register.activities.flatMap((a) => a.recipients ?? []));
   const recipients = (['internal', 'processor', 'third-party', 'authority'] as const)
@@ -279,7 +310,12 @@ export function buildNotice(register: Register, lang: Language): Notice {
     a.role === 'controller'
       ? a.purposes
           .filter((p) => p.withdrawal)
-          .map((p) => `${localise(p.name, lang)} — ${localise(p.withdrawal, lang)}`)
+          .map((p) =>
+            sentence(
+              t.withdrawalFor(consentedTo(localise(p.name, lang)), lowerFirst(localise(p.withdrawal, lang))),
+              lang,
+            ),
+          )
       : [],
   );
   const exercise = [
@@ -290,7 +326,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
     ...(withdrawals.length ? [t.withdrawal, ...withdrawals.map((w) => `• ${w}`)] : []),
     t.complaint(org.supervisoryAuthority ?? 'CNIL'),
   ];
-  return {
+  const notice: Omit<Notice, 'draft'> = {
     lang,
     title: t.title(org.name),
     intro,
@@ -306,8 +342,14 @@ export function buildNotice(register: Register, lang: Language): Notice {
     automated: automatedStatement(org.automatedDecisions, lang),
     rights: t.rightsList,
     exercise,
-    updated: org.updatedAt ?? '',
+    updated: org.updatedAt ? formatDate(org.updatedAt, lang) : '',
   };
+  return { ...typesetAll(notice, lang), draft: holdsPlaceholder(notice) };
+}
+
+/** "Vous adresser notre newsletter (si vous nous en avez fait la demande)" → "vous adresser notre newsletter". */
+function consentedTo(purpose: string): string {
+  return lowerFirst(purpose.replace(/\s*\((?:si|if)\b[^)]*\)\s*$/i, ''));
 }
 
 function sectionMarkdown(section: NoticeSection, t: (typeof T)[Language]): string {
@@ -327,10 +369,11 @@ function sectionMarkdown(section: NoticeSection, t: (typeof T)[Language]): strin
 }
 
 export function renderNoticeMarkdown(notice: Notice): string {
-  const t = T[notice.lang];
+  const t = typesetAll(T[notice.lang], notice.lang);
   const out = [
     `# ${notice.title}`,
     '',
+    ...(notice.draft ? [`> **${DRAFT_BANNER[notice.lang]}**`, ''] : []),
     ...notice.intro.flatMap((p) => [p, '']),
     `## ${t.partController}`,
     '',
@@ -398,8 +441,9 @@ function tableHtml(sections: readonly NoticeSection[], t: (typeof T)[Language]):
 }
 
 export function renderNoticeHtml(notice: Notice): string {
-  const t = T[notice.lang];
+  const t = typesetAll(T[notice.lang], notice.lang);
   const body = [
+    ...(notice.draft ? [draftBannerHtml(notice.lang)] : []),
     `<h1>${escapeHtml(notice.title)}</h1>`,
     ...notice.intro.map((p) => `<p>${escapeHtml(p)}</p>`),
     `<h2>${escapeHtml(t.partController)}</h2>`,

@@ -167,6 +167,9 @@ export const RetentionRule = z.strictObject({
     ])
     .optional(),
   setBy: z.enum(['controller', 'controller-instructions', 'law']).optional(),
+  scope: LocalText.optional().describe(
+    'whom or what the rule applies to, in words a reader understands ("applications not selected"): its `where` condition as the documents print it',
+  ),
   text: LocalText.optional(),
   note: LocalText.optional(),
   todo: z.string().optional().describe('an imported phrase not yet turned into a rule'),
