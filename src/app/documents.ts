@@ -35,18 +35,19 @@ async function makers(engine: Engine) {
       'E_REGISTER_INVALID',
       `the register has ${issues.filter((i) => i.severity === 'error').length} error(s): no document is made from it (GET /api/register shows them)`,
     );
-  const { documentMakers } = await import('../adapters/files/documents.js');
-  return documentMakers(register);
+  const { plannedDocuments } = await import('../adapters/files/documents.js');
+  return new Map(plannedDocuments(register).map((doc) => [doc.name, doc]));
 }
 
-/** The documents made from the register, by name. */
+/** The documents made from the register, by name; `drafts`: those still holding a placeholder. */
 export async function listDocuments(
   engine: Engine,
   input: Record<string, never>,
   _ctx: Context,
-): Promise<{ names: string[] }> {
+): Promise<{ names: string[]; drafts: string[] }> {
   parseInput(NoInput, input);
-  return { names: [...(await makers(engine)).keys()] };
+  const docs = [...(await makers(engine)).values()];
+  return { names: docs.map((d) => d.name), drafts: docs.filter((d) => d.draft).map((d) => d.name) };
 }
 
 /** One document, made now from the register. */
@@ -56,8 +57,8 @@ export async function makeDocument(
   _ctx: Context,
 ): Promise<{ name: string; content: string | Buffer }> {
   const { name } = parseInput(DocumentInput, input);
-  const make = (await makers(engine)).get(name);
-  if (!make)
+  const doc = (await makers(engine)).get(name);
+  if (!doc)
     throw new RegistreError('E_NO_DOCUMENT', `no document is named ${name} (GET /api/documents lists them)`);
-  return { name, content: await make() };
+  return { name, content: await doc.make() };
 }

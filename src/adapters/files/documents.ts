@@ -106,8 +106,3 @@ export async function writeDocuments(outDir: string, planned: readonly PlannedDo
     return path;
   });
 }
-
-/** The documents of a register, by file name (as `registre docs` writes them), each made on demand. */
-export function documentMakers(register: Register): Map<string, () => Promise<string | Buffer>> {
-  return new Map(plannedDocuments(register).map((doc) => [doc.name, doc.make]));
-}

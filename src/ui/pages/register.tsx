@@ -42,6 +42,9 @@ const TEXT = {
     document: 'Document',
     view: 'Afficher',
     download: 'Télécharger',
+    state: 'État',
+    draft: 'Brouillon : des éléments restent à compléter',
+    ready: 'Prêt à publier',
     noDocuments: 'Aucun document ne peut être produit tant que le registre a des erreurs.',
   },
   en: {
@@ -71,6 +74,9 @@ const TEXT = {
     document: 'Document',
     view: 'View',
     download: 'Download',
+    state: 'State',
+    draft: 'Draft: placeholders left to fill in',
+    ready: 'Ready to publish',
     noDocuments: 'No document can be made while the register has errors.',
   },
 } as const;
@@ -161,7 +167,7 @@ export const registerPages: ConsolePages = (ui, engine) => {
     const t = TEXT[lang];
     const { register, issues } = await use(c, engine, 'showRegister', {});
     const errors = issues.some((i) => i.severity === 'error');
-    const names = errors ? [] : (await use(c, engine, 'listDocuments', {})).names;
+    const { names, drafts } = errors ? { names: [], drafts: [] } : await use(c, engine, 'listDocuments', {});
     const org = register?.organisation;
     return render(c, {
       title: t.title,
@@ -185,9 +191,10 @@ export const registerPages: ConsolePages = (ui, engine) => {
             <p>{t.noDocuments}</p>
           ) : (
             <Table
-              columns={[{ label: t.document }, { label: t.view }, { label: t.download }]}
+              columns={[{ label: t.document }, { label: t.state }, { label: t.view }, { label: t.download }]}
               rows={names.map((name) => [
                 documentTitle(name, lang),
+                drafts.includes(name) ? <strong class="draft">{t.draft}</strong> : t.ready,
                 name.endsWith('.html') ? (
                   <a
                     href={`/console/documents/${encodeURIComponent(name)}?view=1`}
