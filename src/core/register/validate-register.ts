@@ -18,6 +18,7 @@ import {
   suppressionOf,
 } from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
+import { checkRegisterSubstance } from './substance-checks.js';
 
 const DURATION_MESSAGES: Record<string, string> = {
   E_NEGATIVE_DURATION: 'is negative; a retention period counts forward from its anchor',
@@ -361,6 +362,7 @@ export function validateRegister(register: Register): Issue[] {
       }
     });
   }
+  checkRegisterSubstance(register, error, warn);
   return issues;
 }
 
