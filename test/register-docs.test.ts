@@ -39,11 +39,31 @@ describe('registre docs', () => {
     await workbook.xlsx.readFile(join(dir, 'art30.fr.xlsx'));
     const names = workbook.worksheets.map((w) => w.name);
     expect(names[0]).toBe('RT Fiche commune');
-    expect(names).toContain('T-04 Inscription à la newslette');
+    // Cut on a word, never mid-word (issue 23); the full title is in the sheet.
+    expect(names).toContain('T-02 Gestion de la relation…');
+    expect(names).toContain('T-04 Inscription…');
     expect(names).toContain('ST Fiche commune');
-    expect(workbook.getWorksheet('RT Fiche commune')?.getCell('A1').value).toBe(
+    expect(names.filter((n) => n.startsWith('ST-01'))).toEqual([
+      'ST-01 Gestion des ventes…',
+      'ST-01 Gestion des ventes… (2)',
+    ]);
+    expect(workbook.getWorksheet('T-04 Inscription…')?.getCell('A2').value).toBe(
+      'T-04 — Inscription à la newsletter',
+    );
+    // The bundled register is a draft: its banner first, then the title.
+    expect(String(workbook.getWorksheet('RT Fiche commune')?.getCell('A1').value)).toMatch(/^BROUILLON/);
+    expect(workbook.getWorksheet('RT Fiche commune')?.getCell('A2').value).toBe(
       'Registre des activités de traitement de NEGOMARKETS (article 30.1 du RGPD)',
     );
+    // Point 3: no "Suit …" and one section per distributor in the processor record.
+    const processor = readFileSync(join(dir, 'art30-processor.fr.html'), 'utf8');
+    expect(processor).not.toContain('Suit ');
+    expect(processor).toContain('[Distributeur 1 — à compléter]</h2>');
+    expect(processor).toContain('[Distributeur 2 — à compléter]</h2>');
+    expect(readFileSync(join(dir, 'art30-processor.en.html'), 'utf8')).not.toContain('Follows ');
+    // Point 7: the orders kept linked to their customer are pseudonymised.
+    expect(readFileSync(join(dir, 'art30-controller.fr.html'), 'utf8')).not.toContain('puis anonymisation');
+    expect(readFileSync(join(dir, 'art30-controller.en.html'), 'utf8')).toContain('then pseudonymised');
   });
 
   it('one document kind and one language at a time', () => {
@@ -118,7 +138,7 @@ describe('23.6 a document with a placeholder is a draft, and --strict writes non
         file,
         readFileSync(file, 'utf8')
           .replace(/\[[^\]\n]*(?:compléter|complete)[^\]\n]*\]/g, '1 rue de la Paix, 75002 Paris')
-          .replaceAll('negomarkets.example', 'negomarkets.fr'),
+          .replace(/\.example\b/g, '.fr'),
       );
     }
     const { code, stdout, stderr } = registre(['docs', 'reg', '--strict', '--out', 'out'], dir);

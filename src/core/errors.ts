@@ -44,6 +44,10 @@ export const ERROR_CATALOGUE = {
   // invalid
   E_DATE: { kind: 'invalid', template: 'A date lies beyond the calendar registre computes with.' },
   E_ENCODING: { kind: 'invalid', template: 'A register file is not valid UTF-8.' },
+  E_CONTROLLER_GROUP_NESTED: {
+    kind: 'invalid',
+    template: 'A group of controllers holds another group: a group holds controllers only.',
+  },
   E_TOO_LARGE: {
     kind: 'invalid',
     template: 'A register file, or the register as a whole, is larger than registre reads.',

@@ -1,17 +1,45 @@
 /** The art. 30 record as an XLSX workbook in the CNIL template's shape (exceljs). */
 import ExcelJS from 'exceljs';
 import { type Art30Record, type Art30Sheet, art30Labels, type Pair } from '../../core/documents/art30.js';
+import { DRAFT_BANNER } from '../../core/documents/typography.js';
 
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FF2C4A7D' } };
+const DRAFT_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFC7CE' } };
 const LABEL_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE8EDF5' } };
 
-function sheetName(ref: string, name: string, used: Set<string>): string {
+/** Excel's limit on a sheet's name. */
+const SHEET_NAME_MAX = 31;
+
+/** Words a cut name must not end on ("Inscription à la…"). */
+const DANGLING =
+  /\s+(?:à|au|aux|de|des|du|d’|en|et|l’|la|le|les|ou|par|pour|sur|a|an|and|by|for|in|of|on|or|the|to)$/iu;
+
+/** A name cut to `max` characters on a word boundary, with "…" where it was cut. */
+function fitName(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = max - 1;
+  const space = text.slice(0, room + 1).lastIndexOf(' ');
+  let head = space > 0 ? text.slice(0, space) : text.slice(0, room);
+  while (DANGLING.test(head)) head = head.replace(DANGLING, '');
+  return `${head.replace(/[\s,;:.—–-]+$/u, '')}…`;
+}
+
+/**
+ * A sheet's name: Excel allows 31 characters, none of \ / ? * [ ] :, and no two alike (whatever
+ * the case). Cut on a word, never mid-word; "(2)" after a name already taken. The full title is
+ * the sheet's first row.
+ */
+export function sheetName(ref: string, name: string, used: Set<string>): string {
   const base = `${ref} ${name}`
     .replace(/[\\/?*[\]:]/g, ' ')
-    .slice(0, 31)
+    .replace(/\s+/g, ' ')
+    .replace(/^'+|'+$/g, '')
     .trim();
-  let candidate = base;
-  for (let i = 2; used.has(candidate.toLowerCase()); i++) candidate = `${base.slice(0, 28)} ${i}`;
+  let candidate = fitName(base, SHEET_NAME_MAX);
+  for (let i = 2; used.has(candidate.toLowerCase()); i++) {
+    const suffix = ` (${i})`;
+    candidate = `${fitName(base, SHEET_NAME_MAX - suffix.length)}${suffix}`;
+  }
   used.add(candidate.toLowerCase());
   return candidate;
 }
@@ -32,6 +60,15 @@ class SheetWriter {
   constructor(private readonly ws: ExcelJS.Worksheet) {
     ws.columns = WIDTHS.map((width) => ({ width }));
     ws.pageSetup = { orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, paperSize: 9 };
+  }
+  /** A draft says so on the first row of every sheet, above the title. */
+  banner(text: string): void {
+    const row = this.ws.addRow([text]);
+    row.font = { bold: true, color: { argb: 'FF9C0006' } };
+    row.getCell(1).fill = DRAFT_FILL;
+    row.alignment = { wrapText: true, vertical: 'top' };
+    this.ws.mergeCells(row.number, 1, row.number, 4);
+    row.height = 30;
   }
   title(text: string): void {
     const row = this.ws.addRow([text]);
@@ -69,9 +106,10 @@ class SheetWriter {
   }
 }
 
-function writeActivity(w: SheetWriter, sheet: Art30Sheet, record: Art30Record): void {
+function writeActivity(w: SheetWriter, sheet: Art30Sheet, record: Art30Record, actingFor: string): void {
   const t = art30Labels(record.lang);
-  w.title(`${sheet.ref} — ${sheet.name}`);
+  if (record.draft) w.banner(DRAFT_BANNER[record.lang]);
+  w.title(`${sheet.ref} — ${sheet.name}${actingFor ? ` — ${actingFor}` : ''}`);
   w.heading(t.description);
   w.pairs(sheet.description);
   w.heading(t.actors);
@@ -119,6 +157,7 @@ export async function renderArt30Xlsx(records: readonly Art30Record[]): Promise<
     const common = new SheetWriter(
       workbook.addWorksheet(sheetName(record.kind === 'controller' ? 'RT' : 'ST', t.common, used)),
     );
+    if (record.draft) common.banner(DRAFT_BANNER[record.lang]);
     common.title(record.title);
     common.pairs(record.common);
     common.heading(t.activities);
@@ -136,6 +175,7 @@ export async function renderArt30Xlsx(records: readonly Art30Record[]): Promise<
           new SheetWriter(workbook.addWorksheet(sheetName(sheet.ref, sheet.name, used))),
           sheet,
           record,
+          section.title,
         );
       }
     }

@@ -7,12 +7,13 @@
 import { spreadsheetCsv } from '../csv.js';
 import type { Register } from '../register/register-load.js';
 import {
+  activityControllers,
   findRecord,
   isCnilCategory,
   orderedActivities,
   recordCategories,
 } from '../register/register-model.js';
-import type { Activity, Contact, RetentionRule } from '../register/register-schema.js';
+import type { Activity, Contact, Controller, RetentionRule } from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
 import { describeRule } from './describe-rule.js';
 import { draftBannerHtml, escapeHtml, htmlList, htmlPage } from './html.js';
@@ -124,6 +125,7 @@ const T = {
     security: 'Mesures de sécurité',
     instructions: 'Instructions documentées',
     actingFor: 'Responsable pour le compte duquel le sous-traitant agit',
+    group: 'Groupe de responsables',
     none: '—',
     noRule: 'Aucun enregistrement déclaré ne porte cette catégorie',
     seeFiner: 'Voir les catégories détaillées ci-dessous',
@@ -170,6 +172,7 @@ const T = {
     security: 'Security measures',
     instructions: 'Documented instructions',
     actingFor: 'Controller on whose behalf the processor acts',
+    group: 'Group of controllers',
     none: '—',
     noRule: 'No declared record holds this category',
     seeFiner: 'See the detailed categories below',
@@ -194,7 +197,7 @@ function rulesOf(register: Register, activity: Activity): RetentionRule[] {
   return register.retention.filter((r) => r.purposes.some((p) => ids.has(p)));
 }
 
-function sheetOf(register: Register, activity: Activity, lang: Language): Art30Sheet {
+function sheetOf(register: Register, activity: Activity, lang: Language, actingFor?: Controller): Art30Sheet {
   const t = T[lang];
   const org = register.organisation;
   const rules = rulesOf(register, activity);
@@ -252,8 +255,8 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
   if (activity.role === 'processor')
     actors.push([
       t.actingFor,
-      (activity.controllers ?? [])
-        .map((c) => localise(register.controllers.find((x) => x.id === c)?.name, lang))
+      (actingFor ? [actingFor] : activityControllers(register, activity))
+        .map((c) => localise(c.name, lang))
         .join(', '),
     ]);
   else actors.push([t.joint, activity.jointControllers?.join(', ') || t.none]);
@@ -290,6 +293,42 @@ function sheetOf(register: Register, activity: Activity, lang: Language): Art30S
   };
 }
 
+/**
+ * Art. 30(2)(a): one section per controller acted for, each with its name, address and contact;
+ * a group of controllers (`memberOf`) gives one section per member, not one for the group.
+ */
+function processorSections(
+  register: Register,
+  activities: readonly Activity[],
+  lang: Language,
+): Art30Section[] {
+  const t = T[lang];
+  const served = new Map(activities.map((a) => [a, activityControllers(register, a)]));
+  const controllers = register.controllers.filter((c) =>
+    [...served.values()].some((list) => list.includes(c)),
+  );
+  return controllers.map((controller) => {
+    const group = register.controllers.find((g) => g.id === controller.memberOf);
+    const { address, ...reach } = controller.contact ?? {};
+    const instructions = controller.instructions ?? group?.instructions;
+    const details: Pair[] = [
+      [t.actingFor, localise(controller.name, lang)],
+      ...(group ? [[t.group, localise(group.name, lang)] as const] : []),
+      [t.address, localise(address, lang) || t.none],
+      [t.contact, contactLine(reach, lang) || t.none],
+      ...(controller.description ? [[t.description, localise(controller.description, lang)] as const] : []),
+      ...(instructions ? [[t.instructions, localise(instructions, lang)] as const] : []),
+    ];
+    return {
+      title: localise(controller.name, lang),
+      details,
+      sheets: activities
+        .filter((a) => served.get(a)?.includes(controller))
+        .map((a) => sheetOf(register, a, lang, controller)),
+    };
+  });
+}
+
 export function buildArt30(
   register: Register,
   kind: 'controller' | 'processor',
@@ -309,24 +348,7 @@ export function buildArt30(
   const sections: Art30Section[] =
     kind === 'controller'
       ? [{ title: '', details: [], sheets: activities.map((a) => sheetOf(register, a, lang)) }]
-      : register.controllers
-          .map((controller) => ({
-            title: localise(controller.name, lang),
-            details: [
-              [t.actingFor, localise(controller.name, lang)],
-              ...(controller.contact ? [[t.contact, contactLine(controller.contact, lang)] as const] : []),
-              ...(controller.description
-                ? [[t.description, localise(controller.description, lang)] as const]
-                : []),
-              ...(controller.instructions
-                ? [[t.instructions, localise(controller.instructions, lang)] as const]
-                : []),
-            ] as Pair[],
-            sheets: activities
-              .filter((a) => a.controllers?.includes(controller.id))
-              .map((a) => sheetOf(register, a, lang)),
-          }))
-          .filter((s) => s.sheets.length > 0);
+      : processorSections(register, activities, lang);
   const record: Omit<Art30Record, 'draft'> = {
     lang,
     kind,

@@ -1,11 +1,13 @@
 /** A plain sentence for a retention rule, generated from its structure (never retyped). */
 
+import { anonymiseResidue, isPseudonymisation } from '../register/pseudonymisation.js';
 import type { Register } from '../register/register-load.js';
 import { findRecord } from '../register/register-model.js';
 import type { DateExpr, Keep, RecordType, RetentionRule } from '../register/register-schema.js';
 import { parseDuration } from '../retention/calendar.js';
 import { type Language, localise } from '../text.js';
 import { UNIT_LABELS } from './labels.js';
+import { lowerFirst } from './typography.js';
 
 function fieldLabel(
   register: Register,
@@ -128,10 +130,11 @@ export function describeRule(register: Register, rule: RetentionRule, lang: Lang
   if (rule.follows !== undefined) {
     const relation = record?.relations?.[rule.follows];
     const target = relation ? findRecord(register, relation.to) : undefined;
+    const linked = lowerFirst(localise(target?.name, lang) || rule.follows);
     parts.push(
       fr
-        ? `Suit ${localise(target?.name, lang) || rule.follows}`
-        : `Follows ${localise(target?.name, lang) || rule.follows}`,
+        ? `aussi longtemps que l'enregistrement lié de « ${linked} » est conservé`
+        : `as long as the linked record of "${linked}" is kept`,
     );
   } else {
     const ends: string[] = [];
@@ -160,7 +163,9 @@ export function describeRule(register: Register, rule: RetentionRule, lang: Lang
       );
     }
   }
-  if (rule.then === undefined || rule.then === 'delete')
+  if ((rule.then === undefined || rule.then === 'delete') && rule.follows !== undefined)
+    parts.push(fr ? 'puis suppression en même temps que lui' : 'then deleted with it');
+  else if (rule.then === undefined || rule.then === 'delete')
     parts.push(fr ? 'puis suppression' : 'then deletion');
   else {
     const removed = describeAnonymised(
@@ -169,7 +174,28 @@ export function describeRule(register: Register, rule: RetentionRule, lang: Lang
       rule.then.anonymise.map((f) => (typeof f === 'string' ? f : f.field)),
       lang,
     );
-    parts.push(fr ? `puis anonymisation : ${removed}` : `then anonymisation of: ${removed}`);
+    const residue = anonymiseResidue(register, rule);
+    if (residue && isPseudonymisation(residue)) {
+      const kept = describeAnonymised(register, record, residue.keptFields, lang);
+      const links = residue.links
+        .map((l) => {
+          const name = lowerFirst(
+            localise(record?.relations?.[l.relation]?.label ?? l.record.name, lang) || l.relation,
+          );
+          return fr ? `« ${name} »` : `"${name}"`;
+        })
+        .join(', ');
+      const details = [
+        fr ? `retrait de : ${removed}` : `removed: ${removed}`,
+        ...(kept ? [fr ? `restent : ${kept}` : `kept: ${kept}`] : []),
+        ...(links
+          ? [fr ? `l'enregistrement reste lié à : ${links}` : `the record stays linked to: ${links}`]
+          : []),
+      ];
+      parts.push(
+        fr ? `puis pseudonymisation (${details.join(' ; ')})` : `then pseudonymised (${details.join('; ')})`,
+      );
+    } else parts.push(fr ? `puis anonymisation : ${removed}` : `then anonymisation of: ${removed}`);
   }
   if (rule.returnTo)
     parts.push(

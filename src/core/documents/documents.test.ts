@@ -72,7 +72,16 @@ describe('rule descriptions', () => {
       'La durée fixée par le distributeur (en mois) à compter de la commande, ou jusqu',
     ],
     ['customer-accounts', 'fr', "puis archivage intermédiaire jusqu'à 5 ans après"],
-    ['supplier-disputes', 'en', 'Follows Orders of the distributors'],
+    [
+      'supplier-disputes',
+      'en',
+      'As long as the linked record of "orders of the distributors\' customers" is kept; then deleted with it.',
+    ],
+    [
+      'supplier-disputes',
+      'fr',
+      "Aussi longtemps que l'enregistrement lié de « commandes des clients des distributeurs » est conservé ; puis suppression en même temps que lui.",
+    ],
   ] as const)('%s (%s)', (id, lang, expected) => {
     expect(describeRule(register, rule(id), lang)).toContain(expected);
   });
@@ -95,10 +104,14 @@ describe('the art. 30 records', () => {
     expect(crm?.security.length).toBeGreaterThan(0);
   });
 
-  it('the processor record has one section per controller acted for', () => {
+  it('the processor record has one section per controller acted for (each member of a group)', () => {
     const record = buildArt30(register, 'processor', 'en');
-    expect(record.sections.map((s) => s.title)).toEqual(['NEGOMARKETS’s distributors']);
+    expect(record.sections.map((s) => s.title)).toEqual([
+      '[Distributor 1 — to complete]',
+      '[Distributor 2 — to complete]',
+    ]);
     expect(record.sections[0]?.sheets.map((s) => s.ref)).toEqual(['ST-01']);
+    // The group's instructions hold for each member that has none of its own.
     expect(record.sections[0]?.details.map(([k]) => k)).toContain('Documented instructions');
   });
 

@@ -132,11 +132,25 @@ describe('10. generated sentences read as sentences', () => {
       const html = art30Html(lang);
       expect(html).not.toMatch(/shipping_|card_last4|card_token|card_expiry/);
     }
+    // Orders stay linked to their customer and invoices: pseudonymised, not anonymised (issue 23).
     expect(art30Html('en')).toContain(
-      'then anonymisation of: name, e-mail address, phone number; postal address.',
+      'then pseudonymised (removed: name, e-mail address, phone number; postal address; the record stays linked to:',
     );
     expect(art30Html('fr')).toContain(
-      'puis anonymisation : nom, prénom, adresse e-mail, téléphone ; adresse postale.',
+      'puis pseudonymisation (retrait de : nom, prénom, adresse e-mail, téléphone ; adresse postale ; l’enregistrement reste lié à :',
+    );
+    // A row that keeps nothing of the person and no link to one is anonymised.
+    const anonymised = parseRegister([
+      {
+        file: 'reg/shop.yaml',
+        text: SMALL.replace('    then: delete', '    then: { anonymise: [email, card] }'),
+      },
+    ]).register as Register;
+    expect(renderArt30Html(buildArt30(anonymised, 'controller', 'fr'))).toContain(
+      'puis anonymisation : coordonnées ; données de carte.',
+    );
+    expect(renderArt30Html(buildArt30(anonymised, 'controller', 'en'))).toContain(
+      'then anonymisation of: contact details; card data.',
     );
   });
 

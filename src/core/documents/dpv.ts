@@ -6,6 +6,7 @@
 
 import type { Register } from '../register/register-load.js';
 import {
+  activityControllers,
   findRecord,
   isCnilCategory,
   orderedActivities,
@@ -95,7 +96,8 @@ export function buildDpv(
     title: { fr: org.name, en: org.name },
   };
   const graph: Node[] = [orgNode];
-  for (const c of register.controllers)
+  // A group of controllers (`memberOf`) is no controller itself: its members are.
+  for (const c of register.controllers.filter((g) => !register.controllers.some((m) => m.memberOf === g.id)))
     graph.push({ '@id': iri(base, 'controller', c.id), '@type': 'dpv:DataController', title: texts(c.name) });
   for (const r of register.recipients)
     graph.push({
@@ -117,8 +119,8 @@ export function buildDpv(
       [processor ? 'dpv:hasDataProcessor' : 'dpv:hasDataController']: { '@id': orgNode['@id'] },
       ...(processor
         ? {
-            'dpv:hasDataController': (activity.controllers ?? []).map((c) => ({
-              '@id': iri(base, 'controller', c),
+            'dpv:hasDataController': activityControllers(register, activity).map((c) => ({
+              '@id': iri(base, 'controller', c.id),
             })),
           }
         : {}),

@@ -56,6 +56,8 @@ export interface Notice {
   readonly title: string;
   readonly intro: readonly string[];
   readonly controller: readonly NoticeSection[];
+  /** The processor part's heading and introduction, naming the controllers acted for. */
+  readonly processorTitle: string;
   readonly processorIntro: string;
   readonly processor: readonly NoticeSection[];
   readonly recipients: readonly { kind: string; names: readonly string[] }[];
@@ -81,8 +83,8 @@ const T = {
     contact: (email: string) => `Vous pouvez nous joindre à l'adresse ${email}.`,
     dpo: (email: string) =>
       `Vous pouvez joindre notre délégué à la protection des données à l'adresse ${email}.`,
-    processorIntro: (org: string) =>
-      `Dans le cadre de nos missions ${org} agit en qualité de « sous-traitant », pour le compte de ses distributeurs :`,
+    processorIntro: (org: string, forWhom: string) =>
+      `Dans le cadre de nos missions ${org} agit en qualité de « sous-traitant », pour le compte ${forWhom} :`,
     headers: [
       'Données collectées',
       'Raisons de la collecte',
@@ -93,7 +95,7 @@ const T = {
     detail: 'Détail :',
     interest: 'Intérêt poursuivi :',
     partController: 'Traitements dont nous sommes responsables',
-    partProcessor: 'Traitements réalisés pour le compte de nos distributeurs',
+    partProcessor: (forWhom: string) => `Traitements réalisés pour le compte ${forWhom}`,
     recipients: 'Destinataires des données',
     transfers: "Transferts hors de l'Union européenne",
     noTransfer: "Notre registre ne déclare aucun transfert de données hors de l'Union européenne.",
@@ -118,7 +120,7 @@ const T = {
     identity:
       "Nous vérifions votre identité par tout moyen proportionné (par exemple une demande envoyée depuis l'adresse e-mail de votre compte). Nous ne demandons une pièce d'identité qu'en cas de doute raisonnable, et la supprimons dès la demande traitée.",
     processorRights:
-      "Pour les données que nous traitons pour le compte d'un distributeur, nous transmettons votre demande au distributeur concerné, responsable du traitement, et l'aidons à y répondre.",
+      "Pour les données que nous traitons pour le compte d'un autre responsable du traitement, nous lui transmettons votre demande et l'aidons à y répondre.",
     withdrawal:
       "Vous pouvez retirer votre consentement à tout moment, aussi simplement que vous l'avez donné :",
     withdrawalFor: (purpose: string, how: string) => `consentement donné pour ${purpose} : ${how}`,
@@ -145,14 +147,14 @@ const T = {
       `${org}${form ? `, ${form}` : ''}${address ? `, registered office ${address}` : ''}${registration ? ` (registration: ${registration})` : ''}, is the controller of this processing.`,
     contact: (email: string) => `You can reach us at ${email}.`,
     dpo: (email: string) => `You can reach our data protection officer at ${email}.`,
-    processorIntro: (org: string) =>
-      `In the course of its work, ${org} acts as a "processor" on behalf of its distributors:`,
+    processorIntro: (org: string, forWhom: string) =>
+      `In the course of its work, ${org} acts as a "processor" on behalf of ${forWhom}:`,
     headers: ['Data collected', 'Why we collect it', 'Legal basis', 'How long we keep it'],
     usedFor: 'We use this data to:',
     detail: 'In detail:',
     interest: 'Interest pursued:',
     partController: 'Processing we are responsible for',
-    partProcessor: 'Processing carried out on behalf of our distributors',
+    partProcessor: (forWhom: string) => `Processing carried out on behalf of ${forWhom}`,
     recipients: 'Who receives the data',
     transfers: 'Transfers outside the European Union',
     noTransfer: 'Our register declares no transfer of data outside the European Union.',
@@ -177,7 +179,7 @@ const T = {
     identity:
       "We check your identity by any proportionate means (for example a request sent from your account's e-mail address). We ask for an identity document only where there is a reasonable doubt, and delete it as soon as the request is handled.",
     processorRights:
-      'For data we process on behalf of a distributor, we pass your request on to that distributor, who is the controller, and help it answer.',
+      'For data we process on behalf of another controller, we pass your request on to that controller and help it answer.',
     withdrawal: 'You can withdraw your consent at any time, as easily as you gave it:',
     withdrawalFor: (purpose: string, how: string) => `consent for us to ${purpose}: ${how}`,
     provisionTitle: 'Must you provide this data?',
@@ -258,6 +260,28 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
   };
 }
 
+/**
+ * The controllers the processor activities name, as the notice says it: "des distributeurs de
+ * NEGOMARKETS" / "NEGOMARKETS's distributors" (a group by its name, not its members one by one).
+ */
+function onBehalfOf(register: Register, lang: Language): string {
+  const ids = [
+    ...new Set(register.activities.filter((a) => a.role === 'processor').flatMap((a) => a.controllers ?? [])),
+  ];
+  const names = ids.map((id) => localise(register.controllers.find((c) => c.id === id)?.name, lang) || id);
+  const list = (items: string[], and: string) =>
+    items.length > 1 ? `${items.slice(0, -1).join(', ')}${and}${items.at(-1)}` : (items[0] ?? '');
+  if (lang === 'en') return list(names, ' and ');
+  return list(
+    names.map((n) =>
+      `de ${n.replace(/^(?:Les|Le|La)(?=\s)|^L['’](?=\p{L})/u, (a) => a.toLowerCase())}`
+        .replace(/^de les /, 'des ')
+        .replace(/^de le /, 'du '),
+    ),
+    ' et ',
+  );
+}
+
 function automatedStatement(decisions: AutomatedDecisions | undefined, lang: Language): string | null {
   const t = T[lang];
   if (decisions === undefined) return null;
@@ -331,6 +355,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
     ...(withdrawals.length ? [t.withdrawal, ...withdrawals.map((w) => `• ${w}`)] : []),
     t.complaint(org.supervisoryAuthority ?? 'CNIL'),
   ];
+  const forWhom = onBehalfOf(register, lang);
   const notice: Omit<Notice, 'draft'> = {
     lang,
     title: t.title(org.name),
@@ -338,7 +363,8 @@ export function buildNotice(register: Register, lang: Language): Notice {
     controller: orderedActivities(register)
       .filter((a) => a.role === 'controller')
       .map((a) => sectionOf(register, a, lang)),
-    processorIntro: t.processorIntro(org.name),
+    processorTitle: t.partProcessor(forWhom),
+    processorIntro: t.processorIntro(org.name, forWhom),
     processor: orderedActivities(register)
       .filter((a) => a.role === 'processor')
       .map((a) => sectionOf(register, a, lang)),
@@ -385,7 +411,7 @@ export function renderNoticeMarkdown(notice: Notice): string {
   ];
   for (const s of notice.controller) out.push(sectionMarkdown(s, t), '');
   if (notice.processor.length) {
-    out.push(`## ${t.partProcessor}`, '', notice.processorIntro, '');
+    out.push(`## ${notice.processorTitle}`, '', notice.processorIntro, '');
     for (const s of notice.processor) out.push(sectionMarkdown(s, t), '');
   }
   out.push(`## ${t.recipients}`, '');
@@ -456,7 +482,7 @@ export function renderNoticeHtml(notice: Notice): string {
   ];
   if (notice.processor.length) {
     body.push(
-      `<h2>${escapeHtml(t.partProcessor)}</h2>`,
+      `<h2>${escapeHtml(notice.processorTitle)}</h2>`,
       `<p>${escapeHtml(notice.processorIntro)}</p>`,
       tableHtml(notice.processor, t),
     );

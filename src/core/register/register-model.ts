@@ -1,6 +1,8 @@
 /** Look-ups over a loaded register: ids, record fields and relation paths. */
+
+import { RegistreError } from '../errors.js';
 import type { Register } from './register-load.js';
-import type { Activity, Purpose, RecordType, RetentionRule } from './register-schema.js';
+import type { Activity, Controller, Purpose, RecordType, RetentionRule } from './register-schema.js';
 import { CNIL_CATEGORIES } from './vocabulary.js';
 
 export type FieldType = 'date' | 'boolean' | 'string' | 'integer' | 'enum' | 'text';
@@ -149,4 +151,33 @@ export function orderedActivities(register: Register): Activity[] {
 export function suppressionOf(rule: RetentionRule): { field: string; when?: readonly string[] } | undefined {
   if (rule.suppress === undefined) return undefined;
   return typeof rule.suppress === 'string' ? { field: rule.suppress } : rule.suppress;
+}
+
+/**
+ * The controllers behind a controller id: the members of a group (`memberOf`), or the controller
+ * itself when nothing is a member of it. A group within a group is refused: validation reports it
+ * (E_CONTROLLER_GROUP_NESTED), and a document made from an unvalidated register throws it.
+ */
+export function controllerMembers(register: Register, id: string): Controller[] {
+  const controller = register.controllers.find((c) => c.id === id);
+  if (!controller) return [];
+  const members = register.controllers.filter((c) => c.memberOf === id && c !== controller);
+  const nested =
+    controller.memberOf !== undefined && members.length > 0
+      ? controller
+      : members.find((m) => register.controllers.some((c) => c.memberOf === m.id));
+  if (nested || controller.memberOf === id)
+    throw new RegistreError(
+      'E_CONTROLLER_GROUP_NESTED',
+      `controller "${(nested ?? controller).id}" is both a group and a member of one: a group of controllers holds controllers, not groups`,
+    );
+  return members.length ? members : [controller];
+}
+
+/** Every controller an activity acts for, groups replaced by their members, each once, in the register's order. */
+export function activityControllers(register: Register, activity: Activity): Controller[] {
+  const ids = new Set(
+    (activity.controllers ?? []).flatMap((c) => controllerMembers(register, c)).map((c) => c.id),
+  );
+  return register.controllers.filter((c) => ids.has(c.id));
 }

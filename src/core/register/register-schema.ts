@@ -313,6 +313,9 @@ export const Recipient = Declared.extend({
 export const Controller = Declared.extend({
   contact: Contact.optional(),
   instructions: LocalText.optional(),
+  memberOf: Id.optional().describe(
+    'the group of controllers this one belongs to (one level, no group within a group): an activity that names the group is processed for each member, and the art. 30(2) record has one section per member',
+  ),
 });
 
 export const RegisterFile = z.strictObject({

@@ -51,6 +51,9 @@ retention:
     then: delete
 `;
 
+/** BASE with data the person gives freely: no contract basis is needed behind it. */
+const VOLUNTARY = BASE.replace('requirement: contractual', 'requirement: voluntary');
+
 function check(text: string, file = 'registers/test/shop.yaml'): Issue[] {
   const result = parseRegister([{ file, text }]);
   return result.register ? [...result.issues, ...validateRegister(result.register)] : [...result.issues];
@@ -233,12 +236,12 @@ describe('doctrine warnings', () => {
   });
 
   it('a consent purpose with no way to withdraw it', () => {
-    expect(warnings(BASE.replace('legalBasis: contract', 'legalBasis: consent'))).toEqual([
+    expect(warnings(VOLUNTARY.replace('legalBasis: contract', 'legalBasis: consent'))).toEqual([
       'W_CONSENT_WITHOUT_WITHDRAWAL',
     ]);
     expect(
       warnings(
-        BASE.replace(
+        VOLUNTARY.replace(
           'legalBasis: contract',
           'legalBasis: consent\n        withdrawal: Lien de désinscription',
         ),
@@ -247,13 +250,22 @@ describe('doctrine warnings', () => {
   });
 
   it('legitimate interest without the interest stated', () => {
-    expect(warnings(BASE.replace('legalBasis: contract', 'legalBasis: legitimate-interest'))).toEqual([
+    expect(warnings(VOLUNTARY.replace('legalBasis: contract', 'legalBasis: legitimate-interest'))).toEqual([
       'W_LEGITIMATE_INTEREST_UNSTATED',
     ]);
+    // Data the person must provide for the contract, on another basis: W_PROVISION_CONTRADICTS_BASIS too.
+    expect(
+      warnings(
+        BASE.replace(
+          'legalBasis: contract',
+          'legalBasis: legitimate-interest\n        legitimateInterest: Vendre',
+        ),
+      ),
+    ).toEqual(['W_PROVISION_CONTRADICTS_BASIS']);
   });
 
   it('a talent pool kept under legitimate interest', () => {
-    const text = BASE.replace(
+    const text = VOLUNTARY.replace(
       'legalBasis: contract',
       'legalBasis: legitimate-interest\n        legitimateInterest: Recruter\n        tags: [talent-pool]',
     );

@@ -18,6 +18,7 @@ import {
   suppressionOf,
 } from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
+import { checkRegisterSubstance } from './substance-checks.js';
 import { checkWording } from './wording-checks.js';
 
 const DURATION_MESSAGES: Record<string, string> = {
@@ -363,6 +364,7 @@ export function validateRegister(register: Register): Issue[] {
       }
     });
   }
+  checkRegisterSubstance(register, error, warn);
   return issues;
 }
 
