@@ -64,9 +64,14 @@ retention:
     then: delete
 `;
 
+/** The small register leaves the contact, the DPO and the recipients out (their own tests: validate-register.test.ts). */
+const GAPS = new Set(['W_NO_CONTACT', 'W_NO_DPO', 'W_NO_RECIPIENTS']);
 function check(text: string): Issue[] {
   const result = parseRegister([{ file: 'reg/shop.yaml', text }]);
-  return result.register ? [...result.issues, ...validateRegister(result.register)] : [...result.issues];
+  const issues = result.register
+    ? [...result.issues, ...validateRegister(result.register)]
+    : [...result.issues];
+  return issues.filter((i) => !GAPS.has(i.code));
 }
 const codes = (issues: Issue[]) => issues.map((i) => `${i.file}:${i.line} ${i.code}`);
 
