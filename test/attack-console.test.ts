@@ -95,7 +95,7 @@ beforeAll(async () => {
   writeFileSync(
     newsletter,
     readFileSync(newsletter, 'utf8').replace(
-      'fr: Vous adresser notre Newsletter (si vous nous en avez fait la demande),',
+      'fr: Vous adresser notre newsletter (si vous nous en avez fait la demande),',
       `fr: ${JSON.stringify(XSS)},`,
     ),
   );

@@ -85,3 +85,48 @@ describe('9. docs says what it prints in the other language', () => {
     expect(readFileSync(join(dir, 'out', 'art30-controller.en.csv'), 'utf8').charCodeAt(0)).toBe(0xfeff);
   });
 });
+
+describe('23.6 a document with a placeholder is a draft, and --strict writes none', () => {
+  it('the bundled register: DRAFT banners, named on stderr; --strict writes nothing and names the placeholders', () => {
+    const dir = temp();
+    const written = registre(['docs', '--out', join(dir, 'out')]);
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stderr).toMatch(
+      /\d+ of them still hold placeholders and carry a DRAFT banner \(privacy-notice\.fr\.md,/,
+    );
+    expect(readFileSync(join(dir, 'out', 'privacy-notice.fr.md'), 'utf8')).toContain('> **BROUILLON :');
+    expect(readFileSync(join(dir, 'out', 'privacy-notice.en.html'), 'utf8')).toMatch(
+      /class="draft"[^>]*>DRAFT:/,
+    );
+    expect(readFileSync(join(dir, 'out', 'art30-controller.en.csv'), 'utf8').split('\r\n')[0]).toContain(
+      'DRAFT:',
+    );
+
+    const strict = registre(['docs', '--strict', '--out', join(dir, 'strict')]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/organisation\.yaml:\d+:\d+ W_PLACEHOLDER "\[RCS à compléter\]"/);
+    expect(strict.stderr).toContain('--strict writes no document until the placeholders above are replaced');
+    expect(readdirSync(dir)).toEqual(['out']);
+  });
+
+  it('once every placeholder is replaced, --strict writes every document, none a draft', () => {
+    const dir = temp();
+    spawnSync('cp', ['-r', join(ROOT, 'registers/negomarkets'), join(dir, 'reg')]);
+    for (const name of readdirSync(join(dir, 'reg')).filter((f) => f.endsWith('.yaml'))) {
+      const file = join(dir, 'reg', name);
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8')
+          .replace(/\[[^\]\n]*(?:compléter|complete)[^\]\n]*\]/g, '1 rue de la Paix, 75002 Paris')
+          .replaceAll('negomarkets.example', 'negomarkets.fr'),
+      );
+    }
+    const { code, stdout, stderr } = registre(['docs', 'reg', '--strict', '--out', 'out'], dir);
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain('placeholders');
+    const files = readdirSync(join(dir, 'out'));
+    expect(files).toHaveLength(stdout.trim().split('\n').length);
+    for (const file of files.filter((f) => !f.endsWith('.xlsx')))
+      expect(readFileSync(join(dir, 'out', file), 'utf8'), file).not.toMatch(/BROUILLON|DRAFT/);
+  });
+});

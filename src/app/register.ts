@@ -28,31 +28,42 @@ export async function validateRegister(
 }
 
 export interface DocumentsResult {
-  /** Null when the register has errors: nothing was written. */
+  /** Null when nothing was written: the register has errors, or `strict` found drafts. */
   readonly written: readonly string[] | null;
   readonly issues: readonly Issue[];
   /** Texts printed in the other language, by language. */
   readonly missing: readonly { readonly lang: Language; readonly texts: readonly MissingText[] }[];
+  /** The documents that still hold a placeholder (printed under a DRAFT banner). */
+  readonly drafts: readonly string[];
 }
 
+/**
+ * Writes the register's documents. A document still holding a placeholder is written under a
+ * DRAFT banner, or, with `strict`, nothing is written at all (the placeholders are the
+ * W_PLACEHOLDER issues, with their file and line).
+ */
 export async function generateDocuments(
   path: string,
   out: string,
-  options: { only?: DocumentKind; lang?: Language } = {},
+  options: { only?: DocumentKind; lang?: Language; strict?: boolean } = {},
 ): Promise<DocumentsResult> {
   const { loadRegister } = await import('../adapters/files/config-files.js');
   const { register, issues } = loadRegister(path);
-  if (!register || issues.some((i) => i.severity === 'error')) return { written: null, issues, missing: [] };
+  if (!register || issues.some((i) => i.severity === 'error'))
+    return { written: null, issues, missing: [], drafts: [] };
   // The documents' modules (the XLSX writer among them) load only when documents are written.
-  const { writeDocuments } = await import('../adapters/files/documents.js');
+  const { plannedDocuments, writeDocuments } = await import('../adapters/files/documents.js');
   const { missingTexts } = await import('../core/documents/translations.js');
   const languages = options.lang ? [options.lang] : (['fr', 'en'] as const);
   const missing = languages.map((lang) => ({ lang, texts: missingTexts(register, lang) }));
-  const written = await writeDocuments(register, resolve(out), {
+  const planned = plannedDocuments(register, {
     ...(options.only ? { only: options.only } : {}),
-    ...(options.lang ? { languages: [options.lang] } : {}),
+    languages,
   });
-  return { written, issues, missing };
+  const drafts = planned.filter((d) => d.draft).map((d) => d.name);
+  if (options.strict && drafts.length) return { written: null, issues, missing, drafts };
+  const written = await writeDocuments(resolve(out), planned);
+  return { written, issues, missing, drafts };
 }
 
 /** A draft register from a published privacy table (text, HTML or XLSX). */

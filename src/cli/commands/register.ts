@@ -39,21 +39,29 @@ export function registerRegisterCommands({ program, io, setExit }: Cli): void {
     .requiredOption('--out <dir>', 'folder to write the documents to')
     .addOption(new Option('--only <kind>', 'one document kind').choices([...DOCUMENT_KINDS]))
     .addOption(new Option('--lang <lang>', 'one language').choices(['fr', 'en']))
-    .action(async (path: string | undefined, opts: { out: string; only?: DocumentKind; lang?: Language }) => {
-      const { printDocuments, printDocumentsRefused } = await formatting();
-      const target = await registerPath(path);
-      const { generateDocuments } = await registerUseCases();
-      const { written, issues, missing } = await generateDocuments(target, opts.out, {
-        ...(opts.only ? { only: opts.only } : {}),
-        ...(opts.lang ? { lang: opts.lang } : {}),
-      });
-      if (!written) {
-        printDocumentsRefused(io, path ?? target, issues);
-        return setExit(1);
-      }
-      printDocuments(io, opts.out, { written, issues, missing });
-      setExit(0);
-    });
+    .option('--strict', 'write no document while one still holds a placeholder')
+    .action(
+      async (
+        path: string | undefined,
+        opts: { out: string; only?: DocumentKind; lang?: Language; strict?: boolean },
+      ) => {
+        const { printDocuments, printDocumentsRefused } = await formatting();
+        const target = await registerPath(path);
+        const { generateDocuments } = await registerUseCases();
+        const result = await generateDocuments(target, opts.out, {
+          ...(opts.only ? { only: opts.only } : {}),
+          ...(opts.lang ? { lang: opts.lang } : {}),
+          strict: opts.strict === true,
+        });
+        const { written } = result;
+        if (!written) {
+          printDocumentsRefused(io, path ?? target, result);
+          return setExit(1);
+        }
+        printDocuments(io, opts.out, { ...result, written });
+        setExit(0);
+      },
+    );
 
   program
     .command('import-notice')

@@ -28,8 +28,22 @@ export function printValidation(
   }
 }
 
-/** The register has errors: they, and that nothing was written. */
-export function printDocumentsRefused(io: Output, shown: string, issues: readonly Issue[]): void {
+/** The register has errors, or `--strict` found drafts: why, and that nothing was written. */
+export function printDocumentsRefused(
+  io: Output,
+  shown: string,
+  { issues, drafts }: Pick<DocumentsResult, 'issues' | 'drafts'>,
+): void {
+  if (drafts.length) {
+    printIssues(
+      io,
+      issues.filter((i) => i.code === 'W_PLACEHOLDER'),
+    );
+    io.err(
+      `${shown}: ${drafts.length} documents still hold placeholders (${drafts.join(', ')}); --strict writes no document until the placeholders above are replaced\n`,
+    );
+    return;
+  }
   printIssues(
     io,
     issues.filter((i) => i.severity === 'error'),
@@ -40,7 +54,7 @@ export function printDocumentsRefused(io: Output, shown: string, issues: readonl
 export function printDocuments(
   io: Output,
   out: string,
-  { written, issues, missing }: DocumentsResult & { readonly written: readonly string[] },
+  { written, issues, missing, drafts }: DocumentsResult & { readonly written: readonly string[] },
 ): void {
   for (const { lang, texts } of missing) {
     const other = lang === 'fr' ? 'English' : 'French';
@@ -51,6 +65,10 @@ export function printDocuments(
   }
   for (const file of written) io.out(`${file}\n`);
   io.err(`${written.length} documents written to ${out} (${summary(issues)} in the register)\n`);
+  if (drafts.length)
+    io.err(
+      `${drafts.length} of them still hold placeholders and carry a DRAFT banner (${drafts.join(', ')}): replace what \`registre validate\` reports as W_PLACEHOLDER before publishing\n`,
+    );
 }
 
 export function formatDraftWritten(out: string, draft: NoticeDraft): string {

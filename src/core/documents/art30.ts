@@ -24,7 +24,14 @@ import {
   SAFEGUARD_LABELS,
   SECURITY_LABELS,
 } from './labels.js';
-import { DRAFT_BANNER, formatDate, holdsPlaceholder, lowerFirst, typesetAll } from './typography.js';
+import {
+  afterLabel,
+  DRAFT_BANNER,
+  formatDate,
+  holdsPlaceholder,
+  lowerFirst,
+  typesetAll,
+} from './typography.js';
 
 export type Pair = readonly [string, string];
 
@@ -435,9 +442,9 @@ export function renderArt30Csv(record: Art30Record): string {
           c.category,
           c.description,
           c.retention,
-          s.recipients.map(([k, v]) => `${k}${t.colon}${v}`).join('\n'),
+          s.recipients.map(([k, v]) => `${k}${t.colon}${afterLabel(v, record.lang)}`).join('\n'),
           s.transfers.map((x) => `${x.recipient} (${x.country}, ${x.safeguard})`).join('\n') || t.noTransfer,
-          s.security.map(([k, v]) => `${k}${t.colon}${v}`).join('\n'),
+          s.security.map(([k, v]) => `${k}${t.colon}${afterLabel(v, record.lang)}`).join('\n'),
         ]);
       }
     }

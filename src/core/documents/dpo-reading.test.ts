@@ -6,9 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
 import { loadRegister } from '../../adapters/files/config-files.js';
-import type { Issue } from '../issues.js';
+import { checkRegisterText, issueCodes } from '../register/check-text.js';
 import { parseRegister, type Register } from '../register/register-load.js';
-import { validateRegister } from '../register/validate-register.js';
 import type { Language } from '../text.js';
 import { buildArt30, renderArt30Csv, renderArt30Html } from './art30.js';
 import { buildNotice, renderNoticeHtml, renderNoticeMarkdown } from './notice.js';
@@ -66,14 +65,8 @@ retention:
 
 /** The small register leaves the contact, the DPO and the recipients out (their own tests: validate-register.test.ts). */
 const GAPS = new Set(['W_NO_CONTACT', 'W_NO_DPO', 'W_NO_RECIPIENTS']);
-function check(text: string): Issue[] {
-  const result = parseRegister([{ file: 'reg/shop.yaml', text }]);
-  const issues = result.register
-    ? [...result.issues, ...validateRegister(result.register)]
-    : [...result.issues];
-  return issues.filter((i) => !GAPS.has(i.code));
-}
-const codes = (issues: Issue[]) => issues.map((i) => `${i.file}:${i.line} ${i.code}`);
+const check = (text: string) => checkRegisterText(text).filter((i) => !GAPS.has(i.code));
+const codes = issueCodes;
 
 describe('9. placeholders and languages', () => {
   it('the small register has no warning', () => {

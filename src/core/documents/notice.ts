@@ -23,6 +23,7 @@ import {
   SAFEGUARD_LABELS,
 } from './labels.js';
 import {
+  afterLabel,
   DRAFT_BANNER,
   formatDate,
   holdsPlaceholder,
@@ -229,8 +230,11 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
       rows.push(row);
     }
     (row.purposes as string[]).push(localise(purpose.name, lang));
-    if (purpose.legitimateInterest)
-      (row.interests as string[]).push(sentence(localise(purpose.legitimateInterest, lang), lang));
+    if (purpose.legitimateInterest) {
+      // The first follows "Intérêt poursuivi :": no capital in French.
+      const said = sentence(localise(purpose.legitimateInterest, lang), lang);
+      (row.interests as string[]).push(row.interests.length ? said : afterLabel(said, lang));
+    }
     for (const rule of rulesForPurpose(register, purpose.id)) {
       const scope = localise(rule.scope, lang);
       const described = rule.text
@@ -250,7 +254,8 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
   return {
     id: activity.id,
     title: localise(activity.name, lang),
-    categories: cnil,
+    // After "Données collectées :", inside the sentence: no capitals in French.
+    categories: cnil.map((c) => afterLabel(c, lang)),
     details,
     rows: rows.map((row) => ({ ...row, retention: withoutRepeats(row.retention) })),
     provision,
@@ -300,7 +305,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
       kind: label(RECIPIENT_KIND_LABELS, kind, lang),
       names: register.recipients
         .filter((r) => r.kind === kind && used.has(r.id))
-        .map((r) => localise(r.name, lang)),
+        .map((r) => afterLabel(localise(r.name, lang), lang)),
     }))
     .filter((g) => g.names.length > 0);
   // No recipient declared: a placeholder (validate names it, W_NO_RECIPIENTS), not an empty section.

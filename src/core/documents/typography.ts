@@ -101,3 +101,11 @@ export const DRAFT_BANNER: Record<Language, string> = {
 export function lowerFirst(text: string): string {
   return /^\p{Lu}(?:\p{Ll}|\s|$)/u.test(text) ? `${text.charAt(0).toLowerCase()}${text.slice(1)}` : text;
 }
+
+/**
+ * A value after a label and its colon ("Destinataires internes : service client"): inside the
+ * sentence, so without a capital in French (acronyms and names in capitals keep theirs).
+ */
+export function afterLabel(text: string, lang: Language): string {
+  return lang === 'fr' ? lowerFirst(text) : text;
+}

@@ -19,6 +19,7 @@ import {
   suppressionOf,
 } from './register-model.js';
 import type { Condition, DateExpr, Keep, LocalText, RecordType, RetentionRule } from './register-schema.js';
+import { checkWording } from './wording-checks.js';
 
 const DURATION_MESSAGES: Record<string, string> = {
   E_NEGATIVE_DURATION: 'is negative; a retention period counts forward from its anchor',
@@ -330,6 +331,7 @@ export function validateRegister(register: Register): Issue[] {
     }
     checkRule(register, rule, record, error, warn);
   }
+  checkWording(register, warn);
 
   // Holds.
   for (const hold of register.holds) {
