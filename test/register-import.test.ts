@@ -202,3 +202,115 @@ describe('registre import-notice', () => {
     expect(stderr.trim()).toBe('registre: cannot read missing.txt: ENOENT');
   });
 });
+
+describe('issue 23, points 9 and 10: the seed imported end to end, what a DPO must fill named', () => {
+  const dir = temp();
+  const imported = spawnSync(process.execPath, [BIN, 'import-notice', SEED_FILE, '--out', 'draft.yaml'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  const draft = () => parse(readFileSync(join(dir, 'draft.yaml'), 'utf8'));
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
+  const notice = (lang: 'fr' | 'en', file = 'draft.yaml') => {
+    const out = `out-${lang}-${file}`;
+    const docs = run(['docs', file, '--out', out, '--only', 'notice', '--lang', lang]);
+    expect(docs.status, docs.stderr).toBe(0);
+    return {
+      md: readFileSync(join(dir, out, `privacy-notice.${lang}.md`), 'utf8'),
+      html: readFileSync(join(dir, out, `privacy-notice.${lang}.html`), 'utf8'),
+    };
+  };
+  /** A Markdown section by the start of its title. */
+  const section = (md: string, title: string) => md.split(/^## /m).find((s) => s.startsWith(title)) ?? '';
+
+  it('9. the titles in capitals come back with their accents, in the draft and in both notices', () => {
+    expect(imported.status, imported.stderr).toBe(0);
+    const names = draft().activities.map((a: { name: string }) => a.name);
+    expect(names).toContain('Inscription à la newsletter');
+    expect(names.join('\n')).not.toContain('Inscription a la');
+    for (const lang of ['fr', 'en'] as const) {
+      const { md, html } = notice(lang);
+      expect(md).toContain('### Inscription à la newsletter');
+      expect(html).toContain('Inscription à la newsletter');
+      expect(`${md}${html}`).not.toMatch(/Inscription a la/i);
+    }
+  });
+
+  it('10. no retention sentence in `withdrawal`, so validate says the newsletter tells no way to withdraw', () => {
+    const purposes = draft().activities.flatMap(
+      (a: { purposes: { id: string; withdrawal?: string }[] }) => a.purposes,
+    );
+    for (const p of purposes) expect(p.withdrawal ?? '').not.toMatch(/conserv|tant que|dur[ée]e/i);
+    const check = run(['validate', 'draft.yaml']);
+    expect(check.status, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(
+      /^draft\.yaml:\d+:\d+ W_CONSENT_WITHOUT_WITHDRAWAL purpose "vous-adresser-notre-newsletter/m,
+    );
+    // Neither notice announces a withdrawal that is a retention sentence.
+    for (const lang of ['fr', 'en'] as const) {
+      const rights = section(notice(lang).md, lang === 'fr' ? 'Comment exercer' : 'How to exercise');
+      expect(rights).not.toMatch(/tant que la personne|ne se désinscrit pas/);
+    }
+  });
+
+  it('10. validate names every gap a DPO must fill: contact, DPO, recipients, with where to fill it', () => {
+    const { stdout } = run(['validate', 'draft.yaml']);
+    expect(stdout).toMatch(/^draft\.yaml:\d+:\d+ W_NO_CONTACT .*organisation\.rights\.email/m);
+    expect(stdout).toMatch(/^draft\.yaml:\d+:\d+ W_NO_DPO .*organisation\.dpo .*designated: false/m);
+    const recipients = stdout.split('\n').filter((l) => l.includes(' W_NO_RECIPIENTS '));
+    // The five activities NEGOMARKETS is responsible for; the one it processes for its distributors is theirs to state.
+    expect(recipients.map((l) => /activity "([^"]+)"/.exec(l)?.[1])).toEqual([
+      'gestion-du-site-internet',
+      'gestion-de-la-relation-client',
+      'gestion-des-ambassadeurs-et-influenceurs',
+      'inscription-a-la-newsletter',
+      'gestion-du-recrutement',
+    ]);
+    for (const line of recipients)
+      expect(line).toMatch(/^draft\.yaml:\d+:\d+ .*add "recipients:" to the activity/);
+  });
+
+  it('10. both notices: recipients and the rights address are placeholders, never an empty section', () => {
+    for (const lang of ['fr', 'en'] as const) {
+      const { md, html } = notice(lang);
+      const recipients = section(md, lang === 'fr' ? 'Destinataires' : 'Who receives');
+      expect(recipients).toContain(
+        lang === 'fr' ? '[À compléter : destinataires des données]' : '[To complete: recipients of the data]',
+      );
+      const rights = section(md, lang === 'fr' ? 'Comment exercer' : 'How to exercise');
+      expect(rights).toContain(
+        lang === 'fr' ? 'Écrivez-nous : [adresse à compléter].' : 'Write to us: [address to complete].',
+      );
+      // A document holding a placeholder is printed under the DRAFT banner.
+      expect(md.split('\n')[2]).toMatch(lang === 'fr' ? /BROUILLON/ : /DRAFT/);
+      expect(html).not.toContain('<ul></ul>');
+    }
+  });
+
+  it('10. once the DPO fills them, the gaps and the placeholders go', () => {
+    const filled = readFileSync(join(dir, 'draft.yaml'), 'utf8')
+      .replace(
+        /^organisation:\n/m,
+        'organisation:\n  contact: { email: contact@negomarkets.fr }\n  dpo: { designated: false }\n',
+      )
+      .replace(/^(\s+)role: controller\n/gm, '$1role: controller\n$1recipients: [marketing]\n')
+      .concat('recipients:\n  - { id: marketing, kind: internal, name: Service marketing }\n');
+    writeFileSync(join(dir, 'filled.yaml'), filled);
+    const { stdout } = run(['validate', 'filled.yaml']);
+    expect(stdout).not.toMatch(/W_NO_CONTACT|W_NO_DPO|W_NO_RECIPIENTS/);
+    for (const lang of ['fr', 'en'] as const) {
+      const { md } = notice(lang, 'filled.yaml');
+      expect(section(md, lang === 'fr' ? 'Comment exercer' : 'How to exercise')).toContain(
+        lang === 'fr' ? 'Écrivez-nous : contact@negomarkets.fr.' : 'Write to us: contact@negomarkets.fr.',
+      );
+      expect(section(md, lang === 'fr' ? 'Destinataires' : 'Who receives')).toMatch(/service marketing/i);
+      expect(md).not.toMatch(/compléter|to complete/i);
+    }
+  });
+
+  it('the bundled register leaves none of these gaps', () => {
+    const { code, stdout } = registre(['validate', 'registers/negomarkets']);
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/W_NO_CONTACT|W_NO_DPO|W_NO_RECIPIENTS/);
+  });
+});

@@ -14,6 +14,7 @@ import type { ScheduledRunRow, ScheduledRunStatus } from '../adapters/state/stat
 import { claimAlive } from '../adapters/state/state-store.js';
 import { type ScheduleConfig, scheduleOf } from '../core/config.js';
 import { RegistreError } from '../core/errors.js';
+import { designatedDpo } from '../core/register/organisation-contacts.js';
 import { isOpen } from '../core/requests/requests.js';
 import { safeMessage } from '../core/safe-message.js';
 import { DEFAULT_STATE_URL, parseStoreUrl, type StoreUrl } from '../core/store-url.js';
@@ -217,7 +218,12 @@ const JOBS: Record<ScheduledJob, JobRunner> = { sweep: runSweep, check: runCheck
 /** Where alerts and reminders go: the schedule's `alertsTo`, else the register's DPO, else its contact. */
 export function alertsTo(project: Project): string | undefined {
   const org = project.register.organisation;
-  return scheduleOf(project.loaded.config).alertsTo ?? org?.dpo?.email ?? org?.contact?.email ?? undefined;
+  return (
+    scheduleOf(project.loaded.config).alertsTo ??
+    designatedDpo(org)?.email ??
+    org?.contact?.email ??
+    undefined
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import { recordsCsv } from '../../core/csv.js';
 import { columnOf } from '../../core/datamap/columns.js';
 import type { TableMap } from '../../core/datamap/datamap-schema.js';
 import { RegistreError } from '../../core/errors.js';
+import { designatedDpo } from '../../core/register/organisation-contacts.js';
 import type { Register } from '../../core/register/register-load.js';
 import { findRecord } from '../../core/register/register-model.js';
 import type { LocalText } from '../../core/register/register-schema.js';
@@ -137,7 +138,7 @@ export function accessPackage(
   const own = items.filter((i) => !i.explanation.processor);
   const mine = ownValues(own);
   const org = register.organisation;
-  const contactEmail = org?.rights?.email ?? org?.dpo?.email;
+  const contactEmail = org?.rights?.email ?? designatedDpo(org)?.email;
   const sources = new Map<string, Both>();
   for (const i of items) {
     const source = i.table.record ? findRecord(register, i.table.record)?.source : undefined;

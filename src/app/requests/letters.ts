@@ -10,6 +10,7 @@ import { outboxFiles, removeFromOutbox } from '../../adapters/mail/mailer.js';
 import type { RequestRow, StateStore } from '../../adapters/state/state-store.js';
 import { RegistreError } from '../../core/errors.js';
 import { personHash } from '../../core/identity.js';
+import { rightsEmail } from '../../core/register/organisation-contacts.js';
 import { languagesOf } from '../../core/register/register-model.js';
 import type { LocalText } from '../../core/register/register-schema.js';
 import {
@@ -73,7 +74,7 @@ export function letterContext(project: Project, row: RequestRow): LetterContext 
 
 export function senderOf(project: Project): string {
   const org = project.register.organisation;
-  return org?.rights?.email ?? org?.dpo?.email ?? org?.contact?.email ?? 'dpo@localhost';
+  return rightsEmail(org) ?? 'dpo@localhost';
 }
 
 /** The letter a request owes, composed from what its row remembers (the reasons, the outcome). */

@@ -9,6 +9,7 @@ import { BUNDLED_REGISTER } from '../../adapters/files/bundled.js';
 import { loadRegister } from '../../adapters/files/config-files.js';
 import { RegistreError } from '../errors.js';
 import type { Issue } from '../issues.js';
+import { checkRegisterText } from '../register/check-text.js';
 import { parseRegister, type Register } from '../register/register-load.js';
 import { controllerMembers } from '../register/register-model.js';
 import { validateRegister } from '../register/validate-register.js';
@@ -32,10 +33,10 @@ function documents(reg: Register, lang: Language): string {
   ].join('\n');
 }
 
-function issuesOf(text: string): Issue[] {
-  const result = parseRegister([{ file: 'reg/test.yaml', text }]);
-  return result.register ? [...result.issues, ...validateRegister(result.register)] : [...result.issues];
-}
+/** The gaps left to fill (contact, DPO, recipients) have tests of their own. */
+const GAPS = new Set(['W_NO_CONTACT', 'W_NO_DPO', 'W_NO_RECIPIENTS']);
+const issuesOf = (text: string): Issue[] =>
+  checkRegisterText(text, 'reg/test.yaml').filter((i) => !GAPS.has(i.code));
 const codes = (issues: readonly Issue[], code: string) =>
   issues.filter((i) => i.code === code).map((i) => `${i.file}:${i.line}`);
 

@@ -63,7 +63,9 @@ retention:
     then: delete
 `;
 
-const check = (text: string) => checkRegisterText(text);
+/** The small register leaves the contact, the DPO and the recipients out (their own tests: validate-register.test.ts). */
+const GAPS = new Set(['W_NO_CONTACT', 'W_NO_DPO', 'W_NO_RECIPIENTS']);
+const check = (text: string) => checkRegisterText(text).filter((i) => !GAPS.has(i.code));
 const codes = issueCodes;
 
 describe('9. placeholders and languages', () => {

@@ -2,6 +2,7 @@
  * The public privacy notice: the seed's structure (data collected, reasons, legal basis,
  * retention; controller part, then processor part), then transfers, recipients and rights.
  */
+import { designatedDpo, rightsEmail } from '../register/organisation-contacts.js';
 import type { Register } from '../register/register-load.js';
 import {
   cnilCategoryOf,
@@ -115,6 +116,8 @@ const T = {
     complaint: (authority: string) =>
       `Vous pouvez introduire une réclamation auprès de la ${authority} (www.cnil.fr) si vous estimez que vos droits ne sont pas respectés.`,
     exerciseBy: (channels: string) => `Écrivez-nous : ${channels}.`,
+    noAddress: '[adresse à compléter]',
+    noRecipients: '[À compléter : destinataires des données]',
     delay:
       "Nous répondons dans un délai d'un mois à compter de la réception de votre demande. Ce délai peut être prolongé de deux mois pour une demande complexe ; nous vous en informons alors dans le premier mois.",
     identity:
@@ -174,6 +177,8 @@ const T = {
     complaint: (authority: string) =>
       `You can lodge a complaint with the ${authority} (www.cnil.fr) if you consider that your rights are not respected.`,
     exerciseBy: (channels: string) => `Write to us: ${channels}.`,
+    noAddress: '[address to complete]',
+    noRecipients: '[To complete: recipients of the data]',
     delay:
       'We answer within one month of receiving your request. For a complex request this can be extended by two months; we tell you so within the first month.',
     identity:
@@ -315,8 +320,9 @@ export function buildNotice(register: Register, lang: Language): Notice {
       localise(org.registration, lang) || undefined,
     ),
   ];
-  if (org.contact?.email && org.contact.email !== org.dpo?.email) intro.push(t.contact(org.contact.email));
-  if (org.dpo?.email) intro.push(t.dpo(org.dpo.email));
+  const dpo = designatedDpo(org);
+  if (org.contact?.email && org.contact.email !== dpo?.email) intro.push(t.contact(org.contact.email));
+  if (dpo?.email) intro.push(t.dpo(dpo.email));
   const used = new Set(register.activities.flatMap((a) => a.recipients ?? []));
   const recipients = (['internal', 'processor', 'third-party', 'authority'] as const)
     .map((kind) => ({
@@ -326,15 +332,19 @@ export function buildNotice(register: Register, lang: Language): Notice {
         .map((r) => afterLabel(localise(r.name, lang), lang)),
     }))
     .filter((g) => g.names.length > 0);
+  // No recipient declared: a placeholder (validate names it, W_NO_RECIPIENTS), not an empty section.
+  if (!recipients.length) recipients.push({ kind: t.noRecipients, names: [] });
   const transfers = orderedActivities(register).flatMap((a) =>
     (a.transfers ?? []).map((tr) => {
       const to = localise(register.recipients.find((r) => r.id === tr.recipient)?.name, lang) || tr.recipient;
       return `${localise(a.name, lang)}${T[lang].colon}${to} (${tr.country}) — ${label(SAFEGUARD_LABELS, tr.safeguard, lang)}`;
     }),
   );
-  const channels = [org.rights?.email ?? org.dpo?.email, localise(org.rights?.address, lang), org.rights?.url]
-    .filter(Boolean)
-    .join(t.semicolon);
+  // The rights contact, else the DPO's or the organisation's address, else a placeholder (W_NO_CONTACT).
+  const channels =
+    [rightsEmail(org), localise(org.rights?.address, lang), org.rights?.url]
+      .filter(Boolean)
+      .join(t.semicolon) || t.noAddress;
   const withdrawals = orderedActivities(register).flatMap((a) =>
     a.role === 'controller'
       ? a.purposes
@@ -348,7 +358,7 @@ export function buildNotice(register: Register, lang: Language): Notice {
       : [],
   );
   const exercise = [
-    ...(channels ? [t.exerciseBy(channels)] : []),
+    t.exerciseBy(channels),
     t.delay,
     t.identity,
     ...(register.activities.some((a) => a.role === 'processor') ? [t.processorRights] : []),
@@ -415,7 +425,8 @@ export function renderNoticeMarkdown(notice: Notice): string {
     for (const s of notice.processor) out.push(sectionMarkdown(s, t), '');
   }
   out.push(`## ${t.recipients}`, '');
-  for (const g of notice.recipients) out.push(`- **${g.kind}**${t.colon}${g.names.join(', ')}`);
+  for (const g of notice.recipients)
+    out.push(g.names.length ? `- **${g.kind}**${t.colon}${g.names.join(', ')}` : g.kind);
   out.push(
     '',
     `## ${t.transfers}`,
@@ -489,7 +500,7 @@ export function renderNoticeHtml(notice: Notice): string {
   }
   body.push(
     `<h2>${escapeHtml(t.recipients)}</h2>`,
-    `<ul>${notice.recipients.map((g) => `<li><strong>${escapeHtml(g.kind)}</strong>${t.colon}${escapeHtml(g.names.join(', '))}</li>`).join('')}</ul>`,
+    `<ul>${notice.recipients.map((g) => (g.names.length ? `<li><strong>${escapeHtml(g.kind)}</strong>${t.colon}${escapeHtml(g.names.join(', '))}</li>` : `<li>${escapeHtml(g.kind)}</li>`)).join('')}</ul>`,
     `<h2>${escapeHtml(t.transfers)}</h2>`,
     notice.transfers.length ? htmlList(notice.transfers) : `<p>${escapeHtml(t.noTransfer)}</p>`,
     ...(notice.automated

@@ -7,6 +7,7 @@
 
 import type { Language } from '../text.js';
 import type { RegisterFile, RetentionRule } from './register-schema.js';
+import { restoreAccents } from './restore-accents.js';
 import type { LegalBasis } from './vocabulary.js';
 
 const CATEGORY_WORDS: [RegExp, string][] = [
@@ -111,6 +112,28 @@ export function recogniseRetention(text: string): Recognised | null {
     /(?:kept|stored|retained) (?:for )?(\d+) (months?|years?|days?)/i.exec(t);
   if (m) return { anchor: 'collected_at', keep: `${m[1]} ${unit(m[2])}`, fields: ['collected_at'] };
   return null;
+}
+
+/** Words that name withdrawing a consent, and words that name a way of doing it. */
+const WITHDRAW =
+  /d[ée]sinscri|d[ée]sabonn|retir\w* (?:votre|son|leur|le|ce) consentement|retrait (?:du|de votre) consentement|unsubscrib|opt[- ]?out|withdraw/i;
+const MEANS =
+  /\blien\b|\blink\b|en cliquant|cliquez|click|par (?:e-?mail|courriel|courrier|t[ée]l[ée]phone)|by (?:e-?mail|post|letter|phone|writing)|[ée]crivant|writing to|[\w.+-]+@[\w-]+\.\w|r[ée]glages|param[èe]tres|settings|\bSTOP\b/i;
+/** A sentence about how long data is kept: it belongs to retention, whatever else it says. */
+const KEEPING =
+  /dur[ée]e (?:recommand|l[ée]gale)|conserv[ée]|tant que|(?:recommended|legal) (?:period|duration)|\b(?:kept|retained|stored)\b|\buntil\b/i;
+
+/**
+ * The sentence that tells how a person withdraws consent (art. 7(3)): it names withdrawing and a
+ * way to do it (a link, a click, an e-mail…), and is no retention sentence. "Les données sont
+ * conservées tant que la personne ne se désinscrit pas (via le lien de désinscription)" says how
+ * long data is kept, not how to withdraw: it stays a retention rule, and `validate` says that
+ * nothing tells how to withdraw (W_CONSENT_WITHOUT_WITHDRAWAL).
+ */
+export function withdrawalIn(sentences: readonly string[]): string | undefined {
+  return sentences.find(
+    (s) => WITHDRAW.test(s) && MEANS.test(s) && !KEEPING.test(s) && recogniseRetention(s) === null,
+  );
 }
 
 function slug(text: string, words = 6): string {
@@ -247,7 +270,9 @@ export function importNotice(input: string | readonly NoticeTableRow[]): Registe
     }
     if (title) {
       const title = stripTags(cells.find((c) => c !== '') ?? '');
-      const name = title.charAt(0) + title.slice(1).toLowerCase();
+      // A title in capitals has lost its accents ("INSCRIPTION A LA NEWSLETTER"): restored.
+      const restored = restoreAccents(title, lang);
+      const name = restored === title ? title.charAt(0) + title.slice(1).toLowerCase() : restored;
       const id = unique(slug(title, 5), used);
       const subject = unique(`${id}-subjects`, used);
       subjects.push({
@@ -281,10 +306,15 @@ export function importNotice(input: string | readonly NoticeTableRow[]): Registe
     const basisText = stripTags(basisCell);
     const basis = BASIS_WORDS.find(([re]) => re.test(basisText))?.[1] ?? (basisText as LegalBasis);
     const purposeIds: string[] = [];
-    const retentionTexts = splitRetention(retentionCell);
-    const withdrawal = retentionTexts.find((r) => /d[ée]sinscription|unsubscribe link/i.test(r));
-    const recognised = retentionTexts.map((r) => ({ text: r, rule: recogniseRetention(r) }));
-    for (const purposeText of splitPurposes(purposeCell)) {
+    const purposeTexts = splitPurposes(purposeCell).map((p) => restoreAccents(p, lang));
+    const retentionTexts = splitRetention(retentionCell).map((r) => restoreAccents(r, lang));
+    // How to withdraw a consent, said in the purposes or in the retention cell: no purpose, no
+    // retention. Elsewhere such a sentence stays where it is (nothing is dropped).
+    const withdrawal = basis === 'consent' ? withdrawalIn([...purposeTexts, ...retentionTexts]) : undefined;
+    const recognised = retentionTexts
+      .filter((r) => r !== withdrawal)
+      .map((r) => ({ text: r, rule: recogniseRetention(r) }));
+    for (const purposeText of purposeTexts.filter((p) => p !== withdrawal)) {
       const id = unique(slug(purposeText), used);
       purposeIds.push(id);
       (current.purposes as unknown[]).push({

@@ -281,7 +281,14 @@ export const Organisation = z.strictObject({
   registration: LocalText.optional(),
   address: LocalText.optional(),
   contact: Contact.optional(),
-  dpo: Contact.optional(),
+  dpo: Contact.extend({
+    designated: z
+      .boolean()
+      .optional()
+      .describe(
+        'false when no DPO is designated (art. 37): documents then name none, and validate does not ask for one',
+      ),
+  }).optional(),
   representative: Contact.optional(),
   rights: Contact.optional().describe('where people exercise their rights'),
   supervisoryAuthority: z.string().optional(),

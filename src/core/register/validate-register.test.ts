@@ -54,10 +54,14 @@ retention:
 /** BASE with data the person gives freely: no contract basis is needed behind it. */
 const VOLUNTARY = BASE.replace('requirement: contractual', 'requirement: voluntary');
 
-function check(text: string, file = 'registers/test/shop.yaml'): Issue[] {
+function checkAll(text: string, file = 'registers/test/shop.yaml'): Issue[] {
   const result = parseRegister([{ file, text }]);
   return result.register ? [...result.issues, ...validateRegister(result.register)] : [...result.issues];
 }
+
+/** The gaps left to fill (contact, DPO, recipients) are tested on their own, below. */
+const GAPS = new Set(['W_NO_CONTACT', 'W_NO_DPO', 'W_NO_RECIPIENTS']);
+const check = (text: string, file?: string) => checkAll(text, file).filter((i) => !GAPS.has(i.code));
 
 function only(issues: Issue[], severity: 'error' | 'warning' = 'error') {
   return issues
@@ -303,5 +307,75 @@ describe('doctrine warnings', () => {
     expect(warnings(BASE.replace('languages: [fr]', 'languages: [fr, en]'))).toContain(
       'W_MISSING_TRANSLATION',
     );
+  });
+});
+
+describe('gaps a DPO must fill: contact, DPO, recipients (issue 23, point 10)', () => {
+  /** BASE with a contact, a DPO and the activity's recipients. */
+  const COMPLETE = `${BASE.replace(
+    '  automatedDecisions: none\n',
+    '  automatedDecisions: none\n  contact: { email: contact@test-sas.fr }\n  dpo: { name: Jeanne Martin, email: dpo@test-sas.fr }\n',
+  ).replace(
+    '    dataCategories: [identity]\n',
+    '    dataCategories: [identity]\n    recipients: [support]\n',
+  )}recipients:\n  - { id: support, kind: internal, name: Service client }\n`;
+  const gaps = (text: string) =>
+    checkAll(text)
+      .filter((i) => GAPS.has(i.code))
+      .map((i) => `${i.file}:${i.line} ${i.code} ${i.message}`);
+
+  it('a register that names its contact, its DPO and its recipients has no gap', () => {
+    expect(checkAll(COMPLETE)).toEqual([]);
+  });
+
+  it('the small register leaves all three, each named with where to fill it', () => {
+    const found = gaps(BASE);
+    expect(found.map((g) => g.split(' ')[1])).toEqual(['W_NO_CONTACT', 'W_NO_DPO', 'W_NO_RECIPIENTS']);
+    expect(found[0]).toMatch(/^registers\/test\/shop\.yaml:2 W_NO_CONTACT .*organisation\.rights\.email/);
+    expect(found[1]).toMatch(
+      /^registers\/test\/shop\.yaml:2 W_NO_DPO .*organisation\.dpo .*designated: false/,
+    );
+    expect(found[2]).toMatch(
+      /^registers\/test\/shop\.yaml:26 W_NO_RECIPIENTS activity "shop" .*"recipients:"/,
+    );
+  });
+
+  it('a contact for the rights: the rights address, else the DPO, else the organisation', () => {
+    const withoutContact = COMPLETE.replace('  contact: { email: contact@test-sas.fr }\n', '');
+    expect(gaps(withoutContact)).toEqual([]); // the DPO's address
+    const noEmail = withoutContact.replace(
+      '  dpo: { name: Jeanne Martin, email: dpo@test-sas.fr }\n',
+      '  dpo: { name: Jeanne Martin }\n',
+    );
+    expect(gaps(noEmail).map((g) => g.split(' ')[1])).toEqual(['W_NO_CONTACT']);
+    expect(
+      gaps(noEmail.replace('  dpo:', '  rights: { address: "1 rue de la Paix, Paris" }\n  dpo:')),
+    ).toEqual([]);
+  });
+
+  it('a DPO stated as not designated is no gap, and is no contact', () => {
+    const notDesignated = COMPLETE.replace(
+      '  dpo: { name: Jeanne Martin, email: dpo@test-sas.fr }\n',
+      '  dpo: { designated: false }\n',
+    );
+    expect(gaps(notDesignated)).toEqual([]);
+    const onlyDpo = COMPLETE.replace('  contact: { email: contact@test-sas.fr }\n', '').replace(
+      '  dpo: { name: Jeanne Martin, email: dpo@test-sas.fr }\n',
+      '  dpo: { designated: false, email: dpo@test-sas.fr }\n',
+    );
+    expect(gaps(onlyDpo).map((g) => g.split(' ')[1])).toEqual(['W_NO_CONTACT']);
+    // A DPO designated but named nowhere is a gap.
+    const empty = COMPLETE.replace(
+      '  dpo: { name: Jeanne Martin, email: dpo@test-sas.fr }\n',
+      '  dpo: { designated: true }\n',
+    );
+    expect(gaps(empty).map((g) => g.split(' ')[1])).toEqual(['W_NO_DPO']);
+  });
+
+  it('an activity processed for others is not asked for recipients (its controller states them)', () => {
+    const processor = COMPLETE.replace('    recipients: [support]\n', '')
+      .replace('    role: controller\n', '    role: processor\n    controllers: [shops]\n')
+      .concat('controllers:\n  - { id: shops, name: Boutiques }\n');
+    expect(gaps(processor)).toEqual([]);
   });
 });

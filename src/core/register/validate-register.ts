@@ -6,6 +6,7 @@
 import { type Issue, issueCollector, type Reporter } from '../issues.js';
 import { parseDuration } from '../retention/calendar.js';
 import { hasLanguage, localise } from '../text.js';
+import { checkGapsToFill } from './gaps-to-fill.js';
 import type { Register } from './register-load.js';
 import {
   activityRecords,
@@ -365,6 +366,7 @@ export function validateRegister(register: Register): Issue[] {
     });
   }
   checkRegisterSubstance(register, error, warn);
+  checkGapsToFill(register, warn);
   return issues;
 }
 

@@ -155,3 +155,22 @@ describe('letters to the person (issue 18 item 23)', () => {
     expect(longDate('2027-03-01', 'en')).toBe('1 March 2027');
   });
 });
+
+describe('a DPO stated as not designated (issue 23)', () => {
+  it('is neither the contact nor the signature of a letter; the organisation is', () => {
+    const organisation: Organisation = {
+      name: 'Petite SARL',
+      contact: { email: 'contact@petite-sarl.fr' },
+      dpo: { designated: false, name: 'Ancien délégué', email: 'ancien@petite-sarl.fr' },
+    };
+    for (const lang of ['fr', 'en'] as const) {
+      const letter = refusalLetter(
+        { organisation, languages: [lang], request: { id: 3, type: 'access', received: '2026-12-01' } },
+        'manifestly unfounded',
+      );
+      expect(letter.text).toContain('contact@petite-sarl.fr');
+      expect(letter.text).not.toMatch(/ancien/i);
+      expect(letter.text.trim().split('\n').at(-1)).toBe('Petite SARL');
+    }
+  });
+});

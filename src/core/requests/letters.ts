@@ -3,6 +3,7 @@
  * is refused (12(4)), extended (12(3)) or carried out; each in the person's language, signed with
  * the register's organisation. Pure: the app sends them by the transport of the codes.
  */
+import { designatedDpo } from '../register/organisation-contacts.js';
 import type { LocalText, Organisation } from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
 import type { RequestType } from './requests.js';
@@ -138,7 +139,7 @@ const SHORT: Record<Language, Record<RequestType, string>> = {
 
 /** Where the person writes about their rights: the rights contact, else the DPO, else the organisation. */
 function contactOf(org: Organisation, lang: Language): string {
-  const c = org.rights ?? org.dpo ?? org.contact;
+  const c = org.rights ?? designatedDpo(org) ?? org.contact;
   const parts = [c?.email, c?.phone, localise(c?.address, lang), c?.url].filter(
     (p): p is string => typeof p === 'string' && p !== '',
   );
@@ -163,7 +164,7 @@ function intro(ctx: LetterContext, lang: Language): string {
 
 function signature(ctx: LetterContext, lang: Language): string[] {
   const org = ctx.organisation;
-  const dpo = localise(org.dpo?.name, lang);
+  const dpo = localise(designatedDpo(org)?.name, lang);
   return [
     '',
     lang === 'fr'
