@@ -60,7 +60,11 @@ describe('rule descriptions', () => {
 
   it.each([
     ['web-visits', 'fr', '13 mois à compter de la date de la visite ; puis suppression.'],
-    ['invoices', 'en', "10 years from the end of the financial year that includes the invoice's issue; then deletion."],
+    [
+      'invoices',
+      'en',
+      "10 years from the end of the financial year that includes the invoice's issue; then deletion.",
+    ],
     ['newsletter-subscribers', 'en', 'whichever comes first'],
     [
       'distributor-orders',

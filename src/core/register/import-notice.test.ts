@@ -137,11 +137,7 @@ describe('importing the NEGOMARKETS seed', () => {
       // The notice is typeset (’, a small letter after " : ", a final full stop); the seed is not.
       const plain = (text: string) => text.replaceAll('’', "'").replaceAll('…', '...').toLowerCase();
       for (const purpose of noticeRow?.purposes ?? []) expect(plain(row.purposes)).toContain(plain(purpose));
-      const words = (text: string) =>
-        plain(text)
-          .replace(/[;.]/g, ' ')
-          .replace(/\s+/g, ' ')
-          .trim();
+      const words = (text: string) => plain(text).replace(/[;.]/g, ' ').replace(/\s+/g, ' ').trim();
       expect(words(row.purposes.replace(/^Nous utilisons ces données afin de : /, ''))).toBe(
         words((noticeRow?.purposes ?? []).map((p) => `- ${p}`).join(' ')),
       );
