@@ -184,6 +184,8 @@ describe('the register of breaches on the demo shop', () => {
     expect(shown.letters.fr.text).toContain('Surveillez les opérations de votre compte bancaire');
     expect(shown.letters.en.text).toContain('A backup of the payments table was exposed on a test server.');
     expect(shown.letters.en.text).toContain('dpo@negomarkets.example');
+    expect(shown.letters.fr.text).toContain('a été découverte chez NEGOMARKETS le 5 décembre 2026.');
+    expect(shown.letters.fr.text).toContain('Une sauvegarde de la table des paiements a été exposée');
     expect(shown.letters.fr.subject).toBe('Violation de vos données personnelles chez NEGOMARKETS');
   });
 
@@ -220,7 +222,9 @@ describe('the register of breaches on the demo shop', () => {
     );
     expect(decided.status).toBe('notified');
     expect(decided.version).toBe(1);
-    expect(decided.letters.fr.text).toContain('Nous avons notifié cette violation à la CNIL le 2026-12-06.');
+    expect(decided.letters.fr.text).toContain(
+      'Nous avons notifié cette violation à la CNIL le 6 décembre 2026.',
+    );
     await expect(
       USE_CASES.decideBreach.run(engine, { id: 1, notify: false, reason: 'no risk', version: 0 }, DPO),
     ).rejects.toMatchObject({ code: 'E_BREACH_CHANGED' });

@@ -29,7 +29,7 @@ import {
 import { resolveBreachScope, type ScopedTable } from '../core/breaches/breach-scope.js';
 import { field, RegistreError } from '../core/errors.js';
 import type { Context, Engine } from './engine.js';
-import { isoInstant, type NoInput, oneOf, parseInput, positiveId, saying, wholeNumber } from './input.js';
+import { isoInstant, NoInput, oneOf, parseInput, positiveId, saying, wholeNumber } from './input.js';
 
 const ids = z.array(z.string().min(1).max(64)).max(200).optional();
 
@@ -212,11 +212,8 @@ export async function recordBreach(
 }
 
 /** Every breach, overdue first, then those to decide by deadline, then the decided, newest first. */
-export async function listBreaches(
-  engine: Engine,
-  _input: NoInput,
-  _context: Context,
-): Promise<BreachView[]> {
+export async function listBreaches(engine: Engine, input: NoInput, _context: Context): Promise<BreachView[]> {
+  parseInput(NoInput, input);
   const state = await engine.state('read');
   const now = engine.clock.now();
   return orderBreaches((await state.breaches.list()).map((b) => viewOf(b, now)));

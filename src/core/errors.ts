@@ -72,8 +72,7 @@ export const ERROR_CATALOGUE = {
   },
   E_BREACH_SCOPE: {
     kind: 'invalid',
-    template:
-      'A breach names an activity, rule, record or data category the register does not have, or one held in no table of what it touched.',
+    template: 'A breach names an activity, rule, record or category the register lacks, or no table holds.',
   },
 
   // misconfigured

@@ -8,6 +8,7 @@
 import { spreadsheetCsv } from '../csv.js';
 import { escapeHtml, htmlPage } from '../documents/html.js';
 import { CNIL_CATEGORY_LABELS } from '../documents/labels.js';
+import { formatDate } from '../documents/typography.js';
 import type { Register } from '../register/register-load.js';
 import { activityRecords, cnilCategoryOf, findRecord } from '../register/register-model.js';
 import { type Language, localise } from '../text.js';
@@ -323,7 +324,7 @@ export function breachLetter(register: Register, breach: BreachView, lang: Langu
   const text = [
     t.hello,
     '',
-    t.intro(org.name, instantText(breach.discoveredAt).slice(0, 10)),
+    t.intro(org.name, formatDate(breach.discoveredAt.slice(0, 10), lang)),
     '',
     section(t.what, textIn(breach.nature, lang)),
     section(
@@ -335,7 +336,10 @@ export function breachLetter(register: Register, breach: BreachView, lang: Langu
     section(t.consequences, textIn(breach.consequences, lang)),
     section(
       t.measures,
-      [textIn(breach.measures, lang), ...(notified ? [t.notified(notified.slice(0, 10))] : [])].join('\n'),
+      [
+        textIn(breach.measures, lang),
+        ...(notified ? [t.notified(formatDate(notified.slice(0, 10), lang))] : []),
+      ].join('\n'),
     ),
     section(t.advice, advice.map((a) => `- ${a}`).join('\n')),
     section(t.contact, t.contactText(dpo)),
