@@ -135,7 +135,7 @@ function peopleText(breach: BreachView, lang: Language): string {
   if (counted !== null)
     parts.push(breach.affected.peopleUpperBound ? `${t.atMost} ${n(counted)}` : n(counted));
   if (breach.peopleEstimate !== null) parts.push(`${n(breach.peopleEstimate)} (${t.estimate})`);
-  return parts.join(' ; ') || t.unknown;
+  return parts.join(lang === 'fr' ? ' ; ' : '; ') || t.unknown;
 }
 
 function notificationCells(breach: BreachView, lang: Language): [string, string] {
@@ -205,7 +205,7 @@ export function breachRegisterTable(
     heading: [
       [t.controller, [org.name, localise(org.address, lang)].filter(Boolean).join(', ')],
       [t.dpo, dpo || '—'],
-      [t.made, today],
+      [t.made, formatDate(today, lang)],
     ],
     columns: t.columns,
     // The register reads in the order of the breaches' numbers.
@@ -215,13 +215,14 @@ export function breachRegisterTable(
 
 export function breachRegisterHtml(table: BreachRegisterTable): string {
   const head = table.heading.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('');
+  // The register is wider than a page: it scrolls in its own box, the page does not.
   const rows = table.rows.length
-    ? `<table>
+    ? `<div style="overflow-x: auto"><table>
 <thead><tr>${table.columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead>
 <tbody>
 ${table.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n')}
 </tbody>
-</table>`
+</table></div>`
     : `<p>${escapeHtml(LABELS[table.lang].none)}</p>`;
   return htmlPage(
     table.lang,
