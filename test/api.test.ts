@@ -901,6 +901,79 @@ describe('every admin endpoint', () => {
     });
   });
 
+  it('the register of breaches: recorded, listed, shown, decided, people told, exported', async () => {
+    const body = {
+      discoveredAt: '2026-11-20T10:00:00Z',
+      kinds: ['confidentiality'],
+      nature: 'payments backup exposed',
+      records: ['payments'],
+      categories: ['payment-card'],
+      consequences: 'card fraud attempts',
+      measures: 'server closed',
+    };
+    const recorded = await call('POST', '/api/breaches', { token: tokens.operate, body });
+    expect(recorded.status).toBe(200);
+    const breach = await json(recorded);
+    expect(breach).toMatchObject({ deadline: '2026-11-23T10:00:00.000Z', status: 'overdue' });
+    expect(breach.affected.records).toBeGreaterThan(0);
+    expect(
+      await failure(
+        await call('POST', '/api/breaches', {
+          token: tokens.operate,
+          body: { ...body, categories: ['nope'] },
+        }),
+      ),
+    ).toMatchObject({ status: 400, code: 'E_BREACH_SCOPE', field: 'categories' });
+    expect(await failure(await call('POST', '/api/breaches', { token: tokens.read, body }))).toMatchObject({
+      status: 403,
+    });
+    const listed = await json(await call('GET', '/api/breaches', { token: tokens.read }));
+    expect(listed.map((b: { id: number }) => b.id)).toContain(breach.id);
+    expect(await failure(await call('GET', '/api/breaches?open=1', { token: tokens.read }))).toMatchObject({
+      status: 400,
+    });
+    const shown = await json(await call('GET', `/api/breaches/${breach.id}`, { token: tokens.read }));
+    expect(shown.letters.en.text).toContain('payments backup exposed');
+    expect(await failure(await call('GET', '/api/breaches/999', { token: tokens.read }))).toMatchObject({
+      status: 404,
+      code: 'E_BREACH_NOT_FOUND',
+    });
+    const notified = await call('POST', `/api/breaches/${breach.id}/notification`, {
+      token: tokens.operate,
+      body: { notify: false, reason: 'tokens only, revoked', version: 0 },
+    });
+    expect(await json(notified)).toMatchObject({ status: 'not-notified', version: 1 });
+    expect(
+      await failure(
+        await call('POST', `/api/breaches/${breach.id}/notification`, {
+          token: tokens.operate,
+          body: { notify: true, notifiedAt: '2026-11-21T10:00:00Z', version: 0 },
+        }),
+      ),
+    ).toMatchObject({ status: 409, code: 'E_BREACH_CHANGED' });
+    const told = await call('POST', `/api/breaches/${breach.id}/people`, {
+      token: tokens.operate,
+      body: { inform: true },
+    });
+    expect(await json(told)).toMatchObject({ information: { decision: 'inform' } });
+    expect(
+      await failure(
+        await call('POST', `/api/breaches/${breach.id}/people`, {
+          token: tokens.operate,
+          body: { inform: false },
+        }),
+      ),
+    ).toMatchObject({ status: 400, field: 'reason' });
+    const csv = await call('GET', '/api/breach-register?format=csv&lang=en', { token: tokens.read });
+    expect(csv.headers.get('content-disposition')).toContain('breach-register.en.csv');
+    expect(await csv.text()).toContain('tokens only, revoked');
+    const xlsx = await call('GET', '/api/breach-register?format=xlsx', { token: tokens.read });
+    expect(new Uint8Array(await xlsx.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0x50, 0x4b]));
+    expect(
+      await failure(await call('GET', '/api/breach-register?format=pdf', { token: tokens.read })),
+    ).toMatchObject({ status: 400, field: 'format' });
+  });
+
   it('audit: verified, exported, the head accepted by an admin', async () => {
     const verifiedLog = await json(await call('GET', '/api/audit/verify', { token: tokens.read }));
     expect(verifiedLog.problems).toEqual([]);

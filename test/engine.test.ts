@@ -172,6 +172,24 @@ async function everyUseCase(
   expect((await call('listScheduledRuns', {})).map((r: { key: string }) => r.key)).toContain(
     `reminders:${day}`,
   );
+  // The register of breaches: a breach of the card data of payments, counted through the data map.
+  const breach = await call('recordBreach', {
+    discoveredAt: '2026-11-20T10:00:00Z',
+    kinds: ['confidentiality'],
+    nature: `backup exposed, round ${round}`,
+    records: ['payments'],
+    categories: ['payment-card'],
+    consequences: 'card fraud attempts',
+    measures: 'server closed',
+  });
+  expect(breach.affected.records).toBeGreaterThan(0);
+  expect((await call('listBreaches', {})).map((b: { id: number }) => b.id)).toContain(breach.id);
+  expect((await call('showBreach', { id: breach.id })).letters.fr.text).toContain('NEGOMARKETS');
+  expect(
+    await call('decideBreach', { id: breach.id, notify: false, reason: 'tokens only', version: 0 }),
+  ).toMatchObject({ status: 'not-notified', version: 1 });
+  expect(await call('informBreach', { id: breach.id, inform: true })).toMatchObject({ version: 2 });
+  expect(String((await call('exportBreachRegister', { format: 'csv' })).content)).toContain('tokens only');
   const made = await call('createToken', { name: `site-${round}`, scope: 'operate' });
   expect(made.token).toMatch(/^rgt_/);
   expect((await call('listTokens', {})).map((t: { name: string }) => t.name)).toContain(`site-${round}`);

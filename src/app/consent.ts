@@ -29,11 +29,10 @@ import {
 } from '../core/consent/consent.js';
 import { field, RegistreError } from '../core/errors.js';
 import { addressOf, personHash } from '../core/identity.js';
-import { parseDateInput } from '../core/retention/calendar.js';
 import type { HoldCase } from '../core/retention/results.js';
 import { appendGrouped } from './consent-commit.js';
 import type { Context, Engine } from './engine.js';
-import { calendarDate, oneOf, parseInput } from './input.js';
+import { calendarDate, isoInstant, oneOf, parseInput } from './input.js';
 import type { Project } from './project.js';
 
 /** A withdrawal of a consent the ledger never saw given: no text was shown (the SHA-256 of nothing). */
@@ -71,21 +70,6 @@ const oneSubject = (i: { email?: string | undefined; visitor?: string | undefine
   (i.email === undefined) !== (i.visitor === undefined);
 const ONE_SUBJECT = { error: `give either ${field('email')} or ${field('visitor')}` };
 
-/** An ISO 8601 time with its offset (`2026-12-05T10:00:00Z`, `…+01:00`), read as an instant. */
-const isoTime = z
-  .string()
-  .refine(
-    (v) =>
-      /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/.test(
-        v,
-      ) &&
-      // A real calendar day (2026-02-30 is refused, not moved to March).
-      parseDateInput(v.slice(0, 10)) === v.slice(0, 10) &&
-      !Number.isNaN(Date.parse(v)),
-    { error: 'must be an ISO 8601 time with its offset on a real day, e.g. 2026-12-05T10:00:00Z' },
-  )
-  .transform((v) => new Date(v).toISOString());
-
 const Notice = z.strictObject({
   /** The version of the notice or banner text the person saw (cookieconsent's `revision`). */
   version: z.string().min(1).max(64),
@@ -103,7 +87,7 @@ const EventFields = {
   choice: oneOf(CONSENT_CHOICES),
   notice: Notice,
   /** When the person chose (default: now). */
-  at: isoTime.optional(),
+  at: isoInstant.optional(),
   /** Where the choice was made. */
   source: oneOf(CONSENT_SOURCES).optional(),
   /** The banner's consent id (cookieconsent's `consentId`); one is generated when none is given. */
@@ -146,7 +130,7 @@ export const WithdrawConsentInput = z
     purposes: z.array(z.string().min(1)).min(1).optional(),
     /** The notice shown when withdrawing (default: the one of the consent withdrawn). */
     notice: Notice.optional(),
-    at: isoTime.optional(),
+    at: isoInstant.optional(),
     source: oneOf(CONSENT_SOURCES).optional(),
     language: EventFields.language,
   })

@@ -24,6 +24,21 @@ export const retentionDate = calendarDate.refine((v) => v < LAST_DATE, {
     `${String(issue.input)}: the last day of the calendar stands for "never" in the databases; ask for 9999-12-30 at the latest`,
 });
 
+/** An ISO 8601 time with its offset (`2026-12-05T10:00:00Z`, `…+01:00`), read as an instant. */
+export const isoInstant = z
+  .string()
+  .refine(
+    (v) =>
+      /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/.test(
+        v,
+      ) &&
+      // A real calendar day (2026-02-30 is refused, not moved to March).
+      parseDateInput(v.slice(0, 10)) === v.slice(0, 10) &&
+      !Number.isNaN(Date.parse(v)),
+    { error: 'must be an ISO 8601 time with its offset on a real day, e.g. 2026-12-05T10:00:00Z' },
+  )
+  .transform((v) => new Date(v).toISOString());
+
 /** A whole number from `min` to `max`. */
 export function wholeNumber(min: number, max: number) {
   const text = `must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`;

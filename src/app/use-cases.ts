@@ -15,6 +15,19 @@ import {
   status,
   verifyAudit,
 } from './audit.js';
+import {
+  BreachIdInput,
+  DecideBreachInput,
+  decideBreach,
+  ExportBreachesInput,
+  exportBreachRegister,
+  InformBreachInput,
+  informBreach,
+  listBreaches,
+  RecordBreachInput,
+  recordBreach,
+  showBreach,
+} from './breaches.js';
 import { check } from './check.js';
 import {
   CheckConsentInput,
@@ -146,6 +159,12 @@ export const USE_CASES = {
   revokeToken: useCase({ input: TokenNameInput, run: revokeToken, writes: true }),
   runScheduled: useCase({ input: RunScheduledInput, run: runScheduled, writes: true, long: true }),
   listScheduledRuns: useCase({ input: ListScheduledRunsInput, run: listScheduledRuns, writes: false }),
+  recordBreach: useCase({ input: RecordBreachInput, run: recordBreach, writes: true }),
+  listBreaches: useCase({ input: NoInput, run: listBreaches, writes: false }),
+  showBreach: useCase({ input: BreachIdInput, run: showBreach, writes: false }),
+  decideBreach: useCase({ input: DecideBreachInput, run: decideBreach, writes: true }),
+  informBreach: useCase({ input: InformBreachInput, run: informBreach, writes: true }),
+  exportBreachRegister: useCase({ input: ExportBreachesInput, run: exportBreachRegister, writes: true }),
 } as const;
 
 export type UseCaseName = keyof typeof USE_CASES;

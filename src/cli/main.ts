@@ -9,6 +9,7 @@ import { RegisterError } from '../core/issues.js';
 import { safeMessage } from '../core/safe-message.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBreachCommands } from './commands/breaches.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerConsentCommands } from './commands/consent.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -86,6 +87,7 @@ export function buildProgram(io: Output, setExit: (code: number) => void): Comma
     registerRequestCommands,
     registerSuppressionCommands,
     registerConsentCommands,
+    registerBreachCommands,
     registerAuditCommands,
     registerKeyCommands,
     registerArchiveCommand,

@@ -155,6 +155,14 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'hold add': 'registre hold add --config shop/registre.yaml --table orders --id 12 --reason "case 2026-118"',
   'hold list': 'registre hold list --config shop/registre.yaml',
   'hold release': 'registre hold release --config shop/registre.yaml 1',
+  'breach record':
+    'registre breach record --config shop/registre.yaml --discovered 2026-12-05T09:30:00Z --kind confidentiality --record payments --category payment-card --what "payments backup exposed on a test server" --consequences "card fraud attempts" --measures "server closed, tokens revoked"',
+  'breach list': 'registre breach list --config shop/registre.yaml',
+  'breach show': 'registre breach show --config shop/registre.yaml 1 --letter fr',
+  'breach decide':
+    'registre breach decide --config shop/registre.yaml 1 --notify --at 2026-12-06T10:00:00Z --reference CNIL-2026-0042',
+  'breach inform': 'registre breach inform --config shop/registre.yaml 1 --inform',
+  'breach export': 'registre breach export --config shop/registre.yaml --format xlsx --out breaches.xlsx',
   'audit verify': 'registre audit verify --config shop/registre.yaml',
   'audit export': 'registre audit export --config shop/registre.yaml --out audit.jsonl',
   'audit accept-head':

@@ -74,6 +74,10 @@ export const ERROR_CATALOGUE = {
     kind: 'invalid',
     template: 'A record of the CSV file is longer than registre reads (a quote left open).',
   },
+  E_BREACH_SCOPE: {
+    kind: 'invalid',
+    template: 'A breach names an activity, rule, record or category the register lacks, or no table holds.',
+  },
 
   // misconfigured
   E_REGISTER_INVALID: {
@@ -161,6 +165,10 @@ export const ERROR_CATALOGUE = {
   E_REQUEST_NOT_FOUND: { kind: 'not-found', template: 'There is no request with that number.' },
   E_ERASURE_NOT_FOUND: { kind: 'not-found', template: 'There is no erasure with that number.' },
   E_HOLD_NOT_FOUND: { kind: 'not-found', template: 'There is no hold with that number.' },
+  E_BREACH_NOT_FOUND: {
+    kind: 'not-found',
+    template: 'The register of breaches has no breach with that number.',
+  },
   E_UNKNOWN_TABLE: { kind: 'not-found', template: 'The data map has no table of that name.' },
   E_RECORD_NOT_FOUND: { kind: 'not-found', template: 'The table has no row with that primary key.' },
   E_CONSENT_PURPOSE: {
@@ -203,6 +211,10 @@ export const ERROR_CATALOGUE = {
     template: "The request's first month ran out: it can no longer be extended.",
   },
   E_HOLD_RELEASED: { kind: 'conflict', template: 'The hold was already released.' },
+  E_BREACH_CHANGED: {
+    kind: 'conflict',
+    template: 'The breach changed since it was read (someone else decided first); nothing was done.',
+  },
   E_HOLD_TOO_LATE: {
     kind: 'conflict',
     template: 'The hold is recorded, but a running sweep deleted a record it names first.',

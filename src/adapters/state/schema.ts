@@ -177,6 +177,18 @@ export interface ScheduledRunsTable {
   summary: string | null;
 }
 
+export interface BreachesTable {
+  id: number;
+  discovered_at: string;
+  deadline: string;
+  body: string;
+  recorded_at: string;
+  recorded_by: string;
+  updated_at: string;
+  version: number;
+  mac: string;
+}
+
 export interface StateDatabase {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
@@ -193,6 +205,7 @@ export interface StateDatabase {
   scheduled_runs: ScheduledRunsTable;
   figures: FiguresTable;
   console_sessions: ConsoleSessionsTable;
+  breaches: BreachesTable;
 }
 
 export type StateDb = Kysely<StateDatabase>;
@@ -206,7 +219,8 @@ export type AppendTable =
   | 'requests'
   | 'erasures'
   | 'consent_events'
-  | 'api_tokens';
+  | 'api_tokens'
+  | 'breaches';
 
 /** The column that orders an appended table: its last row is the one locked. */
 export const APPEND_KEY: Record<AppendTable, 'position' | 'id'> = {
@@ -218,6 +232,7 @@ export const APPEND_KEY: Record<AppendTable, 'position' | 'id'> = {
   erasures: 'id',
   consent_events: 'id',
   api_tokens: 'id',
+  breaches: 'id',
 };
 
 /** The checkpoint of the log's head, kept outside the state store (in the archive store). */

@@ -15,6 +15,7 @@ import { type Connection, connect, localStoreMissing, resolveUrl } from '../sql/
 import { tableNames } from '../sql/introspect.js';
 import { type Kysely, Migrator, sql } from '../sql/kysely.js';
 import { AuditLog, type Checkpoint, ensureCheckpointTable, logBroken } from './audit-log.js';
+import { Breaches } from './breaches.js';
 import { Consents } from './consents.js';
 import { type ErasureRow, Erasures } from './erasures.js';
 import { type HoldCase, type HoldRow, Holds, type HoldsAdded, type NewHold } from './holds.js';
@@ -33,6 +34,7 @@ import { Figures, RateLimits, Tokens } from './tokens.js';
 import { type StateTx, type Transaction, transactions, WritesUnderWay } from './transaction.js';
 
 export type { AuditHead } from './audit-log.js';
+export type { NewBreach } from './breaches.js';
 export type { ConsentsAppended, NewConsentEvent } from './consents.js';
 export type { ErasureRow } from './erasures.js';
 export { type HoldCase, type HoldRow, type HoldsAdded, holdCases } from './holds.js';
@@ -108,6 +110,8 @@ export class StateStore {
   readonly rateLimits: RateLimits;
   /** The last plan's and forecast's figures, with their date. */
   readonly figures: Figures;
+  /** The register of personal data breaches (art. 33(5)). */
+  readonly breaches: Breaches;
 
   private constructor(
     readonly conn: Connection,
@@ -145,6 +149,7 @@ export class StateStore {
     this.sessions = new Sessions(db, this.write, this.sealer);
     this.rateLimits = new RateLimits(db, conn.dialect);
     this.figures = new Figures(db);
+    this.breaches = new Breaches(db, this.write, this.sealer);
   }
 
   /** Opens (creating it if needed) and migrates the state store. */

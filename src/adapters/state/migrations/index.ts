@@ -22,6 +22,7 @@ import { consentMigration } from './0008-consent.js';
 import { scheduledRunsMigration } from './0009-scheduled-runs.js';
 import { serviceMigration } from './0010-service.js';
 import { consoleMigration } from './0011-console.js';
+import { breachesMigration } from './0012-breaches.js';
 
 /** After it runs, the rows of before are sealed. */
 export const REQUEST_MAC_MIGRATION = '0005_h1_request_mac';
@@ -42,5 +43,6 @@ export function migrations(schema: string | undefined, dialect?: Dialect): Recor
     '0009_scheduled_runs': scheduledRunsMigration(),
     '0010_service': serviceMigration(),
     '0011_console': consoleMigration(),
+    '0012_breaches': breachesMigration(),
   };
 }
