@@ -188,6 +188,10 @@ describe('4. typography, labels and dates', () => {
       expect(text, lang).not.toContain("de l'exercice de l'émission");
       expect(text, lang).not.toContain('de l’exercice de l’émission');
       expect(text, lang).not.toContain('etc...');
+      // Points 3 and 7 (art30-substance.test.ts has them in full): a rule that follows another
+      // record is a sentence; an "anonymised" order that keeps its customer is pseudonymised.
+      expect(text, lang).not.toMatch(/: (?:Suit|Follows) /);
+      expect(text, lang).not.toMatch(/(?:Commandes|Orders)[^\n|]*(?:puis anonymisation|then anonymised)/);
       expect(text, lang).not.toContain('the time of the business relationship');
       expect(text, lang).not.toMatch(/\b2026-11-27\b/);
       // One apostrophe: the typographic one (a straight one is left only in code and markup).
