@@ -152,9 +152,26 @@ describe.skipIf(!HAS_CHROMIUM)('the register of breaches in Chromium', () => {
 
   it('records a breach of the card data of payments through the form, its refusals shown next to their fields', async () => {
     await page.goto(`${service.url}/console`);
-    await page.getByRole('link', { name: 'Data breaches' }).click();
+    // The dashboard counts the breaches still to decide, and those past their 72 hours.
+    const open = (await USE_CASES.listBreaches.run(service.engine, {}, TEST)).filter(
+      (b) => b.status === 'to-decide' || b.status === 'overdue',
+    );
+    expect(open.filter((b) => b.status === 'overdue').map((b) => b.id)).toEqual([overdue]);
+    expect(await page.locator('[data-figure="breaches-to-decide"]').textContent()).toBe(String(open.length));
+    expect(await page.locator('section[aria-labelledby="breaches-h"]').getAttribute('class')).toBe(
+      'card bad',
+    );
+    expect(await page.locator('section[aria-labelledby="breaches-h"]').textContent()).toContain(
+      '1 of them past their 72 hours',
+    );
+    await page.getByRole('navigation').getByRole('link', { name: 'Data breaches' }).click();
     await page.waitForURL(/\/console\/breaches$/);
-    expect(await page.getByRole('link', { name: 'Data breaches' }).getAttribute('aria-current')).toBe('page');
+    expect(
+      await page
+        .getByRole('navigation')
+        .getByRole('link', { name: 'Data breaches' })
+        .getAttribute('aria-current'),
+    ).toBe('page');
     await expectAccessible(page, 'breaches (en)');
     const form = page.locator('#record-breach');
     const discovered = new Date(Date.now() - 2 * HOUR);
