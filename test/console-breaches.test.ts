@@ -101,6 +101,50 @@ describe('without a browser (HTTP)', () => {
     expect(await wrong.text()).toContain('E_USAGE');
   });
 
+  it('a refused record is shown again (400) with the reason next to its field, in the page’s language', async () => {
+    const { cookie, csrf } = await session(service.tokens.operate);
+    const before = (await USE_CASES.listBreaches.run(service.engine, {}, TEST)).length;
+    const post = async (form: Record<string, string>) => {
+      const answer = await fetch(`${service.url}/console/breaches?lang=fr`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: service.url, cookie },
+        body: new URLSearchParams({ _csrf: csrf, ...form }).toString(),
+        redirect: 'manual',
+      });
+      return { status: answer.status, html: await answer.text() };
+    };
+    const form = {
+      discoveredAt: new Date(Date.now() - HOUR).toISOString().slice(0, 16),
+      kinds: 'integrity',
+      nature: 'Des commandes ont été modifiées par erreur.',
+      records: 'orders',
+      consequences: 'Livraisons erronées.',
+      measures: 'Commandes restaurées.',
+    };
+    const cases: [string, Record<string, string>, string][] = [
+      ['kinds', { kinds: '' }, 'Cochez au moins une nature'],
+      ['nature', { nature: '   ' }, 'Décrivez ce qui s’est passé.'],
+      ['activities', { records: '' }, 'Choisissez au moins un traitement'],
+      [
+        'categories',
+        { categories: 'connection' },
+        'Aucune table de ce qui est choisi ne tient cette catégorie.',
+      ],
+      ['people', { people: '-3' }, 'Un nombre entier de personnes'],
+    ];
+    for (const [field, change, words] of cases) {
+      const { status, html } = await post({ ...form, ...change });
+      expect(status, field).toBe(400);
+      expect(html, field).toContain(`<p class="field-error bad" id="new-${field}-error"><strong>${words}`);
+      expect(html, field).toMatch(
+        new RegExp(`id="new-${field}"[^>]*aria-invalid="true"|aria-describedby="new-${field}-error"`),
+      );
+      // What was typed is kept.
+      expect(html, field).toContain('>Livraisons erronées.</textarea>');
+    }
+    expect((await USE_CASES.listBreaches.run(service.engine, {}, TEST)).length).toBe(before);
+  });
+
   it('a decision sent from a page read before another one is refused (409), said in the page’s language, and changes nothing', async () => {
     const id = await recorded(2);
     const { cookie, csrf } = await session(service.tokens.operate);
