@@ -75,6 +75,15 @@ async function signIn(token: string, client = '198.51.100.30'): Promise<Signed> 
   return { cookie, csrf: csrfOf(page) };
 }
 
+/** The console's POST routes, a number put for an id. */
+const consolePosts = (id = 1) => [
+  ...new Set(
+    app.routes
+      .filter((r) => r.method === 'POST' && r.path.startsWith('/console'))
+      .map((r) => r.path.replace(/:id\{.*\}(?=\/|$)/, String(id))),
+  ),
+];
+
 const auditCount = async () =>
   (await USE_CASES.exportAudit.run(engine, {}, SYSTEM)).trim().split('\n').length;
 
@@ -180,6 +189,25 @@ describe('CSRF', () => {
     );
     expect(viaGet.status).toBe(404);
     expect((await USE_CASES.listHolds.run(engine, {}, SYSTEM)).length).toBe(before);
+    // Every write of the console, whatever its page: without the secret it is refused before it runs.
+    const posts = consolePosts();
+    expect(posts).toEqual(
+      expect.arrayContaining([
+        '/console/breaches',
+        '/console/breaches/1/decide',
+        '/console/breaches/1/inform',
+      ]),
+    );
+    const audited = await auditCount();
+    for (const path of posts.filter((p) => p !== '/console/login')) {
+      const response = await call('POST', path, {
+        cookie: mine.cookie,
+        form: { reason: 'csrf probe', notify: 'no' },
+      });
+      expect(response.status, path).toBe(403);
+      expect(await response.text(), path).toContain('E_ORIGIN');
+    }
+    expect(await auditCount()).toBe(audited);
     // The htmx path: the secret in its header, no field.
     const htmx = await call('POST', '/console/audit/verify', {
       cookie: mine.cookie,
@@ -380,8 +408,48 @@ describe('stored and echoed values', () => {
       },
       SYSTEM,
     );
+    const breach = await USE_CASES.recordBreach.run(
+      engine,
+      {
+        discoveredAt: new Date(clock.now().getTime() - 3_600_000).toISOString(),
+        kinds: ['confidentiality'],
+        nature: XSS,
+        records: ['payments'],
+        people: 3,
+        consequences: { fr: XSS, en: XSS },
+        measures: XSS,
+      },
+      SYSTEM,
+    );
+    await USE_CASES.decideBreach.run(engine, { id: breach.id, notify: false, reason: XSS }, SYSTEM);
+    await USE_CASES.informBreach.run(engine, { id: breach.id, inform: false, reason: XSS }, SYSTEM);
     const { cookie, csrf } = await signIn(tokens.operate);
     const pages: [string, string, Record<string, string>?][] = [
+      ['GET', '/console/breaches'],
+      ['GET', `/console/breaches/${breach.id}`],
+      ['GET', '/console/breaches?done=constructor'],
+      ['GET', `/console/breaches/${breach.id}?done=${encodeURIComponent(XSS)}`],
+      ['GET', `/console/breach-register?format=html&lang=en`],
+      ['GET', `/console/breach-register?format=${encodeURIComponent(XSS)}`],
+      [
+        'POST',
+        '/console/breaches',
+        { discoveredAt: XSS, kinds: XSS, nature: XSS, nature_other: XSS, records: XSS, people: XSS },
+      ],
+      [
+        'POST',
+        '/console/breaches',
+        {
+          discoveredAt: '2020-01-01T10:00',
+          kinds: 'integrity',
+          nature: XSS,
+          records: XSS,
+          consequences: XSS,
+          measures: XSS,
+        },
+      ],
+      ['POST', `/console/breaches/${breach.id}/decide`, { notify: 'yes', notifiedAt: XSS, reference: XSS }],
+      ['POST', `/console/breaches/${breach.id}/inform`, { inform: XSS, reason: XSS, version: XSS }],
       ['GET', '/console'],
       ['GET', '/console/register'],
       ['GET', '/console/requests'],
@@ -511,13 +579,7 @@ describe('a read token', () => {
     secrets.push(email);
     const request = await USE_CASES.openRequest.run(engine, { type: 'restriction', email }, SYSTEM);
     const hold = await USE_CASES.addHold.run(engine, { email, reason: 'kept for the read token' }, SYSTEM);
-    const posts = [
-      ...new Set(
-        app.routes
-          .filter((r) => r.method === 'POST' && r.path.startsWith('/console'))
-          .map((r) => r.path.replace(/:id\{.*\}(?=\/|$)/, String(request.id))),
-      ),
-    ];
+    const posts = consolePosts(request.id);
     expect(posts.length).toBeGreaterThan(15);
     const { cookie, csrf } = await signIn(tokens.read);
     const fields = {
@@ -544,6 +606,13 @@ describe('a read token', () => {
       }
     }
     expect(refused).toContain(`/console/requests/${request.id}/run`);
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        '/console/breaches',
+        `/console/breaches/${request.id}/decide`,
+        `/console/breaches/${request.id}/inform`,
+      ]),
+    );
     expect(await auditCount()).toBe(before);
     expect((await USE_CASES.showRequest.run(engine, { id: request.id }, SYSTEM)).status).toBe('received');
     expect(
@@ -662,6 +731,43 @@ describe('a hurried operator', () => {
     expect(
       [...(await (await engine.state('read')).reasons()).values()].filter((t) => t === form.reason),
     ).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'unexpected error')).toEqual([]);
+  });
+});
+
+describe('a hurried operator, on a breach', () => {
+  it('a decision sent twice at once (a double click) is made once: one audit entry, the other told it is stale', async () => {
+    const breach = await USE_CASES.recordBreach.run(
+      engine,
+      {
+        discoveredAt: new Date(clock.now().getTime() - 7_200_000).toISOString(),
+        kinds: ['availability'],
+        nature: 'The orders database was down for an hour.',
+        records: ['orders'],
+        consequences: 'Orders delayed.',
+        measures: 'Restored from the backup.',
+      },
+      SYSTEM,
+    );
+    const { cookie, csrf } = await signIn(tokens.operate);
+    const mark = await auditCount();
+    const form = {
+      _csrf: csrf,
+      version: String(breach.version),
+      notify: 'no',
+      reason: 'no data was lost or disclosed: unlikely to result in a risk',
+    };
+    const answers = await Promise.all(
+      [1, 2].map(() => call('POST', `/console/breaches/${breach.id}/decide?lang=en`, { cookie, form })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 409]);
+    const stale = answers.find((a) => a.status === 409) as Response;
+    expect(await stale.text()).toContain('This breach changed since the page was shown');
+    const entries = (await USE_CASES.exportAudit.run(engine, {}, SYSTEM)).trim().split('\n').slice(mark);
+    expect(entries.filter((e) => e.includes('"breach.decide')).length).toBe(1);
+    expect((await USE_CASES.showBreach.run(engine, { id: breach.id }, SYSTEM)).version).toBe(
+      breach.version + 1,
+    );
     expect(lines.filter((l) => l.msg === 'unexpected error')).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The overview a DPO reads first (the console's dashboard, GET /api/overview): whether any record
  * is past its deadline, what the coming months will delete, the open requests (overdue first),
- * the last sweep and the next, the audit log's last verification, the holds in force. One call,
+ * the last sweep and the next, the audit log's last verification, the holds in force, the
+ * breaches whose notification is still to decide. One call,
  * from what is kept: today's figures, the state store's runs and requests; nothing is counted
  * afresh here (figures are counted after each sweep and at the service's start).
  */
@@ -10,6 +11,7 @@ import { holdCases } from '../adapters/state/state-store.js';
 import { scheduleOf } from '../core/config.js';
 import { isOpen } from '../core/requests/requests.js';
 import type { HoldCase, SweepRun } from '../core/retention/results.js';
+import { listBreaches } from './breaches.js';
 import type { Context, Engine } from './engine.js';
 import { forecastFigures, planFigures } from './figures.js';
 import { NoInput, parseInput } from './input.js';
@@ -41,18 +43,22 @@ export interface Overview {
   /** The last scheduled check (it verifies the audit log), if one ran. */
   readonly lastCheck: ScheduledRunView | null;
   readonly holds: readonly HoldCase[];
+  /** Breaches whose notification to the CNIL is still to decide, and those of them past their 72 hours. */
+  readonly breaches: { readonly toDecide: number; readonly overdue: number };
 }
 
 export async function overview(engine: Engine, input: NoInput, ctx: Context): Promise<Overview> {
   parseInput(NoInput, input);
   const project = await engine.project({ cached: true });
   const schedule = scheduleOf(project.loaded.config);
-  const [plan, forecast, requests, checks] = await Promise.all([
+  const [plan, forecast, requests, checks, breaches] = await Promise.all([
     planFigures(engine, {}, ctx),
     forecastFigures(engine, { months: 12 }, ctx),
     listRequests(engine, {}, ctx),
     listScheduledRuns(engine, { job: 'check', limit: 1 }, ctx),
+    listBreaches(engine, {}, ctx),
   ]);
+  const undecided = breaches.filter((b) => b.status === 'to-decide' || b.status === 'overdue');
   const state = await engine.state('read');
   const [runs, holds] = [await state.runs(1), await state.holds({ at: engine.today() })];
   let next: string | null = null;
@@ -85,5 +91,9 @@ export async function overview(engine: Engine, input: NoInput, ctx: Context): Pr
     sweeps: { last: runs[0] ?? null, next, timeZone: schedule.timeZone },
     lastCheck: checks[0] ?? null,
     holds: holdCases(holds),
+    breaches: {
+      toDecide: undecided.length,
+      overdue: undecided.filter((b) => b.status === 'overdue').length,
+    },
   };
 }

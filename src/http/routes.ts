@@ -56,7 +56,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     'overview',
     'read',
     'audit',
-    "What the DPO reads first: records past their deadline, the next months' deletions, open requests, the last and next sweep, the last check, the holds.",
+    "What the DPO reads first: records past their deadline, the next months' deletions, open requests, the last and next sweep, the last check, the holds, the breaches still to decide.",
   ),
   r(
     'get',

@@ -11,13 +11,14 @@ import type { Caller } from '../app/tokens.js';
 import { ASSETS } from './assets.js';
 import { COMMON, type Lang } from './i18n.js';
 
-export const NAV = ['dashboard', 'register', 'requests', 'people', 'sweeps', 'consents'] as const;
+export const NAV = ['dashboard', 'register', 'requests', 'breaches', 'people', 'sweeps', 'consents'] as const;
 export type NavKey = (typeof NAV)[number];
 
 const HREF: Readonly<Record<NavKey, string>> = {
   dashboard: '/console',
   register: '/console/register',
   requests: '/console/requests',
+  breaches: '/console/breaches',
   people: '/console/people',
   sweeps: '/console/sweeps',
   consents: '/console/consents',

@@ -8,10 +8,11 @@ import type { Engine } from '../app/engine.js';
 import type { Session } from '../app/sessions.js';
 import { type Scope, scopeAllows } from '../app/tokens.js';
 import { USE_CASES, type UseCaseName } from '../app/use-cases.js';
-import { RegistreError } from '../core/errors.js';
+import { type ErrorCode, RegistreError } from '../core/errors.js';
+import { ADMIN_ROUTES } from '../http/routes.js';
 import type { Log } from '../http/shared.js';
 import { httpStatusOf } from '../http/status.js';
-import { COMMON, ERROR_KINDS, type Lang } from './i18n.js';
+import { COMMON, ERROR_KINDS, type Lang, type Text } from './i18n.js';
 import { Layout, type Notice, type PageProps } from './layout.js';
 
 export interface UiEnv {
@@ -65,9 +66,14 @@ export function need(c: UiContext, needed: Scope): void {
 
 type Result<N extends UseCaseName> = Awaited<ReturnType<(typeof USE_CASES)[N]['run']>>;
 
+/** Use cases that write only their own audit entry (an export) and the API lets a `read` token run. */
+const LOGGED_READS: ReadonlySet<UseCaseName> = new Set(
+  ADMIN_ROUTES.filter((r) => r.access === 'read' && USE_CASES[r.useCase].writes).map((r) => r.useCase),
+);
+
 /**
  * Runs a use case as the session's token, its scope checked against what the use case does
- * (reading needs `read`, changing anything `operate`).
+ * (reading needs `read`, changing anything `operate`, save what the API lets a reader do).
  */
 export async function use<N extends UseCaseName>(
   c: UiContext,
@@ -81,7 +87,7 @@ export async function use<N extends UseCaseName>(
     writes: boolean;
     long?: boolean;
   };
-  need(c, useCase.writes ? 'operate' : 'read');
+  need(c, useCase.writes && !LOGGED_READS.has(name) ? 'operate' : 'read');
   const { actor } = c.get('session').caller;
   return useCase.run(engine, input, { actor, ...(signal && useCase.long ? { signal } : {}) });
 }
@@ -96,6 +102,20 @@ export function failure(c: UiContext, error: unknown): Notice {
       detail: `${error.message} (${error.code})`,
     };
   return { kind: 'error', title: COMMON[lang].error };
+}
+
+/**
+ * A refused step's notice: a scope too low said as such, an error the page words (`words`) in the
+ * page's language, any other as `failure` says it; its detail is the catalogue's message.
+ */
+export function refusalIn(c: UiContext, error: unknown, words: Partial<Record<ErrorCode, Text>>): Notice {
+  const notice = failure(c, error);
+  const lang = langOf(c);
+  if (!(error instanceof RegistreError)) return notice;
+  if (error.code === 'E_SCOPE')
+    return { ...notice, title: COMMON[lang].needScope('operate', c.get('session').caller.scope) };
+  const text = words[error.code];
+  return text ? { ...notice, title: `${COMMON[lang].error} — ${text[lang]}` } : notice;
 }
 
 /** The status an error's page is answered with. */

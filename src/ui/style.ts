@@ -81,6 +81,10 @@ label.choice { font-weight: 400; display: block; }
 code.hash { word-break: break-all; font-size: .8rem; }
 .htmx-indicator { opacity: 0; }
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
+pre.letter { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; border: 1px solid var(--line);
+  background: var(--panel); padding: .8rem 1rem; max-width: 48rem; }
+.field-error { margin: 0; font-size: .9rem; }
+.fields { display: grid; gap: .4rem; margin-top: .4rem; }
 .doc-frame { border: 1px solid var(--line); padding: 1rem; background: #fff; max-height: 40rem; overflow: auto; }
 @media print {
   header.top, nav.menu, .skip, .no-print { display: none !important; }

@@ -53,6 +53,10 @@ const TEXT = {
       `Le journal est intègre : ${n} entrées, chaînées et conformes à leur point de contrôle.`,
     problems: (n: string) => `Le journal ne se vérifie pas : ${n} anomalie(s).`,
     holds: 'Gels en vigueur',
+    breaches: 'Violations de données à décider',
+    breachesOverdue: (n: string) => `dont ${n} hors du délai de 72 heures`,
+    breachesOnTime: 'aucune hors délai',
+    breachesLink: 'Registre des violations',
     forecast: 'Suppressions à venir, mois par mois',
     forecastDesc: (total: string) =>
       `Enregistrements atteignant leur échéance de conservation au cours des douze prochains mois, toutes règles confondues : ${total} au total.`,
@@ -98,6 +102,10 @@ const TEXT = {
     verified: (n: string) => `The log is whole: ${n} entries, chained and matching their checkpoint.`,
     problems: (n: string) => `The log does not verify: ${n} problem(s).`,
     holds: 'Holds in force',
+    breaches: 'Data breaches to decide',
+    breachesOverdue: (n: string) => `${n} of them past their 72 hours`,
+    breachesOnTime: 'none past its deadline',
+    breachesLink: 'The register of breaches',
     forecast: 'Deletions to come, month by month',
     forecastDesc: (total: string) =>
       `Records reaching the end of their retention period in each of the next twelve months, all rules together: ${total} in all.`,
@@ -208,6 +216,18 @@ function Dashboard({ o, lang, csrf }: { o: Overview; lang: Lang; csrf: string })
             </button>
           </form>
           <div id="chain-now" aria-live="polite"></div>
+        </section>
+        <section class={`card ${o.breaches.overdue > 0 ? 'bad' : ''}`} aria-labelledby="breaches-h">
+          <h2 id="breaches-h">{t.breaches}</h2>
+          <p class="big" data-figure="breaches-to-decide">
+            {number(o.breaches.toDecide, lang)}
+          </p>
+          <p class={o.breaches.overdue > 0 ? 'bad' : ''}>
+            {o.breaches.overdue > 0 ? t.breachesOverdue(number(o.breaches.overdue, lang)) : t.breachesOnTime}
+          </p>
+          <p>
+            <a href="/console/breaches">{t.breachesLink}</a>
+          </p>
         </section>
         <section class="card" aria-labelledby="holds-h">
           <h2 id="holds-h">{t.holds}</h2>

@@ -1,5 +1,6 @@
 /** Every page of the console, in the menu's order. */
 import type { ConsolePages } from '../render.js';
+import { breachesPages } from './breaches.js';
 import { consentsPages } from './consents.js';
 import { dashboardPages } from './dashboard.js';
 import { peoplePages } from './people.js';
@@ -12,6 +13,7 @@ export const CONSOLE_PAGES: readonly ConsolePages[] = [
   dashboardPages,
   registerPages,
   requestsPages,
+  breachesPages,
   peoplePages,
   sweepsPages,
   reportPages,

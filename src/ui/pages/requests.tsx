@@ -26,10 +26,10 @@ import {
   backTo,
   type ConsolePages,
   doneNotice,
-  failure,
   formOf,
   langOf,
   need,
+  refusalIn,
   render,
   statusOf,
   type UiContext,
@@ -319,17 +319,7 @@ const REFUSALS: Partial<Record<ErrorCode, Text>> = {
   E_REQUEST_NOT_FOUND: { fr: 'Cette demande n’existe pas.', en: 'There is no such request.' },
 };
 
-function refusal(c: UiContext, error: unknown): Notice {
-  const notice = failure(c, error);
-  const lang = langOf(c);
-  if (!(error instanceof RegistreError)) return notice;
-  if (error.code === 'E_SCOPE') {
-    const held = c.get('session').caller.scope;
-    return { ...notice, title: COMMON[lang].needScope('operate', held) };
-  }
-  const text = REFUSALS[error.code];
-  return text ? { ...notice, title: `${COMMON[lang].error} — ${text[lang]}` } : notice;
-}
+const refusal = (c: UiContext, error: unknown): Notice => refusalIn(c, error, REFUSALS);
 
 const screenPath = (id: number) => `/console/requests/${id}`;
 
