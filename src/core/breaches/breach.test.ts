@@ -161,13 +161,14 @@ describe('the register in the CNIL model', () => {
       register,
       [viewOf(given({ id: 2 }), now), viewOf(given({ id: 1, peopleEstimate: 12 }), now)],
       'en',
-      '2026-12-06',
+      '2026-12-06T12:00:00.000Z',
+      'Europe/Paris',
     );
     expect(table.rows.map((r) => r[0])).toEqual(['1', '2']);
     expect(table.rows.every((r) => r.length === table.columns.length)).toBe(true);
     expect(table.rows[0]?.[6]).toBe("4; 12 (the DPO's estimate)");
-    expect(table.rows[1]?.[11]).toBe('to decide (by 2026-12-08 09:30 UTC)');
+    expect(table.rows[1]?.[11]).toBe('to decide (by 8 December 2026, 10:30)');
     const csv = breachRegisterCsv(table);
-    expect(csv.startsWith('\uFEFFNo.;Date and time of the breach;')).toBe(true);
+    expect(csv.startsWith('\uFEFFNo.;Date and time of the breach (Europe/Paris);')).toBe(true);
   });
 });
