@@ -9,6 +9,7 @@ import { spreadsheetCsv } from '../csv.js';
 import { escapeHtml, htmlPage } from '../documents/html.js';
 import { CNIL_CATEGORY_LABELS } from '../documents/labels.js';
 import { formatDay, formatInstant } from '../documents/typography.js';
+import { designatedDpo } from '../register/organisation-contacts.js';
 import type { Register } from '../register/register-load.js';
 import { activityRecords, cnilCategoryOf, findRecord } from '../register/register-model.js';
 import { type Language, localise } from '../text.js';
@@ -96,6 +97,18 @@ const LABELS = {
     atMost: 'at most',
   },
 } as const;
+
+/**
+ * The designated DPO in one line (none when the register states none is designated); a name that
+ * only repeats the role ("Délégué à la protection des données") is left out.
+ */
+function dpoLine(register: Register, lang: Language): string {
+  const dpo = designatedDpo(register.organisation);
+  if (!dpo) return '';
+  const name = localise(dpo.name, lang);
+  const role = name.trim().toLowerCase() === LABELS[lang].dpo.toLowerCase();
+  return [role ? '' : name, dpo.email, dpo.phone].filter(Boolean).join(', ');
+}
 
 /** "2026-12-05T09:30:00.000Z" → "2026-12-05 09:30 UTC". */
 export const instantText = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
@@ -201,7 +214,7 @@ export function breachRegisterTable(
 ): BreachRegisterTable {
   const t = LABELS[lang];
   const org = register.organisation;
-  const dpo = [localise(org.dpo?.name, lang), org.dpo?.email, org.dpo?.phone].filter(Boolean).join(', ');
+  const dpo = dpoLine(register, lang);
   return {
     lang,
     title: t.title,
@@ -277,6 +290,8 @@ const LETTER = {
     contact: 'Pour toute question',
     contactText: (dpo: string) =>
       `Notre délégué à la protection des données répond à vos questions : ${dpo}. Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).`,
+    contactNoDpo: (contact: string) =>
+      `Nous répondons à vos questions : ${contact}. Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).`,
     notified: (date: string) => `Nous avons notifié cette violation à la CNIL le ${date}.`,
     bye: 'Nous vous prions de nous excuser pour cet incident.',
   },
@@ -293,6 +308,8 @@ const LETTER = {
     contact: 'If you have a question',
     contactText: (dpo: string) =>
       `Our data protection officer answers your questions: ${dpo}. You may also lodge a complaint with the CNIL (www.cnil.fr).`,
+    contactNoDpo: (contact: string) =>
+      `We answer your questions: ${contact}. You may also lodge a complaint with the CNIL (www.cnil.fr).`,
     notified: (date: string) => `We notified the CNIL of this breach on ${date}.`,
     bye: 'We apologise for this incident.',
   },
@@ -317,10 +334,8 @@ export function breachLetter(
 ): BreachLetter {
   const t = LETTER[lang];
   const org = register.organisation;
-  const dpo =
-    [localise(org.dpo?.name, lang), org.dpo?.email, org.dpo?.phone].filter(Boolean).join(', ') ||
-    [org.contact?.email, org.contact?.phone].filter(Boolean).join(', ') ||
-    org.name;
+  const dpo = dpoLine(register, lang);
+  const contact = [org.contact?.email, org.contact?.phone].filter(Boolean).join(', ') || org.name;
   const parents = new Set(
     breach.affected.tables.flatMap((x) => x.categories).map((c) => cnilCategoryOf(register, c) ?? c),
   );
@@ -353,7 +368,7 @@ export function breachLetter(
       ].join('\n'),
     ),
     section(t.advice, advice.map((a) => `- ${a}`).join('\n')),
-    section(t.contact, t.contactText(dpo)),
+    section(t.contact, dpo ? t.contactText(dpo) : t.contactNoDpo(contact)),
     t.bye,
     '',
     org.name,

@@ -5,6 +5,7 @@
  */
 
 import { spreadsheetCsv } from '../csv.js';
+import { designatedDpo } from '../register/organisation-contacts.js';
 import type { Register } from '../register/register-load.js';
 import {
   activityControllers,
@@ -249,7 +250,7 @@ function sheetOf(register: Register, activity: Activity, lang: Language, actingF
       activity.role === 'processor' ? t.processor : t.controller,
       [org.name, contactLine(org.contact, lang)].filter(Boolean).join(', '),
     ],
-    [t.dpo, contactLine(org.dpo, lang, t.dpo) || t.none],
+    [t.dpo, contactLine(designatedDpo(org), lang, t.dpo) || t.none],
     [t.representative, contactLine(org.representative, lang) || t.none],
   ];
   if (activity.role === 'processor')
@@ -342,7 +343,7 @@ export function buildArt30(
     [t.address, localise(org.address, lang) || t.none],
     [t.registration, localise(org.registration, lang) || t.none],
     [t.contact, contactLine(org.contact, lang) || t.none],
-    [t.dpo, contactLine(org.dpo, lang, t.dpo) || t.none],
+    [t.dpo, contactLine(designatedDpo(org), lang, t.dpo) || t.none],
     [t.representative, contactLine(org.representative, lang) || t.none],
   ];
   const sections: Art30Section[] =

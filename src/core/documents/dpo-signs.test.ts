@@ -307,6 +307,20 @@ describe('6. the controller is named, and a draft says it is one', () => {
     for (const record of art30(parse(SHOP), 'fr')) expect(record.draft).toBe(false);
   });
 
+  it('a DPO stated as not designated is printed nowhere: the art. 30 records say none, as the notice does', () => {
+    const none = parse(
+      SHOP.replace(
+        '  dpo: { name: { fr: Marie Martin, en: Marie Martin }, email: dpo@boutique-test.fr }',
+        '  dpo: { designated: false, name: { fr: Marie Martin, en: Marie Martin }, email: dpo@boutique-test.fr }',
+      ),
+    );
+    for (const lang of LANGS) {
+      const text = documents(none, lang);
+      expect(text, lang).not.toContain('dpo@boutique-test.fr');
+      expect(text, lang).not.toContain('Marie Martin');
+    }
+  });
+
   it('a placeholder anywhere in a document puts a DRAFT banner on it, in each format and language', () => {
     const placeholder = parse(SHOP.replace('RCS Lyon 123 456 789', '[RCS à compléter]'));
     const fr = notice(placeholder, 'fr');
