@@ -210,6 +210,34 @@ describe('4. typography, labels and dates', () => {
     expect(en).not.toMatch(/\S :(?:\s|$)/m);
   });
 
+  it('reads as French and English written by hand (attack on the bundled documents)', () => {
+    const fr = documents(bundled, 'fr');
+    // "la plus tardive de : la commande, la livraison" is not a French phrase.
+    expect(fr).not.toContain('la plus tardive de :');
+    expect(fr).toContain('à compter de la plus tardive des dates suivantes : la commande, la livraison');
+    expect(fr).not.toContain('enregistrement lié de');
+    expect(fr).toContain(
+      'aussi longtemps que l’enregistrement de « commandes des clients des distributeurs » auquel il est lié est conservé',
+    );
+    expect(fr).toContain('Dans le cadre de nos missions, NEGOMARKETS agit');
+    // A list inside a French sentence or cell: no capital after its commas (but for a name).
+    expect(fr).not.toMatch(/\p{Ll}, (?!NEGOMARKETS|CNIL|RGPD|DPO)\p{Lu}\p{Ll}/u);
+    expect(fr).not.toContain('Internet/applications');
+    const en = documents(bundled, 'en');
+    expect(en).not.toContain('the linked record of');
+    expect(en).toContain(
+      'long as the “orders of the distributors’ customers” record it is linked to is kept',
+    );
+    // English quotes are curly, as its apostrophes are (the CSV's own quoting aside).
+    for (const lang of LANGS) {
+      const n = notice(bundled, lang);
+      for (const text of [n.md, n.html.replace(/<style[\s\S]*?<\/style>|<[^>]*>/g, '')])
+        expect(text.replace(/```[\s\S]*?```/g, ''), lang).not.toMatch(/"/);
+    }
+    // After "Data collected:", a list of common nouns: no capitals, as in French.
+    expect(notice(bundled, 'en').md).toContain('**Data collected**: identity, personal life');
+  });
+
   it('retention sentences and details end with a full stop; purposes and details read as one sentence', () => {
     for (const lang of LANGS)
       for (const section of notice(bundled, lang).model.controller)

@@ -85,7 +85,7 @@ const T = {
     dpo: (email: string) =>
       `Vous pouvez joindre notre délégué à la protection des données à l'adresse ${email}.`,
     processorIntro: (org: string, forWhom: string) =>
-      `Dans le cadre de nos missions ${org} agit en qualité de « sous-traitant », pour le compte ${forWhom} :`,
+      `Dans le cadre de nos missions, ${org} agit en qualité de « sous-traitant », pour le compte ${forWhom} :`,
     headers: [
       'Données collectées',
       'Raisons de la collecte',
@@ -151,7 +151,7 @@ const T = {
     contact: (email: string) => `You can reach us at ${email}.`,
     dpo: (email: string) => `You can reach our data protection officer at ${email}.`,
     processorIntro: (org: string, forWhom: string) =>
-      `In the course of its work, ${org} acts as a "processor" on behalf of ${forWhom}:`,
+      `In the course of its work, ${org} acts as a “processor” on behalf of ${forWhom}:`,
     headers: ['Data collected', 'Why we collect it', 'Legal basis', 'How long we keep it'],
     usedFor: 'We use this data to:',
     detail: 'In detail:',
@@ -257,7 +257,8 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
     id: activity.id,
     title: localise(activity.name, lang),
     // After "Données collectées :", inside the sentence: no capitals in French.
-    categories: cnil.map((c) => afterLabel(c, lang)),
+    // In English too: a list of common nouns ("identity, personal life").
+    categories: cnil.map((c) => lowerFirst(c)),
     details,
     rows: rows.map((row) => ({ ...row, retention: withoutRepeats(row.retention) })),
     provision,
