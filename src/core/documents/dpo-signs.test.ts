@@ -349,6 +349,32 @@ describe('6. the controller is named, and a draft says it is one', () => {
     }
   });
 
+  it('a controller named alone reads as a sentence; a purpose without a period is a gap the banner shows', () => {
+    const bare = parse(
+      SHOP.replace(/ {2}legalForm: .*\n {2}address: .*\n {2}registration: .*\n/, '')
+        .replace('    purposes: [accounts, news]\n', '    purposes: [accounts]\n')
+        .replace('      - id: news\n', '      - id: news\n'),
+    );
+    const fr = notice(bare, 'fr');
+    expect(fr.md).toContain('Boutique Test est responsable de ces traitements.');
+    expect(fr.md).not.toContain('Boutique Test, est');
+    const en = notice(bare, 'en');
+    expect(en.md).toContain('Boutique Test is the controller of this processing.');
+    // The consent purpose has no rule now: its period is to complete, not "—", and the document is a draft.
+    expect(fr.md).toContain('- [À compléter : durée de conservation]');
+    expect(en.md).toContain('- [To complete: retention period]');
+    expect(en.md).not.toMatch(/\S :/);
+    for (const n of [fr, en]) {
+      expect(n.md).not.toContain(' : —');
+      expect(n.model.draft).toBe(true);
+    }
+    // "etc" is an abbreviation: it takes its full stop.
+    expect(typeset('Gérer les règlements, facturations, etc', 'fr')).toBe(
+      'Gérer les règlements, facturations, etc.',
+    );
+    expect(typeset('etc. and etc, so', 'en')).toBe('etc. and etc., so');
+  });
+
   it('a placeholder anywhere in a document puts a DRAFT banner on it, in each format and language', () => {
     const placeholder = parse(SHOP.replace('RCS Lyon 123 456 789', '[RCS à compléter]'));
     const fr = notice(placeholder, 'fr');

@@ -95,7 +95,10 @@ export function typeset(text: string, lang: Language): string {
     .replace(/(^|\s)'(?=\p{L})/gu, '$1’');
   if (lang === 'fr') out = out.replace(/ : (\p{Lu})(?=\p{Ll})/gu, (_m, c: string) => ` : ${c.toLowerCase()}`);
   else out = out.replace(/(\S)\s+([;:!?])(?=\s|$)/g, '$1$2');
-  return out.replace(/\betc\s*(?:\.{2,}|…)/g, 'etc.').replace(/\.{3}/g, '…');
+  return out
+    .replace(/\betc\s*(?:\.{2,}|…)/g, 'etc.')
+    .replace(/\.{3}/g, '…')
+    .replace(/\betc\b(?!\.)/g, 'etc.');
 }
 
 /** A sentence: typeset, with a capital first and a final full stop unless it ends with one. */
