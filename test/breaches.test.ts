@@ -271,7 +271,7 @@ describe('the register of breaches on the demo shop', () => {
     expect(lines).toHaveLength(3);
     const first = lines[1] ?? [];
     expect(first[0]).toBe('1');
-    expect(first[2]).toBe('2026-12-05 09:30 UTC');
+    expect(first[2]).toBe('5 December 2026, 10:30');
     expect(first[6]).toBe(String(expected.people));
     expect(first[8]).toBe(String(expected.records));
     expect(first[11]).toBe('yes');

@@ -27,17 +27,27 @@ import {
   breachRegisterTable,
 } from '../core/breaches/breach-documents.js';
 import { resolveBreachScope, type ScopedTable } from '../core/breaches/breach-scope.js';
+import { scheduleOf } from '../core/config.js';
 import { field, RegistreError } from '../core/errors.js';
 import type { Context, Engine } from './engine.js';
 import { isoInstant, NoInput, oneOf, parseInput, positiveId, saying, wholeNumber } from './input.js';
 
 const ids = z.array(z.string().min(1).max(64)).max(200).optional();
 
+/** A spreadsheet cell holds 32,767 characters: a text of the register must fit in one, with its label. */
+const TEXT_MAX = 10_000;
+
+const said = (error: string) =>
+  saying(error).max(TEXT_MAX, {
+    error: (issue) =>
+      `is ${String((issue.input as string).length)} characters long: at most ${TEXT_MAX.toLocaleString('en')} (a cell of the exported register), say the rest in a file the register names`,
+  });
+
 /** A text in one language for both letters, or one per language. */
 const Text = (what: string) =>
   z.union([
-    saying(`must say ${what}`),
-    z.strictObject({ fr: saying(`must say ${what} in French`), en: saying(`must say ${what} in English`) }),
+    said(`must say ${what}`),
+    z.strictObject({ fr: said(`must say ${what} in French`), en: said(`must say ${what} in English`) }),
   ]);
 
 export const RecordBreachInput = z.strictObject({
@@ -115,6 +125,16 @@ function notAfterNow(name: string, instant: string, now: Date): void {
   if (Date.parse(instant) > now.getTime())
     throw usage(name, `${instant} is in the future (it is now ${now.toISOString()})`);
 }
+
+/**
+ * A decision already made is changed only by whoever read it: without the version read, a second
+ * operator (or a retried call) would write over the first decision unseen.
+ */
+const decidedAlready = (id: number, what: string) =>
+  usage(
+    'version',
+    `is required to change ${what} of breach ${id}, already decided: read it first (registre breach show ${id}) and give its version`,
+  );
 
 const textsOf = (...texts: BreachText[]) => JSON.stringify(texts);
 
@@ -232,10 +252,11 @@ async function breachOf(engine: Engine, id: number): Promise<Breach> {
 
 async function shown(engine: Engine, breach: Breach): Promise<BreachShown> {
   const view = viewOf(breach, engine.clock.now());
-  const { register } = await engine.project();
+  const { register, loaded } = await engine.project();
+  const zone = scheduleOf(loaded.config).timeZone;
   return {
     ...view,
-    letters: { fr: breachLetter(register, view, 'fr'), en: breachLetter(register, view, 'en') },
+    letters: { fr: breachLetter(register, view, 'fr', zone), en: breachLetter(register, view, 'en', zone) },
   };
 }
 
@@ -288,6 +309,8 @@ export async function decideBreach(
         'reason',
         `must give the reasons for the delay: the notification (${at}) came after the 72 hours (${before.deadline}), art. 33(1)`,
       );
+    if (parsed.version === undefined && before.notification.decision !== 'pending')
+      throw decidedAlready(before.id, 'the decision to notify the CNIL');
     const decided = { decidedAt: now.toISOString(), decidedBy: context.actor };
     const notification =
       at !== undefined
@@ -343,6 +366,8 @@ export async function informBreach(
         'informedAt',
         `${parsed.informedAt} is before the breach was discovered (${before.discoveredAt})`,
       );
+    if (parsed.version === undefined && before.information.decision !== 'pending')
+      throw decidedAlready(before.id, 'whether the people are told');
     const decided = { decidedAt: now.toISOString(), decidedBy: context.actor };
     const information = parsed.inform
       ? { decision: 'inform' as const, informedAt: parsed.informedAt ?? null, ...decided }
@@ -374,10 +399,12 @@ export async function exportBreachRegister(
   const parsed = parseInput(ExportBreachesInput, input);
   const lang = parsed.lang ?? 'fr';
   const now = engine.clock.now();
-  const { register } = await engine.project();
+  const { register, loaded } = await engine.project();
   const state = await engine.state('write');
   const breaches = (await state.breaches.list()).map((b) => viewOf(b, now));
-  const table = breachRegisterTable(register, breaches, lang, now.toISOString().slice(0, 10));
+  // The register reads on the controller's clocks (the schedule's time zone), in words.
+  const zone = scheduleOf(loaded.config).timeZone;
+  const table = breachRegisterTable(register, breaches, lang, now.toISOString(), zone);
   const content =
     parsed.format === 'html'
       ? breachRegisterHtml(table)

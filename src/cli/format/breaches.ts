@@ -6,11 +6,21 @@ import { instantText } from '../../core/breaches/breach-documents.js';
 const count = (n: number | null, one: string, many: string) =>
   n === null ? `? ${many}` : `${n} ${n === 1 ? one : many}`;
 
+/** "70 h 30 min", "1 min": to the minute, as the last hour before the deadline needs. */
+function duration(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h === 0 ? `${m} min` : m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
 function deadlineText(b: BreachView): string {
-  if (b.hoursLeft === null) return '';
-  return b.hoursLeft < 0
-    ? `deadline passed ${instantText(b.deadline)} (${-b.hoursLeft} h ago)`
-    : `notify the CNIL by ${instantText(b.deadline)} (${b.hoursLeft} h left)`;
+  if (b.minutesLeft === null) return '';
+  if (b.minutesLeft < 0) {
+    // Floored: -1 is the first minute past the deadline.
+    const past = -b.minutesLeft - 1;
+    return `deadline passed ${instantText(b.deadline)} (${past === 0 ? 'less than a minute' : duration(past)} ago)`;
+  }
+  return `notify the CNIL by ${instantText(b.deadline)} (${b.minutesLeft === 0 ? 'less than a minute' : duration(b.minutesLeft)} left)`;
 }
 
 function notificationText(b: BreachView): string {

@@ -8,7 +8,8 @@
 import { spreadsheetCsv } from '../csv.js';
 import { escapeHtml, htmlPage } from '../documents/html.js';
 import { CNIL_CATEGORY_LABELS } from '../documents/labels.js';
-import { formatDate } from '../documents/typography.js';
+import { formatDay, formatInstant } from '../documents/typography.js';
+import { designatedDpo } from '../register/organisation-contacts.js';
 import type { Register } from '../register/register-load.js';
 import { activityRecords, cnilCategoryOf, findRecord } from '../register/register-model.js';
 import { type Language, localise } from '../text.js';
@@ -20,6 +21,7 @@ const LABELS = {
     controller: 'Responsable du traitement',
     dpo: 'Délégué à la protection des données',
     made: 'Établi le',
+    zone: 'Dates et heures à l’heure de',
     none: 'Aucune violation n’est inscrite au registre.',
     columns: [
       'N°',
@@ -59,6 +61,7 @@ const LABELS = {
     controller: 'Controller',
     dpo: 'Data protection officer',
     made: 'Made on',
+    zone: 'Dates and times on the clocks of',
     none: 'No breach is in the register.',
     columns: [
       'No.',
@@ -94,6 +97,18 @@ const LABELS = {
     atMost: 'at most',
   },
 } as const;
+
+/**
+ * The designated DPO in one line (none when the register states none is designated); a name that
+ * only repeats the role ("Délégué à la protection des données") is left out.
+ */
+function dpoLine(register: Register, lang: Language): string {
+  const dpo = designatedDpo(register.organisation);
+  if (!dpo) return '';
+  const name = localise(dpo.name, lang);
+  const role = name.trim().toLowerCase() === LABELS[lang].dpo.toLowerCase();
+  return [role ? '' : name, dpo.email, dpo.phone].filter(Boolean).join(', ');
+}
 
 /** "2026-12-05T09:30:00.000Z" → "2026-12-05 09:30 UTC". */
 export const instantText = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
@@ -138,36 +153,36 @@ function peopleText(breach: BreachView, lang: Language): string {
   return parts.join(lang === 'fr' ? ' ; ' : '; ') || t.unknown;
 }
 
-function notificationCells(breach: BreachView, lang: Language): [string, string] {
+function notificationCells(breach: BreachView, lang: Language, zone: string): [string, string] {
   const t = LABELS[lang];
   const n = breach.notification;
   if (n.decision === 'notify') {
     const late = n.notifiedAt > breach.deadline ? ` (${t.late} ${n.delayReason ?? ''})` : '';
     return [
       t.yes,
-      `${instantText(n.notifiedAt)}${n.reference ? `, ${t.reference} ${n.reference}` : ''}${late}`,
+      `${formatInstant(n.notifiedAt, lang, zone)}${n.reference ? `, ${t.reference} ${n.reference}` : ''}${late}`,
     ];
   }
   if (n.decision === 'no-notify') return [t.no, n.reason];
   const when = breach.status === 'overdue' ? t.overdue : t.deadline;
-  return [`${t.toDecide} (${when} ${instantText(breach.deadline)})`, ''];
+  return [`${t.toDecide} (${when} ${formatInstant(breach.deadline, lang, zone)})`, ''];
 }
 
-function informationCells(breach: BreachView, lang: Language): [string, string] {
+function informationCells(breach: BreachView, lang: Language, zone: string): [string, string] {
   const t = LABELS[lang];
   const i = breach.information;
-  if (i.decision === 'inform') return [t.yes, i.informedAt ? instantText(i.informedAt) : ''];
+  if (i.decision === 'inform') return [t.yes, i.informedAt ? formatInstant(i.informedAt, lang, zone) : ''];
   if (i.decision === 'no-inform') return [t.no, i.reason];
   return [t.toDecide, ''];
 }
 
-/** One breach as a row of the register, in the columns of the CNIL's model. */
-export function breachRow(register: Register, breach: BreachView, lang: Language): string[] {
+/** One breach as a row of the register, in the columns of the CNIL's model; its times on the clocks of `zone`. */
+export function breachRow(register: Register, breach: BreachView, lang: Language, zone: string): string[] {
   const t = LABELS[lang];
   return [
     String(breach.id),
-    breach.occurredAt ? instantText(breach.occurredAt) : t.unknown,
-    instantText(breach.discoveredAt),
+    breach.occurredAt ? formatInstant(breach.occurredAt, lang, zone) : t.unknown,
+    formatInstant(breach.discoveredAt, lang, zone),
     `${breach.kinds.map((k) => t.kinds[k]).join(', ')}${lang === 'fr' ? ' : ' : ': '}${textIn(breach.nature, lang)}`,
     joined(activityNames(register, breach, lang)),
     joined(subjectNames(register, breach, lang)),
@@ -176,8 +191,8 @@ export function breachRow(register: Register, breach: BreachView, lang: Language
     String(breach.affected.records),
     textIn(breach.consequences, lang),
     textIn(breach.measures, lang),
-    ...notificationCells(breach, lang),
-    ...informationCells(breach, lang),
+    ...notificationCells(breach, lang, zone),
+    ...informationCells(breach, lang, zone),
   ];
 }
 
@@ -194,22 +209,25 @@ export function breachRegisterTable(
   register: Register,
   breaches: readonly BreachView[],
   lang: Language,
-  today: string,
+  now: string,
+  zone: string,
 ): BreachRegisterTable {
   const t = LABELS[lang];
   const org = register.organisation;
-  const dpo = [localise(org.dpo?.name, lang), org.dpo?.email, org.dpo?.phone].filter(Boolean).join(', ');
+  const dpo = dpoLine(register, lang);
   return {
     lang,
     title: t.title,
     heading: [
       [t.controller, [org.name, localise(org.address, lang)].filter(Boolean).join(', ')],
       [t.dpo, dpo || '—'],
-      [t.made, formatDate(today, lang)],
+      [t.made, formatDay(now, lang, zone)],
+      [t.zone, zone],
     ],
-    columns: t.columns,
+    // The times' zone in their headers too: the CSV has no heading.
+    columns: t.columns.map((c, i) => (i === 1 || i === 2 ? `${c} (${zone})` : c)),
     // The register reads in the order of the breaches' numbers.
-    rows: [...breaches].sort((a, b) => a.id - b.id).map((b) => breachRow(register, b, lang)),
+    rows: [...breaches].sort((a, b) => a.id - b.id).map((b) => breachRow(register, b, lang, zone)),
   };
 }
 
@@ -272,6 +290,8 @@ const LETTER = {
     contact: 'Pour toute question',
     contactText: (dpo: string) =>
       `Notre délégué à la protection des données répond à vos questions : ${dpo}. Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).`,
+    contactNoDpo: (contact: string) =>
+      `Nous répondons à vos questions : ${contact}. Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).`,
     notified: (date: string) => `Nous avons notifié cette violation à la CNIL le ${date}.`,
     bye: 'Nous vous prions de nous excuser pour cet incident.',
   },
@@ -288,6 +308,8 @@ const LETTER = {
     contact: 'If you have a question',
     contactText: (dpo: string) =>
       `Our data protection officer answers your questions: ${dpo}. You may also lodge a complaint with the CNIL (www.cnil.fr).`,
+    contactNoDpo: (contact: string) =>
+      `We answer your questions: ${contact}. You may also lodge a complaint with the CNIL (www.cnil.fr).`,
     notified: (date: string) => `We notified the CNIL of this breach on ${date}.`,
     bye: 'We apologise for this incident.',
   },
@@ -304,13 +326,16 @@ export interface BreachLetter {
  * the breach, the DPO's contact, its likely consequences, the measures taken, and what the person
  * can do, drafted from the register; the DPO reads it before it is sent.
  */
-export function breachLetter(register: Register, breach: BreachView, lang: Language): BreachLetter {
+export function breachLetter(
+  register: Register,
+  breach: BreachView,
+  lang: Language,
+  zone: string,
+): BreachLetter {
   const t = LETTER[lang];
   const org = register.organisation;
-  const dpo =
-    [localise(org.dpo?.name, lang), org.dpo?.email, org.dpo?.phone].filter(Boolean).join(', ') ||
-    [org.contact?.email, org.contact?.phone].filter(Boolean).join(', ') ||
-    org.name;
+  const dpo = dpoLine(register, lang);
+  const contact = [org.contact?.email, org.contact?.phone].filter(Boolean).join(', ') || org.name;
   const parents = new Set(
     breach.affected.tables.flatMap((x) => x.categories).map((c) => cnilCategoryOf(register, c) ?? c),
   );
@@ -325,7 +350,7 @@ export function breachLetter(register: Register, breach: BreachView, lang: Langu
   const text = [
     t.hello,
     '',
-    t.intro(org.name, formatDate(breach.discoveredAt.slice(0, 10), lang)),
+    t.intro(org.name, formatDay(breach.discoveredAt, lang, zone)),
     '',
     section(t.what, textIn(breach.nature, lang)),
     section(
@@ -339,11 +364,11 @@ export function breachLetter(register: Register, breach: BreachView, lang: Langu
       t.measures,
       [
         textIn(breach.measures, lang),
-        ...(notified ? [t.notified(formatDate(notified.slice(0, 10), lang))] : []),
+        ...(notified ? [t.notified(formatDay(notified, lang, zone))] : []),
       ].join('\n'),
     ),
     section(t.advice, advice.map((a) => `- ${a}`).join('\n')),
-    section(t.contact, t.contactText(dpo)),
+    section(t.contact, dpo ? t.contactText(dpo) : t.contactNoDpo(contact)),
     t.bye,
     '',
     org.name,

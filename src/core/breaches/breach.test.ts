@@ -4,7 +4,7 @@ import { loadDataMap, loadRegister } from '../../adapters/files/config-files.js'
 import type { DataMap } from '../datamap/columns.js';
 import type { Register } from '../register/register-load.js';
 import { type Breach, deadlineOf, orderBreaches, viewOf } from './breach.js';
-import { breachRegisterCsv, breachRegisterTable } from './breach-documents.js';
+import { breachLetter, breachRegisterCsv, breachRegisterTable } from './breach-documents.js';
 import { resolveBreachScope } from './breach-scope.js';
 
 const register = loadRegister(BUNDLED_REGISTER).register as Register;
@@ -161,13 +161,50 @@ describe('the register in the CNIL model', () => {
       register,
       [viewOf(given({ id: 2 }), now), viewOf(given({ id: 1, peopleEstimate: 12 }), now)],
       'en',
-      '2026-12-06',
+      '2026-12-06T12:00:00.000Z',
+      'Europe/Paris',
     );
     expect(table.rows.map((r) => r[0])).toEqual(['1', '2']);
     expect(table.rows.every((r) => r.length === table.columns.length)).toBe(true);
     expect(table.rows[0]?.[6]).toBe("4; 12 (the DPO's estimate)");
-    expect(table.rows[1]?.[11]).toBe('to decide (by 2026-12-08 09:30 UTC)');
+    expect(table.rows[1]?.[11]).toBe('to decide (by 8 December 2026, 10:30)');
     const csv = breachRegisterCsv(table);
-    expect(csv.startsWith('\uFEFFNo.;Date and time of the breach;')).toBe(true);
+    expect(csv.startsWith('\uFEFFNo.;Date and time of the breach (Europe/Paris);')).toBe(true);
+  });
+});
+
+describe('the DPO as the register and the letter name them', () => {
+  const now = new Date('2026-12-06T12:00:00Z');
+  const withDpo = (dpo: Register['organisation']['dpo']): Register => ({
+    ...register,
+    organisation: { ...register.organisation, dpo },
+  });
+
+  it('a DPO whose name is only the role is named once: by the role, then the address', () => {
+    const view = viewOf(given(), now);
+    const fr = breachLetter(register, view, 'fr', 'Europe/Paris').text;
+    expect(fr).toContain(
+      'Notre délégué à la protection des données répond à vos questions : dpo@negomarkets.example.',
+    );
+    expect(fr).not.toMatch(/Délégué à la protection des données, dpo@/);
+    expect(breachLetter(register, view, 'en', 'Europe/Paris').text).toContain(
+      'Our data protection officer answers your questions: dpo@negomarkets.example.',
+    );
+    const heading = breachRegisterTable(register, [view], 'fr', now.toISOString(), 'Europe/Paris').heading;
+    expect(heading).toContainEqual(['Délégué à la protection des données', 'dpo@negomarkets.example']);
+  });
+
+  it('a DPO stated as not designated is never printed nor written to: the letter gives the contact', () => {
+    const none = withDpo({ designated: false, email: 'old-dpo@negomarkets.example' } as never);
+    const view = viewOf(given(), now);
+    const fr = breachLetter(none, view, 'fr', 'Europe/Paris').text;
+    expect(fr).not.toContain('old-dpo@');
+    expect(fr).not.toContain('délégué à la protection des données');
+    expect(fr).toContain('Nous répondons à vos questions : contact@negomarkets.example.');
+    expect(breachLetter(none, view, 'en', 'Europe/Paris').text).toContain(
+      'We answer your questions: contact@negomarkets.example.',
+    );
+    const heading = breachRegisterTable(none, [view], 'fr', now.toISOString(), 'Europe/Paris').heading;
+    expect(JSON.stringify(heading)).not.toContain('old-dpo@');
   });
 });

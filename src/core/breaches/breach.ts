@@ -120,11 +120,14 @@ export interface BreachView extends Breach {
   readonly status: BreachStatus;
   /** Whole hours left before the deadline (negative: past it); null once decided. */
   readonly hoursLeft: number | null;
+  /** Whole minutes left before the deadline (negative: past it, -1 within its first minute); null once decided. */
+  readonly minutesLeft: number | null;
   /** The people the register states: counted, else the DPO's estimate. */
   readonly people: number | null;
 }
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 export function deadlineOf(discoveredAt: string): string {
   return new Date(Date.parse(discoveredAt) + NOTIFY_WITHIN_HOURS * HOUR).toISOString();
@@ -140,10 +143,12 @@ export function breachStatus(breach: Breach, now: Date): BreachStatus {
 export function viewOf(breach: Breach, now: Date): BreachView {
   const status = breachStatus(breach, now);
   const open = status === 'to-decide' || status === 'overdue';
+  const left = Date.parse(breach.deadline) - now.getTime();
   return {
     ...breach,
     status,
-    hoursLeft: open ? Math.floor((Date.parse(breach.deadline) - now.getTime()) / HOUR) : null,
+    hoursLeft: open ? Math.floor(left / HOUR) : null,
+    minutesLeft: open ? Math.floor(left / MINUTE) : null,
     people: breach.affected.people ?? breach.peopleEstimate,
   };
 }

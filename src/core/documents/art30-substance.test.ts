@@ -49,8 +49,8 @@ describe.each(LANGS)('3. the art. 30(2) record, in %s', (lang) => {
     const disputes = processor.sections[0]?.sheets[0]?.categories.map((c) => c.retention).join('\n');
     expect(disputes).toContain(
       lang === 'fr'
-        ? 'Litiges fournisseurs : aussi longtemps que l’enregistrement lié de « commandes des clients des distributeurs » est conservé ; puis suppression en même temps que lui.'
-        : 'Supplier disputes: As long as the linked record of "orders of the distributors’ customers" is kept; then deleted with it.',
+        ? 'Litiges fournisseurs : aussi longtemps que l’enregistrement de « commandes des clients des distributeurs » auquel il est lié est conservé ; puis suppression en même temps que lui.'
+        : 'Supplier disputes: As long as the “orders of the distributors’ customers” record it is linked to is kept; then deleted with it.',
     );
   });
 
@@ -202,7 +202,7 @@ describe.each(LANGS)('7. substance, in %s', (lang) => {
     expect(text).not.toMatch(/puis anonymisation|then anonymisation/);
     expect(retention).toContain(
       lang === 'fr'
-        ? 'Commandes : 5 ans à compter de la plus tardive de : la commande, la livraison ; puis pseudonymisation (retrait de : nom, prénom, adresse e-mail, téléphone ; adresse postale ; l’enregistrement reste lié à : « comptes clients », « factures », « retours, réclamations et litiges »).'
+        ? 'Commandes : 5 ans à compter de la plus tardive des dates suivantes : la commande, la livraison ; puis pseudonymisation (retrait de : nom, prénom, adresse e-mail, téléphone ; adresse postale ; l’enregistrement reste lié à : « comptes clients », « factures », « retours, réclamations et litiges »).'
         : 'Orders: 5 years from the latest of: the order, delivery; then pseudonymised (removed: name, e-mail address, phone number; postal address; the record stays linked to: "customer accounts", "invoices", "returns, complaints and disputes").',
     );
     expect(retention).toContain(

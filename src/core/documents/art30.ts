@@ -240,7 +240,10 @@ function sheetOf(register: Register, activity: Activity, lang: Language, actingF
           label(RECIPIENT_KIND_LABELS, kind, lang),
           register.recipients
             .filter((r) => r.kind === kind && activity.recipients?.includes(r.id))
-            .map((r) => localise(r.name, lang))
+            // A list: a capital on its first name only ("Service client, service comptabilité").
+            .map((r, i) =>
+              i === 0 || lang === 'en' ? localise(r.name, lang) : lowerFirst(localise(r.name, lang)),
+            )
             .join(', '),
         ] as const,
     )

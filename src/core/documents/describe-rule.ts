@@ -101,17 +101,16 @@ export function describeDate(
   expr: DateExpr,
   lang: Language,
 ): string {
-  const or = lang === 'fr' ? ' ou ' : ' or ';
   if (typeof expr === 'string') return fieldLabel(register, record, expr, lang);
   if ('latest' in expr) {
     const parts = expr.latest.map((e) => describeDate(register, record, e, lang));
     return parts.length === 1
       ? (parts[0] ?? '')
-      : `${lang === 'fr' ? 'la plus tardive de : ' : 'the latest of: '}${parts.join(', ')}`;
+      : `${lang === 'fr' ? 'la plus tardive des dates suivantes : ' : 'the latest of: '}${parts.join(', ')}`;
   }
   if ('earliest' in expr) {
     const parts = expr.earliest.map((e) => describeDate(register, record, e, lang));
-    return `${lang === 'fr' ? 'la plus proche de : ' : 'the earliest of: '}${parts.join(or)}`;
+    return `${lang === 'fr' ? 'la plus ancienne des dates suivantes : ' : 'the earliest of: '}${parts.join(', ')}`;
   }
   if ('max' in expr) return ordinal(fieldLabel(register, record, expr.max, lang), 'last', lang);
   if ('min' in expr) return ordinal(fieldLabel(register, record, expr.min, lang), 'first', lang);
@@ -120,7 +119,7 @@ export function describeDate(
   return `${describeKeep(register, record, expr.add, lang)} ${lang === 'fr' ? 'après' : 'after'} ${describeDate(register, record, expr.from, lang)}`;
 }
 
-/** E.g. "3 ans à compter de la plus tardive de : la collecte, le dernier contact ; puis suppression." */
+/** E.g. "3 ans à compter de la plus tardive des dates suivantes : la collecte, le dernier contact ; puis suppression." */
 export function describeRule(register: Register, rule: RetentionRule, lang: Language): string {
   if (rule.todo !== undefined)
     return lang === 'fr' ? `À définir : ${rule.todo}` : `To be defined: ${rule.todo}`;
@@ -133,8 +132,8 @@ export function describeRule(register: Register, rule: RetentionRule, lang: Lang
     const linked = lowerFirst(localise(target?.name, lang) || rule.follows);
     parts.push(
       fr
-        ? `aussi longtemps que l'enregistrement lié de « ${linked} » est conservé`
-        : `as long as the linked record of "${linked}" is kept`,
+        ? `aussi longtemps que l'enregistrement de « ${linked} » auquel il est lié est conservé`
+        : `as long as the “${linked}” record it is linked to is kept`,
     );
   } else {
     const ends: string[] = [];

@@ -75,12 +75,12 @@ describe('rule descriptions', () => {
     [
       'supplier-disputes',
       'en',
-      'As long as the linked record of "orders of the distributors\' customers" is kept; then deleted with it.',
+      "As long as the “orders of the distributors' customers” record it is linked to is kept; then deleted with it.",
     ],
     [
       'supplier-disputes',
       'fr',
-      "Aussi longtemps que l'enregistrement lié de « commandes des clients des distributeurs » est conservé ; puis suppression en même temps que lui.",
+      "Aussi longtemps que l'enregistrement de « commandes des clients des distributeurs » auquel il est lié est conservé ; puis suppression en même temps que lui.",
     ],
   ] as const)('%s (%s)', (id, lang, expected) => {
     expect(describeRule(register, rule(id), lang)).toContain(expected);

@@ -214,6 +214,34 @@ describe('4. typography, labels and dates', () => {
     expect(en).not.toMatch(/\S :(?:\s|$)/m);
   });
 
+  it('reads as French and English written by hand (attack on the bundled documents)', () => {
+    const fr = documents(bundled, 'fr');
+    // "la plus tardive de : la commande, la livraison" is not a French phrase.
+    expect(fr).not.toContain('la plus tardive de :');
+    expect(fr).toContain('à compter de la plus tardive des dates suivantes : la commande, la livraison');
+    expect(fr).not.toContain('enregistrement lié de');
+    expect(fr).toContain(
+      'aussi longtemps que l’enregistrement de « commandes des clients des distributeurs » auquel il est lié est conservé',
+    );
+    expect(fr).toContain('Dans le cadre de nos missions, NEGOMARKETS agit');
+    // A list inside a French sentence or cell: no capital after its commas (but for a name).
+    expect(fr).not.toMatch(/\p{Ll}, (?!NEGOMARKETS|CNIL|RGPD|DPO)\p{Lu}\p{Ll}/u);
+    expect(fr).not.toContain('Internet/applications');
+    const en = documents(bundled, 'en');
+    expect(en).not.toContain('the linked record of');
+    expect(en).toContain(
+      'long as the “orders of the distributors’ customers” record it is linked to is kept',
+    );
+    // English quotes are curly, as its apostrophes are (the CSV's own quoting aside).
+    for (const lang of LANGS) {
+      const n = notice(bundled, lang);
+      for (const text of [n.md, n.html.replace(/<style[\s\S]*?<\/style>|<[^>]*>/g, '')])
+        expect(text.replace(/```[\s\S]*?```/g, ''), lang).not.toMatch(/"/);
+    }
+    // After "Data collected:", a list of common nouns: no capitals, as in French.
+    expect(notice(bundled, 'en').md).toContain('**Data collected**: identity, personal life');
+  });
+
   it('retention sentences and details end with a full stop; purposes and details read as one sentence', () => {
     for (const lang of LANGS)
       for (const section of notice(bundled, lang).model.controller)
@@ -311,18 +339,44 @@ describe('6. the controller is named, and a draft says it is one', () => {
     for (const record of art30(parse(SHOP), 'fr')) expect(record.draft).toBe(false);
   });
 
-  it('a DPO stated as not designated is printed nowhere, even with an address left in the register', () => {
+  it('a DPO stated as not designated is printed nowhere: the art. 30 records say none, as the notice does', () => {
     const none = parse(
       SHOP.replace(
-        'dpo: { name: { fr: Marie Martin, en: Marie Martin }, email: dpo@boutique-test.fr }',
-        'dpo: { designated: false, email: dpo@boutique-test.fr }',
+        '  dpo: { name: { fr: Marie Martin, en: Marie Martin }, email: dpo@boutique-test.fr }',
+        '  dpo: { designated: false, name: { fr: Marie Martin, en: Marie Martin }, email: dpo@boutique-test.fr }',
       ),
     );
     for (const lang of LANGS) {
-      expect(documents(none, lang)).not.toContain('dpo@boutique-test.fr');
-      const common = art30(none, lang)[0]?.common ?? [];
-      expect(common.find(([k]) => /Délégué|Data protection officer/.test(k))?.[1]).toBe('—');
+      const text = documents(none, lang);
+      expect(text, lang).not.toContain('dpo@boutique-test.fr');
+      expect(text, lang).not.toContain('Marie Martin');
     }
+  });
+
+  it('a controller named alone reads as a sentence; a purpose without a period is a gap the banner shows', () => {
+    const bare = parse(
+      SHOP.replace(/ {2}legalForm: .*\n {2}address: .*\n {2}registration: .*\n/, '')
+        .replace('    purposes: [accounts, news]\n', '    purposes: [accounts]\n')
+        .replace('      - id: news\n', '      - id: news\n'),
+    );
+    const fr = notice(bare, 'fr');
+    expect(fr.md).toContain('Boutique Test est responsable de ces traitements.');
+    expect(fr.md).not.toContain('Boutique Test, est');
+    const en = notice(bare, 'en');
+    expect(en.md).toContain('Boutique Test is the controller of this processing.');
+    // The consent purpose has no rule now: its period is to complete, not "—", and the document is a draft.
+    expect(fr.md).toContain('- [À compléter : durée de conservation]');
+    expect(en.md).toContain('- [To complete: retention period]');
+    expect(en.md).not.toMatch(/\S :/);
+    for (const n of [fr, en]) {
+      expect(n.md).not.toContain(' : —');
+      expect(n.model.draft).toBe(true);
+    }
+    // "etc" is an abbreviation: it takes its full stop.
+    expect(typeset('Gérer les règlements, facturations, etc', 'fr')).toBe(
+      'Gérer les règlements, facturations, etc.',
+    );
+    expect(typeset('etc. and etc, so', 'en')).toBe('etc. and etc., so');
   });
 
   it('a placeholder anywhere in a document puts a DRAFT banner on it, in each format and language', () => {

@@ -80,12 +80,13 @@ const T = {
     intro: (org: string) =>
       `${org} traite des données personnelles vous concernant. Cette page dit lesquelles, pourquoi, sur quel fondement juridique et combien de temps elles sont conservées.`,
     controller: (org: string, form?: string, address?: string, registration?: string) =>
-      `${org}${form ? `, ${form}` : ''}${address ? ` dont le siège est situé ${address}` : ''}${registration ? ` (immatriculation : ${registration})` : ''}, est responsable de ces traitements.`,
+      // The comma closes what names the company; named alone, it is the subject of the sentence.
+      `${org}${form ? `, ${form}` : ''}${address ? ` dont le siège est situé ${address}` : ''}${registration ? ` (immatriculation : ${registration})` : ''}${form || address || registration ? ',' : ''} est responsable de ces traitements.`,
     contact: (email: string) => `Vous pouvez nous joindre à l'adresse ${email}.`,
     dpo: (email: string) =>
       `Vous pouvez joindre notre délégué à la protection des données à l'adresse ${email}.`,
     processorIntro: (org: string, forWhom: string) =>
-      `Dans le cadre de nos missions ${org} agit en qualité de « sous-traitant », pour le compte ${forWhom} :`,
+      `Dans le cadre de nos missions, ${org} agit en qualité de « sous-traitant », pour le compte ${forWhom} :`,
     headers: [
       'Données collectées',
       'Raisons de la collecte',
@@ -118,6 +119,7 @@ const T = {
     exerciseBy: (channels: string) => `Écrivez-nous : ${channels}.`,
     noAddress: '[adresse à compléter]',
     noRecipients: '[À compléter : destinataires des données]',
+    noRetention: '[À compléter : durée de conservation]',
     delay:
       "Nous répondons dans un délai d'un mois à compter de la réception de votre demande. Ce délai peut être prolongé de deux mois pour une demande complexe ; nous vous en informons alors dans le premier mois.",
     identity:
@@ -147,11 +149,11 @@ const T = {
     intro: (org: string) =>
       `${org} processes personal data about you. This page says which data, why, on which legal basis and for how long it is kept.`,
     controller: (org: string, form?: string, address?: string, registration?: string) =>
-      `${org}${form ? `, ${form}` : ''}${address ? `, registered office ${address}` : ''}${registration ? ` (registration: ${registration})` : ''}, is the controller of this processing.`,
+      `${org}${form ? `, ${form}` : ''}${address ? `, registered office ${address}` : ''}${registration ? ` (registration: ${registration})` : ''}${form || address || registration ? ',' : ''} is the controller of this processing.`,
     contact: (email: string) => `You can reach us at ${email}.`,
     dpo: (email: string) => `You can reach our data protection officer at ${email}.`,
     processorIntro: (org: string, forWhom: string) =>
-      `In the course of its work, ${org} acts as a "processor" on behalf of ${forWhom}:`,
+      `In the course of its work, ${org} acts as a “processor” on behalf of ${forWhom}:`,
     headers: ['Data collected', 'Why we collect it', 'Legal basis', 'How long we keep it'],
     usedFor: 'We use this data to:',
     detail: 'In detail:',
@@ -179,6 +181,7 @@ const T = {
     exerciseBy: (channels: string) => `Write to us: ${channels}.`,
     noAddress: '[address to complete]',
     noRecipients: '[To complete: recipients of the data]',
+    noRetention: '[To complete: retention period]',
     delay:
       'We answer within one month of receiving your request. For a complex request this can be extended by two months; we tell you so within the first month.',
     identity:
@@ -257,9 +260,14 @@ function sectionOf(register: Register, activity: Activity, lang: Language): Noti
     id: activity.id,
     title: localise(activity.name, lang),
     // After "Données collectées :", inside the sentence: no capitals in French.
-    categories: cnil.map((c) => afterLabel(c, lang)),
+    // In English too: a list of common nouns ("identity, personal life").
+    categories: cnil.map((c) => lowerFirst(c)),
     details,
-    rows: rows.map((row) => ({ ...row, retention: withoutRepeats(row.retention) })),
+    // No period: a gap to fill (validate says W_NO_RETENTION), which makes the notice a draft; not "—".
+    rows: rows.map((row) => ({
+      ...row,
+      retention: row.retention.length ? withoutRepeats(row.retention) : [T[lang].noRetention],
+    })),
     provision,
     automated,
   };
@@ -401,8 +409,7 @@ function sectionMarkdown(section: NoticeSection, t: (typeof T)[Language]): strin
     lines.push('', `#### ${row.basisLabel}`, '', `**${t.headers[1]}** — ${t.usedFor}`, '');
     for (const p of row.purposes) lines.push(`- ${p}`);
     if (row.interests.length) lines.push('', `${t.interest} ${row.interests.join(' ')}`);
-    lines.push('', `**${t.headers[3]}**${row.retention.length ? '' : ' : —'}`);
-    if (row.retention.length) lines.push('', ...row.retention.map((r) => `- ${r}`));
+    lines.push('', `**${t.headers[3]}**`, '', ...row.retention.map((r) => `- ${r}`));
   }
   if (section.provision) lines.push('', `**${t.provisionTitle}** ${section.provision}`);
   if (section.automated) lines.push('', `**${t.automatedTitle}**${t.colon}${section.automated}`);

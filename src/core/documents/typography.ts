@@ -48,6 +48,41 @@ export function formatDate(iso: string, lang: Language): string {
   return `${lang === 'fr' && day === 1 ? '1er' : day} ${month} ${match[1]}`;
 }
 
+/** The calendar day and the time of `iso` (an instant) on the clocks of `timeZone`. */
+function clockOf(iso: string, timeZone: string): { day: string; hour: number; minute: string } {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(iso));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return {
+    day: `${part('year')}-${part('month')}-${part('day')}`,
+    hour: Number(part('hour')),
+    minute: part('minute'),
+  };
+}
+
+/** The day `iso` (an instant) falls on in `timeZone`, in words: 23:30 UTC is the next day in Paris. */
+export function formatDay(iso: string, lang: Language, timeZone: string): string {
+  return formatDate(clockOf(iso, timeZone).day, lang);
+}
+
+/**
+ * An instant as the clocks of `timeZone` showed it, in words: "6 décembre 2026 à 0 h 30",
+ * "6 December 2026, 00:30" (summer time included: the zone's rules, not a fixed offset).
+ */
+export function formatInstant(iso: string, lang: Language, timeZone: string): string {
+  const { day, hour, minute } = clockOf(iso, timeZone);
+  return lang === 'fr'
+    ? `${formatDate(day, lang)} à ${hour} h ${minute}`
+    : `${formatDate(day, lang)}, ${String(hour).padStart(2, '0')}:${minute}`;
+}
+
 /**
  * One text typeset for `lang`. French: after " : " a capitalised word (not an acronym, not a
  * name in capitals) takes a small letter, as French typography wants it inside a sentence.
@@ -60,7 +95,10 @@ export function typeset(text: string, lang: Language): string {
     .replace(/(^|\s)'(?=\p{L})/gu, '$1’');
   if (lang === 'fr') out = out.replace(/ : (\p{Lu})(?=\p{Ll})/gu, (_m, c: string) => ` : ${c.toLowerCase()}`);
   else out = out.replace(/(\S)\s+([;:!?])(?=\s|$)/g, '$1$2');
-  return out.replace(/\betc\s*(?:\.{2,}|…)/g, 'etc.').replace(/\.{3}/g, '…');
+  return out
+    .replace(/\betc\s*(?:\.{2,}|…)/g, 'etc.')
+    .replace(/\.{3}/g, '…')
+    .replace(/\betc\b(?!\.)/g, 'etc.');
 }
 
 /** A sentence: typeset, with a capital first and a final full stop unless it ends with one. */
