@@ -46,8 +46,9 @@ const TEXT = {
     status: 'État',
     people: 'Personnes',
     records: 'Enregistrements',
-    hoursLeft: (n: string) => `${n} h restantes`,
-    overdueBy: (n: string) => `délai dépassé de ${n} h`,
+    hoursLeft: (n: string) => `${n} restantes`,
+    overdueBy: (n: string) => `délai dépassé de ${n}`,
+    lessThanAMinute: 'moins d’une minute',
     decided: 'décidé',
     atMost: (n: string) => `au plus ${n}`,
     estimate: (n: string) => `${n} (estimation du DPO)`,
@@ -187,8 +188,9 @@ const TEXT = {
     status: 'Status',
     people: 'People',
     records: 'Records',
-    hoursLeft: (n: string) => `${n} h left`,
-    overdueBy: (n: string) => `overdue by ${n} h`,
+    hoursLeft: (n: string) => `${n} left`,
+    overdueBy: (n: string) => `overdue by ${n}`,
+    lessThanAMinute: 'less than a minute',
     decided: 'decided',
     atMost: (n: string) => `at most ${n}`,
     estimate: (n: string) => `${n} (the DPO's estimate)`,
@@ -377,9 +379,17 @@ function peopleText(b: BreachView, t: T, lang: Lang): string {
 
 /** The time left to notify, in words; overdue in bold words, not by colour alone. */
 function TimeLeft({ b, t, lang }: { b: BreachView; t: T; lang: Lang }) {
-  if (b.hoursLeft === null) return <>{t.decided}</>;
-  if (b.status === 'overdue') return <strong>{t.overdueBy(number(Math.abs(b.hoursLeft), lang))}</strong>;
-  return <>{t.hoursLeft(number(b.hoursLeft, lang))}</>;
+  if (b.minutesLeft === null) return <>{t.decided}</>;
+  // Floored minutes: -1 is the first minute past the deadline, 0 the last one before it.
+  const past = b.minutesLeft < 0;
+  const minutes = past ? -b.minutesLeft - 1 : b.minutesLeft;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  const said =
+    minutes === 0
+      ? t.lessThanAMinute
+      : [h ? `${number(h, lang)} h` : '', m ? `${m} min` : ''].filter(Boolean).join(' ');
+  return past ? <strong>{t.overdueBy(said)}</strong> : t.hoursLeft(said);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -668,7 +678,7 @@ function Facts({ b, t, lang }: { b: BreachShown; t: T; lang: Lang }) {
       <dd>{b.occurredAt ? moment(b.occurredAt, lang) : t.unknown}</dd>
       <dt>{t.deadline}</dt>
       <dd>{moment(b.deadline, lang)}</dd>
-      {b.hoursLeft !== null ? (
+      {b.minutesLeft !== null ? (
         <>
           <dt>{t.timeLeft}</dt>
           <dd data-fact="time-left" class={b.status === 'overdue' ? 'bad' : ''}>
