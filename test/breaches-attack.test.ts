@@ -97,6 +97,28 @@ describe('the register of breaches, attacked', () => {
       await expect(record(input), JSON.stringify(input)).rejects.toMatchObject({ path: [path] });
   });
 
+  it('data processed for the distributors is theirs to notify: refused by name, left out of a count by category', async () => {
+    at('2026-12-06T12:00:00Z');
+    const base = { discoveredAt: '2026-12-05T10:00:00Z', records: [], categories: [] };
+    for (const [input, path] of [
+      [{ ...base, activities: ['distributor-sales'] }, 'activities'],
+      [{ ...base, records: ['distributor_orders'] }, 'records'],
+      [{ ...base, rules: ['supplier-disputes'] }, 'rules'],
+    ] as const) {
+      const refused = record(input);
+      await expect(refused, JSON.stringify(input)).rejects.toMatchObject({
+        code: 'E_BREACH_SCOPE',
+        path: [path],
+      });
+      await expect(refused).rejects.toThrow(/art\. 33\(2\)/);
+    }
+    // Contact details alone: wherever NEGOMARKETS is the controller, never the distributors' orders.
+    const contact = await record({ ...base, categories: ['contact-details'] });
+    const tables = contact.affected.tables.map((t) => t.table);
+    expect(tables).toContain('customers');
+    expect(tables).not.toContain('distributor_orders');
+  });
+
   it('refuses a text a spreadsheet cell cannot hold (32,767 characters)', async () => {
     at('2026-12-06T12:00:00Z');
     const long = 'x'.repeat(40_000);

@@ -133,12 +133,25 @@ export function resolveBreachScope(
   const recordIds = new Set<string>();
   const whole = new Set<string>();
   const byRule = new Map<string, string[]>();
+  // Data processed for another controller: its breach is that controller's to notify (art. 33(2):
+  // the processor tells it without undue delay); no CNIL deadline, no letter of ours.
+  const forOthers = processorOnlyRecords(register);
+  const onBehalf = (name: string, id: string) =>
+    scopeError(
+      name,
+      `"${id}" is processed only on behalf of other controllers: as processor, tell each controller without undue delay (art. 33(2)); this register keeps the breaches of data you are the controller of`,
+    );
   for (const id of activities) {
     const activity = register.activities.find((a) => a.id === id);
     if (!activity)
       throw scopeError(
         'activities',
         `"${id}": no processing activity of the register has this id (it has ${known(register.activities.map((a) => a.id))})`,
+      );
+    if (activity.role === 'processor')
+      throw scopeError(
+        'activities',
+        `"${id}" is processed on behalf of other controllers: as processor, tell each controller without undue delay (art. 33(2)); this register keeps the breaches of data you are the controller of`,
       );
     for (const r of activityRecords(register, activity)) {
       recordIds.add(r.id);
@@ -152,6 +165,7 @@ export function resolveBreachScope(
         'rules',
         `"${id}": no retention rule of the register has this id (it has ${known(register.retention.map((r) => r.id))})`,
       );
+    if (forOthers.has(rule.record)) throw onBehalf('rules', id);
     recordIds.add(rule.record);
     byRule.set(rule.record, [...(byRule.get(rule.record) ?? []), rule.id]);
   }
@@ -161,6 +175,7 @@ export function resolveBreachScope(
         'records',
         `"${id}": no record of the register has this id (it has ${known(register.records.map((r) => r.id))})`,
       );
+    if (forOthers.has(id)) throw onBehalf('records', id);
     recordIds.add(id);
     whole.add(id);
   }
@@ -171,9 +186,9 @@ export function resolveBreachScope(
         'categories',
         `"${id}": no data category of the register has this id (it has ${known([...register.dataCategories.map((c) => c.id)])})`,
       );
-  // Categories alone: wherever the data map holds them.
+  // Categories alone: wherever the data map holds them, in the records we are the controller of.
   if (recordIds.size === 0)
-    for (const r of register.records) {
+    for (const r of register.records.filter((r) => !forOthers.has(r.id))) {
       recordIds.add(r.id);
       whole.add(r.id);
     }
@@ -219,4 +234,14 @@ export function resolveBreachScope(
   if (tables.length === 0 && unbound.length === 0)
     throw scopeError('records', 'the breach touches no personal data the data map knows of');
   return { tables, unbound: unbound.sort() };
+}
+
+/** Records that only processor activities hold: data processed on behalf of other controllers. */
+function processorOnlyRecords(register: Register): Set<string> {
+  const own = new Set<string>();
+  const others = new Set<string>();
+  for (const activity of register.activities)
+    for (const r of activityRecords(register, activity))
+      (activity.role === 'processor' ? others : own).add(r.id);
+  return new Set([...others].filter((id) => !own.has(id)));
 }
