@@ -8,7 +8,7 @@
 import { spreadsheetCsv } from '../csv.js';
 import { escapeHtml, htmlPage } from '../documents/html.js';
 import { CNIL_CATEGORY_LABELS } from '../documents/labels.js';
-import { formatDay, formatInstant } from '../documents/typography.js';
+import { formatDay, formatInstant, sentence } from '../documents/typography.js';
 import { designatedDpo } from '../register/organisation-contacts.js';
 import type { Register } from '../register/register-load.js';
 import { activityRecords, cnilCategoryOf, findRecord } from '../register/register-model.js';
@@ -352,18 +352,18 @@ export function breachLetter(
     '',
     t.intro(org.name, formatDay(breach.discoveredAt, lang, zone)),
     '',
-    section(t.what, textIn(breach.nature, lang)),
+    section(t.what, sentence(textIn(breach.nature, lang), lang)),
     section(
       t.data,
       categoryNames(register, breach, lang)
         .map((c) => `- ${c}`)
         .join('\n') || '—',
     ),
-    section(t.consequences, textIn(breach.consequences, lang)),
+    section(t.consequences, sentence(textIn(breach.consequences, lang), lang)),
     section(
       t.measures,
       [
-        textIn(breach.measures, lang),
+        sentence(textIn(breach.measures, lang), lang),
         ...(notified ? [t.notified(formatDay(notified, lang, zone))] : []),
       ].join('\n'),
     ),

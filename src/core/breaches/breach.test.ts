@@ -173,6 +173,26 @@ describe('the register in the CNIL model', () => {
   });
 });
 
+describe('the letter to the people', () => {
+  it("prints the DPO's texts as sentences: a capital, a full stop, one apostrophe", () => {
+    const view = viewOf(
+      given({
+        nature: { fr: "une sauvegarde a été exposée sur un serveur d'essai", en: 'a backup was exposed' },
+        consequences: { fr: 'tentatives de fraude à la carte', en: 'card fraud attempts' },
+        measures: { fr: 'serveur fermé', en: 'server closed' },
+      } as never),
+      new Date('2026-12-06T12:00:00Z'),
+    );
+    const fr = breachLetter(register, view, 'fr', 'Europe/Paris').text;
+    expect(fr).toContain('Une sauvegarde a été exposée sur un serveur d’essai.');
+    expect(fr).toContain('Tentatives de fraude à la carte.');
+    expect(fr).toContain('Serveur fermé.');
+    const en = breachLetter(register, view, 'en', 'Europe/Paris').text;
+    expect(en).toContain('A backup was exposed.');
+    expect(en).toContain('Card fraud attempts.');
+  });
+});
+
 describe('the DPO as the register and the letter name them', () => {
   const now = new Date('2026-12-06T12:00:00Z');
   const withDpo = (dpo: Register['organisation']['dpo']): Register => ({
