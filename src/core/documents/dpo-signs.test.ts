@@ -163,6 +163,26 @@ describe('2. the withdrawal sentence says how to withdraw', () => {
   });
 });
 
+describe('2. a consent that says nowhere how to withdraw it', () => {
+  it('is a line to complete under the withdrawal paragraph, and the notice a draft', () => {
+    const silent = parse(
+      SHOP.replace(
+        '        withdrawal: { fr: par le lien présent dans chaque e-mail, en: through the link in every e-mail }\n',
+        '',
+      ),
+    );
+    const fr = notice(silent, 'fr');
+    expect(fr.md).toContain(
+      '- Consentement donné pour vous adresser nos nouveautés : [à compléter : comment retirer ce consentement].',
+    );
+    const en = notice(silent, 'en');
+    expect(en.md).toContain(
+      '- Consent for us to send you our news: [to complete: how to withdraw this consent].',
+    );
+    for (const n of [fr, en]) expect(n.model.draft).toBe(true);
+  });
+});
+
 describe('4. typography, labels and dates', () => {
   it('the typographic pass', () => {
     expect(typeset("Gérer l'envoi : Les commandes, etc...", 'fr')).toBe(

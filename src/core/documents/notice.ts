@@ -120,6 +120,7 @@ const T = {
     noAddress: '[adresse à compléter]',
     noRecipients: '[À compléter : destinataires des données]',
     noRetention: '[À compléter : durée de conservation]',
+    noWithdrawal: '[à compléter : comment retirer ce consentement]',
     delay:
       "Nous répondons dans un délai d'un mois à compter de la réception de votre demande. Ce délai peut être prolongé de deux mois pour une demande complexe ; nous vous en informons alors dans le premier mois.",
     identity:
@@ -182,6 +183,7 @@ const T = {
     noAddress: '[address to complete]',
     noRecipients: '[To complete: recipients of the data]',
     noRetention: '[To complete: retention period]',
+    noWithdrawal: '[to complete: how to withdraw this consent]',
     delay:
       'We answer within one month of receiving your request. For a complex request this can be extended by two months; we tell you so within the first month.',
     identity:
@@ -356,10 +358,15 @@ export function buildNotice(register: Register, lang: Language): Notice {
   const withdrawals = orderedActivities(register).flatMap((a) =>
     a.role === 'controller'
       ? a.purposes
-          .filter((p) => p.withdrawal)
+          // A consent that says nowhere how to withdraw it (W_CONSENT_WITHOUT_WITHDRAWAL) is a gap
+          // the notice shows, and its banner with it.
+          .filter((p) => p.legalBasis === 'consent' || p.withdrawal)
           .map((p) =>
             sentence(
-              t.withdrawalFor(consentedTo(localise(p.name, lang)), lowerFirst(localise(p.withdrawal, lang))),
+              t.withdrawalFor(
+                consentedTo(localise(p.name, lang)),
+                p.withdrawal ? lowerFirst(localise(p.withdrawal, lang)) : t.noWithdrawal,
+              ),
               lang,
             ),
           )

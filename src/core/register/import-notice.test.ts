@@ -277,10 +277,13 @@ describe('issue 23, point 10: withdrawal, recipients and contact in the draft', 
       expect(recipients.split('\n').filter((l) => l.trim() !== '').length).toBeGreaterThan(1);
       const rights = section(lang === 'fr' ? /^Comment exercer/ : /^How to exercise/);
       expect(rights).toContain(lang === 'fr' ? '[adresse à compléter]' : '[address to complete]');
-      // Nothing says how to withdraw: no withdrawal paragraph, and no retention sentence in it.
+      // Nothing says how to withdraw: the withdrawal paragraph has a line to complete for each
+      // consent, and no retention sentence in it.
       expect(rights).not.toMatch(/tant que la personne|as long as/i);
-      expect(rights).not.toContain(
-        lang === 'fr' ? 'retirer votre consentement à tout moment' : 'withdraw your consent at any time',
+      expect(rights).toContain(
+        lang === 'fr'
+          ? ' : [à compléter : comment retirer ce consentement].'
+          : ': [to complete: how to withdraw this consent].',
       );
       // Both placeholders are ones validate and the DRAFT banner recognise.
       expect(hasPlaceholder(recipients)).toBe(true);
@@ -302,7 +305,8 @@ describe('issue 23, point 10: withdrawal, recipients and contact in the draft', 
       expect(rights).toContain(
         lang === 'fr' ? 'Écrivez-nous : contact@negomarkets.fr.' : 'Write to us: contact@negomarkets.fr.',
       );
-      expect(rights).not.toMatch(/compléter|to complete/);
+      // No address left to complete (the lines to complete are the withdrawals, tested above).
+      expect(rights).not.toMatch(/adresse à compléter|address to complete/);
     },
   );
 
