@@ -933,7 +933,7 @@ describe('every admin endpoint', () => {
       status: 400,
     });
     const shown = await json(await call('GET', `/api/breaches/${breach.id}`, { token: tokens.read }));
-    expect(shown.letters.en.text).toContain('payments backup exposed');
+    expect(shown.letters.en.text).toContain('What happened\nPayments backup exposed.');
     expect(await failure(await call('GET', '/api/breaches/999', { token: tokens.read }))).toMatchObject({
       status: 404,
       code: 'E_BREACH_NOT_FOUND',
