@@ -230,6 +230,63 @@ describe('the register of breaches, attacked', () => {
     expect(log).not.toContain('jeanne');
   });
 
+  it('a row put back as it was before a decision, or deleted, is found by audit verify', async () => {
+    at('2026-12-06T12:00:00Z');
+    const breach = await record({ discoveredAt: '2026-12-05T10:00:00Z' });
+    await USE_CASES.decideBreach.run(engine, { id: breach.id, notify: false, reason: 'pas de risque' }, DPO);
+    const file = join(dirname(config), '.registre', 'state.sqlite');
+    const rowOf = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT * FROM breaches WHERE id = ?').get(breach.id) as Record<string, unknown>;
+      } finally {
+        db.close();
+      }
+    };
+    const put = (row: Record<string, unknown> | null) => {
+      const db = new Database(file);
+      try {
+        db.prepare('DELETE FROM breaches WHERE id = ?').run(breach.id);
+        if (row)
+          db.prepare(
+            `INSERT INTO breaches (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
+              .map(() => '?')
+              .join(', ')})`,
+          ).run(...Object.values(row));
+      } finally {
+        db.close();
+      }
+    };
+    const problems = async () =>
+      (await USE_CASES.verifyAudit.run(engine, {}, DPO)).problems.map((p) => p.message).join('\n');
+    expect(await problems()).toBe('');
+    const before = rowOf();
+    // The DPO then decides to notify after all, with the version read.
+    await USE_CASES.decideBreach.run(
+      engine,
+      { id: breach.id, notify: true, notifiedAt: '2026-12-06T11:00:00Z', reference: 'CNIL-9', version: 1 },
+      DPO,
+    );
+    const after = rowOf();
+    await engine.close();
+    // Someone with write access to the state store puts the row back as it was (its own seal).
+    put(before);
+    engine = createEngine({ config, clock: { now: () => now, today: () => now.toISOString().slice(0, 10) } });
+    expect(await problems()).toContain(
+      `breach ${breach.id} is at version 1 in the table, 2 in the log: a decision was undone by putting an older row back`,
+    );
+    await engine.close();
+    put(null);
+    engine = createEngine({ config, clock: { now: () => now, today: () => now.toISOString().slice(0, 10) } });
+    expect(await problems()).toMatch(
+      new RegExp(`breach ${breach.id} of entry \\d+ is missing from the breaches table`),
+    );
+    await engine.close();
+    put(after);
+    engine = createEngine({ config, clock: { now: () => now, today: () => now.toISOString().slice(0, 10) } });
+    expect(await problems()).toBe('');
+  });
+
   it('a row edited by hand in the state store is caught by its seal', async () => {
     at('2026-12-06T12:00:00Z');
     const breach = await record({ discoveredAt: '2026-12-05T10:00:00Z' });

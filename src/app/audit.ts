@@ -110,6 +110,7 @@ export async function crossCheck(
   }
   problems.push(...(await consentCrossCheck(state, entries)));
   problems.push(...(await tokenCrossCheck(state, entries)));
+  problems.push(...(await breachCrossCheck(state, entries)));
   return problems;
 }
 
@@ -380,6 +381,74 @@ async function tokenCrossCheck(state: StateStore, entries: readonly AuditEntry[]
         seq: entry.seq,
         problem: 'deleted',
         message: `API token ${id} of entry ${entry.seq} is missing from the tokens table`,
+      });
+  return problems;
+}
+
+/**
+ * The register of breaches against the log: each breach has its breach.record entry (same
+ * discovery), is at the version its last breach.decide or breach.inform entry gave it, with the
+ * decision that entry logged. A row put back as it was before a decision (its seal is its own)
+ * or deleted is found here.
+ */
+async function breachCrossCheck(state: StateStore, entries: readonly AuditEntry[]): Promise<ChainProblem[]> {
+  const problems: ChainProblem[] = [];
+  const last = entries[entries.length - 1]?.seq ?? 0;
+  const recorded = new Map<number, AuditEntry>();
+  const changed = new Map<number, AuditEntry>();
+  const notified = new Map<number, AuditEntry>();
+  for (const e of entries) {
+    const id = Number(e.data.breach);
+    if (e.kind === 'breach.record') recorded.set(id, e);
+    if (e.kind === 'breach.decide' || e.kind === 'breach.inform') changed.set(id, e);
+    if (e.kind === 'breach.decide') notified.set(id, e);
+  }
+  let rows: Awaited<ReturnType<StateStore['breaches']['list']>>;
+  try {
+    rows = await state.breaches.list();
+  } catch (error) {
+    return [{ seq: last, problem: 'edited', message: safeMessage(error) }];
+  }
+  const byId = new Set(rows.map((r) => r.id));
+  for (const row of rows) {
+    const entry = recorded.get(row.id);
+    if (!entry) {
+      problems.push({
+        seq: last,
+        problem: 'deleted',
+        message: `breach ${row.id} is in the breaches table but its breach.record entry is not in the log`,
+      });
+      continue;
+    }
+    if (entry.data.discoveredAt !== row.discoveredAt)
+      problems.push({
+        seq: entry.seq,
+        problem: 'edited',
+        message: `breach ${row.id} was discovered at ${String(entry.data.discoveredAt)} in the log, ${row.discoveredAt} in the table: the table was edited`,
+      });
+    const change = changed.get(row.id);
+    const version = change ? Number(change.data.version) : 0;
+    if (row.version !== version)
+      problems.push({
+        seq: change?.seq ?? entry.seq,
+        problem: 'edited',
+        message: `breach ${row.id} is at version ${row.version} in the table, ${version} in the log${row.version < version ? ': a decision was undone by putting an older row back' : ''}`,
+      });
+    const decide = notified.get(row.id);
+    const decision = decide ? (decide.data.notify ? 'notify' : 'no-notify') : 'pending';
+    if (row.notification.decision !== decision)
+      problems.push({
+        seq: decide?.seq ?? entry.seq,
+        problem: 'edited',
+        message: `breach ${row.id}: the log's decision on notifying the CNIL is "${decision}", the table's "${row.notification.decision}"`,
+      });
+  }
+  for (const [id, entry] of recorded)
+    if (!byId.has(id))
+      problems.push({
+        seq: entry.seq,
+        problem: 'deleted',
+        message: `breach ${id} of entry ${entry.seq} is missing from the breaches table`,
       });
   return problems;
 }
