@@ -3,6 +3,7 @@
  * is refused (12(4)), extended (12(3)) or carried out; each in the person's language, signed with
  * the register's organisation. Pure: the app sends them by the transport of the codes.
  */
+import { formatDate } from '../documents/typography.js';
 import { designatedDpo } from '../register/organisation-contacts.js';
 import type { LocalText, Organisation } from '../register/register-schema.js';
 import { type Language, localise } from '../text.js';
@@ -61,42 +62,9 @@ export const CNIL = {
   url: 'www.cnil.fr',
 } as const;
 
-const MONTHS = {
-  fr: [
-    'janvier',
-    'février',
-    'mars',
-    'avril',
-    'mai',
-    'juin',
-    'juillet',
-    'août',
-    'septembre',
-    'octobre',
-    'novembre',
-    'décembre',
-  ],
-  en: [
-    'January',
-    'February',
-    'March',
-    'April',
-    'May',
-    'June',
-    'July',
-    'August',
-    'September',
-    'October',
-    'November',
-    'December',
-  ],
-} as const;
-
-/** `2026-12-05` as a person reads it: "5 décembre 2026", "5 December 2026". */
+/** `2026-12-05` (or an instant on that day) as a person reads it: "5 décembre 2026", "5 December 2026". */
 export function longDate(date: string, lang: Language): string {
-  const [y, m, d] = date.slice(0, 10).split('-').map(Number);
-  const month = MONTHS[lang][(m ?? 1) - 1] ?? '';
-  return `${lang === 'fr' && d === 1 ? '1er' : String(d)} ${month} ${y}`;
+  return formatDate(date.slice(0, 10), lang);
 }
 
 const KINDS: Record<Language, Record<RequestType, string>> = {
